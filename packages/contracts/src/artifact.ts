@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+// Typed audit events: what each artifact kind records. Canonicalised (RFC 8785) before
+// hashing and signing by @countersign/evidence. Add kinds; never change an existing one.
+const iso = z.iso.datetime({ offset: true });
+const actionRef = {
+  actionId: z.string(),
+  intentHash: z.string().length(64),
+  actionType: z.string(),
+};
+
+export const ArtifactEventSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('action.escalated'),
+    ...actionRef,
+    actor: z.strictObject({ kind: z.enum(['person', 'agent']), id: z.string() }),
+    onBehalfOf: z.string().nullable(),
+    owner: z.string().nullable(),
+    policyDigest: z.string(),
+    ruleIds: z.array(z.string()),
+    reasons: z.array(z.string()),
+    requirement: z.unknown(),
+    expiresAt: iso,
+  }),
+  z.strictObject({
+    kind: z.literal('vote.recorded'),
+    ...actionRef,
+    personId: z.string(),
+    decision: z.enum(['approve', 'deny']),
+    reason: z.string().nullable(),
+    channel: z.enum(['api', 'slack', 'teams']),
+    rolesAtVote: z.array(z.string()),
+    progress: z.strictObject({ filled: z.int(), needed: z.int() }),
+  }),
+  z.strictObject({
+    kind: z.literal('action.decided'),
+    ...actionRef,
+    status: z.enum(['approved', 'refused', 'expired', 'cancelled']),
+    /** 'policy' for automatic verdicts, a person id for votes, 'system' for expiry, the requester for cancel. */
+    decidedBy: z.string(),
+    actor: z.strictObject({ kind: z.enum(['person', 'agent']), id: z.string() }),
+    onBehalfOf: z.string().nullable(),
+    policyDigest: z.string(),
+    ruleIds: z.array(z.string()),
+    reasons: z.array(z.string()),
+    /** For approvals by vote: which person filled which role slot. */
+    approvers: z.array(z.strictObject({ personId: z.string(), role: z.string() })),
+  }),
+  z.strictObject({
+    kind: z.literal('action.overridden'),
+    ...actionRef,
+    personId: z.string(),
+    rolesAtOverride: z.array(z.string()),
+    reason: z.string(),
+    previousStatus: z.literal('refused'),
+    status: z.literal('approved'),
+    /** Always true: overrides are flagged for review. */
+    reviewRequired: z.literal(true),
+  }),
+  z.strictObject({
+    kind: z.literal('key.created'),
+    keyId: z.string(),
+    principalId: z.string(),
+    principalKind: z.enum(['person', 'agent']),
+    canDelegate: z.boolean(),
+    label: z.string().nullable(),
+  }),
+  z.strictObject({
+    kind: z.literal('key.revoked'),
+    keyId: z.string(),
+    principalId: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('config.changed'),
+    file: z.enum(['policy', 'directory']),
+    digest: z.string(),
+    previousDigest: z.string().nullable(),
+  }),
+]);
+
+export type ArtifactEvent = z.output<typeof ArtifactEventSchema>;
+export type ArtifactKind = ArtifactEvent['kind'];
+
+/**
+ * The signed body of an artifact. `canonical` (RFC 8785 of this object) is what is hashed
+ * and signed; the export carries it verbatim so third parties can check it with openssl.
+ */
+export interface ArtifactBody {
+  v: 1;
+  seq: number;
+  prevHash: string;
+  at: string;
+  keyId: string;
+  event: ArtifactEvent;
+}
+
+/** One sealed artifact as stored and exported (one JSONL line). */
+export interface SealedArtifact {
+  seq: number;
+  kind: ArtifactKind;
+  actionId: string | null;
+  at: string;
+  /** RFC 8785 canonical JSON of the ArtifactBody: exactly the signed bytes (UTF-8). */
+  canonical: string;
+  /** sha256 hex of `canonical`. */
+  hash: string;
+  prevHash: string;
+  /** base64 Ed25519 signature over the UTF-8 bytes of `canonical`. */
+  signature: string;
+  keyId: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);

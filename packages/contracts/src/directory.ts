@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+// The directory: who exists and which roles they hold. Owned by the organisation as a YAML
+// file in git; re-read at vote time so a revoked role stops counting immediately.
+export const IdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'ids are lowercase letters, digits, ".", "_" or "-"');
+export const RoleSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._:-]{0,99}$/, 'roles are lowercase letters, digits, ".", "_", ":" or "-"');
+
+export const PersonSchema = z.strictObject({
+  id: IdSchema,
+  name: z.string().min(1).max(200),
+  email: z.email(),
+  roles: z.array(RoleSchema).default([]),
+  slack: z.strictObject({ userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).optional(),
+  teams: z.strictObject({ aadObjectId: z.uuid() }).optional(),
+});
+
+export const AgentSchema = z.strictObject({
+  id: IdSchema,
+  name: z.string().min(1).max(200),
+  /** The person accountable for the agent; never counts as an independent approver by default. */
+  owner: IdSchema,
+  roles: z.array(RoleSchema).default([]),
+});
+
+export const DirectoryFileSchema = z.strictObject({
+  version: z.literal(1),
+  people: z.array(PersonSchema).default([]),
+  agents: z.array(AgentSchema).default([]),
+});
+
+export type Person = z.output<typeof PersonSchema>;
+export type Agent = z.output<typeof AgentSchema>;
+export type DirectoryFile = z.output<typeof DirectoryFileSchema>;
+
+export type Principal =
+  | ({ kind: 'person' } & Person)
+  | ({ kind: 'agent' } & Agent);
+
+/** The actor as policy sees it (SPEC: kind, roles, owner). */
+export interface Actor {
+  kind: 'person' | 'agent';
+  id: string;
+  roles: string[];
+  owner: string | null;
+}
