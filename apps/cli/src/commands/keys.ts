@@ -1,0 +1,64 @@
+import type { CliContext } from '../registry.ts';
+import { openEngine } from '../engine.ts';
+import { parseCli } from '../args.ts';
+
+const USAGE = `usage:
+  countersign keys create --principal ID [--delegate] [--label TEXT]
+  countersign keys list
+  countersign keys revoke KEY_ID_OR_PREFIX
+`;
+
+/** API keys: created for a directory principal, shown once, stored hashed, revocable. */
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCli(args, {
+      principal: { type: 'string' },
+      delegate: { type: 'boolean', default: false },
+      label: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
+  } catch (err) {
+    ctx.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [sub, target] = parsed.positionals;
+  if (sub === 'create' && !parsed.values.principal) {
+    ctx.stderr.write(`--principal is required\n${USAGE}`);
+    return 2;
+  }
+  if (sub !== 'create' && sub !== 'list' && !(sub === 'revoke' && target)) {
+    ctx.stderr.write(USAGE);
+    return 2;
+  }
+  const engine = openEngine(ctx);
+  try {
+    if (sub === 'create') {
+      const { token, key } = await engine.keys.create(parsed.values.principal!, {
+        canDelegate: parsed.values.delegate,
+        label: parsed.values.label,
+      });
+      if (parsed.values.json) {
+        ctx.stdout.write(JSON.stringify({ id: key.id, prefix: key.prefix, principalId: key.principalId, token }) + '\n');
+      } else {
+        ctx.stdout.write(`created ${key.id} (${key.prefix}) for ${key.principalKind} ${key.principalId}${key.canDelegate ? ', may delegate' : ''}\n`);
+        ctx.stdout.write(`\n  ${token}\n\nThis is the only time the key is shown; store it now.\n`);
+      }
+      return 0;
+    }
+    if (sub === 'list') {
+      const rows = await engine.prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
+      for (const k of rows) {
+        const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
+        const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
+        ctx.stdout.write(`${k.id}  ${k.prefix}  ${k.principalKind}:${k.principalId}  ${state}  last used ${used}${k.label ? `  "${k.label}"` : ''}\n`);
+      }
+      return 0;
+    }
+    const revoked = await engine.keys.revoke(target!);
+    ctx.stdout.write(revoked ? `revoked ${target}\n` : `${target} was already revoked\n`);
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFiles, validateAgainst } from '@countersign/config';
+import { runPolicyTests } from '@countersign/policy';
+
+// `countersign policy check` and `countersign policy test FILE`: the CI gate for policy and
+// directory changes. Exit codes: 0 fine, 1 the config or a test is wrong, 2 usage error.
+
+export interface CommandContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const USAGE = `usage:
+  countersign policy check [--policy FILE] [--directory FILE]
+  countersign policy test TESTFILE [--policy FILE] [--directory FILE]
+
+Defaults: $COUNTERSIGN_POLICY or config/policy.yaml, $COUNTERSIGN_DIRECTORY or config/directory.yaml.
+`;
+
+export async function run(args: string[], ctx: CommandContext): Promise<number> {
+  const out = (line: string) => ctx.stdout.write(`${line}\n`);
+  const err = (line: string) => ctx.stderr.write(`${line}\n`);
+
+  const parsed = parseCommandArgs(args);
+  if ('error' in parsed) {
+    err(parsed.error);
+    ctx.stderr.write(USAGE);
+    return 2;
+  }
+  const [sub, ...positional] = parsed.positional;
+  if (sub === 'help' || sub === undefined) {
+    (sub === 'help' ? ctx.stdout : ctx.stderr).write(USAGE);
+    return sub === 'help' ? 0 : 2;
+  }
+  if (sub !== 'check' && sub !== 'test') {
+    err(`unknown policy command "${sub}"`);
+    ctx.stderr.write(USAGE);
+    return 2;
+  }
+  if ((sub === 'check' && positional.length > 0) || (sub === 'test' && positional.length !== 1)) {
+    err(sub === 'test' ? 'policy test needs exactly one test file' : `unexpected argument "${positional[0]}"`);
+    ctx.stderr.write(USAGE);
+    return 2;
+  }
+
+  const policyPath = resolve(ctx.cwd, parsed.policy ?? ctx.env.COUNTERSIGN_POLICY ?? 'config/policy.yaml');
+  const directoryPath = resolve(ctx.cwd, parsed.directory ?? ctx.env.COUNTERSIGN_DIRECTORY ?? 'config/directory.yaml');
+
+  try {
+    const { policy, directory } = await loadConfigFiles({ policyPath, directoryPath });
+
+    if (sub === 'check') {
+      out(`policy    ${policyPath}: ${policy.rules.length} rules, digest ${policy.digest}`);
+      out(`directory ${directoryPath}: ${directory.people().length} people, ${directory.agents().length} agents, digest ${directory.digest}`);
+      const warnings = validateAgainst(policy, directory);
+      for (const warning of warnings) out(`warning: ${warning}`);
+      out(warnings.length ? `ok, with ${warnings.length} warning(s)` : 'ok');
+      return 0;
+    }
+
+    const testPath = resolve(ctx.cwd, positional[0]!);
+    let text: string;
+    try {
+      text = await readFile(testPath, 'utf8');
+    } catch (e) {
+      throw new ConfigError(testPath, 1, 1, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message);
+    }
+    const report = runPolicyTests(policy, directory, text, testPath);
+    for (const result of report.results) {
+      out(result.ok ? `✓ ${result.name}` : `✗ ${result.name}\n    ${result.message}`);
+    }
+    out(`${report.passed} passed, ${report.failed} failed`);
+    return report.failed === 0 ? 0 : 1;
+  } catch (e) {
+    // Config problems are the user's to fix: print exactly where. Anything else is our bug and
+    // keeps its stack by propagating.
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function parseCommandArgs(args: string[]): { positional: string[]; policy?: string; directory?: string } | { error: string } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { policy: { type: 'string' }, directory: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { positional: positionals, ...(values.policy ? { policy: values.policy } : {}), ...(values.directory ? { directory: values.directory } : {}) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}

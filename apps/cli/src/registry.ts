@@ -1,0 +1,27 @@
+export interface CliContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface Command {
+  run(args: string[], ctx: CliContext): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  keys: () => import('./commands/keys.ts'),
+  export: () => import('./commands/export.ts'),
+  verify: () => import('./commands/verify.ts'),
+  policy: () => import('./commands/policy.ts'),
+  'signing-key': () => import('./commands/signing-key.ts'),
+};
+
+export function commandNames(): string[] {
+  return Object.keys(COMMANDS);
+}
+
+export async function loadCommand(name: string): Promise<Command | undefined> {
+  const load = COMMANDS[name];
+  return load ? load() : undefined;
+}

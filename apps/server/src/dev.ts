@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyMigrations } from '@countersign/db/migrate';
+import { startLocalStack, type LocalStack } from '@countersign/devstack';
+import { ensureDemoKeys } from './demo-keys.ts';
+import { firstScreen } from './first-screen.ts';
+import { createLogger } from './logger.ts';
+import { startService, type RunningService } from './service.ts';
+import { parseSettings, SettingsError } from './settings.ts';
+
+// `npm start`: the service on embedded defaults. Starts Postgres and Redis locally when
+// DATABASE_URL / REDIS_URL are unset, applies migrations, loads config/, creates demo keys
+// and prints what to do next. Ctrl-C stops everything it started.
+const rootDir = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const stateDir = path.join(rootDir, '.countersign');
+
+async function main(): Promise<void> {
+  const env = { ...process.env };
+  let stack: LocalStack | undefined;
+  let service: RunningService | undefined;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\ncountersign: stopping…\n');
+    await service?.stop().catch((err: Error) => process.stderr.write(`countersign: ${err.message}\n`));
+    await stack?.stop().catch((err: Error) => process.stderr.write(`countersign: ${err.message}\n`));
+    fs.rmSync(path.join(stateDir, 'runtime.json'), { force: true });
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    if (!env.DATABASE_URL || !env.REDIS_URL) {
+      process.stdout.write('countersign: starting embedded Postgres and Redis (data in .countersign/)…\n');
+      stack = await startLocalStack({ rootDir, log: (line) => process.stdout.write(`${line}\n`) });
+      env.DATABASE_URL ??= stack.databaseUrl;
+      env.REDIS_URL ??= stack.redisUrl;
+    }
+    const settings = parseSettings(env);
+    await applyMigrations(settings.DATABASE_URL);
+    const logger = createLogger(env.LOG_LEVEL ?? 'warn', true);
+    service = await startService({ settings, logger, rootDir });
+    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(
+      path.join(stateDir, 'runtime.json'),
+      JSON.stringify({ url: service.url, databaseUrl: settings.DATABASE_URL, redisUrl: settings.REDIS_URL, pid: process.pid }, null, 2),
+      { mode: 0o600 },
+    );
+    const demo = await ensureDemoKeys(service.keys, stateDir);
+    process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined }));
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`countersign: ${e instanceof SettingsError ? e.message : e.message}\n`);
+    if (!(e instanceof SettingsError) && e.name !== 'ConfigError') process.stderr.write(`${e.stack ?? ''}\n`);
+    await shutdown(1);
+  }
+}
+
+void main();

@@ -1,0 +1,81 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyBodyParser, type FastifyInstance } from 'fastify';
+import type { Logger, LoggerOptions } from 'pino';
+import type { Registry } from 'prom-client';
+import { installErrorHandlers } from './errors.ts';
+import { registerHealthRoutes, type ReadinessCheck } from './health.ts';
+import { REQUEST_ID_HEADER, genReqId } from './logging.ts';
+import { createHttpMetrics, installHttpMetrics } from './metrics.ts';
+
+// The HTTP shell every route lives in: JSON in, JSON or problem+json out, a request id on
+// everything, metrics on everything. Domain routes are registered on the returned instance.
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** `application/<anything>+json` (e.g. application/merge-patch+json), parsed like JSON. */
+// Fastify tests regex parsers against the full header value, parameters included.
+const JSON_SUFFIX_TYPE = /^application\/[a-z0-9!#$&^_.-]+\+json(\s*;.*)?$/i;
+
+export interface HttpAppOptions {
+  /** pino options (see loggerOptions) or a ready pino logger. */
+  logger: LoggerOptions | Logger;
+  /** Largest accepted request body in bytes. Default 64 KiB: intents are small by contract. */
+  bodyLimit?: number;
+  /** Honour X-Forwarded-* (only behind a proxy you control). Default false. */
+  trustProxy?: boolean;
+  readinessChecks: readonly ReadinessCheck[];
+  /** Per readiness check timeout. Default 2000 ms. */
+  readinessTimeoutMs?: number;
+  /** Registry /metrics exposes; a fresh one by default. Also available as app.metricsRegistry. */
+  registry?: Registry;
+}
+
+function isLoggerInstance(logger: LoggerOptions | Logger): logger is Logger {
+  return typeof (logger as Partial<Logger>).child === 'function' && typeof (logger as Partial<Logger>).info === 'function';
+}
+
+export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
+  const common = {
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    trustProxy: opts.trustProxy ?? false,
+    genReqId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Secure JSON parsing: a body with __proto__ or constructor.prototype is refused (400).
+    onProtoPoisoning: 'error' as const,
+    onConstructorPoisoning: 'error' as const,
+  };
+  // Fastify types the instance by its logger; callers only need the base logger interface.
+  const app: FastifyInstance = isLoggerInstance(opts.logger)
+    ? (Fastify({ ...common, loggerInstance: opts.logger as FastifyBaseLogger }) as unknown as FastifyInstance)
+    : (Fastify({ ...common, logger: opts.logger }) as unknown as FastifyInstance);
+
+  // JSON only. text/plain is a Fastify default we do not want: without a parser, any other
+  // body type is refused with 415 before a route sees it. Routes that need another format
+  // (Slack's form posts) add a parser inside their own plugin scope.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const secureJson = app.getDefaultJsonParser('error', 'error');
+  // An empty JSON body reaches the route as `undefined`, so a body-less POST (cancel) that
+  // still sends Content-Type: application/json works, and a route that needs a body refuses
+  // it through its own schema with a field-precise 400.
+  const json: FastifyBodyParser<string> = (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else secureJson(request, body, done);
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
+  app.addContentTypeParser(JSON_SUFFIX_TYPE, { parseAs: 'string' }, json);
+
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  const metrics = createHttpMetrics(opts.registry);
+  installHttpMetrics(app, metrics);
+  installErrorHandlers(app);
+  registerHealthRoutes(app, {
+    checks: opts.readinessChecks,
+    registry: metrics.registry,
+    ...(opts.readinessTimeoutMs !== undefined ? { checkTimeoutMs: opts.readinessTimeoutMs } : {}),
+  });
+  return app;
+}

@@ -1,0 +1,36 @@
+import { applyMigrations } from '@countersign/db/migrate';
+import { createLogger } from './logger.ts';
+import { startService } from './service.ts';
+import { parseSettings, SettingsError } from './settings.ts';
+
+// Production entry point: every dependency comes from the environment (DATABASE_URL,
+// REDIS_URL, signing key, config paths). `npm start` uses dev.ts instead, which starts
+// embedded Postgres and Redis first.
+async function main(): Promise<void> {
+  const settings = parseSettings(process.env);
+  const logger = createLogger(settings.LOG_LEVEL);
+  if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await applyMigrations(settings.DATABASE_URL);
+  const service = await startService({ settings, logger, rootDir: process.cwd() });
+  logger.info({ url: service.url }, 'countersign listening');
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    service.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ err: err.message }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: Error) => {
+  // Configuration errors carry their own precise message (variable, or file:line:column).
+  process.stderr.write(`countersign: ${err instanceof SettingsError ? err.message : (err.stack ?? err.message)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { IdParams } from './actions.ts';
+import type { RouteContext } from './context.ts';
+import { callerOf, personOf } from './context.ts';
+import { parseInput } from './parse.ts';
+
+const reason = z.string().trim().min(1).max(2000);
+const VoteBody = z.strictObject({ decision: z.enum(['approve', 'deny']), reason: reason.optional() });
+const CancelBody = z.strictObject({ reason: reason.optional() });
+const OverrideBody = z.strictObject({ reason });
+
+/** People decide: API-channel votes, the requester's cancel, supervised overrides. */
+export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.post('/v1/actions/:id/votes', { preHandler: ctx.authenticate }, async (request, reply) => {
+    const { id } = parseInput(IdParams, request.params, 'path');
+    const personId = personOf(request);
+    const body = parseInput(VoteBody, request.body, 'body');
+    const result = await ctx.gate.vote({ actionId: id, personId, channel: 'api', decision: body.decision, reason: body.reason ?? null });
+    const action = await ctx.gate.view(result.action);
+    return reply.code(201).send({
+      vote: { personId, decision: body.decision, reason: body.reason ?? null, channel: 'api', at: result.vote.createdAt.toISOString(), artifact: result.artifacts[0] },
+      decided: result.decided,
+      action,
+    });
+  });
+
+  app.post('/v1/actions/:id/cancel', { preHandler: ctx.authenticate }, async (request) => {
+    const { id } = parseInput(IdParams, request.params, 'path');
+    const body = parseInput(CancelBody, request.body, 'body');
+    return ctx.gate.cancel(id, callerOf(request), body.reason ?? null);
+  });
+
+  app.post('/v1/actions/:id/override', { preHandler: ctx.authenticate }, async (request) => {
+    const { id } = parseInput(IdParams, request.params, 'path');
+    const personId = personOf(request);
+    const body = parseInput(OverrideBody, request.body, 'body');
+    const { action } = await ctx.gate.override({ actionId: id, personId, reason: body.reason });
+    return ctx.gate.view(action);
+  });
+}

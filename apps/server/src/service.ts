@@ -1,0 +1,133 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
+import { watchConfig } from '@countersign/config';
+import { createPrismaClient, PgDecisionBus, PrismaGateStore, type PrismaClient } from '@countersign/db';
+import { loadKeyring, type Keyring } from '@countersign/evidence';
+import { configView } from './config-view.ts';
+import { buildHttpApp } from './http/app.ts';
+import { bearerAuth } from './http/auth.ts';
+import { releaseIssuer } from './release-issuer.ts';
+import { actionRoutes } from './routes/actions.ts';
+import { auditRoutes } from './routes/audit.ts';
+import type { RouteContext } from './routes/context.ts';
+import { decisionRoutes } from './routes/decisions.ts';
+import type { Settings } from './settings.ts';
+
+export interface RunningService {
+  app: FastifyInstance;
+  url: string;
+  gate: Gate;
+  keys: KeyService;
+  keyring: Keyring;
+  prisma: PrismaClient;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  settings: Settings;
+  logger: Logger;
+  /** Relative config and key paths resolve against this folder. */
+  rootDir: string;
+  clock?: Clock;
+}
+
+/**
+ * Wires the engine to Postgres, Redis, the config files and HTTP, and starts listening.
+ * Everything started here is stopped by `stop()`, in reverse order.
+ */
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const { settings, logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  const resolve = (p: string) => path.resolve(opts.rootDir, p);
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+
+  try {
+    const keyring = await loadKeyring({
+      pem: settings.COUNTERSIGN_SIGNING_KEY,
+      pemFile: settings.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(settings.COUNTERSIGN_SIGNING_KEY_FILE) : undefined,
+      dir: resolve(settings.COUNTERSIGN_KEYS_DIR),
+    });
+
+    const prisma = createPrismaClient(settings.DATABASE_URL, { max: settings.COUNTERSIGN_DB_POOL });
+    stops.push(() => prisma.$disconnect());
+    const store = new PrismaGateStore(prisma, keyring, () => clock.now());
+
+    // A bad file at start stops the service (ConfigError names file:line:column); a bad file
+    // on reload keeps the last good one and is logged loudly.
+    const watcher = watchConfig({
+      policyPath: resolve(settings.COUNTERSIGN_POLICY),
+      directoryPath: resolve(settings.COUNTERSIGN_DIRECTORY),
+      onChange: (snapshot) => {
+        logger.info({ policy: snapshot.policy.digest, directory: snapshot.directory.digest }, 'configuration reloaded');
+        recordConfigChanges(store, config.current()).catch((err: Error) =>
+          logger.error({ err: err.message }, 'could not seal the configuration change; it will be sealed at next start'),
+        );
+      },
+      onError: (err) => logger.error({ err: err.message }, 'configuration reload REJECTED; keeping the last good configuration'),
+    });
+    stops.push(async () => watcher.close());
+    const config = configView(() => watcher.current());
+
+    const bus = new PgDecisionBus(settings.DATABASE_URL, logger);
+    await bus.start();
+    stops.push(() => bus.close());
+
+    const redis = new Redis(settings.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection problem'));
+    await redis.connect();
+    stops.push(async () => redis.disconnect());
+
+    const gate = new Gate({
+      store,
+      config,
+      clock,
+      bus,
+      release: releaseIssuer(keyring, {
+        issuer: settings.COUNTERSIGN_ISSUER,
+        audience: settings.COUNTERSIGN_RELEASE_AUDIENCE,
+        ttlSeconds: settings.COUNTERSIGN_RELEASE_TTL_SECONDS,
+        now: () => clock.now(),
+      }),
+    });
+    const keys = new KeyService(store, config, clock);
+    await recordConfigChanges(store, config.current());
+
+    const app = buildHttpApp({
+      logger,
+      bodyLimit: settings.COUNTERSIGN_BODY_LIMIT_BYTES,
+      readinessChecks: [
+        { name: 'db', check: async () => void (await prisma.$queryRaw`SELECT 1`) },
+        { name: 'redis', check: async () => void (await redis.ping()) },
+      ],
+    });
+    stops.push(() => app.close());
+    // Closing the bus first releases every long-poll, so app.close() need not wait them out.
+    stops.push(() => bus.close());
+    const ctx: RouteContext = {
+      gate,
+      keys,
+      keyring,
+      prisma,
+      settings,
+      authenticate: bearerAuth<Caller>(async (token) => (await keys.authenticate(token)) ?? null),
+    };
+    actionRoutes(app, ctx);
+    decisionRoutes(app, ctx);
+    auditRoutes(app, ctx);
+
+    await app.listen({ host: settings.HOST, port: settings.PORT });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : settings.PORT;
+    const url = settings.PUBLIC_URL ?? `http://${settings.HOST}:${port}`;
+    return { app, url, gate, keys, keyring, prisma, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+// Configuration is parsed once, at boot, from the environment. A bad value stops the service
+// with the variable's name and the reason (never its value: some are secrets).
+const duration = z.coerce.number().int().positive();
+
+export const SettingsSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  COUNTERSIGN_POLICY: z.string().default('config/policy.yaml'),
+  COUNTERSIGN_DIRECTORY: z.string().default('config/directory.yaml'),
+  /** PEM private key(s), first is active; or a file; else a generated key under COUNTERSIGN_KEYS_DIR. */
+  COUNTERSIGN_SIGNING_KEY: z.string().optional(),
+  COUNTERSIGN_SIGNING_KEY_FILE: z.string().optional(),
+  COUNTERSIGN_KEYS_DIR: z.string().default('.countersign/keys'),
+  COUNTERSIGN_ISSUER: z.string().default('countersign'),
+  COUNTERSIGN_RELEASE_AUDIENCE: z.string().default('countersign-release'),
+  COUNTERSIGN_RELEASE_TTL_SECONDS: duration.max(3600).default(300),
+  COUNTERSIGN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+  COUNTERSIGN_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
+  /** Roles whose people may pull the approval history (comma-separated). */
+  COUNTERSIGN_AUDIT_ROLES: z
+    .string()
+    .default('auditor')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean)),
+  /** Longest long-poll a client may ask for, in seconds. */
+  COUNTERSIGN_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+});
+
+export type Settings = z.output<typeof SettingsSchema>;
+
+export class SettingsError extends Error {}
+
+export function parseSettings(env: NodeJS.ProcessEnv): Settings {
+  const parsed = SettingsSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new SettingsError(`invalid configuration:\n${lines.join('\n')}`);
+}

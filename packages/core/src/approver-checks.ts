@@ -1,0 +1,57 @@
+import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from './action.ts';
+import { describeOpen, fillsOpenSlot, progress } from './slots.ts';
+
+// SPEC "Approver checks", steps 3–5, as one pure function: the caller has already
+// authenticated the channel (step 1) and mapped it to exactly one directory person (step 2).
+// The order matters for the message a reviewer sees: the most fundamental reason first.
+
+export interface VoteCheckInput {
+  action: ActionRecord;
+  votes: VoteRecord[];
+  person: Person;
+  decision: VoteDecision;
+  reason: string | null;
+  now: Date;
+}
+
+export function assertMayVote({ action, votes, person, decision, reason }: VoteCheckInput): void {
+  const requirement = action.requirement;
+  if (!requirement) {
+    throw new DomainError('not_eligible', 'This action was not escalated for approval.');
+  }
+  if (person.id === action.actorId) {
+    throw new DomainError('self_approval', 'You requested this action; someone else must decide it.');
+  }
+  if (action.onBehalfOf && person.id === action.onBehalfOf) {
+    throw new DomainError('self_approval', 'This action is on your behalf; someone else must decide it.');
+  }
+  if (action.ownerId && person.id === action.ownerId && !requirement.ownerMayApprove) {
+    throw new DomainError('self_approval', "You own the agent that requested this action; someone else must decide it.");
+  }
+  if (votes.some((v) => v.personId === person.id)) {
+    throw new DomainError('already_voted', 'You have already voted on this action.');
+  }
+  const neededRoles = new Set(requirement.groups.map((g) => g.role));
+  const relevantRoles = person.roles.filter((r) => neededRoles.has(r));
+  if (relevantRoles.length === 0) {
+    throw new DomainError('not_eligible', `This action needs ${describeOpen(requirement.groups)}; you hold none of these roles.`);
+  }
+  if (decision === 'deny') {
+    if (!reason) throw new DomainError('reason_required', 'A deny needs a reason.', { issues: [{ field: 'reason', message: 'required when denying' }] });
+    return;
+  }
+  if (requirement.approvalReasonRequired && !reason) {
+    throw new DomainError('reason_required', 'This rule requires a reason with each approval.', {
+      issues: [{ field: 'reason', message: 'required by the rule for approvals' }],
+    });
+  }
+  const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
+  if (!fillsOpenSlot(requirement.groups, approvals, { personId: person.id, roles: relevantRoles })) {
+    const open = progress(requirement.groups, approvals).open;
+    throw new DomainError(
+      'not_eligible',
+      `The slots your roles could fill are already taken; still needed: ${describeOpen(open) || 'nothing'}.`,
+    );
+  }
+}

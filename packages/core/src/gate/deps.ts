@@ -1,0 +1,17 @@
+import type { ConfigView } from '../config-view.ts';
+import type { ActionRecord } from '../action.ts';
+import type { Clock, DecisionBus, GateStore } from '../ports.ts';
+
+/** Mints release tokens for approved actions (JWS EdDSA, see @countersign/evidence). */
+export interface ReleaseIssuer {
+  issue(action: ActionRecord): Promise<{ token: string; expiresAt: Date }>;
+}
+
+/** The one typed resources object every gate use case shares. */
+export interface GateDeps {
+  store: GateStore;
+  config: ConfigView;
+  clock: Clock;
+  bus: DecisionBus;
+  release: ReleaseIssuer;
+}

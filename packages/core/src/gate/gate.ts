@@ -1,0 +1,56 @@
+import type { ActionRecord } from '../action.ts';
+import type { Caller } from '../keys/key-service.ts';
+import { cancelAction } from './cancel.ts';
+import type { GateDeps } from './deps.ts';
+import { expireIfDue, expireOverdue } from './expire.ts';
+import { overrideRefusal } from './override.ts';
+import { readAction, viewOf, waitForAction } from './read.ts';
+import { submitIntent, type SubmitRequest } from './submit.ts';
+import type { ActionView } from './view.ts';
+import { castVote, type VoteRequest } from './vote.ts';
+
+/**
+ * The engine's front door. HTTP routes, Slack, Teams and queue workers all call these and
+ * nothing else; the rules of deciding live behind it, in one place.
+ */
+export class Gate {
+  constructor(readonly deps: GateDeps) {}
+
+  async submit(req: SubmitRequest): Promise<{ view: ActionView; replayed: boolean }> {
+    const result = await submitIntent(this.deps, req);
+    return { view: await viewOf(this.deps, result.action), replayed: result.replayed };
+  }
+
+  read(id: string, caller: Caller): Promise<ActionView> {
+    return readAction(this.deps, id, caller);
+  }
+
+  wait(id: string, caller: Caller, waitSeconds: number, signal?: AbortSignal): Promise<ActionView> {
+    return waitForAction(this.deps, id, caller, waitSeconds, signal);
+  }
+
+  vote(req: VoteRequest) {
+    return castVote(this.deps, req);
+  }
+
+  async cancel(id: string, caller: Caller, reason: string | null): Promise<ActionView> {
+    const action = await cancelAction(this.deps, id, caller, reason);
+    return viewOf(this.deps, action);
+  }
+
+  override(req: { actionId: string; personId: string; reason: string }) {
+    return overrideRefusal(this.deps, req);
+  }
+
+  expireIfDue(id: string): Promise<boolean> {
+    return expireIfDue(this.deps, id);
+  }
+
+  expireOverdue(limit?: number): Promise<number> {
+    return expireOverdue(this.deps, limit);
+  }
+
+  view(action: ActionRecord): Promise<ActionView> {
+    return viewOf(this.deps, action);
+  }
+}

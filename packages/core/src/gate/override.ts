@@ -1,0 +1,58 @@
+import { DomainError, type SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord } from '../action.ts';
+import type { GateDeps } from './deps.ts';
+
+/**
+ * Supervised override (SPEC "Decisions"): a policy refusal may be turned into an approval only
+ * by a person holding a role the refusing rules name, with a reason, never by the requester's
+ * side, at most once; the artifact flags it for review.
+ */
+export async function overrideRefusal(
+  deps: GateDeps,
+  req: { actionId: string; personId: string; reason: string },
+): Promise<{ action: ActionRecord; artifact: SealedArtifact }> {
+  const reason = req.reason.trim();
+  if (!reason) {
+    throw new DomainError('reason_required', 'An override needs a reason.', { issues: [{ field: 'reason', message: 'required' }] });
+  }
+  const result = await deps.store.transaction(async (tx) => {
+    const action = await tx.lockAction(req.actionId);
+    if (!action) return new DomainError('not_found', `No action ${req.actionId}.`);
+    if (action.status !== 'refused' || action.outcome !== 'refuse' || action.overriddenBy) {
+      return new DomainError('not_overridable', 'Only a refusal by policy, not yet overridden, can be overridden.', { extra: { status: action.status } });
+    }
+    if (action.overrideRoles.length === 0) {
+      return new DomainError('not_overridable', 'The policy names no role that may override this refusal.');
+    }
+    const person = deps.config.current().directory.person(req.personId);
+    if (!person) return new DomainError('unknown_identity', 'You are not in the countersign directory.');
+    if (person.id === action.actorId || person.id === action.onBehalfOf || person.id === action.ownerId) {
+      return new DomainError('self_approval', 'You cannot override a refusal of your own request.');
+    }
+    const roles = person.roles.filter((r) => action.overrideRoles.includes(r));
+    if (roles.length === 0) {
+      return new DomainError('not_eligible', `Overriding this refusal needs one of: ${action.overrideRoles.join(', ')}.`);
+    }
+    const now = deps.clock.now();
+    await tx.recordOverride(action.id, { personId: person.id, reason, at: now });
+    action.status = 'approved';
+    action.overriddenBy = person.id;
+    action.overrideReason = reason;
+    const artifact = await tx.appendArtifact({
+      kind: 'action.overridden',
+      actionId: action.id,
+      intentHash: action.intentHash,
+      actionType: action.actionType,
+      personId: person.id,
+      rolesAtOverride: roles,
+      reason,
+      previousStatus: 'refused',
+      status: 'approved',
+      reviewRequired: true,
+    });
+    await tx.publishDecision(action.id);
+    return { action, artifact };
+  });
+  if (result instanceof DomainError) throw result;
+  return result;
+}

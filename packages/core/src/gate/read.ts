@@ -1,0 +1,90 @@
+import { DomainError } from '@countersign/contracts';
+import type { ActionRecord } from '../action.ts';
+import type { Caller } from '../keys/key-service.ts';
+import type { GateDeps } from './deps.ts';
+import { expireIfDue } from './expire.ts';
+import { isPastExpiry } from './finalize.ts';
+import { toView, type ActionView } from './view.ts';
+
+/**
+ * Who may read an action: its requester (the key's principal), the person it is on behalf of,
+ * the agent's owner, and anyone who could take part in deciding it (a role of its requirement
+ * or an override role). Everyone else gets not_found, so ids are not an oracle.
+ */
+function mayRead(action: ActionRecord, caller: Caller): boolean {
+  const p = caller.principal;
+  if (p.id === action.actorId || p.id === action.onBehalfOf || p.id === action.ownerId) return true;
+  if (p.kind !== 'person') return false;
+  const roles = new Set([...(action.requirement?.groups.map((g) => g.role) ?? []), ...action.overrideRoles]);
+  return p.roles.some((r) => roles.has(r));
+}
+
+async function load(deps: GateDeps, id: string, caller: Caller): Promise<ActionRecord> {
+  let action = await deps.store.findAction(id);
+  if (!action || !mayRead(action, caller)) throw new DomainError('not_found', `No action ${id}.`);
+  // A pending action past its expiry is closed on read: nobody ever sees it as still open.
+  if (isPastExpiry(action, deps.clock.now())) {
+    await expireIfDue(deps, id);
+    action = (await deps.store.findAction(id))!;
+  }
+  return action;
+}
+
+export async function readAction(deps: GateDeps, id: string, caller: Caller): Promise<ActionView> {
+  const action = await load(deps, id, caller);
+  return viewOf(deps, action);
+}
+
+export async function viewOf(deps: GateDeps, action: ActionRecord): Promise<ActionView> {
+  const [votes, artifact] = await Promise.all([
+    action.requirement ? deps.store.votesFor(action.id) : Promise.resolve([]),
+    deps.store.latestArtifactFor(action.id),
+  ]);
+  // Release tokens are minted on read and short-lived: only the requester's side gets one.
+  const release = action.status === 'approved' ? await deps.release.issue(action) : undefined;
+  return toView(action, votes, artifact, release);
+}
+
+/**
+ * Long-poll: resolves as soon as the action is final, or after `waitSeconds`. Woken by the
+ * decision bus (Postgres NOTIFY), never by polling the database in a loop; a timer at the
+ * action's expiry closes it if nothing else has.
+ */
+export async function waitForAction(
+  deps: GateDeps,
+  id: string,
+  caller: Caller,
+  waitSeconds: number,
+  signal?: AbortSignal,
+): Promise<ActionView> {
+  let action = await load(deps, id, caller);
+  if (action.status !== 'pending' || waitSeconds <= 0) return viewOf(deps, action);
+
+  await new Promise<void>((resolve) => {
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      unsubscribe();
+      timers.forEach(clearTimeout);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const unsubscribe = deps.bus.subscribe(id, done);
+    timers.push(setTimeout(done, waitSeconds * 1000));
+    if (action.expiresAt) {
+      const untilExpiry = action.expiresAt.getTime() - deps.clock.now().getTime();
+      if (untilExpiry < waitSeconds * 1000) {
+        timers.push(setTimeout(() => void expireIfDue(deps, id).finally(done), Math.max(0, untilExpiry) + 5));
+      }
+    }
+    signal?.addEventListener('abort', done);
+    // The decision may have landed between the first read and the subscription.
+    void deps.store.findAction(id).then((a) => {
+      if (a && a.status !== 'pending') done();
+    }, done);
+  });
+  action = (await deps.store.findAction(id))!;
+  return viewOf(deps, action);
+}

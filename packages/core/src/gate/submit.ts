@@ -1,0 +1,151 @@
+import { canonicalJson, intentHash as hashIntent, sha256Hex } from '@countersign/evidence';
+import { DomainError, IntentSchema, randomId, type ActionStatus, type Intent, type SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord } from '../action.ts';
+import type { Caller } from '../keys/key-service.ts';
+import { UniqueViolation } from '../ports.ts';
+import type { GateDeps } from './deps.ts';
+import { zodIssues } from './zod-issues.ts';
+
+export interface SubmitRequest {
+  caller: Caller;
+  body: unknown;
+  idempotencyKey?: string;
+}
+
+export interface SubmitResult {
+  action: ActionRecord;
+  artifact: SealedArtifact;
+  /** True when an Idempotency-Key replay returned the first result. */
+  replayed: boolean;
+}
+
+const STATUS_FOR: Record<'approve' | 'refuse' | 'escalate', ActionStatus> = {
+  approve: 'approved',
+  refuse: 'refused',
+  escalate: 'pending',
+};
+
+export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<SubmitResult> {
+  const parsed = IntentSchema.safeParse(req.body);
+  if (!parsed.success) {
+    throw new DomainError('invalid_intent', 'The intent is not valid.', { issues: zodIssues(parsed.error) });
+  }
+  const intent: Intent = parsed.data;
+  const requestHash = sha256Hex(canonicalJson(req.body));
+
+  if (req.idempotencyKey) {
+    const previous = await deps.store.findByIdempotencyKey(req.caller.keyId, req.idempotencyKey);
+    if (previous) return replay(deps, previous, requestHash);
+  }
+
+  const { policy, directory } = deps.config.current();
+  // Who acts is the key's principal, re-read from the directory; never the payload.
+  const actor = directory.actorOf(req.caller.principal.id);
+  if (!actor) throw new DomainError('unknown_principal', 'The API key belongs to no current directory principal.');
+
+  if (intent.onBehalfOf !== undefined) {
+    if (!req.caller.canDelegate) {
+      throw new DomainError('delegation_not_allowed', 'This API key may not act on behalf of others.', {
+        issues: [{ field: 'onBehalfOf', message: 'the key is not allowed to delegate' }],
+      });
+    }
+    if (!directory.person(intent.onBehalfOf)) {
+      throw new DomainError('invalid_intent', 'onBehalfOf must name a person in the directory.', {
+        issues: [{ field: 'onBehalfOf', message: `no person "${intent.onBehalfOf}" in the directory` }],
+      });
+    }
+  }
+
+  const now = deps.clock.now();
+  const verdict = policy.evaluate({ intent, actor, now });
+  const intentHash = hashIntent(intent);
+  const requirement = verdict.outcome === 'escalate' ? (verdict.requirement ?? null) : null;
+  if (verdict.outcome === 'escalate' && !requirement) {
+    // An escalation nobody can satisfy would hang forever; refuse instead (fail closed).
+    throw new DomainError('internal', 'Policy escalated without a requirement.');
+  }
+
+  const action: ActionRecord = {
+    id: randomId('act'),
+    status: STATUS_FOR[verdict.outcome],
+    outcome: verdict.outcome,
+    actorId: actor.id,
+    actorKind: actor.kind,
+    ownerId: actor.owner,
+    onBehalfOf: intent.onBehalfOf ?? null,
+    apiKeyId: req.caller.keyId,
+    intent,
+    intentHash,
+    actionType: intent.action.type,
+    policyDigest: verdict.policyDigest,
+    ruleIds: verdict.ruleIds,
+    reasons: verdict.reasons,
+    requirement,
+    overrideRoles: verdict.overrideRoles ?? [],
+    expiresAt: requirement ? new Date(now.getTime() + requirement.expiresInSeconds * 1000) : null,
+    createdAt: now,
+    decidedAt: verdict.outcome === 'escalate' ? null : now,
+    decidedBy: verdict.outcome === 'escalate' ? null : 'policy',
+    decisionReason: verdict.outcome === 'escalate' ? null : (verdict.reasons.join('; ') || null),
+    overriddenBy: null,
+    overrideReason: null,
+    idempotencyKey: req.idempotencyKey ?? null,
+    requestHash,
+  };
+
+  try {
+    const artifact = await deps.store.transaction(async (tx) => {
+      await tx.insertAction(action);
+      const actorRef = { kind: actor.kind, id: actor.id };
+      if (verdict.outcome === 'escalate') {
+        return tx.appendArtifact({
+          kind: 'action.escalated',
+          actionId: action.id,
+          intentHash,
+          actionType: action.actionType,
+          actor: actorRef,
+          onBehalfOf: action.onBehalfOf,
+          owner: action.ownerId,
+          policyDigest: verdict.policyDigest,
+          ruleIds: verdict.ruleIds,
+          reasons: verdict.reasons,
+          requirement,
+          expiresAt: action.expiresAt!.toISOString(),
+        });
+      }
+      return tx.appendArtifact({
+        kind: 'action.decided',
+        actionId: action.id,
+        intentHash,
+        actionType: action.actionType,
+        status: action.status as 'approved' | 'refused',
+        decidedBy: 'policy',
+        actor: actorRef,
+        onBehalfOf: action.onBehalfOf,
+        policyDigest: verdict.policyDigest,
+        ruleIds: verdict.ruleIds,
+        reasons: verdict.reasons,
+        approvers: [],
+      });
+    });
+    return { action, artifact, replayed: false };
+  } catch (err) {
+    // Two requests raced with one Idempotency-Key: the loser answers with the winner's result.
+    if (err instanceof UniqueViolation && req.idempotencyKey) {
+      const winner = await deps.store.findByIdempotencyKey(req.caller.keyId, req.idempotencyKey);
+      if (winner) return replay(deps, winner, requestHash);
+    }
+    throw err;
+  }
+}
+
+async function replay(deps: GateDeps, previous: ActionRecord, requestHash: string): Promise<SubmitResult> {
+  if (previous.requestHash !== requestHash) {
+    throw new DomainError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body.', {
+      extra: { actionId: previous.id },
+    });
+  }
+  const artifact = await deps.store.latestArtifactFor(previous.id);
+  if (!artifact) throw new DomainError('internal', 'Action without artifact.');
+  return { action: previous, artifact, replayed: true };
+}

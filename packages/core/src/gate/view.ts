@@ -1,0 +1,70 @@
+import type { ActionStatus, Outcome, Requirement, RoleGroup, SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from '../action.ts';
+import { progress } from '../slots.ts';
+
+/** What the HTTP API returns for an action (SPEC "HTTP contract": POST/GET /v1/actions). */
+export interface ActionView {
+  id: string;
+  status: ActionStatus;
+  verdict: Outcome;
+  reasons: string[];
+  ruleIds: string[];
+  policyDigest: string;
+  actionType: string;
+  intentHash: string;
+  requester: { kind: 'person' | 'agent'; id: string; owner: string | null; onBehalfOf: string | null };
+  requirement?: Requirement;
+  progress?: { filled: number; needed: number; open: RoleGroup[]; approvals: { personId: string; role: string }[] };
+  votes?: { personId: string; decision: string; reason: string | null; channel: string; at: string }[];
+  expiresAt?: string;
+  createdAt: string;
+  decidedAt?: string;
+  decidedBy?: string;
+  decisionReason?: string;
+  override?: { by: string; reason: string };
+  overridable?: { roles: string[] };
+  releaseToken?: string;
+  releaseTokenExpiresAt?: string;
+  artifact: SealedArtifact | null;
+}
+
+export function toView(
+  a: ActionRecord,
+  votes: VoteRecord[],
+  artifact: SealedArtifact | null,
+  release?: { token: string; expiresAt: Date },
+): ActionView {
+  const view: ActionView = {
+    id: a.id,
+    status: a.status,
+    verdict: a.outcome,
+    reasons: a.reasons,
+    ruleIds: a.ruleIds,
+    policyDigest: a.policyDigest,
+    actionType: a.actionType,
+    intentHash: a.intentHash,
+    requester: { kind: a.actorKind, id: a.actorId, owner: a.ownerId, onBehalfOf: a.onBehalfOf },
+    createdAt: a.createdAt.toISOString(),
+    artifact,
+  };
+  if (a.requirement) {
+    view.requirement = a.requirement;
+    const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
+    const p = progress(a.requirement.groups, approvals);
+    view.progress = { filled: p.filled, needed: p.needed, open: p.open, approvals: p.assignment };
+    view.votes = votes.map((v) => ({ personId: v.personId, decision: v.decision, reason: v.reason, channel: v.channel, at: v.createdAt.toISOString() }));
+  }
+  if (a.expiresAt) view.expiresAt = a.expiresAt.toISOString();
+  if (a.decidedAt) view.decidedAt = a.decidedAt.toISOString();
+  if (a.decidedBy) view.decidedBy = a.decidedBy;
+  if (a.decisionReason) view.decisionReason = a.decisionReason;
+  if (a.overriddenBy) view.override = { by: a.overriddenBy, reason: a.overrideReason ?? '' };
+  if (a.status === 'refused' && a.outcome === 'refuse' && a.overrideRoles.length > 0 && !a.overriddenBy) {
+    view.overridable = { roles: a.overrideRoles };
+  }
+  if (release) {
+    view.releaseToken = release.token;
+    view.releaseTokenExpiresAt = release.expiresAt.toISOString();
+  }
+  return view;
+}

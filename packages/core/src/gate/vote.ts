@@ -1,0 +1,96 @@
+import { DomainError, randomId, type SealedArtifact, type VoteChannel, type VoteDecision } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from '../action.ts';
+import { assertMayVote } from '../approver-checks.ts';
+import { progress } from '../slots.ts';
+import type { GateDeps } from './deps.ts';
+import { expiryPatch, finalizeInTx, isPastExpiry } from './finalize.ts';
+
+export interface VoteRequest {
+  actionId: string;
+  /** A directory person id, already mapped from the channel identity by the channel. */
+  personId: string;
+  channel: VoteChannel;
+  decision: VoteDecision;
+  reason: string | null;
+}
+
+export interface VoteResult {
+  action: ActionRecord;
+  vote: VoteRecord;
+  artifacts: SealedArtifact[];
+  /** True when this vote decided the action. */
+  decided: boolean;
+}
+
+type Outcome = { ok: VoteResult } | { refused: DomainError };
+
+/**
+ * Records one vote. The action row is locked for the whole check-and-write, so simultaneous
+ * clicks are serialised by Postgres; the unique (action, person) index backs "one vote each".
+ * A refusal that must still change state (expiry noticed at vote time) commits first and
+ * then reports the refusal.
+ */
+export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteResult> {
+  const outcome = await deps.store.transaction<Outcome>(async (tx) => {
+    const action = await tx.lockAction(req.actionId);
+    if (!action) return { refused: new DomainError('not_found', `No action ${req.actionId}.`) };
+    const now = deps.clock.now();
+    if (action.status !== 'pending') {
+      return { refused: new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`, { extra: { status: action.status } }) };
+    }
+    if (isPastExpiry(action, now)) {
+      await finalizeInTx(tx, action, expiryPatch(now));
+      return { refused: new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.', { extra: { status: 'expired' } }) };
+    }
+    const person = deps.config.current().directory.person(req.personId);
+    if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
+    const votes = await tx.votesFor(action.id);
+    try {
+      assertMayVote({ action, votes, person, decision: req.decision, reason: req.reason, now });
+    } catch (err) {
+      if (err instanceof DomainError) return { refused: err };
+      throw err;
+    }
+
+    const requirement = action.requirement!;
+    const vote: VoteRecord = {
+      id: randomId('vote'),
+      actionId: action.id,
+      personId: person.id,
+      decision: req.decision,
+      reason: req.reason,
+      channel: req.channel,
+      roles: person.roles.filter((r) => requirement.groups.some((g) => g.role === r)),
+      createdAt: now,
+    };
+    await tx.insertVote(vote);
+    const all = [...votes, vote];
+    const approvals = all.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
+    const p = progress(requirement.groups, approvals);
+    const artifacts: SealedArtifact[] = [
+      await tx.appendArtifact({
+        kind: 'vote.recorded',
+        actionId: action.id,
+        intentHash: action.intentHash,
+        actionType: action.actionType,
+        personId: person.id,
+        decision: req.decision,
+        reason: req.reason,
+        channel: req.channel,
+        rolesAtVote: vote.roles,
+        progress: { filled: p.filled, needed: p.needed },
+      }),
+    ];
+    let decided = false;
+    if (req.decision === 'deny' && requirement.denyEndsRequest) {
+      artifacts.push(await finalizeInTx(tx, action, { status: 'refused', at: now, decidedBy: person.id, reason: `denied by ${person.id}: ${req.reason}` }));
+      decided = true;
+    } else if (p.filled === p.needed) {
+      artifacts.push(await finalizeInTx(tx, action, { status: 'approved', at: now, decidedBy: person.id, reason: null }, p.assignment));
+      decided = true;
+    }
+    return { ok: { action, vote, artifacts, decided } };
+  });
+  if ('refused' in outcome) throw outcome.refused;
+  return outcome.ok;
+}

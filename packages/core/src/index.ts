@@ -1,0 +1,14 @@
+export * from './action.ts';
+export * from './ports.ts';
+export * from './config-view.ts';
+export * from './slots.ts';
+export * from './approver-checks.ts';
+export * from './keys/api-key.ts';
+export * from './keys/key-service.ts';
+export * from './gate/deps.ts';
+export * from './gate/view.ts';
+export * from './gate/gate.ts';
+export * from './gate/config-changes.ts';
+export type { SubmitRequest, SubmitResult } from './gate/submit.ts';
+export type { VoteRequest, VoteResult } from './gate/vote.ts';
+export { zodIssues } from './gate/zod-issues.ts';

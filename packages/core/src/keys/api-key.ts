@@ -1,0 +1,44 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+// API keys: `cs_<prefix>_<secret>`. The prefix is public (it identifies the key in logs and the
+// store); only a SHA-256 of the high-entropy secret is stored, compared in constant time.
+
+export interface ApiKeyRecord {
+  id: string;
+  prefix: string;
+  secretHash: string;
+  principalId: string;
+  principalKind: 'person' | 'agent';
+  canDelegate: boolean;
+  label: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+const PREFIX_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+
+export function newKeyMaterial(): { prefix: string; secret: string; token: string; secretHash: string } {
+  let id = '';
+  for (const b of randomBytes(10)) id += PREFIX_ALPHABET[b % PREFIX_ALPHABET.length];
+  const prefix = `cs_${id}`;
+  const secret = randomBytes(32).toString('base64url');
+  return { prefix, secret, token: `${prefix}_${secret}`, secretHash: hashSecret(secret) };
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Splits a presented token; undefined when it is not shaped like one of ours. */
+export function parseToken(token: string): { prefix: string; secret: string } | undefined {
+  const m = /^(cs_[a-z2-9]{10})_([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!m) return undefined;
+  return { prefix: m[1]!, secret: m[2]! };
+}
+
+export function secretMatches(secret: string, storedHash: string): boolean {
+  const a = Buffer.from(hashSecret(secret), 'hex');
+  const b = Buffer.from(storedHash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,85 @@
+import { DomainError, randomId, type Principal } from '@countersign/contracts';
+import type { ConfigView } from '../config-view.ts';
+import type { Clock, GateStore } from '../ports.ts';
+import { newKeyMaterial, parseToken, secretMatches, type ApiKeyRecord } from './api-key.ts';
+
+/** Who is calling: the principal an API key belongs to, re-read from the directory each time. */
+export interface Caller {
+  keyId: string;
+  principal: Principal;
+  canDelegate: boolean;
+}
+
+// lastUsedAt is recorded at most once a minute per key so the hot path does not pay a write
+// per request for a value nobody needs to the millisecond.
+const TOUCH_EVERY_MS = 60_000;
+
+export class KeyService {
+  constructor(
+    private readonly store: GateStore,
+    private readonly config: ConfigView,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a key for a directory principal. The token is returned once and never stored. */
+  async create(principalId: string, opts: { canDelegate?: boolean; label?: string } = {}): Promise<{ token: string; key: ApiKeyRecord }> {
+    const principal = this.config.current().directory.principal(principalId);
+    if (!principal) throw new DomainError('unknown_principal', `No person or agent "${principalId}" in the directory.`);
+    const material = newKeyMaterial();
+    const key: ApiKeyRecord = {
+      id: randomId('key'),
+      prefix: material.prefix,
+      secretHash: material.secretHash,
+      principalId,
+      principalKind: principal.kind,
+      canDelegate: opts.canDelegate ?? false,
+      label: opts.label ?? null,
+      createdAt: this.clock.now(),
+      revokedAt: null,
+      lastUsedAt: null,
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.insertApiKey(key);
+      await tx.appendArtifact({
+        kind: 'key.created',
+        keyId: key.id,
+        principalId,
+        principalKind: principal.kind,
+        canDelegate: key.canDelegate,
+        label: key.label,
+      });
+    });
+    return { token: material.token, key };
+  }
+
+  async revoke(keyIdOrPrefix: string): Promise<boolean> {
+    const key = keyIdOrPrefix.startsWith('cs_')
+      ? await this.store.findApiKeyByPrefix(keyIdOrPrefix)
+      : await this.store.findApiKeyById(keyIdOrPrefix);
+    if (!key) throw new DomainError('not_found', `No API key "${keyIdOrPrefix}".`);
+    return this.store.transaction(async (tx) => {
+      const revoked = await tx.revokeApiKey(key.id, this.clock.now());
+      if (revoked) await tx.appendArtifact({ kind: 'key.revoked', keyId: key.id, principalId: key.principalId });
+      return revoked;
+    });
+  }
+
+  /**
+   * Returns the caller for a bearer token, or undefined for anything doubtful: malformed,
+   * unknown, revoked, or a principal no longer in the directory.
+   */
+  async authenticate(token: string): Promise<Caller | undefined> {
+    const parsed = parseToken(token);
+    if (!parsed) return undefined;
+    const key = await this.store.findApiKeyByPrefix(parsed.prefix);
+    if (!key || key.revokedAt || !secretMatches(parsed.secret, key.secretHash)) return undefined;
+    const principal = this.config.current().directory.principal(key.principalId);
+    if (!principal || principal.kind !== key.principalKind) return undefined;
+    const now = this.clock.now();
+    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      key.lastUsedAt = now;
+      await this.store.touchApiKey(key.id, now);
+    }
+    return { keyId: key.id, principal, canDelegate: key.canDelegate };
+  }
+}

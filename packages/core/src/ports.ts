@@ -1,0 +1,69 @@
+import type { ArtifactEvent, SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from './action.ts';
+import type { ApiKeyRecord } from './keys/api-key.ts';
+
+// The engine's view of the outside world. packages/db implements the store and the decision
+// bus on Postgres; tests and other channels never bypass them.
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Work done inside one Postgres transaction. Artifacts appended here commit with the change. */
+export interface GateTx {
+  insertAction(action: ActionRecord): Promise<void>;
+  /** Reads and row-locks the action until the transaction ends (SELECT … FOR UPDATE). */
+  lockAction(id: string): Promise<ActionRecord | null>;
+  votesFor(actionId: string): Promise<VoteRecord[]>;
+  insertVote(vote: VoteRecord): Promise<void>;
+  /**
+   * Moves a pending action to a final state. Guarded in SQL by `status = 'pending'` so that a
+   * second decision can never overwrite the first, whatever the caller believes.
+   */
+  finalize(id: string, patch: FinalizePatch): Promise<void>;
+  /** refused → approved by a supervised override; guarded by `status = 'refused' AND overriddenBy IS NULL`. */
+  recordOverride(id: string, patch: { personId: string; reason: string; at: Date }): Promise<void>;
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  revokeApiKey(id: string, at: Date): Promise<boolean>;
+  /** Seals and appends the next artifact of the chain (gapless seq, previous hash, signature). */
+  appendArtifact(event: ArtifactEvent): Promise<SealedArtifact>;
+  /** Records a config digest; true when it was new (so the caller seals the change). */
+  recordConfigVersion(file: 'policy' | 'directory', digest: string): Promise<{ isNew: boolean; previousDigest: string | null }>;
+  /** Wakes long-polls in every process once the transaction commits. */
+  publishDecision(actionId: string): Promise<void>;
+}
+
+export interface FinalizePatch {
+  status: 'approved' | 'refused' | 'expired' | 'cancelled';
+  at: Date;
+  decidedBy: string;
+  reason: string | null;
+}
+
+export interface GateStore {
+  transaction<T>(fn: (tx: GateTx) => Promise<T>): Promise<T>;
+  findAction(id: string): Promise<ActionRecord | null>;
+  findByIdempotencyKey(apiKeyId: string, key: string): Promise<ActionRecord | null>;
+  votesFor(actionId: string): Promise<VoteRecord[]>;
+  latestArtifactFor(actionId: string): Promise<SealedArtifact | null>;
+  findApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | null>;
+  findApiKeyById(id: string): Promise<ApiKeyRecord | null>;
+  touchApiKey(id: string, at: Date): Promise<void>;
+  /** Pending actions whose expiry has passed (for sweepers and timers). */
+  dueForExpiry(now: Date, limit: number): Promise<string[]>;
+}
+
+/** Cross-process wake-ups for long-polls (Postgres LISTEN/NOTIFY in production). */
+export interface DecisionBus {
+  /** Calls `onDecided` when the action reaches a final state; returns an unsubscribe. */
+  subscribe(actionId: string, onDecided: () => void): () => void;
+}
+
+/** Whatever knows that a unique constraint was violated (used for idempotency races). */
+export class UniqueViolation extends Error {
+  constructor(readonly target: string) {
+    super(`unique constraint violated: ${target}`);
+    this.name = 'UniqueViolation';
+  }
+}

@@ -1,0 +1,69 @@
+import type { RoleGroup } from '@countersign/contracts';
+
+// Dual control as a matching problem: every slot (one per unit of a group's count) must be
+// filled by a distinct person holding its role, and a person fills at most one slot. Greedy
+// assignment is wrong ("carol is sre-lead and security, bob is security": carol must take
+// sre-lead), so we compute a maximum bipartite matching (Kuhn's algorithm; slots are few).
+
+export interface Approval {
+  personId: string;
+  roles: string[];
+}
+
+export interface SlotProgress {
+  filled: number;
+  needed: number;
+  /** Who fills which role in one maximum assignment. */
+  assignment: { personId: string; role: string }[];
+  /** Roles whose slots are still open, with how many. */
+  open: RoleGroup[];
+}
+
+function slotsOf(groups: RoleGroup[]): string[] {
+  const slots: string[] = [];
+  for (const g of groups) for (let i = 0; i < g.count; i++) slots.push(g.role);
+  return slots;
+}
+
+export function progress(groups: RoleGroup[], approvals: Approval[]): SlotProgress {
+  const slots = slotsOf(groups);
+  const slotOwner: (number | undefined)[] = new Array(slots.length).fill(undefined);
+
+  const tryAssign = (p: number, seen: boolean[]): boolean => {
+    const roles = approvals[p]!.roles;
+    for (let s = 0; s < slots.length; s++) {
+      if (seen[s] || !roles.includes(slots[s]!)) continue;
+      seen[s] = true;
+      const current = slotOwner[s];
+      if (current === undefined || tryAssign(current, seen)) {
+        slotOwner[s] = p;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (let p = 0; p < approvals.length; p++) tryAssign(p, new Array(slots.length).fill(false));
+
+  const assignment: { personId: string; role: string }[] = [];
+  const openCounts = new Map<string, number>();
+  slots.forEach((role, s) => {
+    const owner = slotOwner[s];
+    if (owner === undefined) openCounts.set(role, (openCounts.get(role) ?? 0) + 1);
+    else assignment.push({ personId: approvals[owner]!.personId, role });
+  });
+  return {
+    filled: assignment.length,
+    needed: slots.length,
+    assignment,
+    open: [...openCounts].map(([role, count]) => ({ role, count })),
+  };
+}
+
+/** Whether adding this approval fills a still-open slot (some assignment grows by one). */
+export function fillsOpenSlot(groups: RoleGroup[], approvals: Approval[], candidate: Approval): boolean {
+  return progress(groups, [...approvals, candidate]).filled > progress(groups, approvals).filled;
+}
+
+export function describeOpen(open: RoleGroup[]): string {
+  return open.map((g) => (g.count > 1 ? `${g.count} × ${g.role}` : g.role)).join(' + ');
+}

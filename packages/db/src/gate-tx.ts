@@ -1,0 +1,105 @@
+import type { ArtifactEvent, SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, VoteRecord } from '@countersign/core';
+import { sealArtifact, type Keyring } from '@countersign/evidence';
+import type { Action, Prisma, PrismaClient } from './generated/prisma/client.ts';
+import { toActionRecord, toVoteRecord } from './rows.ts';
+
+export type TxClient = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+export const DECISION_CHANNEL = 'countersign_decisions';
+
+export class PrismaGateTx implements GateTx {
+  constructor(
+    private readonly tx: TxClient,
+    private readonly keyring: Keyring,
+    private readonly now: () => Date,
+  ) {}
+
+  async insertAction(a: ActionRecord): Promise<void> {
+    await this.tx.action.create({
+      data: {
+        ...a,
+        intent: a.intent as unknown as Prisma.InputJsonValue,
+        requirement: (a.requirement ?? undefined) as Prisma.InputJsonValue | undefined,
+      },
+    });
+  }
+
+  async lockAction(id: string): Promise<ActionRecord | null> {
+    const rows = await this.tx.$queryRaw<Action[]>`SELECT * FROM "Action" WHERE id = ${id} FOR UPDATE`;
+    return rows[0] ? toActionRecord(rows[0]) : null;
+  }
+
+  async votesFor(actionId: string): Promise<VoteRecord[]> {
+    const rows = await this.tx.vote.findMany({ where: { actionId }, orderBy: { createdAt: 'asc' } });
+    return rows.map(toVoteRecord);
+  }
+
+  async insertVote(v: VoteRecord): Promise<void> {
+    await this.tx.vote.create({ data: v });
+  }
+
+  async finalize(id: string, patch: FinalizePatch): Promise<void> {
+    const { count } = await this.tx.action.updateMany({
+      where: { id, status: 'pending' },
+      data: { status: patch.status, decidedAt: patch.at, decidedBy: patch.decidedBy, decisionReason: patch.reason },
+    });
+    // The row lock makes this unreachable; if it ever happens we abort rather than decide twice.
+    if (count !== 1) throw new Error(`action ${id} was not pending when finalizing`);
+  }
+
+  async recordOverride(id: string, patch: { personId: string; reason: string; at: Date }): Promise<void> {
+    const { count } = await this.tx.action.updateMany({
+      where: { id, status: 'refused', outcome: 'refuse', overriddenBy: null },
+      data: { status: 'approved', overriddenBy: patch.personId, overrideReason: patch.reason, decidedAt: patch.at },
+    });
+    if (count !== 1) throw new Error(`action ${id} was not an un-overridden refusal`);
+  }
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.tx.apiKey.create({ data: key });
+  }
+
+  async revokeApiKey(id: string, at: Date): Promise<boolean> {
+    const { count } = await this.tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
+    return count === 1;
+  }
+
+  async appendArtifact(event: ArtifactEvent): Promise<SealedArtifact> {
+    // Taking the head row lock serialises appends across every process: the sequence stays
+    // gapless and each artifact links to the one committed before it. `at` is read under the
+    // lock so it never goes backwards along the chain.
+    const head = await this.tx.$queryRaw<{ seq: bigint; hash: string }[]>`
+      UPDATE "ArtifactHead" SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`;
+    const h = head[0];
+    if (!h) throw new Error('artifact chain head missing: migrations not applied');
+    const sealed = sealArtifact({ seq: Number(h.seq), prevHash: h.hash, at: this.now(), event, key: this.keyring.active });
+    await this.tx.$executeRaw`
+      WITH ins AS (
+        INSERT INTO "Artifact" (seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId")
+        VALUES (${h.seq}, ${sealed.kind}, ${sealed.actionId}, ${new Date(sealed.at)}, ${sealed.canonical},
+                ${sealed.hash}, ${sealed.prevHash}, ${sealed.signature}, ${sealed.keyId})
+      )
+      UPDATE "ArtifactHead" SET hash = ${sealed.hash} WHERE id = 1`;
+    return sealed;
+  }
+
+  async recordConfigVersion(file: 'policy' | 'directory', digest: string): Promise<{ isNew: boolean; previousDigest: string | null }> {
+    // Serialise config recording across processes starting at once.
+    await this.tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${'config:' + file}))`;
+    const previous = await this.tx.configVersion.findFirst({ where: { file }, orderBy: { createdAt: 'desc' } });
+    if (previous?.digest === digest) return { isNew: false, previousDigest: previous.digest };
+    const existing = await this.tx.configVersion.findUnique({ where: { file_digest: { file, digest } } });
+    if (existing) {
+      // Reverting to an earlier file is still a change worth sealing: refresh its timestamp.
+      await this.tx.configVersion.update({ where: { file_digest: { file, digest } }, data: { createdAt: this.now() } });
+    } else {
+      await this.tx.configVersion.create({ data: { file, digest, createdAt: this.now() } });
+    }
+    return { isNew: true, previousDigest: previous?.digest ?? null };
+  }
+
+  async publishDecision(actionId: string): Promise<void> {
+    // NOTIFY is transactional: listeners hear it only if and when the decision commits.
+    await this.tx.$queryRaw`SELECT 1 AS notified FROM pg_notify(${DECISION_CHANNEL}, ${actionId})`;
+  }
+}

@@ -1,0 +1,66 @@
+import { join, resolve } from 'node:path';
+import { databaseUrl, ensureDatabase } from './databases.ts';
+import { startPostgres } from './postgres.ts';
+import type { RunningPostgres } from './postgres.ts';
+import { startRedis } from './redis.ts';
+
+export interface LocalStackOptions {
+  /** The repository root: data lives in <rootDir>/.countersign/{postgres,redis}. */
+  rootDir: string;
+  /** One line per notable event (cluster created, servers started/stopped). */
+  log: (line: string) => void;
+  /** Receives the servers' own log output; silent when omitted. */
+  serverLog?: (line: string) => void;
+}
+
+export interface LocalStack {
+  /** URL of the `countersign` database (created on first start). */
+  databaseUrl: string;
+  redisUrl: string;
+  /** Stops Redis, then Postgres; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export const LOCAL_DATABASE_NAME = 'countersign';
+
+/**
+ * What `npm start` runs when DATABASE_URL / REDIS_URL are unset: an embedded Postgres and a
+ * local redis-server, both on 127.0.0.1, both keeping their data in .countersign/ so that
+ * decisions and queued jobs survive a restart.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const stateDir = join(resolve(options.rootDir), '.countersign');
+  const serverLog = options.serverLog;
+  const postgres: RunningPostgres = await startPostgres({
+    dataDir: join(stateDir, 'postgres'),
+    ...(serverLog ? { log: serverLog } : { log: (line: string) => { if (line.startsWith('devstack:')) options.log(line); } }),
+  });
+  try {
+    if (await ensureDatabase(postgres.url, LOCAL_DATABASE_NAME)) {
+      options.log(`devstack: created database "${LOCAL_DATABASE_NAME}"`);
+    }
+    const redis = await startRedis({
+      dir: join(stateDir, 'redis'),
+      persist: true,
+      ...(serverLog ? { log: serverLog } : {}),
+    });
+    options.log(`devstack: Postgres on 127.0.0.1:${postgres.port}, Redis on 127.0.0.1:${redis.port}`);
+    let stopping: Promise<void> | undefined;
+    return {
+      databaseUrl: databaseUrl(postgres.url, LOCAL_DATABASE_NAME),
+      redisUrl: redis.url,
+      stop: () => {
+        stopping ??= (async () => {
+          // Both are attempted even if one fails; the first failure is reported.
+          const results = await Promise.allSettled([redis.stop(), postgres.stop()]);
+          const failed = results.find((result) => result.status === 'rejected');
+          if (failed) throw failed.reason;
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await postgres.stop();
+    throw error;
+  }
+}

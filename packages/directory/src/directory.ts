@@ -1,0 +1,63 @@
+import type { Actor, Agent, Person, Principal } from '@countersign/contracts';
+
+/**
+ * The directory as the engine reads it: who exists, which roles they hold and how a Slack or
+ * Teams identity maps back to a person. Immutable; a reload builds a new one.
+ */
+export interface Directory {
+  /** sha256 hex of the directory file's bytes. */
+  readonly digest: string;
+  person(id: string): Person | undefined;
+  agent(id: string): Agent | undefined;
+  principal(id: string): Principal | undefined;
+  /** The actor as policy sees it; undefined for an unknown id (callers refuse). */
+  actorOf(id: string): Actor | undefined;
+  personBySlackUserId(userId: string): Person | undefined;
+  /** Case-insensitive. An array so callers can insist on exactly one match. */
+  peopleByEmail(email: string): Person[];
+  personByTeamsId(aadObjectId: string): Person | undefined;
+  people(): readonly Person[];
+  agents(): readonly Agent[];
+}
+
+export function buildDirectory(digest: string, people: readonly Person[], agents: readonly Agent[]): Directory {
+  const peopleById = new Map(people.map((p) => [p.id, p]));
+  const agentsById = new Map(agents.map((a) => [a.id, a]));
+  const bySlack = new Map<string, Person>();
+  const byTeams = new Map<string, Person>();
+  const byEmail = new Map<string, Person[]>();
+  for (const p of people) {
+    if (p.slack) bySlack.set(p.slack.userId, p);
+    // AAD object ids are uuids; Teams may send them in either case.
+    if (p.teams) byTeams.set(p.teams.aadObjectId.toLowerCase(), p);
+    const key = p.email.toLowerCase();
+    byEmail.set(key, [...(byEmail.get(key) ?? []), p]);
+  }
+  const frozenPeople = Object.freeze([...people]);
+  const frozenAgents = Object.freeze([...agents]);
+
+  return Object.freeze({
+    digest,
+    person: (id: string) => peopleById.get(id),
+    agent: (id: string) => agentsById.get(id),
+    principal(id: string): Principal | undefined {
+      const person = peopleById.get(id);
+      if (person) return { kind: 'person', ...person };
+      const agent = agentsById.get(id);
+      if (agent) return { kind: 'agent', ...agent };
+      return undefined;
+    },
+    actorOf(id: string): Actor | undefined {
+      const person = peopleById.get(id);
+      if (person) return { kind: 'person', id: person.id, roles: [...person.roles], owner: null };
+      const agent = agentsById.get(id);
+      if (agent) return { kind: 'agent', id: agent.id, roles: [...agent.roles], owner: agent.owner };
+      return undefined;
+    },
+    personBySlackUserId: (userId: string) => bySlack.get(userId),
+    peopleByEmail: (email: string) => [...(byEmail.get(email.trim().toLowerCase()) ?? [])],
+    personByTeamsId: (aadObjectId: string) => byTeams.get(aadObjectId.toLowerCase()),
+    people: () => frozenPeople,
+    agents: () => frozenAgents,
+  });
+}

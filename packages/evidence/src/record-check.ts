@@ -1,0 +1,90 @@
+import type { KeyObject } from 'node:crypto';
+import { actionIdOf, checkArtifactBody } from './body.ts';
+import { canonicalJsonOfParsed, sha256Hex } from './canonical.ts';
+import type { VerifyProblemCode } from './verify-report.ts';
+
+// Sync, per-line checks of one export record, in the order a reader would reason: shape,
+// canonical form, hash, body, outer fields, key. The signature and the chain link are checked
+// by the caller (the signature asynchronously, off the main thread).
+
+export interface CheckedRecord {
+  seq: number;
+  hash: string;
+  prevHash: string;
+  keyId: string;
+  bytes: Buffer;
+  signature: Buffer;
+  publicKey: KeyObject;
+}
+
+export type RecordCheck = { ok: true; value: CheckedRecord } | { ok: false; code: VerifyProblemCode; message: string; seq?: number };
+
+const RECORD_KEYS = ['actionId', 'at', 'canonical', 'hash', 'keyId', 'kind', 'prevHash', 'seq', 'signature'];
+const LONE_SURROGATE = /\p{Cs}/u;
+// 64-byte Ed25519 signature in standard base64: 86 chars + "==". Buffer.from is lenient
+// (skips junk), so the text form is checked first.
+const SIGNATURE_B64 = /^[A-Za-z0-9+/]{86}==$/;
+
+export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyObject>, csv: boolean): RecordCheck {
+  const keyNames = Object.keys(raw).sort();
+  if (keyNames.length !== RECORD_KEYS.length || keyNames.some((key, i) => key !== RECORD_KEYS[i])) {
+    return { ok: false, code: 'invalid_record', message: `record fields must be exactly ${RECORD_KEYS.join(', ')}; got ${keyNames.join(', ')}`, ...seqOf(raw.seq) };
+  }
+  const { seq, kind, actionId, at, canonical, hash, prevHash, signature, keyId } = raw;
+  if (
+    typeof seq !== 'number' || typeof kind !== 'string' || (actionId !== null && typeof actionId !== 'string') ||
+    typeof at !== 'string' || typeof canonical !== 'string' || typeof hash !== 'string' ||
+    typeof prevHash !== 'string' || typeof signature !== 'string' || typeof keyId !== 'string'
+  ) {
+    return { ok: false, code: 'invalid_record', message: 'record field of the wrong type', ...seqOf(seq) };
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(canonical);
+  } catch {
+    return { ok: false, code: 'not_canonical', message: 'canonical is not JSON', seq };
+  }
+  if (canonicalJsonOfParsed(parsed) !== canonical || LONE_SURROGATE.test(canonical)) {
+    return { ok: false, code: 'not_canonical', message: 'canonical is not RFC 8785 canonical JSON', seq };
+  }
+  const bytes = Buffer.from(canonical, 'utf8');
+  const actualHash = sha256Hex(bytes);
+  if (actualHash !== hash) {
+    return { ok: false, code: 'hash_mismatch', message: `hash ${hash} is not sha256(canonical) = ${actualHash}`, seq };
+  }
+
+  const checked = checkArtifactBody(parsed);
+  if (!checked.ok) return { ok: false, code: 'invalid_body', message: checked.message, ...seqOf((parsed as { seq?: unknown }).seq ?? seq) };
+  const body = checked.value;
+
+  const expectedActionId = actionIdOf(body.event);
+  const outer: Array<[string, unknown, unknown]> = [
+    ['seq', seq, body.seq],
+    ['kind', kind, body.event.kind],
+    // CSV cannot tell an empty string from null; both are an empty field.
+    ['actionId', actionId, csv && expectedActionId === '' ? null : expectedActionId],
+    ['at', at, body.at],
+    ['keyId', keyId, body.keyId],
+    ['prevHash', prevHash, body.prevHash],
+  ];
+  for (const [field, got, signed] of outer) {
+    if (got !== signed) {
+      return { ok: false, code: 'field_mismatch', message: `${field} ${JSON.stringify(got)} differs from the signed body's ${JSON.stringify(signed)}`, seq: body.seq };
+    }
+  }
+
+  const publicKey = keys.get(body.keyId);
+  if (!publicKey) return { ok: false, code: 'unknown_key', message: `no public key for keyId ${body.keyId}`, seq: body.seq };
+  if (!SIGNATURE_B64.test(signature)) {
+    return { ok: false, code: 'bad_signature', message: 'signature is not a base64 Ed25519 signature', seq: body.seq };
+  }
+  return {
+    ok: true,
+    value: { seq: body.seq, hash, prevHash: body.prevHash, keyId: body.keyId, bytes, signature: Buffer.from(signature, 'base64'), publicKey },
+  };
+}
+
+function seqOf(value: unknown): { seq?: number } {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? { seq: value } : {};
+}

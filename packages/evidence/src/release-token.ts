@@ -1,0 +1,141 @@
+import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { DomainError } from '@countersign/contracts';
+import { HASH_HEX } from './body.ts';
+import type { SigningKey } from './keys.ts';
+
+/**
+ * Release tokens: a short-lived JWS (EdDSA) handed back with an approval. Downstream systems
+ * verify it against the JWKS before acting. It binds the action id (sub), the audience and the
+ * hash of the exact intent, so approving A can never release B.
+ */
+export interface ReleaseTokenClaims {
+  sub: string;
+  aud: string;
+  iss: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  intent_sha256: string;
+}
+
+export type ReleaseTokenFailure =
+  | 'malformed'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_audience'
+  | 'wrong_issuer'
+  | 'wrong_action'
+  | 'intent_mismatch';
+
+export class ReleaseTokenError extends DomainError {
+  readonly reason: ReleaseTokenFailure;
+  constructor(reason: ReleaseTokenFailure, message: string) {
+    super('unauthenticated', `release token rejected: ${message}`, { extra: { reason } });
+    this.name = 'ReleaseTokenError';
+    this.reason = reason;
+  }
+}
+
+export interface SignReleaseTokenInput {
+  key: SigningKey;
+  actionId: string;
+  intentHash: string;
+  audience: string;
+  issuer: string;
+  ttlSeconds: number;
+  now?: Date;
+}
+
+export async function signReleaseToken(input: SignReleaseTokenInput): Promise<string> {
+  if (!HASH_HEX.test(input.intentHash)) throw new DomainError('internal', 'intentHash must be 64 lowercase hex');
+  if (!Number.isSafeInteger(input.ttlSeconds) || input.ttlSeconds <= 0) throw new DomainError('internal', 'ttlSeconds must be a positive integer');
+  const iat = Math.floor((input.now ?? new Date()).getTime() / 1000);
+  return new SignJWT({ intent_sha256: input.intentHash })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: input.key.keyId })
+    .setSubject(input.actionId)
+    .setAudience(input.audience)
+    .setIssuer(input.issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + input.ttlSeconds)
+    .setJti(randomBytes(16).toString('base64url'))
+    .sign(input.key.privateKey);
+}
+
+export interface VerifyReleaseTokenOptions {
+  /** Public keys by key id, or a JWKS as served at /.well-known/jwks.json. */
+  keys: Map<string, KeyObject> | JSONWebKeySet;
+  audience: string;
+  issuer: string;
+  /** When given, the token must be bound to exactly this intent hash. */
+  intentHash?: string;
+  /** When given, the token must release exactly this action. */
+  actionId?: string;
+  now?: Date;
+  /** Allowed clock skew in seconds (default 0). */
+  clockToleranceSeconds?: number;
+}
+
+export async function verifyReleaseToken(token: string, opts: VerifyReleaseTokenOptions): Promise<ReleaseTokenClaims> {
+  const getKey = opts.keys instanceof Map ? keyFromMap(opts.keys) : createLocalJWKSet(opts.keys);
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, getKey, {
+      algorithms: ['EdDSA'],
+      audience: opts.audience,
+      issuer: opts.issuer,
+      requiredClaims: ['sub', 'aud', 'iss', 'iat', 'exp', 'jti', 'intent_sha256'],
+      clockTolerance: opts.clockToleranceSeconds ?? 0,
+      ...(opts.now ? { currentDate: opts.now } : {}),
+    }));
+  } catch (err) {
+    throw toReleaseTokenError(err);
+  }
+
+  const claims = payload;
+  if (
+    typeof claims.sub !== 'string' || typeof claims.aud !== 'string' || typeof claims.jti !== 'string' ||
+    typeof claims.intent_sha256 !== 'string' || !HASH_HEX.test(claims.intent_sha256)
+  ) {
+    throw new ReleaseTokenError('malformed', 'claims have the wrong shape');
+  }
+  if (opts.actionId !== undefined && claims.sub !== opts.actionId) {
+    throw new ReleaseTokenError('wrong_action', `token releases ${claims.sub}, not ${opts.actionId}`);
+  }
+  if (opts.intentHash !== undefined && !sameHex(claims.intent_sha256, opts.intentHash)) {
+    throw new ReleaseTokenError('intent_mismatch', 'token was issued for a different intent');
+  }
+  return claims as unknown as ReleaseTokenClaims;
+}
+
+function keyFromMap(keys: Map<string, KeyObject>): JWTVerifyGetKey {
+  return (header) => {
+    const key = header.kid === undefined ? undefined : keys.get(header.kid);
+    if (!key) throw new ReleaseTokenError('unknown_key', `no public key for kid ${header.kid ?? '(none)'}`);
+    return key;
+  };
+}
+
+function sameHex(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+function toReleaseTokenError(err: unknown): ReleaseTokenError {
+  if (err instanceof ReleaseTokenError) return err;
+  if (err instanceof errors.JWTExpired) return new ReleaseTokenError('expired', 'token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud') return new ReleaseTokenError('wrong_audience', 'token is for a different audience');
+    if (err.claim === 'iss') return new ReleaseTokenError('wrong_issuer', 'token is from a different issuer');
+    if (err.claim === 'nbf' || (err.claim === 'iat' && err.reason === 'check_failed')) {
+      return new ReleaseTokenError('not_yet_valid', 'token is not valid yet');
+    }
+    return new ReleaseTokenError('malformed', `claim ${err.claim}: ${err.message}`);
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new ReleaseTokenError('bad_signature', 'signature does not verify');
+  if (err instanceof errors.JWKSNoMatchingKey) return new ReleaseTokenError('unknown_key', 'no matching key in the JWKS');
+  if (err instanceof errors.JOSEError) return new ReleaseTokenError('malformed', err.message);
+  // Anything else is not a verdict about the token (a bug or a broken key set): surface it.
+  throw err;
+}

@@ -1,0 +1,66 @@
+import type { TrailerBody } from './trailer.ts';
+
+export type VerifyProblemCode =
+  /** The line is not JSON, or not a JSON object. */
+  | 'invalid_json'
+  /** The CSV row is malformed (quoting, field count). */
+  | 'invalid_csv'
+  /** The line's outer fields are missing, extra or of the wrong type. */
+  | 'invalid_record'
+  /** `canonical` is not RFC 8785 canonical JSON (it was re-serialised or edited). */
+  | 'not_canonical'
+  /** `hash` is not sha256(canonical). */
+  | 'hash_mismatch'
+  /** The signed body is not a valid ArtifactBody / ArtifactEvent. */
+  | 'invalid_body'
+  /** An outer field (seq, kind, actionId, at, keyId, prevHash) disagrees with the signed body. */
+  | 'field_mismatch'
+  /** No public key was given for the record's (or trailer's) keyId. */
+  | 'unknown_key'
+  /** The Ed25519 signature does not verify. */
+  | 'bad_signature'
+  /** seq skips ahead: records are missing. */
+  | 'seq_gap'
+  /** seq goes backwards or repeats: records were reordered or duplicated. */
+  | 'seq_order'
+  /** prevHash is not the previous record's hash. */
+  | 'chain_broken'
+  /** The record with seq 1 does not link to the genesis hash. */
+  | 'bad_genesis'
+  /** The trailer line is malformed. */
+  | 'trailer_invalid'
+  /** The trailer's signature does not verify. */
+  | 'trailer_bad_signature'
+  /** The trailer's record count / seq range / last hash differ from what was read. */
+  | 'trailer_mismatch'
+  /** Something follows the trailer. */
+  | 'after_trailer'
+  /** The export ends without a trailer: it was cut short. */
+  | 'truncated';
+
+export interface VerifyProblem {
+  /** 1-based physical line number in the export (the CSV header is line 1). */
+  line: number;
+  seq?: number;
+  code: VerifyProblemCode;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  format: 'jsonl' | 'csv';
+  /** Records verified before the first problem (all of them when ok). */
+  records: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  lastHash: string | null;
+  /**
+   * prevHash of the first record. GENESIS_HASH for a full export; for a partial export it
+   * is the hash of the record just before, to be matched against an earlier export.
+   */
+  anchor: string | null;
+  /** The verified trailer body, when there is one and it checked out. */
+  trailer: TrailerBody | null;
+  /** Empty when ok; otherwise the first problem (verification stops there). */
+  problems: VerifyProblem[];
+}

@@ -1,0 +1,102 @@
+import type { Actor, Intent, Verdict } from '@countersign/contracts';
+import { buildBindings } from './bindings.ts';
+import { asBoolean } from './cel.ts';
+import { combineRequirements, intersectOverrideRoles } from './combine.ts';
+import type { CompiledPolicy, CompiledRule } from './types.ts';
+
+export interface EvaluationInput {
+  /** The normalised intent (IntentSchema output). */
+  intent: Intent;
+  /** Who is acting, from the directory; never from the payload. */
+  actor: Actor;
+  /** Injected clock: policy is pure and time rules must be testable. */
+  now: Date;
+}
+
+interface RefuseMatch {
+  ruleId: string;
+  reason: string;
+  overrideRoles: readonly string[];
+}
+
+/**
+ * What the policy says about one intent. Every rule is evaluated, so the verdict does not
+ * depend on rule order: precedence is refuse > escalate > approve; no match is a refusal; a
+ * rule that errors or yields a non-boolean is a refusal with no override (fail closed).
+ */
+export function evaluate(policy: CompiledPolicy, input: EvaluationInput): Verdict {
+  const refuse: RefuseMatch[] = [];
+  const escalate: CompiledRule[] = [];
+  const approve: CompiledRule[] = [];
+
+  let bindings;
+  try {
+    bindings = buildBindings(input.intent, input.actor, input.now);
+  } catch (err) {
+    return {
+      outcome: 'refuse',
+      ruleIds: [],
+      reasons: [`intent could not be evaluated: ${(err as Error).message}`],
+      policyDigest: policy.digest,
+      overrideRoles: [],
+    };
+  }
+
+  for (const rule of policy.rules) {
+    let result;
+    try {
+      result = asBoolean(rule.condition(bindings));
+    } catch (err) {
+      result = { ok: false as const, error: (err as Error).message };
+    }
+    if (!result.ok) {
+      refuse.push({ ruleId: rule.id, reason: `rule ${rule.id} could not be evaluated: ${result.error}`, overrideRoles: [] });
+      continue;
+    }
+    if (!result.value) continue;
+    if (rule.outcome === 'refuse') refuse.push({ ruleId: rule.id, reason: rule.reason, overrideRoles: rule.overrideRoles });
+    else if (rule.outcome === 'escalate') escalate.push(rule);
+    else approve.push(rule);
+  }
+
+  if (refuse.length > 0) {
+    return {
+      outcome: 'refuse',
+      ruleIds: refuse.map((m) => m.ruleId),
+      reasons: refuse.map((m) => m.reason),
+      policyDigest: policy.digest,
+      overrideRoles: intersectOverrideRoles(refuse.map((m) => m.overrideRoles)),
+    };
+  }
+  if (escalate.length > 0) {
+    return {
+      outcome: 'escalate',
+      ruleIds: escalate.map((r) => r.id),
+      reasons: escalate.map((r) => r.reason),
+      policyDigest: policy.digest,
+      requirement: combineRequirements(escalate.map(requirementOf)),
+    };
+  }
+  if (approve.length > 0) {
+    return {
+      outcome: 'approve',
+      ruleIds: approve.map((r) => r.id),
+      reasons: approve.map((r) => r.reason),
+      policyDigest: policy.digest,
+    };
+  }
+  return {
+    outcome: 'refuse',
+    ruleIds: [],
+    reasons: ['no rule matched'],
+    policyDigest: policy.digest,
+    overrideRoles: [...policy.noMatchOverrideRoles],
+  };
+}
+
+function requirementOf(rule: CompiledRule) {
+  // Loading guarantees escalate rules carry a requirement; if that ever breaks, stop loudly
+  // rather than escalate with nobody to ask.
+  if (!rule.requirement) throw new Error(`escalate rule ${rule.id} has no requirement`);
+  return rule.requirement;
+}

@@ -1,0 +1,11 @@
+export { loadPolicy } from './load-policy.ts';
+export { evaluate } from './evaluate.ts';
+export type { EvaluationInput } from './evaluate.ts';
+export { combineRequirements, intersectOverrideRoles } from './combine.ts';
+export { runPolicyTests } from './policy-tests.ts';
+export type { PolicyTestExpectation, PolicyTestActual, PolicyTestResult, PolicyTestReport } from './policy-tests.ts';
+export { POLICY_VARIABLES } from './cel.ts';
+export { parseDuration } from './duration.ts';
+export type { CompiledPolicy, CompiledRule } from './types.ts';
+// Re-exported so callers that only load policy need not import the directory package for it.
+export { ConfigError } from '@countersign/directory';

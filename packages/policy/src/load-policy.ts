@@ -1,0 +1,79 @@
+import { RequirementSchema } from '@countersign/contracts';
+import type { Requirement } from '@countersign/contracts';
+import { contentDigest, parseYamlWithSchema } from '@countersign/directory';
+import { compileCondition, ConditionError } from './cel.ts';
+import { PolicyFileSchema } from './policy-file.ts';
+import type { RuleFile } from './policy-file.ts';
+import type { CompiledPolicy, CompiledRule } from './types.ts';
+
+/**
+ * Parse, validate and compile a policy file. Every `when` is compiled here, once, so a broken
+ * expression stops the load (and the reload keeps the last good policy) instead of failing
+ * per request. Throws ConfigError pointing at the offending line.
+ */
+export function loadPolicy(text: string, fileName: string): CompiledPolicy {
+  const parsed = parseYamlWithSchema(text, fileName, PolicyFileSchema);
+  const file = parsed.value;
+
+  const seen = new Set<string>();
+  const rules: CompiledRule[] = file.rules.map((rule, i) => {
+    if (seen.has(rule.id)) throw parsed.errorAt(['rules', i, 'id'], `duplicate rule id "${rule.id}"`);
+    seen.add(rule.id);
+
+    let condition;
+    try {
+      condition = compileCondition(rule.when);
+    } catch (err) {
+      if (!(err instanceof ConditionError)) throw err;
+      const where = err.offset === undefined ? '' : ` (at character ${err.offset + 1} of the expression)`;
+      throw parsed.errorAt(['rules', i, 'when'], `rule ${rule.id}: when: ${err.message}${where}`);
+    }
+
+    let requirement: Requirement | undefined;
+    if (rule.requirement) {
+      const result = RequirementSchema.safeParse(toRequirement(rule.requirement));
+      // The file schema already enforces these limits; reaching this means the two drifted.
+      if (!result.success) throw parsed.errorAt(['rules', i, 'requirement'], `rule ${rule.id}: requirement: ${result.error.issues[0]?.message}`);
+      requirement = result.data;
+    }
+
+    return Object.freeze({
+      id: rule.id,
+      description: rule.description,
+      outcome: rule.outcome,
+      reason: rule.reason,
+      when: rule.when,
+      requirement,
+      overrideRoles: Object.freeze([...(rule.override?.roles ?? [])]),
+      line: parsed.locate(['rules', i]).line,
+      condition,
+    });
+  });
+
+  return Object.freeze({
+    digest: contentDigest(text),
+    fileName,
+    rules: Object.freeze(rules),
+    noMatchOverrideRoles: Object.freeze([...file.defaults.noMatch.override.roles]),
+  });
+}
+
+function toRequirement(req: NonNullable<RuleFile['requirement']>): Requirement {
+  return {
+    groups: req.approvers.map((g) => ({ role: g.role, count: g.count })),
+    expiresInSeconds: req.expiresIn,
+    ownerMayApprove: req.ownerMayApprove,
+    denyEndsRequest: req.denyEndsRequest,
+    approvalReasonRequired: req.approvalReasonRequired,
+    redact: [...req.redact],
+    channels: {
+      slack: [...req.channels.slack],
+      teams: [...req.channels.teams],
+      people: [...req.channels.people],
+      reminders: [...new Set(req.channels.reminders)].sort((a, b) => a - b),
+      tiers: req.channels.tiers
+        .map((t) => ({ afterSeconds: t.after, slack: [...t.slack], teams: [...t.teams], people: [...t.people] }))
+        .sort((a, b) => a.afterSeconds - b.afterSeconds),
+    },
+  };
+}

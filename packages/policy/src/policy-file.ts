@@ -1,0 +1,99 @@
+import { IdSchema, RoleSchema } from '@countersign/contracts';
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+// The policy file as authors write it (see README.md for an annotated example). Strict
+// everywhere: a misspelt key such as `ownerMayAprove` must fail the load, not silently fall
+// back to the default.
+
+const duration = z.string().transform((text, ctx) => {
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write e.g. 30s, 10m, 4h, 2d or 1h30m` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+const channelName = z.string().min(1);
+
+const TierSchema = z.strictObject({
+  after: duration,
+  slack: z.array(channelName).default([]),
+  teams: z.array(channelName).default([]),
+  people: z.array(IdSchema).default([]),
+});
+
+const ChannelsSchema = z.strictObject({
+  slack: z.array(channelName).default([]),
+  teams: z.array(channelName).default([]),
+  people: z.array(IdSchema).default([]),
+  reminders: z.array(duration).default([]),
+  tiers: z.array(TierSchema).default([]),
+});
+
+const ApproverGroupSchema = z.strictObject({
+  role: RoleSchema,
+  count: z.int().min(1).max(10).default(1),
+});
+
+const RequirementFileSchema = z.strictObject({
+  approvers: z
+    .array(ApproverGroupSchema)
+    .min(1, 'an escalation needs at least one approver group')
+    .superRefine((groups, ctx) => {
+      const seen = new Set<string>();
+      groups.forEach((g, i) => {
+        // Two groups for one role would be ambiguous (1+1 or max(1,1)?): say `count: 2`.
+        if (seen.has(g.role)) ctx.addIssue({ code: 'custom', path: [i, 'role'], message: `role "${g.role}" is listed twice; use count instead` });
+        seen.add(g.role);
+      });
+    }),
+  expiresIn: duration.refine((s) => s >= 10 && s <= 30 * 86_400, 'expiresIn must be between 10s and 30d'),
+  ownerMayApprove: z.boolean().default(false),
+  denyEndsRequest: z.boolean().default(true),
+  approvalReasonRequired: z.boolean().default(false),
+  redact: z.array(z.string().min(1)).default([]),
+  channels: ChannelsSchema.default({ slack: [], teams: [], people: [], reminders: [], tiers: [] }),
+});
+
+const RuleIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'rule ids are lowercase letters, digits and "-"');
+
+export const RuleFileSchema = z
+  .strictObject({
+    id: RuleIdSchema,
+    description: z.string().optional(),
+    when: z.string().trim().min(1, 'when must be a CEL expression'),
+    outcome: z.enum(['approve', 'refuse', 'escalate']),
+    reason: z.string().trim().min(1).max(500),
+    requirement: RequirementFileSchema.optional(),
+    override: z.strictObject({ roles: z.array(RoleSchema) }).optional(),
+  })
+  .superRefine((rule, ctx) => {
+    if (rule.outcome === 'escalate' && !rule.requirement) {
+      ctx.addIssue({ code: 'custom', path: ['outcome'], message: `rule "${rule.id}" escalates but has no requirement (who must approve?)` });
+    }
+    if (rule.outcome !== 'escalate' && rule.requirement) {
+      ctx.addIssue({ code: 'custom', path: ['requirement'], message: `rule "${rule.id}": requirement is only allowed when outcome is escalate` });
+    }
+    if (rule.outcome !== 'refuse' && rule.override) {
+      ctx.addIssue({ code: 'custom', path: ['override'], message: `rule "${rule.id}": override is only allowed when outcome is refuse` });
+    }
+  });
+
+export const PolicyFileSchema = z.strictObject({
+  version: z.literal(1),
+  rules: z.array(RuleFileSchema),
+  defaults: z
+    .strictObject({
+      noMatch: z
+        .strictObject({ override: z.strictObject({ roles: z.array(RoleSchema) }).default({ roles: [] }) })
+        .default({ override: { roles: [] } }),
+    })
+    .default({ noMatch: { override: { roles: [] } } }),
+});
+
+export type RuleFile = z.output<typeof RuleFileSchema>;
+export type PolicyFile = z.output<typeof PolicyFileSchema>;

@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { startService, type RunningService } from '@countersign/server';
+import { parseSettings } from '../../apps/server/src/settings.ts';
+import { TestClock } from './clock.ts';
+import { freshDatabase, redisUrlForTests } from './database.ts';
+
+const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
+
+export interface TestService {
+  url: string;
+  service: RunningService;
+  clock: TestClock;
+  configDir: string;
+  databaseUrl: string;
+  /** Bearer tokens by principal id (one key each; deploy-bot's may delegate). */
+  tokens: Record<string, string>;
+  api(method: string, route: string, opts?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
+  stop(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+}
+
+export async function api(
+  baseUrl: string,
+  method: string,
+  route: string,
+  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const res = await fetch(baseUrl + route, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined; // not JSON (CSV export, metrics): callers read `text`
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** A real service (real Postgres database of its own, real Redis) on an ephemeral port. */
+export async function startTestService(
+  opts: { policy?: string; directory?: string; databaseUrl?: string; env?: Record<string, string>; keysDir?: string } = {},
+): Promise<TestService> {
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-test-'));
+  fs.writeFileSync(path.join(configDir, 'policy.yaml'), opts.policy ?? fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8'));
+  fs.writeFileSync(path.join(configDir, 'directory.yaml'), opts.directory ?? fs.readFileSync(path.join(FIXTURES, 'directory.yaml'), 'utf8'));
+  const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await freshDatabase();
+  const settings = parseSettings({
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrlForTests(),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    COUNTERSIGN_POLICY: path.join(configDir, 'policy.yaml'),
+    COUNTERSIGN_DIRECTORY: path.join(configDir, 'directory.yaml'),
+    COUNTERSIGN_KEYS_DIR: opts.keysDir ?? path.join(configDir, 'keys'),
+    ...opts.env,
+  });
+  const clock = new TestClock();
+  const service = await startService({ settings, logger: pino({ level: 'silent' }), rootDir: configDir, clock });
+  const tokens: Record<string, string> = {};
+  const principals = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'ivan', 'judy', 'deploy-bot', 'owner-bot'];
+  for (const p of principals) {
+    if (!service.gate.deps.config.current().directory.principal(p)) continue;
+    tokens[p] = (await service.keys.create(p, { canDelegate: p === 'deploy-bot' })).token;
+  }
+  return {
+    url: service.url,
+    service,
+    clock,
+    configDir,
+    databaseUrl: db.url,
+    tokens,
+    api: (method, route, o) => api(service.url, method, route, o),
+    async stop() {
+      await service.stop();
+      await db.drop();
+      fs.rmSync(configDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Intents used across tests. */
+export const intents = {
+  read: { action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } },
+  prodDelete: {
+    action: { type: 'environment.delete', resource: 'env/prod-eu-1', summary: 'Delete prod-eu-1' },
+    context: { environment: 'production' },
+    risk: { class: 'destructive', urgency: 'high' },
+    justification: 'region decommissioned',
+  },
+  piiExport: { action: { type: 'data.export', resource: 'customers' }, context: { attributes: { pii: true } } },
+  unmatched: { action: { type: 'thing.unknown' } },
+};
