@@ -7,5 +7,11 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // One embedded Postgres and one Redis for the whole run (test/setup/global-setup.ts).
+    globalSetup: ['test/setup/global-setup.ts'],
+    // Machines here have 2 cores, shared with Postgres and Redis: two test processes at most.
+    pool: 'forks',
+    maxWorkers: 2,
+    teardownTimeout: 60_000,
   },
 });

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     }
     const settings = parseSettings(env);
     await applyMigrations(settings.DATABASE_URL);
-    const logger = createLogger(env.LOG_LEVEL ?? 'warn', true);
+    const logger = createLogger(env.LOG_LEVEL ?? 'warn');
     service = await startService({ settings, logger, rootDir });
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(

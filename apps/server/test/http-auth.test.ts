@@ -38,7 +38,7 @@ describe('bearerAuth', () => {
       if (token === 'good-token') return { principal: 'agent:deployer' };
       if (token === 'db-down') {
         // The key store is unreachable: a real pg connection error, not a fake.
-        await new pg.Client({ host: '127.0.0.1', port: deadPort }).connect();
+        await new pg.Client({ host: '127.0.0.1', port: deadPort, connectionTimeoutMillis: 5000 }).connect();
       }
       if (token === 'bug') throw new Error('key store bug with secret detail');
       return null;

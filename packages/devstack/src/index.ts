@@ -10,3 +10,4 @@ export type { CreateDatabaseOptions } from './databases.ts';
 export { freePort } from './free-port.ts';
 export { LOCAL_DATABASE_NAME, startLocalStack } from './local-stack.ts';
 export type { LocalStack, LocalStackOptions } from './local-stack.ts';
+export { removeAbandonedScratch } from './scratch-folders.ts';

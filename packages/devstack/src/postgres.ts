@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { guardChild, releaseChild } from './exit-guard.ts';
 import { freePort } from './free-port.ts';
@@ -46,6 +46,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Runn
   const log = options.log ?? (() => {});
   const binaries = await postgresBinaries();
   const runAs = postgresRunAs();
+  mkdirSync(dirname(dataDir), { recursive: true });
   if (runAs) ensureReachable([binaries.postgres, dataDir], runAs, log);
 
   const ownerPath = `${dataDir}.owner.json`;

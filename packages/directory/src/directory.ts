@@ -20,7 +20,10 @@ export interface Directory {
   agents(): readonly Agent[];
 }
 
-export function buildDirectory(digest: string, people: readonly Person[], agents: readonly Agent[]): Directory {
+export function buildDirectory(digest: string, allPeople: readonly Person[], allAgents: readonly Agent[]): Directory {
+  // Frozen: a caller that pushes onto a person's roles must not grant a role to everyone after it.
+  const people = allPeople.map((p) => deepFreeze(structuredClone(p)));
+  const agents = allAgents.map((a) => deepFreeze(structuredClone(a)));
   const peopleById = new Map(people.map((p) => [p.id, p]));
   const agentsById = new Map(agents.map((a) => [a.id, a]));
   const bySlack = new Map<string, Person>();
@@ -42,9 +45,9 @@ export function buildDirectory(digest: string, people: readonly Person[], agents
     agent: (id: string) => agentsById.get(id),
     principal(id: string): Principal | undefined {
       const person = peopleById.get(id);
-      if (person) return { kind: 'person', ...person };
+      if (person) return { kind: 'person', ...structuredClone(person) };
       const agent = agentsById.get(id);
-      if (agent) return { kind: 'agent', ...agent };
+      if (agent) return { kind: 'agent', ...structuredClone(agent) };
       return undefined;
     },
     actorOf(id: string): Actor | undefined {
@@ -60,4 +63,12 @@ export function buildDirectory(digest: string, people: readonly Person[], agents
     people: () => frozenPeople,
     agents: () => frozenAgents,
   });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -65,27 +65,27 @@ describe('loadDirectory', () => {
   });
 
   it('a bad email names its line and column', () => {
-    expectConfigError(GOOD.replace('bob@example.com', 'not-an-email'), 15, 12, /people\[1\]\.email/);
+    expectConfigError(GOOD.replace('bob@example.com', 'not-an-email'), 11, 12, /people\[1\]\.email/);
   });
 
   it('a duplicate id across people and agents is refused at the second one', () => {
-    expectConfigError(GOOD.replace('id: deploy-bot', 'id: bob'), 18, 9, /duplicate id "bob"/);
+    expectConfigError(GOOD.replace('id: deploy-bot', 'id: bob'), 14, 9, /duplicate id "bob"/);
   });
 
   it('an agent whose owner is not a person is refused', () => {
-    expectConfigError(GOOD.replace('owner: alice', 'owner: deploy-bot'), 20, 12, /owner "deploy-bot".*not a person/);
-    expectConfigError(GOOD.replace('owner: alice', 'owner: zed'), 20, 12, /owner "zed"/);
+    expectConfigError(GOOD.replace('owner: alice', 'owner: deploy-bot'), 16, 12, /owner "deploy-bot".*not a person/);
+    expectConfigError(GOOD.replace('owner: alice', 'owner: zed'), 16, 12, /owner "zed"/);
   });
 
   it('emails are unique case-insensitively', () => {
-    expectConfigError(GOOD.replace('bob@example.com', 'alice@EXAMPLE.com'), 15, 12, /email .* also used by person "alice"/);
+    expectConfigError(GOOD.replace('bob@example.com', 'alice@EXAMPLE.com'), 11, 12, /email .* also used by person "alice"/);
   });
 
   it('Slack and Teams ids are unique', () => {
     const withSlack = GOOD.replace('roles: [security]', 'roles: [security]\n    slack: { userId: U0ALICE01 }');
-    expectConfigError(withSlack, 17, 23, /Slack user id U0ALICE01 is also used by person "alice"/);
+    expectConfigError(withSlack, 13, 22, /Slack user id U0ALICE01 is also used by person "alice"/);
     const withTeams = GOOD.replace('roles: [security]', 'roles: [security]\n    teams: { aadObjectId: 6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e01 }');
-    expectConfigError(withTeams, 17, 28, /Teams AAD object id/);
+    expectConfigError(withTeams, 13, 27, /Teams AAD object id/);
   });
 
   it('YAML syntax errors carry a position', () => {
@@ -98,11 +98,11 @@ describe('loadDirectory', () => {
   });
 
   it('unknown keys point at the key itself', () => {
-    expectConfigError(GOOD.replace('    roles: [security]', '    roles: [security]\n    role: admin'), 17, 5, /people\[1\]\.role: unknown key/);
+    expectConfigError(GOOD.replace('    roles: [security]', '    roles: [security]\n    role: admin'), 13, 5, /people\[1\]\.role: unknown key/);
   });
 
   it('a missing required field points at its object', () => {
-    expectConfigError(GOOD.replace('    name: Bob\n', ''), 13, 5, /people\[1\]\.name/);
+    expectConfigError(GOOD.replace('    name: Bob\n', ''), 9, 5, /people\[1\]\.name/);
   });
 
   it('an empty file is an error at 1:1', () => {

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyBodyParser,
 import type { Logger, LoggerOptions } from 'pino';
 import type { Registry } from 'prom-client';
 import { installErrorHandlers } from './errors.ts';
-import { registerHealthRoutes, type ReadinessCheck } from './health.ts';
+import { isProbeRequest, registerHealthRoutes, type ReadinessCheck } from './health.ts';
 import { REQUEST_ID_HEADER, genReqId } from './logging.ts';
 import { createHttpMetrics, installHttpMetrics } from './metrics.ts';
 
@@ -38,7 +38,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: opts.trustProxy ?? false,
     genReqId,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Probe request lines are skipped; a failing readiness check still logs its own warning.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: isProbeRequest }),
     // Secure JSON parsing: a body with __proto__ or constructor.prototype is refused (400).
     onProtoPoisoning: 'error' as const,
     onConstructorPoisoning: 'error' as const,

@@ -22,6 +22,13 @@ export interface HealthRoutesOptions {
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 2000;
 
+/** Polled every few seconds by orchestrators and scrapers: their request lines are noise. */
+export const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function isProbeRequest(request: { method: string; url: string }): boolean {
+  return request.method === 'GET' && PROBE_PATHS.has(request.url.split('?')[0] ?? '');
+}
+
 type CheckOutcome = { ok: true } | { ok: false; reason: string; err?: unknown };
 
 class CheckTimeout extends Error {
@@ -52,11 +59,11 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Check
 export function registerHealthRoutes(app: FastifyInstance, opts: HealthRoutesOptions): void {
   const timeoutMs = opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
 
-  app.get('/healthz', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/healthz', async (_request, reply) => {
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
 
-  app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
+  app.get('/readyz', async (request, reply) => {
     const outcomes = await Promise.all(opts.checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const));
     const checks: Record<string, string> = {};
     const failed: string[] = [];
@@ -84,7 +91,7 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthRoutesOpt
       });
   });
 
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/metrics', async (_request, reply) => {
     const text = await opts.registry.metrics();
     return reply.header('cache-control', 'no-store').type(opts.registry.contentType).send(text);
   });

@@ -14,12 +14,12 @@ export async function cancelAction(deps: GateDeps, actionId: string, caller: Cal
     }
     if (action.status === 'cancelled') return action;
     if (action.status !== 'pending') {
-      return new DomainError('already_decided', `This action is already ${action.status}.`, { extra: { status: action.status } });
+      return new DomainError('already_decided', `This action is already ${action.status}.`, { extra: { actionStatus: action.status } });
     }
     const now = deps.clock.now();
     if (isPastExpiry(action, now)) {
       await finalizeInTx(tx, action, expiryPatch(now));
-      return new DomainError('expired', 'This request had already expired.', { extra: { status: 'expired' } });
+      return new DomainError('expired', 'This request had already expired.', { extra: { actionStatus: 'expired' } });
     }
     await finalizeInTx(tx, action, { status: 'cancelled', at: now, decidedBy: caller.principal.id, reason: reason ?? 'withdrawn by the requester' });
     return action;

@@ -19,7 +19,7 @@ export async function overrideRefusal(
     const action = await tx.lockAction(req.actionId);
     if (!action) return new DomainError('not_found', `No action ${req.actionId}.`);
     if (action.status !== 'refused' || action.outcome !== 'refuse' || action.overriddenBy) {
-      return new DomainError('not_overridable', 'Only a refusal by policy, not yet overridden, can be overridden.', { extra: { status: action.status } });
+      return new DomainError('not_overridable', 'Only a refusal by policy, not yet overridden, can be overridden.', { extra: { actionStatus: action.status } });
     }
     if (action.overrideRoles.length === 0) {
       return new DomainError('not_overridable', 'The policy names no role that may override this refusal.');

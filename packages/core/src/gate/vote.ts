@@ -36,11 +36,11 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
     if (!action) return { refused: new DomainError('not_found', `No action ${req.actionId}.`) };
     const now = deps.clock.now();
     if (action.status !== 'pending') {
-      return { refused: new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`, { extra: { status: action.status } }) };
+      return { refused: new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`, { extra: { actionStatus: action.status } }) };
     }
     if (isPastExpiry(action, now)) {
       await finalizeInTx(tx, action, expiryPatch(now));
-      return { refused: new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.', { extra: { status: 'expired' } }) };
+      return { refused: new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.', { extra: { actionStatus: 'expired' } }) };
     }
     const person = deps.config.current().directory.person(req.personId);
     if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };

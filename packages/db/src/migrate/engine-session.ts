@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import type { SchemaFilter, SchemasContainer } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import { openMigrationDriver } from './migration-driver.ts';
+import type { MigrationDriver } from './migration-driver.ts';
 import { loadSchemaEngine, takeEnginePanicMessage } from './schema-engine.ts';
 import type { SchemaEngine } from './schema-engine.ts';
 
@@ -31,7 +32,7 @@ export async function loadSchema(schemaPath: string): Promise<LoadedSchema> {
 export async function withSchemaEngine<T>(
   databaseUrl: string,
   schema: LoadedSchema | undefined,
-  work: (engine: SchemaEngine) => Promise<T>,
+  work: (engine: SchemaEngine, driver: MigrationDriver) => Promise<T>,
 ): Promise<T> {
   const SchemaEngineClass = await loadSchemaEngine();
   const driver = openMigrationDriver(databaseUrl);
@@ -43,7 +44,7 @@ export async function withSchemaEngine<T>(
     // The callback receives the engine's JSON log lines; they are tracing noise for us.
     const engine = await SchemaEngineClass.new({ datamodels }, () => {}, bindMigrationAwareSqlAdapterFactory(driver.factory));
     try {
-      return await work(engine);
+      return await work(engine, driver);
     } catch (error) {
       const panic = takeEnginePanicMessage();
       if (panic === undefined) throw error;

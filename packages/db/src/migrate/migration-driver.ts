@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { ColumnTypeEnum } from '@prisma/driver-adapter-utils';
+import type {
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+  SqlQueryable,
+} from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 
 // The schema engine talks to Postgres through Prisma's pg driver adapter. Two gaps in
@@ -11,22 +16,42 @@ import pg from 'pg';
 //    whole script as ONE simple-protocol query instead: Postgres runs a multi-statement query
 //    as a single implicit transaction, as the native engine does.
 // 2. Catalog columns of Postgres' internal "char" type (OID 18, e.g. pg_constraint.contype)
-//    are rejected as an unsupported type, so introspection (the diff) fails. Their values are
-//    plain one-character strings; we report them as text (OID 25).
+//    are rejected as an unsupported type, so introspection (the diff) fails; and the engine
+//    reads them as the Character column type, not as text. The pg client below hides OID 18
+//    from the adapter (reporting text) and tags which columns they were; the adapter's
+//    queryRaw is then wrapped to report those columns as Character.
 
 const CHAR_OID = 18;
 const TEXT_OID = 25;
+const CHAR_COLUMNS = Symbol('charColumns');
 
-type QueryResultLike = { fields?: Array<{ dataTypeID: number }> };
+type QueryResultLike = { fields?: Array<{ dataTypeID: number }>; rows?: unknown[] };
+type TaggedRows = unknown[] & { [CHAR_COLUMNS]?: number[] };
 
 function relabelCharColumns<T>(result: T): T {
   const results = (Array.isArray(result) ? result : [result]) as QueryResultLike[];
   for (const one of results) {
-    for (const field of one?.fields ?? []) {
-      if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
-    }
+    const charColumns: number[] = [];
+    (one?.fields ?? []).forEach((field, index) => {
+      if (field.dataTypeID !== CHAR_OID) return;
+      field.dataTypeID = TEXT_OID;
+      charColumns.push(index);
+    });
+    // The rows array is passed through to queryRaw's result untouched: it carries the tag.
+    if (charColumns.length > 0 && one.rows) (one.rows as TaggedRows)[CHAR_COLUMNS] = charColumns;
   }
   return result;
+}
+
+function reportCharColumns(queryable: SqlQueryable): void {
+  const queryRaw = queryable.queryRaw.bind(queryable);
+  queryable.queryRaw = async (query) => {
+    const resultSet = await queryRaw(query);
+    for (const index of (resultSet.rows as TaggedRows)[CHAR_COLUMNS] ?? []) {
+      resultSet.columnTypes[index] = ColumnTypeEnum.Character;
+    }
+    return resultSet;
+  };
 }
 
 /** A pg client whose results never carry the "char" type (see 2. above). */
@@ -53,8 +78,15 @@ function openPool(connectionString: string, max: number): pg.Pool {
   return pool;
 }
 
-/** Replaces the adapter's splitting executeScript (see 1. above). */
-function runScriptsWhole(adapter: SqlDriverAdapter, pool: pg.Pool): SqlDriverAdapter {
+/** Closes both gaps (see above) on one adapter. */
+function fixAdapter(adapter: SqlDriverAdapter, pool: pg.Pool): SqlDriverAdapter {
+  reportCharColumns(adapter);
+  const startTransaction = adapter.startTransaction.bind(adapter);
+  adapter.startTransaction = async (isolationLevel) => {
+    const transaction = await startTransaction(isolationLevel);
+    reportCharColumns(transaction);
+    return transaction;
+  };
   const toDriverError = (adapter as unknown as { onError?: (error: unknown) => never }).onError;
   adapter.executeScript = async (script: string): Promise<void> => {
     try {
@@ -68,8 +100,17 @@ function runScriptsWhole(adapter: SqlDriverAdapter, pool: pg.Pool): SqlDriverAda
   return adapter;
 }
 
+/** The key Prisma's engine (native and wasm) locks before migrating a database. */
+export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
+
 export interface MigrationDriver {
   factory: SqlMigrationAwareDriverAdapterFactory;
+  /**
+   * Takes Prisma's migration lock on the engine's one session before the engine does
+   * (advisory locks stack within a session), so checks made before applying cannot race a
+   * concurrent migrator. Held until close().
+   */
+  lock(): Promise<void>;
   /** Ends the pools (and with them the engine's session-level advisory lock). */
   close(): Promise<void>;
 }
@@ -94,7 +135,7 @@ export function openMigrationDriver(databaseUrl: string): MigrationDriver {
   const factory: SqlMigrationAwareDriverAdapterFactory = {
     provider: inner.provider,
     adapterName: inner.adapterName,
-    connect: async () => runScriptsWhole(await inner.connect(), pool),
+    connect: async () => fixAdapter(await inner.connect(), pool),
     connectToShadowDb: async () => {
       const name = `prisma_shadow_${randomUUID().replaceAll('-', '')}`;
       await pool.query(`CREATE DATABASE "${name}"`);
@@ -102,7 +143,7 @@ export function openMigrationDriver(databaseUrl: string): MigrationDriver {
       shadowUrl.pathname = `/${name}`;
       const shadowPool = openPool(shadowUrl.toString(), 1);
       shadowPools.add(shadowPool);
-      const adapter = runScriptsWhole(await new PrismaPg(shadowPool).connect(), shadowPool);
+      const adapter = fixAdapter(await new PrismaPg(shadowPool).connect(), shadowPool);
       const dispose = adapter.dispose.bind(adapter);
       adapter.dispose = async () => {
         await dispose();
@@ -117,6 +158,9 @@ export function openMigrationDriver(databaseUrl: string): MigrationDriver {
   let closing: Promise<void> | undefined;
   return {
     factory,
+    lock: async () => {
+      await pool.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+    },
     close: () => {
       closing ??= (async () => {
         await Promise.all([...shadowPools].map((shadow) => shadow.end()));

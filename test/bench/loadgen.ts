@@ -1,0 +1,84 @@
+import http from 'node:http';
+
+// A closed-loop load generator: `concurrency` clients, each sending its next request as soon
+// as the previous one answers, over keep-alive connections, for a fixed time.
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  throughput: number;
+  p50Ms: number;
+  p99Ms: number;
+  statuses: Record<number, number>;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function send(agent: http.Agent, url: URL, method: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function runLoad(opts: {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body: (i: number) => string;
+  concurrency: number;
+  durationMs: number;
+  warmupMs?: number;
+  okStatus: number;
+}): Promise<LoadResult> {
+  const url = new URL(opts.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  const headers = { 'content-type': 'application/json', ...opts.headers };
+  let i = 0;
+  const loop = async (until: number, record: boolean, latencies: number[], statuses: Record<number, number>, errors: { n: number }) => {
+    while (Date.now() < until) {
+      const start = process.hrtime.bigint();
+      try {
+        const status = await send(agent, url, opts.method ?? 'POST', headers, opts.body(i++));
+        if (!record) continue;
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status !== opts.okStatus) errors.n++;
+        latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+      } catch {
+        if (record) errors.n++;
+      }
+    }
+  };
+  if (opts.warmupMs) {
+    const until = Date.now() + opts.warmupMs;
+    await Promise.all(Array.from({ length: opts.concurrency }, () => loop(until, false, [], {}, { n: 0 })));
+  }
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  const errors = { n: 0 };
+  const started = Date.now();
+  const until = started + opts.durationMs;
+  await Promise.all(Array.from({ length: opts.concurrency }, () => loop(until, true, latencies, statuses, errors)));
+  const seconds = (Date.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors: errors.n,
+    seconds,
+    throughput: (latencies.length - errors.n) / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    statuses,
+  };
+}

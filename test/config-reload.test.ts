@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intents, startTestService, type TestService } from './support/service.ts';
+
+// The directory is re-read at vote time: a role removed from the file stops counting at once;
+// a bad edit keeps the last good directory; each accepted change is sealed as evidence.
+let t: TestService;
+beforeAll(async () => {
+  t = await startTestService();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+async function waitFor(check: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
+
+describe('directory reload', () => {
+  it('eligibility follows the directory as it is at vote time', async () => {
+    const { body: action } = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intents.prodDelete });
+    const file = path.join(t.configDir, 'directory.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    const digest = () => t.service.gate.deps.config.current().directory.digest;
+    const before = digest();
+    // Bob loses the security role.
+    fs.writeFileSync(file, original.replace('roles: [security], slack: { userId: U0BOB0001 }', 'roles: [], slack: { userId: U0BOB0001 }'));
+    await waitFor(async () => digest() !== before);
+    const vote = await t.api('POST', `/v1/actions/${action.id}/votes`, { token: t.tokens.bob, body: { decision: 'approve', reason: 'ok' } });
+    expect(vote.status).toBe(403);
+    expect(vote.body.code).toBe('not_eligible');
+    await waitFor(async () => (await t.service.prisma.artifact.count({ where: { kind: 'config.changed' } })) >= 3);
+
+    // A broken file is rejected; the last good directory keeps deciding.
+    const good = digest();
+    fs.writeFileSync(file, 'version: 1\npeople: [ { id: "Bad Id" } ]\n');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(digest()).toBe(good);
+    expect((await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intents.read })).status).toBe(201);
+
+    // A principal removed from the directory can no longer authenticate.
+    fs.writeFileSync(file, original.replace(/^ {2}- \{ id: owner-bot.*$/m, ''));
+    await waitFor(async () => digest() !== good);
+    expect((await t.api('POST', '/v1/actions', { token: t.tokens['owner-bot'], body: intents.read })).status).toBe(401);
+  });
+});
