@@ -90,13 +90,22 @@ describe('evidence', () => {
     expect(ok.out()).toMatch(/^OK/);
 
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    const edited = lines.map((l, i) => (i === 2 ? l.replace('"action.', '"xaction.') : l));
+    const edited = lines.map((l, i) => {
+      if (i !== 2) return l;
+      const record = JSON.parse(l);
+      record.canonical = record.canonical.replace('"kind":"', '"kind":"x');
+      return JSON.stringify(record);
+    });
+    expect(edited[2]).not.toBe(lines[2]);
     fs.writeFileSync(path.join(dir, 'edited.jsonl'), edited.join('\n') + '\n');
     const bad = cli();
     expect(await runVerify([path.join(dir, 'edited.jsonl'), '--key', pub], bad.ctx)).toBe(1);
 
     const dropped = lines.filter((_, i) => i !== 1);
     fs.writeFileSync(path.join(dir, 'dropped.jsonl'), dropped.join('\n') + '\n');
-    expect(await runVerify([path.join(dir, 'dropped.jsonl'), '--key', pub], cli().ctx)).toBe(1);
+    const gap = cli();
+    expect(await runVerify([path.join(dir, 'dropped.jsonl'), '--key', pub], gap.ctx)).toBe(1);
+    expect(gap.out() + gap.err()).toMatch(/seq/);
+    expect(bad.out() + bad.err()).toMatch(/line 3/);
   });
 });

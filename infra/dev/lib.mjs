@@ -44,15 +44,38 @@ export function ensureInstalled() {
   });
   if (installedAt !== undefined && stale.length === 0) return;
   const hasLock = existsSync(lockfile);
-  const args = hasLock ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
   const why = installedAt === undefined ? 'node_modules is missing' : 'package files changed since the last install';
+  if (!hasLock) {
+    npm(['install', '--no-audit', '--no-fund'], why);
+    return;
+  }
+  const ci = npm(['ci', '--no-audit', '--no-fund'], why, { allowFailure: true });
+  if (ci.ok) return;
+  if (!/can only install packages when your package\.json and package-lock\.json/.test(ci.stderr)) {
+    throw new Error(`npm ci failed with exit code ${ci.status}`);
+  }
+  // Refusing to start over a stale lockfile helps nobody; npm install repairs it. The change
+  // to package-lock.json shows up in git for whoever should commit it.
+  npm(['install', '--no-audit', '--no-fund'], 'package-lock.json is out of sync with package.json');
+}
+
+function npm(args, why, { allowFailure = false } = {}) {
   console.log(`countersign: ${why}; running npm ${args.join(' ')}`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  const command = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // stderr is captured (to recognise a stale lockfile) and then shown as it came.
+  const result = spawnSync(command, args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.error) throw result.error;
-  if (result.status !== 0) {
+  process.stderr.write(result.stderr ?? '');
+  const ok = result.status === 0;
+  if (!ok && !allowFailure) {
     throw new Error(`npm ${args[0]} failed with exit code ${result.status ?? result.signal}`);
   }
+  return { ok, status: result.status ?? result.signal, stderr: result.stderr ?? '' };
 }
 
 /** Generates the Prisma client when schema.prisma (or Prisma) changed since the last time. */

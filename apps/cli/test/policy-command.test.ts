@@ -24,7 +24,7 @@ describe('countersign policy (demo configuration)', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toMatch(/policy +.*config\/policy\.yaml: 10 rules, digest [0-9a-f]{64}/);
-    expect(out).toMatch(/directory .*config\/directory\.yaml: 6 people, 2 agents, digest [0-9a-f]{64}/);
+    expect(out).toMatch(/directory .*config\/directory\.yaml: 7 people, 2 agents, digest [0-9a-f]{64}/);
     expect(out).not.toContain('warning');
     expect(out.trimEnd().endsWith('ok')).toBe(true);
   });

@@ -30,11 +30,12 @@ export const LOCAL_DATABASE_NAME = 'countersign';
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const stateDir = join(resolve(options.rootDir), '.countersign');
-  const serverLog = options.serverLog;
-  const postgres: RunningPostgres = await startPostgres({
-    dataDir: join(stateDir, 'postgres'),
-    ...(serverLog ? { log: serverLog } : { log: (line: string) => { if (line.startsWith('devstack:')) options.log(line); } }),
-  });
+  // Servers' own output goes to serverLog (if any); devstack's notices always reach log.
+  const forward = (line: string): void => {
+    if (line.startsWith('devstack:')) options.log(line);
+    else options.serverLog?.(line);
+  };
+  const postgres: RunningPostgres = await startPostgres({ dataDir: join(stateDir, 'postgres'), log: forward });
   try {
     if (await ensureDatabase(postgres.url, LOCAL_DATABASE_NAME)) {
       options.log(`devstack: created database "${LOCAL_DATABASE_NAME}"`);
@@ -42,7 +43,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const redis = await startRedis({
       dir: join(stateDir, 'redis'),
       persist: true,
-      ...(serverLog ? { log: serverLog } : {}),
+      log: forward,
     });
     options.log(`devstack: Postgres on 127.0.0.1:${postgres.port}, Redis on 127.0.0.1:${redis.port}`);
     let stopping: Promise<void> | undefined;

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { guardChild, releaseChild } from './exit-guard.ts';
+import { watchOwner } from './owner-watchdog.ts';
 import { freePort } from './free-port.ts';
 import { postgresBinaries } from './postgres-binaries.ts';
 import { ensureReachable, postgresRunAs } from './postgres-user.ts';
 import type { RunAs } from './postgres-user.ts';
-import { reclaimFromDeadOwner, removeOwner, writeOwner } from './process-owner.ts';
+import { isAlive, reclaimFromDeadOwner, removeOwner, writeOwner } from './process-owner.ts';
 import { stopChild, TailBuffer } from './child-process.ts';
 
 export interface StartPostgresOptions {
@@ -85,6 +86,41 @@ async function ensureInitialised(
   const passwordPath = join(dataDir, PASSWORD_FILE);
   if (existsSync(passwordPath)) return readFileSync(passwordPath, 'utf8').trim();
 
+  // Two first-ever starts at once must not wipe each other's initdb.
+  const lockPath = `${dataDir}.init.lock`;
+  takeInitLock(lockPath);
+  try {
+    return await initialise(dataDir, passwordPath, initdb, runAs, log);
+  } finally {
+    rmSync(lockPath, { force: true });
+  }
+}
+
+function takeInitLock(lockPath: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`another process (pid ${holder}) is initialising this Postgres cluster; try again when it is done`);
+      }
+      // The holder died mid-initdb: its half-made cluster is wiped below.
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`could not take ${lockPath}`);
+}
+
+async function initialise(
+  dataDir: string,
+  passwordPath: string,
+  initdb: string,
+  runAs: RunAs | undefined,
+  log: (line: string) => void,
+): Promise<string> {
   // No marker: either new, or an initdb that died half-way. Neither holds data worth keeping.
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -171,12 +207,14 @@ async function launch(args: LaunchArgs): Promise<RunningPostgres> {
     child.once('spawn', () => resolveSpawn(child.pid ?? -1));
   });
   guardChild(spawned);
+  const watchdog = watchOwner(spawned, 'INT');
   writeOwner(args.ownerPath, { ownerPid: process.pid, serverPid: spawned, commandMarker: args.dataDir });
 
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(args.password)}@127.0.0.1:${args.port}/postgres`;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      watchdog.release();
       // SIGINT is Postgres' "fast" shutdown: clients are disconnected, data is checkpointed.
       await stopChild(child, 'SIGINT', 30_000);
       releaseChild(spawned);

@@ -39,7 +39,7 @@ export function ensureRedisServer(log: (line: string) => void = console.log): st
       'redis-server is not installed: install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL',
     );
   }
-  log('countersign: redis-server is missing; installing it with apt-get (one time)');
+  log('devstack: redis-server is missing; installing it with apt-get (one time)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'redis-server']]) {
     // Output goes to stderr so that our stdout stays readable; stdin closed: never interactive.

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stopChild, TailBuffer } from './child-process.ts';
 import { guardChild, releaseChild } from './exit-guard.ts';
+import { watchOwner } from './owner-watchdog.ts';
 import { freePort } from './free-port.ts';
 import { reclaimFromDeadOwner, removeOwner, writeOwner } from './process-owner.ts';
 import { ensureRedisServer } from './redis-install.ts';
@@ -89,12 +90,14 @@ async function launch(args: LaunchArgs): Promise<RunningRedis> {
     child.once('spawn', () => resolveSpawn(child.pid ?? -1));
   });
   guardChild(pid);
+  const watchdog = watchOwner(pid, 'TERM');
   // Redis retitles itself "redis-server 127.0.0.1:PORT": that identifies this very server.
   writeOwner(args.ownerPath, { ownerPid: process.pid, serverPid: pid, commandMarker: `127.0.0.1:${args.port}` });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      watchdog.release();
       await stopChild(child, 'SIGTERM', 15_000);
       releaseChild(pid);
       removeOwner(args.ownerPath);

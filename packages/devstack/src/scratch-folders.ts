@@ -18,9 +18,11 @@ export async function removeAbandonedScratch(folder: string): Promise<string[]> 
     throw error;
   }
   const removed: string[] = [];
-  for (const name of names) {
-    const match = /^[a-z]+-(\d+)-[0-9a-f]+(\.owner\.json)?$/.exec(name);
-    if (match === null || match[2] !== undefined) continue;
+  // Files beside a Postgres folder may outlive it (a crash between removals).
+  const bases = new Set(names.map((name) => name.replace(/\.(owner\.json|init\.lock)$/, '')));
+  for (const name of bases) {
+    const match = /^[a-z]+-(\d+)-[0-9a-f]+$/.exec(name);
+    if (match === null) continue;
     const pid = Number(match[1]);
     if (pid === process.pid || isAlive(pid)) continue;
     const path = join(folder, name);
@@ -29,6 +31,7 @@ export async function removeAbandonedScratch(folder: string): Promise<string[]> 
     await reclaimFromDeadOwner(join(path, 'redis.owner.json'), 'Redis', 'SIGTERM');
     rmSync(path, { recursive: true, force: true });
     rmSync(`${path}.owner.json`, { force: true });
+    rmSync(`${path}.init.lock`, { force: true });
     removed.push(name);
   }
   return removed;

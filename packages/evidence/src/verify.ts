@@ -1,6 +1,7 @@
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import { GENESIS_HASH } from '@countersign/contracts';
-import { csvFieldsToRecord, exportCsvHeader, parseCsvRecord } from './csv.ts';
+import { exportCsvHeader } from './csv.ts';
+import { parseExportLine } from './export-line.ts';
 import { checkRecord, type CheckedRecord } from './record-check.ts';
 import { checkTrailer, type ChainSummary } from './trailer-check.ts';
 import { TRAILER_TYPE } from './trailer.ts';
@@ -9,7 +10,7 @@ import type { VerifyProblem, VerifyReport } from './verify-report.ts';
 export interface VerifyOptions {
   /** A missing trailer is reported as `truncated` (default true). */
   requireTrailer?: boolean;
-  /** Signatures checked in parallel on the libuv thread pool (default 128 in flight). */
+  /** Signatures checked in parallel on the libuv thread pool (default 256 in flight). */
   concurrency?: number;
 }
 
@@ -38,7 +39,7 @@ export async function verifyExport(
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
   const requireTrailer = opts.requireTrailer ?? true;
-  const window = Math.max(1, opts.concurrency ?? 128);
+  const window = Math.max(1, opts.concurrency ?? 256);
   const csvHeader = exportCsvHeader();
 
   let format: 'jsonl' | 'csv' | null = null;
@@ -98,33 +99,16 @@ export async function verifyExport(
       break;
     }
 
-    let raw: Record<string, unknown>;
-    if (format === 'csv') {
-      try {
-        const fields = parseCsvRecord(text);
-        if (fields === null) {
-          csvCarry = { text, line };
-          continue;
-        }
-        raw = csvFieldsToRecord(fields);
-      } catch (err) {
-        lineProblem = { line, code: 'invalid_csv', message: (err as Error).message };
-        break;
-      }
-    } else {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        lineProblem = { line, code: 'invalid_json', message: 'line is not valid JSON (cut short?)' };
-        break;
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        lineProblem = { line, code: 'invalid_json', message: 'line is not a JSON object' };
-        break;
-      }
-      raw = parsed as Record<string, unknown>;
+    const parsed = parseExportLine(text, format);
+    if (parsed.kind === 'incomplete') {
+      csvCarry = { text, line };
+      continue;
     }
+    if (parsed.kind === 'problem') {
+      lineProblem = { line, code: parsed.code, message: parsed.message };
+      break;
+    }
+    const { raw } = parsed;
 
     if ('type' in raw) {
       if (raw.type !== TRAILER_TYPE) {

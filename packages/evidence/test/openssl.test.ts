@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, publicKeyPem } from '../src/index.ts';
+import { generateSigningKey, publicJwk, publicKeyPem } from '../src/index.ts';
 import { jsonlLines, sealChain } from './factories.ts';
 
 // Third-party verification with stock OpenSSL 3, exactly as the README recipe does it
@@ -65,6 +65,13 @@ describe('OpenSSL interop', () => {
     extract(lines.at(-1)!);
     const verify = openssl('pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-rawin', '-in', 'body.json', '-sigfile', 'sig.bin');
     expect(verify.status).toBe(0);
+  });
+
+  it('turns a JWKS entry into pub.pem with the fixed Ed25519 SPKI prefix', () => {
+    const x = publicJwk(key.publicKey).x;
+    const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(x, 'base64url')]);
+    const pem = execFileSync('openssl', ['pkey', '-pubin', '-inform', 'DER'], { input: der, encoding: 'utf8' });
+    expect(pem).toBe(publicKeyPem(key));
   });
 
   it('the key id is sha256 of the raw public key, computable from pub.pem', () => {

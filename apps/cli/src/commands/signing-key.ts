@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_KEY_DIR, loadKeyring, publicKeyPem, rotateKey, type Keyring } from '@countersign/evidence';
+import type { CliContext } from '../registry.ts';
+import { parseCli } from '../args.ts';
+
+const USAGE = `usage:
+  countersign signing-key rotate [--dir DIR]              new active key; old keys stay for verification
+  countersign signing-key public [--dir DIR] [--all] [--jwks]
+                                                          the active public key as PEM (--all: every key)
+DIR defaults to $COUNTERSIGN_KEYS_DIR or ${DEFAULT_KEY_DIR}. Without --dir, "public" reads
+$COUNTERSIGN_SIGNING_KEY / $COUNTERSIGN_SIGNING_KEY_FILE first, like the server does.
+`;
+
+/** The organisation's artifact and release-token signing keys (not API keys: see `keys`). */
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCli(args, {
+      dir: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      jwks: { type: 'boolean', default: false },
+    });
+  } catch (err) {
+    return usage(ctx, (err as Error).message);
+  }
+  const [sub, ...extra] = parsed.positionals;
+  if (extra.length > 0) return usage(ctx, `unexpected argument ${extra[0]}`);
+  const { dir, all, jwks } = parsed.values;
+
+  if (sub === 'rotate') {
+    if (all || jwks) return usage(ctx, '--all and --jwks go with "public"');
+    if (dir === undefined && (ctx.env.COUNTERSIGN_SIGNING_KEY || ctx.env.COUNTERSIGN_SIGNING_KEY_FILE)) {
+      // Those keys live in the operator's secret store; writing a key file here would not rotate them.
+      ctx.stderr.write(
+        'countersign signing-key: keys come from COUNTERSIGN_SIGNING_KEY(_FILE), which this command cannot change.\n' +
+          'Rotate there: generate a key (openssl genpkey -algorithm ed25519), put it FIRST, keep the old ones after it.\n',
+      );
+      return 2;
+    }
+    const keyDir = resolve(ctx.cwd, dir ?? ctx.env.COUNTERSIGN_KEYS_DIR ?? DEFAULT_KEY_DIR);
+    let previous: string | null = null;
+    try {
+      // A broken key directory is reported, not papered over by rotating past it.
+      if (existsSync(join(keyDir, 'active'))) previous = loadKeyring({ dir: keyDir, create: false }).active.keyId;
+    } catch (err) {
+      ctx.stderr.write(`countersign signing-key: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const key = rotateKey(keyDir);
+    ctx.stdout.write(`rotated: active signing key is now ${key.keyId}${previous ? ` (was ${previous}, kept for verification)` : ''}\n`);
+    ctx.stdout.write('Restart running countersign processes to sign with it, and publish the new public key to verifiers.\n');
+    return 0;
+  }
+
+  if (sub === 'public') {
+    let keyring: Keyring;
+    try {
+      keyring = dir === undefined ? loadFromEnv(ctx) : loadKeyring({ dir: resolve(ctx.cwd, dir), create: false });
+    } catch (err) {
+      ctx.stderr.write(`countersign signing-key: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (jwks) {
+      const set = keyring.jwks();
+      ctx.stdout.write(`${JSON.stringify(all ? set : { keys: set.keys.slice(0, 1) }, null, 2)}\n`);
+    } else {
+      for (const key of all ? keyring.all() : [keyring.active]) ctx.stdout.write(publicKeyPem(key));
+    }
+    return 0;
+  }
+
+  return usage(ctx, sub ? `unknown subcommand ${sub}` : 'a subcommand is required');
+}
+
+// Same precedence as the server (apps/cli/src/engine.ts), but never creates a key: printing
+// a public key for a key nobody uses would mislead the verifier.
+function loadFromEnv(ctx: CliContext): Keyring {
+  return loadKeyring({
+    pem: ctx.env.COUNTERSIGN_SIGNING_KEY,
+    pemFile: ctx.env.COUNTERSIGN_SIGNING_KEY_FILE,
+    dir: ctx.env.COUNTERSIGN_KEYS_DIR ?? DEFAULT_KEY_DIR,
+    cwd: ctx.cwd,
+    create: false,
+  });
+}
+
+function usage(ctx: CliContext, message: string): number {
+  ctx.stderr.write(`countersign signing-key: ${message}\n${USAGE}`);
+  return 2;
+}

@@ -1,0 +1,114 @@
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { resolve } from 'node:path';
+import { linesOf, publicKeysFromJwks, publicKeysFromText, verifyExport, type VerifyReport } from '@countersign/evidence';
+import { GENESIS_HASH } from '@countersign/contracts';
+import type { CliContext } from '../registry.ts';
+import { parseCli } from '../args.ts';
+
+const USAGE = `usage: countersign verify FILE|- --key PUBKEY [--key PUBKEY ...] [--allow-no-trailer] [--json]
+  FILE        an audit export (JSONL or CSV); "-" reads stdin
+  --key       a PEM public key file, a JWKS JSON file, or an http(s) URL serving a JWKS
+              (repeat it for rotated keys)
+exit status: 0 verified, 1 verification failed, 2 usage or key error
+`;
+
+/** Offline verification of an audit export: every hash, signature, seq and link, and the trailer. */
+export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.ReadableStream }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCli(args, {
+      key: { type: 'string', multiple: true },
+      'allow-no-trailer': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    });
+  } catch (err) {
+    return usage(ctx, (err as Error).message);
+  }
+  const [file, ...extra] = parsed.positionals;
+  if (!file || extra.length > 0) return usage(ctx, file ? `unexpected argument ${extra[0]}` : 'FILE is required');
+  const keySources = parsed.values.key ?? [];
+  if (keySources.length === 0) return usage(ctx, '--key is required: verification needs the public key(s)');
+
+  const keys = new Map<string, KeyObject>();
+  try {
+    for (const source of keySources) for (const [keyId, key] of await loadKeys(source, ctx)) keys.set(keyId, key);
+  } catch (err) {
+    ctx.stderr.write(`countersign verify: ${(err as Error).message}\n`);
+    return 2;
+  }
+
+  let input: NodeJS.ReadableStream;
+  if (file === '-') {
+    input = ctx.stdin ?? process.stdin;
+  } else {
+    const path = resolve(ctx.cwd, file);
+    try {
+      if (!statSync(path).isFile()) throw new Error(`${file} is not a file`);
+    } catch (err) {
+      ctx.stderr.write(`countersign verify: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+      return 2;
+    }
+    input = createReadStream(path);
+  }
+
+  let report: VerifyReport;
+  try {
+    report = await verifyExport(linesOf(input as AsyncIterable<Uint8Array | string>), keys, {
+      requireTrailer: !parsed.values['allow-no-trailer'],
+    });
+  } catch (err) {
+    // A read error is not a verdict on the evidence: say so instead of reporting it as tampering.
+    ctx.stderr.write(`countersign verify: cannot read ${file}: ${(err as Error).message}\n`);
+    return 2;
+  }
+
+  if (parsed.values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
+  else ctx.stdout.write(describe(report));
+  return report.ok ? 0 : 1;
+}
+
+function describe(report: VerifyReport): string {
+  const problem = report.problems[0];
+  if (!report.ok) {
+    if (!problem) return 'FAILED\n';
+    const seq = problem.seq === undefined ? '' : `, seq ${problem.seq}`;
+    const verified = report.records > 0 ? ` (${report.records} records before it verified, seq ${report.firstSeq}..${report.lastSeq})` : '';
+    return `FAILED: line ${problem.line}${seq}: ${problem.code}: ${problem.message}${verified}\n`;
+  }
+  if (report.records === 0) return 'OK: 0 records\n';
+  let out = `OK: ${report.records} records, seq ${report.firstSeq}..${report.lastSeq}, last hash ${report.lastHash}\n`;
+  if (report.anchor !== null && report.anchor !== GENESIS_HASH) {
+    out += `note: partial export; seq ${report.firstSeq} links to ${report.anchor} (the hash of seq ${(report.firstSeq ?? 1) - 1} in an earlier export)\n`;
+  }
+  if (!report.trailer) out += 'note: no trailer; records cut off the end would go unnoticed\n';
+  return out;
+}
+
+async function loadKeys(source: string, ctx: CliContext): Promise<Map<string, KeyObject>> {
+  if (/^https?:\/\//i.test(source)) {
+    const response = await fetch(source, { signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json' } });
+    if (!response.ok) throw new Error(`${source} answered HTTP ${response.status}`);
+    try {
+      return publicKeysFromJwks(await response.json());
+    } catch (err) {
+      throw new Error(`${source}: ${(err as Error).message}`);
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync(resolve(ctx.cwd, source), 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read key file ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return publicKeysFromText(text);
+  } catch (err) {
+    throw new Error(`${source}: ${(err as Error).message}`);
+  }
+}
+
+function usage(ctx: CliContext, message: string): number {
+  ctx.stderr.write(`countersign verify: ${message}\n${USAGE}`);
+  return 2;
+}
