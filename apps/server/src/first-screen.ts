@@ -4,7 +4,7 @@ import type { DemoKey } from './demo-keys.ts';
 // copy-paste command per outcome (approve, refuse, escalate → votes → release).
 
 const INTENTS = {
-  approve: { action: { type: 'db.query', resource: 'orders-replica', summary: "Count yesterday's orders" }, risk: { class: 'read' } },
+  approve: { action: { type: 'db.query', resource: 'orders-replica', summary: 'Count orders placed yesterday' }, risk: { class: 'read' } },
   refuse: {
     action: { type: 'data.export', resource: 'crm/customers', summary: 'Export all customers' },
     context: { attributes: { pii: true } },
