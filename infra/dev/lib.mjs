@@ -43,20 +43,11 @@ export function ensureInstalled() {
     return changedAt !== undefined && (installedAt === undefined || changedAt > installedAt);
   });
   if (installedAt !== undefined && stale.length === 0) return;
-  const hasLock = existsSync(lockfile);
   const why = installedAt === undefined ? 'node_modules is missing' : 'package files changed since the last install';
-  if (!hasLock) {
-    npm(['install', '--no-audit', '--no-fund'], why);
-    return;
-  }
-  const ci = npm(['ci', '--no-audit', '--no-fund'], why, { allowFailure: true });
-  if (ci.ok) return;
-  if (!/can only install packages when your package\.json and package-lock\.json/.test(ci.stderr)) {
-    throw new Error(`npm ci failed with exit code ${ci.status}`);
-  }
-  // Refusing to start over a stale lockfile helps nobody; npm install repairs it. The change
-  // to package-lock.json shows up in git for whoever should commit it.
-  npm(['install', '--no-audit', '--no-fund'], 'package-lock.json is out of sync with package.json');
+  // `npm install`, not `npm ci`: it follows package-lock.json all the same, but `npm ci` also
+  // insists on lockfile entries for other platforms' optional binaries (turbo's darwin and
+  // windows builds), which registry mirrors that carry only Linux builds cannot provide.
+  npm(['install', '--no-audit', '--no-fund'], why);
 }
 
 function npm(args, why, { allowFailure = false } = {}) {

@@ -41,12 +41,14 @@ export function ensureRedisServer(log: (line: string) => void = console.log): st
   }
   log('devstack: redis-server is missing; installing it with apt-get (one time)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'redis-server']]) {
+  // A parallel run installing at the same moment holds dpkg's lock: wait for it, don't fail.
+  const wait = ['-o', 'DPkg::Lock::Timeout=300'];
+  for (const args of [[...wait, 'update'], [...wait, 'install', '-y', '--no-install-recommends', 'redis-server']]) {
     // Output goes to stderr so that our stdout stays readable; stdin closed: never interactive.
     const result = spawnSync(aptGet, args, { env, stdio: ['ignore', 2, 2] });
     if (result.error) throw result.error;
     if (result.status !== 0) {
-      throw new Error(`apt-get ${args.join(' ')} failed with exit code ${result.status ?? result.signal}`);
+      throw new Error(`apt-get ${args.slice(wait.length).join(' ')} failed with exit code ${result.status ?? result.signal}`);
     }
   }
   const installed = findRedisServer();

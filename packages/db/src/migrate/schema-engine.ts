@@ -38,6 +38,11 @@ export function takeEnginePanicMessage(): string | undefined {
 export function loadSchemaEngine(): Promise<typeof bindings.SchemaEngine> {
   loaded ??= (async () => {
     (globalThis as { PRISMA_WASM_PANIC_REGISTRY?: unknown }).PRISMA_WASM_PANIC_REGISTRY = panicRegistry;
+    // Some panics surface as an uncaught "RuntimeError: unreachable" outside any promise we
+    // await. The process dies either way; this makes it die saying why.
+    process.on('uncaughtExceptionMonitor', () => {
+      if (panicRegistry.message) process.stderr.write(`Prisma schema engine panicked: ${panicRegistry.message}\n`);
+    });
     const require = createRequire(import.meta.url);
     const glue = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const bytes = await readFile(join(dirname(glue), 'schema_engine_bg.wasm'));
