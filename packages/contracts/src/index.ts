@@ -5,3 +5,4 @@ export * from './verdict.ts';
 export * from './errors.ts';
 export * from './artifact.ts';
 export * from './ids.ts';
+export * from './events.ts';

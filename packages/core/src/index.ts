@@ -12,3 +12,6 @@ export * from './gate/config-changes.ts';
 export type { SubmitRequest, SubmitResult } from './gate/submit.ts';
 export type { VoteRequest, VoteResult } from './gate/vote.ts';
 export { zodIssues } from './gate/zod-issues.ts';
+export * from './channels.ts';
+export * from './cards/card-model.ts';
+export { redactParams } from './cards/redact.ts';

@@ -1,4 +1,4 @@
-import type { ArtifactEvent, SealedArtifact } from '@countersign/contracts';
+import type { ArtifactEvent, GateEvent, SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from './action.ts';
 import type { ApiKeyRecord } from './keys/api-key.ts';
 
@@ -32,6 +32,8 @@ export interface GateTx {
   recordConfigVersion(file: 'policy' | 'directory', digest: string): Promise<{ isNew: boolean; previousDigest: string | null }>;
   /** Wakes long-polls in every process once the transaction commits. */
   publishDecision(actionId: string): Promise<void>;
+  /** Appends to the transactional outbox: the queue learns of it only if the change commits. */
+  emit(event: GateEvent): Promise<void>;
 }
 
 export interface FinalizePatch {

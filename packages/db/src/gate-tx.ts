@@ -1,4 +1,4 @@
-import type { ArtifactEvent, SealedArtifact } from '@countersign/contracts';
+import type { ArtifactEvent, GateEvent, SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, VoteRecord } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import type { Action, Prisma, PrismaClient } from './generated/prisma/client.ts';
@@ -6,6 +6,8 @@ import { toActionRecord, toVoteRecord } from './rows.ts';
 
 export type TxClient = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 export const DECISION_CHANNEL = 'countersign_decisions';
+/** Wakes the outbox dispatcher (any process running the worker role). */
+export const OUTBOX_CHANNEL = 'countersign_outbox';
 
 export class PrismaGateTx implements GateTx {
   constructor(
@@ -101,5 +103,10 @@ export class PrismaGateTx implements GateTx {
   async publishDecision(actionId: string): Promise<void> {
     // NOTIFY is transactional: listeners hear it only if and when the decision commits.
     await this.tx.$queryRaw`SELECT 1 AS notified FROM pg_notify(${DECISION_CHANNEL}, ${actionId})`;
+  }
+
+  async emit(event: GateEvent): Promise<void> {
+    await this.tx.outboxEvent.create({ data: { type: event.type, actionId: event.actionId, payload: event as unknown as Prisma.InputJsonValue } });
+    await this.tx.$queryRaw`SELECT 1 AS notified FROM pg_notify(${OUTBOX_CHANNEL}, ${event.actionId})`;
   }
 }

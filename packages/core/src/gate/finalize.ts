@@ -32,6 +32,7 @@ export async function finalizeInTx(
     approvers,
   });
   await tx.publishDecision(action.id);
+  await tx.emit({ type: 'action.decided', actionId: action.id, status: patch.status, automatic: false, override: false });
   return artifact;
 }
 

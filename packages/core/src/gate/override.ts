@@ -51,6 +51,7 @@ export async function overrideRefusal(
       reviewRequired: true,
     });
     await tx.publishDecision(action.id);
+    await tx.emit({ type: 'action.decided', actionId: action.id, status: 'approved', automatic: false, override: true });
     return { action, artifact };
   });
   if (result instanceof DomainError) throw result;

@@ -98,6 +98,7 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
       await tx.insertAction(action);
       const actorRef = { kind: actor.kind, id: actor.id };
       if (verdict.outcome === 'escalate') {
+        await tx.emit({ type: 'action.escalated', actionId: action.id });
         return tx.appendArtifact({
           kind: 'action.escalated',
           actionId: action.id,
@@ -112,6 +113,10 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
           requirement,
           expiresAt: action.expiresAt!.toISOString(),
         });
+      }
+      // Automatic decisions answer the caller directly; only a webhook needs to hear of them.
+      if (intent.callbackUrl) {
+        await tx.emit({ type: 'action.decided', actionId: action.id, status: action.status as 'approved' | 'refused', automatic: true, override: false });
       }
       return tx.appendArtifact({
         kind: 'action.decided',

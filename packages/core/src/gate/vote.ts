@@ -81,6 +81,7 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
         progress: { filled: p.filled, needed: p.needed },
       }),
     ];
+    await tx.emit({ type: 'vote.recorded', actionId: action.id, personId: person.id, decision: req.decision });
     let decided = false;
     if (req.decision === 'deny' && requirement.denyEndsRequest) {
       artifacts.push(await finalizeInTx(tx, action, { status: 'refused', at: now, decidedBy: person.id, reason: `denied by ${person.id}: ${req.reason}` }));

@@ -1,0 +1,118 @@
+import type { ActionStatus, Intent, RoleGroup } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from '../action.ts';
+import type { DirectoryView } from '../config-view.ts';
+import { describeOpen, progress } from '../slots.ts';
+import { redactParams } from './redact.ts';
+
+/**
+ * Everything an approval card shows, independent of Slack or Teams. Channels render it
+ * (Block Kit, Adaptive Cards); they never decide what to show or hide.
+ */
+export interface CardModel {
+  actionId: string;
+  status: ActionStatus;
+  /** One line: the intent's summary, else "<type> on <resource>". */
+  title: string;
+  actionType: string;
+  resource: string | null;
+  /** Key parameters with the rule's redacted fields replaced by "[redacted]". */
+  params: { key: string; value: string }[];
+  who: { actor: string; actorKind: 'person' | 'agent'; owner: string | null; onBehalfOf: string | null };
+  where: { key: string; value: string }[];
+  risk: { class: string | null; urgency: string | null };
+  authority: { key: string; value: string }[];
+  justification: string | null;
+  ruleIds: string[];
+  reasons: string[];
+  requirement: { groups: RoleGroup[]; filled: number; needed: number; stillNeeds: string; approvalReasonRequired: boolean } | null;
+  votes: { person: string; decision: 'approve' | 'deny'; reason: string | null; channel: string; at: string }[];
+  expiresAt: string | null;
+  /** Final outcome line, e.g. "Approved by bob at 2026-…"; null while pending. */
+  outcome: { status: ActionStatus; by: string | null; at: string | null; text: string } | null;
+  /** Approve / Deny buttons are shown only while pending. */
+  actionable: boolean;
+}
+
+const MAX_PARAMS = 12;
+const MAX_VALUE = 200;
+
+function display(directory: DirectoryView, id: string | null): string | null {
+  if (!id) return null;
+  const p = directory.principal(id);
+  return p ? `${p.name} (${id})` : id;
+}
+
+function short(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+function entries(obj: Record<string, unknown> | undefined, skip: string[] = []): { key: string; value: string }[] {
+  if (!obj) return [];
+  return Object.entries(obj)
+    .filter(([k, v]) => !skip.includes(k) && v !== undefined)
+    .map(([key, value]) => ({ key, value: short(value) }));
+}
+
+function outcomeText(a: ActionRecord, directory: DirectoryView): string {
+  const by = a.overriddenBy ? display(directory, a.overriddenBy) : display(directory, a.decidedBy);
+  switch (a.status) {
+    case 'approved':
+      return a.overriddenBy ? `Approved by override of ${by}: ${a.overrideReason ?? ''}` : `Approved${a.decidedBy === 'policy' ? ' by policy' : ` by ${by}`}`;
+    case 'refused':
+      return a.decidedBy === 'policy' ? 'Refused by policy' : `Denied by ${by}${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
+    case 'expired':
+      return 'Expired: not approved in time, so refused';
+    case 'cancelled':
+      return `Cancelled by the requester${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
+    default:
+      return 'Pending';
+  }
+}
+
+export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: DirectoryView): CardModel {
+  const intent: Intent = a.intent;
+  const redact = a.requirement?.redact ?? [];
+  const params = entries(redactParams(intent.action.params ?? {}, redact)).slice(0, MAX_PARAMS);
+  let requirement: CardModel['requirement'] = null;
+  if (a.requirement) {
+    const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
+    const p = progress(a.requirement.groups, approvals);
+    requirement = {
+      groups: a.requirement.groups,
+      filled: p.filled,
+      needed: p.needed,
+      stillNeeds: describeOpen(p.open),
+      approvalReasonRequired: a.requirement.approvalReasonRequired,
+    };
+  }
+  const decidedAt = a.decidedAt;
+  return {
+    actionId: a.id,
+    status: a.status,
+    title: intent.action.summary ?? `${intent.action.type}${intent.action.resource ? ` on ${intent.action.resource}` : ''}`,
+    actionType: intent.action.type,
+    resource: intent.action.resource ?? null,
+    params,
+    who: {
+      actor: display(directory, a.actorId) ?? a.actorId,
+      actorKind: a.actorKind,
+      owner: display(directory, a.ownerId),
+      onBehalfOf: display(directory, a.onBehalfOf),
+    },
+    where: entries(intent.context as Record<string, unknown>, ['attributes']).concat(entries(intent.context.attributes)),
+    risk: { class: intent.risk.class ?? null, urgency: intent.risk.urgency ?? null },
+    authority: entries(intent.authority as Record<string, unknown>, ['attributes']).concat(entries(intent.authority.attributes)),
+    justification: intent.justification ?? null,
+    ruleIds: a.ruleIds,
+    reasons: a.reasons,
+    requirement,
+    votes: votes.map((v) => ({ person: display(directory, v.personId) ?? v.personId, decision: v.decision, reason: v.reason, channel: v.channel, at: v.createdAt.toISOString() })),
+    expiresAt: a.expiresAt?.toISOString() ?? null,
+    outcome:
+      a.status === 'pending'
+        ? null
+        : { status: a.status, by: a.overriddenBy ?? a.decidedBy, at: decidedAt?.toISOString() ?? null, text: outcomeText(a, directory) },
+    actionable: a.status === 'pending',
+  };
+}
