@@ -4,7 +4,7 @@ import { intents, startTestService, type TestService } from './support/service.t
 
 let t: TestService;
 beforeAll(async () => {
-  t = await startTestService();
+  t = await startTestService({ env: { COUNTERSIGN_CALLBACK_ALLOWLIST: 'https://hooks.example.com/countersign/' } });
 });
 afterAll(async () => {
   await t?.stop();
@@ -233,6 +233,19 @@ describe('supervised override', () => {
     const { body: action } = await submit(intents.unmatched);
     const res = await t.api('POST', `/v1/actions/${action.id}/override`, { token: t.tokens.dave, body: { reason: 'x' } });
     expect(res.body.code).toBe('not_overridable');
+  });
+});
+
+describe('callback destinations', () => {
+  it('accepts an allowed callbackUrl and refuses any other, naming the field', async () => {
+    const ok = await submit({ ...intents.read, callbackUrl: 'https://hooks.example.com/countersign/agent-1' });
+    expect(ok.status).toBe(201);
+    for (const url of ['https://evil.example.net/countersign/', 'https://hooks.example.com/other', 'http://user:pw@hooks.example.com/countersign/']) {
+      const bad = await submit({ ...intents.read, callbackUrl: url });
+      expect(bad.status).toBe(400);
+      expect(bad.body.code).toBe('invalid_intent');
+      expect(bad.body.errors[0].field).toBe('callbackUrl');
+    }
   });
 });
 

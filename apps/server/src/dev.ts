@@ -6,6 +6,7 @@ import { startLocalStack, type LocalStack } from '@countersign/devstack';
 import { ensureDemoKeys } from './demo-keys.ts';
 import { firstScreen } from './first-screen.ts';
 import { createLogger } from './logger.ts';
+import { applyRoleFlag } from './role-flag.ts';
 import { startService, type RunningService } from './service.ts';
 import { parseSettings, SettingsError } from './settings.ts';
 
@@ -16,7 +17,7 @@ const rootDir = path.resolve(fileURLToPath(new URL('../../..', import.meta.url))
 const stateDir = path.join(rootDir, '.countersign');
 
 async function main(): Promise<void> {
-  const env = { ...process.env };
+  const env = applyRoleFlag(process.argv.slice(2), { ...process.env });
   let stack: LocalStack | undefined;
   let service: RunningService | undefined;
   let stopping = false;
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     const settings = parseSettings(env);
     await applyMigrations(settings.DATABASE_URL);
     const logger = createLogger(env.LOG_LEVEL ?? 'warn');
-    service = await startService({ settings, logger, rootDir });
+    service = await startService({ settings, logger, rootDir, env });
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(
       path.join(stateDir, 'runtime.json'),

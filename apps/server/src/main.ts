@@ -1,5 +1,6 @@
 import { applyMigrations } from '@countersign/db/migrate';
 import { createLogger } from './logger.ts';
+import { applyRoleFlag } from './role-flag.ts';
 import { startService } from './service.ts';
 import { parseSettings, SettingsError } from './settings.ts';
 
@@ -7,11 +8,12 @@ import { parseSettings, SettingsError } from './settings.ts';
 // REDIS_URL, signing key, config paths). `npm start` uses dev.ts instead, which starts
 // embedded Postgres and Redis first.
 async function main(): Promise<void> {
-  const settings = parseSettings(process.env);
+  const env = applyRoleFlag(process.argv.slice(2), process.env);
+  const settings = parseSettings(env);
   const logger = createLogger(settings.LOG_LEVEL);
   if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await applyMigrations(settings.DATABASE_URL);
-  const service = await startService({ settings, logger, rootDir: process.cwd() });
-  logger.info({ url: service.url }, 'countersign listening');
+  const service = await startService({ settings, logger, rootDir: process.cwd(), env });
+  logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE }, 'countersign listening');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

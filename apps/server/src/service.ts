@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
+import { destinationAllowlist, Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
 import { watchConfig } from '@countersign/config';
 import { createPrismaClient, PgDecisionBus, PrismaGateStore, type PrismaClient } from '@countersign/db';
 import { loadKeyring, type Keyring } from '@countersign/evidence';
@@ -14,6 +14,8 @@ import { actionRoutes } from './routes/actions.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { RouteContext } from './routes/context.ts';
 import { decisionRoutes } from './routes/decisions.ts';
+import type { Role, ServiceContext, ServiceModule } from './module.ts';
+import { modules as defaultModules } from './modules.ts';
 import type { Settings } from './settings.ts';
 
 export interface RunningService {
@@ -23,6 +25,7 @@ export interface RunningService {
   keys: KeyService;
   keyring: Keyring;
   prisma: PrismaClient;
+  context: ServiceContext;
   stop(): Promise<void>;
 }
 
@@ -32,6 +35,12 @@ export interface ServiceOptions {
   /** Relative config and key paths resolve against this folder. */
   rootDir: string;
   clock?: Clock;
+  /** Defaults to settings.COUNTERSIGN_ROLE. */
+  role?: Role;
+  /** Feature modules; defaults to modules.ts. Tests may pass their own list. */
+  modules?: ServiceModule[];
+  /** Environment the modules read their own settings from; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -88,6 +97,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       config,
       clock,
       bus,
+      destinations: destinationAllowlist(settings.COUNTERSIGN_CALLBACK_ALLOWLIST),
       release: releaseIssuer(keyring, {
         issuer: settings.COUNTERSIGN_ISSUER,
         audience: settings.COUNTERSIGN_RELEASE_AUDIENCE,
@@ -121,11 +131,33 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     decisionRoutes(app, ctx);
     auditRoutes(app, ctx);
 
+    const context: ServiceContext = {
+      settings,
+      env: opts.env ?? process.env,
+      logger,
+      role: opts.role ?? settings.COUNTERSIGN_ROLE,
+      rootDir: opts.rootDir,
+      app,
+      gate,
+      keys,
+      keyring,
+      prisma,
+      store,
+      config,
+      clock,
+      redis,
+      channels: new Map(),
+      onStop: (fn) => stops.push(fn),
+    };
+    const modules = opts.modules ?? defaultModules;
+    for (const m of modules) await m.register(context);
+
     await app.listen({ host: settings.HOST, port: settings.PORT });
+    for (const m of modules) await m.start?.(context);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.PORT;
     const url = settings.PUBLIC_URL ?? `http://${settings.HOST}:${port}`;
-    return { app, url, gate, keys, keyring, prisma, stop };
+    return { app, url, gate, keys, keyring, prisma, context, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -8,6 +8,8 @@ export const SettingsSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
   HOST: z.string().default('127.0.0.1'),
+  /** all: HTTP and queue workers in one process (default); api or worker to scale them apart. */
+  COUNTERSIGN_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -22,6 +24,11 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_RELEASE_TTL_SECONDS: duration.max(3600).default(300),
   COUNTERSIGN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
   COUNTERSIGN_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
+  /** Allowed webhook / execution destinations: URL prefixes or host names (comma-separated). */
+  COUNTERSIGN_CALLBACK_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean)),
   /** Roles whose people may pull the approval history (comma-separated). */
   COUNTERSIGN_AUDIT_ROLES: z
     .string()

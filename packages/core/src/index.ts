@@ -15,3 +15,4 @@ export { zodIssues } from './gate/zod-issues.ts';
 export * from './channels.ts';
 export * from './cards/card-model.ts';
 export { redactParams } from './cards/redact.ts';
+export * from './destinations.ts';

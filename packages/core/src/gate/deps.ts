@@ -1,6 +1,7 @@
 import type { ConfigView } from '../config-view.ts';
 import type { ActionRecord } from '../action.ts';
 import type { Clock, DecisionBus, GateStore } from '../ports.ts';
+import type { DestinationPolicy } from '../destinations.ts';
 
 /** Mints release tokens for approved actions (JWS EdDSA, see @countersign/evidence). */
 export interface ReleaseIssuer {
@@ -14,4 +15,6 @@ export interface GateDeps {
   clock: Clock;
   bus: DecisionBus;
   release: ReleaseIssuer;
+  /** Where callbackUrl (and held execution) may point. */
+  destinations: DestinationPolicy;
 }

@@ -56,6 +56,12 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     }
   }
 
+  if (intent.callbackUrl !== undefined && !deps.destinations.allows(intent.callbackUrl)) {
+    throw new DomainError('invalid_intent', 'callbackUrl is not an allowed destination.', {
+      issues: [{ field: 'callbackUrl', message: `not an allowed destination; allowed: ${deps.destinations.describe()}` }],
+    });
+  }
+
   const now = deps.clock.now();
   const verdict = policy.evaluate({ intent, actor, now });
   const intentHash = hashIntent(intent);

@@ -1,0 +1,5 @@
+import type { ServiceModule } from './module.ts';
+
+// Feature modules, in registration order: channels first (the queue engine needs them),
+// then the queue engine, then everything that reacts to final decisions.
+export const modules: ServiceModule[] = [];
