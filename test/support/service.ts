@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import type { Role, ServiceModule } from '@countersign/modules';
 import { startService, type RunningService } from '@countersign/server';
 import { parseSettings } from '../../apps/server/src/settings.ts';
 import { TestClock } from './clock.ts';
@@ -53,7 +54,16 @@ export async function api(
 
 /** A real service (real Postgres database of its own, real Redis) on an ephemeral port. */
 export async function startTestService(
-  opts: { policy?: string; directory?: string; databaseUrl?: string; env?: Record<string, string>; keysDir?: string } = {},
+  opts: {
+    policy?: string;
+    directory?: string;
+    databaseUrl?: string;
+    env?: Record<string, string>;
+    keysDir?: string;
+    /** Feature modules to run (Slack, Teams, queue…); none by default, so each test says what it needs. */
+    modules?: ServiceModule[];
+    role?: Role;
+  } = {},
 ): Promise<TestService> {
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-test-'));
   fs.writeFileSync(path.join(configDir, 'policy.yaml'), opts.policy ?? fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8'));
@@ -70,7 +80,15 @@ export async function startTestService(
     ...opts.env,
   });
   const clock = new TestClock();
-  const service = await startService({ settings, logger: pino({ level: 'silent' }), rootDir: configDir, clock });
+  const service = await startService({
+    settings,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    rootDir: configDir,
+    clock,
+    env: { ...process.env, ...opts.env },
+    modules: opts.modules ?? [],
+    ...(opts.role ? { role: opts.role } : {}),
+  });
   const tokens: Record<string, string> = {};
   const principals = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'ivan', 'judy', 'deploy-bot', 'owner-bot'];
   for (const p of principals) {

@@ -14,7 +14,7 @@ import { actionRoutes } from './routes/actions.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { RouteContext } from './routes/context.ts';
 import { decisionRoutes } from './routes/decisions.ts';
-import type { Role, ServiceContext, ServiceModule } from './module.ts';
+import type { Role, ServiceContext, ServiceModule } from '@countersign/modules';
 import { modules as defaultModules } from './modules.ts';
 import type { Settings } from './settings.ts';
 
@@ -131,8 +131,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     decisionRoutes(app, ctx);
     auditRoutes(app, ctx);
 
+    let listeningUrl = '';
     const context: ServiceContext = {
-      settings,
+      publicUrl: () => settings.PUBLIC_URL ?? listeningUrl,
       env: opts.env ?? process.env,
       logger,
       role: opts.role ?? settings.COUNTERSIGN_ROLE,
@@ -153,10 +154,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     for (const m of modules) await m.register(context);
 
     await app.listen({ host: settings.HOST, port: settings.PORT });
-    for (const m of modules) await m.start?.(context);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : settings.PORT;
-    const url = settings.PUBLIC_URL ?? `http://${settings.HOST}:${port}`;
+    listeningUrl = `http://${settings.HOST}:${port}`;
+    const url = settings.PUBLIC_URL ?? listeningUrl;
+    for (const m of modules) await m.start?.(context);
     return { app, url, gate, keys, keyring, prisma, context, stop };
   } catch (err) {
     await stop();

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { ApprovalChannel, ChannelName, Clock, ConfigView, Gate, GateStore, KeyService } from '@countersign/core';
 import type { PrismaClient } from '@countersign/db';
 import type { Keyring } from '@countersign/evidence';
-import type { Settings } from './settings.ts';
 
 /** Which parts of the service this process runs (`--role`): HTTP, queue workers, or both. */
 export type Role = 'all' | 'api' | 'worker';
@@ -15,7 +14,8 @@ export type Role = 'all' | 'api' | 'worker';
  * workers here; service.ts knows only the list in modules.ts.
  */
 export interface ServiceContext {
-  settings: Settings;
+  /** The URL this service is reachable at (PUBLIC_URL, else the listening address). */
+  publicUrl: () => string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
   role: Role;
