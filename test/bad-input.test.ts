@@ -104,5 +104,6 @@ describe('operations', () => {
     expect(ready.body.checks).toMatchObject({ db: 'ok', redis: 'ok' });
     const metrics = await t.api('GET', '/metrics');
     expect(metrics.text).toMatch(/http_request_duration_seconds_bucket/);
+    expect(metrics.text).toMatch(/countersign_submissions_total\{verdict="escalate"\} [1-9]/);
   });
 });

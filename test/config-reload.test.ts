@@ -22,6 +22,17 @@ async function waitFor(check: () => Promise<boolean>, ms = 5_000): Promise<void>
   throw new Error('condition not met in time');
 }
 
+describe('configuration at start', () => {
+  it('a bad policy stops the service, naming file, line and column', async () => {
+    const bad = 'version: 1\nrules:\n  - id: broken\n    when: \'action.type ==\'\n    outcome: approve\n    reason: x\n';
+    await expect(startTestService({ policy: bad })).rejects.toThrow(/policy\.yaml:4:\d+: .*broken/);
+  });
+  it('a bad directory stops the service, naming file, line and column', async () => {
+    const bad = 'version: 1\npeople:\n  - id: alice\n    name: A\n    email: not-an-email\n';
+    await expect(startTestService({ directory: bad })).rejects.toThrow(/directory\.yaml:5:\d+: .*email/i);
+  });
+});
+
 describe('directory reload', () => {
   it('eligibility follows the directory as it is at vote time', async () => {
     const { body: action } = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intents.prodDelete });

@@ -53,8 +53,12 @@ export function ensureInstalled() {
 function npm(args, why, { allowFailure = false } = {}) {
   console.log(`countersign: ${why}; running npm ${args.join(' ')}`);
   const command = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // stderr is captured (to recognise a stale lockfile) and then shown as it came.
-  const result = spawnSync(command, args, {
+  // Two installs into one node_modules at once corrupt it (two checkouts' scripts, or a test
+  // run while another terminal installs): where flock(1) exists, installs take turns.
+  const locked = process.platform !== 'win32' && spawnSync('flock', ['--version'], { stdio: 'ignore' }).status === 0;
+  const [file, argv] = locked ? ['flock', ['/tmp/npm.lock', command, ...args]] : [command, args];
+  // stderr is captured and then shown as it came.
+  const result = spawnSync(file, argv, {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'pipe'],
     encoding: 'utf8',
