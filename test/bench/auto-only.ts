@@ -6,7 +6,7 @@ import { applyMigrations } from '@countersign/db/migrate';
 import { runLoad } from './loadgen.ts';
 
 // Row 2 of the benchmark alone (the auto-decide path), for iterating on it without the other
-// rows. `BENCH_NODE_OPTIONS=--cpu-prof` profiles the gate-server child. Not part of `npm run bench`.
+// rows. `BENCH_CPU_PROF=1` profiles the gate-server child. Not part of `npm run bench`.
 const root = path.resolve(import.meta.dirname, '..', '..');
 const work = path.join(root, '.countersign', 'bench', `auto-${process.pid}`);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -15,10 +15,12 @@ const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 function startGate(env: Record<string, string>): Promise<{ child: ChildProcess; fields: string[] }> {
   return new Promise((resolve, reject) => {
-    const nodeOptions = process.env.BENCH_NODE_OPTIONS ?? '';
-    const child = spawn(tsx, [path.join(import.meta.dirname, 'gate-server.ts')], {
-      env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions },
-      cwd: work,
+    const script = path.join(import.meta.dirname, 'gate-server.ts');
+    const [cmd, args] = process.env.BENCH_CPU_PROF
+      ? [process.execPath, ['--cpu-prof', '--cpu-prof-dir', work, '--import', 'tsx', script]]
+      : [tsx, [script]];
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let buf = '';
@@ -31,6 +33,34 @@ function startGate(env: Record<string, string>): Promise<{ child: ChildProcess; 
   });
 }
 
+/** CPU seconds (user + system) used so far by `root` and its descendants, from /proc. */
+function treeCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pid = Number(entry);
+    const ppid = Number(fields[1]);
+    cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    total += cpu.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
 fs.mkdirSync(work, { recursive: true });
 const pg = await startPostgres({ dataDir: path.join(work, 'pg') });
 const redis = await startRedis({ dir: path.join(work, 'redis') });
@@ -41,6 +71,8 @@ try {
   const gate = await startGate({ DATABASE_URL: gateDb, REDIS_URL: redis.url, COUNTERSIGN_KEYS_DIR: path.join(work, 'keys') });
   const [port, token] = gate.fields;
   const intent = JSON.stringify({ action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
+  let before: ReturnType<typeof cpuOf> | undefined;
+  const cpuOf = () => ({ server: treeCpuSeconds(gate.child.pid!), postgres: treeCpuSeconds(pg.pid), load: process.cpuUsage() });
   const r = await runLoad({
     url: `http://127.0.0.1:${port}/v1/actions`,
     headers: { authorization: `Bearer ${token}` },
@@ -49,7 +81,9 @@ try {
     durationMs: DURATION_MS,
     warmupMs: 2_000,
     okStatus: 201,
+    onMeasureStart: () => (before = cpuOf()),
   });
+  const after = cpuOf();
   await new Promise<void>((resolve) => {
     gate.child.removeAllListeners('exit');
     gate.child.once('exit', () => resolve());
@@ -58,6 +92,13 @@ try {
   process.stdout.write(
     `auto-decide ${r.throughput.toFixed(0)}/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms (${r.requests} requests, ${r.errors} errors) ${JSON.stringify(r.statuses)}\n`,
   );
+  if (before) {
+    const perRequest = (seconds: number) => `${((seconds * 1e6) / r.requests).toFixed(0)} µs/req (${((seconds / r.seconds) * 100).toFixed(0)}% of a core)`;
+    const loadSeconds = (after.load.user + after.load.system - before.load.user - before.load.system) / 1e6;
+    process.stdout.write(
+      `cpu: server ${perRequest(after.server - before.server)}, postgres ${perRequest(after.postgres - before.postgres)}, load generator ${perRequest(loadSeconds)}\n`,
+    );
+  }
   for (const f of fs.readdirSync(work).filter((f) => f.endsWith('.cpuprofile'))) {
     fs.copyFileSync(path.join(work, f), path.join('/tmp', f));
     process.stdout.write(`profile: /tmp/${f}\n`);

@@ -39,6 +39,8 @@ export async function runLoad(opts: {
   concurrency: number;
   durationMs: number;
   warmupMs?: number;
+  /** Called when the measured window starts (after the warm-up), e.g. to sample CPU counters. */
+  onMeasureStart?: () => void;
   okStatus: number;
 }): Promise<LoadResult> {
   const url = new URL(opts.url);
@@ -63,6 +65,7 @@ export async function runLoad(opts: {
     const until = Date.now() + opts.warmupMs;
     await Promise.all(Array.from({ length: opts.concurrency }, () => loop(until, false, [], {}, { n: 0 })));
   }
+  opts.onMeasureStart?.();
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
   const errors = { n: 0 };

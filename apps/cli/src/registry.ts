@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   verify: () => import('./commands/verify.ts'),
   policy: () => import('./commands/policy.ts'),
   'signing-key': () => import('./commands/signing-key.ts'),
+  'webhook-secret': () => import('./commands/webhook-secret.ts'),
 };
 
 export function commandNames(): string[] {

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { destinationAllowlist, Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
 import { watchConfig } from '@countersign/config';
-import { createPrismaClient, PgDecisionBus, PrismaGateStore, type PrismaClient } from '@countersign/db';
+import { ApiKeyCache, createPrismaClient, PgDecisionBus, PrismaGateStore, type PrismaClient } from '@countersign/db';
 import { loadKeyring, type Keyring } from '@countersign/evidence';
 import { configView } from './config-view.ts';
 import { buildHttpApp } from './http/app.ts';
@@ -14,6 +14,7 @@ import { actionRoutes } from './routes/actions.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { RouteContext } from './routes/context.ts';
 import { decisionRoutes } from './routes/decisions.ts';
+import { releaseRoutes } from './routes/releases.ts';
 import type { Role, ServiceContext, ServiceModule } from '@countersign/modules';
 import { modules as defaultModules } from './modules.ts';
 import type { Settings } from './settings.ts';
@@ -65,7 +66,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
     const prisma = createPrismaClient(settings.DATABASE_URL, { max: settings.COUNTERSIGN_DB_POOL });
     stops.push(() => prisma.$disconnect());
-    const store = new PrismaGateStore(prisma, keyring, () => clock.now());
+    // API keys are cached only while the decision bus hears revocations (see ApiKeyCache).
+    const keyCache = new ApiKeyCache();
+    const store = new PrismaGateStore(prisma, keyring, () => clock.now(), { keyCache });
 
     // A bad file at start stops the service (ConfigError names file:line:column); a bad file
     // on reload keeps the last good one and is logged loudly.
@@ -84,6 +87,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const config = configView(() => watcher.current());
 
     const bus = new PgDecisionBus(settings.DATABASE_URL, logger);
+    bus.listen(keyCache);
     await bus.start();
     stops.push(() => bus.close());
 
@@ -130,6 +134,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     actionRoutes(app, ctx);
     decisionRoutes(app, ctx);
     auditRoutes(app, ctx);
+    releaseRoutes(app, ctx);
 
     let listeningUrl = '';
     const context: ServiceContext = {

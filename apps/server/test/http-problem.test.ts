@@ -20,6 +20,8 @@ const EXPECTED: Record<ErrorCode, number> = {
   already_decided: 409,
   expired: 409,
   idempotency_conflict: 409,
+  already_redeemed: 409,
+  invalid_release_token: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
   reason_required: 422,

@@ -58,6 +58,20 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     reviewRequired: z.literal(true),
   }),
   z.strictObject({
+    /** Held execution: countersign sent the approved action's executor request (or gave up). */
+    kind: z.literal('action.executed'),
+    ...actionRef,
+    result: z.enum(['succeeded', 'failed']),
+    method: z.string(),
+    /** Origin only (scheme, host, port): the rendered path may carry intent detail. */
+    destination: z.string(),
+    idempotencyKey: z.string(),
+    /** The executor's HTTP status; null when no response arrived (network error, refused destination). */
+    responseStatus: z.int().nullable(),
+    attempts: z.int(),
+    error: z.string().nullable(),
+  }),
+  z.strictObject({
     kind: z.literal('key.created'),
     keyId: z.string(),
     principalId: z.string(),

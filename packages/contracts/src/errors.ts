@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'unknown_principal',
   'idempotency_conflict',
   'not_overridable',
+  'already_redeemed',
+  'invalid_release_token',
   'payload_too_large',
   'unsupported_media_type',
   'unavailable',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema, RoleSchema } from './directory.ts';
+import { ExecutorSchema } from './executor.ts';
 
 // An approval requirement: role groups with counts, every slot filled by a distinct person.
 export const RoleGroupSchema = z.strictObject({
@@ -38,6 +39,8 @@ export const RequirementSchema = z.strictObject({
   /** Param keys (dotted paths under action.params) that cards must not show. */
   redact: z.array(z.string().min(1)).default([]),
   channels: ChannelHintsSchema.default({ slack: [], teams: [], people: [], reminders: [], tiers: [] }),
+  /** Held execution: the request countersign sends itself once approved (see executor.ts). */
+  executor: ExecutorSchema.optional(),
 });
 
 export type RoleGroup = z.output<typeof RoleGroupSchema>;

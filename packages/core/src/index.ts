@@ -16,3 +16,4 @@ export * from './channels.ts';
 export * from './cards/card-model.ts';
 export { redactParams } from './cards/redact.ts';
 export * from './destinations.ts';
+export * from './delivery.ts';

@@ -43,8 +43,24 @@ export interface FinalizePatch {
   reason: string | null;
 }
 
+/** A brand-new action with what must commit with it: its outbox events and its first artifact. */
+export interface NewActionWrite {
+  action: ActionRecord;
+  /** Outbox events, written in the same transaction (see GateTx.emit). */
+  events: GateEvent[];
+  /** The action's first artifact (action.escalated or action.decided). */
+  artifact: ArtifactEvent;
+}
+
 export interface GateStore {
   transaction<T>(fn: (tx: GateTx) => Promise<T>): Promise<T>;
+  /**
+   * Commits a new action, its events and its sealed first artifact together: all or nothing
+   * (no decision without its artifact). Implementations may commit several concurrent
+   * submissions in one transaction (group commit). Throws UniqueViolation when the action's
+   * (apiKeyId, idempotencyKey) is already taken; that refuses only this submission.
+   */
+  insertNewAction(write: NewActionWrite): Promise<SealedArtifact>;
   findAction(id: string): Promise<ActionRecord | null>;
   findByIdempotencyKey(apiKeyId: string, key: string): Promise<ActionRecord | null>;
   votesFor(actionId: string): Promise<VoteRecord[]>;

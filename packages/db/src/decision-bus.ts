@@ -6,6 +6,16 @@ interface Logger {
   warn(obj: object, msg: string): void;
 }
 
+/** Another channel heard on the bus's LISTEN connection (e.g. API key revocations). */
+export interface BusChannelListener {
+  readonly channel: string;
+  notified(payload: string): void;
+  /** LISTENing on `channel`: every notification committed from now on will arrive. */
+  connected(): void;
+  /** The connection is gone: notifications may be missed until `connected` is called again. */
+  disconnected(): void;
+}
+
 /**
  * Long-poll wake-ups across processes: one LISTEN connection per process fans NOTIFYs out to
  * local waiters. If the connection drops, every waiter is woken to re-read (they see the true
@@ -17,30 +27,50 @@ export class PgDecisionBus implements DecisionBus {
   private closed = false;
   private retryMs = 100;
   private reconnecting = false;
+  private readonly listeners: BusChannelListener[] = [];
 
   constructor(
     private readonly databaseUrl: string,
     private readonly log?: Logger,
   ) {}
 
+  /** Adds a channel to listen on (before `start`); the listener hears of the connection's state. */
+  listen(listener: BusChannelListener): void {
+    if (listener.channel === DECISION_CHANNEL) throw new Error('the decision channel is the bus\'s own');
+    if (!/^[a-z_][a-z0-9_]*$/.test(listener.channel)) throw new Error(`invalid channel name ${listener.channel}`);
+    this.listeners.push(listener);
+  }
+
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     const lost = (why: string) => {
       if (this.client !== client) return;
       this.client = undefined;
+      for (const l of this.listeners) l.disconnected();
       this.log?.warn({ why }, 'decision bus connection lost; reconnecting');
       client.end().catch(() => undefined); // already broken; nothing to report beyond `why`
       for (const id of [...this.waiters.keys()]) this.fire(id);
       this.scheduleReconnect();
     };
     client.on('notification', (msg) => {
-      if (msg.payload) this.fire(msg.payload);
+      if (msg.channel === DECISION_CHANNEL) {
+        if (msg.payload) this.fire(msg.payload);
+        return;
+      }
+      for (const l of this.listeners) if (l.channel === msg.channel) l.notified(msg.payload ?? '');
     });
     client.on('error', (err) => lost(err.message));
     client.on('end', () => lost('connection ended'));
     await client.connect();
     await client.query(`LISTEN ${DECISION_CHANNEL}`);
+    for (const l of this.listeners) await client.query(`LISTEN ${l.channel}`);
+    if (this.closed) {
+      // Closed while connecting: nobody will end this connection later.
+      await client.end();
+      return;
+    }
     this.client = client;
+    for (const l of this.listeners) l.connected();
   }
 
   private scheduleReconnect(): void {
@@ -90,6 +120,7 @@ export class PgDecisionBus implements DecisionBus {
     this.closed = true;
     const c = this.client;
     this.client = undefined;
+    for (const l of this.listeners) l.disconnected();
     for (const id of [...this.waiters.keys()]) this.fire(id);
     await c?.end().catch(() => undefined);
   }

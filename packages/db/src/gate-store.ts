@@ -1,29 +1,52 @@
 import type { SealedArtifact } from '@countersign/contracts';
-import type { ActionRecord, ApiKeyRecord, GateStore, GateTx, VoteRecord } from '@countersign/core';
+import type { ActionRecord, ApiKeyRecord, GateStore, GateTx, NewActionWrite, VoteRecord } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import type { PrismaClient } from './generated/prisma/client.ts';
+import type { ApiKeyCache } from './api-key-cache.ts';
 import { PrismaGateTx } from './gate-tx.ts';
+import { NewActionWriter } from './new-action-writer.ts';
 import { toActionRecord, toApiKeyRecord, toSealedArtifact, toVoteRecord } from './rows.ts';
 import { asUniqueViolation } from './unique-violation.ts';
 
 /** The engine's system of record on Postgres through Prisma. */
+export interface PrismaGateStoreOptions {
+  /** Caches API keys for authentication; only safe when the cache is also on the decision bus. */
+  keyCache?: ApiKeyCache;
+}
+
 export class PrismaGateStore implements GateStore {
+  private readonly newActions: NewActionWriter;
+  private readonly keyCache: ApiKeyCache | undefined;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly keyring: Keyring,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: PrismaGateStoreOptions = {},
+  ) {
+    this.newActions = new NewActionWriter(prisma, keyring, now);
+    this.keyCache = options.keyCache;
+  }
 
   async transaction<T>(fn: (tx: GateTx) => Promise<T>): Promise<T> {
+    let gateTx: PrismaGateTx | undefined;
     try {
-      return await this.prisma.$transaction((tx) => fn(new PrismaGateTx(tx, this.keyring, this.now)), {
+      return await this.prisma.$transaction((tx) => fn((gateTx = new PrismaGateTx(tx, this.keyring, this.now))), {
         isolationLevel: 'ReadCommitted',
         maxWait: 5_000,
         timeout: 15_000,
       });
     } catch (err) {
       throw asUniqueViolation(err) ?? err;
+    } finally {
+      // A revocation is refused from this process the moment it commits; the NOTIFY sent with
+      // it tells the others. (Also after a failed commit: forgetting is always safe.)
+      if (gateTx?.revokedKeys) this.keyCache?.invalidate();
     }
+  }
+
+  insertNewAction(write: NewActionWrite): Promise<SealedArtifact> {
+    return this.newActions.write(write);
   }
 
   async findAction(id: string): Promise<ActionRecord | null> {
@@ -47,8 +70,14 @@ export class PrismaGateStore implements GateStore {
   }
 
   async findApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | null> {
+    const cached = this.keyCache?.get(prefix);
+    if (cached) return cached;
+    const ticket = this.keyCache?.ticket();
     const row = await this.prisma.apiKey.findUnique({ where: { prefix } });
-    return row ? toApiKeyRecord(row) : null;
+    if (!row) return null;
+    const key = toApiKeyRecord(row);
+    if (ticket !== undefined) this.keyCache?.remember(ticket, key);
+    return key;
   }
 
   async findApiKeyById(id: string): Promise<ApiKeyRecord | null> {

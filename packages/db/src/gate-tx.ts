@@ -8,8 +8,13 @@ export type TxClient = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '
 export const DECISION_CHANNEL = 'countersign_decisions';
 /** Wakes the outbox dispatcher (any process running the worker role). */
 export const OUTBOX_CHANNEL = 'countersign_outbox';
+/** Tells every process to drop its cached API keys (a key was revoked). */
+export const KEYS_CHANNEL = 'countersign_keys';
 
 export class PrismaGateTx implements GateTx {
+  /** Set when this transaction revoked a key: the store drops its key cache once it ends. */
+  revokedKeys = false;
+
   constructor(
     private readonly tx: TxClient,
     private readonly keyring: Keyring,
@@ -63,7 +68,11 @@ export class PrismaGateTx implements GateTx {
 
   async revokeApiKey(id: string, at: Date): Promise<boolean> {
     const { count } = await this.tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
-    return count === 1;
+    if (count !== 1) return false;
+    this.revokedKeys = true;
+    // Transactional: other processes drop their cached keys as soon as the revocation commits.
+    await this.tx.$queryRaw`SELECT 1 AS notified FROM pg_notify(${KEYS_CHANNEL}, ${id})`;
+    return true;
   }
 
   async appendArtifact(event: ArtifactEvent): Promise<SealedArtifact> {

@@ -1,6 +1,10 @@
 export { createPrismaClient } from './client.ts';
-export { PrismaGateStore } from './gate-store.ts';
-export { PgDecisionBus } from './decision-bus.ts';
+export { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
+export { PgDecisionBus, type BusChannelListener } from './decision-bus.ts';
+export { ApiKeyCache, type ApiKeyCacheOptions } from './api-key-cache.ts';
+export { NewActionWriter, MAX_BATCH } from './new-action-writer.ts';
 export { readArtifacts, type ExportRange } from './artifact-reader.ts';
 export type { PrismaClient } from './generated/prisma/client.ts';
 export { auditExportLines, type ExportFormat } from './audit-export.ts';
+export { PrismaOutboxStore, OutboxListener, type OutboxEventRecord, type OutboxHandler } from './outbox-store.ts';
+export { PrismaCardStore, noticeTarget, type CardKey, type CardState, type ChannelCardRecord, type ClaimResult } from './card-store.ts';

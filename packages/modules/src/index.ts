@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ApprovalChannel, ChannelName, Clock, ConfigView, Gate, GateStore, KeyService } from '@countersign/core';
+import type { ApprovalChannel, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore, KeyService } from '@countersign/core';
 import type { PrismaClient } from '@countersign/db';
 import type { Keyring } from '@countersign/evidence';
 
@@ -31,6 +31,17 @@ export interface ServiceContext {
   redis: Redis;
   /** Chat channels by name; filled by channel modules during register(). */
   channels: Map<ChannelName, ApprovalChannel>;
+  /**
+   * Webhooks and held execution for final decisions; set during register() by the module
+   * that implements them. The queue's deliver-webhook / execute-action jobs look it up when
+   * they run, and complete with a log line when none is registered.
+   */
+  deliveries?: DecisionDelivery;
+  /**
+   * Postgres URL for modules that need a connection of their own (LISTEN). Optional: modules
+   * fall back to `env.DATABASE_URL`, then to polling.
+   */
+  databaseUrl?: string;
   /** Runs at stop, in reverse order of registration. */
   onStop(fn: () => Promise<unknown>): void;
 }

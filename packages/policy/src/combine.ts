@@ -32,6 +32,9 @@ export function combineRequirements(requirements: readonly Requirement[]): Requi
       tiers: requirements.flatMap((r) => r.channels.tiers).sort((a, b) => a.afterSeconds - b.afterSeconds),
     },
   };
+  // evaluate() refuses when matching rules name different executors, so at most one remains.
+  const executor = requirements.find((r) => r.executor)?.executor;
+  if (executor) combined.executor = executor;
   // The combination of valid requirements is valid by construction; parsing proves it and
   // hands consumers a value that matches the contract exactly.
   return RequirementSchema.parse(combined);

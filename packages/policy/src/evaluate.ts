@@ -69,6 +69,18 @@ export function evaluate(policy: CompiledPolicy, input: EvaluationInput): Verdic
     };
   }
   if (escalate.length > 0) {
+    // Two matching rules that would each send a different request: which one did approvers
+    // approve? Ambiguity refuses (fail closed) rather than picking one.
+    const executors = new Set(escalate.flatMap((r) => (r.requirement?.executor ? [JSON.stringify(r.requirement.executor)] : [])));
+    if (executors.size > 1) {
+      return {
+        outcome: 'refuse',
+        ruleIds: escalate.map((r) => r.id),
+        reasons: [`matching rules name different executors (${escalate.filter((r) => r.requirement?.executor).map((r) => r.id).join(', ')})`],
+        policyDigest: policy.digest,
+        overrideRoles: [],
+      };
+    }
     return {
       outcome: 'escalate',
       ruleIds: escalate.map((r) => r.id),

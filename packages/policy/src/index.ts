@@ -6,6 +6,8 @@ export { runPolicyTests } from './policy-tests.ts';
 export type { PolicyTestExpectation, PolicyTestActual, PolicyTestResult, PolicyTestReport } from './policy-tests.ts';
 export { POLICY_VARIABLES } from './cel.ts';
 export { parseDuration } from './duration.ts';
+export { executorIssues, executorOrigin, executorDestinationProblems } from './executor-check.ts';
+export type { ExecutorIssue } from './executor-check.ts';
 export type { CompiledPolicy, CompiledRule } from './types.ts';
 // Re-exported so callers that only load policy need not import the directory package for it.
 export { ConfigError } from '@countersign/directory';

@@ -2,6 +2,7 @@ import { RequirementSchema } from '@countersign/contracts';
 import type { Requirement } from '@countersign/contracts';
 import { contentDigest, parseYamlWithSchema } from '@countersign/directory';
 import { compileCondition, ConditionError } from './cel.ts';
+import { executorIssues } from './executor-check.ts';
 import { PolicyFileSchema } from './policy-file.ts';
 import type { RuleFile } from './policy-file.ts';
 import type { CompiledPolicy, CompiledRule } from './types.ts';
@@ -29,9 +30,14 @@ export function loadPolicy(text: string, fileName: string): CompiledPolicy {
       throw parsed.errorAt(['rules', i, 'when'], `rule ${rule.id}: when: ${err.message}${where}`);
     }
 
+    if (rule.executor) {
+      const issue = executorIssues(rule.executor)[0];
+      if (issue) throw parsed.errorAt(['rules', i, 'executor', ...issue.path], `rule ${rule.id}: ${issue.message}`);
+    }
+
     let requirement: Requirement | undefined;
     if (rule.requirement) {
-      const result = RequirementSchema.safeParse(toRequirement(rule.requirement));
+      const result = RequirementSchema.safeParse(toRequirement(rule.requirement, rule.executor));
       // The file schema already enforces these limits; reaching this means the two drifted.
       if (!result.success) throw parsed.errorAt(['rules', i, 'requirement'], `rule ${rule.id}: requirement: ${result.error.issues[0]?.message}`);
       requirement = result.data;
@@ -58,8 +64,9 @@ export function loadPolicy(text: string, fileName: string): CompiledPolicy {
   });
 }
 
-function toRequirement(req: NonNullable<RuleFile['requirement']>): Requirement {
+function toRequirement(req: NonNullable<RuleFile['requirement']>, executor: RuleFile['executor']): Requirement {
   return {
+    ...(executor ? { executor } : {}),
     groups: req.approvers.map((g) => ({ role: g.role, count: g.count })),
     expiresInSeconds: req.expiresIn,
     ownerMayApprove: req.ownerMayApprove,

@@ -1,4 +1,4 @@
-import { IdSchema, RoleSchema } from '@countersign/contracts';
+import { ExecutorSchema, IdSchema, RoleSchema } from '@countersign/contracts';
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 
@@ -70,6 +70,8 @@ export const RuleFileSchema = z
     reason: z.string().trim().min(1).max(500),
     requirement: RequirementFileSchema.optional(),
     override: z.strictObject({ roles: z.array(RoleSchema) }).optional(),
+    /** Held execution: the request countersign sends itself once the escalation is approved. */
+    executor: ExecutorSchema.optional(),
   })
   .superRefine((rule, ctx) => {
     if (rule.outcome === 'escalate' && !rule.requirement) {
@@ -77,6 +79,11 @@ export const RuleFileSchema = z
     }
     if (rule.outcome !== 'escalate' && rule.requirement) {
       ctx.addIssue({ code: 'custom', path: ['requirement'], message: `rule "${rule.id}": requirement is only allowed when outcome is escalate` });
+    }
+    if (rule.outcome !== 'escalate' && rule.executor) {
+      // Automatic verdicts hand control straight back to the caller; countersign only holds and
+      // executes what people approve.
+      ctx.addIssue({ code: 'custom', path: ['executor'], message: `rule "${rule.id}": executor is only allowed when outcome is escalate` });
     }
     if (rule.outcome !== 'refuse' && rule.override) {
       ctx.addIssue({ code: 'custom', path: ['override'], message: `rule "${rule.id}": override is only allowed when outcome is refuse` });

@@ -29,6 +29,10 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   already_decided: 409,
   expired: 409,
   idempotency_conflict: 409,
+  // A release token can be redeemed once; the second redemption is refused.
+  already_redeemed: 409,
+  // The release token does not release anything (bad signature, expired, wrong audience/intent).
+  invalid_release_token: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
   // Well-formed input missing something the rule demands (e.g. an override's reason).
@@ -53,6 +57,8 @@ const TITLE_BY_CODE: Readonly<Record<ErrorCode, string>> = {
   already_decided: 'Already decided',
   expired: 'Expired',
   idempotency_conflict: 'Idempotency key conflict',
+  already_redeemed: 'Release token already redeemed',
+  invalid_release_token: 'Invalid release token',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   reason_required: 'Reason required',

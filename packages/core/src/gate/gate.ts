@@ -6,7 +6,7 @@ import { expireIfDue, expireOverdue } from './expire.ts';
 import { overrideRefusal } from './override.ts';
 import { readAction, viewOf, waitForAction } from './read.ts';
 import { submitIntent, type SubmitRequest } from './submit.ts';
-import type { ActionView } from './view.ts';
+import { toView, type ActionView } from './view.ts';
 import { castVote, type VoteRequest } from './vote.ts';
 
 /**
@@ -18,7 +18,11 @@ export class Gate {
 
   async submit(req: SubmitRequest): Promise<{ view: ActionView; replayed: boolean }> {
     const result = await submitIntent(this.deps, req);
-    return { view: await viewOf(this.deps, result.action), replayed: result.replayed };
+    if (result.replayed) return { view: await viewOf(this.deps, result.action), replayed: true };
+    // A new action has no votes yet and we hold the artifact just sealed: nothing to re-read.
+    const { action, artifact } = result;
+    const release = action.status === 'approved' ? await this.deps.release.issue(action) : undefined;
+    return { view: toView(action, [], artifact, release), replayed: false };
   }
 
   read(id: string, caller: Caller): Promise<ActionView> {

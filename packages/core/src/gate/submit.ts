@@ -1,5 +1,14 @@
 import { canonicalJson, intentHash as hashIntent, sha256Hex } from '@countersign/evidence';
-import { DomainError, IntentSchema, randomId, type ActionStatus, type Intent, type SealedArtifact } from '@countersign/contracts';
+import {
+  DomainError,
+  IntentSchema,
+  randomId,
+  type ActionStatus,
+  type ArtifactEvent,
+  type GateEvent,
+  type Intent,
+  type SealedArtifact,
+} from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
 import type { Caller } from '../keys/key-service.ts';
 import { UniqueViolation } from '../ports.ts';
@@ -99,46 +108,50 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     requestHash,
   };
 
+  const actorRef = { kind: actor.kind, id: actor.id };
+  const events: GateEvent[] = [];
+  let first: ArtifactEvent;
+  if (verdict.outcome === 'escalate') {
+    events.push({ type: 'action.escalated', actionId: action.id });
+    first = {
+      kind: 'action.escalated',
+      actionId: action.id,
+      intentHash,
+      actionType: action.actionType,
+      actor: actorRef,
+      onBehalfOf: action.onBehalfOf,
+      owner: action.ownerId,
+      policyDigest: verdict.policyDigest,
+      ruleIds: verdict.ruleIds,
+      reasons: verdict.reasons,
+      requirement,
+      expiresAt: action.expiresAt!.toISOString(),
+    };
+  } else {
+    // Automatic decisions answer the caller directly; only a webhook needs to hear of them.
+    if (intent.callbackUrl) {
+      events.push({ type: 'action.decided', actionId: action.id, status: action.status as 'approved' | 'refused', automatic: true, override: false });
+    }
+    first = {
+      kind: 'action.decided',
+      actionId: action.id,
+      intentHash,
+      actionType: action.actionType,
+      status: action.status as 'approved' | 'refused',
+      decidedBy: 'policy',
+      actor: actorRef,
+      onBehalfOf: action.onBehalfOf,
+      policyDigest: verdict.policyDigest,
+      ruleIds: verdict.ruleIds,
+      reasons: verdict.reasons,
+      approvers: [],
+    };
+  }
+
   try {
-    const artifact = await deps.store.transaction(async (tx) => {
-      await tx.insertAction(action);
-      const actorRef = { kind: actor.kind, id: actor.id };
-      if (verdict.outcome === 'escalate') {
-        await tx.emit({ type: 'action.escalated', actionId: action.id });
-        return tx.appendArtifact({
-          kind: 'action.escalated',
-          actionId: action.id,
-          intentHash,
-          actionType: action.actionType,
-          actor: actorRef,
-          onBehalfOf: action.onBehalfOf,
-          owner: action.ownerId,
-          policyDigest: verdict.policyDigest,
-          ruleIds: verdict.ruleIds,
-          reasons: verdict.reasons,
-          requirement,
-          expiresAt: action.expiresAt!.toISOString(),
-        });
-      }
-      // Automatic decisions answer the caller directly; only a webhook needs to hear of them.
-      if (intent.callbackUrl) {
-        await tx.emit({ type: 'action.decided', actionId: action.id, status: action.status as 'approved' | 'refused', automatic: true, override: false });
-      }
-      return tx.appendArtifact({
-        kind: 'action.decided',
-        actionId: action.id,
-        intentHash,
-        actionType: action.actionType,
-        status: action.status as 'approved' | 'refused',
-        decidedBy: 'policy',
-        actor: actorRef,
-        onBehalfOf: action.onBehalfOf,
-        policyDigest: verdict.policyDigest,
-        ruleIds: verdict.ruleIds,
-        reasons: verdict.reasons,
-        approvers: [],
-      });
-    });
+    // The action, its outbox events and its artifact commit together (the store may group
+    // concurrent submissions into one transaction; each still has its own artifact).
+    const artifact = await deps.store.insertNewAction({ action, events, artifact: first });
     return { action, artifact, replayed: false };
   } catch (err) {
     // Two requests raced with one Idempotency-Key: the loser answers with the winner's result.

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { loadWebhookMaster, webhookSecretFor } from '@countersign/delivery';
+import { parseCli } from '../args.ts';
+import { openEngine } from '../engine.ts';
+import type { CliContext } from '../registry.ts';
+
+const USAGE = `usage:
+  countersign webhook-secret KEY_ID_OR_PREFIX [--json]
+
+Prints the secret that signs webhooks about actions submitted with that API key
+(Countersign-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>).
+It is derived from COUNTERSIGN_WEBHOOK_SECRET, or from the master secret the service keeps
+in COUNTERSIGN_KEYS_DIR (.countersign/keys), so it is never stored on its own.
+`;
+
+/** Tells the owner of an API key how to verify the webhooks sent for it. */
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCli(args, { json: { type: 'boolean', default: false } });
+  } catch (err) {
+    ctx.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [target] = parsed.positionals;
+  if (!target || parsed.positionals.length > 1) {
+    ctx.stderr.write(USAGE);
+    return 2;
+  }
+  const engine = openEngine(ctx);
+  try {
+    const key = await engine.prisma.apiKey.findFirst({ where: target.startsWith('cs_') ? { prefix: target } : { id: target } });
+    if (!key) {
+      ctx.stderr.write(`no API key "${target}"\n`);
+      return 1;
+    }
+    const master = loadWebhookMaster({
+      secret: ctx.env.COUNTERSIGN_WEBHOOK_SECRET,
+      keysDir: path.resolve(ctx.cwd, ctx.env.COUNTERSIGN_KEYS_DIR ?? '.countersign/keys'),
+      create: false,
+    });
+    const secret = webhookSecretFor(master, key.id);
+    if (parsed.values.json) ctx.stdout.write(JSON.stringify({ keyId: key.id, prefix: key.prefix, secret }) + '\n');
+    else ctx.stdout.write(`webhook signing secret for ${key.id} (${key.prefix}, ${key.principalKind} ${key.principalId}):\n\n  ${secret}\n\n`);
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}

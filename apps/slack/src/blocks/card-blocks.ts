@@ -1,0 +1,215 @@
+import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { CardModel } from '@countersign/core';
+import { clip, safe, slackDate } from './mrkdwn.ts';
+
+// The approval card as Block Kit: a pure function of the engine's CardModel. The model has
+// already decided what may be shown (redacted parameters, display names); this file only
+// lays it out within Block Kit's limits. Buttons exist only while the action is pending.
+
+/** Block Kit limits (https://docs.slack.dev/reference/block-kit). */
+export const LIMITS = {
+  blocks: 50,
+  headerText: 150,
+  sectionText: 3000,
+  fieldText: 2000,
+  fields: 10,
+  contextElements: 10,
+  buttonValue: 2000,
+  actionId: 255,
+  fallbackText: 3000,
+} as const;
+
+/**
+ * Interactive ids: the verb first (routing), the countersign action id last (what to vote on).
+ * Whether an approval needs a reason rides on the button, so a plain approval is voted on
+ * without reading the action first; if a button ever said otherwise than the rule, the engine
+ * still refuses an approval without its required reason (and the clicker is told).
+ */
+export const APPROVE_PREFIX = 'countersign:approve:';
+export const APPROVE_WITH_REASON_PREFIX = 'countersign:approve-with-reason:';
+export const DENY_PREFIX = 'countersign:deny:';
+
+export interface Click {
+  actionId: string;
+  decision: 'approve' | 'deny';
+  /** A modal asks for the reason before the vote. */
+  needsReason: boolean;
+}
+
+/** Reads a button's action_id back; null for anything that is not one of our buttons. */
+export function parseClick(actionIdField: string): Click | null {
+  const read = (prefix: string) => (actionIdField.startsWith(prefix) ? actionIdField.slice(prefix.length) : null);
+  const plain = read(APPROVE_PREFIX);
+  if (plain) return { actionId: plain, decision: 'approve', needsReason: false };
+  const withReason = read(APPROVE_WITH_REASON_PREFIX);
+  if (withReason) return { actionId: withReason, decision: 'approve', needsReason: true };
+  const deny = read(DENY_PREFIX);
+  if (deny) return { actionId: deny, decision: 'deny', needsReason: true };
+  return null;
+}
+
+const STATUS_WORD: Record<CardModel['status'], string> = {
+  pending: 'Approval needed',
+  approved: 'Approved',
+  refused: 'Refused',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
+};
+
+const STATUS_EMOJI: Record<CardModel['status'], string> = {
+  pending: ':hourglass_flowing_sand:',
+  approved: ':white_check_mark:',
+  refused: ':no_entry:',
+  expired: ':alarm_clock:',
+  cancelled: ':leftwards_arrow_with_hook:',
+};
+
+export interface RenderedCard {
+  /** Notification and screen-reader fallback. */
+  text: string;
+  blocks: KnownBlock[];
+}
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
+}
+
+function fieldSections(pairs: { key: string; value: string }[]): SectionBlock[] {
+  const out: SectionBlock[] = [];
+  for (let i = 0; i < pairs.length; i += LIMITS.fields) {
+    const fields = pairs.slice(i, i + LIMITS.fields).map((p) => ({
+      type: 'mrkdwn' as const,
+      text: clip(`*${safe(p.key, 100)}*\n${safe(p.value, LIMITS.fieldText - 110)}`, LIMITS.fieldText),
+    }));
+    out.push({ type: 'section', fields });
+  }
+  return out;
+}
+
+function context(parts: string[]): ContextBlock {
+  return {
+    type: 'context',
+    elements: parts.slice(0, LIMITS.contextElements).map((text) => ({ type: 'mrkdwn' as const, text: clip(text, LIMITS.fieldText) })),
+  };
+}
+
+function header(card: CardModel): HeaderBlock {
+  return { type: 'header', text: { type: 'plain_text', text: clip(`${STATUS_WORD[card.status]}: ${card.title}`, LIMITS.headerText), emoji: true } };
+}
+
+function whatBlocks(card: CardModel): KnownBlock[] {
+  const on = card.resource ? ` on \`${safe(card.resource, 500)}\`` : '';
+  const blocks: KnownBlock[] = [section(`*${safe(card.title, 500)}*\n\`${safe(card.actionType, 200)}\`${on}`)];
+  if (card.params.length > 0) blocks.push(...fieldSections(card.params));
+  return blocks;
+}
+
+function whoBlock(card: CardModel): SectionBlock {
+  const kind = card.who.actorKind === 'agent' ? 'agent' : 'person';
+  const lines = [`*Requested by:* ${safe(card.who.actor, 300)} (${kind})`];
+  if (card.who.owner) lines.push(`*Agent owner:* ${safe(card.who.owner, 300)}`);
+  if (card.who.onBehalfOf) lines.push(`*On behalf of:* ${safe(card.who.onBehalfOf, 300)}`);
+  return section(lines.join('\n'));
+}
+
+function riskBlock(card: CardModel): SectionBlock {
+  const risk = card.risk.class ? safe(card.risk.class, 100) : 'not stated';
+  const urgency = card.risk.urgency ? safe(card.risk.urgency, 100) : 'not stated';
+  return section(`*Risk:* ${risk}   *Urgency:* ${urgency}`);
+}
+
+function authorityBlocks(card: CardModel): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
+  if (card.authority.length > 0) {
+    blocks.push(section('*Authority*'), ...fieldSections(card.authority));
+  } else {
+    blocks.push(section('*Authority:* none given'));
+  }
+  blocks.push(section(`*Justification:* ${card.justification ? safe(card.justification, 2500) : 'none given'}`));
+  return blocks;
+}
+
+function progressLine(card: CardModel): string | null {
+  const r = card.requirement;
+  if (!r) return null;
+  const still = r.filled < r.needed && r.stillNeeds ? `: still needs ${safe(r.stillNeeds, 500)}` : '';
+  const reason = r.approvalReasonRequired ? ' (approvals need a reason)' : '';
+  return `*Approvals:* ${r.filled} of ${r.needed}${still}${reason}`;
+}
+
+function votesLines(card: CardModel): string[] {
+  return card.votes.map((v) => {
+    const mark = v.decision === 'approve' ? ':white_check_mark: approved' : ':x: denied';
+    const reason = v.reason ? `: ${safe(v.reason, 300)}` : '';
+    return `${mark} by ${safe(v.person, 200)} (${safe(v.channel, 20)}) ${slackDate(v.at)}${reason}`;
+  });
+}
+
+function decisionBlocks(card: CardModel): KnownBlock[] {
+  const lines = [progressLine(card), ...votesLines(card)].filter((l): l is string => l !== null);
+  return lines.length > 0 ? [section(lines.join('\n'))] : [];
+}
+
+function statusBlocks(card: CardModel): KnownBlock[] {
+  if (card.outcome) {
+    const at = card.outcome.at ? ` ${slackDate(card.outcome.at)}` : '';
+    return [section(`${STATUS_EMOJI[card.status]} *${safe(card.outcome.text, 2000)}*${at}`)];
+  }
+  const blocks: KnownBlock[] = [];
+  if (card.expiresAt) blocks.push(context([`:alarm_clock: Expires ${slackDate(card.expiresAt)} if not approved (then refused)`]));
+  if (card.actionable) blocks.push(buttons(card));
+  return blocks;
+}
+
+function buttons(card: CardModel): ActionsBlock {
+  const value = card.actionId.slice(0, LIMITS.buttonValue);
+  const approve = card.requirement?.approvalReasonRequired ? APPROVE_WITH_REASON_PREFIX : APPROVE_PREFIX;
+  return {
+    type: 'actions',
+    block_id: clip(`countersign:decide:${card.actionId}`, 255),
+    elements: [
+      { type: 'button', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, action_id: `${approve}${card.actionId}`.slice(0, LIMITS.actionId), value },
+      { type: 'button', style: 'danger', text: { type: 'plain_text', text: 'Deny' }, action_id: `${DENY_PREFIX}${card.actionId}`.slice(0, LIMITS.actionId), value },
+    ],
+  };
+}
+
+/** The card for one action in its current state. Pure: same model, same blocks. */
+export function renderCard(card: CardModel): RenderedCard {
+  const ruleLine = `Rule: ${card.ruleIds.map((r) => `\`${safe(r, 100)}\``).join(', ') || 'none'}`;
+  const reasons = card.reasons.length > 0 ? `Why: ${safe(card.reasons.join('; '), 1000)}` : null;
+  const where = card.where.length > 0 ? [section('*Where*'), ...fieldSections(card.where)] : [];
+  const blocks: KnownBlock[] = [
+    header(card),
+    ...whatBlocks(card),
+    whoBlock(card),
+    ...where,
+    riskBlock(card),
+    ...authorityBlocks(card),
+    context([ruleLine, ...(reasons ? [reasons] : []), `Action \`${safe(card.actionId, 100)}\``]),
+    { type: 'divider' },
+    ...decisionBlocks(card),
+    ...statusBlocks(card),
+  ];
+  // Params, where and authority are capped by the model (12 each), so this never bites in
+  // practice; if it did, the tail (status and buttons) must survive, so cut from the middle.
+  const fitted = blocks.length <= LIMITS.blocks ? blocks : [...blocks.slice(0, LIMITS.blocks - 4), ...blocks.slice(-3)];
+  const progress = card.requirement && !card.outcome ? ` (${card.requirement.filled} of ${card.requirement.needed})` : '';
+  const outcome = card.outcome ? `: ${safe(card.outcome.text, 1000)}` : '';
+  // The fallback is mrkdwn too (it becomes the notification): escaped like the blocks.
+  return { text: clip(`${STATUS_WORD[card.status]}: ${safe(card.title, 1000)}${progress}${outcome}`, LIMITS.fallbackText), blocks: fitted };
+}
+
+/** The text of a reminder posted in the card's thread (the queue words it; we escape it). */
+export function reminderText(text: string): string {
+  return `:bell: ${safe(text, LIMITS.fallbackText - 10)}`;
+}
+
+/** A short DM to a person (the requester's outcome, typically). */
+export function noticeBlocks(text: string, card: CardModel): RenderedCard {
+  const outcome = card.outcome ? `${STATUS_EMOJI[card.status]} *${safe(card.outcome.text, 2000)}*` : null;
+  const blocks: KnownBlock[] = [section(safe(text, 2500))];
+  if (outcome) blocks.push(section(`${outcome}${card.outcome?.at ? ` ${slackDate(card.outcome.at)}` : ''}`));
+  blocks.push(context([`*${safe(card.title, 500)}* · Action \`${safe(card.actionId, 100)}\``]));
+  return { text: safe(text, LIMITS.fallbackText), blocks };
+}

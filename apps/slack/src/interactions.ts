@@ -1,0 +1,155 @@
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
+import { assertMayVote, buildCardModel, type ActionRecord, type Clock, type ConfigView, type Gate, type GateStore } from '@countersign/core';
+import { APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX, parseClick } from './blocks/card-blocks.ts';
+import { escapeText } from './blocks/mrkdwn.ts';
+import { REASON_ACTION_ID, REASON_BLOCK_ID, REASON_CALLBACK_ID, REASON_MAX, ReasonMetadataSchema, reasonModal, type ReasonMetadata } from './blocks/reason-modal.ts';
+import { personForSlackUser, slackDirectory, type SlackUserRef } from './identity.ts';
+import type { SlackApi } from './slack-api.ts';
+import type { SlackSettings } from './settings.ts';
+
+// Approve / Deny clicks and the reason modal. Every click is acknowledged first (Slack wants
+// an answer within 3 s), then checked: workspace and identity here (approver checks 1–2), the
+// rest by the engine when it records the vote. A refused click is answered with an ephemeral
+// message that only the clicker sees, and nothing is recorded.
+
+export interface InteractionDeps {
+  gate: Gate;
+  store: GateStore;
+  config: ConfigView;
+  clock: Clock;
+  api: SlackApi;
+  settings: SlackSettings;
+  logger: Logger;
+}
+
+/** Where the clicked card is: for the ephemeral answer. */
+interface ClickSite {
+  channel: string | null;
+  messageTs: string | null;
+}
+
+const CLICK = new RegExp(`^(${[APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX].map(escapeRegExp).join('|')})`);
+/** Stands in for the reason in the pre-check before the modal asks for the real one. */
+const REASON_TO_BE_ASKED = 'reason to be asked in the modal';
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function userOf(body: { user: { id: string; team_id?: string } }): SlackUserRef {
+  return { id: body.user.id, teamId: body.user.team_id ?? null };
+}
+
+export function registerInteractions(bolt: App, deps: InteractionDeps): void {
+  bolt.action<BlockAction<ButtonAction>>(CLICK, async ({ ack, body, action }) => {
+    await ack();
+    const parsed = parseClick(action.action_id);
+    if (!parsed) return;
+    const site: ClickSite = { channel: body.container?.channel_id ?? body.channel?.id ?? null, messageTs: body.container?.message_ts ?? body.message?.ts ?? null };
+    await onClick(deps, { ...parsed, user: userOf(body), site, triggerId: body.trigger_id });
+  });
+
+  bolt.view<ViewSubmitAction>(REASON_CALLBACK_ID, async ({ ack, body, view }) => {
+    const meta = ReasonMetadataSchema.safeParse(safeJson(view.private_metadata));
+    if (!meta.success) {
+      await ack();
+      deps.logger.error('Slack reason modal submitted without valid metadata; ignored');
+      return;
+    }
+    const reason = (view.state.values[REASON_BLOCK_ID]?.[REASON_ACTION_ID]?.value ?? '').trim();
+    // Answered inside the modal: the reviewer fixes it without losing what they typed.
+    if (!reason) return void (await ack({ response_action: 'errors', errors: { [REASON_BLOCK_ID]: 'A reason is required.' } }));
+    if (reason.length > REASON_MAX) return void (await ack({ response_action: 'errors', errors: { [REASON_BLOCK_ID]: `At most ${REASON_MAX} characters.` } }));
+    await ack();
+    await castSlackVote(deps, userOf(body), meta.data, reason);
+  });
+
+  // Anything a listener lets escape is logged here, never rethrown into the receiver.
+  bolt.error(async (err) => {
+    deps.logger.error({ err: err.message, code: err.code }, 'Slack interaction failed');
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function onClick(
+  deps: InteractionDeps,
+  click: { user: SlackUserRef; actionId: string; decision: VoteDecision; needsReason: boolean; site: ClickSite; triggerId: string },
+): Promise<void> {
+  const { user, actionId, decision, site } = click;
+  try {
+    const person = await personForSlackUser(deps, user);
+    if (!click.needsReason) return await vote(deps, person, { actionId, decision, reason: null });
+    const action = await precheck(deps, actionId, person, decision);
+    const meta: ReasonMetadata = { actionId, decision, channel: site.channel, messageTs: site.messageTs };
+    await deps.api.call('views.open', (c) => c.views.open({ trigger_id: click.triggerId, view: reasonModal(meta, buildCardModel(action, [], slackDirectory(deps.config)).title) }));
+  } catch (err) {
+    await refuse(deps, user, site, err);
+  }
+}
+
+/**
+ * The engine's checks before the modal opens, so nobody types a reason for a click that will
+ * be refused anyway. Read-only and advisory: the vote itself checks everything again.
+ */
+async function precheck(deps: InteractionDeps, actionId: string, person: Person, decision: VoteDecision): Promise<ActionRecord> {
+  const action = await deps.store.findAction(actionId);
+  if (!action) throw new DomainError('not_found', `No action ${actionId}.`);
+  if (action.status !== 'pending') throw new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`);
+  if (action.expiresAt && action.expiresAt.getTime() <= deps.clock.now().getTime()) {
+    await deps.gate.expireIfDue(actionId);
+    throw new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.');
+  }
+  assertMayVote({ action, votes: await deps.store.votesFor(actionId), person, decision, reason: REASON_TO_BE_ASKED, now: deps.clock.now() });
+  return action;
+}
+
+async function castSlackVote(deps: InteractionDeps, user: SlackUserRef, meta: ReasonMetadata, reason: string): Promise<void> {
+  const site: ClickSite = { channel: meta.channel, messageTs: meta.messageTs };
+  try {
+    const person = await personForSlackUser(deps, user);
+    await vote(deps, person, { actionId: meta.actionId, decision: meta.decision, reason });
+  } catch (err) {
+    await refuse(deps, user, site, err);
+  }
+}
+
+/**
+ * The vote itself: the engine checks the rest (self-approval, roles, slots, one vote each,
+ * expiry) in one Postgres transaction. Cards are not touched here: the vote's outbox event
+ * makes the queue update every card of the action, the clicked one included.
+ */
+async function vote(deps: InteractionDeps, person: Person, req: { actionId: string; decision: VoteDecision; reason: string | null }): Promise<void> {
+  const result = await deps.gate.vote({ actionId: req.actionId, personId: person.id, channel: 'slack', decision: req.decision, reason: req.reason });
+  deps.logger.info({ actionId: req.actionId, personId: person.id, decision: req.decision, decided: result.decided }, 'Slack vote recorded');
+}
+
+/** Tells only the clicker why nothing was recorded. */
+async function refuse(deps: InteractionDeps, user: SlackUserRef, site: ClickSite, err: unknown): Promise<void> {
+  let text: string;
+  if (err instanceof DomainError) {
+    text = `:no_entry_sign: ${escapeText(err.message)}`;
+    deps.logger.info({ code: err.code, slackUser: user.id }, 'Slack click refused');
+  } else {
+    text = ':warning: Your vote could not be processed just now and may not have been recorded. Check the card and try again.';
+    deps.logger.error({ err: (err as Error).message, slackUser: user.id }, 'Slack click failed');
+  }
+  try {
+    if (site.channel) {
+      await deps.api.call('chat.postEphemeral', (c) => c.chat.postEphemeral({ channel: site.channel!, user: user.id, text }));
+    } else {
+      const dm = await deps.api.call('conversations.open', (c) => c.conversations.open({ users: user.id }));
+      if (dm.channel?.id) await deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel: dm.channel!.id!, text }));
+    }
+  } catch {
+    // SlackApi has logged the failure; the refusal itself stands (nothing was recorded).
+  }
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+// Slack's settings, parsed once at boot from the environment. No Slack variable at all means
+// Slack is off; any Slack variable means the install is meant to work, so a missing or bad one
+// stops the service naming the variable (never its value: tokens and secrets are secrets).
+
+const SLACK_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_TEAM_ID', 'SLACK_ENTERPRISE_ID', 'SLACK_API_URL'] as const;
+
+const SlackSettingsSchema = z
+  .object({
+    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-\S+$/, 'must be a bot token (xoxb-…)'),
+    SLACK_SIGNING_SECRET: z.string().min(8, 'must be the app signing secret'),
+    /** The one workspace whose people may decide (T…). */
+    SLACK_TEAM_ID: z.string().regex(/^T[A-Z0-9]{2,}$/, 'must be a workspace id (T…)').optional(),
+    /** Enterprise Grid: the organisation whose people may decide (E…). */
+    SLACK_ENTERPRISE_ID: z.string().regex(/^E[A-Z0-9]{2,}$/, 'must be an enterprise id (E…)').optional(),
+    /** Web API base URL, ending in "/"; only tests and proxies change it. */
+    SLACK_API_URL: z.url().optional(),
+    /** How long a `#name` → channel id lookup is trusted before Slack is asked again. */
+    SLACK_CHANNEL_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+    /** Web API call timeout; a hanging Slack fails the job (retryable) instead of holding it. */
+    SLACK_API_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  })
+  .refine((s) => s.SLACK_TEAM_ID !== undefined || s.SLACK_ENTERPRISE_ID !== undefined, {
+    path: ['SLACK_TEAM_ID'],
+    message: 'set SLACK_TEAM_ID (the allowed workspace) and/or SLACK_ENTERPRISE_ID (Grid organisation)',
+  });
+
+export type SlackSettings = z.output<typeof SlackSettingsSchema>;
+
+export class SlackSettingsError extends Error {}
+
+/** The settings, or null when no Slack variable is set (Slack off). */
+export function parseSlackSettings(env: NodeJS.ProcessEnv): SlackSettings | null {
+  const present = SLACK_VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '');
+  if (present.length === 0) return null;
+  if (env.SLACK_SOCKET_MODE || env.SLACK_APP_TOKEN) {
+    // Refused rather than ignored: an operator who asks for Socket Mode and silently gets an
+    // HTTP-only install would wait for clicks that never arrive.
+    throw new SlackSettingsError('invalid Slack configuration:\n  SLACK_SOCKET_MODE: Socket Mode is not supported; use POST /slack/events');
+  }
+  const parsed = SlackSettingsSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (parsed.success) {
+    const s = parsed.data;
+    if (s.SLACK_API_URL && !s.SLACK_API_URL.endsWith('/')) s.SLACK_API_URL = `${s.SLACK_API_URL}/`;
+    return s;
+  }
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new SlackSettingsError(`invalid Slack configuration:\n${lines.join('\n')}`);
+}

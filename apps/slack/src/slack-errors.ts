@@ -1,0 +1,42 @@
+import { ChannelError } from '@countersign/core';
+
+// Slack Web API failures sorted into "retry" and "give up" for the queue. The WebClient is
+// built to neither retry nor wait out 429s itself (see web-client.ts): the queue's pacer and
+// backoff own every retry, so a job never sleeps inside a Slack call.
+
+/** Platform errors a later attempt can get past; every other platform error is permanent. */
+const RETRYABLE_PLATFORM_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org']);
+
+interface SlackLikeError {
+  code?: string;
+  retryAfter?: number;
+  statusCode?: number;
+  data?: { error?: string };
+  message?: string;
+}
+
+/** Turns whatever a WebClient call threw into a ChannelError (the only error channels report). */
+export function toChannelError(err: unknown, method: string): ChannelError {
+  if (err instanceof ChannelError) return err;
+  const e = (err ?? {}) as SlackLikeError;
+  switch (e.code) {
+    case 'slack_webapi_rate_limited_error': {
+      const seconds = typeof e.retryAfter === 'number' && e.retryAfter >= 0 ? e.retryAfter : 1;
+      return new ChannelError(`Slack ${method}: rate limited, retry after ${seconds}s`, true, 'rate_limited', seconds * 1000);
+    }
+    case 'slack_webapi_platform_error': {
+      const code = e.data?.error ?? 'unknown_error';
+      return new ChannelError(`Slack ${method}: ${code}`, RETRYABLE_PLATFORM_ERRORS.has(code), code);
+    }
+    case 'slack_webapi_http_error': {
+      const status = e.statusCode ?? 0;
+      return new ChannelError(`Slack ${method}: HTTP ${status}`, status >= 500 || status === 408, `http_${status}`);
+    }
+    case 'slack_webapi_request_error':
+      return new ChannelError(`Slack ${method}: request failed (${e.message ?? 'network error'})`, true, 'network');
+    default:
+      // Not a Web API error (a bug on our side, a malformed response): retrying will not fix a
+      // bug, and a permanent failure is surfaced in logs and metrics instead of looping.
+      return new ChannelError(`Slack ${method}: ${e.message ?? String(err)}`, false, 'unexpected');
+  }
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import type { CardModel } from '@countersign/core';
+import { LIMITS, noticeBlocks, reminderText, renderCard } from '../src/blocks/card-blocks.ts';
+import { blocksProblem } from '../../../test/fakes/slack-api.ts';
+
+function model(overrides: Partial<CardModel> = {}): CardModel {
+  return {
+    actionId: 'act_123',
+    status: 'pending',
+    title: 'Delete prod-eu-1',
+    actionType: 'environment.delete',
+    resource: 'env/prod-eu-1',
+    params: [
+      { key: 'region', value: 'eu-1' },
+      { key: 'iban', value: '[redacted]' },
+    ],
+    who: { actor: 'Deploy bot (deploy-bot)', actorKind: 'agent', owner: 'Erin (erin)', onBehalfOf: 'Frank (frank)' },
+    where: [{ key: 'environment', value: 'production' }],
+    risk: { class: 'destructive', urgency: 'high' },
+    authority: [{ key: 'changeTicket', value: 'CHG-42' }],
+    justification: 'region decommissioned',
+    ruleIds: ['prod-delete'],
+    reasons: ['production deletion needs an SRE lead and security'],
+    requirement: {
+      groups: [
+        { role: 'sre-lead', count: 1 },
+        { role: 'security', count: 1 },
+      ],
+      filled: 1,
+      needed: 2,
+      stillNeeds: 'security',
+      approvalReasonRequired: false,
+    },
+    votes: [{ person: 'Alice (alice)', decision: 'approve', reason: null, channel: 'slack', at: '2026-01-02T03:04:05.000Z' }],
+    expiresAt: '2026-01-02T03:34:05.000Z',
+    outcome: null,
+    actionable: true,
+    ...overrides,
+  };
+}
+
+const text = (card: CardModel) => JSON.stringify(renderCard(card).blocks);
+
+describe('renderCard', () => {
+  it('shows what, who, where, risk, authority, justification, rule, progress and expiry', () => {
+    const s = text(model());
+    for (const part of [
+      'Approval needed: Delete prod-eu-1',
+      '`environment.delete` on `env/prod-eu-1`',
+      '*region*\\neu-1',
+      '*iban*\\n[redacted]',
+      'Deploy bot (deploy-bot) (agent)',
+      '*Agent owner:* Erin (erin)',
+      '*On behalf of:* Frank (frank)',
+      '*environment*\\nproduction',
+      '*Risk:* destructive   *Urgency:* high',
+      '*changeTicket*\\nCHG-42',
+      '*Justification:* region decommissioned',
+      'Rule: `prod-delete`',
+      '*Approvals:* 1 of 2: still needs security',
+      'approved by Alice (alice)',
+      'Expires <!date^1767324845^',
+    ]) {
+      expect(s).toContain(part);
+    }
+  });
+
+  it('has Approve and Deny buttons carrying the action id while pending', () => {
+    const actions = renderCard(model()).blocks.find((b) => b.type === 'actions') as { elements: { action_id: string; value: string; style: string }[] };
+    expect(actions.elements).toEqual([
+      expect.objectContaining({ action_id: 'countersign:approve:act_123', value: 'act_123', style: 'primary' }),
+      expect.objectContaining({ action_id: 'countersign:deny:act_123', value: 'act_123', style: 'danger' }),
+    ]);
+  });
+
+  it('once final shows the outcome, who decided and when, and no buttons', () => {
+    const card = renderCard(
+      model({
+        status: 'approved',
+        actionable: false,
+        requirement: { ...model().requirement!, filled: 2, stillNeeds: '' },
+        outcome: { status: 'approved', by: 'bob', at: '2026-01-02T03:10:00.000Z', text: 'Approved by Bob (bob)' },
+      }),
+    );
+    const s = JSON.stringify(card.blocks);
+    expect(card.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(s).toContain('Approved: Delete prod-eu-1');
+    expect(s).toContain('*Approved by Bob (bob)* <!date^1767323400^');
+    expect(s).toContain('*Approvals:* 2 of 2');
+    expect(s).not.toContain('still needs');
+    expect(s).not.toContain('Expires');
+    expect(card.text).toContain('Approved by Bob (bob)');
+  });
+
+  it('says when approvals need a reason', () => {
+    expect(text(model({ requirement: { ...model().requirement!, approvalReasonRequired: true } }))).toContain('(approvals need a reason)');
+  });
+
+  it("escapes the caller's text so it cannot ping a channel or disguise a link", () => {
+    const card = renderCard(model({ title: '<!channel> click <https://evil.test|here> & win', justification: '<@U0ALICE01>' }));
+    // The header is plain_text, which Slack never parses for mentions or links.
+    expect(card.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
+    const s = JSON.stringify(card.blocks.slice(1));
+    expect(s).not.toContain('<!channel>');
+    expect(s).not.toContain('<https://evil');
+    expect(s).not.toContain('<@U0ALICE01>');
+    expect(s).toContain('&lt;!channel&gt; click &lt;https://evil.test|here&gt; &amp; win');
+    expect(card.text).not.toContain('<!channel>');
+  });
+
+  it('stays within Block Kit limits for the largest model', () => {
+    const long = 'x'.repeat(5000);
+    const pairs = Array.from({ length: 12 }, (_, i) => ({ key: `k${i}${long}`, value: long }));
+    const huge = model({
+      title: long,
+      actionType: long,
+      resource: long,
+      params: pairs,
+      where: pairs,
+      authority: pairs,
+      justification: long,
+      ruleIds: Array.from({ length: 30 }, (_, i) => `rule-${i}`),
+      reasons: [long, long],
+      votes: Array.from({ length: 20 }, () => ({ person: long, decision: 'deny' as const, reason: long, channel: 'slack', at: '2026-01-02T03:04:05.000Z' })),
+      actionId: `act_${'y'.repeat(300)}`,
+    });
+    const card = renderCard(huge);
+    expect(card.blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
+    expect(blocksProblem(card.blocks as unknown as Record<string, unknown>[])).toBeNull();
+    expect(card.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+    // The buttons survive whatever had to be cut.
+    expect(card.blocks.at(-1)!.type).toBe('actions');
+  });
+
+  it('is pure: the same model gives the same blocks', () => {
+    expect(renderCard(model())).toEqual(renderCard(model()));
+  });
+
+  it('renders reminders and notices', () => {
+    expect(reminderText('Reminder: <!here> waiting')).toBe(':bell: Reminder: &lt;!here&gt; waiting');
+    const notice = noticeBlocks('Your request was approved', model({ status: 'approved', outcome: { status: 'approved', by: 'bob', at: null, text: 'Approved by Bob (bob)' } }));
+    expect(JSON.stringify(notice.blocks)).toContain('Approved by Bob (bob)');
+    expect(notice.text).toBe('Your request was approved');
+  });
+});

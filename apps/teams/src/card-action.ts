@@ -1,0 +1,122 @@
+import type { Activity, AdaptiveCardInvokeResponse } from 'botbuilder';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { DomainError } from '@countersign/contracts';
+import { buildCardModel, type ConfigView, type Gate, type GateStore } from '@countersign/core';
+import { ADAPTIVE_CARD_CONTENT_TYPE, APPROVE_REASON_INPUT, buildAdaptiveCard, DENY_REASON_INPUT, formatTime, type CardView } from './cards/adaptive-card.ts';
+import { identifyClicker, MESSAGES, sameTenant, teamsDirectory, type RosterMember } from './identity.ts';
+
+// An `adaptiveCard/action` invoke: Approve, Deny (Universal Actions) or a refresh. Identity is
+// the activity's (already authenticated by the SDK); the decision is the engine's. Whatever
+// happens, the clicking user gets an answer: the card as it now is, with a message for them
+// alone. A refused click records nothing.
+
+export interface CardActionDeps {
+  gate: Gate;
+  store: GateStore;
+  config: ConfigView;
+  tenantId: string;
+  logger: Logger;
+}
+
+const DataSchema = z.looseObject({
+  actionId: z.string().min(1).max(200),
+  [APPROVE_REASON_INPUT]: z.string().max(2000).optional(),
+  [DENY_REASON_INPUT]: z.string().max(2000).optional(),
+});
+
+const NOTICE_TONE: Partial<Record<string, 'attention' | 'warning'>> = {
+  already_voted: 'warning',
+  already_decided: 'warning',
+  expired: 'warning',
+};
+
+function error(statusCode: number, code: string, message: string): AdaptiveCardInvokeResponse {
+  return { statusCode, type: 'application/vnd.microsoft.error', value: { code, message } };
+}
+
+function message(text: string): AdaptiveCardInvokeResponse {
+  // Teams shows a plain message response as a toast to the clicking user.
+  return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> };
+}
+
+function reasonOf(data: z.output<typeof DataSchema>, verb: 'approve' | 'deny'): string | null {
+  const raw = verb === 'approve' ? data[APPROVE_REASON_INPUT] : data[DENY_REASON_INPUT];
+  const trimmed = typeof raw === 'string' ? raw.trim() : '';
+  return trimmed === '' ? null : trimmed;
+}
+
+export async function answerCardAction(
+  deps: CardActionDeps,
+  input: { activity: Partial<Activity>; verb: string | undefined; data: unknown; roster: () => Promise<RosterMember | null> },
+): Promise<AdaptiveCardInvokeResponse> {
+  const { activity } = input;
+  // Before anything else, and before any card content is shown: only our tenant.
+  if (!sameTenant(activity, deps.tenantId)) return error(403, 'Forbidden', MESSAGES.wrongTenant);
+  const verb = input.verb;
+  if (verb !== 'approve' && verb !== 'deny' && verb !== 'refresh') return error(400, 'NotSupported', `Unknown card action "${String(verb)}".`);
+  const parsed = DataSchema.safeParse(input.data);
+  if (!parsed.success) return error(400, 'BadRequest', 'The card action carries no valid action id.');
+  const data = parsed.data;
+
+  const render = async (view: CardView): Promise<AdaptiveCardInvokeResponse> => {
+    const action = await deps.store.findAction(data.actionId);
+    if (!action) return message('countersign has no such request.');
+    const votes = await deps.store.votesFor(action.id);
+    const model = buildCardModel(action, votes, deps.config.current().directory);
+    return { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value: buildAdaptiveCard(model, view) };
+  };
+
+  const directory = teamsDirectory(deps.config.current().directory);
+
+  if (verb === 'refresh') {
+    // A refresh runs for every viewer of a pending card: only the pinned Teams id is used
+    // (no roster calls), and it only personalises; it never decides anything.
+    const aad = activity.from?.aadObjectId;
+    const viewer = aad ? directory.personByTeamsId(aad) : undefined;
+    if (viewer) {
+      const mine = (await deps.store.votesFor(data.actionId)).find((v) => v.personId === viewer.id);
+      if (mine) {
+        return render({
+          hideActions: true,
+          notice: { text: `You ${mine.decision === 'approve' ? 'approved' : 'denied'} this at ${formatTime(mine.createdAt.toISOString())}.`, tone: 'default' },
+        });
+      }
+    }
+    return render({});
+  }
+
+  const who = await identifyClicker({ activity, tenantId: deps.tenantId, directory, roster: input.roster });
+  if ('refused' in who) {
+    deps.logger.warn({ actionId: data.actionId, code: who.code }, 'Teams vote refused: identity');
+    if (who.code === 'wrong_tenant') return error(403, 'Forbidden', who.refused);
+    return render({ notice: { text: who.refused, tone: 'attention' } });
+  }
+
+  try {
+    const result = await deps.gate.vote({ actionId: data.actionId, personId: who.person.id, channel: 'teams', decision: verb, reason: reasonOf(data, verb) });
+    deps.logger.info({ actionId: data.actionId, personId: who.person.id, decision: verb, decided: result.decided }, 'Teams vote recorded');
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    deps.logger.info({ actionId: data.actionId, personId: who.person.id, code: err.code }, 'Teams vote refused by the engine');
+    if (err.code === 'not_found') return message('countersign has no such request.');
+    return render({ notice: { text: err.message, tone: NOTICE_TONE[err.code] ?? 'attention' } });
+  }
+  return render({
+    hideActions: true,
+    notice: { text: verb === 'approve' ? 'Your approval is recorded.' : 'Your denial is recorded.', tone: 'good' },
+  });
+}
+
+/** Any unexpected failure still answers the click (Teams otherwise shows a bare error). */
+export async function answerCardActionSafely(
+  deps: CardActionDeps,
+  input: Parameters<typeof answerCardAction>[1],
+): Promise<AdaptiveCardInvokeResponse> {
+  try {
+    return await answerCardAction(deps, input);
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message }, 'Teams card action failed');
+    return error(500, 'InternalError', 'countersign could not process your click right now; try again in a moment.');
+  }
+}

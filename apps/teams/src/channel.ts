@@ -1,0 +1,164 @@
+import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget, type ConfigView, type Notice } from '@countersign/core';
+import { buildAdaptiveCard, cardAttachment } from './cards/adaptive-card.ts';
+import { baseConversationId, type ConversationStore } from './conversations.ts';
+import { toChannelError } from './errors.ts';
+import { teamsDirectory } from './identity.ts';
+import { resolveTeamsTargets } from './targets.ts';
+
+// Teams behind the engine's ApprovalChannel interface. Everything is proactive: the bot speaks
+// in a stored conversation (continueConversationAsync) and remembers where each card is
+// (conversation id + activity id + serviceUrl) so the queue can update it later.
+
+export interface TeamsCardRef {
+  conversationId: string;
+  activityId: string;
+  serviceUrl: string;
+}
+
+export interface TeamsChannelDeps {
+  adapter: CloudAdapter;
+  appId: string;
+  tenantId: string;
+  conversations: ConversationStore;
+  config: ConfigView;
+  logger: Logger;
+}
+
+function asRef(ref: CardRef): TeamsCardRef {
+  const { conversationId, activityId, serviceUrl } = ref as Partial<TeamsCardRef>;
+  if (typeof conversationId !== 'string' || typeof activityId !== 'string' || typeof serviceUrl !== 'string') {
+    throw new ChannelError('Not a Teams card reference', false, 'invalid_ref');
+  }
+  return { conversationId, activityId, serviceUrl };
+}
+
+export class TeamsChannel implements ApprovalChannel {
+  readonly name = 'teams' as const;
+
+  constructor(private readonly deps: TeamsChannelDeps) {}
+
+  async resolveTargets(hints: { channels: string[]; people: string[] }): Promise<ChannelTarget[]> {
+    const records = await this.deps.conversations.list(this.deps.tenantId);
+    const directory = teamsDirectory(this.deps.config.current().directory);
+    const { targets, unresolved } = resolveTeamsTargets({
+      hints,
+      records,
+      teamsIdOf: (personId) => {
+        const person = directory.person(personId);
+        return person ? (person.teams?.aadObjectId ?? null) : undefined;
+      },
+    });
+    for (const u of unresolved) {
+      // People without a Teams id are simply asked elsewhere (Slack, API); the rest is misconfiguration.
+      const level = u.why === 'no_teams_identity' ? 'debug' : 'warn';
+      this.deps.logger[level]({ hint: u.hint, why: u.why }, 'Teams target not resolved');
+    }
+    return targets;
+  }
+
+  async postCard(card: CardModel, target: ChannelTarget): Promise<CardRef> {
+    const reference = await this.referenceFor(target.target);
+    const activityId = await this.speak(reference, 'posting a card', async (context) => {
+      const sent = await context.sendActivity({
+        type: 'message',
+        summary: `Approval needed: ${card.title}`,
+        attachments: [cardAttachment(buildAdaptiveCard(card))],
+      });
+      return sent?.id;
+    });
+    if (!activityId) throw new ChannelError('Teams accepted the card but returned no activity id', false, 'no_activity_id');
+    const ref: TeamsCardRef = { conversationId: reference.conversation.id, activityId, serviceUrl: reference.serviceUrl };
+    return { ...ref };
+  }
+
+  async updateCard(card: CardModel, cardRef: CardRef): Promise<void> {
+    const ref = asRef(cardRef);
+    const reference = await this.referenceFor(ref.conversationId, ref.serviceUrl);
+    await this.speak(reference, 'updating a card', async (context) => {
+      await context.updateActivity({
+        type: 'message',
+        id: ref.activityId,
+        conversation: reference.conversation,
+        attachments: [cardAttachment(buildAdaptiveCard(card))],
+      });
+      return undefined;
+    });
+  }
+
+  async remind(_card: CardModel, cardRef: CardRef, text: string): Promise<void> {
+    const ref = asRef(cardRef);
+    const reference = await this.referenceFor(ref.conversationId, ref.serviceUrl);
+    // In a channel, ";messageid=" addresses the card's thread: the reminder is a reply to it.
+    const threaded: Partial<ConversationReference> =
+      reference.conversation.conversationType === 'channel'
+        ? { ...reference, conversation: { ...reference.conversation, id: `${reference.conversation.id};messageid=${ref.activityId}` } }
+        : reference;
+    await this.speak(threaded as ConversationReference, 'sending a reminder', async (context) => {
+      await context.sendActivity({ type: 'message', text });
+      return undefined;
+    }, ref.activityId);
+  }
+
+  async notifyPerson(personId: string, notice: Notice): Promise<boolean> {
+    const person = this.deps.config.current().directory.person(personId);
+    const aad = person?.teams?.aadObjectId;
+    if (!aad) return false;
+    const chat = await this.deps.conversations.personal(this.deps.tenantId, aad);
+    if (!chat) return false;
+    await this.speak(chat.reference as ConversationReference, 'notifying a person', async (context) => {
+      await context.sendActivity({ type: 'message', text: notice.text, attachments: [cardAttachment(buildAdaptiveCard(notice.card))] });
+      return undefined;
+    });
+    return true;
+  }
+
+  private async referenceFor(conversationId: string, serviceUrl?: string): Promise<ConversationReference> {
+    const rec = await this.deps.conversations.get(conversationId);
+    if (!rec) {
+      throw new ChannelError(`No Teams conversation ${baseConversationId(conversationId)} is known: the bot is not installed there (any more)`, false, 'conversation_gone');
+    }
+    const reference = rec.reference as ConversationReference;
+    // The card lives where it was posted; a serviceUrl that moved since is Teams' to tell us.
+    return serviceUrl ? { ...reference, serviceUrl } : reference;
+  }
+
+  /** Runs one proactive turn; any failure inside it becomes a ChannelError for the queue. */
+  private async speak<T>(
+    reference: ConversationReference,
+    what: string,
+    fn: (context: TurnContext) => Promise<T>,
+    replyToId: string | null = null,
+  ): Promise<T> {
+    let result: T | undefined;
+    let failure: unknown;
+    try {
+      await this.deps.adapter.continueConversationAsync(this.deps.appId, reference, async (context) => {
+        // A proactive turn addresses its messages as replies to the synthetic continuation
+        // activity; a new card must be a new message, a reminder a reply to the card.
+        context.onSendActivities(async (_ctx, activities, next) => {
+          for (const a of activities) {
+            if (replyToId) a.replyToId = replyToId;
+            else delete a.replyToId;
+          }
+          return next();
+        });
+        try {
+          result = await fn(context);
+        } catch (err) {
+          // Caught here, not in the adapter's onTurnError (that one is for inbound turns).
+          failure = err;
+        }
+      });
+    } catch (err) {
+      failure = err;
+    }
+    if (failure !== undefined) {
+      const e = toChannelError(failure, what);
+      this.deps.logger.warn({ code: e.code, retryable: e.retryable, retryAfterMs: e.retryAfterMs }, `Teams ${what} failed`);
+      throw e;
+    }
+    return result as T;
+  }
+}

@@ -1,0 +1,80 @@
+import { ChannelError } from '@countersign/core';
+
+// Sorts a failed Bot Connector call into "retry later" and "give up" for the queue.
+// Teams asks bots to retry 429, 412, 502 and 504 with exponential backoff and jitter; a 403 or
+// 404 on a conversation means the bot was removed (or the conversation is gone), which no retry
+// can fix. The SDK's own HTTP retries are switched off for proactive calls (auth.ts) so that the
+// queue, which paces per conversation, is the only one deciding when to try again.
+
+const THROTTLED = new Set([429, 412, 502, 504]);
+const TRANSIENT = new Set([500, 503, 408]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR']);
+
+interface HttpishError {
+  statusCode?: number;
+  status?: number;
+  code?: string;
+  response?: { status?: number; headers?: unknown };
+  body?: { error?: { code?: string } };
+}
+
+function header(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as { get?: (n: string) => string | undefined | null } & Record<string, unknown>;
+  if (typeof h.get === 'function') return h.get(name) ?? undefined;
+  const key = Object.keys(h).find((k) => k.toLowerCase() === name);
+  const v = key ? h[key] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Retry-After in milliseconds (delta-seconds or an HTTP date), capped at an hour. */
+export function retryAfterMs(value: string | undefined, now: Date = new Date()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value.trim());
+  let ms: number;
+  if (Number.isFinite(seconds)) ms = seconds * 1000;
+  else {
+    const at = Date.parse(value);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - now.getTime();
+  }
+  return Math.min(Math.max(0, Math.round(ms)), 3_600_000);
+}
+
+export function statusOf(err: unknown): number | undefined {
+  const e = err as HttpishError | null;
+  if (!e || typeof e !== 'object') return undefined;
+  return e.statusCode ?? e.response?.status ?? (typeof e.status === 'number' ? e.status : undefined);
+}
+
+export function toChannelError(err: unknown, what: string): ChannelError {
+  if (err instanceof ChannelError) return err;
+  const e = (err ?? {}) as HttpishError & { message?: string };
+  const status = statusOf(err);
+  const detail = e.body?.error?.code ? ` (${e.body.error.code})` : '';
+  if (status !== undefined) {
+    const after = retryAfterMs(header(e.response?.headers, 'retry-after'));
+    if (THROTTLED.has(status)) return new ChannelError(`Teams throttled ${what}: HTTP ${status}${detail}`, true, 'throttled', after);
+    if (TRANSIENT.has(status)) return new ChannelError(`Teams failed ${what}: HTTP ${status}${detail}`, true, 'unavailable', after);
+    if (status === 403 || status === 404) {
+      return new ChannelError(`Teams refused ${what}: HTTP ${status}${detail}; the bot was removed or the conversation is gone`, false, 'conversation_gone');
+    }
+    if (status === 401) return new ChannelError(`Teams rejected the bot's credentials for ${what}: HTTP 401`, false, 'unauthorized');
+    if (status === 400 || status === 413) return new ChannelError(`Teams rejected ${what}: HTTP ${status}${detail}`, false, 'invalid_request');
+    return new ChannelError(`Teams failed ${what}: HTTP ${status}${detail}`, status >= 500, `http_${status}`, after);
+  }
+  if (e.code && NETWORK_CODES.has(e.code)) return new ChannelError(`Teams unreachable for ${what}: ${e.code}`, true, 'network');
+  // Token acquisition (MSAL) and anything unexpected: retry, the queue gives up after its attempts.
+  return new ChannelError(`Teams ${what} failed: ${e.message ?? String(err)}`, true, 'unknown');
+}
+
+/**
+ * Backoff the queue may use for Teams jobs: exponential with jitter (half fixed, half random), never sooner than
+ * the server's Retry-After. `attempt` starts at 1.
+ */
+export function teamsBackoffMs(attempt: number, retryAfter?: number, random: () => number = Math.random): number {
+  const cap = 60_000;
+  const exp = Math.min(cap, 1000 * 2 ** Math.max(0, attempt - 1));
+  const jittered = Math.round(exp / 2 + random() * (exp / 2));
+  return Math.max(retryAfter ?? 0, jittered);
+}

@@ -1,0 +1,80 @@
+import type { Activity } from 'botbuilder';
+import type { Person } from '@countersign/contracts';
+import type { DirectoryView } from '@countersign/core';
+import type { Directory } from '@countersign/directory';
+import { tenantOf } from './conversations.ts';
+
+// SPEC approver check 2 for Teams: the clicking user (the activity's AAD object id, in the
+// configured tenant) maps to exactly one directory person — by the Teams id the directory
+// pins, else by the roster's email/UPN matching exactly one person. The engine does the rest
+// (self-approval, roles, dual control). Any doubt is a refusal.
+
+export type TeamsDirectory = Pick<Directory, 'person' | 'personByTeamsId' | 'peopleByEmail'>;
+
+/** The loaded directory with the Teams look-ups (the engine's view only promises `person`). */
+export function teamsDirectory(view: DirectoryView): TeamsDirectory {
+  const d = view as Partial<Directory>;
+  if (typeof d.personByTeamsId !== 'function' || typeof d.peopleByEmail !== 'function') {
+    throw new Error('the loaded directory has no Teams look-ups (personByTeamsId / peopleByEmail)');
+  }
+  return d as TeamsDirectory;
+}
+
+/** What the Teams roster says about a member (TeamsInfo.getMember). */
+export interface RosterMember {
+  aadObjectId?: string;
+  email?: string;
+  userPrincipalName?: string;
+  tenantId?: string;
+}
+
+export type Identification = { person: Person } | { refused: string; code: 'wrong_tenant' | 'unknown_identity' | 'ambiguous_identity' };
+
+export const MESSAGES = {
+  wrongTenant: 'This countersign bot only takes decisions from its own organisation.',
+  noIdentity: 'Teams did not say who you are, so your click cannot count.',
+  unknown: 'You are not in the countersign directory, so your click cannot count. Ask an administrator to add your Teams account.',
+  ambiguous: 'Your Teams account matches more than one person in the countersign directory; ask an administrator to pin your Teams id.',
+  rosterFailed: 'countersign could not confirm who you are with Teams right now; try again in a moment.',
+} as const;
+
+export function sameTenant(activity: Partial<Activity>, tenantId: string): boolean {
+  const t = tenantOf(activity);
+  return t !== null && t === tenantId.toLowerCase();
+}
+
+export async function identifyClicker(input: {
+  activity: Partial<Activity>;
+  tenantId: string;
+  directory: TeamsDirectory;
+  /** Roster look-up of the clicking member; only called when the directory has no Teams id match. */
+  roster: () => Promise<RosterMember | null>;
+}): Promise<Identification> {
+  const { activity, directory } = input;
+  if (!sameTenant(activity, input.tenantId)) return { refused: MESSAGES.wrongTenant, code: 'wrong_tenant' };
+  const aad = activity.from?.aadObjectId?.toLowerCase();
+  if (!aad) return { refused: MESSAGES.noIdentity, code: 'unknown_identity' };
+
+  const pinned = directory.personByTeamsId(aad);
+  if (pinned) return { person: pinned };
+
+  let member: RosterMember | null;
+  try {
+    member = await input.roster();
+  } catch {
+    // The roster is the only other proof of who this is; without it, no vote.
+    return { refused: MESSAGES.rosterFailed, code: 'unknown_identity' };
+  }
+  if (!member || member.aadObjectId?.toLowerCase() !== aad) return { refused: MESSAGES.unknown, code: 'unknown_identity' };
+  if (member.tenantId && member.tenantId.toLowerCase() !== input.tenantId.toLowerCase()) return { refused: MESSAGES.wrongTenant, code: 'wrong_tenant' };
+
+  const addresses = [member.email, member.userPrincipalName].filter((a): a is string => typeof a === 'string' && a.includes('@'));
+  const matches = new Map<string, Person>();
+  for (const address of addresses) for (const p of directory.peopleByEmail(address)) matches.set(p.id, p);
+  if (matches.size === 0) return { refused: MESSAGES.unknown, code: 'unknown_identity' };
+  if (matches.size > 1) return { refused: MESSAGES.ambiguous, code: 'ambiguous_identity' };
+  const person = [...matches.values()][0]!;
+  // The directory pins this person to another Teams account: the email match is not them.
+  if (person.teams && person.teams.aadObjectId.toLowerCase() !== aad) return { refused: MESSAGES.unknown, code: 'unknown_identity' };
+  return { person };
+}

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import type { CardModel } from '@countersign/core';
+import { APPROVE_REASON_INPUT, buildAdaptiveCard, CARD_VERSION, DENY_REASON_INPUT } from '../src/cards/adaptive-card.ts';
+import { validateAdaptiveCard } from './validate-card.ts';
+
+// The Teams card is a pure function of the engine's CardModel; every variant is validated
+// with the adaptivecards library's own parser.
+
+function cardModel(overrides: Partial<CardModel> = {}): CardModel {
+  return {
+    actionId: 'act_01TEST',
+    status: 'pending',
+    title: 'Delete prod-eu-1',
+    actionType: 'environment.delete',
+    resource: 'env/prod-eu-1',
+    params: [
+      { key: 'region', value: 'eu-1' },
+      { key: 'token', value: '[redacted]' },
+    ],
+    who: { actor: 'Deploy bot (deploy-bot)', actorKind: 'agent', owner: 'Erin (erin)', onBehalfOf: null },
+    where: [{ key: 'environment', value: 'production' }],
+    risk: { class: 'destructive', urgency: 'high' },
+    authority: [{ key: 'changeTicket', value: 'CHG-1234' }],
+    justification: 'region decommissioned',
+    ruleIds: ['prod-delete'],
+    reasons: ['production deletion needs an SRE lead and security'],
+    requirement: {
+      groups: [
+        { role: 'sre-lead', count: 1 },
+        { role: 'security', count: 1 },
+      ],
+      filled: 0,
+      needed: 2,
+      stillNeeds: '1 sre-lead and 1 security',
+      approvalReasonRequired: false,
+    },
+    votes: [],
+    expiresAt: '2026-05-01T10:30:00.000Z',
+    outcome: null,
+    actionable: true,
+    ...overrides,
+  };
+}
+
+type Card = {
+  version: string;
+  body: Record<string, unknown>[];
+  actions?: Record<string, unknown>[];
+  refresh?: { action: Record<string, unknown> };
+};
+
+const build = (m: CardModel, view?: Parameters<typeof buildAdaptiveCard>[1]) => buildAdaptiveCard(m, view) as unknown as Card;
+const text = (x: unknown) => JSON.stringify(x);
+
+describe('buildAdaptiveCard', () => {
+  it('renders a pending card: every field of the model, Approve/Deny as Universal Actions, a refresh', () => {
+    const card = build(cardModel());
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    expect(card.version).toBe(CARD_VERSION);
+    const all = text(card);
+    for (const shown of [
+      'Approval needed',
+      'Delete prod-eu-1',
+      'environment.delete',
+      'env/prod-eu-1',
+      'Deploy bot (deploy-bot) (agent)',
+      'Erin (erin)',
+      'destructive · urgency high',
+      '2026-05-01 10:30 UTC',
+      'region',
+      '[redacted]',
+      'production',
+      'CHG-1234',
+      'region decommissioned',
+      'prod-delete: production deletion needs an SRE lead and security',
+      'Approvals: 0 of 2 (1 sre-lead + 1 security, distinct people) · still needs 1 sre-lead and 1 security',
+      'act_01TEST',
+    ]) {
+      expect(all).toContain(shown);
+    }
+    const [approve, deny] = card.actions!;
+    expect(approve).toMatchObject({ type: 'Action.Execute', verb: 'approve', data: { actionId: 'act_01TEST' } });
+    expect(deny).toMatchObject({ type: 'Action.ShowCard' });
+    const denyCard = deny!.card as Card;
+    expect(denyCard.body[0]).toMatchObject({ type: 'Input.Text', id: DENY_REASON_INPUT, isRequired: true });
+    expect(denyCard.actions![0]).toMatchObject({ type: 'Action.Execute', verb: 'deny', data: { actionId: 'act_01TEST' } });
+    expect(card.refresh!.action).toMatchObject({ type: 'Action.Execute', verb: 'refresh', data: { actionId: 'act_01TEST' } });
+  });
+
+  it('asks for an approval reason when the rule requires one', () => {
+    const m = cardModel();
+    const card = build({ ...m, requirement: { ...m.requirement!, approvalReasonRequired: true } });
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const approve = card.actions![0]!;
+    expect(approve).toMatchObject({ type: 'Action.ShowCard' });
+    const approveCard = approve.card as Card;
+    expect(approveCard.body[0]).toMatchObject({ type: 'Input.Text', id: APPROVE_REASON_INPUT, isRequired: true });
+    expect(approveCard.actions![0]).toMatchObject({ type: 'Action.Execute', verb: 'approve' });
+    expect(text(card)).toContain('requires a reason with each approval');
+  });
+
+  it('shows the votes so far', () => {
+    const card = build(
+      cardModel({
+        votes: [{ person: 'Alice (alice)', decision: 'approve', reason: 'runbook checked', channel: 'slack', at: '2026-05-01T10:05:00.000Z' }],
+        requirement: { ...cardModel().requirement!, filled: 1, stillNeeds: '1 security' },
+      }),
+    );
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    expect(text(card)).toContain('approved by Alice (alice) via slack, 2026-05-01 10:05 UTC: runbook checked');
+    expect(text(card)).toContain('Approvals: 1 of 2');
+  });
+
+  it.each([
+    ['approved', 'Approved by Bob (bob)', 'Good'],
+    ['refused', 'Denied by Bob (bob): customer data still there', 'Attention'],
+    ['expired', 'Expired: not approved in time, so refused', 'Attention'],
+    ['cancelled', 'Cancelled by the requester', 'Default'],
+  ] as const)('renders a %s card: outcome, who and when, no actions, no refresh', (status, outcomeText, color) => {
+    const card = build(cardModel({ status, actionable: false, outcome: { status, by: 'bob', at: '2026-05-01T10:10:00.000Z', text: outcomeText } }));
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    expect(card.actions).toBeUndefined();
+    expect(card.refresh).toBeUndefined();
+    expect(text(card)).toContain(`${outcomeText} · 2026-05-01 10:10 UTC`);
+    expect(text(card.body[0])).toContain(`"color":"${color}"`);
+    expect(text(card)).not.toContain('Expires');
+  });
+
+  it('puts a per-user notice on top and can hide the buttons for that user', () => {
+    const card = build(cardModel(), { notice: { text: 'You requested this action; someone else must decide it.', tone: 'attention' }, hideActions: true });
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    expect(card.body[0]).toMatchObject({ type: 'Container', style: 'attention' });
+    expect(text(card.body[0])).toContain('You requested this action');
+    expect(card.actions).toBeUndefined();
+    // Still pending: Teams keeps refreshing it for this viewer.
+    expect(card.refresh).toBeDefined();
+  });
+
+  it('leaves out what the model does not have', () => {
+    const card = build(
+      cardModel({ resource: null, params: [], where: [], authority: [], justification: null, who: { actor: 'Alice (alice)', actorKind: 'person', owner: null, onBehalfOf: null }, risk: { class: null, urgency: null }, expiresAt: null }),
+    );
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const all = text(card);
+    for (const absent of ['Resource', 'Parameters', 'Where', 'Authority', 'Justification', 'Agent owner', 'Risk', 'Expires', '(agent)']) expect(all).not.toContain(absent);
+  });
+
+  it('is a pure function of the model', () => {
+    const m = cardModel();
+    expect(buildAdaptiveCard(m)).toEqual(buildAdaptiveCard(structuredClone(m)));
+    expect(m).toEqual(cardModel());
+  });
+});
+
+describe('validateAdaptiveCard', () => {
+  it('catches what Teams would not render', () => {
+    const problems = validateAdaptiveCard({
+      type: 'AdaptiveCard',
+      version: '1.5',
+      body: [
+        { type: 'Input.Text', id: 'a' },
+        { type: 'Input.Text', id: 'a' },
+        { type: 'TextBlock', text: 'x', color: 'Purple' },
+      ],
+      actions: [{ type: 'Action.Execute', verb: 'approve', title: 'Approve', sparkle: true }],
+    });
+    expect(problems.join('\n')).toMatch(/Duplicate Id "a"/);
+    expect(problems.join('\n')).toMatch(/Invalid value "Purple"/);
+    expect(problems.join('\n')).toMatch(/sparkle was dropped/);
+  });
+});

@@ -1,0 +1,29 @@
+import type { ApprovalChannel, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore } from '@countersign/core';
+import type { PrismaCardStore } from '@countersign/db';
+import type { DoneMarks, JobQueues, Pacer, RedisMutex } from '@countersign/queue';
+import type { Logger } from 'pino';
+import type { WorkerMetrics } from './metrics.ts';
+
+/** The one typed resources object every processor, the dispatcher and the sweeper share. */
+export interface WorkerDeps {
+  gate: Gate;
+  store: GateStore;
+  config: ConfigView;
+  clock: Clock;
+  logger: Logger;
+  cards: PrismaCardStore;
+  /** Chat channels registered by channel modules (read once the service has started). */
+  channels: ReadonlyMap<ChannelName, ApprovalChannel>;
+  queues: JobQueues;
+  pacer: Pacer;
+  mutex: RedisMutex;
+  marks: DoneMarks;
+  metrics: WorkerMetrics;
+  /** Looked up when a delivery job runs, so a module may register it at any point before. */
+  deliveries(): DecisionDelivery | undefined;
+}
+
+/** A claim older than this is presumed abandoned (its worker died mid-call) and may be taken over. */
+export const CARD_CLAIM_LEASE_MS = 60_000;
+/** Posting and updating one action's cards never interleave (see jobs/card-lock.ts). */
+export const CARD_LOCK_MS = 30_000;

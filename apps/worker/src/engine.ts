@@ -1,0 +1,111 @@
+import { OutboxListener, PrismaCardStore, PrismaOutboxStore } from '@countersign/db';
+import type { ServiceContext } from '@countersign/modules';
+import { DoneMarks, JobQueues, Pacer, RedisMutex, startJobWorkers, type JobWorkers } from '@countersign/queue';
+import type { Redis } from 'ioredis';
+import { register as defaultRegistry, type Registry } from 'prom-client';
+import type { WorkerDeps } from './deps.ts';
+import { jobHandlers } from './jobs/index.ts';
+import { workerMetrics, type WorkerMetrics } from './metrics.ts';
+import { OutboxDispatcher } from './outbox/dispatcher.ts';
+import type { WorkerSettings } from './settings.ts';
+import { Sweeper } from './sweeper.ts';
+
+/** A running queue engine: what the worker role adds to a process. */
+export interface WorkerEngine {
+  settings: WorkerSettings;
+  deps: WorkerDeps;
+  queues: JobQueues;
+  dispatcher: OutboxDispatcher;
+  sweeper: Sweeper;
+  workers: JobWorkers;
+  metrics: WorkerMetrics;
+  stop(): Promise<void>;
+}
+
+const OUTBOX_BATCH = 50;
+
+/** Starts queues, workers, the outbox dispatcher and the sweeper on the service's resources. */
+export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSettings): Promise<WorkerEngine> {
+  const logger = ctx.logger.child({ module: 'worker' });
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    // Producing fails fast when Redis is away (the outbox keeps the work meanwhile); consuming
+    // waits for Redis to come back, as BullMQ requires of worker connections.
+    const producer = ctx.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const consumer = ctx.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true });
+    for (const c of [producer, consumer] as Redis[]) {
+      c.on('error', (err: Error) => logger.warn({ err: err.message }, 'queue redis connection problem'));
+      await c.connect();
+      stops.push(() => c.quit().catch(() => c.disconnect()));
+    }
+    const prefix = settings.COUNTERSIGN_QUEUE_PREFIX;
+    const queues = new JobQueues({ connection: producer, prefix });
+    stops.push(() => queues.close());
+    // The HTTP shell decorates the app with the registry /metrics serves (apps/server http/metrics.ts).
+    const registry = (ctx.app as unknown as { metricsRegistry?: Registry }).metricsRegistry ?? defaultRegistry;
+    const metrics = workerMetrics(registry);
+    const deps: WorkerDeps = {
+      gate: ctx.gate,
+      store: ctx.store,
+      config: ctx.config,
+      clock: ctx.clock,
+      logger,
+      cards: new PrismaCardStore(ctx.prisma),
+      channels: ctx.channels,
+      queues,
+      pacer: new Pacer(ctx.redis, prefix, settings.COUNTERSIGN_CHANNEL_PACING_MS),
+      mutex: new RedisMutex(ctx.redis, prefix),
+      marks: new DoneMarks(ctx.redis, prefix),
+      metrics,
+      deliveries: () => ctx.deliveries,
+    };
+    if (ctx.channels.size === 0) logger.warn('no chat channel registered: escalations get no cards (API votes still work)');
+
+    const workers = startJobWorkers({
+      connection: consumer,
+      prefix,
+      concurrency: settings.COUNTERSIGN_WORKER_CONCURRENCY,
+      handlers: jobHandlers(deps),
+      events: {
+        completed: (job) => metrics.jobsCompleted.inc({ job }),
+        failed: (job, err, final, jobId) => {
+          metrics.jobsFailed.inc({ job, final: String(final) });
+          if (final) logger.error({ job, jobId, err: err.message }, 'job failed for good');
+        },
+        deferred: (job, reason) => metrics.jobsDeferred.inc({ job, reason }),
+        stalled: (jobId) => logger.warn({ jobId }, 'job stalled (its worker stopped answering); BullMQ runs it again'),
+        error: (err) => logger.warn({ err: err.message }, 'queue worker error'),
+      },
+    });
+    stops.push(() => workers.close());
+
+    const databaseUrl = ctx.databaseUrl ?? ctx.env.DATABASE_URL;
+    if (!databaseUrl) logger.warn('no database URL for LISTEN; the outbox dispatcher polls only');
+    const outbox = new PrismaOutboxStore(ctx.prisma);
+    const dispatcher = new OutboxDispatcher({
+      outbox,
+      queues,
+      clock: ctx.clock,
+      logger,
+      metrics,
+      batchSize: OUTBOX_BATCH,
+      pollMs: settings.COUNTERSIGN_OUTBOX_POLL_MS,
+      ...(databaseUrl ? { listen: (onEvent: () => void) => new OutboxListener(databaseUrl, onEvent, logger) } : {}),
+    });
+    await dispatcher.start();
+    stops.push(() => dispatcher.stop());
+
+    const sweeper = new Sweeper(deps, outbox, dispatcher, settings.COUNTERSIGN_SWEEP_SECONDS * 1000);
+    sweeper.start();
+    stops.push(() => sweeper.stop());
+
+    logger.info({ prefix, concurrency: settings.COUNTERSIGN_WORKER_CONCURRENCY, channels: [...ctx.channels.keys()] }, 'queue engine started');
+    return { settings, deps, queues, dispatcher, sweeper, workers, metrics, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,37 @@
+import { buildCardModel } from '@countersign/core';
+import { giveUp, type JobHandler } from '@countersign/queue';
+import type { WorkerDeps } from '../deps.ts';
+import { withCardLock } from './card-lock.ts';
+import { TargetOutcomes } from './outcomes.ts';
+
+/**
+ * Re-renders every posted card of the action from its current state in Postgres (progress
+ * after a vote; outcome, who decided and no buttons once final). Always the current state, so
+ * running it again, late or twice, is harmless.
+ */
+export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
+  return async ({ actionId }, job) => {
+    const outcomes = new TargetOutcomes(deps, job, actionId);
+    await withCardLock(deps, actionId, job, async () => {
+      const action = await deps.store.findAction(actionId);
+      if (!action) throw giveUp(`no action ${actionId}`);
+      const cards = await deps.cards.posted(actionId);
+      if (cards.length === 0) return;
+      const model = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
+      for (const card of cards) {
+        const channel = deps.channels.get(card.channel as never);
+        if (!channel || !card.messageRef) {
+          deps.logger.warn({ actionId, channel: card.channel }, 'card of a channel this worker does not run; not updated');
+          continue;
+        }
+        try {
+          await channel.updateCard(model, card.messageRef);
+        } catch (err) {
+          const { retryable, reason } = outcomes.failed(channel.name, card.target, err);
+          if (!retryable) await deps.cards.recordError(card.id, reason);
+        }
+      }
+    });
+    await outcomes.settle();
+  };
+}

@@ -1,0 +1,39 @@
+import type { Role, ServiceContext, ServiceModule } from '@countersign/modules';
+import { startWorkerEngine, type WorkerEngine } from './engine.ts';
+import { parseWorkerSettings, type WorkerSettings } from './settings.ts';
+
+const settingsByService = new WeakMap<ServiceContext, WorkerSettings>();
+const engines = new WeakMap<ServiceContext, WorkerEngine>();
+
+/** The queue engine runs in the worker role (and in the default all-in-one process). */
+export function runsWorkers(role: Role): boolean {
+  return role === 'all' || role === 'worker';
+}
+
+/**
+ * The queue-backed escalation engine as a service module. Settings are parsed at register()
+ * in every role, so a bad value fails at boot wherever it is set; queues, workers, the outbox
+ * dispatcher and the sweeper start in start(), after the channel modules have registered.
+ * An api-only process starts none of it: the outbox makes enqueueing from the API unnecessary.
+ */
+export const workerModule: ServiceModule = {
+  name: 'worker',
+  register(ctx) {
+    settingsByService.set(ctx, parseWorkerSettings(ctx.env));
+  },
+  async start(ctx) {
+    if (!runsWorkers(ctx.role)) return;
+    const settings = settingsByService.get(ctx) ?? parseWorkerSettings(ctx.env);
+    const engine = await startWorkerEngine(ctx, settings);
+    engines.set(ctx, engine);
+    ctx.onStop(async () => {
+      engines.delete(ctx);
+      await engine.stop();
+    });
+  },
+};
+
+/** The engine running for this service, if any (tests, operators' tooling). */
+export function workerEngine(ctx: ServiceContext): WorkerEngine | undefined {
+  return engines.get(ctx);
+}

@@ -1,0 +1,37 @@
+import type { GateEvent } from '@countersign/contracts';
+import type { ActionRecord } from '@countersign/core';
+import type { JobName, JobPayload } from '@countersign/queue';
+import { timersFor } from '../timers.ts';
+
+// What each outbox event asks of the queue. Pure: the dispatcher enqueues what this returns.
+
+export type PlannedJob = { [N in JobName]: { name: N; payload: JobPayload<N>; delayMs: number; ref?: string } }[JobName];
+
+/**
+ * @param eventId the outbox row id: jobs caused by one event share it as their `ref`, so
+ *   dispatching the event again is a no-op, while a later event (another vote) gets new jobs.
+ */
+export function jobsForEvent(event: GateEvent, eventId: string, action: ActionRecord, now: Date): PlannedJob[] {
+  const actionId = event.actionId;
+  switch (event.type) {
+    case 'action.escalated': {
+      const jobs: PlannedJob[] = [{ name: 'post-cards', payload: { actionId, tier: 0 }, delayMs: 0 }];
+      for (const t of timersFor(action)) jobs.push({ ...t, delayMs: Math.max(0, t.dueAt.getTime() - now.getTime()) } as PlannedJob);
+      return jobs;
+    }
+    case 'vote.recorded':
+      return [{ name: 'update-cards', payload: { actionId }, delayMs: 0, ref: eventId }];
+    case 'action.decided': {
+      const jobs: PlannedJob[] = [];
+      // Automatic decisions (policy at submission) never had cards, and the caller already has the answer.
+      if (!event.automatic) {
+        jobs.push({ name: 'update-cards', payload: { actionId }, delayMs: 0, ref: eventId });
+        jobs.push({ name: 'notify-requester', payload: { actionId }, delayMs: 0, ref: eventId });
+      }
+      if (action.intent.callbackUrl) jobs.push({ name: 'deliver-webhook', payload: { actionId }, delayMs: 0, ref: eventId });
+      // The handler decides whether the rule names an executor.
+      if (event.status === 'approved') jobs.push({ name: 'execute-action', payload: { actionId }, delayMs: 0, ref: eventId });
+      return jobs;
+    }
+  }
+}

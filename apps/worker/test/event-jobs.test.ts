@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { Requirement } from '@countersign/contracts';
+import type { ActionRecord } from '@countersign/core';
+import { hintsForTier, jobsForEvent, requesterOf, timersFor } from '../src/index.ts';
+
+const requirement: Requirement = {
+  groups: [{ role: 'sre-lead', count: 1 }],
+  expiresInSeconds: 1800,
+  ownerMayApprove: false,
+  denyEndsRequest: true,
+  approvalReasonRequired: false,
+  redact: [],
+  channels: {
+    slack: ['#a'],
+    teams: [],
+    people: ['bob'],
+    reminders: [300, 3600],
+    tiers: [
+      { afterSeconds: 600, slack: ['#b'], teams: ['t'], people: [] },
+      { afterSeconds: 7200, slack: ['#c'], teams: [], people: [] },
+    ],
+  },
+};
+
+function action(over: Partial<ActionRecord> = {}): ActionRecord {
+  const createdAt = new Date('2026-01-01T10:00:00Z');
+  return {
+    id: 'act_1',
+    status: 'pending',
+    outcome: 'escalate',
+    actorId: 'deploy-bot',
+    actorKind: 'agent',
+    ownerId: 'erin',
+    onBehalfOf: null,
+    apiKeyId: 'key_1',
+    intent: { action: { type: 'x' }, context: {}, risk: {}, authority: {} } as never,
+    intentHash: 'h',
+    actionType: 'x',
+    policyDigest: 'd',
+    ruleIds: ['r'],
+    reasons: [],
+    requirement,
+    overrideRoles: [],
+    expiresAt: new Date(createdAt.getTime() + 1800_000),
+    createdAt,
+    decidedAt: null,
+    decidedBy: null,
+    decisionReason: null,
+    overriddenBy: null,
+    overrideReason: null,
+    idempotencyKey: null,
+    requestHash: null,
+    ...over,
+  };
+}
+
+describe('timers and event jobs', () => {
+  it('computes timers from Postgres timestamps, skipping those after the expiry', () => {
+    const timers = timersFor(action());
+    expect(timers.map((t) => [t.name, t.payload, t.dueAt.toISOString()])).toEqual([
+      ['remind', { actionId: 'act_1', index: 0 }, '2026-01-01T10:05:00.000Z'],
+      ['escalate-tier', { actionId: 'act_1', tier: 1 }, '2026-01-01T10:10:00.000Z'],
+      ['expire', { actionId: 'act_1' }, '2026-01-01T10:30:00.000Z'],
+    ]);
+  });
+
+  it('turns an escalation into the first cards and delayed timers relative to now', () => {
+    const now = new Date('2026-01-01T10:01:00Z');
+    const jobs = jobsForEvent({ type: 'action.escalated', actionId: 'act_1' }, '9', action(), now);
+    expect(jobs.map((j) => [j.name, j.delayMs])).toEqual([
+      ['post-cards', 0],
+      ['remind', 240_000],
+      ['escalate-tier', 540_000],
+      ['expire', 1_740_000],
+    ]);
+    // A late dispatch never schedules into the past.
+    const late = jobsForEvent({ type: 'action.escalated', actionId: 'act_1' }, '9', action(), new Date('2026-01-01T11:00:00Z'));
+    expect(late.every((j) => j.delayMs === 0)).toBe(true);
+  });
+
+  it('turns votes and decisions into card updates, notices and deliveries', () => {
+    const now = new Date();
+    expect(jobsForEvent({ type: 'vote.recorded', actionId: 'act_1', personId: 'alice', decision: 'approve' }, '10', action(), now)).toEqual([
+      { name: 'update-cards', payload: { actionId: 'act_1' }, delayMs: 0, ref: '10' },
+    ]);
+    const decided = { type: 'action.decided' as const, actionId: 'act_1', status: 'approved' as const, automatic: false, override: false };
+    expect(jobsForEvent(decided, '11', action(), now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester', 'execute-action']);
+    const withCallback = action({ intent: { action: { type: 'x' }, callbackUrl: 'https://h.example/x' } as never });
+    expect(jobsForEvent({ ...decided, status: 'refused' }, '12', withCallback, now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester', 'deliver-webhook']);
+    expect(jobsForEvent({ ...decided, automatic: true }, '13', withCallback, now).map((j) => [j.name, j.ref])).toEqual([
+      ['deliver-webhook', '13'],
+      ['execute-action', '13'],
+    ]);
+  });
+
+  it('knows where each tier asks and who is behind a request', () => {
+    expect(hintsForTier(requirement, 0)).toEqual({ slack: ['#a'], teams: [], people: ['bob'] });
+    expect(hintsForTier(requirement, 1)).toEqual({ slack: ['#b'], teams: ['t'], people: [] });
+    expect(hintsForTier(requirement, 3)).toBeUndefined();
+    expect(requesterOf(action())).toBe('erin');
+    expect(requesterOf(action({ onBehalfOf: 'ivan' }))).toBe('ivan');
+    expect(requesterOf(action({ actorKind: 'person', actorId: 'carol', ownerId: null }))).toBe('carol');
+    expect(requesterOf(action({ ownerId: null }))).toBeNull();
+  });
+});

@@ -1,0 +1,112 @@
+import type { SealedArtifact } from '@countersign/contracts';
+import type { NewActionWrite } from '@countersign/core';
+import { sealArtifact, type Keyring } from '@countersign/evidence';
+import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
+
+/** The unique index that makes an Idempotency-Key name at most one action per API key. */
+export const IDEMPOTENCY_CONSTRAINT = 'Action_apiKeyId_idempotencyKey_key';
+
+/** What one batch wrote: each write's sealed artifact, null when its Idempotency-Key was taken. */
+export interface AppendedActions {
+  artifacts: (SealedArtifact | null)[];
+  /** The isolation level the transaction ran at (as Postgres names it). */
+  isolation: string;
+}
+
+/**
+ * Inside one transaction, writes a batch of new actions, their outbox events and their first
+ * artifacts. A write whose (apiKeyId, idempotencyKey) was already taken gets null and nothing
+ * of it is written.
+ *
+ * Each statement carries all of the batch's rows as one JSON parameter that Postgres expands
+ * (json_populate_recordset), so a batch costs the same few round trips whatever its size:
+ * every round trip counts, because batches follow each other through the head row lock.
+ */
+export async function appendNewActions(
+  tx: TxClient,
+  writes: readonly NewActionWrite[],
+  keyring: Keyring,
+  now: () => Date,
+): Promise<AppendedActions> {
+  const head = await insertActionsAndLockHead(tx, writes);
+  const inserted = new Set(head.ids);
+  const kept = writes.filter((w) => inserted.has(w.action.id));
+  if (kept.length === 0) return { artifacts: writes.map(() => null), isolation: head.isolation };
+
+  const events = kept.flatMap((w) => w.events);
+  if (events.length > 0) {
+    const rows = events.map((e) => ({ type: e.type, actionId: e.actionId, payload: e }));
+    // NOTIFY is transactional: the dispatcher hears of the events only once they commit.
+    await tx.$queryRaw`
+      WITH ins AS (
+        INSERT INTO "OutboxEvent" (type, "actionId", payload)
+        SELECT type, "actionId", payload FROM json_to_recordset(${JSON.stringify(rows)}::json) AS e(type text, "actionId" text, payload jsonb)
+        RETURNING "actionId"
+      )
+      SELECT count(pg_notify(${OUTBOX_CHANNEL}, "actionId"))::int AS notified FROM ins`;
+  }
+
+  // `at` is read under the head lock, so it never goes backwards along the chain.
+  const at = now();
+  let seq = Number(head.seq) - kept.length;
+  let prevHash = head.hash;
+  const sealed = new Map<string, SealedArtifact>();
+  for (const w of kept) {
+    seq += 1;
+    const artifact = sealArtifact({ seq, prevHash, at, event: w.artifact, key: keyring.active });
+    sealed.set(w.action.id, artifact);
+    prevHash = artifact.hash;
+  }
+  await tx.$executeRaw`
+    WITH ins AS (
+      INSERT INTO "Artifact" (seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId")
+      SELECT seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId"
+      FROM json_to_recordset(${JSON.stringify([...sealed.values()])}::json)
+        AS a(seq bigint, kind text, "actionId" text, at timestamptz, canonical text, hash text, "prevHash" text, signature text, "keyId" text)
+    )
+    UPDATE "ArtifactHead" SET hash = ${prevHash} WHERE id = 1`;
+  return { artifacts: writes.map((w) => sealed.get(w.action.id) ?? null), isolation: head.isolation };
+}
+
+/**
+ * Inserts the actions, then takes the chain head row lock and reserves one seq per inserted
+ * action, in one statement. The head UPDATE needs the insert's row count, so it locks the
+ * head only once every insert is done: a batch waiting on another transaction's
+ * Idempotency-Key never holds the head meanwhile. The head row lock serialises appends across
+ * every process: seq stays gapless and each artifact links to the one committed before it.
+ */
+async function insertActionsAndLockHead(
+  tx: TxClient,
+  writes: readonly NewActionWrite[],
+): Promise<{ ids: string[]; seq: bigint; hash: string; isolation: string }> {
+  // Sorted by (key, Idempotency-Key) so that two transactions inserting the same keys wait
+  // for each other in the same order and cannot deadlock. The sort is stable: within a
+  // batch, the first submission of an Idempotency-Key wins.
+  const actions = writes
+    .map((w) => w.action)
+    .sort((a, b) => compare(a.apiKeyId, b.apiKeyId) || compare(a.idempotencyKey ?? '', b.idempotencyKey ?? ''));
+  const rows = await tx.$queryRaw<{ ids: string[]; seq: bigint; hash: string; isolation: string }[]>`
+    WITH ins AS (
+      INSERT INTO "Action" (
+        id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
+        "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
+        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash")
+      SELECT
+        id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
+        "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
+        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash"
+      FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)
+      ON CONFLICT ("apiKeyId", "idempotencyKey") DO NOTHING
+      RETURNING id
+    )
+    UPDATE "ArtifactHead" SET seq = seq + (SELECT count(*) FROM ins)
+    WHERE id = 1
+    RETURNING array(SELECT id FROM ins) AS ids, seq, hash, current_setting('transaction_isolation') AS isolation`;
+  const head = rows[0];
+  if (!head) throw new Error('artifact chain head missing: migrations not applied');
+  return head;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,146 @@
+import { DomainError, type SealedArtifact } from '@countersign/contracts';
+import { UniqueViolation, type NewActionWrite } from '@countersign/core';
+import type { Keyring } from '@countersign/evidence';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import { appendNewActions, IDEMPOTENCY_CONSTRAINT } from './new-action-sql.ts';
+import { asUniqueViolation } from './unique-violation.ts';
+
+/** Most submissions committed by one transaction (bounds statement size and lock hold time). */
+export const MAX_BATCH = 100;
+
+interface Queued {
+  write: NewActionWrite;
+  resolve(artifact: SealedArtifact): void;
+  reject(err: unknown): void;
+  /** Set after its batch failed for a reason that may be this submission's own: retried alone. */
+  alone?: boolean;
+}
+
+/**
+ * Group commit for new actions. Every submission appends to the one artifact chain, whose
+ * head row lock serialises appends across processes; one transaction per submission would
+ * queue them all behind that lock for several round trips and a commit each. Instead,
+ * submissions arriving while a batch is in flight wait for it, then commit together in the
+ * next transaction: one head update for the batch, each action still committing with its own
+ * artifact (seq gapless, each linking to the one before).
+ *
+ * One batch is in flight per process; an idle writer starts at once (no timer): a lone
+ * submission pays nothing for batching. Batches from other processes still serialise on the
+ * head row lock, exactly like single appends.
+ */
+export class NewActionWriter {
+  private readonly queue: Queued[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private explicitIsolation = false;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly keyring: Keyring,
+    private readonly now: () => Date,
+    private readonly maxBatch: number = MAX_BATCH,
+    private readonly maxInFlight: number = Number(process.env.DEBUG_INFLIGHT ?? 1),
+  ) {}
+
+  write(write: NewActionWrite): Promise<SealedArtifact> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    // setImmediate, not a timer: runs as soon as the submissions that reached us in this turn
+    // of the event loop are queued, so they share the first transaction.
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+        this.inFlight++;
+        void this.commit(this.nextBatch()).finally(() => {
+          this.inFlight--;
+          if (this.queue.length > 0) this.schedule();
+        });
+      }
+    });
+  }
+
+  private nextBatch(): Queued[] {
+    if (this.queue[0]?.alone) return this.queue.splice(0, 1);
+    let n = 0;
+    while (n < this.queue.length && n < this.maxBatch && !this.queue[n]!.alone) n++;
+    return this.queue.splice(0, n);
+  }
+
+  /** Commits one batch and settles every member; never throws. */
+  private async commit(batch: Queued[]): Promise<void> {
+    let results: (SealedArtifact | null)[];
+    const t0 = performance.now();
+    try {
+      const appended = await this.prisma.$transaction((tx) => appendNewActions(tx, batch.map((q) => q.write), this.keyring, this.now), {
+        // Postgres' default, READ COMMITTED, is what the batch needs (wait on the head lock,
+        // then see the head as committed). Not asking saves a round trip per batch; should a
+        // database default to another level, we ask from then on.
+        ...(this.explicitIsolation ? { isolationLevel: 'ReadCommitted' as const } : {}),
+        maxWait: 5_000,
+        timeout: 15_000,
+      });
+      if (appended.isolation !== 'read committed') this.explicitIsolation = true;
+      results = appended.artifacts;
+    } catch (err) {
+      if (sqlState(err) === SERIALIZATION_FAILURE) this.explicitIsolation = true;
+      if (batch.length > 1 && mayBeOneSubmissions(err)) {
+        // One bad row (say, text Postgres refuses) must not fail its neighbours: the whole
+        // transaction rolled back, so each member is retried in a transaction of its own.
+        this.queue.unshift(...batch.map((q) => ({ ...q, alone: true })));
+        return;
+      }
+      const failure = asUniqueViolation(err) ?? err;
+      for (const q of batch) q.reject(failure);
+      return;
+    }
+    if (process.env.DEBUG_BATCH) (globalThis as any).__batches = [...((globalThis as any).__batches ?? []), [batch.length, performance.now() - t0]];
+    batch.forEach((q, i) => {
+      const artifact = results[i];
+      // Not inserted: its Idempotency-Key was taken (by a committed action, or an earlier member
+      // of this batch). The caller replays the winner's result, now visible.
+      if (artifact) q.resolve(artifact);
+      else q.reject(new UniqueViolation(IDEMPOTENCY_CONSTRAINT));
+    });
+  }
+}
+
+const SERIALIZATION_FAILURE = '40001';
+
+/**
+ * Whether a failed batch may have failed because of one member's data rather than the
+ * database being unavailable: Postgres answered with a data (22), integrity (23), deadlock
+ * (40P01) or program-limit (54) error, or the failure happened in our own code (sealing).
+ * Connectivity failures are not retried member by member: each would wait out the same outage.
+ */
+function mayBeOneSubmissions(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state === undefined) return isOwnError(err);
+  return /^(22|23|54)/.test(state) || state === '40P01';
+}
+
+/** The Postgres SQLSTATE behind an error, through Prisma's and the driver adapter's wrappers. */
+function sqlState(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
+    const o = e as { code?: unknown; originalCode?: unknown; clientVersion?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    if (typeof o.originalCode === 'string') return o.originalCode;
+    // Prisma's own codes (P2010…) are not SQLSTATEs; its wrapped cause carries the real one.
+    if (o.clientVersion === undefined && typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code)) return o.code;
+    const embedded = typeof o.message === 'string' ? /Code: `([0-9A-Z]{5})`/.exec(o.message)?.[1] : undefined;
+    if (embedded) return embedded;
+    e = o.meta?.driverAdapterError ?? o.cause;
+  }
+  return undefined;
+}
+
+/** Thrown by our code (e.g. sealing refused an event), not by the driver or Prisma. */
+function isOwnError(err: unknown): boolean {
+  return err instanceof DomainError;
+}

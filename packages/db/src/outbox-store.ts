@@ -1,0 +1,139 @@
+import pg from 'pg';
+import type { ActionRecord } from '@countersign/core';
+import type { Action, OutboxEvent, PrismaClient } from './generated/prisma/client.ts';
+import { OUTBOX_CHANNEL } from './gate-tx.ts';
+import { toActionRecord } from './rows.ts';
+
+// The queue engine's side of the transactional outbox: claim undispatched events, turn them
+// into jobs, mark them dispatched. Plus what the sweeper reads to rebuild lost timers.
+
+export interface OutboxEventRecord {
+  /** BigInt id as a decimal string (it goes into job ids). */
+  id: string;
+  type: string;
+  actionId: string;
+  payload: unknown;
+  createdAt: Date;
+}
+
+/** Returns the ids it handled; only those are marked dispatched. Throwing marks none. */
+export type OutboxHandler = (events: OutboxEventRecord[], actions: Map<string, ActionRecord>) => Promise<string[]>;
+
+export class PrismaOutboxStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * Claims up to `limit` undispatched events, oldest first, with FOR UPDATE SKIP LOCKED so that
+   * dispatchers in several processes take disjoint rows, and marks dispatched what `handle`
+   * returns, in the same transaction. Rows are therefore marked only after their jobs were
+   * enqueued; a crash in between re-enqueues them later, which deterministic job ids make
+   * harmless.
+   */
+  async dispatchBatch(limit: number, handle: OutboxHandler, opts: { olderThanSeconds?: number } = {}): Promise<{ claimed: number; dispatched: number }> {
+    const olderThan = opts.olderThanSeconds ?? 0;
+    return this.prisma.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<OutboxEvent[]>`
+          SELECT * FROM "OutboxEvent"
+          WHERE "dispatchedAt" IS NULL AND "createdAt" <= now() - make_interval(secs => ${olderThan})
+          ORDER BY id
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED`;
+        if (rows.length === 0) return { claimed: 0, dispatched: 0 };
+        const actionIds = [...new Set(rows.map((r) => r.actionId))];
+        const actionRows = await tx.action.findMany({ where: { id: { in: actionIds } } });
+        const actions = new Map<string, ActionRecord>(actionRows.map((a: Action) => [a.id, toActionRecord(a)]));
+        const events = rows.map((r) => ({ id: r.id.toString(), type: r.type, actionId: r.actionId, payload: r.payload, createdAt: r.createdAt }));
+        const handled = await handle(events, actions);
+        if (handled.length > 0) {
+          await tx.outboxEvent.updateMany({ where: { id: { in: handled.map((id) => BigInt(id)) }, dispatchedAt: null }, data: { dispatchedAt: new Date() } });
+        }
+        return { claimed: rows.length, dispatched: handled.length };
+      },
+      { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 20_000 },
+    );
+  }
+
+  /** Undispatched events older than `seconds` (a dispatcher missed them: worth a warning). */
+  async staleCount(seconds: number): Promise<number> {
+    const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM "OutboxEvent"
+      WHERE "dispatchedAt" IS NULL AND "createdAt" < now() - make_interval(secs => ${seconds})`;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Pending actions in id order after `afterId` (keyset paging for the sweeper). */
+  async pendingActions(afterId: string | null, limit: number): Promise<ActionRecord[]> {
+    const rows = await this.prisma.action.findMany({
+      where: { status: 'pending', ...(afterId ? { id: { gt: afterId } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map(toActionRecord);
+  }
+}
+
+interface Logger {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * LISTEN countersign_outbox on a connection of its own (PrismaGateTx.emit sends the NOTIFY in
+ * the committing transaction) and calls `onEvent` for each notification, and once after every
+ * (re)connect so that whatever was committed while we were deaf is picked up. Reconnects with
+ * backoff; the dispatcher also polls, so a lost notification only costs latency.
+ */
+export class OutboxListener {
+  private client: pg.Client | undefined;
+  private closed = false;
+  private retryMs = 100;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly onEvent: () => void,
+    private readonly log?: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    const lost = (why: string) => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      this.log?.warn({ why }, 'outbox listener connection lost; reconnecting');
+      // The connection is already broken; `why` above is all there is to report.
+      client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on('notification', () => this.onEvent());
+    client.on('error', (err) => lost(err.message));
+    client.on('end', () => lost('connection ended'));
+    await client.connect();
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    this.client = client;
+    this.retryMs = 100;
+    this.onEvent();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.closed) return;
+      this.start().catch((err: Error) => {
+        this.log?.warn({ err: err.message }, 'outbox listener reconnect failed');
+        this.retryMs = Math.min(this.retryMs * 2, 5_000);
+        this.scheduleReconnect();
+      });
+    }, this.retryMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    const c = this.client;
+    this.client = undefined;
+    await c?.end();
+  }
+}

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IntentSchema, randomId, type GateEvent, type Intent } from '@countersign/contracts';
+import { UniqueViolation, type ActionRecord, type NewActionWrite } from '@countersign/core';
+import { generateSigningKey, intentHash, Keyring, sha256Hex, verifyExport } from '@countersign/evidence';
+import { auditExportLines } from '../src/audit-export.ts';
+import { createPrismaClient, type PrismaClient } from '../src/client.ts';
+import { PrismaGateStore } from '../src/gate-store.ts';
+import { MAX_BATCH } from '../src/new-action-writer.ts';
+import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
+
+// Group commit of new actions (NewActionWriter behind PrismaGateStore.insertNewAction), on a
+// real Postgres: concurrent submissions share transactions, yet every action commits with its
+// own artifact, the chain stays gapless and verifiable, and one submission's problem
+// (Idempotency-Key taken, data Postgres refuses, an event that cannot be sealed) refuses only it.
+
+const keyring = new Keyring([generateSigningKey()]);
+let db: TestDatabase;
+const clients: PrismaClient[] = [];
+let prisma: PrismaClient;
+
+// A clock that moves 1 ms per reading: the writer reads it once per batch (under the chain
+// head lock), so artifacts sharing an `at` were committed by one transaction.
+let tick = Date.parse('2026-01-01T00:00:00.000Z');
+const now = () => new Date(tick++);
+
+function client(): PrismaClient {
+  const c = createPrismaClient(db.url, { max: 4 });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  prisma = client();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.$disconnect()));
+  await db?.drop();
+});
+
+function newWrite(opts: { apiKeyId?: string; idempotencyKey?: string; intent?: unknown; escalate?: boolean; badEvent?: boolean } = {}): NewActionWrite {
+  const intent: Intent = IntentSchema.parse(opts.intent ?? { action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
+  const at = new Date();
+  const id = randomId('act');
+  const hash = intentHash(intent);
+  const escalate = opts.escalate ?? false;
+  const requirement = escalate ? { groups: [{ role: 'sre-lead', count: 1 }], expiresInSeconds: 600, channels: [] } : null;
+  const action: ActionRecord = {
+    id,
+    status: escalate ? 'pending' : 'approved',
+    outcome: escalate ? 'escalate' : 'approve',
+    actorId: 'deploy-bot',
+    actorKind: 'agent',
+    ownerId: 'alice',
+    onBehalfOf: null,
+    apiKeyId: opts.apiKeyId ?? 'key_test',
+    intent,
+    intentHash: hash,
+    actionType: intent.action.type,
+    policyDigest: sha256Hex('policy'),
+    ruleIds: ['read-only'],
+    reasons: ['reads are fine'],
+    requirement: requirement as ActionRecord['requirement'],
+    overrideRoles: [],
+    expiresAt: escalate ? new Date(at.getTime() + 600_000) : null,
+    createdAt: at,
+    decidedAt: escalate ? null : at,
+    decidedBy: escalate ? null : 'policy',
+    decisionReason: escalate ? null : 'reads are fine',
+    overriddenBy: null,
+    overrideReason: null,
+    idempotencyKey: opts.idempotencyKey ?? null,
+    requestHash: sha256Hex(JSON.stringify(intent)),
+  };
+  const actor = { kind: 'agent' as const, id: 'deploy-bot' };
+  const common = { actionId: id, intentHash: opts.badEvent ? 'not-a-hash' : hash, actionType: action.actionType, actor, onBehalfOf: null };
+  const events: GateEvent[] = escalate ? [{ type: 'action.escalated', actionId: id }] : [];
+  return {
+    action,
+    events,
+    artifact: escalate
+      ? { kind: 'action.escalated', ...common, owner: 'alice', policyDigest: action.policyDigest, ruleIds: action.ruleIds, reasons: action.reasons, requirement, expiresAt: action.expiresAt!.toISOString() }
+      : { kind: 'action.decided', ...common, status: 'approved', decidedBy: 'policy', policyDigest: action.policyDigest, ruleIds: action.ruleIds, reasons: action.reasons, approvers: [] },
+  };
+}
+
+/** Exports the whole chain and verifies it offline; also checks seq is 1..n and `at` never goes back. */
+async function expectChainIntact(): Promise<number> {
+  const lines: string[] = [];
+  for await (const line of auditExportLines(prisma, keyring, { format: 'jsonl', range: {} })) lines.push(line.trimEnd());
+  const report = await verifyExport(lines, keyring.publicKeys());
+  expect(report.problems).toEqual([]);
+  expect(report.ok).toBe(true);
+  const rows = await prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true, at: true } });
+  rows.forEach((r, i) => {
+    expect(Number(r.seq)).toBe(i + 1);
+    if (i > 0) expect(r.at.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.at.getTime());
+  });
+  const head = await prisma.artifactHead.findUniqueOrThrow({ where: { id: 1 } });
+  expect(Number(head.seq)).toBe(rows.length);
+  return rows.length;
+}
+
+describe('group commit of new actions', () => {
+  it('commits 200 concurrent submissions in shared transactions, each with its own artifact', async () => {
+    const store = new PrismaGateStore(prisma, keyring, now);
+    const before = await prisma.artifact.count();
+    const writes = Array.from({ length: 200 }, (_, i) => newWrite({ escalate: i % 10 === 0 }));
+    const artifacts = await Promise.all(writes.map((w) => store.insertNewAction(w)));
+
+    expect(new Set(artifacts.map((a) => a.seq)).size).toBe(200);
+    artifacts.forEach((a, i) => {
+      expect(a.actionId).toBe(writes[i]!.action.id);
+      expect(a.kind).toBe(writes[i]!.artifact.kind);
+    });
+    // Every action has exactly its one artifact, stored as returned.
+    for (const [i, w] of writes.entries()) {
+      const stored = await prisma.artifact.findMany({ where: { actionId: w.action.id } });
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.hash).toBe(artifacts[i]!.hash);
+      const action = await prisma.action.findUniqueOrThrow({ where: { id: w.action.id } });
+      expect(action).toMatchObject({ status: w.action.status, ruleIds: w.action.ruleIds, idempotencyKey: null });
+      expect(action.intent).toEqual(w.action.intent);
+      expect(action.requirement ?? null).toEqual(w.action.requirement);
+      expect(action.createdAt.getTime()).toBe(w.action.createdAt.getTime());
+    }
+    expect(await prisma.outboxEvent.count({ where: { actionId: { in: writes.map((w) => w.action.id) } } })).toBe(20);
+
+    // Batching happened (fewer transactions than submissions) within the cap.
+    const byAt = new Map<string, number>();
+    for (const a of artifacts) byAt.set(a.at, (byAt.get(a.at) ?? 0) + 1);
+    expect(byAt.size).toBeLessThan(200);
+    expect(Math.max(...byAt.values())).toBeLessThanOrEqual(MAX_BATCH);
+    expect(await expectChainIntact()).toBe(before + 200);
+  });
+
+  it('refuses only the submissions whose Idempotency-Key is taken; the rest of the batch commits', async () => {
+    const store = new PrismaGateStore(prisma, keyring, now);
+    await store.insertNewAction(newWrite({ apiKeyId: 'key_a', idempotencyKey: 'taken' }));
+
+    const late = newWrite({ apiKeyId: 'key_a', idempotencyKey: 'taken' });
+    const twinA = newWrite({ apiKeyId: 'key_a', idempotencyKey: 'twin' });
+    const twinB = newWrite({ apiKeyId: 'key_a', idempotencyKey: 'twin' });
+    const otherKey = newWrite({ apiKeyId: 'key_b', idempotencyKey: 'taken' }); // same key string, other API key
+    const plain = Array.from({ length: 20 }, () => newWrite({ apiKeyId: 'key_a' }));
+    // Submitted in one turn of the event loop: they share one transaction.
+    const all = [late, twinA, ...plain.slice(0, 10), twinB, otherKey, ...plain.slice(10)];
+    const results = await Promise.allSettled(all.map((w) => store.insertNewAction(w)));
+    const outcome = (w: NewActionWrite) => results[all.indexOf(w)]!;
+
+    expect(outcome(late).status).toBe('rejected');
+    expect((outcome(late) as PromiseRejectedResult).reason).toBeInstanceOf(UniqueViolation);
+    expect(outcome(twinA).status).toBe('fulfilled'); // the first of the batch wins
+    expect((outcome(twinB) as PromiseRejectedResult).reason).toBeInstanceOf(UniqueViolation);
+    expect(outcome(otherKey).status).toBe('fulfilled');
+    for (const w of plain) expect(outcome(w).status).toBe('fulfilled');
+    // The committed ones shared one transaction.
+    const ats = new Set([twinA, otherKey, ...plain].map((w) => (outcome(w) as PromiseFulfilledResult<{ at: string }>).value.at));
+    expect(ats.size).toBe(1);
+
+    for (const w of [late, twinB]) {
+      expect(await prisma.action.findUnique({ where: { id: w.action.id } })).toBeNull();
+      expect(await prisma.artifact.count({ where: { actionId: w.action.id } })).toBe(0);
+    }
+    expect(await prisma.action.count({ where: { apiKeyId: 'key_a', idempotencyKey: 'twin' } })).toBe(1);
+    await expectChainIntact();
+  });
+
+  it('retries the others alone when one submission is refused by Postgres or cannot be sealed', async () => {
+    const store = new PrismaGateStore(prisma, keyring, now);
+    // jsonb cannot hold U+0000: Postgres refuses this row, and with it the whole first attempt.
+    const nul = newWrite({ intent: { action: { type: 'db.query', resource: 'bad\u0000name' } } });
+    const unsealable = newWrite({ badEvent: true });
+    const good = Array.from({ length: 10 }, () => newWrite());
+    const all = [...good.slice(0, 5), nul, unsealable, ...good.slice(5)];
+    const results = await Promise.allSettled(all.map((w) => store.insertNewAction(w)));
+
+    expect(results[5]!.status).toBe('rejected');
+    expect(results[6]!.status).toBe('rejected');
+    expect(String((results[6] as PromiseRejectedResult).reason)).toMatch(/cannot seal artifact/);
+    for (const w of good) expect(results[all.indexOf(w)]!.status).toBe('fulfilled');
+    for (const w of [nul, unsealable]) {
+      expect(await prisma.action.findUnique({ where: { id: w.action.id } })).toBeNull();
+      expect(await prisma.artifact.count({ where: { actionId: w.action.id } })).toBe(0);
+    }
+    await expectChainIntact();
+  });
+
+  it('keeps one gapless chain when two processes batch at once', async () => {
+    // Two stores on two clients (two pools): as two service processes would be.
+    const one = new PrismaGateStore(client(), keyring, now);
+    const two = new PrismaGateStore(client(), keyring, now);
+    const before = await prisma.artifact.count();
+    const writes = Array.from({ length: 200 }, (_, i) => ({ store: i % 2 ? one : two, write: newWrite({ apiKeyId: 'key_c', idempotencyKey: `k${i % 150}` }) }));
+    const results = await Promise.allSettled(writes.map(({ store, write }) => store.insertNewAction(write)));
+
+    // 150 distinct keys: exactly 150 commit, whichever process wins each; the rest are told why.
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(150);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UniqueViolation);
+    expect(await prisma.action.count({ where: { apiKeyId: 'key_c' } })).toBe(150);
+    expect(await expectChainIntact()).toBe(before + 150);
+  });
+
+  it('asks for READ COMMITTED itself once it finds a database defaulting to another level', async () => {
+    const rr = await freshDatabase();
+    try {
+      const admin = createPrismaClient(rr.url, { max: 1 });
+      await admin.$executeRawUnsafe(`ALTER DATABASE "${new URL(rr.url).pathname.slice(1)}" SET default_transaction_isolation = 'repeatable read'`);
+      await admin.$disconnect();
+      const a = createPrismaClient(rr.url, { max: 4 });
+      const b = createPrismaClient(rr.url, { max: 4 });
+      clients.push(a, b);
+      const one = new PrismaGateStore(a, keyring, now);
+      const two = new PrismaGateStore(b, keyring, now);
+      // Alone, each first batch commits even at REPEATABLE READ, and tells the writer the level.
+      await one.insertNewAction(newWrite());
+      await two.insertNewAction(newWrite());
+      // Concurrent batches from two processes would now fail to serialise on the head row,
+      // unless the writers run them at READ COMMITTED.
+      const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => (i % 2 ? one : two).insertNewAction(newWrite())));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(await a.artifact.count()).toBe(102);
+    } finally {
+      await rr.drop();
+    }
+  });
+
+  it('fails every waiting submission, without retrying each, when the database is unreachable', async () => {
+    const dead = createPrismaClient('postgresql://nobody:nothing@127.0.0.1:1/none', { max: 2 });
+    clients.push(dead);
+    const store = new PrismaGateStore(dead, keyring, now);
+    const started = Date.now();
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.insertNewAction(newWrite())));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+// The job catalog: the single source of truth for every queue job. Each entry says which queue
+// carries it, what its payload looks like (validated when enqueued AND when consumed), how
+// often it is tried and how it backs off, and how its id is made. Ids are deterministic so
+// that enqueueing the same work twice (a re-dispatched outbox event, the sweeper rebuilding
+// timers) is a no-op while the first job is still known to Redis. Correctness never rests on
+// that dedupe alone: every processor is idempotent against Postgres.
+
+/**
+ * Queues group jobs by what they wait on, so a slow webhook never holds up a card:
+ * `chat` talks to Slack/Teams, `timers` are delayed jobs, `deliveries` call out to the
+ * organisation's own endpoints.
+ */
+export const QUEUE_NAMES = ['chat', 'timers', 'deliveries'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+// BullMQ refuses ':' in custom job ids; ids here join parts with '/', so no part may hold
+// either character.
+const IdPart = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, "_", "-" and "." only');
+const ActionId = IdPart;
+
+/** Custom backoff type, implemented by `backoffDelay` (exponential, jittered, capped). */
+export const BACKOFF_TYPE = 'capped-exponential';
+
+export interface Backoff {
+  /** First retry after about this long; doubles with each attempt. */
+  baseMs: number;
+  /** Never wait longer than this between attempts. */
+  maxMs: number;
+  /** Fraction of the delay that is randomised (0–1), so retries of many jobs spread out. */
+  jitter: number;
+}
+
+export interface JobSpec<S extends z.ZodType = z.ZodType> {
+  queue: QueueName;
+  schema: S;
+  /** Total tries, the first included. */
+  attempts: number;
+  backoff: Backoff;
+  /** Deterministic job id; `ref` tells apart two causes of the same job (an outbox event id). */
+  jobId(payload: z.output<S>, ref?: string): string;
+}
+
+function spec<S extends z.ZodType>(s: JobSpec<S>): JobSpec<S> {
+  return s;
+}
+
+function id(...parts: (string | number | undefined)[]): string {
+  return parts.filter((p) => p !== undefined).join('/');
+}
+
+export const JOBS = {
+  /** Post the approval card to every target of one tier (0 = the rule's first ask). */
+  'post-cards': spec({
+    queue: 'chat',
+    schema: z.strictObject({ actionId: ActionId, tier: z.int().min(0).max(50) }),
+    attempts: 12,
+    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
+    jobId: (p) => id('post-cards', p.actionId, p.tier),
+  }),
+  /** Re-render every posted card of the action from its current state. */
+  'update-cards': spec({
+    queue: 'chat',
+    schema: z.strictObject({ actionId: ActionId }),
+    attempts: 12,
+    backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 },
+    jobId: (p, ref) => id('update-cards', p.actionId, ref),
+  }),
+  /** The rule's reminder number `index` (0-based, in requirement.channels.reminders). */
+  remind: spec({
+    queue: 'timers',
+    schema: z.strictObject({ actionId: ActionId, index: z.int().min(0).max(100) }),
+    attempts: 6,
+    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
+    jobId: (p) => id('remind', p.actionId, p.index),
+  }),
+  /** Escalation tier `tier` (1-based: requirement.channels.tiers[tier - 1]) is due. */
+  'escalate-tier': spec({
+    queue: 'timers',
+    schema: z.strictObject({ actionId: ActionId, tier: z.int().min(1).max(50) }),
+    attempts: 8,
+    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
+    jobId: (p) => id('escalate-tier', p.actionId, p.tier),
+  }),
+  /** The action's expiry is due: refuse it (fail closed) if still pending. */
+  expire: spec({
+    queue: 'timers',
+    schema: z.strictObject({ actionId: ActionId }),
+    attempts: 20,
+    backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.3 },
+    jobId: (p) => id('expire', p.actionId),
+  }),
+  /** Tell the person behind the request how it ended. */
+  'notify-requester': spec({
+    queue: 'chat',
+    schema: z.strictObject({ actionId: ActionId }),
+    attempts: 10,
+    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
+    jobId: (p, ref) => id('notify-requester', p.actionId, ref),
+  }),
+  /** POST the final decision to the intent's callbackUrl (through ctx.deliveries). */
+  'deliver-webhook': spec({
+    queue: 'deliveries',
+    schema: z.strictObject({ actionId: ActionId }),
+    attempts: 10,
+    backoff: { baseMs: 2_000, maxMs: 300_000, jitter: 0.5 },
+    jobId: (p, ref) => id('deliver-webhook', p.actionId, ref),
+  }),
+  /** Held execution of an approved action (through ctx.deliveries). */
+  'execute-action': spec({
+    queue: 'deliveries',
+    schema: z.strictObject({ actionId: ActionId }),
+    attempts: 10,
+    backoff: { baseMs: 2_000, maxMs: 300_000, jitter: 0.5 },
+    jobId: (p, ref) => id('execute-action', p.actionId, ref),
+  }),
+} as const;
+
+export type JobName = keyof typeof JOBS;
+export type JobPayload<N extends JobName> = z.output<(typeof JOBS)[N]['schema']>;
+export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+export function isJobName(name: string): name is JobName {
+  return Object.hasOwn(JOBS, name);
+}
+
+/** Job names carried by one queue. */
+export function jobsOn(queue: QueueName): JobName[] {
+  return JOB_NAMES.filter((n) => JOBS[n].queue === queue);
+}
+
+/**
+ * Delay before retry number `attemptsMade` (1 after the first failure): exponential from
+ * `baseMs`, capped at `maxMs`, with `jitter` of it randomised, and never sooner than the
+ * server asked (`retryAfterMs` on the error, e.g. Slack's Retry-After).
+ */
+export function backoffDelay(backoff: Backoff, attemptsMade: number, err?: unknown, random: () => number = Math.random): number {
+  const exp = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  const delay = Math.round(exp * (1 - backoff.jitter) + exp * backoff.jitter * random());
+  const asked = retryAfterOf(err);
+  return asked !== undefined ? Math.max(delay, asked) : delay;
+}
+
+/** `retryAfterMs` of a ChannelError / DeliveryError (or anything shaped like one). */
+export function retryAfterOf(err: unknown): number | undefined {
+  const v = (err as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}

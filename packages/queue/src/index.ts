@@ -1,0 +1,17 @@
+export * from './catalog.ts';
+export { JobQueues, InvalidJobPayload, type EnqueueOptions, type JobQueuesOptions } from './job-queues.ts';
+export {
+  startJobWorkers,
+  giveUp,
+  isUnrecoverable,
+  type DeferReason,
+  type JobContext,
+  type JobEvents,
+  type JobHandler,
+  type JobHandlers,
+  type JobWorkers,
+  type JobWorkersOptions,
+} from './job-workers.ts';
+export { Pacer } from './pacer.ts';
+export { RedisMutex, DoneMarks } from './mutex.ts';
+export { UnrecoverableError, DelayedError } from 'bullmq';

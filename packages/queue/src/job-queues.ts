@@ -1,0 +1,94 @@
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { BACKOFF_TYPE, JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './catalog.ts';
+
+/** A payload that does not match the catalog: a bug in the caller, never retried. */
+export class InvalidJobPayload extends Error {
+  constructor(
+    readonly job: string,
+    readonly issues: string[],
+  ) {
+    super(`invalid payload for job ${job}: ${issues.join('; ')}`);
+    this.name = 'InvalidJobPayload';
+  }
+}
+
+export interface EnqueueOptions {
+  /** Run no sooner than this many milliseconds from now. */
+  delayMs?: number;
+  /** Tells apart two causes of the same job (see JobSpec.jobId). */
+  ref?: string;
+}
+
+export interface JobQueuesOptions {
+  /** ioredis connection for producing; the caller owns it and closes it after `close()`. */
+  connection: Redis;
+  /** Key prefix of every queue (COUNTERSIGN_QUEUE_PREFIX; tests use a random one). */
+  prefix: string;
+  /** Completed jobs stay this long, so re-adding the same id is a no-op meanwhile. */
+  keepCompletedSeconds?: number;
+  /** Failed jobs stay this long, for inspection (and the same dedupe). */
+  keepFailedSeconds?: number;
+}
+
+const DAY = 24 * 3600;
+
+export function issuesOf(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(payload)'}: ${i.message}`);
+}
+
+/** The producing side: validates against the catalog and adds with the job's deterministic id. */
+export class JobQueues {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(private readonly opts: JobQueuesOptions) {
+    for (const name of QUEUE_NAMES) this.queues.set(name, new Queue(name, { connection: opts.connection, prefix: opts.prefix }));
+  }
+
+  get prefix(): string {
+    return this.opts.prefix;
+  }
+
+  queue(name: QueueName): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw new Error(`no queue ${name}`);
+    return q;
+  }
+
+  /** The id `enqueue` would give this job (throws on an invalid payload). */
+  jobId<N extends JobName>(name: N, payload: JobPayload<N>, ref?: string): string {
+    const spec = JOBS[name];
+    const parsed = spec.schema.safeParse(payload);
+    if (!parsed.success) throw new InvalidJobPayload(name, issuesOf(parsed.error));
+    return (spec.jobId as (p: unknown, ref?: string) => string)(parsed.data, ref);
+  }
+
+  /**
+   * Adds the job unless one with the same id is still known to Redis (then nothing happens).
+   * Returns the job id.
+   */
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions = {}): Promise<string> {
+    const spec = JOBS[name];
+    const parsed = spec.schema.safeParse(payload);
+    if (!parsed.success) throw new InvalidJobPayload(name, issuesOf(parsed.error));
+    const jobId = (spec.jobId as (p: unknown, ref?: string) => string)(parsed.data, opts.ref);
+    await this.queue(spec.queue).add(name, parsed.data, {
+      jobId,
+      attempts: spec.attempts,
+      backoff: { type: BACKOFF_TYPE, delay: spec.backoff.baseMs },
+      delay: Math.max(0, Math.round(opts.delayMs ?? 0)),
+      removeOnComplete: { age: this.opts.keepCompletedSeconds ?? DAY },
+      removeOnFail: { age: this.opts.keepFailedSeconds ?? 7 * DAY },
+    });
+    return jobId;
+  }
+
+  /** The job with this name, payload and ref, if Redis still knows it. */
+  async find<N extends JobName>(name: N, payload: JobPayload<N>, ref?: string): Promise<Job | undefined> {
+    return this.queue(JOBS[name].queue).getJob(this.jobId(name, payload, ref));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+// Short leases in Redis, for work that must not interleave across processes but may be
+// redone (card rendering for one action, one sweeper at a time). Postgres stays the judge of
+// anything that must happen once; a lease that expires early only costs a duplicate render.
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export class RedisMutex {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(name: string): string {
+    return `${this.prefix}:lock:${name}`;
+  }
+
+  /** A token when acquired (hand it to `release`), null when someone else holds it. */
+  async tryAcquire(name: string, ttlMs: number): Promise<string | null> {
+    const token = randomBytes(12).toString('hex');
+    const ok = await this.redis.set(this.key(name), token, 'PX', Math.round(ttlMs), 'NX');
+    return ok === 'OK' ? token : null;
+  }
+
+  /** Releases only our own lease (a lease that ran out may belong to someone else now). */
+  async release(name: string, token: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.key(name), token);
+  }
+
+  /** Runs `fn` under the lease, or returns `busy` without running it. */
+  async withLock<T>(name: string, ttlMs: number, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const token = await this.tryAcquire(name, ttlMs);
+    if (!token) return { ran: false };
+    try {
+      return { ran: true, value: await fn() };
+    } finally {
+      await this.release(name, token);
+    }
+  }
+}
+
+/** "Done" marks with a time to live, for best-effort dedupe of side effects Postgres does not record (reminders). */
+export class DoneMarks {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async has(name: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.prefix}:done:${name}`)) === 1;
+  }
+
+  async set(name: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(`${this.prefix}:done:${name}`, '1', 'EX', Math.max(1, Math.round(ttlSeconds)));
+  }
+}

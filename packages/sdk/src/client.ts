@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { backoffDelay, sleep } from './backoff.ts';
+import { ApiError, CountersignError, decisionError, NetworkError, TimeoutError } from './errors.ts';
+import { runReleased } from './guard.ts';
+import { Http, type FetchLike } from './http.ts';
+import { isFinal, type Action, type Authorization, type IntentInput, type Redemption } from './types.ts';
+
+export interface CountersignOptions {
+  /** Where countersign is, e.g. "https://countersign.example.com". */
+  baseUrl: string;
+  /** An API key (`cs_…`). It decides who is acting: never put identity in the intent. */
+  apiKey: string;
+  /** A fetch implementation (default: the global one). */
+  fetch?: FetchLike;
+  /** Timeout of each HTTP request, in ms (long-polls add their wait). Default 15 000. */
+  timeoutMs?: number;
+  /** Retries after a failed request, where retrying is safe. Default 5. */
+  maxRetries?: number;
+  /** Backoff between retries and reconnects (full jitter). Default 250 ms doubling to 10 s. */
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+export interface SubmitOptions {
+  /** Defaults to a fresh UUID per call; retries of this call reuse it, so the server creates one action. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface WaitOptions {
+  /** Stop waiting when this aborts (rejects with the signal's reason). The action itself is untouched. */
+  signal?: AbortSignal;
+  /** Give up after this many ms (TimeoutError). Default: wait until the action's own expiry decides it. */
+  timeout?: number;
+  /** Longest single long-poll, in seconds (the server caps it too). Default 50. */
+  pollSeconds?: number;
+}
+
+export interface AuthorizeOptions extends WaitOptions {
+  idempotencyKey?: string;
+  /**
+   * When waiting ends without a decision (timeout or abort), withdraw the pending action so
+   * nobody approves something no one is waiting for. Default true.
+   */
+  withdrawOnGiveUp?: boolean;
+  /** Called once when people must decide (the action is pending), e.g. to log its id. */
+  onPending?: (action: Action) => void;
+}
+
+export interface RedeemOptions {
+  /** The audience the token must carry (default: the server's release audience). */
+  audience?: string;
+  /** When given, the server also checks the token is bound to exactly this intent. */
+  intent?: IntentInput;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_POLL_SECONDS = 50;
+/** A long-poll that comes back pending sooner than this is not waiting (server restarting, capped at 0): pace the loop. */
+const MIN_POLL_INTERVAL_MS = 1000;
+
+/**
+ * A countersign client for agents and automations.
+ *
+ * ```ts
+ * const cs = new Countersign({ baseUrl, apiKey });
+ * const { releaseToken } = await cs.authorize({ action: { type: 'environment.delete', resource: 'env/prod-eu-1' } });
+ * ```
+ */
+export class Countersign {
+  private readonly http: Http;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly timeoutMs: number;
+
+  constructor(opts: CountersignOptions) {
+    if (!opts.baseUrl) throw new TypeError('Countersign: baseUrl is required');
+    if (!opts.apiKey) throw new TypeError('Countersign: apiKey is required');
+    const fetchImpl = opts.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    if (!fetchImpl) throw new TypeError('Countersign: no fetch available; pass options.fetch');
+    this.backoff = opts.backoff ?? { baseMs: 250, maxMs: 10_000 };
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.http = new Http({
+      baseUrl: opts.baseUrl.replace(/\/+$/, ''),
+      apiKey: opts.apiKey,
+      fetch: fetchImpl,
+      timeoutMs: this.timeoutMs,
+      maxRetries: opts.maxRetries ?? 5,
+      backoff: this.backoff,
+    });
+  }
+
+  /**
+   * Submits an intent and returns the action as decided so far (approved, refused, or pending
+   * when people must decide). Network errors and 5xx are retried with the same Idempotency-Key,
+   * so however often the request is sent, the server creates at most one action.
+   */
+  async submit(intent: IntentInput, opts: SubmitOptions = {}): Promise<Action> {
+    const idempotencyKey = opts.idempotencyKey ?? randomUUID();
+    const { body } = await this.http.call<Action>('POST', '/v1/actions', {
+      body: intent,
+      headers: { 'idempotency-key': idempotencyKey },
+      signal: opts.signal,
+      retry: 'always',
+    });
+    return body;
+  }
+
+  /** Reads an action once. */
+  async get(id: string, opts: { signal?: AbortSignal } = {}): Promise<Action> {
+    const { body } = await this.http.call<Action>('GET', `/v1/actions/${encodeURIComponent(id)}`, { signal: opts.signal, retry: 'always' });
+    return body;
+  }
+
+  /**
+   * Resolves with the action once it is final (approved, refused, expired or cancelled).
+   * Long-polls the server and reconnects with backoff when the connection drops or the server
+   * restarts, until the action is final, `timeout` passes (TimeoutError) or `signal` aborts.
+   */
+  async waitForDecision(id: string, opts: WaitOptions = {}): Promise<Action> {
+    const deadline = opts.timeout === undefined ? Infinity : Date.now() + opts.timeout;
+    const pollSeconds = Math.max(1, Math.floor(opts.pollSeconds ?? DEFAULT_POLL_SECONDS));
+    const path = `/v1/actions/${encodeURIComponent(id)}`;
+    const scope = deadlineScope(opts.signal, deadline);
+    try {
+      return await this.pollUntilFinal(id, path, pollSeconds, deadline, scope.signal, opts.signal);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private async pollUntilFinal(
+    id: string,
+    path: string,
+    pollSeconds: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    userSignal: AbortSignal | undefined,
+  ): Promise<Action> {
+    let last: Action | undefined;
+    let failures = 0;
+    for (;;) {
+      userSignal?.throwIfAborted();
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new TimeoutError(id, last);
+      const wait = Math.min(pollSeconds, Math.floor(remaining / 1000));
+      const started = Date.now();
+      try {
+        const { body } = await this.http.call<Action>('GET', `${path}?wait=${wait}`, {
+          signal,
+          timeoutMs: wait * 1000 + this.timeoutMs,
+          retry: 'never',
+        });
+        last = body;
+        failures = 0;
+        if (isFinal(body.status)) return body;
+        const elapsed = Date.now() - started;
+        if (elapsed < MIN_POLL_INTERVAL_MS) await this.pause(MIN_POLL_INTERVAL_MS - elapsed, userSignal, deadline);
+      } catch (error) {
+        if (userSignal?.aborted) throw userSignal.reason;
+        if (isDeadline(error)) throw new TimeoutError(id, last);
+        if (!isTransient(error)) throw error;
+        // Connection refused or reset, 5xx, 429: the server may be restarting. Keep waiting.
+        await this.pause(backoffDelay(failures++, this.backoff), userSignal, deadline);
+      }
+    }
+  }
+
+  /**
+   * Submits the intent and waits for the decision. Resolves with the release token when
+   * approved; throws RefusedError, ExpiredError or CancelledError (with the reasons and the
+   * action id) otherwise, and TimeoutError when `timeout` passes first.
+   */
+  async authorize(intent: IntentInput, opts: AuthorizeOptions = {}): Promise<Authorization> {
+    const submitted = await this.submit(intent, { signal: opts.signal, ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}) });
+    let action = submitted;
+    if (!isFinal(action.status)) {
+      opts.onPending?.(action);
+      try {
+        action = await this.waitForDecision(submitted.id, opts);
+      } catch (error) {
+        if (opts.withdrawOnGiveUp === false) throw error;
+        const withdrawn = await this.withdraw(submitted.id);
+        if (error instanceof TimeoutError) throw new TimeoutError(error.actionId, error.action, withdrawn);
+        throw error;
+      }
+    }
+    if (action.status !== 'approved') throw decisionError(action);
+    if (!action.releaseToken) throw new CountersignError(`action ${action.id} is approved but came without a release token`);
+    return { action, releaseToken: action.releaseToken };
+  }
+
+  /**
+   * Wraps an async function so it runs only after countersign approves it. `describe` builds
+   * the intent from the call's arguments. Inside `fn`, `currentRelease()` returns the approval
+   * (to pass the release token on to the system that acts).
+   */
+  guard<A extends unknown[], R>(
+    describe: (...args: A) => IntentInput | Promise<IntentInput>,
+    fn: (...args: A) => R | Promise<R>,
+    opts: AuthorizeOptions = {},
+  ): (...args: A) => Promise<R> {
+    return async (...args: A): Promise<R> => {
+      const authorization = await this.authorize(await describe(...args), opts);
+      return runReleased(authorization, () => fn(...args));
+    };
+  }
+
+  /** Withdraws a pending action you submitted. */
+  async cancel(id: string, reason?: string, opts: { signal?: AbortSignal } = {}): Promise<Action> {
+    const { body } = await this.http.call<Action>('POST', `/v1/actions/${encodeURIComponent(id)}/cancel`, {
+      body: reason === undefined ? {} : { reason },
+      signal: opts.signal,
+      retry: 'always',
+    });
+    return body;
+  }
+
+  /**
+   * Redeems a release token once (for downstream services, with their own API key). A second
+   * redemption of the same token fails with ApiError code `already_redeemed`. Only failures
+   * where the request cannot have been recorded are retried.
+   */
+  async redeemRelease(token: string, opts: RedeemOptions = {}): Promise<Redemption> {
+    const { body } = await this.http.call<Redemption>('POST', '/v1/releases/redeem', {
+      body: { token, ...(opts.audience !== undefined ? { audience: opts.audience } : {}), ...(opts.intent !== undefined ? { intent: opts.intent } : {}) },
+      signal: opts.signal,
+      retry: 'unsent',
+    });
+    return body;
+  }
+
+  /** The signing secret for webhooks sent about this key's actions (`whsec_…`). */
+  async webhookSecret(opts: { signal?: AbortSignal } = {}): Promise<string> {
+    const { body } = await this.http.call<{ secret: string }>('GET', '/v1/webhooks/signing-secret', { signal: opts.signal, retry: 'always' });
+    return body.secret;
+  }
+
+  private async pause(ms: number, signal: AbortSignal | undefined, deadline: number): Promise<void> {
+    await sleep(Math.min(ms, Math.max(0, deadline - Date.now())), signal);
+  }
+
+  /** Best effort: a withdrawal that fails (already decided, unreachable) leaves the action as it is. */
+  private async withdraw(id: string): Promise<boolean> {
+    try {
+      const action = await this.http.call<Action>('POST', `/v1/actions/${encodeURIComponent(id)}/cancel`, {
+        body: { reason: 'the requester stopped waiting' },
+        retry: 'unsent',
+        maxRetries: 2,
+      });
+      return action.body.status === 'cancelled';
+    } catch (error) {
+      if (error instanceof ApiError || error instanceof NetworkError) return false;
+      throw error;
+    }
+  }
+}
+
+const DEADLINE = Symbol('countersign.deadline');
+
+/** The caller's signal combined with the wait's deadline (marked, to tell it from a lost connection). */
+function deadlineScope(signal: AbortSignal | undefined, deadline: number): { signal: AbortSignal | undefined; dispose(): void } {
+  if (deadline === Infinity) return { signal, dispose: () => undefined };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(DEADLINE), Math.max(0, deadline - Date.now()));
+  const forward = () => controller.abort(signal!.reason);
+  signal?.addEventListener('abort', forward, { once: true });
+  if (signal?.aborted) forward();
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    },
+  };
+}
+
+function isDeadline(error: unknown): boolean {
+  return error === DEADLINE;
+}
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  return error instanceof ApiError && (error.status === 408 || error.status === 429 || error.status >= 500);
+}

@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { startService } from '@countersign/server';
+import { slackModule } from '@countersign/slack';
+import { workerModule } from '@countersign/worker';
+import { parseSettings } from '../../apps/server/src/settings.ts';
+
+// The real service with the Slack app and the queue workers, in its own process for the Slack
+// benchmark (the load generator and the fake Slack must not share its event loop). Policy,
+// directory and SLACK_* come from the environment; API keys for the bench agents are written
+// to BENCH_TOKENS_FILE. Prints READY <port> once it can take requests.
+const root = path.resolve(import.meta.dirname, '..', '..');
+const settings = parseSettings({ ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
+const service = await startService({
+  settings,
+  logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }),
+  rootDir: root,
+  modules: [slackModule, workerModule],
+});
+const agents = (process.env.BENCH_AGENTS ?? '').split(',').filter(Boolean);
+const tokens: Record<string, string> = {};
+for (const agent of agents) tokens[agent] = (await service.keys.create(agent, { label: 'bench' })).token;
+fs.writeFileSync(process.env.BENCH_TOKENS_FILE!, JSON.stringify(tokens));
+process.stdout.write(`READY ${new URL(service.url).port}\n`);
+process.on('SIGTERM', () => {
+  void service.stop().then(() => process.exit(0));
+});

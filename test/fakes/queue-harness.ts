@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ServiceModule } from '@countersign/modules';
+import { workerEngine, workerModule, type WorkerEngine } from '@countersign/worker';
+import { freshDatabase, randomQueuePrefix, redisUrlForTests } from '../support/database.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+import { channelModule, type RecordingChannel } from './fake-channel.ts';
+
+// Queue-engine tests: a real service (own Postgres database, real Redis under a random queue
+// prefix) running the worker module and recording channels.
+
+const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
+
+/** Rules with channel hints, reminders and a tier, appended to the shared fixture policy. */
+export const QUEUE_RULES = `
+  - id: queue-cards
+    when: 'action.type == "queue.cards"'
+    outcome: escalate
+    reason: cards in slack and teams, reminders and a second tier
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }, { role: security, count: 1 }]
+      expiresIn: 30m
+      channels:
+        slack: ['#sre-approvals']
+        teams: ['sre-team']
+        people: [bob]
+        reminders: [5m, 10m]
+        tiers:
+          - { after: 15m, slack: ['#sre-secondary'], people: [judy] }
+
+  - id: queue-slack-only
+    when: 'action.type == "queue.slack"'
+    outcome: escalate
+    reason: one slack channel
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }]
+      expiresIn: 30m
+      channels:
+        slack: ['#ops']
+`;
+
+export function queuePolicy(): string {
+  return fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8').trimEnd() + '\n' + QUEUE_RULES;
+}
+
+export const queueIntents = {
+  cards: {
+    action: { type: 'queue.cards', resource: 'env/prod-eu-1', summary: 'Delete prod-eu-1', params: { region: 'eu-1' } },
+    context: { environment: 'production' },
+    risk: { class: 'destructive', urgency: 'high' },
+    justification: 'region decommissioned',
+  },
+  slack: { action: { type: 'queue.slack', resource: 'db/main' } },
+};
+
+export interface QueueTest extends TestService {
+  prefix: string;
+  engine(): WorkerEngine;
+}
+
+export interface QueueTestOptions {
+  channels?: RecordingChannel[];
+  /** Extra modules (e.g. a DecisionDelivery), registered after the channels, before the worker. */
+  modules?: ServiceModule[];
+  env?: Record<string, string>;
+  role?: 'all' | 'api' | 'worker';
+  /** Share a database (and prefix) with another service; the caller drops it. */
+  databaseUrl?: string;
+  prefix?: string;
+}
+
+export async function startQueueTest(opts: QueueTestOptions = {}): Promise<QueueTest & { dropDatabase(): Promise<void> }> {
+  const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await freshDatabase();
+  const prefix = opts.prefix ?? randomQueuePrefix();
+  const t = await startTestService({
+    policy: queuePolicy(),
+    databaseUrl: db.url,
+    ...(opts.role ? { role: opts.role } : {}),
+    env: {
+      DATABASE_URL: db.url,
+      COUNTERSIGN_QUEUE_PREFIX: prefix,
+      COUNTERSIGN_SWEEP_SECONDS: '1',
+      COUNTERSIGN_OUTBOX_POLL_MS: '250',
+      COUNTERSIGN_CHANNEL_PACING_MS: 'slack=0,teams=0',
+      ...opts.env,
+    },
+    modules: [...(opts.channels ?? []).map(channelModule), ...(opts.modules ?? []), workerModule],
+  }).catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
+  return {
+    ...t,
+    prefix,
+    engine() {
+      const e = workerEngine(t.service.context);
+      if (!e) throw new Error('no worker engine in this service (role api?)');
+      return e;
+    },
+    dropDatabase: () => db.drop(),
+  };
+}
+
+/** Deletes every Redis key under the prefix: what losing Redis looks like to this engine. */
+export async function deletePrefixKeys(prefix: string): Promise<number> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrlForTests());
+  let n = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) n += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return n;
+}

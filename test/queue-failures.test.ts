@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChannelError } from '@countersign/core';
+import { InvalidJobPayload } from '@countersign/queue';
+import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
+import { queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+
+// Failures sorted into retry and give up: a channel that says retrying cannot help is not
+// retried and is counted; a 429 is retried after its Retry-After; other errors are retried
+// with backoff; payloads are checked when enqueued and when consumed.
+
+type Running = Awaited<ReturnType<typeof startQueueTest>>;
+const running: Running[] = [];
+async function start(...args: Parameters<typeof startQueueTest>): Promise<Running> {
+  const t = await startQueueTest(...args);
+  running.push(t);
+  return t;
+}
+afterEach(async () => {
+  for (const t of running.splice(0).reverse()) {
+    await t.stop();
+    await t.dropDatabase();
+  }
+});
+
+async function escalate(t: QueueTest, body: unknown = queueIntents.cards): Promise<string> {
+  const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+async function metric(t: QueueTest, line: RegExp): Promise<number> {
+  const text = (await t.api('GET', '/metrics')).text;
+  const found = text.split('\n').find((l) => line.test(l));
+  return found ? Number(found.split(' ').at(-1)) : 0;
+}
+
+describe('queue engine: failures', () => {
+  it('does not retry a channel error marked unrecoverable; the target is failed and counted, the others posted', async () => {
+    const slack = new RecordingChannel('slack');
+    slack.failNext('postCard', () => new ChannelError('channel not found', false, 'channel_not_found'), { target: '#sre-approvals', times: 5 });
+    const t = await start({ channels: [slack] });
+    const id = await escalate(t);
+
+    await waitFor('job failed for good', async () => (await (await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))?.getState()) === 'failed');
+    const job = (await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!;
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/channel_not_found/);
+    expect(slack.done('postCard', id).map((c) => c.target)).toEqual(['@bob']);
+    const rows = await t.service.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
+    expect(rows.map((r) => [r.target, r.state])).toEqual([
+      ['#sre-approvals', 'failed'],
+      ['@bob', 'posted'],
+    ]);
+    expect(rows[0]!.error).toMatch(/channel_not_found/);
+    expect(await metric(t, /^countersign_channel_errors_total\{channel="slack",code="channel_not_found",retryable="false"\}/)).toBe(1);
+    expect(await metric(t, /^countersign_jobs_failed_total\{job="post-cards",final="true"\}/)).toBe(1);
+
+    // The sweeper does not bring the failed target back either.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(slack.done('postCard', id)).toHaveLength(1);
+  });
+
+  it('honours Retry-After on a 429: the card is posted after the delay, once, without spending an attempt', async () => {
+    const slack = new RecordingChannel('slack');
+    slack.failNext('postCard', () => new ChannelError('rate limited', true, 'rate_limited', 1_200));
+    const t = await start({ channels: [slack] });
+    const before = Date.now();
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('card', () => slack.done('postCard', id).length === 1, 10_000);
+    const posted = slack.done('postCard', id)[0]!.at;
+    expect(posted - before).toBeGreaterThanOrEqual(1_200);
+    const job = (await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!;
+    await waitFor('completed', async () => (await job.getState()) === 'completed');
+    // BullMQ counts the finishing run as an attempt: one run, the deferral not counted.
+    expect((await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!.attemptsMade).toBe(1);
+    expect(await metric(t, /^countersign_jobs_deferred_total\{job="post-cards",reason="rate_limited"\}/)).toBe(1);
+    expect(await metric(t, /^countersign_channel_errors_total\{channel="slack",code="rate_limited",retryable="true"\}/)).toBe(1);
+  });
+
+  it('retries other errors with backoff, and posts once', async () => {
+    const slack = new RecordingChannel('slack');
+    slack.failNext('postCard', () => new Error('socket hang up'));
+    slack.failNext('updateCard', () => new ChannelError('server error', true, 'internal_error'));
+    const t = await start({ channels: [slack] });
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('card', () => slack.done('postCard', id).length === 1, 10_000);
+    const job = (await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!;
+    await waitFor('completed', async () => (await job.getState()) === 'completed');
+    // The failed run and the one that finished.
+    expect((await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!.attemptsMade).toBe(2);
+    expect(await metric(t, /^countersign_jobs_failed_total\{job="post-cards",final="false"\}/)).toBe(1);
+
+    await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
+    await waitFor('update retried', () => slack.done('updateCard', id).some((c) => c.status === 'approved'), 10_000);
+    expect(await metric(t, /^countersign_channel_errors_total\{channel="slack",code="internal_error",retryable="true"\}/)).toBe(1);
+  });
+
+  it('paces posts to one channel target across actions', async () => {
+    const slack = new RecordingChannel('slack');
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_CHANNEL_PACING_MS: 'slack=700' } });
+    const ids = await Promise.all([escalate(t, queueIntents.slack), escalate(t, queueIntents.slack), escalate(t, queueIntents.slack)]);
+    await waitFor('three cards', () => ids.every((id) => slack.done('postCard', id).length === 1), 15_000);
+    const times = slack.done('postCard').map((c) => c.at).sort((a, b) => a - b);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(650);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(650);
+    expect(await metric(t, /^countersign_jobs_deferred_total\{job="post-cards",reason="pacing"\}/)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('checks payloads when enqueued and again when consumed (a bad one fails without retry)', async () => {
+    const slack = new RecordingChannel('slack');
+    const t = await start({ channels: [slack] });
+    const queues = t.engine().queues;
+    await expect(queues.enqueue('post-cards', { actionId: 'act_x', tier: -1 })).rejects.toBeInstanceOf(InvalidJobPayload);
+    await expect(queues.enqueue('expire', { actionId: 'act:x' })).rejects.toThrow(/actionId/);
+    await expect(queues.enqueue('remind', { actionId: 'act_x', index: 0, extra: true } as never)).rejects.toThrow(/extra/);
+
+    // Straight into BullMQ, past the catalog: the worker refuses it before any processor runs.
+    const raw = await queues.queue('chat').add('post-cards', { actionId: 'act_x' }, { jobId: 'raw-bad', attempts: 5 });
+    await waitFor('failed', async () => (await raw.getState()) === 'failed');
+    const failed = (await queues.queue('chat').getJob('raw-bad'))!;
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toMatch(/invalid payload for job post-cards: tier/);
+    const unknown = await queues.queue('timers').add('post-cards', { actionId: 'act_x', tier: 0 }, { jobId: 'wrong-queue', attempts: 5 });
+    await waitFor('failed', async () => (await unknown.getState()) === 'failed');
+    expect((await queues.queue('timers').getJob('wrong-queue'))!.failedReason).toMatch(/unknown job post-cards on queue timers/);
+  });
+});

@@ -1,0 +1,155 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ApiError,
+  Countersign,
+  createReleaseVerifier,
+  ReleaseVerificationError,
+  verifyRelease,
+  type IntentInput,
+} from '../packages/sdk/src/index.ts';
+import { startTestService, type TestService } from './support/service.ts';
+
+// Release tokens downstream: approving A never releases B (amount, target, audience), and a
+// token releases one execution (redeemed once, even under concurrency).
+
+let t: TestService;
+let agent: Countersign;
+let downstream: Countersign;
+let jwksUrl: string;
+
+beforeAll(async () => {
+  t = await startTestService();
+  jwksUrl = `${t.url}/.well-known/jwks.json`;
+  agent = new Countersign({ baseUrl: t.url, apiKey: t.tokens['deploy-bot']! });
+  // The downstream service authenticates with a key of its own.
+  downstream = new Countersign({ baseUrl: t.url, apiKey: t.tokens.grace! });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+/** Ticketed payments are approved by policy at once: a release token straight away. */
+function payment(reference: string, amount = 950): IntentInput {
+  return {
+    action: { type: 'payment.send', resource: 'supplier/acme', params: { amount, currency: 'EUR', reference } },
+    authority: { changeTicket: 'CHG-7' },
+    justification: ' monthly invoice ',
+  };
+}
+
+async function approved(intent: IntentInput): Promise<{ id: string; token: string }> {
+  const { action, releaseToken } = await agent.authorize(intent);
+  return { id: action.id, token: releaseToken };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ReleaseVerificationError> {
+  const err = await promise.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ReleaseVerificationError);
+  return err as ReleaseVerificationError;
+}
+
+describe('verifyRelease', () => {
+  it('accepts the token for exactly the approved intent (as sent, before the server normalised it)', async () => {
+    const intent = payment('inv-1');
+    const { id, token } = await approved(intent);
+    const claims = await verifyRelease(token, { jwksUrl, audience: 'countersign-release', issuer: 'countersign', intent, actionId: id });
+    expect(claims).toMatchObject({ actionId: id, audience: 'countersign-release', issuer: 'countersign' });
+    expect(claims.expiresAt.getTime() - claims.issuedAt.getTime()).toBe(300_000);
+  });
+
+  it('refuses it for a changed amount, a changed target, another audience or another action', async () => {
+    const intent = payment('inv-2');
+    const { token } = await approved(intent);
+    const verifier = createReleaseVerifier({ jwksUrl, audience: 'countersign-release' });
+    const changedAmount = { ...intent, action: { ...intent.action, params: { ...intent.action.params, amount: 9500 } } };
+    const changedTarget = { ...intent, action: { ...intent.action, resource: 'supplier/mallory' } };
+    expect((await rejection(verifier.verify(token, { intent: changedAmount }))).reason).toBe('intent_mismatch');
+    expect((await rejection(verifier.verify(token, { intent: changedTarget }))).reason).toBe('intent_mismatch');
+    expect((await rejection(verifyRelease(token, { jwksUrl, audience: 'payments-service', intent }))).reason).toBe('wrong_audience');
+    expect((await rejection(verifier.verify(token, { intent, actionId: 'act_aaaaaaaaaaaaaaaaaaaa' }))).reason).toBe('wrong_action');
+    expect((await verifier.verify(token, { intent })).jti).toMatch(/.+/);
+  });
+
+  it('refuses an expired token, a forged signature and a key it does not know', async () => {
+    const intent = payment('inv-3');
+    const { token } = await approved(intent);
+    const later = new Date(Date.now() + 330_000); // past the 300 s lifetime and the 5 s skew allowance
+    expect((await rejection(verifyRelease(token, { jwksUrl, audience: 'countersign-release', intent, now: later }))).reason).toBe('expired');
+
+    const [header, payload, signature] = token.split('.');
+    const flipped = signature!.startsWith('A') ? `B${signature!.slice(1)}` : `A${signature!.slice(1)}`;
+    expect((await rejection(verifyRelease(`${header}.${payload}.${flipped}`, { jwksUrl, audience: 'countersign-release', intent }))).reason).toBe('bad_signature');
+
+    const other = generateKeyPairSync('ed25519').publicKey;
+    expect((await rejection(verifyRelease(token, { key: other, audience: 'countersign-release', intent }))).reason).toBe('bad_signature');
+    const jwks = await (await fetch(jwksUrl)).json();
+    await expect(verifyRelease(token, { key: jwks, audience: 'countersign-release', intent })).resolves.toMatchObject({ audience: 'countersign-release' });
+  });
+});
+
+describe('POST /v1/releases/redeem', () => {
+  it('redeems once; the second redemption is refused with already_redeemed', async () => {
+    const intent = payment('inv-4');
+    const { id, token } = await approved(intent);
+    const redemption = await downstream.redeemRelease(token, { intent });
+    expect(redemption).toMatchObject({ actionId: id, audience: 'countersign-release', redeemedBy: 'grace', actionType: 'payment.send' });
+    const row = await t.service.prisma.releaseRedemption.findUniqueOrThrow({ where: { jti: redemption.jti } });
+    expect(row).toMatchObject({ actionId: id, redeemedBy: 'grace' });
+
+    const again = await downstream.redeemRelease(token).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ApiError);
+    expect(again).toMatchObject({ status: 409, code: 'already_redeemed' });
+    expect((again as ApiError).problem.actionId).toBe(id);
+    // Not even the requester gets a second go.
+    await expect(agent.redeemRelease(token)).rejects.toMatchObject({ code: 'already_redeemed' });
+  });
+
+  it('exactly one of many simultaneous redemptions wins', async () => {
+    const { token } = await approved(payment('inv-5'));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => t.api('POST', '/v1/releases/redeem', { token: i % 2 ? t.tokens.grace : t.tokens.alice, body: { token } })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(11);
+    expect(await t.service.prisma.releaseRedemption.count({ where: { jti: results.find((r) => r.status === 201)!.body.jti } })).toBe(1);
+  });
+
+  it('checks the intent, the audience and the expiry before recording anything', async () => {
+    const intent = payment('inv-6');
+    const { token } = await approved(intent);
+    const changed = { ...intent, action: { ...intent.action, params: { ...intent.action.params, amount: 1_000_000 } } };
+    const mismatch = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token, intent: changed } });
+    expect(mismatch.status).toBe(403);
+    expect(mismatch.body).toMatchObject({ code: 'invalid_release_token', reason: 'intent_mismatch' });
+    const audience = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token, audience: 'payments-service' } });
+    expect(audience.body).toMatchObject({ code: 'invalid_release_token', reason: 'wrong_audience' });
+    const badIntent = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token, intent: { action: {} } } });
+    expect(badIntent.status).toBe(400);
+    expect(badIntent.body.errors[0].field).toBe('intent.action.type');
+    // None of those consumed it.
+    expect((await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token, intent } })).status).toBe(201);
+
+    const { token: late } = await approved(payment('inv-7'));
+    t.clock.advance(301_000);
+    try {
+      const expired = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token: late } });
+      expect(expired.status).toBe(403);
+      expect(expired.body).toMatchObject({ code: 'invalid_release_token', reason: 'expired' });
+    } finally {
+      t.clock.advance(-301_000);
+    }
+  });
+
+  it('refuses forged tokens and unauthenticated callers', async () => {
+    const { token } = await approved(payment('inv-8'));
+    const [header, payload] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const forgedPayload = Buffer.from(JSON.stringify({ ...claims, sub: 'act_bbbbbbbbbbbbbbbbbbbb' })).toString('base64url');
+    const forged = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token: `${header}.${forgedPayload}.${token.split('.')[2]}` } });
+    expect(forged.body).toMatchObject({ code: 'invalid_release_token', reason: 'bad_signature' });
+    expect((await t.api('POST', '/v1/releases/redeem', { body: { token } })).status).toBe(401);
+    expect((await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { tokn: token } })).status).toBe(400);
+  });
+});
