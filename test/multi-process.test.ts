@@ -189,7 +189,7 @@ describe('scale-out: two API and two worker processes', () => {
         ...(i % 5 === 0 ? [vote(1, 'judy', 'deny')] : []),
       ]);
       // Accepted, or refused with a reason (already decided, slot taken); never a server error.
-      for (const r of results) expect(r.status, r.text).toBeLessThan(500);
+      for (const r of results) expect(r.status, `${r.text}\n${apis.map((a) => a.output.join('')).join('\n').slice(-4000)}`).toBeLessThan(500);
     });
 
     // Exactly one final decision per action, and its artifact.

@@ -105,10 +105,22 @@ describe('POST /v1/releases/redeem', () => {
     await expect(agent.redeemRelease(token)).rejects.toMatchObject({ code: 'already_redeemed' });
   });
 
+  it('one approval is redeemed once, however many tokens were read for it', async () => {
+    const { id, token } = await approved(payment('inv-9'));
+    const second = (await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.releaseToken as string;
+    expect(second).not.toBe(token);
+    expect((await downstream.redeemRelease(second)).actionId).toBe(id);
+    await expect(downstream.redeemRelease(token)).rejects.toMatchObject({ status: 409, code: 'already_redeemed' });
+    expect(await t.service.prisma.releaseRedemption.count({ where: { actionId: id } })).toBe(1);
+  });
+
   it('exactly one of many simultaneous redemptions wins', async () => {
-    const { token } = await approved(payment('inv-5'));
+    const { id, token } = await approved(payment('inv-5'));
+    // Half present the same token, half fresh tokens for the same approval.
+    const tokens = [token];
+    for (let i = 0; i < 5; i++) tokens.push((await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.releaseToken);
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => t.api('POST', '/v1/releases/redeem', { token: i % 2 ? t.tokens.grace : t.tokens.alice, body: { token } })),
+      Array.from({ length: 12 }, (_, i) => t.api('POST', '/v1/releases/redeem', { token: i % 2 ? t.tokens.grace : t.tokens.alice, body: { token: i < 6 ? token : tokens[i - 6] } })),
     );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Countersign, verifyRelease, type Action } from '../packages/sdk/src/index.ts';
+import { Countersign, verifyRelease, type Action, type IntentInput } from '../packages/sdk/src/index.ts';
 import { freshDatabase, type TestDatabase } from './support/database.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 
@@ -27,7 +27,7 @@ describe('waitForDecision across a server restart', () => {
     const port = new URL(first.url).port;
     const cs = new Countersign({ baseUrl: first.url, apiKey: first.tokens['deploy-bot']!, backoff: { baseMs: 50, maxMs: 400 } });
 
-    const intent = { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/restart' } };
+    const intent = { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/restart' } } as IntentInput;
     let pending: Action | undefined;
     const authorized = cs.authorize(intent, { onPending: (a) => (pending = a), pollSeconds: 30 });
     await expect.poll(() => pending?.id).toMatch(/^act_/);

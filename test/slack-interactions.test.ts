@@ -185,6 +185,15 @@ describe('Slack clicks', () => {
     expect(await votes(card.id)).toEqual([]);
   });
 
+  it('Slack failing while identifying the clicker records nothing and says so', async () => {
+    const card = await escalateWithCard(intents.prodDelete);
+    fake.script('users.info', { status: 503, body: { ok: false }, match: (args) => args.user === carol.id });
+    const before = ephemeralsTo(carol).length;
+    await press(carol, 'approve', card);
+    expect(await ephemeralFor(carol, before + 1)).toMatch(/nothing was recorded/);
+    expect(await votes(card.id)).toEqual([]);
+  });
+
   it('duplicate and simultaneous clicks record one vote', async () => {
     const card = await escalateWithCard(intents.prodDelete);
     const before = ephemeralsTo(alice).length;

@@ -83,6 +83,27 @@ describe('with credentials', () => {
   });
 });
 
+describe('with a certificate instead of a password', () => {
+  it('signs in with a client assertion and talks to the connector', async () => {
+    const fake = await FakeBotFramework.start({ credential: 'certificate' });
+    const env = fake.env();
+    expect(env.MICROSOFT_APP_PASSWORD).toBeUndefined();
+    expect(env.MICROSOFT_APP_CERT_THUMBPRINT).toMatch(/^[0-9A-F]{40}$/);
+    const t = await startTestService({ modules: [teamsModule], env, directory: await teamsDirectoryYaml() });
+    try {
+      const team = { id: '19:cert-team@thread.tacv2', name: 'Cert', channels: [{ id: '19:cert-team@thread.tacv2' }, { id: '19:cert-b@thread.tacv2', name: 'B' }] };
+      expect((await fake.send(t.url, fake.installInTeam(team, alice))).status).toBe(200);
+      // Listing the team's channels needed an app token: only a valid assertion gets one.
+      expect(fake.tokensIssued).toBe(1);
+      expect(fake.calls).toEqual([expect.objectContaining({ method: 'GET', status: 200 })]);
+      expect(await t.service.context.prisma.teamsConversation.count({ where: { teamId: team.id } })).toBe(2);
+    } finally {
+      await t.stop();
+      await fake.close();
+    }
+  });
+});
+
 describe('configuration', () => {
   it('refuses to start with an app id but no secret, naming the variable', async () => {
     await expect(startTestService({ modules: [teamsModule], env: { MICROSOFT_APP_ID: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e00', MICROSOFT_APP_TENANT_ID: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e00' } })).rejects.toThrow(

@@ -242,8 +242,12 @@ describe('Teams through the queue', () => {
     expect(fake.calls.filter((c) => c.status === 429).length).toBe(throttledBefore + 1);
     expect(cardsFor(APPROVALS, id)).toHaveLength(1);
     expect(shown(card).actions).toHaveLength(2);
-    const rows = await t.service.prisma.channelCard.findMany({ where: { actionId: id } });
-    expect(rows.map((r) => [r.channel, r.state])).toEqual([['teams', 'posted']]);
+    // The queue records the card as posted right after Teams answers.
+    const rows = await waitFor(async () => {
+      const r = await t.service.prisma.channelCard.findMany({ where: { actionId: id } });
+      return r.every((c) => c.state === 'posted') && r;
+    }, 'card row marked posted');
+    expect(rows.map((r) => [r.channel, r.state, (r.messageRef as { activityId?: string }).activityId])).toEqual([['teams', 'posted', card.id]]);
   });
 });
 

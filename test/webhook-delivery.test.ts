@@ -99,6 +99,22 @@ describe('webhook delivery', () => {
     expect(event.action).toMatchObject({ id: pending.id, status: 'refused', decidedBy: 'bob', decisionReason: 'denied by bob: not today' });
   });
 
+  it('an override after a refusal is a second event, delivered on its own', async () => {
+    const refused = await cs.submit({ ...intents.piiExport, callbackUrl: `${receiver.url}/hooks/override` } as IntentInput);
+    expect(refused.status).toBe('refused');
+    const secret = await cs.webhookSecret();
+    const [first] = await receiver.waitFor('/hooks/override', 1);
+    expect(verifyWebhook({ body: first!.body, headers: first!.headers, secret }).action.status).toBe('refused');
+
+    const override = await t.api('POST', `/v1/actions/${refused.id}/override`, { token: t.tokens.dave, body: { reason: 'legal hold export, approved by the DPO' } });
+    expect(override.status, override.text).toBe(200);
+    const calls = await receiver.waitFor('/hooks/override', 2);
+    const second = verifyWebhook({ body: calls[1]!.body, headers: calls[1]!.headers, secret });
+    expect(second.action).toMatchObject({ id: refused.id, status: 'approved', override: { by: 'dave' } });
+    expect(second.id).not.toBe(first!.headers['countersign-event-id']);
+    expect(await deliveryRow(refused.id, 'webhook.override')).toMatchObject({ state: 'delivered', attempts: 1 });
+  });
+
   it('gives up at once on a 4xx other than 408/429, and records why', async () => {
     receiver.respond('/hooks/gone', [410]);
     const action = await cs.submit(approvedPayment('wh-2', `${receiver.url}/hooks/gone`));

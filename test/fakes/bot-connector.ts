@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -68,17 +68,23 @@ async function rsaKeys(kid: string): Promise<Keys> {
   return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, kty: 'RSA', use: 'sig', alg: 'RS256' } };
 }
 
-/** A self-signed certificate for 127.0.0.1 (the login endpoint must be https). */
-function selfSignedCertificate(): { key: string; cert: string; certFile: string; dir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-entra-'));
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-    { stdio: 'ignore' },
-  );
-  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile, dir };
+interface Certificate {
+  key: string;
+  cert: string;
+  keyFile: string;
+  certFile: string;
+}
+
+/** A self-signed certificate made with openssl (Node cannot issue X.509 certificates itself). */
+function selfSignedCertificate(dir: string, name: string, subject: string, extra: string[] = []): Certificate {
+  const keyFile = path.join(dir, `${name}.key.pem`);
+  const certFile = path.join(dir, `${name}.cert.pem`);
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', subject, ...extra], { stdio: 'ignore' });
+  } catch (err) {
+    throw new Error(`the fake Bot Framework needs the openssl command to make test certificates: ${(err as Error).message}`);
+  }
+  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), keyFile, certFile };
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -114,7 +120,10 @@ export class FakeBotFramework {
   private constructor(
     private readonly channelKeys: Keys,
     private readonly loginKeys: Keys,
-    private readonly tls: ReturnType<typeof selfSignedCertificate>,
+    private readonly dir: string,
+    private readonly tls: Certificate,
+    /** The bot's own certificate when it signs in with one instead of a password. */
+    private readonly botCertificate: Certificate | null,
     private readonly httpServer: http.Server,
     private readonly httpsServer: https.Server,
     readonly url: string,
@@ -123,9 +132,13 @@ export class FakeBotFramework {
     this.botId = `28:${this.appId}`;
   }
 
-  static async start(): Promise<FakeBotFramework> {
+  /** `credential: 'certificate'` makes the bot sign in with a certificate (client assertion). */
+  static async start(opts: { credential?: 'password' | 'certificate' } = {}): Promise<FakeBotFramework> {
     const [channelKeys, loginKeys] = await Promise.all([rsaKeys('channel-key-1'), rsaKeys('login-key-1')]);
-    const tls = selfSignedCertificate();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-bot-framework-'));
+    // The login endpoint must be https (MSAL refuses anything else).
+    const tls = selfSignedCertificate(dir, 'login', '/CN=127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    const botCertificate = opts.credential === 'certificate' ? selfSignedCertificate(dir, 'bot', '/CN=countersign-bot') : null;
     let fake: FakeBotFramework | undefined;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       fake!.handle(req, res).catch((err: Error) => {
@@ -136,7 +149,7 @@ export class FakeBotFramework {
     const httpServer = http.createServer(handler);
     const httpsServer = https.createServer({ key: tls.key, cert: tls.cert }, handler);
     const [httpPort, httpsPort] = await Promise.all([listen(httpServer), listen(httpsServer)]);
-    fake = new FakeBotFramework(channelKeys, loginKeys, tls, httpServer, httpsServer, `http://127.0.0.1:${httpPort}`, `https://127.0.0.1:${httpsPort}`);
+    fake = new FakeBotFramework(channelKeys, loginKeys, dir, tls, botCertificate, httpServer, httpsServer, `http://127.0.0.1:${httpPort}`, `https://127.0.0.1:${httpsPort}`);
     return fake;
   }
 
@@ -152,9 +165,12 @@ export class FakeBotFramework {
 
   /** The environment that points the service's Teams module at this fake. */
   env(overrides: Record<string, string> = {}): Record<string, string> {
+    const credential = this.botCertificate
+      ? { MICROSOFT_APP_CERT_THUMBPRINT: new X509Certificate(this.botCertificate.cert).fingerprint.replaceAll(':', ''), MICROSOFT_APP_CERT_KEY_FILE: this.botCertificate.keyFile }
+      : { MICROSOFT_APP_PASSWORD: this.appPassword };
     return {
       MICROSOFT_APP_ID: this.appId,
-      MICROSOFT_APP_PASSWORD: this.appPassword,
+      ...credential,
       MICROSOFT_APP_TENANT_ID: this.tenantId,
       MicrosoftAppType: 'SingleTenant',
       TEAMS_CHANNEL_OPENID_METADATA_URL: `${this.url}/botframework/.well-known/openidconfiguration`,
@@ -331,7 +347,7 @@ export class FakeBotFramework {
     ]);
     this.httpServer.closeAllConnections();
     this.httpsServer.closeAllConnections();
-    fs.rmSync(this.tls.dir, { recursive: true, force: true });
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------
@@ -376,7 +392,10 @@ export class FakeBotFramework {
         });
       }
       const form = new URLSearchParams(await readBody(req));
-      if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== this.appId || form.get('client_secret') !== this.appPassword) {
+      const authenticated = this.botCertificate
+        ? await this.validClientAssertion(form.get('client_assertion_type'), form.get('client_assertion'), `${base}/oauth2/v2.0/token`)
+        : form.get('client_secret') === this.appPassword;
+      if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== this.appId || !authenticated) {
         return json(401, { error: 'invalid_client', error_description: 'fake: bad client credentials' });
       }
       if (form.get('scope') !== `${BOT_SCOPE}/.default`) return json(400, { error: 'invalid_scope' });
@@ -460,6 +479,23 @@ export class FakeBotFramework {
     }
     record(404);
     return json(404, { error: { code: 'NotFound', message: `fake: no route ${method} ${p}` } });
+  }
+
+  /** A certificate client assertion (RFC 7523): signed with the bot's key, naming its certificate. */
+  private async validClientAssertion(type: string | null, assertion: string | null, tokenEndpoint: string): Promise<boolean> {
+    if (type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !assertion || !this.botCertificate) return false;
+    const cert = new X509Certificate(this.botCertificate.cert);
+    const thumbprints = {
+      x5t: Buffer.from(cert.fingerprint.replaceAll(':', ''), 'hex').toString('base64url'),
+      'x5t#S256': Buffer.from(cert.fingerprint256.replaceAll(':', ''), 'hex').toString('base64url'),
+    };
+    try {
+      const { payload, protectedHeader } = await jwtVerify(assertion, cert.publicKey, { audience: tokenEndpoint, issuer: this.appId, subject: this.appId, algorithms: ['RS256', 'PS256'] });
+      const header = protectedHeader as Record<string, unknown>;
+      return Boolean(payload.jti) && (header.x5t === thumbprints.x5t || header['x5t#S256'] === thumbprints['x5t#S256']);
+    } catch {
+      return false;
+    }
   }
 
   private async validAppToken(header: string | undefined): Promise<boolean> {

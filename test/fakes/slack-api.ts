@@ -46,6 +46,8 @@ export interface ScriptedAnswer {
   body?: Record<string, unknown>;
   /** Wait this long before answering (a slow Slack). */
   delayMs?: number;
+  /** Only calls whose arguments pass this get the answer (e.g. one channel); others behave. */
+  match?: (args: Record<string, unknown>) => boolean;
 }
 
 export interface FakeSlackOptions {
@@ -112,12 +114,18 @@ export class FakeSlack {
     this.scripts.set(method, [...(this.scripts.get(method) ?? []), ...answers]);
   }
 
-  rateLimitNext(method: string, retryAfterSeconds: number, times = 1): void {
-    for (let i = 0; i < times; i++) this.script(method, { status: 429, headers: { 'retry-after': String(retryAfterSeconds) }, body: { ok: false, error: 'ratelimited' } });
+  rateLimitNext(method: string, retryAfterSeconds: number, times = 1, match?: ScriptedAnswer['match']): void {
+    for (let i = 0; i < times; i++) this.script(method, { status: 429, headers: { 'retry-after': String(retryAfterSeconds) }, body: { ok: false, error: 'ratelimited' }, ...(match ? { match } : {}) });
   }
 
-  failNext(method: string, error: string, times = 1): void {
-    for (let i = 0; i < times; i++) this.script(method, { body: { ok: false, error } });
+  failNext(method: string, error: string, times = 1, match?: ScriptedAnswer['match']): void {
+    for (let i = 0; i < times; i++) this.script(method, { body: { ok: false, error }, ...(match ? { match } : {}) });
+  }
+
+  private takeScripted(method: string, args: Record<string, unknown>): ScriptedAnswer | undefined {
+    const queue = this.scripts.get(method);
+    const index = queue?.findIndex((a) => !a.match || a.match(args)) ?? -1;
+    return index === -1 ? undefined : queue!.splice(index, 1)[0];
   }
 
   addUser(user: FakeSlackUser): void {
@@ -175,7 +183,7 @@ export class FakeSlack {
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
     const at = Date.now();
 
-    const scripted = this.scripts.get(method)?.shift();
+    const scripted = this.takeScripted(method, args);
     let status = 200;
     let headers: Record<string, string> = {};
     let body: Record<string, unknown>;

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
-import { assertMayVote, buildCardModel, type ActionRecord, type Clock, type ConfigView, type Gate, type GateStore } from '@countersign/core';
+import { assertMayVote, buildCardModel, ChannelError, type ActionRecord, type Clock, type ConfigView, type Gate, type GateStore } from '@countersign/core';
 import { APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX, parseClick } from './blocks/card-blocks.ts';
 import { escapeText } from './blocks/mrkdwn.ts';
 import { REASON_ACTION_ID, REASON_BLOCK_ID, REASON_CALLBACK_ID, REASON_MAX, ReasonMetadataSchema, reasonModal, type ReasonMetadata } from './blocks/reason-modal.ts';
@@ -138,6 +138,9 @@ async function refuse(deps: InteractionDeps, user: SlackUserRef, site: ClickSite
   if (err instanceof DomainError) {
     text = `:no_entry_sign: ${escapeText(err.message)}`;
     deps.logger.info({ code: err.code, slackUser: user.id }, 'Slack click refused');
+  } else if (err instanceof ChannelError) {
+    // Slack failed us before any vote was attempted (users.info, views.open): nothing recorded.
+    text = ':warning: Slack could not complete this step just now; nothing was recorded. Please try again.';
   } else {
     text = ':warning: Your vote could not be processed just now and may not have been recorded. Check the card and try again.';
     deps.logger.error({ err: (err as Error).message, slackUser: user.id }, 'Slack click failed');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CardModel } from '@countersign/core';
-import { LIMITS, noticeBlocks, reminderText, renderCard } from '../src/blocks/card-blocks.ts';
+import { LIMITS, noticeBlocks, parseClick, reminderText, renderCard } from '../src/blocks/card-blocks.ts';
 import { blocksProblem } from '../../../test/fakes/slack-api.ts';
 
 function model(overrides: Partial<CardModel> = {}): CardModel {
@@ -141,5 +141,17 @@ describe('renderCard', () => {
     const notice = noticeBlocks('Your request was approved', model({ status: 'approved', outcome: { status: 'approved', by: 'bob', at: null, text: 'Approved by Bob (bob)' } }));
     expect(JSON.stringify(notice.blocks)).toContain('Approved by Bob (bob)');
     expect(notice.text).toBe('Your request was approved');
+  });
+
+  it('asks for a reason on the Approve button where the rule requires one, and reads buttons back', () => {
+    const card = renderCard(model({ requirement: { ...model().requirement!, approvalReasonRequired: true } }));
+    const actions = card.blocks.find((b) => b.type === 'actions') as { elements: { action_id: string }[] };
+    expect(actions.elements.map((e) => parseClick(e.action_id))).toEqual([
+      { actionId: 'act_123', decision: 'approve', needsReason: true },
+      { actionId: 'act_123', decision: 'deny', needsReason: true },
+    ]);
+    expect(parseClick('countersign:approve:act_9')).toEqual({ actionId: 'act_9', decision: 'approve', needsReason: false });
+    expect(parseClick('countersign:approve:')).toBeNull();
+    expect(parseClick('something-else')).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget, type ConfigView, type Notice } from '@countersign/core';
-import { buildAdaptiveCard, cardAttachment } from './cards/adaptive-card.ts';
+import { buildAdaptiveCard, cardAttachment, plain } from './cards/adaptive-card.ts';
 import { baseConversationId, type ConversationStore } from './conversations.ts';
 import { toChannelError } from './errors.ts';
 import { teamsDirectory } from './identity.ts';
@@ -63,7 +63,7 @@ export class TeamsChannel implements ApprovalChannel {
     const activityId = await this.speak(reference, 'posting a card', async (context) => {
       const sent = await context.sendActivity({
         type: 'message',
-        summary: `Approval needed: ${card.title}`,
+        summary: `Approval needed: ${plain(card.title)}`,
         attachments: [cardAttachment(buildAdaptiveCard(card))],
       });
       return sent?.id;
@@ -75,7 +75,7 @@ export class TeamsChannel implements ApprovalChannel {
 
   async updateCard(card: CardModel, cardRef: CardRef): Promise<void> {
     const ref = asRef(cardRef);
-    const reference = await this.referenceFor(ref.conversationId, ref.serviceUrl);
+    const reference = await this.referenceFor(ref.conversationId);
     await this.speak(reference, 'updating a card', async (context) => {
       await context.updateActivity({
         type: 'message',
@@ -89,7 +89,7 @@ export class TeamsChannel implements ApprovalChannel {
 
   async remind(_card: CardModel, cardRef: CardRef, text: string): Promise<void> {
     const ref = asRef(cardRef);
-    const reference = await this.referenceFor(ref.conversationId, ref.serviceUrl);
+    const reference = await this.referenceFor(ref.conversationId);
     // In a channel, ";messageid=" addresses the card's thread: the reminder is a reply to it.
     const threaded: Partial<ConversationReference> =
       reference.conversation.conversationType === 'channel'
@@ -114,14 +114,16 @@ export class TeamsChannel implements ApprovalChannel {
     return true;
   }
 
-  private async referenceFor(conversationId: string, serviceUrl?: string): Promise<ConversationReference> {
+  /**
+   * The stored reference (refreshed on every installation event and message): its serviceUrl
+   * is the latest Teams gave us, the one to use even for a card posted earlier.
+   */
+  private async referenceFor(conversationId: string): Promise<ConversationReference> {
     const rec = await this.deps.conversations.get(conversationId);
     if (!rec) {
       throw new ChannelError(`No Teams conversation ${baseConversationId(conversationId)} is known: the bot is not installed there (any more)`, false, 'conversation_gone');
     }
-    const reference = rec.reference as ConversationReference;
-    // The card lives where it was posted; a serviceUrl that moved since is Teams' to tell us.
-    return serviceUrl ? { ...reference, serviceUrl } : reference;
+    return rec.reference as ConversationReference;
   }
 
   /** Runs one proactive turn; any failure inside it becomes a ChannelError for the queue. */

@@ -145,6 +145,14 @@ describe('buildAdaptiveCard', () => {
     for (const absent of ['Resource', 'Parameters', 'Where', 'Authority', 'Justification', 'Agent owner', 'Risk', 'Expires', '(agent)']) expect(all).not.toContain(absent);
   });
 
+  it('keeps caller text as written but never as a link', () => {
+    const card = build(cardModel({ title: '[Approve here](https://evil.example)', justification: 'see [ref][1]\n\n[1]: https://evil.example', params: [{ key: 'k', value: '[x](https://evil.example)' }] }));
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const all = text(card);
+    expect(all).not.toMatch(/\]\(|\]\[|\]:/);
+    expect(all).toContain('[Approve here]\u200B(https://evil.example)');
+  });
+
   it('is a pure function of the model', () => {
     const m = cardModel();
     expect(buildAdaptiveCard(m)).toEqual(buildAdaptiveCard(structuredClone(m)));

@@ -38,13 +38,22 @@ export function formatTime(iso: string): string {
   return m ? `${m[1]} ${m[2]} UTC` : iso;
 }
 
+/**
+ * Text on the card comes from callers (summaries, parameters, reasons). Teams renders TextBlocks
+ * and facts as Markdown, so "[Approve here](https://…)" would be a disguised link; a zero-width
+ * space after every "]" keeps the text as written and makes link syntax inert.
+ */
+export function plain(value: string): string {
+  return value.replaceAll(']', ']\u200B');
+}
+
 function text(value: string, extra: Json = {}): Json {
-  return { type: 'TextBlock', text: value, wrap: true, ...extra };
+  return { type: 'TextBlock', text: plain(value), wrap: true, ...extra };
 }
 
 function facts(title: string | null, rows: { key: string; value: string }[]): Json[] {
   if (rows.length === 0) return [];
-  const set: Json = { type: 'FactSet', facts: rows.map((r) => ({ title: r.key, value: r.value })) };
+  const set: Json = { type: 'FactSet', facts: rows.map((r) => ({ title: plain(r.key), value: plain(r.value) })) };
   return title ? [text(title, { weight: 'Bolder', spacing: 'Medium' }), set] : [set];
 }
 
@@ -161,7 +170,7 @@ export function buildAdaptiveCard(m: CardModel, view: CardView = {}): Json {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: CARD_VERSION,
-    fallbackText: `${headline.text}: ${m.title}`,
+    fallbackText: `${headline.text}: ${plain(m.title)}`,
     body,
     msteams: { width: 'Full' },
   };
