@@ -19,7 +19,7 @@ async function start(...args: Parameters<typeof startQueueTest>): Promise<Runnin
   return t;
 }
 afterEach(async () => {
-  for (const t of running.splice(0).reverse()) await t.stop();
+  for (const t of running.splice(0).reverse()) { const t0 = Date.now(); await t.stop(); console.log('STOP took', Date.now() - t0); }
   for (const drop of dbs.splice(0)) await drop();
 });
 
@@ -142,5 +142,5 @@ describe('queue engine: idempotent jobs', () => {
     await waitFor('outcome on every card', () => ids.every((id) => [...lastStatus(id).values()].filter((v) => v.status === 'approved').length === 4), 30_000);
     await waitFor('requester told once per channel', () => ids.every((id) => all.reduce((n, ch) => n + ch.done('notifyPerson', id).length, 0) === 2), 30_000);
     for (const id of ids) expect([...postsPerTarget(all, id).values()]).toEqual([1, 1, 1, 1]);
-  });
+  }, 120_000);
 });

@@ -135,8 +135,9 @@ describe('authorize', () => {
     const authorized = client().authorize({ action: { type: 'test.short', resource: 'sdk-expiry' } }, { onPending: p.onPending }).catch((e: unknown) => e);
     const pending = await p.submitted;
     t.clock.advance(61_000);
-    // What the sweeper or the expire job does; the waiting SDK is woken by the decision.
-    expect(await t.service.gate.expireIfDue(pending.id)).toBe(true);
+    // What the sweeper or the expire job does (unless the SDK's next read got there first:
+    // a read past the expiry closes it too); the waiting SDK is woken by the decision.
+    await t.service.gate.expireIfDue(pending.id);
     const err = (await authorized) as ExpiredError;
     expect(err).toBeInstanceOf(ExpiredError);
     expect(err.actionId).toBe(pending.id);
@@ -163,6 +164,18 @@ describe('authorize', () => {
     const pending = await p.submitted;
     expect((err as TimeoutError).actionId).toBe(pending.id);
     expect((err as TimeoutError).withdrawn).toBe(true);
+    expect((await client().get(pending.id)).status).toBe('cancelled');
+  });
+});
+
+describe('authorize, aborted', () => {
+  it('rejects with the abort reason and withdraws the request nobody waits for any more', async () => {
+    const p = pendingOf();
+    const controller = new AbortController();
+    const authorized = client().authorize(prodDelete('env/sdk-abort-authorize'), { signal: controller.signal, onPending: p.onPending }).catch((e: unknown) => e);
+    const pending = await p.submitted;
+    controller.abort();
+    expect(((await authorized) as Error).name).toBe('AbortError');
     expect((await client().get(pending.id)).status).toBe('cancelled');
   });
 });

@@ -326,7 +326,16 @@ describe('Slack request authenticity', () => {
   });
 });
 
-describe('Slack off', () => {
+describe('Slack module', () => {
+  it('refuses to start with a bot token of another workspace than SLACK_TEAM_ID', async () => {
+    await expect(
+      startTestService({
+        modules: [slackModule],
+        env: { SLACK_BOT_TOKEN: fake.token, SLACK_SIGNING_SECRET: SECRET, SLACK_TEAM_ID: 'T0SOMEONE1', SLACK_API_URL: fake.url },
+      }),
+    ).rejects.toThrow(/SLACK_BOT_TOKEN belongs to another workspace than SLACK_TEAM_ID/);
+  });
+
   it('without Slack settings the module registers nothing', async () => {
     const off = await startTestService({ modules: [slackModule] });
     try {

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { createDatabase, databaseUrl, startPostgres, startRedis } from '@countersign/devstack';
 import { applyMigrations } from '@countersign/db/migrate';
 import { FakeSlack, type SlackCall } from '../fakes/slack-api.ts';
@@ -48,6 +50,12 @@ export interface SlackBenchResult {
   releaseMs: Percentiles;
   /** Escalations that did not complete (no card, no release, or not approved). */
   failures: number;
+  /**
+   * Where card latency goes, from the queue's own records of the post-cards jobs: submission
+   * → job enqueued (commit, outbox, dispatcher), enqueued → started (queue wait, including
+   * pacing deferrals), started → finished (the job: Postgres, Redis, chat.postMessage).
+   */
+  cardBreakdown: { dispatchMs: Percentiles; queueWaitMs: Percentiles; jobMs: Percentiles } | null;
   rateLimit: { pacingMs: number; answered429: number; maxPostsPerChannelPerSecond: number };
 }
 
@@ -169,6 +177,7 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
     COUNTERSIGN_DIRECTORY: files.directory,
     COUNTERSIGN_KEYS_DIR: path.join(opts.workDir, 'slack-bench-keys'),
     COUNTERSIGN_QUEUE_PREFIX: `bench-slack-${process.pid}`,
+    COUNTERSIGN_WORKER_CONCURRENCY: process.env.COUNTERSIGN_WORKER_CONCURRENCY ?? '8',
     COUNTERSIGN_CHANNEL_PACING_MS: `slack=${PACING_MS}`,
     SLACK_BOT_TOKEN: fake.token,
     SLACK_SIGNING_SECRET: SECRET,
@@ -198,6 +207,7 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
     });
 
   const cardMs: number[] = [];
+  const submittedAtById = new Map<string, number>();
   const releaseMs: number[] = [];
   let failures = 0;
   const one = async (i: number): Promise<void> => {
@@ -211,6 +221,7 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
     });
     const body = (await res.json()) as { id: string; status: string };
     if (body.status !== 'pending') throw new Error(`escalation ${i}: ${res.status} ${JSON.stringify(body)}`);
+    submittedAtById.set(body.id, submittedAt);
     // The agent waits for the verdict from the moment it has an id.
     const released = fetch(`${base}/v1/actions/${body.id}?wait=60`, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({ at: Date.now(), body: (await r.json()) as { status: string; releaseToken?: string } }));
     const card = await cardPosted(body.id);
@@ -224,6 +235,8 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
   };
 
   const started = Date.now();
+  const prefix = `bench-slack-${process.pid}`;
+  let cardBreakdown: SlackBenchResult['cardBreakdown'] = null;
   try {
     const runs: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
@@ -238,6 +251,7 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
       );
     }
     await Promise.all(runs);
+    cardBreakdown = await postCardsBreakdown(opts.redisUrl, prefix, submittedAtById);
   } finally {
     await stopServer(server.child);
     await fake.close();
@@ -250,12 +264,35 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
     cardMs: percentiles(cardMs),
     releaseMs: percentiles(releaseMs),
     failures,
+    cardBreakdown,
     rateLimit: {
       pacingMs: PACING_MS,
       answered429: fake.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429).length,
       maxPostsPerChannelPerSecond: maxPostsPerSecond(fake.calls),
     },
   };
+}
+
+async function postCardsBreakdown(redisUrl: string, prefix: string, submittedAt: Map<string, number>): Promise<SlackBenchResult['cardBreakdown']> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const chat = new Queue('chat', { connection, prefix });
+  try {
+    const jobs = (await chat.getJobs(['completed'], 0, -1)).filter((j) => j.name === 'post-cards' && (j.data as { tier?: number }).tier === 0);
+    const dispatch: number[] = [];
+    const wait: number[] = [];
+    const run: number[] = [];
+    for (const j of jobs) {
+      const at = submittedAt.get((j.data as { actionId: string }).actionId);
+      if (at === undefined || !j.processedOn || !j.finishedOn) continue;
+      dispatch.push(j.timestamp - at);
+      wait.push(j.processedOn - j.timestamp);
+      run.push(j.finishedOn - j.processedOn);
+    }
+    return dispatch.length ? { dispatchMs: percentiles(dispatch), queueWaitMs: percentiles(wait), jobMs: percentiles(run) } : null;
+  } finally {
+    await chat.close();
+    connection.disconnect();
+  }
 }
 
 /** Lines for the bench table. */
@@ -265,6 +302,13 @@ export function formatSlackBench(r: SlackBenchResult): string[] {
     `slack: ${r.count} escalations over ${r.channels} channels at ${r.ratePerSecond}/s (${r.seconds.toFixed(1)} s, ${r.failures} failed)`,
     `  POST /v1/actions → card posted     ${f(r.cardMs)}   (target p95 < 2000 ms)`,
     `  deciding click → long-poll returns ${f(r.releaseMs)}   (target p95 < 1000 ms)`,
+    ...(r.cardBreakdown
+      ? [
+          `    of which: to enqueued p50 ${r.cardBreakdown.dispatchMs.p50.toFixed(0)} / p95 ${r.cardBreakdown.dispatchMs.p95.toFixed(0)} ms; ` +
+            `queue wait p50 ${r.cardBreakdown.queueWaitMs.p50.toFixed(0)} / p95 ${r.cardBreakdown.queueWaitMs.p95.toFixed(0)} ms; ` +
+            `post-cards job p50 ${r.cardBreakdown.jobMs.p50.toFixed(0)} / p95 ${r.cardBreakdown.jobMs.p95.toFixed(0)} ms`,
+        ]
+      : []),
     `  per-channel limit: queue paces ${r.rateLimit.pacingMs} ms/channel; max ${r.rateLimit.maxPostsPerChannelPerSecond} post(s) per channel in any 1 s; fake Slack answered ${r.rateLimit.answered429} × 429`,
   ];
 }

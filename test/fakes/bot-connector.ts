@@ -490,7 +490,14 @@ export class FakeBotFramework {
       'x5t#S256': Buffer.from(cert.fingerprint256.replaceAll(':', ''), 'hex').toString('base64url'),
     };
     try {
-      const { payload, protectedHeader } = await jwtVerify(assertion, cert.publicKey, { audience: tokenEndpoint, issuer: this.appId, subject: this.appId, algorithms: ['RS256', 'PS256'] });
+      const { payload, protectedHeader } = await jwtVerify(assertion, cert.publicKey, {
+        audience: tokenEndpoint,
+        issuer: this.appId,
+        subject: this.appId,
+        algorithms: ['RS256', 'PS256'],
+        // MSAL rounds its clock to the nearest second; Entra allows minutes of skew.
+        clockTolerance: 60,
+      });
       const header = protectedHeader as Record<string, unknown>;
       return Boolean(payload.jti) && (header.x5t === thumbprints.x5t || header['x5t#S256'] === thumbprints['x5t#S256']);
     } catch {

@@ -3,12 +3,12 @@ import { ReceiverMultipleAckError, verifySlackRequest, type App, type Receiver, 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DomainError } from '@countersign/contracts';
+import { SLACK_EVENTS_PATH } from './paths.ts';
 
 // Bolt, mounted on the service's own Fastify server (same port as the API): a custom Receiver.
 // Signature checks need the exact bytes Slack signed, so the route lives in its own plugin
 // scope whose parsers hand it the raw body; the rest of the API keeps its JSON-only parsers.
 
-export const SLACK_EVENTS_PATH = '/slack/events';
 /** Slack waits 3 s for the HTTP answer; the answer is sent at ack(), work goes on after it. */
 const ACK_TIMEOUT_MS = 3000;
 /** Slack's replay window (Bolt enforces the past side; the future side is checked here). */

@@ -4,4 +4,4 @@ export { renderCard, reminderText, noticeBlocks, APPROVE_PREFIX, APPROVE_WITH_RE
 export { reasonModal, REASON_CALLBACK_ID, REASON_BLOCK_ID, REASON_ACTION_ID } from './blocks/reason-modal.ts';
 export { parseSlackSettings, SlackSettingsError, type SlackSettings } from './settings.ts';
 export { toChannelError } from './slack-errors.ts';
-export { SLACK_EVENTS_PATH } from './fastify-receiver.ts';
+export { SLACK_EVENTS_PATH } from './paths.ts';

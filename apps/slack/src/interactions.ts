@@ -27,7 +27,6 @@ export interface InteractionDeps {
 /** Where the clicked card is: for the ephemeral answer. */
 interface ClickSite {
   channel: string | null;
-  messageTs: string | null;
 }
 
 const CLICK = new RegExp(`^(${[APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX].map(escapeRegExp).join('|')})`);
@@ -47,7 +46,7 @@ export function registerInteractions(bolt: App, deps: InteractionDeps): void {
     await ack();
     const parsed = parseClick(action.action_id);
     if (!parsed) return;
-    const site: ClickSite = { channel: body.container?.channel_id ?? body.channel?.id ?? null, messageTs: body.container?.message_ts ?? body.message?.ts ?? null };
+    const site: ClickSite = { channel: body.container?.channel_id ?? body.channel?.id ?? null };
     await onClick(deps, { ...parsed, user: userOf(body), site, triggerId: body.trigger_id });
   });
 
@@ -89,7 +88,7 @@ async function onClick(
     const person = await personForSlackUser(deps, user);
     if (!click.needsReason) return await vote(deps, person, { actionId, decision, reason: null });
     const action = await precheck(deps, actionId, person, decision);
-    const meta: ReasonMetadata = { actionId, decision, channel: site.channel, messageTs: site.messageTs };
+    const meta: ReasonMetadata = { actionId, decision, channel: site.channel };
     await deps.api.call('views.open', (c) => c.views.open({ trigger_id: click.triggerId, view: reasonModal(meta, buildCardModel(action, [], slackDirectory(deps.config)).title) }));
   } catch (err) {
     await refuse(deps, user, site, err);
@@ -113,7 +112,7 @@ async function precheck(deps: InteractionDeps, actionId: string, person: Person,
 }
 
 async function castSlackVote(deps: InteractionDeps, user: SlackUserRef, meta: ReasonMetadata, reason: string): Promise<void> {
-  const site: ClickSite = { channel: meta.channel, messageTs: meta.messageTs };
+  const site: ClickSite = { channel: meta.channel };
   try {
     const person = await personForSlackUser(deps, user);
     await vote(deps, person, { actionId: meta.actionId, decision: meta.decision, reason });

@@ -1,10 +1,4 @@
-import { CloudAdapter } from 'botbuilder';
 import type { ServiceContext, ServiceModule } from '@countersign/modules';
-import { createBotAuth } from './auth.ts';
-import { CountersignTeamsBot } from './bot.ts';
-import { TeamsChannel } from './channel.ts';
-import { ConversationStore } from './conversations.ts';
-import { registerBotRoute } from './http-route.ts';
 import { parseTeamsSettings, type TeamsSettings } from './settings.ts';
 
 // The Teams feature as a service module: the channel for the queue's workers (every role) and
@@ -28,7 +22,7 @@ export function teamsFirstScreenLines(env: NodeJS.ProcessEnv): string[] {
 
 export const teamsModule: ServiceModule = {
   name: 'teams',
-  register(ctx: ServiceContext) {
+  async register(ctx: ServiceContext) {
     const settings = parseTeamsSettings(ctx.env);
     const logger = ctx.logger.child({ module: 'teams' });
     if (settings.mode === 'off') {
@@ -37,26 +31,7 @@ export const teamsModule: ServiceModule = {
     }
     if (settings.mode === 'dev') logger.warn(TEAMS_DEV_MODE_WARNING);
 
-    const { auth, appId } = createBotAuth(settings, logger);
-    const adapter = new CloudAdapter(auth);
-    // Inbound turns only (proactive sends catch their own errors): log, then let the SDK answer 500.
-    adapter.onTurnError = async (context, err) => {
-      logger.error({ type: context.activity.type, name: context.activity.name, err: (err as Error).message }, 'Teams turn failed');
-      throw err;
-    };
-    const conversations = new ConversationStore(ctx.prisma);
-    ctx.channels.set('teams', new TeamsChannel({ adapter, appId, tenantId: settings.tenantId, conversations, config: ctx.config, logger }));
-
-    if (ctx.role === 'all' || ctx.role === 'api') {
-      const bot = new CountersignTeamsBot({
-        gate: ctx.gate,
-        store: ctx.store,
-        config: ctx.config,
-        tenantId: settings.tenantId,
-        conversations,
-        logger,
-      });
-      registerBotRoute(ctx.app, { adapter, logic: (context) => bot.run(context), devMode: settings.mode === 'dev', logger });
-    }
+    const { wireTeams } = await import('./wiring.ts');
+    wireTeams(ctx, settings, logger);
   },
 };

@@ -58,7 +58,8 @@ export interface GateStore {
    * Commits a new action, its events and its sealed first artifact together: all or nothing
    * (no decision without its artifact). Implementations may commit several concurrent
    * submissions in one transaction (group commit). Throws UniqueViolation when the action's
-   * (apiKeyId, idempotencyKey) is already taken; that refuses only this submission.
+   * (apiKeyId, idempotencyKey) is already taken, and DomainError `unauthenticated` when its API
+   * key has been revoked by then; either refuses only this submission.
    */
   insertNewAction(write: NewActionWrite): Promise<SealedArtifact>;
   findAction(id: string): Promise<ActionRecord | null>;

@@ -1,4 +1,4 @@
-import type { SealedArtifact } from '@countersign/contracts';
+import { DomainError, type SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, ApiKeyRecord, GateStore, GateTx, NewActionWrite, VoteRecord } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import type { PrismaClient } from './generated/prisma/client.ts';
@@ -45,8 +45,14 @@ export class PrismaGateStore implements GateStore {
     }
   }
 
-  insertNewAction(write: NewActionWrite): Promise<SealedArtifact> {
-    return this.newActions.write(write);
+  async insertNewAction(write: NewActionWrite): Promise<SealedArtifact> {
+    try {
+      return await this.newActions.write(write);
+    } catch (err) {
+      // The key was revoked without this process hearing of it (yet): stop trusting the cache.
+      if (err instanceof DomainError && err.code === 'unauthenticated') this.keyCache?.invalidate();
+      throw err;
+    }
   }
 
   async findAction(id: string): Promise<ActionRecord | null> {

@@ -6,17 +6,18 @@ import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
 /** The unique index that makes an Idempotency-Key name at most one action per API key. */
 export const IDEMPOTENCY_CONSTRAINT = 'Action_apiKeyId_idempotencyKey_key';
 
-/** What one batch wrote: each write's sealed artifact, null when its Idempotency-Key was taken. */
+/** What one batch wrote, for each write in order. */
 export interface AppendedActions {
-  artifacts: (SealedArtifact | null)[];
+  /** The sealed artifact; 'taken' when its Idempotency-Key was already used, 'revoked' when its API key is revoked. */
+  artifacts: (SealedArtifact | 'taken' | 'revoked')[];
   /** The isolation level the transaction ran at (as Postgres names it). */
   isolation: string;
 }
 
 /**
  * Inside one transaction, writes a batch of new actions, their outbox events and their first
- * artifacts. A write whose (apiKeyId, idempotencyKey) was already taken gets null and nothing
- * of it is written.
+ * artifacts. Nothing is written for a write whose (apiKeyId, idempotencyKey) was already
+ * taken or whose API key has been revoked.
  *
  * Each statement carries all of the batch's rows as one JSON parameter that Postgres expands
  * (json_populate_recordset), so a batch costs the same few round trips whatever its size:
@@ -30,8 +31,11 @@ export async function appendNewActions(
 ): Promise<AppendedActions> {
   const head = await insertActionsAndLockHead(tx, writes);
   const inserted = new Set(head.ids);
+  const revoked = new Set(head.revokedKeys);
   const kept = writes.filter((w) => inserted.has(w.action.id));
-  if (kept.length === 0) return { artifacts: writes.map(() => null), isolation: head.isolation };
+  const outcome = (w: NewActionWrite, sealed?: Map<string, SealedArtifact>) =>
+    sealed?.get(w.action.id) ?? (revoked.has(w.action.apiKeyId) ? 'revoked' : 'taken');
+  if (kept.length === 0) return { artifacts: writes.map((w) => outcome(w)), isolation: head.isolation };
 
   const events = kept.flatMap((w) => w.events);
   if (events.length > 0) {
@@ -65,12 +69,15 @@ export async function appendNewActions(
         AS a(seq bigint, kind text, "actionId" text, at timestamptz, canonical text, hash text, "prevHash" text, signature text, "keyId" text)
     )
     UPDATE "ArtifactHead" SET hash = ${prevHash} WHERE id = 1`;
-  return { artifacts: writes.map((w) => sealed.get(w.action.id) ?? null), isolation: head.isolation };
+  return { artifacts: writes.map((w) => outcome(w, sealed)), isolation: head.isolation };
 }
 
 /**
  * Inserts the actions, then takes the chain head row lock and reserves one seq per inserted
- * action, in one statement. The head UPDATE needs the insert's row count, so it locks the
+ * action, in one statement. An action whose API key is revoked by now is not inserted: API
+ * keys are cached per process (see ApiKeyCache), and this makes sure that no decision is
+ * recorded under a key whose revocation committed before the batch, whether or not this
+ * process has heard of it yet. The head UPDATE needs the insert's row count, so it locks the
  * head only once every insert is done: a batch waiting on another transaction's
  * Idempotency-Key never holds the head meanwhile. The head row lock serialises appends across
  * every process: seq stays gapless and each artifact links to the one committed before it.
@@ -78,15 +85,21 @@ export async function appendNewActions(
 async function insertActionsAndLockHead(
   tx: TxClient,
   writes: readonly NewActionWrite[],
-): Promise<{ ids: string[]; seq: bigint; hash: string; isolation: string }> {
+): Promise<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; isolation: string }> {
   // Sorted by (key, Idempotency-Key) so that two transactions inserting the same keys wait
   // for each other in the same order and cannot deadlock. The sort is stable: within a
   // batch, the first submission of an Idempotency-Key wins.
   const actions = writes
     .map((w) => w.action)
     .sort((a, b) => compare(a.apiKeyId, b.apiKeyId) || compare(a.idempotencyKey ?? '', b.idempotencyKey ?? ''));
-  const rows = await tx.$queryRaw<{ ids: string[]; seq: bigint; hash: string; isolation: string }[]>`
-    WITH ins AS (
+  const rows = await tx.$queryRaw<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; isolation: string }[]>`
+    WITH batch AS (
+      SELECT * FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)
+    ),
+    revoked AS (
+      SELECT id FROM "ApiKey" WHERE "revokedAt" IS NOT NULL AND id IN (SELECT "apiKeyId" FROM batch)
+    ),
+    ins AS (
       INSERT INTO "Action" (
         id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
         "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
@@ -95,13 +108,15 @@ async function insertActionsAndLockHead(
         id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
         "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
         "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash"
-      FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)
+      FROM batch
+      WHERE "apiKeyId" NOT IN (SELECT id FROM revoked)
       ON CONFLICT ("apiKeyId", "idempotencyKey") DO NOTHING
       RETURNING id
     )
     UPDATE "ArtifactHead" SET seq = seq + (SELECT count(*) FROM ins)
     WHERE id = 1
-    RETURNING array(SELECT id FROM ins) AS ids, seq, hash, current_setting('transaction_isolation') AS isolation`;
+    RETURNING array(SELECT id FROM ins) AS ids, array(SELECT id FROM revoked) AS "revokedKeys", seq, hash,
+      current_setting('transaction_isolation') AS isolation`;
   const head = rows[0];
   if (!head) throw new Error('artifact chain head missing: migrations not applied');
   return head;

@@ -2,7 +2,7 @@ import { DomainError, type SealedArtifact } from '@countersign/contracts';
 import { UniqueViolation, type NewActionWrite } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import type { PrismaClient } from './generated/prisma/client.ts';
-import { appendNewActions, IDEMPOTENCY_CONSTRAINT } from './new-action-sql.ts';
+import { appendNewActions, IDEMPOTENCY_CONSTRAINT, type AppendedActions } from './new-action-sql.ts';
 import { asUniqueViolation } from './unique-violation.ts';
 
 /** Most submissions committed by one transaction (bounds statement size and lock hold time). */
@@ -75,7 +75,7 @@ export class NewActionWriter {
 
   /** Commits one batch and settles every member; never throws. */
   private async commit(batch: Queued[]): Promise<void> {
-    let results: (SealedArtifact | null)[];
+    let results: AppendedActions['artifacts'];
     const t0 = performance.now();
     try {
       const appended = await this.prisma.$transaction((tx) => appendNewActions(tx, batch.map((q) => q.write), this.keyring, this.now), {
@@ -102,11 +102,12 @@ export class NewActionWriter {
     }
     if (process.env.DEBUG_BATCH) (globalThis as any).__batches = [...((globalThis as any).__batches ?? []), [batch.length, performance.now() - t0]];
     batch.forEach((q, i) => {
-      const artifact = results[i];
-      // Not inserted: its Idempotency-Key was taken (by a committed action, or an earlier member
-      // of this batch). The caller replays the winner's result, now visible.
-      if (artifact) q.resolve(artifact);
-      else q.reject(new UniqueViolation(IDEMPOTENCY_CONSTRAINT));
+      const result = results[i];
+      if (result === 'revoked') q.reject(new DomainError('unauthenticated', 'The API key has been revoked.'));
+      // Its Idempotency-Key was taken (by a committed action, or an earlier member of this
+      // batch): the caller replays the winner's result, now visible.
+      else if (result === 'taken' || result === undefined) q.reject(new UniqueViolation(IDEMPOTENCY_CONSTRAINT));
+      else q.resolve(result);
     });
   }
 }

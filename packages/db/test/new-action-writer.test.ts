@@ -166,6 +166,23 @@ describe('group commit of new actions', () => {
     await expectChainIntact();
   });
 
+  it('records nothing under an API key revoked before the batch, whatever the caller believed', async () => {
+    const store = new PrismaGateStore(prisma, keyring, now);
+    await prisma.apiKey.create({
+      data: { id: 'key_revoked', prefix: 'cs_revokedkey', secretHash: 'f'.repeat(64), principalId: 'deploy-bot', principalKind: 'agent', revokedAt: new Date() },
+    });
+    const revoked = newWrite({ apiKeyId: 'key_revoked' });
+    const good = Array.from({ length: 5 }, () => newWrite());
+    const results = await Promise.allSettled([revoked, ...good].map((w) => store.insertNewAction(w)));
+
+    expect(results[0]!.status).toBe('rejected');
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ name: 'DomainError', code: 'unauthenticated' });
+    expect(results.slice(1).every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(await prisma.action.findUnique({ where: { id: revoked.action.id } })).toBeNull();
+    expect(await prisma.artifact.count({ where: { actionId: revoked.action.id } })).toBe(0);
+    await expectChainIntact();
+  });
+
   it('retries the others alone when one submission is refused by Postgres or cannot be sealed', async () => {
     const store = new PrismaGateStore(prisma, keyring, now);
     // jsonb cannot hold U+0000: Postgres refuses this row, and with it the whole first attempt.

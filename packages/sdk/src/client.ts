@@ -177,7 +177,8 @@ export class Countersign {
       try {
         action = await this.waitForDecision(submitted.id, opts);
       } catch (error) {
-        if (opts.withdrawOnGiveUp === false) throw error;
+        const gaveUp = error instanceof TimeoutError || opts.signal?.aborted === true;
+        if (!gaveUp || opts.withdrawOnGiveUp === false) throw error;
         const withdrawn = await this.withdraw(submitted.id);
         if (error instanceof TimeoutError) throw new TimeoutError(error.actionId, error.action, withdrawn);
         throw error;

@@ -17,7 +17,6 @@ export const ReasonMetadataSchema = z.strictObject({
   decision: z.enum(['approve', 'deny']),
   /** Where the clicked card is, for an ephemeral answer if the vote is refused. */
   channel: z.string().min(1).max(50).nullable(),
-  messageTs: z.string().min(1).max(50).nullable(),
 });
 export type ReasonMetadata = z.output<typeof ReasonMetadataSchema>;
 
