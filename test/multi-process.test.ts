@@ -23,6 +23,7 @@ const FIXTURES = path.join(ROOT, 'test', 'fixtures');
 const ACTIONS = 300;
 const SRE_CHANNEL = 'C0SRE00001';
 const BOB_DM = 'D0BOB0001';
+const ERIN_DM = 'D0ERIN001';
 
 const RULE = `
   - id: multi-process
@@ -115,6 +116,8 @@ describe('scale-out: two API and two worker processes', () => {
       users: [
         { id: 'U0ALICE01', team_id: 'T0TEAM0001', email: 'alice@example.com', is_email_confirmed: true },
         { id: 'U0BOB0001', team_id: 'T0TEAM0001', email: 'bob@example.com', is_email_confirmed: true },
+        // The requester behind deploy-bot (its owner): found by email, told the outcome by DM.
+        { id: 'U0ERIN001', team_id: 'T0TEAM0001', email: 'erin@example.com', is_email_confirmed: true },
       ],
     });
     cleanups.push(() => slack.close());
@@ -143,7 +146,6 @@ describe('scale-out: two API and two worker processes', () => {
       COUNTERSIGN_KEYS_DIR: path.join(dir, 'keys'),
       COUNTERSIGN_WEBHOOK_SECRET: 'multi-process-test-webhook-master-secret',
       COUNTERSIGN_QUEUE_PREFIX: randomQueuePrefix(),
-      COUNTERSIGN_DB_POOL: '8',
       COUNTERSIGN_WORKER_CONCURRENCY: '8',
       // Pacing has its own test; here every card goes to one channel and one DM.
       COUNTERSIGN_CHANNEL_PACING_MS: 'slack=0',
@@ -179,7 +181,7 @@ describe('scale-out: two API and two worker processes', () => {
 
     // Concurrent votes through both APIs: alice (sre-lead), bob (security) and carol (both
     // roles, fills at most one slot); on every fifth action judy denies at the same time.
-    await pool(ids, 16, async (id, i) => {
+    await pool(ids, 12, async (id, i) => {
       const vote = (n: number, person: string, decision: 'approve' | 'deny') =>
         api(apis[(i + n) % 2]!.url, 'POST', `/v1/actions/${id}/votes`, { token: tokens[person], body: { decision, reason: `${person} says ${decision}` } });
       const results = await Promise.all([
@@ -203,7 +205,8 @@ describe('scale-out: two API and two worker processes', () => {
 
     // Every card shows its action's outcome in the end (the final chat.update wins).
     const word: Record<string, string> = { approved: 'Approved', refused: 'Refused' };
-    const messagesFor = (id: string) => [...slack.messages.values()].filter((m) => m.threadTs === null && JSON.stringify(m.history[0]!.blocks).includes(id));
+    const mentions = (id: string) => [...slack.messages.values()].filter((m) => m.threadTs === null && JSON.stringify(m.history[0]!.blocks).includes(id));
+    const messagesFor = (id: string) => mentions(id).filter((m) => m.channel !== ERIN_DM);
     await waitFor(
       'every card updated to its outcome',
       () => ids.every((id) => messagesFor(id).filter((m) => m.history.at(-1)!.text.startsWith(word[outcomes.get(id)!]!)).length === 2),
@@ -216,6 +219,8 @@ describe('scale-out: two API and two worker processes', () => {
       const msgs = messagesFor(id);
       expect(msgs.map((m) => m.channel).sort(), id).toEqual([BOB_DM, SRE_CHANNEL].sort());
     }
+    // The requester heard the outcome once.
+    await waitFor('one notice per action', () => ids.every((id) => mentions(id).filter((m) => m.channel === ERIN_DM).length === 1), 60_000, 500);
     const rows = await prisma.channelCard.findMany({ where: { actionId: { in: ids }, NOT: { target: { startsWith: 'notice/' } } } });
     expect(rows).toHaveLength(2 * ACTIONS);
     expect(rows.every((r) => r.state === 'posted')).toBe(true);

@@ -19,7 +19,7 @@ async function start(...args: Parameters<typeof startQueueTest>): Promise<Runnin
   return t;
 }
 afterEach(async () => {
-  for (const t of running.splice(0).reverse()) { const t0 = Date.now(); await t.stop(); console.log('STOP took', Date.now() - t0); }
+  for (const t of running.splice(0).reverse()) await t.stop();
   for (const drop of dbs.splice(0)) await drop();
 });
 

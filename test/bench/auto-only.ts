@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createDatabase, databaseUrl, startPostgres, startRedis } from '@countersign/devstack';
 import { applyMigrations } from '@countersign/db/migrate';
+import { cpuSampler, describeCpu } from './cpu.ts';
 import { runLoad } from './loadgen.ts';
 
 // Row 2 of the benchmark alone (the auto-decide path), for iterating on it without the other
@@ -33,34 +34,6 @@ function startGate(env: Record<string, string>): Promise<{ child: ChildProcess; 
   });
 }
 
-/** CPU seconds (user + system) used so far by `root` and its descendants, from /proc. */
-function treeCpuSeconds(root: number): number {
-  const children = new Map<number, number[]>();
-  const cpu = new Map<number, number>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
-    const ppid = Number(fields[1]);
-    cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  let total = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
-    total += cpu.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
-
 fs.mkdirSync(work, { recursive: true });
 const pg = await startPostgres({ dataDir: path.join(work, 'pg') });
 const redis = await startRedis({ dir: path.join(work, 'redis') });
@@ -71,8 +44,7 @@ try {
   const gate = await startGate({ DATABASE_URL: gateDb, REDIS_URL: redis.url, COUNTERSIGN_KEYS_DIR: path.join(work, 'keys') });
   const [port, token] = gate.fields;
   const intent = JSON.stringify({ action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
-  let before: ReturnType<typeof cpuOf> | undefined;
-  const cpuOf = () => ({ server: treeCpuSeconds(gate.child.pid!), postgres: treeCpuSeconds(pg.pid), load: process.cpuUsage() });
+  const cpu = cpuSampler({ server: gate.child.pid!, postgres: pg.pid }, gateDb);
   const r = await runLoad({
     url: `http://127.0.0.1:${port}/v1/actions`,
     headers: { authorization: `Bearer ${token}` },
@@ -81,9 +53,9 @@ try {
     durationMs: DURATION_MS,
     warmupMs: 2_000,
     okStatus: 201,
-    onMeasureStart: () => (before = cpuOf()),
+    onMeasureStart: () => void cpu.start(),
   });
-  const after = cpuOf();
+  const used = await cpu.stop();
   await new Promise<void>((resolve) => {
     gate.child.removeAllListeners('exit');
     gate.child.once('exit', () => resolve());
@@ -92,13 +64,7 @@ try {
   process.stdout.write(
     `auto-decide ${r.throughput.toFixed(0)}/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms (${r.requests} requests, ${r.errors} errors) ${JSON.stringify(r.statuses)}\n`,
   );
-  if (before) {
-    const perRequest = (seconds: number) => `${((seconds * 1e6) / r.requests).toFixed(0)} µs/req (${((seconds / r.seconds) * 100).toFixed(0)}% of a core)`;
-    const loadSeconds = (after.load.user + after.load.system - before.load.user - before.load.system) / 1e6;
-    process.stdout.write(
-      `cpu: server ${perRequest(after.server - before.server)}, postgres ${perRequest(after.postgres - before.postgres)}, load generator ${perRequest(loadSeconds)}\n`,
-    );
-  }
+  process.stdout.write(describeCpu(used, r) + '\n');
   for (const f of fs.readdirSync(work).filter((f) => f.endsWith('.cpuprofile'))) {
     fs.copyFileSync(path.join(work, f), path.join('/tmp', f));
     process.stdout.write(`profile: /tmp/${f}\n`);

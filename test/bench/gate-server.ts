@@ -22,17 +22,3 @@ process.stdout.write(`READY ${port} ${token} ${alice}\n`);
 process.on('SIGTERM', () => {
   void service.stop().then(() => process.exit(0));
 });
-process.on('SIGTERM', () => {
-  const b = (globalThis as any).__batches as [number, number][] | undefined;
-  if (!b) return;
-  const sizes = b.map((x) => x[0]).sort((x, y) => x - y);
-  const times = b.map((x) => x[1]).sort((x, y) => x - y);
-  const q = (a: number[], p: number) => a[Math.floor((a.length - 1) * p)]!.toFixed(1);
-  process.stderr.write(`batches ${b.length} size p50 ${q(sizes, 0.5)} p90 ${q(sizes, 0.9)} max ${q(sizes, 1)} ms p50 ${q(times, 0.5)} p90 ${q(times, 0.9)} p99 ${q(times, 0.99)} max ${q(times, 1)}\n`);
-});
-process.on('SIGTERM', () => {
-  const s = (globalThis as any).__steps as number[][] | undefined;
-  if (!s) return;
-  const q = (i: number, p: number) => { const a = s.map((x) => x[i]!).sort((x, y) => x - y); return a[Math.floor((a.length - 1) * p)]!.toFixed(2); };
-  process.stderr.write(`steps insertActions p50 ${q(0, 0.5)} p90 ${q(0, 0.9)}; head p50 ${q(1, 0.5)} p90 ${q(1, 0.9)}; seal+artifacts p50 ${q(2, 0.5)} p90 ${q(2, 0.9)}\n`);
-});

@@ -5,6 +5,7 @@ import { createDatabase, databaseUrl, startPostgres, startRedis } from '@counter
 import { applyMigrations } from '@countersign/db/migrate';
 import { benchPolicy } from '../../packages/policy/bench/evaluate.bench.ts';
 import { benchVerify } from '../../packages/evidence/bench/verify.bench.ts';
+import { cpuSampler, describeCpu } from './cpu.ts';
 import { runLoad, type LoadResult } from './loadgen.ts';
 
 // `npm run bench`: measures on this machine and prints one table.
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     children.push(gate.child);
     const [gatePort, token] = gate.fields;
     const intent = JSON.stringify({ action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
+    const autoCpu = cpuSampler({ server: gate.child.pid!, postgres: pg.pid }, gateDb);
     const auto = await runLoad({
       url: `http://127.0.0.1:${gatePort}/v1/actions`,
       headers: { authorization: `Bearer ${token}` },
@@ -75,12 +77,15 @@ async function main(): Promise<void> {
       durationMs: DURATION_MS,
       warmupMs: 2_000,
       okStatus: 201,
+      onMeasureStart: () => void autoCpu.start(),
     });
+    const autoUsed = await autoCpu.stop();
     await stopChild(gate.child);
 
     process.stdout.write('bench: 3/4 bare Fastify + one INSERT (the floor)…\n');
     const floorServer = await startChild('bare-server.ts', { DATABASE_URL: databaseUrl(pg.url, 'bench_floor') });
     children.push(floorServer.child);
+    const floorCpu = cpuSampler({ server: floorServer.child.pid!, postgres: pg.pid }, databaseUrl(pg.url, 'bench_floor'));
     const floor = await runLoad({
       url: `http://127.0.0.1:${floorServer.fields[0]}/floor`,
       body: () => intent,
@@ -88,7 +93,9 @@ async function main(): Promise<void> {
       durationMs: DURATION_MS,
       warmupMs: 2_000,
       okStatus: 201,
+      onMeasureStart: () => void floorCpu.start(),
     });
+    const floorUsed = await floorCpu.stop();
     await stopChild(floorServer.child);
 
     process.stdout.write('bench: 4/4 verify over 100,000 artifacts…\n');
@@ -100,13 +107,15 @@ async function main(): Promise<void> {
       '-'.repeat(100),
       `policy evaluate, ${policy.rules} rules               p50 ${policy.p50Micros.toFixed(1)} µs   p99 ${policy.p99Micros.toFixed(1)} µs   (target p99 < 1000 µs)`,
       row('auto-decide POST /v1/actions', auto) + '   (target ≥ 1000/s, p99 < 25 ms)',
+      describeCpu(autoUsed, auto),
       row('floor: bare Fastify + 1 INSERT', floor),
+      describeCpu(floorUsed, floor),
       `gate / floor throughput ratio       ${(auto.throughput / floor.throughput).toFixed(2)}   (p99 ratio ${(auto.p99Ms / floor.p99Ms).toFixed(2)})`,
       `verify                              ${verify.recordsPerSecond.toFixed(0)} records/s over ${verify.records} records (${verify.seconds.toFixed(2)} s)   (target ≥ 20000/s)`,
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    const results = { at: new Date().toISOString(), concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, floor, verify };
+    const results = { at: new Date().toISOString(), concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoCpu: autoUsed, floor, floorCpu: floorUsed, verify };
     fs.writeFileSync(path.join(root, '.countersign', 'bench', 'results.json'), JSON.stringify(results, null, 2));
   } finally {
     for (const c of children) await stopChild(c);

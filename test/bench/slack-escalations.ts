@@ -17,10 +17,17 @@ import { click } from '../fakes/slack-interactions.ts';
 // Slack allows about one message per second per channel. The queue paces posts per channel
 // (COUNTERSIGN_CHANNEL_PACING_MS slack=1000) and the fake answers 429 to any channel that gets
 // a second post within a second, so the run also shows the limit was respected. Escalations
-// are spread over many channels (one policy rule per channel) at a steady arrival rate, as
-// real escalations would be; all-at-once into one channel would measure only the limit.
+// are spread over many channels (one policy rule, one agent and one owner per channel) at a
+// steady arrival rate, as real escalations would be; all at once into one channel would only
+// measure the limit (1,000 cards at one per second is 1,000 s). The default, 5/s over 50
+// channels, gives each channel one escalation every 10 s: a card, two updates and the
+// requester's DM each fit within Slack's limit.
 //
-// Standalone: npx tsx test/bench/slack-escalations.ts   (BENCH_SLACK_COUNT, _CHANNELS, _RATE)
+// Standalone: npx tsx test/bench/slack-escalations.ts
+//   BENCH_SLACK_COUNT (1000), BENCH_SLACK_CHANNELS (50), BENCH_SLACK_RATE (5/s),
+//   BENCH_SLACK_PACING_MS (1000), COUNTERSIGN_WORKER_CONCURRENCY (8)
+// From test/bench/main.ts: runSlackBench({ postgresUrl, redisUrl, workDir }) and
+// formatSlackBench(result) for the table.
 
 export interface SlackBenchOptions {
   /** Superuser URL of a Postgres to create the bench database in. */
@@ -151,8 +158,8 @@ function maxPostsPerSecond(calls: SlackCall[]): number {
 
 export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBenchResult> {
   const count = opts.count ?? 1000;
-  const channels = opts.channels ?? 100;
-  const rate = opts.ratePerSecond ?? 25;
+  const channels = opts.channels ?? 50;
+  const rate = opts.ratePerSecond ?? 5;
   fs.mkdirSync(opts.workDir, { recursive: true });
   const files = benchFiles(opts.workDir, channels);
 
@@ -325,8 +332,8 @@ async function main(): Promise<void> {
       redisUrl: redis.url,
       workDir: work,
       count: Number(process.env.BENCH_SLACK_COUNT ?? 1000),
-      channels: Number(process.env.BENCH_SLACK_CHANNELS ?? 100),
-      ratePerSecond: Number(process.env.BENCH_SLACK_RATE ?? 25),
+      channels: Number(process.env.BENCH_SLACK_CHANNELS ?? 50),
+      ratePerSecond: Number(process.env.BENCH_SLACK_RATE ?? 5),
     });
     process.stdout.write(['', ...formatSlackBench(result), ''].join('\n') + '\n');
     fs.writeFileSync(path.join(root, '.countersign', 'bench', 'slack-results.json'), JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2));

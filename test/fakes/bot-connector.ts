@@ -165,7 +165,7 @@ export class FakeBotFramework {
 
   /** The environment that points the service's Teams module at this fake. */
   env(overrides: Record<string, string> = {}): Record<string, string> {
-    const credential = this.botCertificate
+    const credential: Record<string, string> = this.botCertificate
       ? { MICROSOFT_APP_CERT_THUMBPRINT: new X509Certificate(this.botCertificate.cert).fingerprint.replaceAll(':', ''), MICROSOFT_APP_CERT_KEY_FILE: this.botCertificate.keyFile }
       : { MICROSOFT_APP_PASSWORD: this.appPassword };
     return {

@@ -140,6 +140,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const context: ServiceContext = {
       publicUrl: () => settings.PUBLIC_URL ?? listeningUrl,
       env: opts.env ?? process.env,
+      databaseUrl: settings.DATABASE_URL,
       logger,
       role: opts.role ?? settings.COUNTERSIGN_ROLE,
       rootDir: opts.rootDir,

@@ -237,3 +237,14 @@ describe('isUnavailableError', () => {
     expect(isUnavailableError(loop)).toBe(false);
   });
 });
+
+describe('transaction start timeout', () => {
+  it('treats Prisma P2028 "unable to start a transaction" as unavailable, other P2028s not', async () => {
+    const { isUnavailableError } = await import('../src/http/unavailable.ts');
+    const { PrismaClientKnownRequestError } = await import('@prisma/client/runtime/client');
+    const busy = new PrismaClientKnownRequestError('Transaction API error: Unable to start a transaction in the given time.', { code: 'P2028', clientVersion: '7.10.0' });
+    const closed = new PrismaClientKnownRequestError('Transaction API error: Transaction already closed.', { code: 'P2028', clientVersion: '7.10.0' });
+    expect(isUnavailableError(busy)).toBe(true);
+    expect(isUnavailableError(closed)).toBe(false);
+  });
+});

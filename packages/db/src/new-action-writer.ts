@@ -39,7 +39,7 @@ export class NewActionWriter {
     private readonly keyring: Keyring,
     private readonly now: () => Date,
     private readonly maxBatch: number = MAX_BATCH,
-    private readonly maxInFlight: number = Number(process.env.DEBUG_INFLIGHT ?? 1),
+    private readonly maxInFlight: number = 1,
   ) {}
 
   write(write: NewActionWrite): Promise<SealedArtifact> {
@@ -76,7 +76,6 @@ export class NewActionWriter {
   /** Commits one batch and settles every member; never throws. */
   private async commit(batch: Queued[]): Promise<void> {
     let results: AppendedActions['artifacts'];
-    const t0 = performance.now();
     try {
       const appended = await this.prisma.$transaction((tx) => appendNewActions(tx, batch.map((q) => q.write), this.keyring, this.now), {
         // Postgres' default, READ COMMITTED, is what the batch needs (wait on the head lock,
@@ -100,7 +99,6 @@ export class NewActionWriter {
       for (const q of batch) q.reject(failure);
       return;
     }
-    if (process.env.DEBUG_BATCH) (globalThis as any).__batches = [...((globalThis as any).__batches ?? []), [batch.length, performance.now() - t0]];
     batch.forEach((q, i) => {
       const result = results[i];
       if (result === 'revoked') q.reject(new DomainError('unauthenticated', 'The API key has been revoked.'));

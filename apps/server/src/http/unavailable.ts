@@ -93,6 +93,9 @@ function ownReason(e: Record<string, unknown>): string | undefined {
     if (SOCKET_CODES.has(code)) return code;
     if (isUnavailableSqlState(code)) return code;
     if (PRISMA_CODES.has(code)) return code;
+    // P2028 is Prisma's catch-all for interactive transactions; only "could not start one in
+    // time" (every pooled connection busy) means the database is unavailable to us right now.
+    if (code === 'P2028' && typeof e.message === 'string' && /unable to start a transaction/i.test(e.message)) return code;
   }
   // PrismaClientInitializationError carries its code as `errorCode`.
   if (typeof e.errorCode === 'string' && PRISMA_CODES.has(e.errorCode)) return e.errorCode;
