@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyMigrations } from '@countersign/db/migrate';
 import { startLocalStack, type LocalStack } from '@countersign/devstack';
+import { teamsFirstScreenLines } from '@countersign/teams';
 import { ensureDemoKeys } from './demo-keys.ts';
 import { firstScreen } from './first-screen.ts';
 import { createLogger } from './logger.ts';
@@ -51,7 +52,12 @@ async function main(): Promise<void> {
       { mode: 0o600 },
     );
     const demo = await ensureDemoKeys(service.keys, stateDir);
-    process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined }));
+    const channelLines = [
+      env.SLACK_BOT_TOKEN ? '  Slack: interactivity and events at $CS/slack/events' : '  Slack: off (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TEAM_ID; see README)',
+      ...teamsFirstScreenLines(env),
+    ];
+    if (!env.MICROSOFT_APP_ID && env.TEAMS_DEV_MODE !== '1') channelLines.push('  Teams: off (set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID; see README)');
+    process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines }));
   } catch (err) {
     const e = err as Error;
     process.stderr.write(`countersign: ${e instanceof SettingsError ? e.message : e.message}\n`);

@@ -22,7 +22,7 @@ function varName(principal: string): string {
   return principal === 'deploy-bot' ? 'AGENT' : principal.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
-export function firstScreen(opts: { url: string; demo: DemoKey[]; embedded: boolean }): string {
+export function firstScreen(opts: { url: string; demo: DemoKey[]; embedded: boolean; channelLines?: string[] }): string {
   const post = (who: string, path: string, body: unknown) =>
     `curl -s $CS${path} -H "authorization: Bearer $${varName(who)}" -H 'content-type: application/json' -d '${JSON.stringify(body)}'`;
   const keyLines = opts.demo.map((k) => `    export ${varName(k.principal)}=${k.token}   # ${k.principal}: ${k.note}`);
@@ -30,6 +30,7 @@ export function firstScreen(opts: { url: string; demo: DemoKey[]; embedded: bool
     '',
     `  countersign is running → ${opts.url}`,
     `  ${opts.embedded ? 'Postgres and Redis: embedded, data in .countersign/' : 'Postgres and Redis: from DATABASE_URL / REDIS_URL'} · policy: config/policy.yaml · directory: config/directory.yaml`,
+    ...(opts.channelLines ?? []).map((l) => `  ${l}`),
     '',
     '  Paste these into another terminal (demo keys, kept in .countersign/demo-keys.json;',
     '  real ones: npm run countersign -- keys create --principal ID):',

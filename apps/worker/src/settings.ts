@@ -10,7 +10,7 @@ const pacing = z
     for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
       const m = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(part);
       if (!m) {
-        ctx.addIssue({ code: 'custom', message: `"${part}" is not channel=milliseconds (e.g. slack=1000,teams=500)` });
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not channel=milliseconds (e.g. slack=1000,teams=1000)` });
         return z.NEVER;
       }
       out[m[1]!] = Number(m[2]);
@@ -31,7 +31,7 @@ export const WorkerSettingsSchema = z.object({
    * Minimum milliseconds between two messages to one channel target, per channel. Slack asks
    * for about one message per second per channel; Teams allows a few per conversation.
    */
-  COUNTERSIGN_CHANNEL_PACING_MS: pacing.default({ slack: 1_000, teams: 500 }),
+  COUNTERSIGN_CHANNEL_PACING_MS: pacing.default({ slack: 1_000, teams: 1_000 }),
 });
 
 export type WorkerSettings = z.output<typeof WorkerSettingsSchema>;
