@@ -5,6 +5,7 @@ import { createDatabase, databaseUrl, startPostgres, startRedis } from '@counter
 import { applyMigrations } from '@countersign/db/migrate';
 import { benchPolicy } from '../../packages/policy/bench/evaluate.bench.ts';
 import { benchVerify } from '../../packages/evidence/bench/verify.bench.ts';
+import { formatSlackBench, runSlackBench } from './slack-escalations.ts';
 import { cpuSampler, describeCpu } from './cpu.ts';
 import { runLoad, type LoadResult } from './loadgen.ts';
 
@@ -13,6 +14,7 @@ import { runLoad, type LoadResult } from './loadgen.ts';
 //  2. the auto-decide path over HTTP (auth, policy, durable commit + sealed artifact)
 //  3. a bare Fastify route doing one INSERT per request, the floor to compare with
 //  4. `verify` speed over 100,000 artifacts
+//  5. 1,000 escalations through the fake Slack API: submit → card posted, click → release
 const root = path.resolve(import.meta.dirname, '..', '..');
 const work = path.join(root, '.countersign', 'bench', `run-${process.pid}`);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -56,10 +58,10 @@ async function main(): Promise<void> {
     const gateDb = databaseUrl(pg.url, 'bench_gate');
     await applyMigrations(gateDb);
 
-    process.stdout.write('bench: 1/4 policy evaluation…\n');
+    process.stdout.write('bench: 1/5 policy evaluation…\n');
     const policy = benchPolicy(20_000);
 
-    process.stdout.write(`bench: 2/4 auto-decide path over HTTP (${CONCURRENCY} clients, ${DURATION_MS / 1000} s)…\n`);
+    process.stdout.write(`bench: 2/5 auto-decide path over HTTP (${CONCURRENCY} clients, ${DURATION_MS / 1000} s)…\n`);
     const gate = await startChild('gate-server.ts', {
       DATABASE_URL: gateDb,
       REDIS_URL: redis.url,
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     const autoUsed = await autoCpu.stop();
     await stopChild(gate.child);
 
-    process.stdout.write('bench: 3/4 bare Fastify + one INSERT (the floor)…\n');
+    process.stdout.write('bench: 3/5 bare Fastify + one INSERT (the floor)…\n');
     const floorServer = await startChild('bare-server.ts', { DATABASE_URL: databaseUrl(pg.url, 'bench_floor') });
     children.push(floorServer.child);
     const floorCpu = cpuSampler({ server: floorServer.child.pid!, postgres: pg.pid }, databaseUrl(pg.url, 'bench_floor'));
@@ -98,8 +100,11 @@ async function main(): Promise<void> {
     const floorUsed = await floorCpu.stop();
     await stopChild(floorServer.child);
 
-    process.stdout.write('bench: 4/4 verify over 100,000 artifacts…\n');
+    process.stdout.write('bench: 4/5 verify over 100,000 artifacts…\n');
     const verify = await benchVerify(100_000);
+
+    process.stdout.write('bench: 5/5 1,000 escalations through the fake Slack API…\n');
+    const slack = await runSlackBench({ postgresUrl: pg.url, redisUrl: redis.url, workDir: path.join(work, 'slack') });
 
     const lines = [
       '',
@@ -112,10 +117,11 @@ async function main(): Promise<void> {
       describeCpu(floorUsed, floor),
       `gate / floor throughput ratio       ${(auto.throughput / floor.throughput).toFixed(2)}   (p99 ratio ${(auto.p99Ms / floor.p99Ms).toFixed(2)})`,
       `verify                              ${verify.recordsPerSecond.toFixed(0)} records/s over ${verify.records} records (${verify.seconds.toFixed(2)} s)   (target ≥ 20000/s)`,
+      ...formatSlackBench(slack),
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    const results = { at: new Date().toISOString(), concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoCpu: autoUsed, floor, floorCpu: floorUsed, verify };
+    const results = { at: new Date().toISOString(), concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoCpu: autoUsed, floor, floorCpu: floorUsed, verify, slack };
     fs.writeFileSync(path.join(root, '.countersign', 'bench', 'results.json'), JSON.stringify(results, null, 2));
   } finally {
     for (const c of children) await stopChild(c);
