@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     }
     const settings = parseSettings(env);
     await applyMigrations(settings.DATABASE_URL);
-    const logger = createLogger(env.LOG_LEVEL ?? 'warn');
+    const logger = createLogger(env.LOG_LEVEL ?? 'warn', { human: true });
     service = await startService({ settings, logger, rootDir, env });
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(
