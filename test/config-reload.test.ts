@@ -33,6 +33,39 @@ describe('configuration at start', () => {
   });
 });
 
+const EXECUTOR_RULE = (url: string) => `
+  - id: held-restart
+    when: 'action.type == "service.restart"'
+    outcome: escalate
+    reason: run by countersign once approved
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }]
+      expiresIn: 60s
+    executor:
+      url: ${url}/services/{{action.resource}}/restart
+      method: POST
+`;
+
+describe('executor destinations', () => {
+  it('a policy whose executor points outside the allow-list is refused at start and on reload', async () => {
+    const base = fs.readFileSync(path.resolve(import.meta.dirname, 'fixtures/policy.yaml'), 'utf8').trimEnd() + '\n';
+    await expect(
+      startTestService({ policy: base + EXECUTOR_RULE('https://ops.evil.example') , env: { COUNTERSIGN_EXECUTOR_ALLOWLIST: 'https://ops.example.com/' } }),
+    ).rejects.toThrow(/held-restart.*not an allowed destination/s);
+
+    const s = await startTestService({ policy: base + EXECUTOR_RULE('https://ops.example.com'), env: { COUNTERSIGN_EXECUTOR_ALLOWLIST: 'https://ops.example.com/' } });
+    try {
+      const digest = () => s.service.gate.deps.config.current().policy.digest;
+      const good = digest();
+      fs.writeFileSync(path.join(s.configDir, 'policy.yaml'), base + EXECUTOR_RULE('https://ops.evil.example'));
+      await new Promise((r) => setTimeout(r, 600));
+      expect(digest()).toBe(good);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('directory reload', () => {
   it('eligibility follows the directory as it is at vote time', async () => {
     const { body: action } = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intents.prodDelete });

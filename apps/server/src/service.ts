@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { destinationAllowlist, Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
 import { watchConfig } from '@countersign/config';
+import { executorDestinationProblems } from '@countersign/policy';
 import { ApiKeyCache, createPrismaClient, PgDecisionBus, PrismaGateStore, type PrismaClient } from '@countersign/db';
 import { loadKeyring, type Keyring } from '@countersign/evidence';
 import { configView } from './config-view.ts';
@@ -70,6 +71,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const keyCache = new ApiKeyCache();
     const store = new PrismaGateStore(prisma, keyring, () => clock.now(), { keyCache });
 
+    const executorDestinations = destinationAllowlist([...settings.COUNTERSIGN_CALLBACK_ALLOWLIST, ...settings.COUNTERSIGN_EXECUTOR_ALLOWLIST]);
     // A bad file at start stops the service (ConfigError names file:line:column); a bad file
     // on reload keeps the last good one and is logged loudly.
     const watcher = watchConfig({
@@ -82,6 +84,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         );
       },
       onError: (err) => logger.error({ err: err.message }, 'configuration reload REJECTED; keeping the last good configuration'),
+      // A policy whose executor points outside the allow-list is refused whole, at start and
+      // on reload (execution checks again before every send).
+      validate: (snapshot) => executorDestinationProblems(snapshot.policy, (url) => executorDestinations.allows(url)),
     });
     stops.push(async () => watcher.close());
     const config = configView(() => watcher.current());

@@ -29,6 +29,11 @@ export const SettingsSchema = z.object({
     .string()
     .default('')
     .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean)),
+  /** Extra destinations for held execution only (policy `executor` URLs), same format. */
+  COUNTERSIGN_EXECUTOR_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean)),
   /** Roles whose people may pull the approval history (comma-separated). */
   COUNTERSIGN_AUDIT_ROLES: z
     .string()

@@ -13,6 +13,12 @@ export interface WatchConfigOptions extends ConfigPaths {
   debounceMs?: number;
   /** An already loaded snapshot of the same paths (skips the first load). */
   initial?: ConfigSnapshot;
+  /**
+   * Checks that need more than the files (e.g. executor destinations against the deployment's
+   * allow-list). Problems reject the snapshot like a parse error: at start it throws, on
+   * reload the last good snapshot stays.
+   */
+  validate?: (snapshot: ConfigSnapshot) => string[];
 }
 
 export interface ConfigWatcher {
@@ -28,7 +34,12 @@ export interface ConfigWatcher {
 export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
   const paths = { policyPath: resolve(options.policyPath), directoryPath: resolve(options.directoryPath) };
   const debounceMs = options.debounceMs ?? 100;
-  let snapshot = options.initial ?? loadConfigFiles(paths);
+  const checked = (candidate: ConfigSnapshot): ConfigSnapshot => {
+    const problems = options.validate?.(candidate) ?? [];
+    if (problems.length > 0) throw new Error(`configuration rejected:\n  ${problems.join('\n  ')}`);
+    return candidate;
+  };
+  let snapshot = checked(options.initial ?? loadConfigFiles(paths));
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -40,7 +51,7 @@ export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
     if (closed) return;
     let next: ConfigSnapshot;
     try {
-      next = loadConfigFiles(paths);
+      next = checked(loadConfigFiles(paths));
     } catch (err) {
       report(err);
       return;
