@@ -3,10 +3,14 @@ import { z } from 'zod';
 // The queue engine's own settings, parsed once from the environment at register(). A bad
 // value stops the service naming the variable (never echoing the value).
 
+const DEFAULT_PACING: Record<string, number> = { slack: 1_000, teams: 1_000 };
+
+// Naming one channel keeps the defaults for the others: "teams=2000" must not switch Slack
+// pacing off.
 const pacing = z
   .string()
   .transform((text, ctx) => {
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = { ...DEFAULT_PACING };
     for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
       const m = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(part);
       if (!m) {
@@ -31,7 +35,7 @@ export const WorkerSettingsSchema = z.object({
    * Minimum milliseconds between two messages to one channel target, per channel. Slack asks
    * for about one message per second per channel; Teams allows a few per conversation.
    */
-  COUNTERSIGN_CHANNEL_PACING_MS: pacing.default({ slack: 1_000, teams: 1_000 }),
+  COUNTERSIGN_CHANNEL_PACING_MS: pacing.default(DEFAULT_PACING),
 });
 
 export type WorkerSettings = z.output<typeof WorkerSettingsSchema>;

@@ -14,6 +14,6 @@ export type { VoteRequest, VoteResult } from './gate/vote.ts';
 export { zodIssues } from './gate/zod-issues.ts';
 export * from './channels.ts';
 export * from './cards/card-model.ts';
-export { redactParams } from './cards/redact.ts';
+export { isRedactablePath, redactIntent, redactParams, REDACTED } from './cards/redact.ts';
 export * from './destinations.ts';
 export * from './delivery.ts';

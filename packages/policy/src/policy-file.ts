@@ -53,7 +53,14 @@ const RequirementFileSchema = z.strictObject({
   ownerMayApprove: z.boolean().default(false),
   denyEndsRequest: z.boolean().default(true),
   approvalReasonRequired: z.boolean().default(false),
-  redact: z.array(z.string().min(1)).default([]),
+  // Only what cards can show can be redacted; anything else would be silently ignored.
+  redact: z
+    .array(
+      z
+        .string()
+        .regex(/^(?:(?:params|context|authority)(?:\.[^.\s]+)+|justification)$/, 'redact paths are params.X, context.X, authority.X or justification'),
+    )
+    .default([]),
   channels: ChannelsSchema.default({ slack: [], teams: [], people: [], reminders: [], tiers: [] }),
 });
 

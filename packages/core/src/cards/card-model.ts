@@ -2,7 +2,7 @@ import type { ActionStatus, Intent, RoleGroup } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { describeOpen, progress } from '../slots.ts';
-import { redactParams } from './redact.ts';
+import { redactIntent } from './redact.ts';
 
 /**
  * Everything an approval card shows, independent of Slack or Teams. Channels render it
@@ -71,9 +71,9 @@ function outcomeText(a: ActionRecord, directory: DirectoryView): string {
 }
 
 export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: DirectoryView): CardModel {
-  const intent: Intent = a.intent;
-  const redact = a.requirement?.redact ?? [];
-  const params = entries(redactParams(intent.action.params ?? {}, redact)).slice(0, MAX_PARAMS);
+  // Everything below reads the redacted copy: a field the rule redacts never reaches a card.
+  const intent: Intent = redactIntent(a.intent, a.requirement?.redact ?? []);
+  const params = entries(intent.action.params ?? {}).slice(0, MAX_PARAMS);
   let requirement: CardModel['requirement'] = null;
   if (a.requirement) {
     const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));

@@ -1,20 +1,44 @@
-/**
- * Replaces the values at the rule's `redact` paths ("params.iban", "params.card.number") so that
- * cards never show them. Paths not under `params.` are ignored here: cards show params only.
- */
-export function redactParams(params: Record<string, unknown>, paths: string[]): Record<string, unknown> {
-  const copy = structuredClone(params);
-  for (const path of paths) {
-    const parts = path.split('.');
-    if (parts[0] !== 'params' || parts.length < 2) continue;
+import type { Intent } from '@countersign/contracts';
+
+// Fields a rule marks as too sensitive for chat (`redact: [params.iban, context.account,
+// authority.clientInstruction, justification]`). Cards render from the redacted copy only, so
+// a channel cannot show what it never receives. `params.` is short for `action.params.`.
+
+export const REDACTED = '[redacted]';
+
+function pathOf(spec: string): string[] | undefined {
+  if (spec === 'justification') return ['justification'];
+  const parts = spec.split('.');
+  if (parts.length < 2 || parts.some((p) => p === '')) return undefined;
+  if (parts[0] === 'params') return ['action', ...parts];
+  if (parts[0] === 'context' || parts[0] === 'authority') return parts;
+  return undefined;
+}
+
+/** True for the paths `redactIntent` understands (policy load refuses any other). */
+export function isRedactablePath(spec: string): boolean {
+  return pathOf(spec) !== undefined;
+}
+
+export function redactIntent(intent: Intent, specs: string[]): Intent {
+  const copy = structuredClone(intent) as unknown as Record<string, unknown>;
+  for (const spec of specs) {
+    const path = pathOf(spec);
+    if (!path) continue;
     let node: unknown = copy;
-    for (let i = 1; i < parts.length - 1; i++) {
-      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[parts[i]!] : undefined;
+    for (const key of path.slice(0, -1)) {
+      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
     }
-    const last = parts[parts.length - 1]!;
-    if (node && typeof node === 'object' && last in (node as Record<string, unknown>)) {
-      (node as Record<string, unknown>)[last] = '[redacted]';
+    const last = path[path.length - 1]!;
+    if (node && typeof node === 'object' && (node as Record<string, unknown>)[last] !== undefined) {
+      (node as Record<string, unknown>)[last] = REDACTED;
     }
   }
-  return copy;
+  return copy as unknown as Intent;
+}
+
+/** Kept for callers that only have params: same rules, `params.` paths only. */
+export function redactParams(params: Record<string, unknown>, paths: string[]): Record<string, unknown> {
+  const intent = { action: { type: 'x.y', params } } as unknown as Intent;
+  return redactIntent(intent, paths.filter((p) => p.startsWith('params.'))).action.params ?? {};
 }

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { IntentSchema, RequirementSchema } from '@countersign/contracts';
+import type { ActionRecord, DirectoryView } from '../src/index.ts';
+import { buildCardModel, REDACTED } from '../src/index.ts';
+
+const directory: DirectoryView = {
+  digest: 'd',
+  person: () => undefined,
+  principal: () => undefined,
+  actorOf: () => undefined,
+};
+
+function action(redact: string[]): ActionRecord {
+  const intent = IntentSchema.parse({
+    action: { type: 'payment.send', resource: 'supplier/acme', params: { amount: 25000, iban: 'DE89370400440532013000', memo: { note: 'q3' } } },
+    context: { account: 'acct-991', environment: 'production', attributes: { costCenter: 'cc-7' } },
+    authority: { changeTicket: 'CHG-1', clientInstruction: 'pay acme per contract 17' },
+    justification: 'invoice INV-42 for contract 17',
+  });
+  return {
+    id: 'act_x', status: 'pending', outcome: 'escalate', actorId: 'finance-bot', actorKind: 'agent', ownerId: 'erin', onBehalfOf: null,
+    apiKeyId: 'key_x', intent, intentHash: 'h'.repeat(64), actionType: 'payment.send', policyDigest: 'p', ruleIds: ['r'], reasons: ['why'],
+    requirement: RequirementSchema.parse({ groups: [{ role: 'finance-approver', count: 1 }], expiresInSeconds: 600, redact }),
+    overrideRoles: [], expiresAt: new Date(), createdAt: new Date(), decidedAt: null, decidedBy: null, decisionReason: null,
+    overriddenBy: null, overrideReason: null, idempotencyKey: null, requestHash: null,
+  };
+}
+
+describe('card model redaction', () => {
+  it('shows nothing a rule redacts, in params, context, authority or the justification', () => {
+    const card = buildCardModel(action(['params.iban', 'params.memo.note', 'context.account', 'authority.clientInstruction', 'justification']), [], directory);
+    const text = JSON.stringify(card);
+    for (const secret of ['DE89370400440532013000', 'q3', 'acct-991', 'pay acme per contract 17', 'invoice INV-42']) expect(text).not.toContain(secret);
+    expect(card.params).toContainEqual({ key: 'iban', value: REDACTED });
+    expect(card.params).toContainEqual({ key: 'amount', value: '25000' });
+    expect(card.where).toContainEqual({ key: 'account', value: REDACTED });
+    expect(card.authority).toContainEqual({ key: 'clientInstruction', value: REDACTED });
+    expect(card.justification).toBe(REDACTED);
+  });
+
+  it('shows everything when the rule redacts nothing, and never mutates the stored intent', () => {
+    const a = action([]);
+    const card = buildCardModel(a, [], directory);
+    expect(JSON.stringify(card)).toContain('DE89370400440532013000');
+    buildCardModel(action(['params.iban']), [], directory);
+    expect(a.intent.action.params.iban).toBe('DE89370400440532013000');
+  });
+});
+
