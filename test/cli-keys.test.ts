@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function keys(args: string[]) {
+async function keys(args: string[], env: Record<string, string> = {}) {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
@@ -28,6 +29,7 @@ async function keys(args: string[]) {
       COUNTERSIGN_KEYS_DIR: path.join(t.configDir, 'keys'),
       COUNTERSIGN_POLICY: path.join(t.configDir, 'policy.yaml'),
       COUNTERSIGN_DIRECTORY: path.join(t.configDir, 'directory.yaml'),
+      ...env,
     },
     cwd: t.configDir,
   });
@@ -57,6 +59,14 @@ describe('countersign keys', () => {
     expect((await keys(['list'])).stdout).toMatch(new RegExp(`${prefix}.*revoked`));
     const kinds = (await t.service.prisma.artifact.findMany({ select: { kind: true } })).map((a) => a.kind);
     expect(kinds).toContain('key.revoked');
+  });
+
+  it('never signs evidence with a key it would have to invent', async () => {
+    const before = await t.service.prisma.artifact.count();
+    const emptyKeys = path.join(t.configDir, 'no-keys-here');
+    await expect(keys(['create', '--principal', 'deploy-bot'], { COUNTERSIGN_KEYS_DIR: emptyKeys })).rejects.toThrow();
+    expect(await t.service.prisma.artifact.count()).toBe(before);
+    expect(fs.existsSync(emptyKeys) && fs.readdirSync(emptyKeys).some((f) => f.endsWith('.pem'))).toBe(false);
   });
 
   it('refuses unknown principals and bad usage', async () => {

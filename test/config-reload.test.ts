@@ -76,10 +76,25 @@ describe('directory reload', () => {
     // Bob loses the security role.
     fs.writeFileSync(file, original.replace('roles: [security], slack: { userId: U0BOB0001 }', 'roles: [], slack: { userId: U0BOB0001 }'));
     await waitFor(async () => digest() !== before);
+    // The new directory decides only once its change is sealed as evidence.
+    const sealed = await t.service.prisma.artifact.findFirst({ where: { kind: 'config.changed', canonical: { contains: digest() } } });
+    expect(sealed).not.toBeNull();
     const vote = await t.api('POST', `/v1/actions/${action.id}/votes`, { token: t.tokens.bob, body: { decision: 'approve', reason: 'ok' } });
     expect(vote.status).toBe(403);
     expect(vote.body.code).toBe('not_eligible');
     await waitFor(async () => (await t.service.prisma.artifact.count({ where: { kind: 'config.changed' } })) >= 3);
+
+    // An earlier approval stops counting when its role is revoked before the decision.
+    const { body: second } = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intents.prodDelete });
+    expect((await t.api('POST', `/v1/actions/${second.id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } })).status).toBe(201);
+    const beforeAlice = digest();
+    fs.writeFileSync(file, original.replace('{ id: alice, name: Alice, email: alice@example.com, roles: [sre-lead]', '{ id: alice, name: Alice, email: alice@example.com, roles: []'));
+    await waitFor(async () => digest() !== beforeAlice);
+    const judy = await t.api('POST', `/v1/actions/${second.id}/votes`, { token: t.tokens.judy, body: { decision: 'approve', reason: 'ok' } });
+    expect(judy.status).toBe(201);
+    expect(judy.body.action).toMatchObject({ status: 'pending', progress: { filled: 1, needed: 2, open: [{ role: 'sre-lead', count: 1 }] } });
+    fs.writeFileSync(file, original);
+    await waitFor(async () => digest() === beforeAlice || digest() === (before as string));
 
     // A broken file is rejected; the last good directory keeps deciding.
     const good = digest();

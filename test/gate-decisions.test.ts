@@ -79,6 +79,14 @@ describe('votes', () => {
     const startedAt = Date.now();
     const second = await vote(action.id, 'bob', 'approve', 'security ok');
     expect(second.body.decided).toBe(true);
+    // The release goes to the requesting side only: never to a decider or another reader.
+    expect(second.body.action.status).toBe('approved');
+    expect(second.body.action.releaseToken).toBeUndefined();
+    const byApprover = await t.api('GET', `/v1/actions/${action.id}`, { token: t.tokens.alice });
+    expect(byApprover.body.status).toBe('approved');
+    expect(byApprover.body.releaseToken).toBeUndefined();
+    const byOwner = await t.api('GET', `/v1/actions/${action.id}`, { token: t.tokens.erin });
+    expect(byOwner.body.releaseToken).toBeUndefined();
     const woke = await waiting;
     // Woken by the decision, well before the 20 s wait ran out.
     expect(Date.now() - startedAt).toBeLessThan(10_000);
@@ -172,6 +180,20 @@ describe('votes', () => {
   });
 });
 
+describe('revoked keys inside the decision', () => {
+  it('a vote with a key revoked after authentication records nothing', async () => {
+    const { body: action } = await submit(intents.prodDelete);
+    const { token, key } = await t.service.keys.create('alice');
+    const caller = await t.service.keys.authenticate(token);
+    expect(caller?.principal.id).toBe('alice');
+    await t.service.keys.revoke(key.id);
+    await expect(
+      t.service.gate.vote({ actionId: action.id, personId: 'alice', channel: 'api', decision: 'approve', reason: 'ok', keyId: caller!.keyId }),
+    ).rejects.toMatchObject({ code: 'unauthenticated' });
+    expect(await t.service.prisma.vote.count({ where: { actionId: action.id } })).toBe(0);
+  });
+});
+
 describe('expiry', () => {
   it('a vote after expiry approves nothing, even before any timer fired', async () => {
     const { body: action } = await submit({ action: { type: 'test.short' } });
@@ -225,8 +247,19 @@ describe('supervised override', () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ status: 'approved', override: { by: 'dave', reason: 'regulator request REF-42' } });
     expect(ok.body.artifact).toMatchObject({ kind: 'action.overridden' });
+    expect(ok.body.releaseToken).toBeUndefined();
+    const requester = await t.api('GET', `/v1/actions/${action.id}`, { token: t.tokens['deploy-bot'] });
+    expect(requester.body.releaseToken).toEqual(expect.any(String));
     expect(JSON.parse(ok.body.artifact.canonical).event.reviewRequired).toBe(true);
     expect((await t.api('POST', path, { token: t.tokens.dave, body: { reason: 'again' } })).body.code).toBe('not_overridable');
+  });
+
+  it('nobody overrides a refusal of their own request', async () => {
+    const { body: action } = await submit(intents.piiExport, t.tokens.dave);
+    expect(action.status).toBe('refused');
+    const res = await t.api('POST', `/v1/actions/${action.id}/override`, { token: t.tokens.dave, body: { reason: 'mine' } });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('self_approval');
   });
 
   it('a refusal without override roles cannot be overridden', async () => {

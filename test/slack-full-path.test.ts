@@ -22,6 +22,8 @@ const TEAM = 'T0TEAM0001';
 const APPROVALS = 'C0APPROVE1';
 const SECONDARY = 'C0SECOND01';
 const OPS = 'C0OPSAPPR1';
+const LATE = 'C0LATEAPP1';
+const EXISTS = 'C0EXISTS01';
 
 const alice: Clicker = { id: 'U0ALICE01', teamId: TEAM };
 const bob: Clicker = { id: 'U0BOB0001', teamId: TEAM };
@@ -50,6 +52,27 @@ const RULES = `
       expiresIn: 30m
       channels:
         slack: ['${OPS}']
+
+  - id: slack-late
+    when: 'action.type == "slack.late"'
+    outcome: escalate
+    reason: one channel, Slack slow to answer
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }]
+      expiresIn: 30m
+      channels:
+        slack: ['${LATE}']
+
+  - id: slack-missing
+    when: 'action.type == "slack.missing"'
+    outcome: escalate
+    reason: a channel and a person the workspace does not have, and one that exists
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }]
+      expiresIn: 30m
+      channels:
+        slack: ['#no-such-channel', '${EXISTS}']
+        people: [frank]
 `;
 
 const fullIntent = {
@@ -70,6 +93,8 @@ beforeAll(async () => {
       { id: APPROVALS, name: 'prod-approvals' },
       { id: SECONDARY, name: 'sre-secondary' },
       { id: OPS, name: 'ops-approvals' },
+      { id: LATE, name: 'late-approvals' },
+      { id: EXISTS, name: 'exists-approvals' },
     ],
     users: [
       { id: alice.id, team_id: TEAM, email: 'alice@example.com', is_email_confirmed: true },
@@ -93,6 +118,8 @@ beforeAll(async () => {
       // Sweeps are run by hand after moving the clock; the periodic one stays out of the way.
       COUNTERSIGN_SWEEP_SECONDS: '3600',
       COUNTERSIGN_CHANNEL_PACING_MS: 'slack=1000',
+      // Short enough for the "answered too late" test to outwait; the fake answers in ms.
+      SLACK_API_TIMEOUT_MS: '2000',
     },
   });
 });
@@ -245,6 +272,69 @@ describe('Slack full path', () => {
     expect(cardIn(OPS, id)).toBeUndefined();
     const metrics = await t.api('GET', '/metrics');
     expect(metrics.text).toMatch(/countersign_slack_api_failures_total\{method="chat.postMessage",code="invalid_blocks",retryable="false"\} [1-9]/);
+  });
+});
+
+describe('Slack posting: exactly once, failures visible', () => {
+  async function metric(line: RegExp): Promise<number> {
+    const found = (await t.api('GET', '/metrics')).text.split('\n').find((l) => line.test(l));
+    return found ? Number(found.split(' ').at(-1)) : 0;
+  }
+
+  it('a post Slack accepted but answered after the client timeout is found again, not posted twice; its buttons still work', async () => {
+    // Slack posts the card at once but answers after 3 s; the client gives up after 2 s.
+    fake.script('chat.postMessage', { lateMs: 3_000, match: (args) => args.channel === LATE });
+    const id = await submit({ action: { type: 'slack.late', resource: 'db/late' } });
+    const rows = () => t.service.prisma.channelCard.findMany({ where: { actionId: id } });
+    const row = await fake.waitFor(async () => (await rows()).find((r) => r.state === 'posted'), 20_000, 'card row posted');
+
+    const cards = fake.cardsIn(LATE).filter(forAction(id));
+    expect(cards).toHaveLength(1);
+    expect(row.messageRef).toEqual({ channel: LATE, ts: cards[0]!.ts });
+    const posts = fake.callsTo('chat.postMessage').filter((c) => c.args.channel === LATE && JSON.stringify(c.args.blocks).includes(id));
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.args.metadata).toEqual({ event_type: 'countersign_card', event_payload: { card_id: row.id } });
+    // The retry looked for it (with the metadata) instead of posting again.
+    const looks = fake.callsTo('conversations.history').filter((c) => c.args.channel === LATE);
+    expect(looks.length).toBeGreaterThanOrEqual(1);
+    expect(String(looks[0]!.args.include_all_metadata)).toBe('true');
+    expect(looks[0]!.at).toBeGreaterThan(posts[0]!.at);
+    expect((await engine().queues.find('post-cards', { actionId: id, tier: 0 }))!.attemptsMade).toBeGreaterThanOrEqual(1);
+
+    // The adopted card is the live one: a click on it decides, and it is updated in place.
+    await press(alice, cards[0]!, id);
+    const final = await fake.waitFor(() => {
+      const c = cardIn(LATE, id);
+      return c && !hasButtons(c) && c;
+    }, 10_000, 'final card');
+    expect(text(final)).toContain('Approved by Alice (alice)');
+    expect(fake.cardsIn(LATE).filter(forAction(id))).toHaveLength(1);
+  });
+
+  it('a #name or a person the workspace does not have is a failed card row and a counted error; the rest is asked', async () => {
+    const channelErrors = (code: string) => metric(new RegExp(`^countersign_channel_errors_total\\{channel="slack",code="${code}",retryable="false"\\}`));
+    const [channelsBefore, usersBefore] = [await channelErrors('channel_not_found'), await channelErrors('user_not_found')];
+    const id = await submit({ action: { type: 'slack.missing', resource: 'db/missing' } });
+    await fake.waitFor(() => cardIn(EXISTS, id), 10_000, 'card in the channel that exists');
+    const rows = () => t.service.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
+    await fake.waitFor(async () => (await rows()).length === 3, 10_000, 'three card rows');
+    const all = await rows();
+    expect(all.map((r) => [r.target, r.state])).toEqual([
+      ['#no-such-channel', 'failed'],
+      [EXISTS, 'posted'],
+      ['person/frank', 'failed'],
+    ]);
+    expect(all[0]!.error).toMatch(/^channel_not_found/);
+    expect(all[2]!.error).toMatch(/^user_not_found/);
+    expect(await channelErrors('channel_not_found')).toBe(channelsBefore + 1);
+    expect(await channelErrors('user_not_found')).toBe(usersBefore + 1);
+    // A channel the rule names that does not exist fails the job for good, like channel_not_found from Slack.
+    const job = await fake.waitFor(async () => {
+      const j = await engine().queues.find('post-cards', { actionId: id, tier: 0 });
+      return j && (await j.getState()) === 'failed' && j;
+    }, 10_000, 'post-cards failed for good');
+    expect(job.failedReason).toMatch(/channel_not_found/);
+    expect(job.attemptsMade).toBe(1);
   });
 });
 

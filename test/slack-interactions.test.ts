@@ -20,6 +20,7 @@ const erin: Clicker = { id: 'U0ERIN001', teamId: TEAM }; // owns deploy-bot, by 
 const judy: Clicker = { id: 'U0JUDY001', teamId: TEAM }; // security, but Slack has not confirmed her email
 const stranger: Clicker = { id: 'U0STRANGE', teamId: TEAM }; // nobody in the directory
 const aliceElsewhere: Clicker = { id: 'U0ALICE01', teamId: 'T0OTHER01' }; // same id, other org
+const guest: Clicker = { id: 'U0GUEST01', teamId: 'T0OTHER01' }; // a Slack Connect guest, home org elsewhere
 
 let fake: FakeSlack;
 let t: TestService;
@@ -36,6 +37,8 @@ beforeAll(async () => {
       { id: erin.id, team_id: TEAM, email: 'erin@example.com', is_email_confirmed: true },
       { id: judy.id, team_id: TEAM, email: 'judy@example.com', is_email_confirmed: false },
       { id: stranger.id, team_id: TEAM, email: 'someone@elsewhere.test', is_email_confirmed: true },
+      // Slack Connect: the guest's confirmed email is a directory person's, but the account is another organisation's.
+      { id: guest.id, team_id: 'T0OTHER01', email: 'bob@example.com', is_email_confirmed: true },
     ],
   });
   t = await startTestService({
@@ -172,6 +175,31 @@ describe('Slack clicks', () => {
     expect(await ephemeralFor(aliceElsewhere, before + 1)).toMatch(/Only people of the organisation/);
     expect(await votes(card.id)).toEqual([]);
     // Refused on the signed payload's team id alone, before asking Slack anything.
+    expect(fake.callsTo('users.info').length).toBe(infoCalls);
+  });
+
+  it('refuses a foreign user clicking in a channel shared into our workspace (team.id ours, user.team_id not)', async () => {
+    const card = await escalateWithCard(intents.prodDelete);
+    const infoCalls = fake.callsTo('users.info').length;
+    for (const who of [aliceElsewhere, guest]) {
+      const before = ephemeralsTo(who).length;
+      // The click happens in OUR workspace: the payload's team is the allowed one; only the
+      // user's own team_id tells that they belong to another organisation.
+      const res = await click(t.url, SECRET, {
+        user: who,
+        teamId: TEAM,
+        decision: 'approve',
+        actionId: card.id,
+        channel: card.ref.channel,
+        messageTs: card.ref.ts,
+        button: buttonOn(card.ref, 'Approve'),
+      });
+      expect(res.status).toBe(200);
+      expect(await ephemeralFor(who, before + 1)).toMatch(/Only people of the organisation/);
+    }
+    expect(await votes(card.id)).toEqual([]);
+    expect(await status(card.id)).toBe('pending');
+    // Neither the directory's Slack id (alice) nor a confirmed matching email (bob's) was consulted.
     expect(fake.callsTo('users.info').length).toBe(infoCalls);
   });
 
@@ -385,9 +413,12 @@ describe('Slack channel errors', () => {
     expect(targets).toEqual([
       { target: CHANNEL },
       { target: 'C0OTHER01' },
+      // Not asked, but returned with the problem: the queue records and counts it.
+      { target: '#no-such-channel', problem: { code: 'channel_not_found', message: expect.stringContaining('#no-such-channel') } },
       { target: bob.id, personId: 'bob' }, // Slack id from the directory
       { target: carol.id, personId: 'carol' }, // users.lookupByEmail
-    ]); // frank has no Slack account: not asked in Slack
+      { target: 'person/frank', personId: 'frank', problem: { code: 'user_not_found', message: expect.stringContaining('frank') } }, // no Slack account
+    ]);
     const model = await cardModel(await escalate(intents.prodDelete));
     const ref = (await slack.postCard(model, { target: bob.id, personId: 'bob' })) as SlackCardRef;
     expect(ref.channel).toBe(fake.dmOf(bob.id));

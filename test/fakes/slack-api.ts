@@ -1,12 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
+import WebSocket from 'ws';
 
 // A local stand-in for the Slack Web API (https://slack.com/api/<method>): enough of it for
 // countersign's Slack app, pointed at through SLACK_API_URL (Bolt's and the WebClient's
 // `slackApiUrl`). It records every call, keeps the messages it was asked to post so tests can
 // read a card's current blocks, checks the bot token and Block Kit's main limits, and can be
-// scripted: "answer 429 with Retry-After 1 once, then behave", "answer invalid_blocks".
+// scripted: "answer 429 with Retry-After 1 once, then behave", "answer invalid_blocks", "do it
+// but answer only after the client gave up" (lateMs). Messages keep their metadata and can be
+// read back with conversations.history. Socket Mode: apps.connections.open (with the app-level
+// token) hands out a ws:// URL on the same port, where the fake says hello and sends envelopes
+// (sendEnvelope) whose acks the test can await.
 
 export interface SlackCall {
   method: string;
@@ -36,6 +42,10 @@ export interface FakeMessage {
   text: string;
   blocks: Record<string, unknown>[];
   threadTs: string | null;
+  /** Message metadata as posted ({ event_type, event_payload }), if any. */
+  metadata: Record<string, unknown> | null;
+  /** Set by chat.delete (the message no longer shows in history). */
+  deleted: boolean;
   /** Every version, oldest first (post, then each chat.update). */
   history: { text: string; blocks: Record<string, unknown>[]; at: number }[];
 }
@@ -48,6 +58,19 @@ export interface ScriptedAnswer {
   delayMs?: number;
   /** Only calls whose arguments pass this get the answer (e.g. one channel); others behave. */
   match?: (args: Record<string, unknown>) => boolean;
+  /**
+   * Do the call for real (post the message), but answer only after this long: past the
+   * client's timeout, Slack accepted a post the client never hears about.
+   */
+  lateMs?: number;
+}
+
+/** What the service answered on the socket for one envelope. */
+export interface SocketAck {
+  envelope_id: string;
+  payload?: Record<string, unknown>;
+  /** Milliseconds from sending the envelope to the ack. */
+  afterMs: number;
 }
 
 export interface FakeSlackOptions {
@@ -62,6 +85,8 @@ export interface FakeSlackOptions {
    * `windowMs` is answered 429 with Retry-After 1. Off by default.
    */
   channelRate?: { windowMs: number; burst: number };
+  /** The app-level token apps.connections.open accepts (Socket Mode). */
+  appToken?: string;
 }
 
 const BOT_USER_ID = 'U0BOT00001';
@@ -81,10 +106,16 @@ export class FakeSlack {
   private seq = 0;
   private server: Server | undefined;
   private readonly listeners: ((call: SlackCall) => void)[] = [];
+  private wss: WebSocket.Server | undefined;
+  /** Open Socket Mode connections, oldest first. */
+  readonly sockets: WebSocket[] = [];
+  private readonly pendingAcks = new Map<string, { sentAt: number; resolve: (ack: SocketAck) => void }>();
+  readonly appToken: string;
 
   constructor(private readonly opts: FakeSlackOptions = {}) {
     this.token = opts.token ?? 'xoxb-test-token';
     this.teamId = opts.teamId ?? 'T0TEAM0001';
+    this.appToken = opts.appToken ?? 'xapp-1-A0APP00001-1-test';
     for (const u of opts.users ?? []) this.users.set(u.id, u);
     for (const c of opts.channels ?? []) this.channels.set(c.id, c);
   }
@@ -101,10 +132,51 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}/api/`;
+    this.wss = new WebSocket.Server({ server: this.server, path: '/socket' });
+    this.wss.on('connection', (ws) => this.onSocket(ws));
+  }
+
+  private onSocket(ws: WebSocket): void {
+    this.sockets.push(ws);
+    ws.on('close', () => this.sockets.splice(this.sockets.indexOf(ws), 1));
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: Record<string, unknown> };
+      const pending = msg.envelope_id ? this.pendingAcks.get(msg.envelope_id) : undefined;
+      if (!pending) return;
+      this.pendingAcks.delete(msg.envelope_id!);
+      pending.resolve({ envelope_id: msg.envelope_id!, ...(msg.payload ? { payload: msg.payload } : {}), afterMs: Date.now() - pending.sentAt });
+    });
+    ws.send(JSON.stringify({ type: 'hello', num_connections: this.sockets.length, connection_info: { app_id: 'A0APP00001' }, debug_info: { host: 'fake' } }));
+  }
+
+  /**
+   * Sends a Socket Mode envelope (e.g. type "interactive" with a block_actions payload) on the
+   * newest connection; resolves with the service's ack, or rejects after `timeoutMs`.
+   */
+  sendEnvelope(type: string, payload: Record<string, unknown>, timeoutMs = 5_000): Promise<SocketAck> {
+    const ws = this.sockets.at(-1);
+    if (!ws) return Promise.reject(new Error('fake Slack: no Socket Mode connection'));
+    const envelopeId = randomBytes(8).toString('hex');
+    return new Promise<SocketAck>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(envelopeId);
+        reject(new Error(`fake Slack: no ack for envelope ${envelopeId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingAcks.set(envelopeId, {
+        sentAt: Date.now(),
+        resolve: (ack) => {
+          clearTimeout(timer);
+          resolve(ack);
+        },
+      });
+      ws.send(JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type === 'interactive' }));
+    });
   }
 
   async close(): Promise<void> {
     if (!this.server) return;
+    for (const ws of this.sockets) ws.terminate();
+    this.wss?.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
@@ -152,7 +224,7 @@ export class FakeSlack {
 
   /** Top-level messages (not thread replies) posted in a channel, oldest first. */
   cardsIn(channel: string): FakeMessage[] {
-    return [...this.messages.values()].filter((m) => m.channel === channel && m.threadTs === null);
+    return [...this.messages.values()].filter((m) => m.channel === channel && m.threadTs === null && !m.deleted);
   }
 
   threadReplies(channel: string, ts: string): FakeMessage[] {
@@ -187,13 +259,16 @@ export class FakeSlack {
     let status = 200;
     let headers: Record<string, string> = {};
     let body: Record<string, unknown>;
-    if (scripted) {
+    const auth = req.headers.authorization ?? (typeof args.token === 'string' ? `Bearer ${args.token}` : '');
+    if (method === 'apps.connections.open') {
+      // The one method called with the app-level token, not the bot token.
+      body = auth === `Bearer ${this.appToken}` ? { ok: true, url: `${this.url.replace(/^http/, 'ws').replace(/\/api\/$/, '')}/socket?ticket=${randomBytes(6).toString('hex')}` } : { ok: false, error: 'invalid_auth' };
+    } else if (scripted && scripted.lateMs === undefined) {
       if (scripted.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
       status = scripted.status ?? 200;
       headers = scripted.headers ?? {};
       body = scripted.body ?? { ok: true };
     } else {
-      const auth = req.headers.authorization ?? (typeof args.token === 'string' ? `Bearer ${args.token}` : '');
       if (auth !== `Bearer ${this.token}`) body = { ok: false, error: 'invalid_auth' };
       else {
         const limited = this.channelLimited(method, args, at);
@@ -204,9 +279,13 @@ export class FakeSlack {
         } else body = this.answer(method, args, at);
       }
     }
+    // Recorded when done, not when answered: a late answer's work is visible at once.
     const call: SlackCall = { method, args, at, status, response: body };
     this.calls.push(call);
     for (const listener of this.listeners) listener(call);
+    if (scripted?.lateMs) await new Promise((r) => setTimeout(r, scripted.lateMs));
+    // A client that gave up (lateMs) has closed the connection: nobody reads this answer.
+    if (res.destroyed) return;
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(JSON.stringify(body));
   }
@@ -244,13 +323,14 @@ export class FakeSlack {
         const ts = this.nextTs(at);
         const text = String(args.text ?? '');
         const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : null;
-        this.messages.set(`${id}:${ts}`, { channel: id, ts, text, blocks: blocks ?? [], threadTs, history: [{ text, blocks: blocks ?? [], at }] });
+        const metadata = args.metadata && typeof args.metadata === 'object' ? (args.metadata as Record<string, unknown>) : null;
+        this.messages.set(`${id}:${ts}`, { channel: id, ts, text, blocks: blocks ?? [], threadTs, metadata, deleted: false, history: [{ text, blocks: blocks ?? [], at }] });
         return { ok: true, channel: id, ts, message: { text, ts } };
       }
       case 'chat.update': {
         const key = `${String(args.channel)}:${String(args.ts)}`;
         const message = this.messages.get(key);
-        if (!message) return { ok: false, error: 'message_not_found' };
+        if (!message || message.deleted) return { ok: false, error: 'message_not_found' };
         const blocks = asBlocks(args.blocks);
         const invalid = blocksProblem(blocks);
         if (invalid) return { ok: false, error: 'invalid_blocks', response_metadata: { messages: [`[ERROR] ${invalid}`] } };
@@ -258,6 +338,32 @@ export class FakeSlack {
         message.blocks = blocks ?? message.blocks;
         message.history.push({ text: message.text, blocks: message.blocks, at });
         return { ok: true, channel: message.channel, ts: message.ts };
+      }
+      case 'chat.delete': {
+        const message = this.messages.get(`${String(args.channel)}:${String(args.ts)}`);
+        if (!message || message.deleted) return { ok: false, error: 'message_not_found' };
+        message.deleted = true;
+        return { ok: true, channel: message.channel, ts: message.ts };
+      }
+      case 'conversations.history': {
+        // Newest first, top-level messages only; metadata only when asked for, as Slack does.
+        const channel = String(args.channel ?? '');
+        if (!this.knownConversation(channel)) return { ok: false, error: 'channel_not_found' };
+        const oldest = Number(args.oldest ?? 0);
+        const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+        const all = [...this.messages.values()]
+          .filter((m) => m.channel === channel && m.threadTs === null && !m.deleted && Number(m.ts) > oldest)
+          .sort((a, b) => Number(b.ts) - Number(a.ts));
+        const limit = Math.min(Number(args.limit ?? 100) || 100, 1000);
+        const start = Number(args.cursor ?? 0) || 0;
+        const page = all.slice(start, start + limit);
+        const more = start + limit < all.length;
+        return {
+          ok: true,
+          messages: page.map((m) => ({ type: 'message', ts: m.ts, text: m.text, bot_id: BOT_ID, ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) })),
+          has_more: more,
+          response_metadata: { next_cursor: more ? String(start + limit) : '' },
+        };
       }
       case 'chat.postEphemeral': {
         if (!this.knownConversation(String(args.channel ?? ''))) return { ok: false, error: 'channel_not_found' };

@@ -38,6 +38,9 @@ export function openEngine(ctx: CliContext): LocalEngine {
     pem: ctx.env.COUNTERSIGN_SIGNING_KEY,
     pemFile: ctx.env.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(ctx.env.COUNTERSIGN_SIGNING_KEY_FILE) : undefined,
     dir: resolve(ctx.env.COUNTERSIGN_KEYS_DIR ?? '.countersign/keys'),
+    // Never mint a key here: evidence sealed with a key nobody configured would be
+    // unverifiable forever (the store is append-only). The service creates the embedded one.
+    create: false,
   });
   const prisma = createPrismaClient(databaseUrl(ctx), { max: 2 });
   const store = new PrismaGateStore(prisma, keyring);

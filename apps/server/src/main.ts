@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const settings = parseSettings(env);
   const logger = createLogger(settings.LOG_LEVEL);
   if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await applyMigrations(settings.DATABASE_URL);
-  const service = await startService({ settings, logger, rootDir: process.cwd(), env });
+  const service = await startService({ settings, logger, rootDir: process.cwd(), env, createSigningKey: env.COUNTERSIGN_KEYS_DIR !== undefined });
   logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE }, 'countersign listening');
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { destinationAllowlist, Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
-import { watchConfig } from '@countersign/config';
+import { watchConfig, type ConfigSnapshot } from '@countersign/config';
 import { executorDestinationProblems } from '@countersign/policy';
 import { ApiKeyCache, createPrismaClient, PgDecisionBus, PrismaGateStore, type PrismaClient } from '@countersign/db';
 import { loadKeyring, type Keyring } from '@countersign/evidence';
@@ -39,6 +39,12 @@ export interface ServiceOptions {
   clock?: Clock;
   /** Defaults to settings.COUNTERSIGN_ROLE. */
   role?: Role;
+  /**
+   * Generate the first signing key when the key directory is empty. True for the embedded
+   * default (`npm start`, tests); production (main.ts) only when COUNTERSIGN_KEYS_DIR is set
+   * explicitly, so a container never signs with a key that vanishes with it.
+   */
+  createSigningKey?: boolean;
   /** Feature modules; defaults to modules.ts. Tests may pass their own list. */
   modules?: ServiceModule[];
   /** Environment the modules read their own settings from; defaults to process.env. */
@@ -63,6 +69,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       pem: settings.COUNTERSIGN_SIGNING_KEY,
       pemFile: settings.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(settings.COUNTERSIGN_SIGNING_KEY_FILE) : undefined,
       dir: resolve(settings.COUNTERSIGN_KEYS_DIR),
+      create: opts.createSigningKey ?? true,
     });
 
     const prisma = createPrismaClient(settings.DATABASE_URL, { max: settings.COUNTERSIGN_DB_POOL });
@@ -74,22 +81,45 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const executorDestinations = destinationAllowlist([...settings.COUNTERSIGN_CALLBACK_ALLOWLIST, ...settings.COUNTERSIGN_EXECUTOR_ALLOWLIST]);
     // A bad file at start stops the service (ConfigError names file:line:column); a bad file
     // on reload keeps the last good one and is logged loudly.
+    // A changed file decides only once its `config.changed` artifact is sealed: until then the
+    // previous configuration stays in force, so no decision is ever made under rules the
+    // evidence does not show. A failed seal is retried; a newer file supersedes it.
+    let accepted: ConfigSnapshot | undefined;
+    let sealing: ConfigSnapshot | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const seal = (snapshot: ConfigSnapshot) => {
+      sealing = snapshot;
+      clearTimeout(retry);
+      recordConfigChanges(store, adapt(snapshot)).then(
+        () => {
+          if (sealing !== snapshot) return;
+          accepted = snapshot;
+          logger.info({ policy: snapshot.policy.digest, directory: snapshot.directory.digest }, 'configuration reloaded and sealed');
+        },
+        (err: Error) => {
+          if (sealing !== snapshot) return;
+          logger.error({ err: err.message }, 'could not seal the configuration change; the previous configuration stays in force; retrying');
+          retry = setTimeout(() => seal(snapshot), 5_000);
+          retry.unref();
+        },
+      );
+    };
     const watcher = watchConfig({
       policyPath: resolve(settings.COUNTERSIGN_POLICY),
       directoryPath: resolve(settings.COUNTERSIGN_DIRECTORY),
-      onChange: (snapshot) => {
-        logger.info({ policy: snapshot.policy.digest, directory: snapshot.directory.digest }, 'configuration reloaded');
-        recordConfigChanges(store, config.current()).catch((err: Error) =>
-          logger.error({ err: err.message }, 'could not seal the configuration change; it will be sealed at next start'),
-        );
-      },
+      onChange: (snapshot) => seal(snapshot),
       onError: (err) => logger.error({ err: err.message }, 'configuration reload REJECTED; keeping the last good configuration'),
       // A policy whose executor points outside the allow-list is refused whole, at start and
       // on reload (execution checks again before every send).
       validate: (snapshot) => executorDestinationProblems(snapshot.policy, (url) => executorDestinations.allows(url)),
     });
-    stops.push(async () => watcher.close());
-    const config = configView(() => watcher.current());
+    stops.push(async () => {
+      clearTimeout(retry);
+      watcher.close();
+    });
+    const adapt = configView((): ConfigSnapshot => watcher.current()).adapt;
+    accepted = watcher.current();
+    const config = configView(() => accepted!);
 
     const bus = new PgDecisionBus(settings.DATABASE_URL, logger);
     bus.listen(keyCache);

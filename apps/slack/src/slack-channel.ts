@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget, type ConfigView, type Notice } from '@countersign/core';
+import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget, type ConfigView, type Notice, type PostCardOptions } from '@countersign/core';
 import { noticeBlocks, reminderText, renderCard } from './blocks/card-blocks.ts';
 import type { ChannelNames } from './channel-names.ts';
 import { slackDirectory } from './identity.ts';
@@ -14,10 +14,18 @@ import type { SlackApi } from './slack-api.ts';
 // user id taken from the directory, else from users.lookupByEmail. A target is the stable
 // thing the rule names (channel id, or the person's user id): the DM channel is opened when
 // posting, so the (action, channel, target) card row never depends on Slack's DM ids.
+//
+// Every card and notice carries message metadata naming its card id, so a post whose answer
+// was lost (a timeout, a 5xx) can be found again with conversations.history (findCard)
+// instead of being posted twice.
 
 const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const CHANNEL_NAME = /^#?([a-z0-9][a-z0-9._-]{0,79})$/;
+/** Message metadata event type of countersign's cards and notices (event_payload.card_id). */
+export const CARD_EVENT_TYPE = 'countersign_card';
+/** conversations.history pages looked through for an unconfirmed post (200 messages each). */
+const MAX_HISTORY_PAGES = 5;
 
 /** Where a posted card lives: what chat.update and thread replies need. */
 const SlackCardRefSchema = z.object({ channel: z.string().min(1), ts: z.string().min(1) });
@@ -39,25 +47,32 @@ export class SlackChannel implements ApprovalChannel {
 
   async resolveTargets(hints: { channels: string[]; people: string[] }): Promise<ChannelTarget[]> {
     const targets = new Map<string, ChannelTarget>();
-    for (const hint of hints.channels) {
-      const id = await this.channelId(hint.trim());
+    for (const raw of hints.channels) {
+      const hint = raw.trim();
+      const id = await this.channelId(hint);
       // A name the workspace does not have is a policy mistake: the other targets are still
-      // asked, and the mistake is logged loudly rather than blocking the whole escalation.
-      if (id === null) this.deps.logger.error({ channel: hint, code: 'channel_not_found' }, 'Slack channel named by the rule not found; not asked');
-      else if (!targets.has(id)) targets.set(id, { target: id });
+      // asked, and the queue records this one as a failed card and counts it.
+      if (id === null) {
+        this.deps.logger.debug({ channel: hint, code: 'channel_not_found' }, 'Slack channel named by the rule not found');
+        targets.set(`problem:${hint}`, { target: hint, problem: { code: 'channel_not_found', message: `the workspace has no channel ${hint}` } });
+      } else if (!targets.has(id)) targets.set(id, { target: id });
     }
     for (const personId of hints.people) {
       const userId = await this.userIdOf(personId);
-      if (userId === null) this.deps.logger.error({ personId, code: 'user_not_found' }, 'person named by the rule has no Slack account; not asked in Slack');
-      else if (!targets.has(userId)) targets.set(userId, { target: userId, personId });
+      if (userId === null) {
+        this.deps.logger.debug({ personId, code: 'user_not_found' }, 'person named by the rule has no Slack account');
+        targets.set(`problem:person/${personId}`, { target: `person/${personId}`, personId, problem: { code: 'user_not_found', message: `${personId} has no Slack account in this workspace` } });
+      } else if (!targets.has(userId)) targets.set(userId, { target: userId, personId });
     }
     return [...targets.values()];
   }
 
-  async postCard(card: CardModel, target: ChannelTarget): Promise<CardRef> {
+  async postCard(card: CardModel, target: ChannelTarget, options: PostCardOptions = {}): Promise<CardRef> {
     const channel = await this.conversationFor(target.target);
     const { text, blocks } = renderCard(card);
-    const res = await this.deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false }));
+    const res = await this.deps.api.call('chat.postMessage', (c) =>
+      c.chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false, ...cardMetadata(options.cardId) }),
+    );
     if (!res.channel || !res.ts) throw new ChannelError('Slack chat.postMessage: no channel/ts in the answer', false, 'bad_response');
     const ref: SlackCardRef = { channel: res.channel, ts: res.ts };
     return ref;
@@ -79,8 +94,45 @@ export class SlackChannel implements ApprovalChannel {
     if (userId === null) return false;
     const channel = await this.conversationFor(userId);
     const { text, blocks } = noticeBlocks(notice.text, notice.card);
-    await this.deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel, text, blocks, unfurl_links: false }));
+    await this.deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel, text, blocks, unfurl_links: false, ...cardMetadata(notice.cardId) }));
     return true;
+  }
+
+  /**
+   * The message stamped with `cardId` in the target's conversation since `since`, or null.
+   * Needs the history scopes (channels:history, groups:history, im:history); without them
+   * Slack answers missing_scope and the queue posts again rather than not at all.
+   */
+  async findCard(target: ChannelTarget, cardId: string, since: Date): Promise<CardRef | null> {
+    const channel = await this.conversationFor(target.target);
+    const oldest = String(Math.max(0, Math.floor(since.getTime() / 1000)));
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+      const res = await this.deps.api.call('conversations.history', (c) =>
+        c.conversations.history({ channel, oldest, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) }),
+      );
+      for (const m of res.messages ?? []) {
+        if (m.ts && m.metadata?.event_type === CARD_EVENT_TYPE && (m.metadata.event_payload as { card_id?: unknown } | undefined)?.card_id === cardId) {
+          const ref: SlackCardRef = { channel, ts: m.ts };
+          return ref;
+        }
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!res.has_more || !cursor) return null;
+    }
+    this.deps.logger.warn({ channel, cardId }, 'too many messages since the unconfirmed post to look through; treating it as not posted');
+    return null;
+  }
+
+  /** Removes a card of ours (a duplicate); one that is already gone is fine. */
+  async deleteCard(ref: CardRef): Promise<void> {
+    const { channel, ts } = parseRef(ref);
+    try {
+      await this.deps.api.call('chat.delete', (c) => c.chat.delete({ channel, ts }));
+    } catch (err) {
+      if (err instanceof ChannelError && err.code === 'message_not_found') return;
+      throw err;
+    }
   }
 
   private async channelId(hint: string): Promise<string | null> {
@@ -121,6 +173,11 @@ export class SlackChannel implements ApprovalChannel {
     this.dmByUser.set(target, id);
     return id;
   }
+}
+
+/** Slack message metadata naming the card, so the post can be found again (findCard). */
+function cardMetadata(cardId: string | undefined): { metadata?: { event_type: string; event_payload: { card_id: string } } } {
+  return cardId ? { metadata: { event_type: CARD_EVENT_TYPE, event_payload: { card_id: cardId } } } : {};
 }
 
 function parseRef(ref: CardRef): SlackCardRef {

@@ -6,6 +6,12 @@ import { ChannelError } from '@countersign/core';
 
 /** Platform errors a later attempt can get past; every other platform error is permanent. */
 const RETRYABLE_PLATFORM_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org']);
+/**
+ * Failures after which Slack may nevertheless have done what was asked (Slack documents
+ * `fatal_error` as "some aspect of the operation may have succeeded"): a post that ends this
+ * way is looked for before it is posted again. A 429 and the refusals above never did anything.
+ */
+const AMBIGUOUS_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
 interface SlackLikeError {
   code?: string;
@@ -26,14 +32,16 @@ export function toChannelError(err: unknown, method: string): ChannelError {
     }
     case 'slack_webapi_platform_error': {
       const code = e.data?.error ?? 'unknown_error';
-      return new ChannelError(`Slack ${method}: ${code}`, RETRYABLE_PLATFORM_ERRORS.has(code), code);
+      return new ChannelError(`Slack ${method}: ${code}`, RETRYABLE_PLATFORM_ERRORS.has(code), code, undefined, { ambiguous: AMBIGUOUS_PLATFORM_ERRORS.has(code) });
     }
     case 'slack_webapi_http_error': {
       const status = e.statusCode ?? 0;
-      return new ChannelError(`Slack ${method}: HTTP ${status}`, status >= 500 || status === 408, `http_${status}`);
+      const retryable = status >= 500 || status === 408;
+      return new ChannelError(`Slack ${method}: HTTP ${status}`, retryable, `http_${status}`, undefined, { ambiguous: retryable });
     }
     case 'slack_webapi_request_error':
-      return new ChannelError(`Slack ${method}: request failed (${e.message ?? 'network error'})`, true, 'network');
+      // A timeout or a dropped connection: the request may have reached Slack and been done.
+      return new ChannelError(`Slack ${method}: request failed (${e.message ?? 'network error'})`, true, 'network', undefined, { ambiguous: true });
     default:
       // Not a Web API error (a bug on our side, a malformed response): retrying will not fix a
       // bug, and a permanent failure is surfaced in logs and metrics instead of looping.

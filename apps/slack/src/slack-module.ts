@@ -2,7 +2,8 @@ import type { ServiceContext, ServiceModule } from '@countersign/modules';
 import { parseSlackSettings } from './settings.ts';
 
 // Slack as a service module: the channel (for the queue's jobs, in every role) and, where this
-// process serves HTTP, Bolt at POST /slack/events on the service's own port.
+// process serves HTTP, Bolt: at POST /slack/events on the service's own port, or, with
+// SLACK_SOCKET_MODE=1, over a Socket Mode connection opened at start.
 
 const running = new WeakMap<ServiceContext, { check: () => Promise<void> }>();
 
@@ -16,7 +17,7 @@ export const slackModule: ServiceModule = {
     }
     const { wireSlack } = await import('./slack-wiring.ts');
     running.set(ctx, await wireSlack(ctx, settings));
-    ctx.logger.info({ module: 'slack', team: settings.SLACK_TEAM_ID ?? null, enterprise: settings.SLACK_ENTERPRISE_ID ?? null }, 'Slack is on');
+    ctx.logger.info({ module: 'slack', team: settings.SLACK_TEAM_ID ?? null, enterprise: settings.SLACK_ENTERPRISE_ID ?? null, socketMode: settings.SLACK_SOCKET_MODE }, 'Slack is on');
   },
   async start(ctx) {
     await running.get(ctx)?.check();

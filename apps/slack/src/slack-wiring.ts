@@ -8,6 +8,7 @@ import type { SlackSettings } from './settings.ts';
 import { SlackApi } from './slack-api.ts';
 import { SlackChannel } from './slack-channel.ts';
 import { slackLogger } from './slack-logger.ts';
+import { SocketReceiver } from './socket-receiver.ts';
 import { createWebClient, webClientOptions } from './web-client.ts';
 
 // Everything Slack needs at run time, loaded by slack-module.ts only when Slack is configured:
@@ -18,13 +19,14 @@ function metricsRegistry(ctx: ServiceContext): Registry | undefined {
   return (ctx.app as unknown as { metricsRegistry?: Registry }).metricsRegistry;
 }
 
-function mountBolt(ctx: ServiceContext, settings: SlackSettings, api: SlackApi): FastifyReceiver {
+/** Bolt with our listeners on a receiver; one workspace, one bot token. */
+function boltApp(ctx: ServiceContext, settings: SlackSettings, api: SlackApi, receiver: FastifyReceiver | SocketReceiver): App {
   const logger = ctx.logger.child({ module: 'slack' });
-  const receiver = new FastifyReceiver({ signingSecret: settings.SLACK_SIGNING_SECRET, logger });
   const bolt = new App({
     receiver,
-    // One workspace, one bot token. Our own client (SlackApi) makes the calls; Bolt's gets the
-    // same options so nothing it might call reaches Slack another way.
+    socketMode: receiver instanceof SocketReceiver,
+    // Our own client (SlackApi) makes the calls; Bolt's gets the same options so nothing it
+    // might call reaches Slack another way.
     authorize: async () => ({ botToken: settings.SLACK_BOT_TOKEN }),
     clientOptions: webClientOptions(settings, logger),
     logger: slackLogger(logger),
@@ -33,6 +35,30 @@ function mountBolt(ctx: ServiceContext, settings: SlackSettings, api: SlackApi):
     convoStore: false,
   });
   registerInteractions(bolt, { gate: ctx.gate, store: ctx.store, config: ctx.config, clock: ctx.clock, api, settings, logger });
+  return bolt;
+}
+
+/** HTTP: Bolt at POST /slack/events on the service's own port. */
+async function mountHttp(ctx: ServiceContext, settings: SlackSettings, api: SlackApi): Promise<void> {
+  const logger = ctx.logger.child({ module: 'slack' });
+  if (!settings.SLACK_SIGNING_SECRET) throw new Error('SLACK_SIGNING_SECRET is required unless SLACK_SOCKET_MODE=1');
+  const receiver = new FastifyReceiver({ signingSecret: settings.SLACK_SIGNING_SECRET, logger });
+  boltApp(ctx, settings, api, receiver);
+  ctx.onStop(() => receiver.stop());
+  await receiver.register(ctx.app);
+}
+
+/** Socket Mode: Bolt's SocketModeReceiver; connected at start(), after the token check. */
+function mountSocket(ctx: ServiceContext, settings: SlackSettings, api: SlackApi): SocketReceiver {
+  const logger = ctx.logger.child({ module: 'slack', receiver: 'socket' });
+  if (!settings.SLACK_APP_TOKEN) throw new Error('SLACK_APP_TOKEN is required with SLACK_SOCKET_MODE=1');
+  const { slackApiUrl, timeout } = webClientOptions(settings, logger);
+  const receiver = new SocketReceiver({
+    appToken: settings.SLACK_APP_TOKEN,
+    logger,
+    clientOptions: { ...(slackApiUrl ? { slackApiUrl } : {}), ...(timeout ? { timeout } : {}), logger: slackLogger(logger) },
+  });
+  boltApp(ctx, settings, api, receiver);
   ctx.onStop(() => receiver.stop());
   return receiver;
 }
@@ -59,15 +85,22 @@ async function checkToken(api: SlackApi, settings: SlackSettings, ctx: ServiceCo
   ctx.logger.info({ team: auth.team_id ?? null }, 'Slack bot token checked');
 }
 
-/** Registers the channel and, in HTTP roles, Bolt; returns what start() needs. */
+/** Registers the channel and, in HTTP roles, Bolt (HTTP or Socket Mode); returns what start() needs. */
 export async function wireSlack(ctx: ServiceContext, settings: SlackSettings): Promise<{ check: () => Promise<void> }> {
   const logger = ctx.logger.child({ module: 'slack' });
   const api = new SlackApi(createWebClient(settings, logger), logger, metricsRegistry(ctx));
   const names = new ChannelNames(api, settings.SLACK_CHANNEL_CACHE_SECONDS * 1000);
   ctx.channels.set('slack', new SlackChannel({ api, config: ctx.config, names, logger }));
+  // Clicks are ingress: taken where HTTP is served, over the socket or at /slack/events.
+  let socket: SocketReceiver | undefined;
   if (ctx.role === 'all' || ctx.role === 'api') {
-    const receiver = mountBolt(ctx, settings, api);
-    await receiver.register(ctx.app);
+    if (settings.SLACK_SOCKET_MODE) socket = mountSocket(ctx, settings, api);
+    else await mountHttp(ctx, settings, api);
   }
-  return { check: () => checkToken(api, settings, ctx) };
+  return {
+    check: async () => {
+      await checkToken(api, settings, ctx);
+      await socket?.connect();
+    },
+  };
 }

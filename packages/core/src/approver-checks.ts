@@ -1,6 +1,6 @@
 import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from './action.ts';
-import { describeOpen, fillsOpenSlot, progress } from './slots.ts';
+import { describeOpen, fillsOpenSlot, progress, type Approval } from './slots.ts';
 
 // SPEC "Approver checks", steps 3–5, as one pure function: the caller has already
 // authenticated the channel (step 1) and mapped it to exactly one directory person (step 2).
@@ -9,13 +9,15 @@ import { describeOpen, fillsOpenSlot, progress } from './slots.ts';
 export interface VoteCheckInput {
   action: ActionRecord;
   votes: VoteRecord[];
+  /** Earlier approvals as they count now (see currentApprovals); defaults to the votes as recorded. */
+  approvals?: Approval[];
   person: Person;
   decision: VoteDecision;
   reason: string | null;
   now: Date;
 }
 
-export function assertMayVote({ action, votes, person, decision, reason }: VoteCheckInput): void {
+export function assertMayVote({ action, votes, approvals, person, decision, reason }: VoteCheckInput): void {
   const requirement = action.requirement;
   if (!requirement) {
     throw new DomainError('not_eligible', 'This action was not escalated for approval.');
@@ -46,7 +48,7 @@ export function assertMayVote({ action, votes, person, decision, reason }: VoteC
       issues: [{ field: 'reason', message: 'required by the rule for approvals' }],
     });
   }
-  const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
+  approvals ??= votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
   if (!fillsOpenSlot(requirement.groups, approvals, { personId: person.id, roles: relevantRoles })) {
     const open = progress(requirement.groups, approvals).open;
     throw new DomainError(

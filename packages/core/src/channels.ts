@@ -12,6 +12,18 @@ export interface ChannelTarget {
   target: string;
   /** A person id when the target is a direct message to that person. */
   personId?: string;
+  /**
+   * Set when the rule names something this channel cannot reach (a `#name` the workspace does
+   * not have, a person without an account there): never posted to; the queue records it as a
+   * failed card and counts it, so the mistake is visible beyond a log line.
+   */
+  problem?: { code: string; message: string };
+}
+
+/** What the queue tells a channel when posting, so a post can be found again later. */
+export interface PostCardOptions {
+  /** The card's stable id (the ChannelCard row): stamped on the message where the channel can. */
+  cardId?: string;
 }
 
 /** Opaque to everyone but the channel: where the posted card lives, for updates. */
@@ -21,6 +33,8 @@ export interface Notice {
   actionId: string;
   text: string;
   card: CardModel;
+  /** The notice's stable id (its ChannelCard row), stamped on the message like a card's. */
+  cardId?: string;
 }
 
 /**
@@ -28,14 +42,22 @@ export interface Notice {
  * unknown channel, bot removed): the job fails for good and is surfaced in logs and metrics.
  */
 export class ChannelError extends Error {
+  /**
+   * The call may have gone through although it failed (a timeout, a 5xx after the request was
+   * sent): a post that failed this way is looked for before it is posted again.
+   */
+  readonly ambiguous: boolean;
+
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly code: string,
     readonly retryAfterMs?: number,
+    opts: { ambiguous?: boolean } = {},
   ) {
     super(message);
     this.name = 'ChannelError';
+    this.ambiguous = opts.ambiguous ?? false;
   }
 }
 
@@ -43,10 +65,19 @@ export interface ApprovalChannel {
   readonly name: ChannelName;
   /** Resolves the rule's hints (channel names, people) to concrete targets for this channel. */
   resolveTargets(hints: { channels: string[]; people: string[] }): Promise<ChannelTarget[]>;
-  postCard(card: CardModel, target: ChannelTarget): Promise<CardRef>;
+  postCard(card: CardModel, target: ChannelTarget, options?: PostCardOptions): Promise<CardRef>;
   updateCard(card: CardModel, ref: CardRef): Promise<void>;
   /** A reminder next to an existing card (thread reply / reply in conversation). */
   remind(card: CardModel, ref: CardRef, text: string): Promise<void>;
   /** A direct message to a directory person (e.g. the requester's outcome). */
   notifyPerson(personId: string, notice: Notice): Promise<boolean>;
+  /**
+   * Optional: the message posted for `cardId` (a card or a notice) at `target` since `since`,
+   * or null when there is none. The queue asks before posting again after an ambiguous failure,
+   * so a post the chat service accepted but never confirmed is not posted twice. A channel
+   * without it is simply posted to again.
+   */
+  findCard?(target: ChannelTarget, cardId: string, since: Date): Promise<CardRef | null>;
+  /** Optional: removes a posted card (a duplicate left behind when a claim was taken over). */
+  deleteCard?(ref: CardRef): Promise<void>;
 }

@@ -32,6 +32,8 @@ export interface GateTx {
   recordConfigVersion(file: 'policy' | 'directory', digest: string): Promise<{ isNew: boolean; previousDigest: string | null }>;
   /** Wakes long-polls in every process once the transaction commits. */
   publishDecision(actionId: string): Promise<void>;
+  /** Whether an API key exists and is not revoked, read inside this transaction. */
+  isKeyActive(keyId: string): Promise<boolean>;
   /** Appends to the transactional outbox: the queue learns of it only if the change commits. */
   emit(event: GateEvent): Promise<void>;
 }

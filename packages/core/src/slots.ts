@@ -67,3 +67,22 @@ export function fillsOpenSlot(groups: RoleGroup[], approvals: Approval[], candid
 export function describeOpen(open: RoleGroup[]): string {
   return open.map((g) => (g.count > 1 ? `${g.count} × ${g.role}` : g.role)).join(' + ');
 }
+
+/**
+ * Approvals as they count now: each earlier approver must still be in the directory and
+ * still hold the role they approved with. A role revoked while the request waits stops
+ * counting (fail closed); a role gained later never counts retroactively.
+ */
+export function currentApprovals(
+  votes: { personId: string; decision: string; roles: string[] }[],
+  personRoles: (personId: string) => string[] | undefined,
+): Approval[] {
+  const out: Approval[] = [];
+  for (const v of votes) {
+    if (v.decision !== 'approve') continue;
+    const roles = personRoles(v.personId);
+    if (!roles) continue;
+    out.push({ personId: v.personId, roles: v.roles.filter((r) => roles.includes(r)) });
+  }
+  return out;
+}

@@ -6,11 +6,21 @@ import type { ChannelCard, Prisma, PrismaClient } from './generated/prisma/clien
 // before calling the channel, and a claim is granted to one caller at a time.
 //
 // States: claimed → posted (a card) | sent / unreachable (a notice) | failed (the channel said
-// retrying cannot help) | retry (a retryable failure gave the claim back). A claim left by a
-// worker that died mid-call is taken over once its lease has run out; only then, and only if
-// the channel had already accepted the message, can one message appear twice.
+// retrying cannot help) | retry (a retryable failure: the message certainly did not go out) |
+// ambiguous (the call failed in a way that leaves open whether the channel took the message:
+// a timeout, a 5xx). A claim left by a worker that died mid-call is taken over once its lease
+// has run out. Whoever claims a row that was ambiguous, or taken over, gets it in the state
+// `checking`: the message may already be out, so it looks for it (ApprovalChannel.findCard)
+// before posting again.
+//
+// Every write after a claim is fenced by the claim's time (`updatedAt` as the claim set it):
+// a claimer whose claim was taken over meanwhile learns it (false / no row changed) instead of
+// overwriting the new claimer's work.
 
-export type CardState = 'claimed' | 'posted' | 'failed' | 'retry' | 'sent' | 'unreachable';
+export type CardState = 'claimed' | 'checking' | 'posted' | 'failed' | 'retry' | 'ambiguous' | 'sent' | 'unreachable';
+
+/** States in which a job holds the row (until its lease runs out). */
+const HELD_STATES: readonly CardState[] = ['claimed', 'checking'];
 
 export interface ChannelCardRecord {
   id: string;
@@ -34,6 +44,9 @@ export interface CardKey {
 }
 
 export type ClaimResult = { claimed: true; card: ChannelCardRecord } | { claimed: false; card: ChannelCardRecord };
+
+/** What a claimer hands back to write its outcome: the row and its claim time (the fence). */
+export type Claim = Pick<ChannelCardRecord, 'id' | 'updatedAt'>;
 
 /** Requester notices share the table: their target is `notice/<status>/<personId>`. */
 export function noticeTarget(status: string, personId: string): string {
@@ -61,9 +74,10 @@ export class PrismaCardStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
-   * Claims the row for one channel call. Granted when the row is new, was given back
-   * (`retry`), or is `claimed` by someone whose lease (database time) ran out; otherwise the
-   * current row is returned so the caller can tell posted / failed / busy apart.
+   * Claims the row for one channel call. Granted when the row is new, was given back (`retry`,
+   * `ambiguous`), or is held by someone whose lease (database time) ran out; otherwise the
+   * current row is returned so the caller can tell posted / failed / busy apart. The granted
+   * row is `checking` when an earlier attempt may have gone out, else `claimed`.
    */
   async claim(key: CardKey, leaseMs: number): Promise<ClaimResult> {
     const id = `card_${randomBytes(10).toString('hex')}`;
@@ -71,9 +85,9 @@ export class PrismaCardStore {
       INSERT INTO "ChannelCard" (id, "actionId", channel, target, state, tier, "createdAt", "updatedAt")
       VALUES (${id}, ${key.actionId}, ${key.channel}, ${key.target}, 'claimed', ${key.tier}, now(), now())
       ON CONFLICT ("actionId", channel, target) DO UPDATE
-        SET state = 'claimed', "updatedAt" = now()
-        WHERE "ChannelCard".state = 'retry'
-           OR ("ChannelCard".state = 'claimed' AND "ChannelCard"."updatedAt" < now() - make_interval(secs => ${leaseMs / 1000}))
+        SET state = CASE WHEN "ChannelCard".state = 'retry' THEN 'claimed' ELSE 'checking' END, "updatedAt" = now()
+        WHERE "ChannelCard".state IN ('retry', 'ambiguous')
+           OR ("ChannelCard".state IN ('claimed', 'checking') AND "ChannelCard"."updatedAt" < now() - make_interval(secs => ${leaseMs / 1000}))
       RETURNING *`;
     if (rows[0]) return { claimed: true, card: toCard(rows[0]) };
     const current = await this.prisma.channelCard.findUnique({
@@ -85,31 +99,65 @@ export class PrismaCardStore {
   }
 
   /** The card is in the channel; false when our claim had been taken over meanwhile. */
-  async markPosted(id: string, messageRef: Record<string, unknown>): Promise<boolean> {
-    const { count } = await this.prisma.channelCard.updateMany({
-      where: { id, state: 'claimed' },
-      data: { state: 'posted', messageRef: messageRef as Prisma.InputJsonValue, error: null },
-    });
-    return count === 1;
+  async markPosted(claim: Claim, messageRef: Record<string, unknown>): Promise<boolean> {
+    return this.settle(claim, { state: 'posted', messageRef: messageRef as Prisma.InputJsonValue, error: null });
   }
 
   /** A notice went out (`reached`) or the channel cannot reach the person. */
-  async markNotified(id: string, reached: boolean): Promise<boolean> {
-    const { count } = await this.prisma.channelCard.updateMany({
-      where: { id, state: 'claimed' },
-      data: { state: reached ? 'sent' : 'unreachable', error: null },
-    });
-    return count === 1;
+  async markNotified(claim: Claim, reached: boolean): Promise<boolean> {
+    return this.settle(claim, { state: reached ? 'sent' : 'unreachable', error: null });
   }
 
   /** Retrying cannot help (unknown channel, invalid blocks): never tried again. */
-  async markFailed(id: string, error: string): Promise<void> {
-    await this.prisma.channelCard.updateMany({ where: { id, state: 'claimed' }, data: { state: 'failed', error: error.slice(0, MAX_ERROR) } });
+  async markFailed(claim: Claim, error: string): Promise<boolean> {
+    return this.settle(claim, { state: 'failed', error: error.slice(0, MAX_ERROR) });
   }
 
-  /** Gives a claim back after a retryable failure, so the next attempt can claim it at once. */
-  async release(id: string, error: string | null): Promise<void> {
-    await this.prisma.channelCard.updateMany({ where: { id, state: 'claimed' }, data: { state: 'retry', error: error?.slice(0, MAX_ERROR) ?? null } });
+  /**
+   * Gives a claim back so the next attempt can claim it at once: `retry` after a failure that
+   * certainly sent nothing (or pacing); a claim that was `checking` stays in doubt (`ambiguous`)
+   * until someone has looked and posted.
+   */
+  async release(claim: Claim, error: string | null): Promise<boolean> {
+    const count = await this.prisma.$executeRaw`
+      UPDATE "ChannelCard"
+        SET state = CASE WHEN state = 'checking' THEN 'ambiguous' ELSE 'retry' END, error = ${error?.slice(0, MAX_ERROR) ?? null}, "updatedAt" = now()
+        WHERE id = ${claim.id} AND state IN ('claimed', 'checking') AND "updatedAt" = ${claim.updatedAt}`;
+    return count === 1;
+  }
+
+  /** The call failed in a way that leaves open whether the message went out: look before posting again. */
+  async markAmbiguous(claim: Claim, error: string): Promise<boolean> {
+    return this.settle(claim, { state: 'ambiguous', error: error.slice(0, MAX_ERROR) });
+  }
+
+  /**
+   * Records a target the channel cannot reach at all (a `#name` the workspace does not have):
+   * a failed row, so operators see it next to the action's other cards. False when the row
+   * already existed (recorded before, or posted through another route).
+   */
+  async recordFailed(key: CardKey, error: string): Promise<boolean> {
+    const id = `card_${randomBytes(10).toString('hex')}`;
+    const n = await this.prisma.$executeRaw`
+      INSERT INTO "ChannelCard" (id, "actionId", channel, target, state, error, tier, "createdAt", "updatedAt")
+      VALUES (${id}, ${key.actionId}, ${key.channel}, ${key.target}, 'failed', ${error.slice(0, MAX_ERROR)}, ${key.tier}, now(), now())
+      ON CONFLICT ("actionId", channel, target) DO NOTHING`;
+    return n === 1;
+  }
+
+  /** The row as it is now (after a fenced write came back false: who has it?). */
+  async get(id: string): Promise<ChannelCardRecord | null> {
+    const row = await this.prisma.channelCard.findUnique({ where: { id } });
+    return row ? toCard(row) : null;
+  }
+
+  /** One fenced write: only while the row is still held under this very claim. */
+  private async settle(claim: Claim, data: Prisma.ChannelCardUpdateManyMutationInput): Promise<boolean> {
+    const { count } = await this.prisma.channelCard.updateMany({
+      where: { id: claim.id, state: { in: [...HELD_STATES] }, updatedAt: claim.updatedAt },
+      data,
+    });
+    return count === 1;
   }
 
   /** Remembers the last failure of a posted card (an update that could not be applied). */

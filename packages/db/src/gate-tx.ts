@@ -118,4 +118,10 @@ export class PrismaGateTx implements GateTx {
     await this.tx.outboxEvent.create({ data: { type: event.type, actionId: event.actionId, payload: event as unknown as Prisma.InputJsonValue } });
     await this.tx.$queryRaw`SELECT 1 AS notified FROM pg_notify(${OUTBOX_CHANNEL}, ${event.actionId})`;
   }
+
+  async isKeyActive(keyId: string): Promise<boolean> {
+    const rows = await this.tx.$queryRaw<{ active: boolean }[]>`
+      SELECT ("revokedAt" IS NULL) AS active FROM "ApiKey" WHERE id = ${keyId}`;
+    return rows[0]?.active === true;
+  }
 }

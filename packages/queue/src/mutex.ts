@@ -9,6 +9,10 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 export class RedisMutex {
   constructor(
     private readonly redis: Redis,
@@ -29,6 +33,14 @@ export class RedisMutex {
   /** Releases only our own lease (a lease that ran out may belong to someone else now). */
   async release(name: string, token: string): Promise<void> {
     await this.redis.eval(RELEASE, 1, this.key(name), token);
+  }
+
+  /**
+   * Gives our lease `ttlMs` more from now; false when it is no longer ours (it ran out, and
+   * someone else may hold it now): work that must not interleave has to assume it did.
+   */
+  async extend(name: string, token: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.redis.eval(EXTEND, 1, this.key(name), token, String(Math.round(ttlMs)))) === 1;
   }
 
   /** Runs `fn` under the lease, or returns `busy` without running it. */

@@ -16,7 +16,14 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { id } = parseInput(IdParams, request.params, 'path');
     const personId = personOf(request);
     const body = parseInput(VoteBody, request.body, 'body');
-    const result = await ctx.gate.vote({ actionId: id, personId, channel: 'api', decision: body.decision, reason: body.reason ?? null });
+    const result = await ctx.gate.vote({
+      actionId: id,
+      personId,
+      channel: 'api',
+      decision: body.decision,
+      reason: body.reason ?? null,
+      keyId: callerOf(request).keyId,
+    });
     const action = await ctx.gate.view(result.action);
     return reply.code(201).send({
       vote: { personId, decision: body.decision, reason: body.reason ?? null, channel: 'api', at: result.vote.createdAt.toISOString(), artifact: result.artifacts[0] },
@@ -35,7 +42,7 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { id } = parseInput(IdParams, request.params, 'path');
     const personId = personOf(request);
     const body = parseInput(OverrideBody, request.body, 'body');
-    const { action } = await ctx.gate.override({ actionId: id, personId, reason: body.reason });
+    const { action } = await ctx.gate.override({ actionId: id, personId, reason: body.reason, keyId: callerOf(request).keyId });
     return ctx.gate.view(action);
   });
 }

@@ -1,12 +1,23 @@
-import { buildCardModel, type ActionRecord } from '@countersign/core';
+import { buildCardModel, type ActionRecord, type ApprovalChannel, type ChannelTarget } from '@countersign/core';
 import { noticeTarget } from '@countersign/db';
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { CARD_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { TargetOutcomes } from './outcomes.ts';
+import { isHeld, lookForEarlierSend, settleFailedSend } from './send-once.ts';
 
 /** The person behind the request: who the agent acted for, else the requesting person, else the agent's owner. */
 export function requesterOf(action: ActionRecord): string | null {
   return action.onBehalfOf ?? (action.actorKind === 'person' ? action.actorId : action.ownerId);
+}
+
+/**
+ * Where the channel would DM the person: the same target a card DM'd to them has, so both are
+ * paced as one conversation (and an earlier notice can be looked for there). Null when the
+ * channel has no such target; notifyPerson then says whether the person can be reached.
+ */
+async function dmTarget(channel: ApprovalChannel, personId: string): Promise<ChannelTarget | null> {
+  const targets = await channel.resolveTargets({ channels: [], people: [personId] });
+  return targets.find((t) => t.personId === personId && !t.problem) ?? null;
 }
 
 /**
@@ -36,22 +47,37 @@ export function notifyRequester(deps: WorkerDeps): JobHandler<'notify-requester'
       const target = noticeTarget(action.status, personId);
       const claim = await deps.cards.claim({ actionId, channel: channel.name, target, tier: 0 }, CARD_CLAIM_LEASE_MS);
       if (!claim.claimed) {
-        if (claim.card.state === 'claimed') outcomes.heldElsewhere();
+        if (isHeld(claim.card.state)) outcomes.heldElsewhere();
         continue;
       }
-      const wait = await deps.pacer.take(channel.name, `person:${personId}`);
+      let dm: ChannelTarget | null;
+      try {
+        dm = await dmTarget(channel, personId);
+      } catch (err) {
+        // Nothing was sent: failed for good, or given back (still in doubt if it was).
+        const { retryable, reason } = outcomes.failed(channel.name, target, err);
+        if (retryable) await deps.cards.release(claim.card, reason);
+        else await deps.cards.markFailed(claim.card, reason);
+        continue;
+      }
+      const lookup = await lookForEarlierSend(deps, channel, dm, claim.card, outcomes, actionId);
+      if ('stop' in lookup) continue;
+      if (lookup.found) {
+        await deps.cards.markNotified(claim.card, true);
+        continue;
+      }
+      // Paced like a card DM'd to the same person: one conversation, one pace.
+      const wait = await deps.pacer.take(channel.name, dm?.target ?? `person:${personId}`);
       if (wait > 0) {
-        await deps.cards.release(claim.card.id, null);
+        await deps.cards.release(claim.card, null);
         outcomes.paced(wait);
         continue;
       }
       try {
-        const reached = await channel.notifyPerson(personId, { actionId, text, card });
-        await deps.cards.markNotified(claim.card.id, reached);
+        const reached = await channel.notifyPerson(personId, { actionId, text, card, cardId: claim.card.id });
+        await deps.cards.markNotified(claim.card, reached);
       } catch (err) {
-        const { retryable, reason } = outcomes.failed(channel.name, target, err);
-        if (retryable) await deps.cards.release(claim.card.id, reason);
-        else await deps.cards.markFailed(claim.card.id, reason);
+        await settleFailedSend(deps, channel.name, claim.card, err, outcomes);
       }
     }
     await outcomes.settle();

@@ -9,6 +9,7 @@ export async function cancelAction(deps: GateDeps, actionId: string, caller: Cal
   const result = await deps.store.transaction(async (tx) => {
     const action = await tx.lockAction(actionId);
     if (!action) return new DomainError('not_found', `No action ${actionId}.`);
+    if (!(await tx.isKeyActive(caller.keyId))) return new DomainError('unauthenticated', 'This API key has been revoked.');
     if (action.actorId !== caller.principal.id) {
       return new DomainError('forbidden', 'Only the principal that submitted this action may cancel it.');
     }

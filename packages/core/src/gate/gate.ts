@@ -4,7 +4,7 @@ import { cancelAction } from './cancel.ts';
 import type { GateDeps } from './deps.ts';
 import { expireIfDue, expireOverdue } from './expire.ts';
 import { overrideRefusal } from './override.ts';
-import { readAction, viewOf, waitForAction } from './read.ts';
+import { mayHoldRelease, readAction, viewOf, waitForAction } from './read.ts';
 import { submitIntent, type SubmitRequest } from './submit.ts';
 import { toView, type ActionView } from './view.ts';
 import { castVote, type VoteRequest } from './vote.ts';
@@ -18,10 +18,10 @@ export class Gate {
 
   async submit(req: SubmitRequest): Promise<{ view: ActionView; replayed: boolean }> {
     const result = await submitIntent(this.deps, req);
-    if (result.replayed) return { view: await viewOf(this.deps, result.action), replayed: true };
+    if (result.replayed) return { view: await viewOf(this.deps, result.action, req.caller), replayed: true };
     // A new action has no votes yet and we hold the artifact just sealed: nothing to re-read.
     const { action, artifact } = result;
-    const release = action.status === 'approved' ? await this.deps.release.issue(action) : undefined;
+    const release = action.status === 'approved' && mayHoldRelease(action, req.caller) ? await this.deps.release.issue(action) : undefined;
     return { view: toView(action, [], artifact, release), replayed: false };
   }
 
@@ -39,10 +39,10 @@ export class Gate {
 
   async cancel(id: string, caller: Caller, reason: string | null): Promise<ActionView> {
     const action = await cancelAction(this.deps, id, caller, reason);
-    return viewOf(this.deps, action);
+    return viewOf(this.deps, action, caller);
   }
 
-  override(req: { actionId: string; personId: string; reason: string }) {
+  override(req: { actionId: string; personId: string; reason: string; keyId?: string }) {
     return overrideRefusal(this.deps, req);
   }
 
@@ -54,6 +54,7 @@ export class Gate {
     return expireOverdue(this.deps, limit);
   }
 
+  /** The action as seen by a decider or a channel: never with a release token. */
   view(action: ActionRecord): Promise<ActionView> {
     return viewOf(this.deps, action);
   }

@@ -9,7 +9,7 @@ import type { GateDeps } from './deps.ts';
  */
 export async function overrideRefusal(
   deps: GateDeps,
-  req: { actionId: string; personId: string; reason: string },
+  req: { actionId: string; personId: string; reason: string; keyId?: string },
 ): Promise<{ action: ActionRecord; artifact: SealedArtifact }> {
   const reason = req.reason.trim();
   if (!reason) {
@@ -18,6 +18,7 @@ export async function overrideRefusal(
   const result = await deps.store.transaction(async (tx) => {
     const action = await tx.lockAction(req.actionId);
     if (!action) return new DomainError('not_found', `No action ${req.actionId}.`);
+    if (req.keyId && !(await tx.isKeyActive(req.keyId))) return new DomainError('unauthenticated', 'This API key has been revoked.');
     if (action.status !== 'refused' || action.outcome !== 'refuse' || action.overriddenBy) {
       return new DomainError('not_overridable', 'Only a refusal by policy, not yet overridden, can be overridden.', { extra: { actionStatus: action.status } });
     }

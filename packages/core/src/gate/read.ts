@@ -5,6 +5,7 @@ import type { GateDeps } from './deps.ts';
 import { expireIfDue } from './expire.ts';
 import { isPastExpiry } from './finalize.ts';
 import { toView, type ActionView } from './view.ts';
+import { currentApprovals } from '../slots.ts';
 
 /**
  * Who may read an action: its requester (the key's principal), the person it is on behalf of,
@@ -32,17 +33,31 @@ async function load(deps: GateDeps, id: string, caller: Caller): Promise<ActionR
 
 export async function readAction(deps: GateDeps, id: string, caller: Caller): Promise<ActionView> {
   const action = await load(deps, id, caller);
-  return viewOf(deps, action);
+  return viewOf(deps, action, caller);
 }
 
-export async function viewOf(deps: GateDeps, action: ActionRecord): Promise<ActionView> {
+/**
+ * A release token goes only to the requesting side: the principal that submitted the action
+ * or the person it acts for. Approvers, owners and auditors see the decision, never the token
+ * (a release can be redeemed once; whoever holds it can spend it).
+ */
+export function mayHoldRelease(action: ActionRecord, caller: Caller | undefined): boolean {
+  if (!caller) return false;
+  const id = caller.principal.id;
+  return id === action.actorId || (action.onBehalfOf !== null && id === action.onBehalfOf);
+}
+
+export async function viewOf(deps: GateDeps, action: ActionRecord, releaseTo?: Caller): Promise<ActionView> {
   const [votes, artifact] = await Promise.all([
     action.requirement ? deps.store.votesFor(action.id) : Promise.resolve([]),
     deps.store.latestArtifactFor(action.id),
   ]);
-  // Release tokens are minted on read and short-lived: only the requester's side gets one.
-  const release = action.status === 'approved' ? await deps.release.issue(action) : undefined;
-  return toView(action, votes, artifact, release);
+  // Release tokens are minted on read and short-lived.
+  const release = action.status === 'approved' && mayHoldRelease(action, releaseTo) ? await deps.release.issue(action) : undefined;
+  // Pending progress is shown as it counts now (a revoked role no longer fills its slot).
+  const directory = deps.config.current().directory;
+  const approvalsNow = action.status === 'pending' ? currentApprovals(votes, (id) => directory.person(id)?.roles) : undefined;
+  return toView(action, votes, artifact, release, approvalsNow);
 }
 
 /**
@@ -58,7 +73,7 @@ export async function waitForAction(
   signal?: AbortSignal,
 ): Promise<ActionView> {
   let action = await load(deps, id, caller);
-  if (action.status !== 'pending' || waitSeconds <= 0) return viewOf(deps, action);
+  if (action.status !== 'pending' || waitSeconds <= 0) return viewOf(deps, action, caller);
 
   await new Promise<void>((resolve) => {
     let settled = false;
@@ -86,5 +101,5 @@ export async function waitForAction(
     }, done);
   });
   action = (await deps.store.findAction(id))!;
-  return viewOf(deps, action);
+  return viewOf(deps, action, caller);
 }

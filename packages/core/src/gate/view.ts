@@ -1,6 +1,6 @@
 import type { ActionStatus, Outcome, Requirement, RoleGroup, SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
-import { progress } from '../slots.ts';
+import { progress, type Approval } from '../slots.ts';
 
 /** What the HTTP API returns for an action (SPEC "HTTP contract": POST/GET /v1/actions). */
 export interface ActionView {
@@ -33,6 +33,8 @@ export function toView(
   votes: VoteRecord[],
   artifact: SealedArtifact | null,
   release?: { token: string; expiresAt: Date },
+  /** Approvals as they count now; defaults to the votes as recorded. */
+  approvalsNow?: Approval[],
 ): ActionView {
   const view: ActionView = {
     id: a.id,
@@ -49,7 +51,7 @@ export function toView(
   };
   if (a.requirement) {
     view.requirement = a.requirement;
-    const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
+    const approvals = approvalsNow ?? votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
     const p = progress(a.requirement.groups, approvals);
     view.progress = { filled: p.filled, needed: p.needed, open: p.open, approvals: p.assignment };
     view.votes = votes.map((v) => ({ personId: v.personId, decision: v.decision, reason: v.reason, channel: v.channel, at: v.createdAt.toISOString() }));

@@ -1,7 +1,7 @@
 import { DomainError, randomId, type SealedArtifact, type VoteChannel, type VoteDecision } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
-import { progress } from '../slots.ts';
+import { currentApprovals, progress } from '../slots.ts';
 import type { GateDeps } from './deps.ts';
 import { expiryPatch, finalizeInTx, isPastExpiry } from './finalize.ts';
 
@@ -12,6 +12,8 @@ export interface VoteRequest {
   channel: VoteChannel;
   decision: VoteDecision;
   reason: string | null;
+  /** The API key the vote came with (API channel): re-checked inside the transaction. */
+  keyId?: string;
 }
 
 export interface VoteResult {
@@ -42,11 +44,18 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
       await finalizeInTx(tx, action, expiryPatch(now));
       return { refused: new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.', { extra: { actionStatus: 'expired' } }) };
     }
-    const person = deps.config.current().directory.person(req.personId);
+    // A key revoked a moment ago in another process must not vote (its cache may lag).
+    if (req.keyId && !(await tx.isKeyActive(req.keyId))) {
+      return { refused: new DomainError('unauthenticated', 'This API key has been revoked.') };
+    }
+    const directory = deps.config.current().directory;
+    const person = directory.person(req.personId);
     if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
     const votes = await tx.votesFor(action.id);
+    const rolesNow = (id: string) => directory.person(id)?.roles;
+    const approvalsBefore = currentApprovals(votes, rolesNow);
     try {
-      assertMayVote({ action, votes, person, decision: req.decision, reason: req.reason, now });
+      assertMayVote({ action, votes, approvals: approvalsBefore, person, decision: req.decision, reason: req.reason, now });
     } catch (err) {
       if (err instanceof DomainError) return { refused: err };
       throw err;
@@ -64,8 +73,7 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
       createdAt: now,
     };
     await tx.insertVote(vote);
-    const all = [...votes, vote];
-    const approvals = all.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
+    const approvals = req.decision === 'approve' ? [...approvalsBefore, { personId: person.id, roles: vote.roles }] : approvalsBefore;
     const p = progress(requirement.groups, approvals);
     const artifacts: SealedArtifact[] = [
       await tx.appendArtifact({
