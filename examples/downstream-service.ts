@@ -6,6 +6,9 @@
 //
 // Run it (after `npm start` and `npm run build -w @countersign/sdk`):
 //   npx tsx examples/downstream-service.ts            # listens on http://127.0.0.1:4100
+// Environment: CS (countersign's URL), DOWNSTREAM_KEY (the API key it redeems with),
+// DOWNSTREAM_PORT (default 4100), RELEASE_AUDIENCE (default countersign-release: must match the
+// server's COUNTERSIGN_RELEASE_AUDIENCE).
 import http from 'node:http';
 import {
   ApiError,
@@ -32,7 +35,11 @@ export function createDownstreamService(opts: DownstreamOptions): http.Server {
   return http.createServer((req, res) => {
     handle(opts, req).then(
       ({ status, body }) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-      (err: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })),
+      (err: unknown) => {
+        // Not the caller's fault (countersign unreachable, a bug): log it here, answer without internals.
+        console.error('downstream service: request failed', err);
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'internal error' }));
+      },
     );
   });
 }
@@ -41,7 +48,9 @@ async function handle(opts: DownstreamOptions, req: http.IncomingMessage): Promi
   if (req.method !== 'POST' || req.url !== '/environments/delete') return { status: 404, body: { error: 'not found' } };
   const token = req.headers[RELEASE_HEADER];
   if (typeof token !== 'string' || token === '') return { status: 401, body: { error: `missing ${RELEASE_HEADER}` } };
-  const { intent } = JSON.parse(await readBody(req)) as { intent?: IntentInput };
+  const body = parseJson(await readBody(req));
+  if (body === undefined) return { status: 400, body: { error: 'the request body must be JSON: { "intent": { … } }' } };
+  const intent = (body as { intent?: IntentInput }).intent;
   if (!intent || intent.action?.type !== 'environment.delete' || !intent.action.resource) {
     return { status: 400, body: { error: 'this service only deletes environments: send { intent } with action.type "environment.delete"' } };
   }
@@ -63,6 +72,16 @@ async function handle(opts: DownstreamOptions, req: http.IncomingMessage): Promi
   // What to delete comes from the approved intent, not from anything else in the request.
   await opts.deleteEnvironment(intent.action.resource);
   return { status: 200, body: { deleted: intent.action.resource, actionId } };
+}
+
+/** The parsed body when it is a JSON object, else undefined (a 400, not a parser's 500). */
+function parseJson(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signReleaseToken } from '@countersign/evidence';
 import {
   ApiError,
   Countersign,
@@ -8,7 +9,7 @@ import {
   verifyRelease,
   type IntentInput,
 } from '../packages/sdk/src/index.ts';
-import { startTestService, type TestService } from './support/service.ts';
+import { intents, startTestService, type TestService } from './support/service.ts';
 
 // Release tokens downstream: approving A never releases B (amount, target, audience), and a
 // token releases one execution (redeemed once, even under concurrency).
@@ -114,18 +115,59 @@ describe('POST /v1/releases/redeem', () => {
     expect(await t.service.prisma.releaseRedemption.count({ where: { actionId: id } })).toBe(1);
   });
 
-  it('exactly one of many simultaneous redemptions wins', async () => {
-    const { id, token } = await approved(payment('inv-5'));
-    // Half present the same token, half fresh tokens for the same approval.
-    const tokens = [token];
-    for (let i = 0; i < 5; i++) tokens.push((await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.releaseToken);
-    const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => t.api('POST', '/v1/releases/redeem', { token: i % 2 ? t.tokens.grace : t.tokens.alice, body: { token: i < 6 ? token : tokens[i - 6] } })),
-    );
-    const statuses = results.map((r) => r.status).sort();
-    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 409)).toHaveLength(11);
-    expect(await t.service.prisma.releaseRedemption.count({ where: { jti: results.find((r) => r.status === 201)!.body.jti } })).toBe(1);
+  it('exactly one of many simultaneous redemptions wins, each with its own token for the same approval', async () => {
+    // Every read of an approved action mints a new token (new jti), so the jti key alone cannot
+    // keep an approval to one execution: (actionId, audience) must. Several rounds, because a
+    // race that is lost once may be won the next time.
+    for (let round = 0; round < 5; round++) {
+      const { id, token } = await approved(payment(`inv-5-${round}`));
+      const tokens = [token];
+      for (let i = 0; i < 7; i++) tokens.push((await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.releaseToken);
+      expect(new Set(tokens).size).toBe(8);
+      const results = await Promise.all(
+        tokens.map((releaseToken, i) => t.api('POST', '/v1/releases/redeem', { token: i % 2 ? t.tokens.grace : t.tokens.alice, body: { token: releaseToken } })),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201), `round ${round}: ${statuses.join(',')}`).toHaveLength(1);
+      expect(statuses.filter((s) => s === 409), `round ${round}: ${statuses.join(',')}`).toHaveLength(7);
+      const winner = results.find((r) => r.status === 201)!.body.jti as string;
+      for (const lost of results.filter((r) => r.status === 409)) expect(lost.body).toMatchObject({ code: 'already_redeemed', actionId: id });
+      const rows = await t.service.prisma.releaseRedemption.findMany({ where: { actionId: id } });
+      expect(rows.map((r) => r.jti)).toEqual([winner]);
+    }
+  });
+
+  it('the database itself holds one redemption per approval and audience', async () => {
+    const { id } = await approved(payment('inv-10'));
+    const row = { actionId: id, audience: 'countersign-release', redeemedBy: 'grace' };
+    await t.service.prisma.releaseRedemption.create({ data: { ...row, jti: 'jti-first' } });
+    await expect(t.service.prisma.releaseRedemption.create({ data: { ...row, jti: 'jti-second' } })).rejects.toMatchObject({ code: 'P2002' });
+    // Another audience is another redemption.
+    await t.service.prisma.releaseRedemption.create({ data: { ...row, audience: 'payments-service', jti: 'jti-third' } });
+    expect(await t.service.prisma.releaseRedemption.count({ where: { actionId: id } })).toBe(2);
+  });
+
+  it('refuses a validly signed token for an action that is not approved (pending or refused) with not_approved', async () => {
+    const pending = await agent.submit(intents.prodDelete as IntentInput);
+    expect(pending.status).toBe('pending');
+    const refused = await agent.submit(intents.piiExport as IntentInput);
+    expect(refused.status).toBe('refused');
+    for (const action of [pending, refused]) {
+      // Signed with the service's own key: only the action's state can refuse it.
+      const token = await signReleaseToken({
+        key: t.service.keyring.active,
+        actionId: action.id,
+        intentHash: action.intentHash,
+        audience: 'countersign-release',
+        issuer: 'countersign',
+        ttlSeconds: 300,
+        now: t.clock.now(),
+      });
+      const res = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token } });
+      expect(res.status, res.text).toBe(403);
+      expect(res.body).toMatchObject({ code: 'invalid_release_token', reason: 'not_approved' });
+      expect(await t.service.prisma.releaseRedemption.count({ where: { actionId: action.id } })).toBe(0);
+    }
   });
 
   it('checks the intent, the audience and the expiry before recording anything', async () => {

@@ -30,6 +30,12 @@ describe('@countersign/sdk package', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(SDK, 'package.json'), 'utf8'));
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js', default: './dist/index.js' });
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['canonicalize', 'jose']);
+    // engines says what is supported: the Node versions the project runs and tests on (≥ 20.19;
+    // the SDK needs at least 20.3 for AbortSignal.any), not a bare ">=20".
+    const root = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(manifest.engines).toEqual({ node: root.engines.node });
+    const [, major, minor] = /^>=(\d+)\.(\d+)/.exec(manifest.engines.node) ?? [];
+    expect(Number(major) > 20 || (Number(major) === 20 && Number(minor) >= 3), manifest.engines.node).toBe(true);
     expect(fs.existsSync(path.join(SDK, 'dist', 'index.d.ts'))).toBe(true);
     // Resolved through the package name, as `import … from '@countersign/sdk'` would.
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', "import * as sdk from '@countersign/sdk'; console.log(Object.keys(sdk).sort().join(','))"], { cwd: ROOT });
@@ -92,6 +98,13 @@ describe('examples against the real service', () => {
       expect((await post(deletionIntent('env/prod-example'))).status).toBe(401);
       const replay = await post(deletionIntent('env/prod-example'), token);
       expect(replay.status).toBe(409);
+      // A body that is not a JSON object is the caller's mistake: 400 saying so, not a 500
+      // carrying the parser's message.
+      for (const body of ['not json{', 'null', '[1]']) {
+        const bad = await fetch(`${downstreamUrl}/environments/delete`, { method: 'POST', headers: { 'content-type': 'application/json', 'countersign-release-token': token }, body });
+        expect(bad.status, body).toBe(400);
+        expect(await bad.json()).toEqual({ error: 'the request body must be JSON: { "intent": { … } }' });
+      }
       expect(deleted).toEqual(['env/prod-example']);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCardModel, ChannelError, type ApprovalChannel } from '@countersign/core';
 import { teamsModule, type TeamsCardRef } from '@countersign/teams';
 import { validateAdaptiveCard } from '../apps/teams/test/validate-card.ts';
-import { FakeBotFramework, teamsDirectoryYaml, teamsUsers, type FakeTeam, type TeamsUser } from './fakes/bot-connector.ts';
+import { FakeBotFramework, TEAMS_MESSAGE_LIMIT_BYTES, teamsDirectoryYaml, teamsUsers, type FakeTeam, type TeamsUser } from './fakes/bot-connector.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 
 // Teams end to end: the real service (real Postgres) with the Teams module, botbuilder's
@@ -18,7 +18,7 @@ const PLATFORM: FakeTeam = {
 };
 const APPROVALS = '19:approvals@thread.tacv2';
 const GROUP_CHAT = '19:oncall-chat@thread.v2';
-const { alice, bob, carol, erin, judy, notIvan, stranger } = teamsUsers;
+const { alice, bob, carol, erin, grace, judy, notIvan, stranger } = teamsUsers;
 
 let fake: FakeBotFramework;
 let t: TestService;
@@ -194,6 +194,24 @@ describe('approvals', () => {
     expect({ posts: fake.posts.length, updates: fake.updates.length }).toEqual(before);
   });
 
+  it('refuses a known person without a required role, for that user only, and records nothing', async () => {
+    const id = await escalate(intents.prodDelete);
+    const card = await post(id, APPROVALS);
+    const before = { posts: fake.posts.length, updates: fake.updates.length };
+    // Grace (auditor) is found through the roster's email; the rule needs sre-lead and security.
+    const answer = answeredCard(await click(grace, card, 'approve'));
+    expect(notice(answer)).toContain('you hold none of these roles');
+    expect(notice(answer)).toContain('"color":"Attention"');
+    expect(answer.actions).toHaveLength(2);
+    expect(text(answer)).toContain('Approvals: 0 of 2');
+    const denied = answeredCard(await click(grace, card, 'deny', { denyReason: 'not mine to approve' }));
+    expect(notice(denied)).toContain('you hold none of these roles');
+    expect(await votes(id)).toEqual([]);
+    expect(await status(id)).toBe('pending');
+    // The refusal is the invoke's answer alone: nothing posted or updated for everyone.
+    expect({ posts: fake.posts.length, updates: fake.updates.length }).toEqual(before);
+  });
+
   it('refuses a click from another tenant without showing the card', async () => {
     const id = await escalate(intents.prodDelete);
     const card = await post(id, APPROVALS);
@@ -303,6 +321,30 @@ describe('posting', () => {
     expect(postsTo()).toBe(before + 1);
   });
 
+  it("posts a request with hundreds of attributes and long texts within Teams' message size limit", async () => {
+    // Within the API's 64 KB body limit; rendered in full, the card would be about twice Teams' limit.
+    const attrs = (n: number, prefix: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}-${i}`, `${i} `.padEnd(110, 'x')]));
+    const id = await escalate({
+      ...intents.prodDelete,
+      action: { ...intents.prodDelete.action, summary: `Delete prod-eu-1 ${'s'.repeat(480)}`, resource: `env/${'r'.repeat(490)}` },
+      context: { environment: 'production', attributes: attrs(250, 'context') },
+      authority: { reference: 'a'.repeat(500), attributes: attrs(120, 'authority') },
+      justification: 'j'.repeat(2000),
+    });
+    const card = await post(id, APPROVALS);
+    const posted = fake.posts.find((p) => p.id === card.ref.activityId)!;
+    expect(Buffer.byteLength(JSON.stringify(posted.activity))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    const content = (posted.activity.attachments as { content: CardJson }[])[0]!.content;
+    expect(validateAdaptiveCard(content as never)).toEqual([]);
+    expect(text(content)).toMatch(/and \d+ more entries not shown/);
+    expect(content.actions).toHaveLength(2);
+    // The same holds for its updates and for the card answered to a click.
+    const answer = answeredCard(await click(alice, card, 'approve'));
+    expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    await teams.updateCard(await model(id), card.ref as never);
+    expect(fake.calls.filter((c) => c.status === 413)).toEqual([]);
+  });
+
   it('gives up on a conversation the bot was removed from', async () => {
     const id = await escalate(intents.prodDelete);
     const card = await post(id, GROUP_CHAT, 'groupChat');
@@ -324,6 +366,12 @@ describe('posting', () => {
     expect(await teams.notifyPerson('bob', { actionId: id, text: 'Your request was approved', card: m })).toBe(true);
     expect(fake.posts.at(-1)).toMatchObject({ conversationId: personalChat(bob) });
     expect(fake.posts.at(-1)!.activity.text).toBe('Your request was approved');
+    // Caller text (a summary) in a notice is shown as written, never as a link.
+    const lure = 'Your request "[Approve here](https://evil.example) <a href="https://evil.example">or here</a>" was approved';
+    expect(await teams.notifyPerson('bob', { actionId: id, text: lure, card: m })).toBe(true);
+    const sent = String(fake.posts.at(-1)!.activity.text);
+    expect(sent).not.toMatch(/\]\(|<a/);
+    expect(sent.replaceAll('\u200B', '')).toBe(lure);
     // dave has no Teams id; ivan has one but never installed the bot.
     expect(await teams.notifyPerson('dave', { actionId: id, text: 'x', card: m })).toBe(false);
     expect(await teams.notifyPerson('ivan', { actionId: id, text: 'x', card: m })).toBe(false);

@@ -43,6 +43,8 @@ describe('with credentials', () => {
       ['garbage', 'Bearer not.a.jwt'],
       ['signed with another key (same kid)', `Bearer ${await fake.channelToken({ signWith: 'stranger' })}`],
       ['unknown key id', `Bearer ${await fake.channelToken({ signWith: 'stranger', kid: 'someone-else' })}`],
+      // A real key of the channel's issuer, but endorsed only for another channel (webchat).
+      ['signed with a key not endorsed for msteams', `Bearer ${await fake.channelToken({ signWith: 'otherChannel' })}`],
       ['for another bot', `Bearer ${await fake.channelToken({ audience: '00000000-0000-4000-8000-00000000000b' })}`],
       ['from another issuer', `Bearer ${await fake.channelToken({ issuer: 'https://sts.windows.net/f8cdef31-a31e-4b4a-93e4-5f571e91255a/' })}`],
       // Passes the SDK's Emulator validation (same keys here); only channel tokens may vote.
@@ -114,6 +116,11 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses development mode in production, naming the variable', async () => {
+    const env = { TEAMS_DEV_MODE: '1', MICROSOFT_APP_TENANT_ID: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e00', NODE_ENV: 'production' };
+    await expect(startTestService({ modules: [teamsModule], env })).rejects.toThrow(/TEAMS_DEV_MODE is refused with NODE_ENV=production/);
+  });
+
   it('runs without credentials only in the explicit development mode, and says so', async () => {
     const fake = await FakeBotFramework.start();
     const tenant = fake.tenantId;
@@ -130,6 +137,27 @@ describe('configuration', () => {
     try {
       expect((await fake.send(dev.url, fake.installPersonal(alice), { authorization: null })).status).toBe(200);
       expect(await dev.service.context.prisma.teamsConversation.count({ where: { aadObjectId: alice.aadObjectId } })).toBe(1);
+
+      // Unauthenticated, so only straight from this machine: not from another address, and not
+      // through a local proxy or tunnel (which would make any remote request look local).
+      const app = dev.service.context.app;
+      const installBob = (remoteAddress: string, headers: Record<string, string> = {}) =>
+        app.inject({ method: 'POST', url: '/api/messages', remoteAddress, headers: { 'content-type': 'application/json', ...headers }, payload: fake.installPersonal(bob) });
+      const refused = [
+        await installBob('10.20.30.40'),
+        await installBob('192.168.1.7'),
+        await installBob('127.0.0.1', { 'x-forwarded-for': '203.0.113.9' }),
+        await installBob('127.0.0.1', { forwarded: 'for=203.0.113.9;proto=https' }),
+        await installBob('::1', { 'x-forwarded-host': 'abc.ngrok.example' }),
+      ];
+      for (const res of refused) {
+        expect(res.statusCode).toBe(403);
+        expect(res.json()).toMatchObject({ status: 403, code: 'forbidden' });
+      }
+      expect(await dev.service.context.prisma.teamsConversation.count({ where: { aadObjectId: bob.aadObjectId } })).toBe(0);
+      // The same request straight from this machine is taken.
+      expect((await installBob('127.0.0.1')).statusCode).toBe(200);
+      expect(await dev.service.context.prisma.teamsConversation.count({ where: { aadObjectId: bob.aadObjectId } })).toBe(1);
     } finally {
       await dev.stop();
       await fake.close();

@@ -233,6 +233,19 @@ describe('Teams through the queue', () => {
     }
   });
 
+  it('shows caller text in a reminder as written, never as a link', async () => {
+    const lure = '[Approve here](https://evil.example) or <a href="https://evil.example">here</a>';
+    const id = await submit({ ...fullIntent, action: { ...fullIntent.action, summary: lure } });
+    const channelCard = await waitFor(() => postedCard(APPROVALS, id), 'card');
+    advance(5 * 60_000 + 1_000);
+    await engine().sweeper.sweep();
+    const reminder = await waitFor(() => fake.posts.find((p) => p.replyToId === channelCard.id), 'reminder in the thread');
+    const sent = String(reminder.activity.text);
+    expect(sent).toMatch(/^Reminder/);
+    expect(sent).not.toMatch(/\]\(|<a/);
+    expect(sent.replaceAll('\u200B', '')).toContain(lure);
+  });
+
   it('Teams answering 429 then 200: the card is posted once, after Retry-After', async () => {
     const isPostToApprovals = (m: string, p: string) => m === 'POST' && p.endsWith(`/conversations/${encodeURIComponent(APPROVALS)}/activities`);
     fake.failNext(1, 429, { headers: { 'retry-after': '1' }, match: isPostToApprovals });
@@ -248,6 +261,26 @@ describe('Teams through the queue', () => {
       return r.every((c) => c.state === 'posted') && r;
     }, 'card row marked posted');
     expect(rows.map((r) => [r.channel, r.state, (r.messageRef as { activityId?: string }).activityId])).toEqual([['teams', 'posted', card.id]]);
+  });
+
+  // 412 is Teams' other throttling answer; 502 and 504 may or may not have been processed
+  // (ambiguous). The fake processed none of them, so exactly one card must come out.
+  it.each([412, 502, 504])('Teams answering %i then 200: the card is posted once, after a retry', async (code) => {
+    const isPostToApprovals = (m: string, p: string) => m === 'POST' && p.endsWith(`/conversations/${encodeURIComponent(APPROVALS)}/activities`);
+    const failedBefore = fake.calls.filter((c) => c.status === code).length;
+    fake.failNext(1, code, { match: isPostToApprovals });
+    const id = await submit({ action: { type: 'teams.one', resource: `db/${code}` } });
+    const card = await waitFor(() => postedCard(APPROVALS, id), `card after the ${code}`, 15_000);
+    expect(fake.calls.filter((c) => c.status === code).length).toBe(failedBefore + 1);
+    const rows = await waitFor(async () => {
+      const r = await t.service.prisma.channelCard.findMany({ where: { actionId: id } });
+      return r.length > 0 && r.every((c) => c.state === 'posted') && r;
+    }, 'card row marked posted');
+    expect(rows.map((r) => [r.channel, r.state, (r.messageRef as { activityId?: string }).activityId])).toEqual([['teams', 'posted', card.id]]);
+    // Give a stray second attempt the time to show up before counting.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cardsFor(APPROVALS, id)).toHaveLength(1);
+    expect(shown(card).actions).toHaveLength(2);
   });
 });
 

@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError, destinationAllowlist } from '@countersign/core';
 import { DecisionDeliveries, deliveryModule, DeliveryRows, loadWebhookMaster, send } from '@countersign/delivery';
+import { JOBS } from '@countersign/queue';
 import { workerModule } from '@countersign/worker';
 import { run as webhookSecretCli } from '../apps/cli/src/commands/webhook-secret.ts';
 import { startReceiver, type Receiver } from '../packages/delivery/test/receiver.ts';
@@ -65,6 +66,12 @@ describe('webhook delivery', () => {
 
     const calls = await receiver.waitFor('/hooks/flaky', 3, 25_000);
     expect(calls.map((c) => c.headers['countersign-delivery-attempt'])).toEqual(['1', '2', '3']);
+    // Retries back off as the job catalog says: retry n waits at least base·2^(n-1) less the
+    // jitter (deliver-webhook: 2 s base, 50 % jitter → ≥ 1 s, then ≥ 2 s), never at once.
+    const { baseMs, jitter } = JOBS['deliver-webhook'].backoff;
+    const gaps = [calls[1]!.at - calls[0]!.at, calls[2]!.at - calls[1]!.at];
+    expect(gaps[0]).toBeGreaterThanOrEqual(baseMs * (1 - jitter));
+    expect(gaps[1]).toBeGreaterThanOrEqual(2 * baseMs * (1 - jitter));
     const eventIds = new Set(calls.map((c) => c.headers['countersign-event-id']));
     expect(eventIds.size).toBe(1);
 
@@ -123,6 +130,30 @@ describe('webhook delivery', () => {
     expect(await deliveryRow(action.id)).toMatchObject({ attempts: 1, responseStatus: 410, lastError: 'HTTP 410', deliveredAt: null });
     await new Promise((r) => setTimeout(r, 3_000));
     expect(receiver.to('/hooks/gone')).toHaveLength(1);
+  });
+
+  it('never follows a redirect out of the allow-list: the delivery fails with the 302', async () => {
+    // The allowed receiver answers 302 to another server (not allowed); following it would let
+    // a webhook escape COUNTERSIGN_CALLBACK_ALLOWLIST. Held execution sends through the same send().
+    const elsewhere = await startReceiver();
+    try {
+      receiver.redirect('/hooks/moved', `${elsewhere.url}/hooks/moved`);
+      const action = await cs.submit(approvedPayment('wh-5', `${receiver.url}/hooks/moved`));
+      await receiver.waitFor('/hooks/moved', 1);
+      await expect.poll(async () => (await deliveryRow(action.id))?.state, { timeout: 5_000 }).toBe('failed');
+      expect(await deliveryRow(action.id)).toMatchObject({
+        attempts: 1,
+        responseStatus: 302,
+        lastError: 'HTTP 302: redirects are not followed',
+        deliveredAt: null,
+        url: `${receiver.url}/hooks/moved`,
+      });
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(elsewhere.requests).toHaveLength(0);
+      expect(receiver.to('/hooks/moved')).toHaveLength(1);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('refuses a callback destination that is not allowed, at submission, naming callbackUrl', async () => {

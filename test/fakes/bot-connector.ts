@@ -8,17 +8,19 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 
 // A local stand-in for Microsoft's side of a Teams bot, all on 127.0.0.1:
-//  - the Bot Framework channel's token issuer: OpenID metadata + JWKS (keys endorsed for
-//    "msteams"), and RS256 tokens with iss / aud (the bot's app id) / serviceurl claims that
+//  - the Bot Framework channel's token issuer: OpenID metadata + JWKS (a key endorsed for
+//    "msteams", and one endorsed only for another channel), and RS256 tokens with iss / aud (the bot's app id) / serviceurl claims that
 //    the SDK validates for real;
 //  - the Entra login endpoint the bot gets its outbound app token from (HTTPS with a
 //    self-signed certificate, because MSAL refuses http authorities): OpenID configuration and
 //    a client-credentials token endpoint that checks the app id and password;
 //  - the Bot Connector at the activities' serviceUrl: records posts, replies and updates,
-//    answers roster and channel-list look-ups, checks every call's bearer token, and can be
-//    told to fail (429, 412, 502, 504, 403…).
+//    answers roster and channel-list look-ups, checks every call's bearer token, refuses
+//    messages above Teams' size limit (413), and can be told to fail (429, 412, 502, 504, 403…).
 
 export const BOT_SCOPE = 'https://api.botframework.com';
+/** Teams refuses a message (the whole activity) above about 28 KB. */
+export const TEAMS_MESSAGE_LIMIT_BYTES = 28 * 1024;
 
 export interface TeamsUser {
   /** Teams user id (29:…). */
@@ -119,6 +121,8 @@ export class FakeBotFramework {
 
   private constructor(
     private readonly channelKeys: Keys,
+    /** A key of the same issuer endorsed for another channel (webchat), never for msteams. */
+    private readonly otherChannelKeys: Keys,
     private readonly loginKeys: Keys,
     private readonly dir: string,
     private readonly tls: Certificate,
@@ -134,7 +138,7 @@ export class FakeBotFramework {
 
   /** `credential: 'certificate'` makes the bot sign in with a certificate (client assertion). */
   static async start(opts: { credential?: 'password' | 'certificate' } = {}): Promise<FakeBotFramework> {
-    const [channelKeys, loginKeys] = await Promise.all([rsaKeys('channel-key-1'), rsaKeys('login-key-1')]);
+    const [channelKeys, otherChannelKeys, loginKeys] = await Promise.all([rsaKeys('channel-key-1'), rsaKeys('webchat-key-1'), rsaKeys('login-key-1')]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-bot-framework-'));
     // The login endpoint must be https (MSAL refuses anything else).
     const tls = selfSignedCertificate(dir, 'login', '/CN=127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1']);
@@ -149,7 +153,7 @@ export class FakeBotFramework {
     const httpServer = http.createServer(handler);
     const httpsServer = https.createServer({ key: tls.key, cert: tls.cert }, handler);
     const [httpPort, httpsPort] = await Promise.all([listen(httpServer), listen(httpsServer)]);
-    fake = new FakeBotFramework(channelKeys, loginKeys, dir, tls, botCertificate, httpServer, httpsServer, `http://127.0.0.1:${httpPort}`, `https://127.0.0.1:${httpsPort}`);
+    fake = new FakeBotFramework(channelKeys, otherChannelKeys, loginKeys, dir, tls, botCertificate, httpServer, httpsServer, `http://127.0.0.1:${httpPort}`, `https://127.0.0.1:${httpsPort}`);
     return fake;
   }
 
@@ -186,14 +190,25 @@ export class FakeBotFramework {
 
   /** A Bot Framework channel token; every claim can be spoiled for negative tests. */
   async channelToken(
-    opts: { serviceUrl?: string; audience?: string; issuer?: string; expiresInSeconds?: number; signWith?: 'channel' | 'stranger'; kid?: string; claims?: Record<string, string> } = {},
+    opts: {
+      serviceUrl?: string;
+      audience?: string;
+      issuer?: string;
+      expiresInSeconds?: number;
+      /** channel: the msteams key; otherChannel: the issuer's key endorsed only for webchat; stranger: a key nobody published. */
+      signWith?: 'channel' | 'otherChannel' | 'stranger';
+      kid?: string;
+      claims?: Record<string, string>;
+    } = {},
   ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + (opts.expiresInSeconds ?? 300);
     let key = this.channelKeys.privateKey;
+    let kid = this.channelKeys.kid;
     if (opts.signWith === 'stranger') key = (await generateKeyPair('RS256')).privateKey;
+    if (opts.signWith === 'otherChannel') ({ privateKey: key, kid } = this.otherChannelKeys);
     return new SignJWT({ serviceurl: opts.serviceUrl ?? this.serviceUrl, ...opts.claims })
-      .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? this.channelKeys.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? kid, typ: 'JWT' })
       .setIssuer(opts.issuer ?? this.issuer)
       .setAudience(opts.audience ?? this.appId)
       .setIssuedAt(Math.min(now, exp - 60))
@@ -371,7 +386,12 @@ export class FakeBotFramework {
       });
     }
     if (p === '/botframework/keys') {
-      return json(200, { keys: [{ ...this.channelKeys.jwk, endorsements: ['msteams'] }] });
+      return json(200, {
+        keys: [
+          { ...this.channelKeys.jwk, endorsements: ['msteams'] },
+          { ...this.otherChannelKeys.jwk, endorsements: ['webchat'] },
+        ],
+      });
     }
 
     // Entra login (https only).
@@ -432,15 +452,20 @@ export class FakeBotFramework {
         record(403);
         return json(403, { error: { code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' } });
       }
+      const raw = segments[2] === 'activities' && (method === 'POST' || method === 'PUT') ? await readBody(req) : '';
+      if (Buffer.byteLength(raw, 'utf8') > TEAMS_MESSAGE_LIMIT_BYTES) {
+        record(413);
+        return json(413, { error: { code: 'MessageSizeTooBig', message: 'Message size too big' } });
+      }
       if (segments[2] === 'activities' && method === 'POST') {
-        const activity = JSON.parse(await readBody(req)) as Record<string, unknown>;
+        const activity = JSON.parse(raw) as Record<string, unknown>;
         const id = `1${String(++this.seq).padStart(12, '0')}`;
         this.posts.push({ conversationId, id, replyToId: segments[3] ?? null, activity });
         record(201);
         return json(201, { id });
       }
       if (segments[2] === 'activities' && segments[3] && method === 'PUT') {
-        const activity = JSON.parse(await readBody(req)) as Record<string, unknown>;
+        const activity = JSON.parse(raw) as Record<string, unknown>;
         if (!this.posts.some((x) => x.id === segments[3])) {
           record(404);
           return json(404, { error: { code: 'NotFound', message: 'no such activity' } });
@@ -519,7 +544,7 @@ export class FakeBotFramework {
 
 // ---- Teams people for the tests ------------------------------------------------------------
 // The shared fixture directory, with Teams ids pinned for some people. Others are found by the
-// roster's email (carol, erin, ivan…), and some Teams users are nobody in the directory.
+// roster's email (carol, erin, grace…), and some Teams users are nobody in the directory.
 
 export const teamsUsers = {
   /** sre-lead, pinned by Teams id. */
@@ -530,6 +555,8 @@ export const teamsUsers = {
   carol: { id: '29:carol', name: 'Carol', aadObjectId: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e03', email: 'Carol@Example.com' },
   /** owns deploy-bot, by roster UPN. */
   erin: { id: '29:erin', name: 'Erin', aadObjectId: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e05', userPrincipalName: 'erin@example.com' },
+  /** auditor only (no approver role), by roster email. */
+  grace: { id: '29:grace', name: 'Grace', aadObjectId: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e07', email: 'grace@example.com' },
   /** security, pinned by Teams id. */
   judy: { id: '29:judy', name: 'Judy', aadObjectId: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e0a', email: 'judy@example.com' },
   /** Claims ivan's email, but the directory pins ivan to another Teams account. */

@@ -56,7 +56,6 @@ async function main(): Promise<void> {
       env.SLACK_BOT_TOKEN ? '  Slack: interactivity and events at $CS/slack/events' : '  Slack: off (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TEAM_ID; see README)',
       ...teamsFirstScreenLines(env),
     ];
-    if (!env.MICROSOFT_APP_ID && env.TEAMS_DEV_MODE !== '1') channelLines.push('  Teams: off (set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID; see README)');
     process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines }));
   } catch (err) {
     const e = err as Error;

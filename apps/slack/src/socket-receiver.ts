@@ -30,7 +30,9 @@ export class SocketReceiver extends SocketModeReceiver {
   constructor(opts: SocketReceiverOptions) {
     super({
       appToken: opts.appToken,
-      logger: slackLogger(opts.logger),
+      // The socket client logs whole envelopes (the clicked card, with the intent's summary)
+      // and acks at debug: dropped, so no log level ever shows an intent.
+      logger: { ...slackLogger(opts.logger), debug: () => undefined },
       // The client keeps its own retries for apps.connections.open (reconnects must outlast a
       // short Slack outage); only the base URL, timeout and logging are ours.
       installerOptions: { clientOptions: { ...opts.clientOptions } },

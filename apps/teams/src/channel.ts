@@ -1,10 +1,11 @@
 import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget, type ConfigView, type Notice } from '@countersign/core';
-import { buildAdaptiveCard, cardAttachment, plain } from './cards/adaptive-card.ts';
+import { buildAdaptiveCard, cardAttachment, plain, shorten } from './cards/adaptive-card.ts';
 import { baseConversationId, type ConversationStore } from './conversations.ts';
 import { toChannelError } from './errors.ts';
 import { teamsDirectory } from './identity.ts';
+import { plainMessage } from './message-text.ts';
 import { resolveTeamsTargets } from './targets.ts';
 
 // Teams behind the engine's ApprovalChannel interface. Everything is proactive: the bot speaks
@@ -63,7 +64,7 @@ export class TeamsChannel implements ApprovalChannel {
     const activityId = await this.speak(reference, 'posting a card', async (context) => {
       const sent = await context.sendActivity({
         type: 'message',
-        summary: `Approval needed: ${plain(card.title)}`,
+        summary: `Approval needed: ${plain(shorten(card.title, 200))}`,
         attachments: [cardAttachment(buildAdaptiveCard(card))],
       });
       return sent?.id;
@@ -96,7 +97,7 @@ export class TeamsChannel implements ApprovalChannel {
         ? { ...reference, conversation: { ...reference.conversation, id: `${reference.conversation.id};messageid=${ref.activityId}` } }
         : reference;
     await this.speak(threaded as ConversationReference, 'sending a reminder', async (context) => {
-      await context.sendActivity({ type: 'message', text });
+      await context.sendActivity({ type: 'message', text: plainMessage(text) });
       return undefined;
     }, ref.activityId);
   }
@@ -108,7 +109,7 @@ export class TeamsChannel implements ApprovalChannel {
     const chat = await this.deps.conversations.personal(this.deps.tenantId, aad);
     if (!chat) return false;
     await this.speak(chat.reference as ConversationReference, 'notifying a person', async (context) => {
-      await context.sendActivity({ type: 'message', text: notice.text, attachments: [cardAttachment(buildAdaptiveCard(notice.card))] });
+      await context.sendActivity({ type: 'message', text: plainMessage(notice.text), attachments: [cardAttachment(buildAdaptiveCard(notice.card))] });
       return undefined;
     });
     return true;

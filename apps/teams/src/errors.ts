@@ -5,10 +5,22 @@ import { ChannelError } from '@countersign/core';
 // 404 on a conversation means the bot was removed (or the conversation is gone), which no retry
 // can fix. The SDK's own HTTP retries are switched off for proactive calls (auth.ts) so that the
 // queue, which paces per conversation, is the only one deciding when to try again.
+//
+// Some failures leave open whether Teams took the message (`ambiguous`): a gateway's 502/504 or
+// a 500 came after the request reached Microsoft, and a reset or timed-out connection may have
+// delivered it. 429, 412, 503 and 408 are answers that the request was not processed, and a
+// refused connection or a failed DNS look-up never sent it. The Bot Connector has no way to list
+// or look up a conversation's messages (only create, reply, update, delete and members), so the
+// Teams channel cannot find an unconfirmed post again; the queue posts it again (its policy for
+// a channel without findCard), which may show a card twice but never loses one.
 
 const THROTTLED = new Set([429, 412, 502, 504]);
 const TRANSIENT = new Set([500, 503, 408]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR']);
+const MAYBE_PROCESSED = new Set([500, 502, 504]);
+/** Network failures before anything was sent. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+/** Network failures after the request may have been sent. */
+const CUT_OFF_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR', 'ECONNABORTED']);
 
 interface HttpishError {
   statusCode?: number;
@@ -49,32 +61,27 @@ export function statusOf(err: unknown): number | undefined {
 
 export function toChannelError(err: unknown, what: string): ChannelError {
   if (err instanceof ChannelError) return err;
-  const e = (err ?? {}) as HttpishError & { message?: string };
+  const e = (err ?? {}) as HttpishError & { message?: string; name?: string };
   const status = statusOf(err);
   const detail = e.body?.error?.code ? ` (${e.body.error.code})` : '';
   if (status !== undefined) {
     const after = retryAfterMs(header(e.response?.headers, 'retry-after'));
-    if (THROTTLED.has(status)) return new ChannelError(`Teams throttled ${what}: HTTP ${status}${detail}`, true, 'throttled', after);
-    if (TRANSIENT.has(status)) return new ChannelError(`Teams failed ${what}: HTTP ${status}${detail}`, true, 'unavailable', after);
+    const ambiguous = { ambiguous: MAYBE_PROCESSED.has(status) };
+    if (THROTTLED.has(status)) return new ChannelError(`Teams throttled ${what}: HTTP ${status}${detail}`, true, 'throttled', after, ambiguous);
+    if (TRANSIENT.has(status)) return new ChannelError(`Teams failed ${what}: HTTP ${status}${detail}`, true, 'unavailable', after, ambiguous);
     if (status === 403 || status === 404) {
       return new ChannelError(`Teams refused ${what}: HTTP ${status}${detail}; the bot was removed or the conversation is gone`, false, 'conversation_gone');
     }
     if (status === 401) return new ChannelError(`Teams rejected the bot's credentials for ${what}: HTTP 401`, false, 'unauthorized');
     if (status === 400 || status === 413) return new ChannelError(`Teams rejected ${what}: HTTP ${status}${detail}`, false, 'invalid_request');
-    return new ChannelError(`Teams failed ${what}: HTTP ${status}${detail}`, status >= 500, `http_${status}`, after);
+    // Any other 5xx may have been processed; any other 4xx was refused.
+    return new ChannelError(`Teams failed ${what}: HTTP ${status}${detail}`, status >= 500, `http_${status}`, after, { ambiguous: status >= 500 });
   }
-  if (e.code && NETWORK_CODES.has(e.code)) return new ChannelError(`Teams unreachable for ${what}: ${e.code}`, true, 'network');
-  // Token acquisition (MSAL) and anything unexpected: retry, the queue gives up after its attempts.
-  return new ChannelError(`Teams ${what} failed: ${e.message ?? String(err)}`, true, 'unknown');
-}
-
-/**
- * Backoff the queue may use for Teams jobs: exponential with jitter (half fixed, half random), never sooner than
- * the server's Retry-After. `attempt` starts at 1.
- */
-export function teamsBackoffMs(attempt: number, retryAfter?: number, random: () => number = Math.random): number {
-  const cap = 60_000;
-  const exp = Math.min(cap, 1000 * 2 ** Math.max(0, attempt - 1));
-  const jittered = Math.round(exp / 2 + random() * (exp / 2));
-  return Math.max(retryAfter ?? 0, jittered);
+  if (e.code && NOT_SENT_CODES.has(e.code)) return new ChannelError(`Teams unreachable for ${what}: ${e.code}`, true, 'network');
+  if (e.code && CUT_OFF_CODES.has(e.code)) return new ChannelError(`Teams connection lost while ${what}: ${e.code}`, true, 'network', undefined, { ambiguous: true });
+  // The HTTP client aborts a request that outlives its timeout: it may have been processed.
+  if (e.name === 'AbortError') return new ChannelError(`Teams timed out ${what}`, true, 'timeout', undefined, { ambiguous: true });
+  // Token acquisition (MSAL) and anything unexpected: retry, the queue gives up after its
+  // attempts; whether it went out is unknown, so it is treated as possibly sent.
+  return new ChannelError(`Teams ${what} failed: ${e.message ?? String(err)}`, true, 'unknown', undefined, { ambiguous: true });
 }

@@ -8,6 +8,17 @@ import type { Logger } from 'pino';
 // SDK (JWT) and runs the bot. The SDK's answer is relayed; failures become problem+json.
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+/**
+ * A proxy or tunnel on the same machine (ngrok, a local nginx) makes a remote request look
+ * local; these headers give it away, and development mode refuses such requests.
+ */
+const FORWARDED_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'] as const;
+
+/** Development mode (no authentication): only a request straight from this machine. */
+export function isDirectLocalRequest(remoteAddress: string | undefined, headers: Record<string, unknown>): boolean {
+  if (!LOOPBACK.has(remoteAddress ?? '')) return false;
+  return FORWARDED_HEADERS.every((h) => headers[h] === undefined);
+}
 
 /** What CloudAdapter.process writes to, captured so Fastify sends it. */
 class CapturedResponse {
@@ -40,9 +51,10 @@ export function registerBotRoute(
   opts: { adapter: CloudAdapter; logic: (context: TurnContext) => Promise<void>; devMode: boolean; logger: Logger },
 ): void {
   app.post('/api/messages', async (request, reply) => {
-    if (opts.devMode && !LOOPBACK.has(request.socket.remoteAddress ?? '')) {
+    if (opts.devMode && !isDirectLocalRequest(request.socket.remoteAddress, request.headers)) {
       // Unauthenticated development mode must never be reachable from another machine.
-      return reply.code(403).type('application/problem+json').send(problem(403, 'forbidden', 'Teams development mode accepts local requests only'));
+      opts.logger.warn('Teams development mode refused a request that is not straight from this machine');
+      return reply.code(403).type('application/problem+json').send(problem(403, 'forbidden', 'Teams development mode accepts direct local requests only (no proxies or tunnels)'));
     }
     const res = new CapturedResponse();
     await opts.adapter.process(

@@ -7,7 +7,12 @@ import { parseTeamsSettings, type TeamsSettings } from './settings.ts';
 export const TEAMS_DEV_MODE_WARNING =
   'TEAMS DEVELOPMENT MODE: /api/messages accepts UNAUTHENTICATED Bot Framework requests (local requests only). Never run this in production; set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD (or a certificate) and MICROSOFT_APP_TENANT_ID instead.';
 
-/** Lines for the service's first screen (`npm start`), from the same settings the module reads. */
+export const TEAMS_OFF_LINE = '  Teams: off (set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD, MICROSOFT_APP_TENANT_ID; see README)';
+
+/**
+ * Lines for the service's first screen (`npm start`), from the same settings the module reads
+ * (so the screen cannot say "off" while the module runs, e.g. with TEAMS_DEV_MODE=true).
+ */
 export function teamsFirstScreenLines(env: NodeJS.ProcessEnv): string[] {
   let settings: TeamsSettings;
   try {
@@ -17,7 +22,7 @@ export function teamsFirstScreenLines(env: NodeJS.ProcessEnv): string[] {
   }
   if (settings.mode === 'dev') return [`  !! ${TEAMS_DEV_MODE_WARNING}`];
   if (settings.mode === 'bot') return [`  Teams: bot endpoint $CS/api/messages (app ${settings.appId}, tenant ${settings.tenantId})`];
-  return [];
+  return [TEAMS_OFF_LINE];
 }
 
 export const teamsModule: ServiceModule = {

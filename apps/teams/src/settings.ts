@@ -8,7 +8,8 @@ import { z } from 'zod';
 //   bot  — MICROSOFT_APP_ID + tenant + a password or certificate: every inbound request's Bot
 //          Framework JWT is validated by the SDK.
 //   dev  — TEAMS_DEV_MODE=1 and no credentials: explicit local development only (loopback
-//          requests, unauthenticated), announced loudly at start.
+//          requests, unauthenticated), announced loudly at start; refused outright when
+//          NODE_ENV=production.
 
 const guid = z.guid('must be a GUID');
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -38,6 +39,8 @@ const TeamsEnvSchema = z.object({
   TEAMS_OAUTH_SCOPE: z.string().min(1).optional(),
   /** The Bot Framework token service (user sign-in; unused by countersign but required by the SDK). */
   TEAMS_OAUTH_API_URL: httpUrl.optional(),
+  /** Only read to refuse development mode in production. */
+  NODE_ENV: z.string().optional(),
 });
 
 export interface CloudEndpoints {
@@ -88,6 +91,10 @@ export function parseTeamsSettings(env: NodeJS.ProcessEnv): TeamsSettings {
     throw new TeamsSettingsError('MicrosoftAppType: only SingleTenant is supported (the bot accepts votes from one tenant)');
   }
   if (e.TEAMS_DEV_MODE) {
+    // Unauthenticated votes must not be one forgotten variable away from production.
+    if (e.NODE_ENV?.trim().toLowerCase() === 'production') {
+      throw new TeamsSettingsError('TEAMS_DEV_MODE is refused with NODE_ENV=production: it accepts unauthenticated requests; unset TEAMS_DEV_MODE and configure MICROSOFT_APP_ID');
+    }
     if (e.MICROSOFT_APP_ID || anyCredential) {
       throw new TeamsSettingsError('TEAMS_DEV_MODE=1 runs without credentials; unset it or unset MICROSOFT_APP_ID and its secrets');
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CardModel } from '@countersign/core';
-import { APPROVE_REASON_INPUT, buildAdaptiveCard, CARD_VERSION, DENY_REASON_INPUT } from '../src/cards/adaptive-card.ts';
+import { APPROVE_REASON_INPUT, buildAdaptiveCard, CARD_BYTE_BUDGET, CARD_VERSION, DENY_REASON_INPUT, shorten } from '../src/cards/adaptive-card.ts';
 import { validateAdaptiveCard } from './validate-card.ts';
 
 // The Teams card is a pure function of the engine's CardModel; every variant is validated
@@ -157,6 +157,90 @@ describe('buildAdaptiveCard', () => {
     const m = cardModel();
     expect(buildAdaptiveCard(m)).toEqual(buildAdaptiveCard(structuredClone(m)));
     expect(m).toEqual(cardModel());
+  });
+});
+
+/**
+ * The largest card a valid request can produce: the intent's limits (summary and resource 500
+ * characters, justification 2000, keys 100, any number of attributes within the 64 KB body),
+ * long reasons from the policy and the voters, many votes, a long outcome and a notice.
+ */
+function hugeModel(fill: (n: number) => string, overrides: Partial<CardModel> = {}): CardModel {
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `${i}-${fill(96)}`, value: fill(200) }));
+  const base = cardModel();
+  return cardModel({
+    title: fill(500),
+    resource: fill(500),
+    actionType: `a.${fill(100).replace(/[^a-z]/g, 'a')}`,
+    params: rows(12),
+    who: { actor: fill(200), actorKind: 'agent', owner: fill(200), onBehalfOf: fill(200) },
+    where: rows(300),
+    authority: rows(300),
+    risk: { class: fill(60), urgency: 'critical' },
+    justification: fill(2000),
+    ruleIds: Array.from({ length: 30 }, (_, i) => `rule-${i}`),
+    reasons: Array.from({ length: 30 }, () => fill(500)),
+    requirement: { ...base.requirement!, approvalReasonRequired: true },
+    votes: Array.from({ length: 40 }, (_, i) => ({ person: fill(200), decision: i % 2 ? 'deny' : 'approve', reason: fill(2000), channel: 'teams', at: '2026-05-01T10:05:00.000Z' })),
+    ...overrides,
+  });
+}
+
+const bytes = (card: unknown) => Buffer.byteLength(JSON.stringify(card), 'utf8');
+
+describe('card size', () => {
+  // Teams refuses messages above about 28 KB (413): such a card would never be shown.
+  const fills: [string, (n: number) => string][] = [
+    ['plain text', (n) => 'x'.repeat(n)],
+    ['link syntax (a zero-width space per "]")', (n) => ']'.repeat(n)],
+    ['characters JSON escapes', (n) => '\u0001'.repeat(n)],
+    ['emoji', (n) => '🚀'.repeat(Math.floor(n / 2))],
+  ];
+
+  it.each(fills)('keeps the largest possible pending card under 25 KB and valid (%s)', (_what, fill) => {
+    const view = { notice: { text: 'This action needs 1 sre-lead and 1 security; you hold none of these roles.', tone: 'attention' as const } };
+    const card = build(hugeModel(fill), view);
+    expect(bytes(card)).toBeLessThanOrEqual(CARD_BYTE_BUDGET);
+    expect(bytes(card)).toBeLessThan(25_000);
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    // Still a card to decide on: the buttons, the action id, the notice for the viewer.
+    expect(card.actions).toHaveLength(2);
+    expect(text(card)).toContain('act_01TEST');
+    expect(text(card)).toContain('you hold none of these roles');
+  });
+
+  it.each(fills)('keeps the largest possible final card under 25 KB and valid (%s)', (_what, fill) => {
+    const card = build(hugeModel(fill, { status: 'refused', actionable: false, outcome: { status: 'refused', by: 'bob', at: '2026-05-01T10:10:00.000Z', text: `Denied by Bob (bob): ${fill(2000)}` } }));
+    expect(bytes(card)).toBeLessThanOrEqual(CARD_BYTE_BUDGET);
+    expect(bytes(card)).toBeLessThan(25_000);
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    expect(text(card)).toContain('Denied by Bob (bob)');
+  });
+
+  it('caps each fact list at 12 rows and says how many more there are', () => {
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `attr${i}`, value: `value ${i}` }));
+    const card = build(cardModel({ where: rows(300), authority: rows(13) }));
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const factSets = card.body.filter((b) => b.type === 'FactSet') as { facts: unknown[] }[];
+    expect(factSets.map((f) => f.facts.length)).toEqual([6, 2, 12, 12]);
+    expect(text(card)).toContain('and 288 more entries not shown');
+    expect(text(card)).toContain('and 1 more entries not shown');
+    expect(text(card)).toContain('value 11');
+    expect(text(card)).not.toContain('value 12"');
+  });
+
+  it('shows a request of ordinary size in full', () => {
+    const m = cardModel({ justification: 'j'.repeat(900), votes: Array.from({ length: 3 }, () => ({ person: 'Alice (alice)', decision: 'approve' as const, reason: 'r'.repeat(250), channel: 'teams', at: '2026-05-01T10:05:00.000Z' })) });
+    const all = text(build(m));
+    expect(all).toContain('j'.repeat(900));
+    expect(all).toContain('r'.repeat(250));
+    expect(all).not.toContain('not shown');
+  });
+
+  it('shortens with an ellipsis, never splitting a character', () => {
+    expect(shorten('abcdef', 6)).toBe('abcdef');
+    expect(shorten('abcdef', 4)).toBe('abc…');
+    expect(shorten('ab🚀cd', 4)).toBe('ab…');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelError } from '@countersign/core';
-import { retryAfterMs, teamsBackoffMs, toChannelError } from '../src/errors.ts';
+import { retryAfterMs, toChannelError } from '../src/errors.ts';
 
 // What the SDK's connector throws: a RestError-like error with statusCode and response headers.
 function httpError(status: number, headers: Record<string, string> = {}, code?: string) {
@@ -35,6 +35,21 @@ describe('toChannelError', () => {
     expect(toChannelError(httpError(401), 'x')).toMatchObject({ retryable: false, code: 'unauthorized' });
   });
 
+  it('marks failures that may have been processed as ambiguous (the queue must not assume nothing was posted)', () => {
+    for (const status of [500, 502, 504, 599]) expect(toChannelError(httpError(status), 'x'), String(status)).toMatchObject({ retryable: true, ambiguous: true });
+    for (const code of ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'REQUEST_SEND_ERROR']) {
+      expect(toChannelError(Object.assign(new Error('cut'), { code }), 'x'), code).toMatchObject({ retryable: true, code: 'network', ambiguous: true });
+    }
+    const timeout = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
+    expect(toChannelError(timeout, 'x')).toMatchObject({ retryable: true, code: 'timeout', ambiguous: true });
+    expect(toChannelError(new Error('something odd'), 'x')).toMatchObject({ retryable: true, code: 'unknown', ambiguous: true });
+  });
+
+  it('does not mark answers that nothing was processed as ambiguous', () => {
+    for (const status of [429, 412, 503, 408, 400, 401, 403, 404, 413]) expect(toChannelError(httpError(status), 'x').ambiguous, String(status)).toBe(false);
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']) expect(toChannelError(Object.assign(new Error('no'), { code }), 'x').ambiguous, code).toBe(false);
+  });
+
   it('passes a ChannelError through', () => {
     const e = new ChannelError('gone', false, 'conversation_gone');
     expect(toChannelError(e, 'x')).toBe(e);
@@ -48,15 +63,5 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs('999999')).toBe(3_600_000);
     expect(retryAfterMs('soon')).toBeUndefined();
     expect(retryAfterMs(undefined)).toBeUndefined();
-  });
-});
-
-describe('teamsBackoffMs', () => {
-  it('grows exponentially with jitter, never below Retry-After', () => {
-    expect(teamsBackoffMs(1, undefined, () => 0)).toBe(500);
-    expect(teamsBackoffMs(1, undefined, () => 1)).toBe(1000);
-    expect(teamsBackoffMs(4, undefined, () => 0.5)).toBe(6000);
-    expect(teamsBackoffMs(30, undefined, () => 1)).toBe(60_000);
-    expect(teamsBackoffMs(1, 5000, () => 1)).toBe(5000);
   });
 });

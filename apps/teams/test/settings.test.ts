@@ -40,6 +40,16 @@ describe('parseTeamsSettings', () => {
     expect(error({ TEAMS_DEV_MODE: '1', MICROSOFT_APP_TENANT_ID: TENANT, MICROSOFT_APP_ID: APP, MICROSOFT_APP_PASSWORD: 'pw' })).toMatch(/TEAMS_DEV_MODE/);
   });
 
+  it('refuses development mode when NODE_ENV=production, naming the variable', () => {
+    for (const TEAMS_DEV_MODE of ['1', 'true']) {
+      expect(error({ TEAMS_DEV_MODE, MICROSOFT_APP_TENANT_ID: TENANT, NODE_ENV: 'production' })).toMatch(/TEAMS_DEV_MODE.*NODE_ENV=production/);
+    }
+    expect(parseTeamsSettings({ TEAMS_DEV_MODE: '1', MICROSOFT_APP_TENANT_ID: TENANT, NODE_ENV: 'development' })).toEqual({ mode: 'dev', tenantId: TENANT });
+    // Off, or a real bot, is fine in production.
+    expect(parseTeamsSettings({ TEAMS_DEV_MODE: '0', NODE_ENV: 'production' })).toEqual({ mode: 'off' });
+    expect(parseTeamsSettings({ MICROSOFT_APP_ID: APP, MICROSOFT_APP_PASSWORD: 'pw', MICROSOFT_APP_TENANT_ID: TENANT, NODE_ENV: 'production' })).toMatchObject({ mode: 'bot' });
+  });
+
   it('fails loudly naming the variable, never echoing a secret', () => {
     expect(error({ MICROSOFT_APP_ID: APP, MICROSOFT_APP_TENANT_ID: TENANT })).toMatch(/MICROSOFT_APP_PASSWORD or MICROSOFT_APP_CERT_THUMBPRINT/);
     expect(error({ MICROSOFT_APP_ID: APP, MICROSOFT_APP_PASSWORD: 'pw' })).toMatch(/MICROSOFT_APP_TENANT_ID/);

@@ -61,6 +61,7 @@ export interface ReleaseVerifier {
  * refreshes it when an unknown key id appears (key rotation), instead of on every request.
  */
 export function createReleaseVerifier(opts: ReleaseVerifierOptions): ReleaseVerifier {
+  checkOptions(opts);
   const getKey = keyResolver(opts);
   return {
     async verify(token, check) {
@@ -96,8 +97,28 @@ export function createReleaseVerifier(opts: ReleaseVerifierOptions): ReleaseVeri
 }
 
 /** One-shot verification. For a long-running service prefer `createReleaseVerifier` (it caches the JWKS). */
-export function verifyRelease(token: string, opts: ReleaseVerifierOptions & VerifyReleaseCheck): Promise<ReleaseClaims> {
+export async function verifyRelease(token: string, opts: ReleaseVerifierOptions & VerifyReleaseCheck): Promise<ReleaseClaims> {
   return createReleaseVerifier(opts).verify(token, opts);
+}
+
+/**
+ * Types cannot stop a plain-JavaScript caller: jose skips the audience check when `audience` is
+ * missing (and the issuer check when `issuer` is empty), and a NaN or infinite clock tolerance
+ * would never let a token expire. Any of those is a programming error, refused before any token
+ * is looked at rather than silently verifying less.
+ */
+function checkOptions(opts: ReleaseVerifierOptions): void {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('createReleaseVerifier needs options with jwksUrl or key, and audience');
+  if (typeof opts.audience !== 'string' || opts.audience === '') {
+    throw new TypeError('release token verification needs `audience`: a non-empty string (the audience your service accepts)');
+  }
+  if (opts.issuer !== undefined && (typeof opts.issuer !== 'string' || opts.issuer === '')) {
+    throw new TypeError('`issuer`, when given, must be a non-empty string');
+  }
+  const tolerance = opts.clockToleranceSeconds;
+  if (tolerance !== undefined && !(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0)) {
+    throw new TypeError('`clockToleranceSeconds`, when given, must be a finite number of seconds ≥ 0');
+  }
 }
 
 function keyResolver(opts: ReleaseKeySource): JWTVerifyGetKey | KeyObject {

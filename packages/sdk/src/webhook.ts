@@ -41,12 +41,18 @@ export interface VerifyWebhookOptions {
 
 /** Checks signature and freshness, then returns the parsed event. Throws WebhookVerificationError. */
 export function verifyWebhook(opts: VerifyWebhookOptions): WebhookEvent & { attempt: number } {
+  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  // NaN would make every comparison false and Infinity accept any age: either disables the
+  // replay window. A programming error, refused loudly (also for plain-JavaScript callers).
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new TypeError('verifyWebhook: toleranceSeconds must be a finite number of seconds ≥ 0');
+  }
   const header = headerValue(opts.headers, SIGNATURE_HEADER);
   if (!header) throw new WebhookVerificationError('missing_header', `no ${SIGNATURE_HEADER} header`);
   const { timestamp, signatures } = parseSignatureHeader(header);
 
-  const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const now = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  if (!Number.isFinite(now)) throw new TypeError('verifyWebhook: now must be a valid Date');
   if (Math.abs(now - timestamp) > tolerance) {
     throw new WebhookVerificationError('timestamp_out_of_range', `signature timestamp is ${now - timestamp}s from now (tolerance ${tolerance}s)`);
   }

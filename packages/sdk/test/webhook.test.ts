@@ -50,6 +50,20 @@ describe('verifyWebhook', () => {
     expect(reason(() => verifyWebhook({ body: BODY, headers, secret: SECRET, toleranceSeconds: 10, now: new Date((T + 11) * 1000) }))).toBe('timestamp_out_of_range');
   });
 
+  it('throws a TypeError for a tolerance that would disable the replay window (NaN, Infinity, negative)', () => {
+    const headers = { 'countersign-signature': signWebhook({ body: BODY, secret: SECRET, timestamp: T }) };
+    // A year-old delivery: any of these tolerances would otherwise let it through (or skip the check).
+    const later = new Date((T + 365 * 86_400) * 1000);
+    for (const toleranceSeconds of [Number.NaN, Number.POSITIVE_INFINITY, -1, '300' as unknown as number]) {
+      expect(() => verifyWebhook({ body: BODY, headers, secret: SECRET, toleranceSeconds, now: later }), String(toleranceSeconds)).toThrow(TypeError);
+    }
+    // Checked before anything else, so a misconfiguration shows even on a request without a signature.
+    expect(() => verifyWebhook({ body: BODY, headers: {}, secret: SECRET, toleranceSeconds: Number.NaN })).toThrow(/toleranceSeconds/);
+    expect(() => verifyWebhook({ body: BODY, headers, secret: SECRET, now: new Date('not a date') })).toThrow(TypeError);
+    // 0 is a valid (strict) window.
+    expect(verifyWebhook({ body: BODY, headers, secret: SECRET, toleranceSeconds: 0, now: NOW }).id).toBe('evt_1');
+  });
+
   it('accepts any of several secrets while rotating, and checks the event id header against the body', () => {
     const headers = { 'countersign-signature': signWebhook({ body: BODY, secret: SECRET, timestamp: T }) };
     expect(verifyWebhook({ body: BODY, headers, secret: ['whsec_new', SECRET], now: NOW }).id).toBe('evt_1');

@@ -94,25 +94,25 @@ function isUniqueViolation(err: unknown): boolean {
 type RedemptionRow = { jti: string; audience: string; redeemedAt: Date };
 
 /**
- * Records the redemption unless the approval was redeemed already. A transaction-scoped
- * advisory lock on (action, audience) serialises simultaneous redemptions, so exactly one wins;
- * the primary key on the jti backs it up.
+ * Records the redemption unless the approval was redeemed already. The database decides: the
+ * unique key on (actionId, audience) lets exactly one of any number of simultaneous
+ * redemptions insert its row, whichever tokens they present (the jti key covers the same
+ * token twice); the losers find the winner's row. The lookup first only spares the common
+ * repeat a failed insert.
  */
 async function redeemOnce(
   ctx: RouteContext,
   r: { jti: string; actionId: string; audience: string; redeemedBy: string },
 ): Promise<{ row: RedemptionRow } | { already: RedemptionRow }> {
+  const earlier = { OR: [{ actionId: r.actionId, audience: r.audience }, { jti: r.jti }] };
+  const already = await ctx.prisma.releaseRedemption.findFirst({ where: earlier });
+  if (already) return { already };
   try {
-    return await ctx.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${`release:${r.actionId}:${r.audience}`}))`;
-      const already = await tx.releaseRedemption.findFirst({ where: { OR: [{ jti: r.jti }, { actionId: r.actionId, audience: r.audience }] } });
-      if (already) return { already };
-      const row = await tx.releaseRedemption.create({ data: { ...r, redeemedAt: ctx.gate.deps.clock.now() } });
-      return { row };
-    });
+    const row = await ctx.prisma.releaseRedemption.create({ data: { ...r, redeemedAt: ctx.gate.deps.clock.now() } });
+    return { row };
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    const already = await ctx.prisma.releaseRedemption.findUniqueOrThrow({ where: { jti: r.jti } });
-    return { already };
+    // Lost the race: another redemption of this approval (or of this very token) committed first.
+    return { already: await ctx.prisma.releaseRedemption.findFirstOrThrow({ where: earlier }) };
   }
 }

@@ -47,14 +47,66 @@ export function plain(value: string): string {
   return value.replaceAll(']', ']\u200B');
 }
 
+/**
+ * Teams refuses a message above about 28 KB (HTTP 413, and the card then fails for good), and a
+ * request may legitimately carry hundreds of attributes and long texts. The card (which is also
+ * the invoke answer to a click) is kept under this many bytes of JSON, leaving room for the
+ * activity around it.
+ */
+export const CARD_BYTE_BUDGET = 24_000;
+
+/** How much of each part is shown; a card over budget is rendered again with the next, smaller set. */
+interface Limits {
+  /** Rows of each fact list (parameters, where, authority) before "and N more". */
+  rows: number;
+  key: number;
+  value: number;
+  title: number;
+  /** Justification, outcome, notices. */
+  long: number;
+  /** Lines of the "Why" and "Votes" lists before "and N more", and the length of each. */
+  lines: number;
+  line: number;
+}
+
+const LIMITS: readonly Limits[] = [
+  { rows: 12, key: 60, value: 200, title: 300, long: 1000, lines: 12, line: 500 },
+  { rows: 8, key: 50, value: 150, title: 300, long: 600, lines: 8, line: 300 },
+  { rows: 6, key: 40, value: 100, title: 200, long: 400, lines: 6, line: 150 },
+  { rows: 3, key: 30, value: 60, title: 120, long: 150, lines: 3, line: 80 },
+  // Last resort (text that is mostly characters JSON escapes): only what a decision needs.
+  { rows: 0, key: 30, value: 40, title: 80, long: 80, lines: 0, line: 60 },
+];
+
+/** At most `max` characters, "…" marking a cut (never between the halves of a surrogate pair). */
+export function shorten(value: string, max: number): string {
+  if (value.length <= max) return value;
+  if (max <= 1) return '…';
+  let cut = max - 1;
+  const last = value.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
+  return `${value.slice(0, cut)}…`;
+}
+
+function more(shown: number, total: number, what: string): string | null {
+  if (total <= shown) return null;
+  return shown === 0 ? `${total} ${what} not shown` : `and ${total - shown} more ${what} not shown`;
+}
+
 function text(value: string, extra: Json = {}): Json {
   return { type: 'TextBlock', text: plain(value), wrap: true, ...extra };
 }
 
-function facts(title: string | null, rows: { key: string; value: string }[]): Json[] {
+function facts(title: string | null, rows: { key: string; value: string }[], l: Limits, capped = true): Json[] {
   if (rows.length === 0) return [];
-  const set: Json = { type: 'FactSet', facts: rows.map((r) => ({ title: plain(r.key), value: plain(r.value) })) };
-  return title ? [text(title, { weight: 'Bolder', spacing: 'Medium' }), set] : [set];
+  const shown = capped ? rows.slice(0, l.rows) : rows;
+  const blocks: Json[] = title ? [text(title, { weight: 'Bolder', spacing: 'Medium' })] : [];
+  if (shown.length > 0) {
+    blocks.push({ type: 'FactSet', facts: shown.map((r) => ({ title: plain(shorten(r.key, l.key)), value: plain(shorten(r.value, l.value)) })) });
+  }
+  const rest = more(shown.length, rows.length, 'entries');
+  if (rest) blocks.push(text(rest, { isSubtle: true, spacing: 'None', size: 'Small' }));
+  return blocks;
 }
 
 function summaryFacts(m: CardModel): { key: string; value: string }[] {
@@ -69,33 +121,41 @@ function summaryFacts(m: CardModel): { key: string; value: string }[] {
   return rows;
 }
 
-function whyBlocks(m: CardModel): Json[] {
-  const lines: string[] = [];
-  m.ruleIds.forEach((rule, i) => lines.push(`- ${rule}${m.reasons[i] ? `: ${m.reasons[i]}` : ''}`));
-  for (const reason of m.reasons.slice(m.ruleIds.length)) lines.push(`- ${reason}`);
-  return lines.length ? [text('Why', { weight: 'Bolder', spacing: 'Medium' }), text(lines.join('\n'))] : [];
+/** A bulleted list of at most `l.lines` lines, each shortened, then "and N more". */
+function list(heading: string, lines: string[], l: Limits, what: string): Json[] {
+  if (lines.length === 0) return [];
+  const shown = lines.slice(0, l.lines).map((line) => `- ${shorten(line, l.line)}`);
+  const rest = more(shown.length, lines.length, what);
+  if (rest) shown.push(rest);
+  return [text(heading, { weight: 'Bolder', spacing: 'Medium' }), text(shown.join('\n'))];
 }
 
-function requirementBlocks(m: CardModel): Json[] {
+function whyBlocks(m: CardModel, l: Limits): Json[] {
+  const lines: string[] = [];
+  m.ruleIds.forEach((rule, i) => lines.push(`${rule}${m.reasons[i] ? `: ${m.reasons[i]}` : ''}`));
+  for (const reason of m.reasons.slice(m.ruleIds.length)) lines.push(reason);
+  return list('Why', lines, l, 'reasons');
+}
+
+function requirementBlocks(m: CardModel, l: Limits): Json[] {
   if (!m.requirement) return [];
   const r = m.requirement;
   const needs = r.groups.map((g) => `${g.count} ${g.role}`).join(' + ');
   const still = m.status === 'pending' && r.stillNeeds ? ` · still needs ${r.stillNeeds}` : '';
   return [
-    text(`Approvals: ${r.filled} of ${r.needed} (${needs}, distinct people)${still}`, { spacing: 'Medium', weight: 'Bolder' }),
+    text(shorten(`Approvals: ${r.filled} of ${r.needed} (${needs}, distinct people)${still}`, Math.max(l.long, 200)), { spacing: 'Medium', weight: 'Bolder' }),
     ...(r.approvalReasonRequired ? [text('This rule requires a reason with each approval.', { isSubtle: true, spacing: 'None' })] : []),
   ];
 }
 
-function voteBlocks(m: CardModel): Json[] {
-  if (m.votes.length === 0) return [];
+function voteBlocks(m: CardModel, l: Limits): Json[] {
   const lines = m.votes.map(
-    (v) => `- ${v.decision === 'approve' ? '✅ approved' : '⛔ denied'} by ${v.person} via ${v.channel}, ${formatTime(v.at)}${v.reason ? `: ${v.reason}` : ''}`,
+    (v) => `${v.decision === 'approve' ? '✅ approved' : '⛔ denied'} by ${v.person} via ${v.channel}, ${formatTime(v.at)}${v.reason ? `: ${v.reason}` : ''}`,
   );
-  return [text('Votes', { weight: 'Bolder', spacing: 'Medium' }), text(lines.join('\n'))];
+  return list('Votes', lines, l, 'votes');
 }
 
-function outcomeBlocks(m: CardModel): Json[] {
+function outcomeBlocks(m: CardModel, l: Limits): Json[] {
   if (!m.outcome) return [];
   const headline = STATUS_HEADLINE[m.outcome.status];
   return [
@@ -103,7 +163,7 @@ function outcomeBlocks(m: CardModel): Json[] {
       type: 'Container',
       style: headline.style,
       spacing: 'Medium',
-      items: [text(`${m.outcome.text}${m.outcome.at ? ` · ${formatTime(m.outcome.at)}` : ''}`, { weight: 'Bolder', color: headline.color })],
+      items: [text(`${shorten(m.outcome.text, l.long)}${m.outcome.at ? ` · ${formatTime(m.outcome.at)}` : ''}`, { weight: 'Bolder', color: headline.color })],
     },
   ];
 }
@@ -142,35 +202,51 @@ function actionButtons(m: CardModel): Json[] {
   return [approve, deny];
 }
 
+/**
+ * The card for `m` as `view`'s viewer sees it, within CARD_BYTE_BUDGET: rendered with the
+ * fullest limits that fit.
+ */
 export function buildAdaptiveCard(m: CardModel, view: CardView = {}): Json {
+  let card: Json = {};
+  for (const limits of LIMITS) {
+    card = render(m, view, limits);
+    if (Buffer.byteLength(JSON.stringify(card), 'utf8') <= CARD_BYTE_BUDGET) return card;
+  }
+  // Not reachable with the last limits (a few hundred characters in all); the 413 would say so.
+  return card;
+}
+
+function render(m: CardModel, view: CardView, l: Limits): Json {
   const headline = STATUS_HEADLINE[m.status];
+  const title = shorten(m.title, l.title);
   const body: Json[] = [];
   if (view.notice) {
     body.push({
       type: 'Container',
       style: view.notice.tone === 'default' ? 'emphasis' : view.notice.tone,
-      items: [text(view.notice.text, { weight: 'Bolder', color: view.notice.tone === 'default' ? 'Default' : capitalise(view.notice.tone) })],
+      items: [text(shorten(view.notice.text, Math.max(l.long, 300)), { weight: 'Bolder', color: view.notice.tone === 'default' ? 'Default' : capitalise(view.notice.tone) })],
     });
   }
   body.push(
     text(`countersign · ${headline.text}`, { size: 'Small', weight: 'Bolder', color: headline.color }),
-    text(m.title, { size: 'Large', weight: 'Bolder', spacing: 'Small' }),
-    ...facts(null, summaryFacts(m)),
-    ...facts('Parameters', m.params),
-    ...facts('Where', m.where),
-    ...facts('Authority', m.authority),
-    ...(m.justification ? [text('Justification', { weight: 'Bolder', spacing: 'Medium' }), text(m.justification)] : []),
-    ...whyBlocks(m),
-    ...requirementBlocks(m),
-    ...voteBlocks(m),
-    ...outcomeBlocks(m),
+    text(title, { size: 'Large', weight: 'Bolder', spacing: 'Small' }),
+    // The summary rows are few and fixed; only their values are shortened.
+    ...facts(null, summaryFacts(m), l, false),
+    ...facts('Parameters', m.params, l),
+    ...facts('Where', m.where, l),
+    ...facts('Authority', m.authority, l),
+    ...(m.justification ? [text('Justification', { weight: 'Bolder', spacing: 'Medium' }), text(shorten(m.justification, l.long))] : []),
+    ...whyBlocks(m, l),
+    ...requirementBlocks(m, l),
+    ...voteBlocks(m, l),
+    ...outcomeBlocks(m, l),
     text(`Action ${m.actionId}`, { size: 'Small', isSubtle: true, spacing: 'Medium' }),
   );
   const card: Json = {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: CARD_VERSION,
-    fallbackText: `${headline.text}: ${plain(m.title)}`,
+    fallbackText: `${headline.text}: ${plain(title)}`,
     body,
     msteams: { width: 'Full' },
   };

@@ -124,7 +124,9 @@ async function postOne(
  */
 async function rerenderIfNeeded(deps: WorkerDeps, actionId: string, rendered: CardModel, done: Posted[], lease: CardLease): Promise<void> {
   let needed = done.includes('adopted');
-  if (!needed && lease.lost && done.includes('posted')) {
+  // Renewing tells whether the lease held to the end: a loss at any point since it was taken
+  // leaves our token gone from Redis.
+  if (!needed && done.includes('posted') && !(await lease.renew())) {
     const action = await deps.store.findAction(actionId);
     if (!action) return;
     const now = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
