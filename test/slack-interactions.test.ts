@@ -96,7 +96,7 @@ const message = (ref: SlackCardRef): FakeMessage => fake.messages.get(`${ref.cha
 const blockText = (m: FakeMessage) => JSON.stringify(m.blocks);
 
 async function ephemeralFor(who: Clicker, count: number): Promise<string> {
-  const calls = await fake.waitFor(() => ephemeralsTo(who).length >= count && ephemeralsTo(who), 5000, `ephemeral #${count} to ${who.id}`);
+  const calls = await fake.waitFor(() => ephemeralsTo(who).length >= count && ephemeralsTo(who), 15_000, `ephemeral #${count} to ${who.id}`);
   return String(calls[count - 1]!.args.text);
 }
 
@@ -124,10 +124,10 @@ describe('Slack clicks', () => {
     // Cards are updated by the queue (test/slack-full-path.test.ts); here: what is recorded.
     const card = await escalateWithCard(intents.prodDelete);
     expect((await press(alice, 'approve', card)).status).toBe(200);
-    await fake.waitFor(async () => (await votes(card.id)).length === 1, 5000);
+    await fake.waitFor(async () => (await votes(card.id)).length === 1, 15_000);
     expect(await status(card.id)).toBe('pending');
     expect((await press(bob, 'approve', card)).status).toBe(200);
-    await fake.waitFor(async () => (await status(card.id)) === 'approved', 5000);
+    await fake.waitFor(async () => (await status(card.id)) === 'approved', 15_000);
     expect((await votes(card.id)).map((v) => [v.personId, v.channel, v.decision])).toEqual([
       ['alice', 'slack', 'approve'],
       ['bob', 'slack', 'approve'],
@@ -157,7 +157,7 @@ describe('Slack clicks', () => {
     const card = await escalateWithCard(intents.prodDelete);
     const before = ephemeralsTo(carol).length;
     await press(carol, 'approve', card);
-    await fake.waitFor(async () => (await votes(card.id)).length === 1, 5000);
+    await fake.waitFor(async () => (await votes(card.id)).length === 1, 15_000);
     // carol is known to Slack by her confirmed email only: users.info told us who she is.
     expect((await votes(card.id))[0]).toMatchObject({ personId: 'carol', channel: 'slack', decision: 'approve' });
     expect(fake.callsTo('users.info').some((c) => c.args.user === carol.id)).toBe(true);
@@ -250,7 +250,7 @@ describe('Slack clicks', () => {
     const card = await escalateWithCard(intents.prodDelete);
     const opened = fake.okCallsTo('views.open').length;
     await press(bob, 'deny', card);
-    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 5000, 'views.open');
+    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 15_000, 'views.open');
     const view = call.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe('countersign:reason');
     expect(await votes(card.id)).toEqual([]); // nothing until the reason arrives
@@ -263,7 +263,7 @@ describe('Slack clicks', () => {
 
     const done = await submitReason(t.url, SECRET, { user: bob, privateMetadata: view.private_metadata, reason: 'not during the freeze' });
     expect(done.status).toBe(200);
-    await fake.waitFor(async () => (await status(card.id)) === 'refused', 5000);
+    await fake.waitFor(async () => (await status(card.id)) === 'refused', 15_000);
     expect((await votes(card.id))[0]).toMatchObject({ personId: 'bob', decision: 'deny', reason: 'not during the freeze' });
   });
 
@@ -281,11 +281,11 @@ describe('Slack clicks', () => {
     expect(buttonOn(card.ref, 'Approve')).toBe(`countersign:approve-with-reason:${card.id}`);
     const opened = fake.okCallsTo('views.open').length;
     await press(bob, 'approve', card);
-    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 5000, 'views.open');
+    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 15_000, 'views.open');
     expect(await votes(card.id)).toEqual([]);
     const view = call.args.view as { private_metadata: string };
     await submitReason(t.url, SECRET, { user: bob, privateMetadata: view.private_metadata, reason: 'checked with the team' });
-    await fake.waitFor(async () => (await status(card.id)) === 'approved', 5000);
+    await fake.waitFor(async () => (await status(card.id)) === 'approved', 15_000);
     expect((await votes(card.id))[0]).toMatchObject({ personId: 'bob', reason: 'checked with the team' });
   });
 
@@ -301,7 +301,7 @@ describe('Slack clicks', () => {
     const card = await escalateWithCard(intents.prodDelete, 'alice');
     const opened = fake.okCallsTo('views.open').length;
     await press(bob, 'deny', card);
-    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 5000, 'views.open');
+    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 15_000, 'views.open');
     const before = ephemeralsTo(alice).length;
     await submitReason(t.url, SECRET, { user: alice, privateMetadata: (call.args.view as { private_metadata: string }).private_metadata, reason: 'mine' });
     expect(await ephemeralFor(alice, before + 1)).toMatch(/You requested this action/);
@@ -350,7 +350,7 @@ describe('Slack request authenticity', () => {
     // Still inside the window: accepted.
     const fresh = await click(t.url, SECRET, o, { timestamp: Math.floor(Date.now() / 1000) - 4 * 60 });
     expect(fresh.status).toBe(200);
-    await fake.waitFor(async () => (await votes(card.id)).length === 1, 5000);
+    await fake.waitFor(async () => (await votes(card.id)).length === 1, 15_000);
   });
 });
 

@@ -70,7 +70,7 @@ describe('Slack Socket Mode', () => {
     const card = await escalateWithCard();
     const ack = await fake.sendEnvelope('interactive', clickEnvelope(alice, 'approve', card));
     expect(ack.afterMs).toBeLessThan(3000);
-    await fake.waitFor(async () => (await votes(card.id)).length === 1, 5000, 'vote recorded');
+    await fake.waitFor(async () => (await votes(card.id)).length === 1, 15_000, 'vote recorded');
     expect((await votes(card.id))[0]).toMatchObject({ personId: 'alice', channel: 'slack', decision: 'approve' });
   });
 
@@ -79,7 +79,7 @@ describe('Slack Socket Mode', () => {
     const before = ephemeralsTo(alice).length;
     const ack = await fake.sendEnvelope('interactive', clickEnvelope(alice, 'approve', card));
     expect(ack.afterMs).toBeLessThan(3000);
-    const calls = await fake.waitFor(() => ephemeralsTo(alice).length > before && ephemeralsTo(alice), 5000, 'ephemeral');
+    const calls = await fake.waitFor(() => ephemeralsTo(alice).length > before && ephemeralsTo(alice), 15_000, 'ephemeral');
     expect(String(calls[before]!.args.text)).toContain('You requested this action; someone else must decide it.');
     expect(calls[before]!.args.channel).toBe(CHANNEL);
     expect(await votes(card.id)).toEqual([]);
@@ -90,7 +90,7 @@ describe('Slack Socket Mode', () => {
     const guest: Clicker = { id: alice.id, teamId: 'T0OTHER01' };
     const before = ephemeralsTo(guest).length;
     await fake.sendEnvelope('interactive', blockActionPayload({ user: guest, teamId: TEAM, decision: 'approve', actionId: card.id, channel: CHANNEL, messageTs: card.ref.ts }));
-    const calls = await fake.waitFor(() => ephemeralsTo(guest).length > before && ephemeralsTo(guest), 5000, 'ephemeral');
+    const calls = await fake.waitFor(() => ephemeralsTo(guest).length > before && ephemeralsTo(guest), 15_000, 'ephemeral');
     expect(String(calls[before]!.args.text)).toMatch(/Only people of the organisation/);
     expect(await votes(card.id)).toEqual([]);
   });
@@ -99,7 +99,7 @@ describe('Slack Socket Mode', () => {
     const card = await escalateWithCard();
     const opened = fake.okCallsTo('views.open').length;
     await fake.sendEnvelope('interactive', clickEnvelope(bob, 'deny', card));
-    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 5000, 'views.open');
+    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 15_000, 'views.open');
     const privateMetadata = (call.args.view as { private_metadata: string }).private_metadata;
 
     const empty = await fake.sendEnvelope('interactive', viewSubmissionPayload({ user: bob, privateMetadata, reason: ' ' }));
@@ -107,7 +107,7 @@ describe('Slack Socket Mode', () => {
     expect(await votes(card.id)).toEqual([]);
 
     await fake.sendEnvelope('interactive', viewSubmissionPayload({ user: bob, privateMetadata, reason: 'not during the freeze' }));
-    await fake.waitFor(async () => (await t.service.context.store.findAction(card.id))?.status === 'refused', 5000, 'refused');
+    await fake.waitFor(async () => (await t.service.context.store.findAction(card.id))?.status === 'refused', 15_000, 'refused');
     expect((await votes(card.id))[0]).toMatchObject({ personId: 'bob', decision: 'deny', reason: 'not during the freeze' });
   });
 
