@@ -106,6 +106,22 @@ describe('queue engine: failures', () => {
     expect(await metric(t, /^countersign_jobs_deferred_total\{job="post-cards",reason="pacing"\}/)).toBeGreaterThanOrEqual(2);
   });
 
+  it('paces card updates per conversation for channels that limit every operation (Teams), not for Slack', async () => {
+    const teams = new RecordingChannel('teams');
+    const t = await start({ channels: [teams], env: { COUNTERSIGN_CHANNEL_PACING_MS: 'teams=700' } });
+    const id = await escalate(t, queueIntents.cards);
+    await waitFor('teams card', () => teams.done('postCard', id).length >= 1, 15_000);
+    for (const who of ['alice', 'bob']) {
+      const res = await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens[who], body: { decision: 'approve', reason: 'ok' } });
+      expect(res.status).toBe(201);
+    }
+    await waitFor('final update', () => teams.done('updateCard', id).some((c) => c.status === 'approved'), 15_000);
+    const target = teams.done('postCard', id)[0]!.target;
+    const times = teams.calls.filter((c) => c.actionId === id && c.target === target && (c.op === 'postCard' || c.op === 'updateCard')).map((c) => c.at);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(650);
+    expect(await metric(t, /^countersign_jobs_deferred_total\{job="update-cards",reason="pacing"\}/)).toBeGreaterThanOrEqual(1);
+  });
+
   it('checks payloads when enqueued and again when consumed (a bad one fails without retry)', async () => {
     const slack = new RecordingChannel('slack');
     const t = await start({ channels: [slack] });

@@ -16,6 +16,8 @@ export interface WorkerDeps {
   channels: ReadonlyMap<ChannelName, ApprovalChannel>;
   queues: JobQueues;
   pacer: Pacer;
+  /** Channels whose card updates are paced like posts (COUNTERSIGN_PACE_UPDATES). */
+  pacedUpdates?: ReadonlySet<string>;
   mutex: RedisMutex;
   marks: DoneMarks;
   metrics: WorkerMetrics;

@@ -57,6 +57,7 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
       channels: ctx.channels,
       queues,
       pacer: new Pacer(ctx.redis, prefix, settings.COUNTERSIGN_CHANNEL_PACING_MS),
+      pacedUpdates: settings.COUNTERSIGN_PACE_UPDATES,
       mutex: new RedisMutex(ctx.redis, prefix),
       marks: new DoneMarks(ctx.redis, prefix),
       metrics,

@@ -36,6 +36,15 @@ export const WorkerSettingsSchema = z.object({
    * for about one message per second per channel; Teams allows a few per conversation.
    */
   COUNTERSIGN_CHANNEL_PACING_MS: pacing.default(DEFAULT_PACING),
+  /**
+   * Channels whose limits count every operation on a conversation, card updates included
+   * (Teams); their updates take the same pacing turn as posts. Slack rate-limits updates per
+   * method, not per channel, so its updates are not paced.
+   */
+  COUNTERSIGN_PACE_UPDATES: z
+    .string()
+    .default('teams')
+    .transform((v) => new Set(v.split(',').map((c) => c.trim()).filter(Boolean))),
 });
 
 export type WorkerSettings = z.output<typeof WorkerSettingsSchema>;

@@ -24,6 +24,14 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
           deps.logger.warn({ actionId, channel: card.channel }, 'card of a channel this worker does not run; not updated');
           continue;
         }
+        if (deps.pacedUpdates?.has(channel.name)) {
+          const wait = await deps.pacer.take(channel.name, card.target);
+          if (wait > 0) {
+            // Deferred as a whole: the rerun renders the then-current state for every card.
+            outcomes.paced(wait);
+            continue;
+          }
+        }
         try {
           await channel.updateCard(model, card.messageRef);
         } catch (err) {
