@@ -101,6 +101,28 @@ describe('votes', () => {
     );
   });
 
+  it('a long-poll waits on the decision bus, not by re-reading the database in a loop', async () => {
+    const { body: action } = await submit(intents.prodDelete);
+    const store = t.service.gate.deps.store;
+    const original = store.findAction.bind(store);
+    let reads = 0;
+    store.findAction = async (id: string) => {
+      if (id === action.id) reads++;
+      return original(id);
+    };
+    try {
+      const started = Date.now();
+      const res = await t.api('GET', `/v1/actions/${action.id}?wait=3`, { token: t.tokens['deploy-bot'] });
+      expect(res.body.status).toBe('pending');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      // One read before waiting, one re-check after subscribing, one at the end: a polling
+      // loop would read many more times in 3 s.
+      expect(reads).toBeLessThanOrEqual(3);
+    } finally {
+      store.findAction = original;
+    }
+  });
+
   it('one person holding both roles fills only one slot (dual control)', async () => {
     const { body: action } = await submit(intents.prodDelete);
     const carol = await vote(action.id, 'carol', 'approve', 'ok');
