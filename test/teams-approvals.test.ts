@@ -115,7 +115,10 @@ describe('conversations', () => {
     expect(await prisma.teamsConversation.count({ where: { teamId: doomed.id } })).toBe(2);
     expect((await fake.send(t.url, fake.removeFromTeam(doomed, alice))).status).toBe(200);
     expect(await prisma.teamsConversation.count({ where: { teamId: doomed.id } })).toBe(0);
-    expect(await teams.resolveTargets({ channels: ['Doomed/B'], people: [] })).toEqual([]);
+    // Not asked any more; named by a rule, it is now a visible problem (a failed card row).
+    expect(await teams.resolveTargets({ channels: ['Doomed/B'], people: [] })).toEqual([
+      { target: 'Doomed/B', problem: { code: 'teams_not_installed', message: expect.stringContaining('Doomed/B') } },
+    ]);
   });
 
   it("maps a rule's hints to stored conversations: team/channel, team, conversation id, people", async () => {
@@ -123,7 +126,14 @@ describe('conversations', () => {
       channels: ['Platform/Approvals', 'platform', APPROVALS, GROUP_CHAT, 'Platform/Nowhere', 'Nobody/Approvals'],
       people: ['bob', 'dave', 'carol', 'nobody'],
     });
-    expect(targets).toEqual([{ target: APPROVALS }, { target: PLATFORM.id }, { target: GROUP_CHAT }, { target: personalChat(bob), personId: 'bob' }]);
+    expect(targets.filter((x) => !x.problem)).toEqual([{ target: APPROVALS }, { target: PLATFORM.id }, { target: GROUP_CHAT }, { target: personalChat(bob), personId: 'bob' }]);
+    // What cannot be reached is returned as problems, so the queue records and counts it; people
+    // without a Teams identity (dave, carol) are simply asked elsewhere.
+    expect(targets.filter((x) => x.problem).map((x) => [x.target, x.personId, x.problem!.code])).toEqual([
+      ['Platform/Nowhere', undefined, 'teams_not_installed'],
+      ['Nobody/Approvals', undefined, 'teams_not_installed'],
+      ['person/nobody', 'nobody', 'teams_unknown_person'],
+    ]);
   });
 });
 

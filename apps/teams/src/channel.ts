@@ -35,6 +35,13 @@ function asRef(ref: CardRef): TeamsCardRef {
   return { conversationId, activityId, serviceUrl };
 }
 
+const TEAMS_PROBLEMS: Record<'not_installed' | 'ambiguous' | 'unknown_person' | 'no_personal_chat', (hint: string) => string> = {
+  not_installed: (h) => `the bot is not installed in a Teams conversation matching "${h}"`,
+  ambiguous: (h) => `"${h}" matches more than one Teams conversation; use the team and channel ids`,
+  unknown_person: (h) => `no person "${h}" in the directory`,
+  no_personal_chat: (h) => `${h} has not installed the bot in a personal chat`,
+};
+
 export class TeamsChannel implements ApprovalChannel {
   readonly name = 'teams' as const;
 
@@ -51,12 +58,23 @@ export class TeamsChannel implements ApprovalChannel {
         return person ? (person.teams?.aadObjectId ?? null) : undefined;
       },
     });
+    const problems: ChannelTarget[] = [];
     for (const u of unresolved) {
-      // People without a Teams id are simply asked elsewhere (Slack, API); the rest is misconfiguration.
-      const level = u.why === 'no_teams_identity' ? 'debug' : 'warn';
-      this.deps.logger[level]({ hint: u.hint, why: u.why }, 'Teams target not resolved');
+      // People without a Teams id are simply asked elsewhere (Slack, API): not a mistake.
+      if (u.why === 'no_teams_identity') {
+        this.deps.logger.debug({ hint: u.hint, why: u.why }, 'Teams target not resolved');
+        continue;
+      }
+      // The rest is misconfiguration or a missing install: returned as problem targets so the
+      // queue records a failed card and counts it, visible beyond a log line.
+      const person = u.why === 'unknown_person' || u.why === 'no_personal_chat';
+      problems.push({
+        target: person ? `person/${u.hint}` : u.hint,
+        ...(person ? { personId: u.hint } : {}),
+        problem: { code: `teams_${u.why}`, message: TEAMS_PROBLEMS[u.why](u.hint) },
+      });
     }
-    return targets;
+    return [...targets, ...problems];
   }
 
   async postCard(card: CardModel, target: ChannelTarget): Promise<CardRef> {
