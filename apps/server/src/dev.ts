@@ -15,7 +15,10 @@ import { parseSettings, SettingsError } from './settings.ts';
 // DATABASE_URL / REDIS_URL are unset, applies migrations, loads config/, creates demo keys
 // and prints what to do next. Ctrl-C stops everything it started.
 const rootDir = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const stateDir = path.join(rootDir, '.countersign');
+// Everything `npm start` keeps (database, Redis, keys, demo keys) lives in one folder: the
+// git-ignored .countersign/ by default; COUNTERSIGN_STATE_DIR moves it (a second instance,
+// or the test that runs `npm start` beside a developer's own).
+const stateDir = path.resolve(process.env.COUNTERSIGN_STATE_DIR ?? path.join(rootDir, '.countersign'));
 
 async function main(): Promise<void> {
   const env = applyRoleFlag(process.argv.slice(2), { ...process.env });
@@ -37,10 +40,11 @@ async function main(): Promise<void> {
   try {
     if (!env.DATABASE_URL || !env.REDIS_URL) {
       process.stdout.write('countersign: starting embedded Postgres and Redis (data in .countersign/)…\n');
-      stack = await startLocalStack({ rootDir, log: (line) => process.stdout.write(`${line}\n`) });
-      env.DATABASE_URL ??= stack.databaseUrl;
-      env.REDIS_URL ??= stack.redisUrl;
+      stack = await startLocalStack({ rootDir, stateDir, log: (line) => process.stdout.write(`${line}\n`) });
+      env.DATABASE_URL ||= stack.databaseUrl;
+      env.REDIS_URL ||= stack.redisUrl;
     }
+    env.COUNTERSIGN_KEYS_DIR ??= path.join(stateDir, 'keys');
     const settings = parseSettings(env);
     await applyMigrations(settings.DATABASE_URL);
     const logger = createLogger(env.LOG_LEVEL ?? 'warn', { human: true });

@@ -7,6 +7,8 @@ import { startRedis } from './redis.ts';
 export interface LocalStackOptions {
   /** The repository root: data lives in <rootDir>/.countersign/{postgres,redis}. */
   rootDir: string;
+  /** Overrides <rootDir>/.countersign as the folder holding postgres/ and redis/. */
+  stateDir?: string;
   /** One line per notable event (cluster created, servers started/stopped). */
   log: (line: string) => void;
   /** Receives the servers' own log output; silent when omitted. */
@@ -29,7 +31,7 @@ export const LOCAL_DATABASE_NAME = 'countersign';
  * decisions and queued jobs survive a restart.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const stateDir = join(resolve(options.rootDir), '.countersign');
+  const stateDir = options.stateDir ? resolve(options.stateDir) : join(resolve(options.rootDir), '.countersign');
   // Servers' own output goes to serverLog (if any); devstack's notices always reach log.
   const forward = (line: string): void => {
     if (line.startsWith('devstack:')) options.log(line);

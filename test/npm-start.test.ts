@@ -1,0 +1,72 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// `npm start` as a newcomer runs it: embedded Postgres and Redis, migrations, demo config and
+// keys, a first screen whose commands work, and Ctrl-C stopping everything it started. Its
+// state goes to a folder of its own so a developer's running instance is not disturbed.
+const root = path.resolve(import.meta.dirname, '..');
+const home = path.join(root, '.countersign', 'test', `start-${process.pid}-${randomBytes(4).toString('hex')}`);
+const stateDir = path.join(home, '.countersign');
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+function serversUsing(dir: string): string[] {
+  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return ps.split('\n').filter((l) => l.includes(dir) && !l.includes('ps -eo'));
+}
+
+describe('npm start', () => {
+  it('prints a first screen whose keys and URL work, and Ctrl-C stops everything', async () => {
+    fs.mkdirSync(home, { recursive: true });
+    child = spawn(process.execPath, [path.join(root, 'infra/dev/start.mjs')], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', COUNTERSIGN_STATE_DIR: stateDir, DATABASE_URL: '', REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+
+    const until = Date.now() + 90_000;
+    while (!out.includes('Stop: Ctrl-C') && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toContain('countersign is running');
+    const url = /export CS=(\S+)/.exec(out)?.[1];
+    const agent = /export AGENT=(\S+)/.exec(out)?.[1];
+    const grace = /export GRACE=(\S+)/.exec(out)?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    // The first screen's "approve" command, as a newcomer would paste it.
+    const approve = /1\) approve[^\n]*\n\s+curl -s \$CS\/v1\/actions .* -d '([^']+)'/.exec(out)?.[1];
+    expect(approve).toBeDefined();
+    const res = await fetch(`${url}/v1/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
+      body: approve,
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { status: string }).status).toBe('approved');
+    const exp = await fetch(`${url}/v1/audit/export`, { headers: { authorization: `Bearer ${grace}` } });
+    expect(exp.status).toBe(200);
+    // Redis retitles its process "redis-server 127.0.0.1:PORT", so it is found by its port.
+    const redisPort = /Redis on 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+    expect(redisPort).toBeDefined();
+    const ours = () => [...serversUsing(stateDir), ...serversUsing(`redis-server 127.0.0.1:${redisPort}`)];
+    expect(serversUsing(stateDir).length).toBeGreaterThanOrEqual(1);
+    expect(serversUsing(`redis-server 127.0.0.1:${redisPort}`)).toHaveLength(1);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while (ours().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(ours()).toEqual([]);
+    expect(fs.existsSync(path.join(stateDir, 'runtime.json'))).toBe(false);
+  }, 150_000);
+});
