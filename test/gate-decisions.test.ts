@@ -202,6 +202,40 @@ describe('votes', () => {
   });
 });
 
+describe('no decision without its artifact', () => {
+  it('if sealing the artifact fails, the vote and the decision roll back with it', async () => {
+    const { body: action } = await submit(intents.prodDelete);
+    await vote(action.id, 'alice', 'approve', 'ok');
+    const store = t.service.gate.deps.store;
+    const original = store.transaction.bind(store);
+    // The real transaction, with the artifact append failing once the state changes are written.
+    store.transaction = (fn) =>
+      original((tx) =>
+        fn(
+          new Proxy(tx, {
+            get(target, prop, receiver) {
+              if (prop === 'appendArtifact') return async () => Promise.reject(new Error('signing device unavailable'));
+              const value = Reflect.get(target, prop, receiver);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          }),
+        ),
+      );
+    const before = await t.service.prisma.artifact.count();
+    try {
+      const res = await vote(action.id, 'bob', 'approve', 'ok');
+      expect(res.status).toBe(500);
+    } finally {
+      store.transaction = original;
+    }
+    expect(await t.service.prisma.artifact.count()).toBe(before);
+    expect(await t.service.prisma.vote.count({ where: { actionId: action.id } })).toBe(1);
+    expect((await t.service.prisma.action.findUniqueOrThrow({ where: { id: action.id } })).status).toBe('pending');
+    // And with sealing back, the same vote decides it.
+    expect((await vote(action.id, 'bob', 'approve', 'ok')).body.action.status).toBe('approved');
+  });
+});
+
 describe('revoked keys inside the decision', () => {
   it('a vote with a key revoked after authentication records nothing', async () => {
     const { body: action } = await submit(intents.prodDelete);
