@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as runKeys } from '../apps/cli/src/commands/keys.ts';
+import { cliFor } from './support/cli.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
@@ -14,26 +14,9 @@ afterAll(async () => {
 });
 
 async function keys(args: string[], env: Record<string, string> = {}) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const code = await runKeys(args, {
-    stdout: out,
-    stderr: err,
-    env: {
-      ...process.env,
-      DATABASE_URL: t.databaseUrl,
-      COUNTERSIGN_KEYS_DIR: path.join(t.configDir, 'keys'),
-      COUNTERSIGN_POLICY: path.join(t.configDir, 'policy.yaml'),
-      COUNTERSIGN_DIRECTORY: path.join(t.configDir, 'directory.yaml'),
-      ...env,
-    },
-    cwd: t.configDir,
-  });
-  return { code, stdout, stderr };
+  const cli = cliFor(t, env);
+  const code = await runKeys(args, cli.ctx);
+  return { code, stdout: cli.out(), stderr: cli.err() };
 }
 
 describe('countersign keys', () => {

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicKeyPem, verifyExport } from '@countersign/evidence';
 import { run as runExport } from '../apps/cli/src/commands/export.ts';
 import { run as runVerify } from '../apps/cli/src/commands/verify.ts';
+import { cliFor } from './support/cli.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 
 let t: TestService;
@@ -25,21 +25,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function cli() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += d));
-  err.on('data', (d) => (stderr += d));
-  const ctx = {
-    stdout: out,
-    stderr: err,
-    env: { ...process.env, DATABASE_URL: t.databaseUrl, COUNTERSIGN_KEYS_DIR: path.join(t.configDir, 'keys'), COUNTERSIGN_POLICY: path.join(t.configDir, 'policy.yaml'), COUNTERSIGN_DIRECTORY: path.join(t.configDir, 'directory.yaml') },
-    cwd: t.configDir,
-  };
-  return { ctx, out: () => stdout, err: () => stderr };
-}
+const cli = () => cliFor(t);
 
 describe('evidence', () => {
   it('seals every kind of change: config, keys, escalation, votes, decisions', async () => {

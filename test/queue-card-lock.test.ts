@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { channelModule, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 import { ScriptedChannel } from './fakes/scripted-channel.ts';
 import { redisUrlForTests } from './support/database.ts';
 
@@ -10,19 +10,8 @@ import { redisUrlForTests } from './support/database.ts';
 // the card posted last keeps stale buttons. Also: a post whose claim was taken over while it
 // was in flight must not leave a second, never-updated card behind.
 
-type Running = Awaited<ReturnType<typeof startQueueTest>>;
-const running: Running[] = [];
-async function start(channel: ScriptedChannel): Promise<Running> {
-  const t = await startQueueTest({ modules: [channelModule(channel)] });
-  running.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of running.splice(0).reverse()) {
-    await t.stop();
-    await t.dropDatabase();
-  }
-});
+const startQueue = queueTestsPerCase();
+const start = (channel: ScriptedChannel) => startQueue({ modules: [channelModule(channel)] });
 
 async function escalate(t: QueueTest): Promise<string> {
   const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: queueIntents.cards });

@@ -1,24 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PrismaCardStore } from '@countersign/db';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
 // The queue-backed escalation engine end to end: real Postgres, Redis and BullMQ; recording
 // chat channels. Escalation → cards; votes → cards updated; decision → cards + requester.
 
-type Running = Awaited<ReturnType<typeof startQueueTest>>;
-const running: Running[] = [];
-async function start(...args: Parameters<typeof startQueueTest>): Promise<Running> {
-  const t = await startQueueTest(...args);
-  running.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of running.splice(0).reverse()) {
-    await t.stop();
-    await t.dropDatabase();
-  }
-});
+const start = queueTestsPerCase();
 
 async function escalate(t: QueueTest, body: unknown = queueIntents.cards, token = t.tokens['deploy-bot']!): Promise<string> {
   const res = await t.api('POST', '/v1/actions', { token, body });

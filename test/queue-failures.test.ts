@@ -1,26 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChannelError } from '@countersign/core';
 import { InvalidJobPayload } from '@countersign/queue';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
 // Failures sorted into retry and give up: a channel that says retrying cannot help is not
 // retried and is counted; a 429 is retried after its Retry-After; other errors are retried
 // with backoff; payloads are checked when enqueued and when consumed.
 
-type Running = Awaited<ReturnType<typeof startQueueTest>>;
-const running: Running[] = [];
-async function start(...args: Parameters<typeof startQueueTest>): Promise<Running> {
-  const t = await startQueueTest(...args);
-  running.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of running.splice(0).reverse()) {
-    await t.stop();
-    await t.dropDatabase();
-  }
-});
+const start = queueTestsPerCase();
 
 async function escalate(t: QueueTest, body: unknown = queueIntents.cards): Promise<string> {
   const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body });

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { channelModule, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 import { ScriptedChannel } from './fakes/scripted-channel.ts';
 
 // A card or a requester DM whose post was accepted by the chat service but whose answer was
@@ -8,19 +8,8 @@ import { ScriptedChannel } from './fakes/scripted-channel.ts';
 // for the message by its card id before sending again. And the requester's DM is paced with
 // the cards DM'd to the same person: one conversation, one pace.
 
-type Running = Awaited<ReturnType<typeof startQueueTest>>;
-const running: Running[] = [];
-async function start(channel: ScriptedChannel, env: Record<string, string> = {}): Promise<Running> {
-  const t = await startQueueTest({ modules: [channelModule(channel)], env });
-  running.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of running.splice(0).reverse()) {
-    await t.stop();
-    await t.dropDatabase();
-  }
-});
+const startQueue = queueTestsPerCase();
+const start = (channel: ScriptedChannel, env: Record<string, string> = {}) => startQueue({ modules: [channelModule(channel)], env });
 
 async function escalate(t: QueueTest, by = 'deploy-bot'): Promise<string> {
   const res = await t.api('POST', '/v1/actions', { token: t.tokens[by], body: queueIntents.cards });

@@ -1,23 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { deletePrefixKeys, queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+import { deletePrefixKeys, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
 // Timers are delayed jobs computed from Postgres timestamps and the service clock: reminders,
 // escalation tiers and expiry. The TestClock moves time; the sweeper runs what is due by it.
 
-type Running = Awaited<ReturnType<typeof startQueueTest>>;
-const running: Running[] = [];
-async function start(...args: Parameters<typeof startQueueTest>): Promise<Running> {
-  const t = await startQueueTest(...args);
-  running.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of running.splice(0).reverse()) {
-    await t.stop();
-    await t.dropDatabase();
-  }
-});
+const start = queueTestsPerCase();
 
 const MIN = 60_000;
 

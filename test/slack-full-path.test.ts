@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReleaseToken } from '@countersign/evidence';
 import { slackModule } from '@countersign/slack';
 import { workerEngine, workerModule } from '@countersign/worker';
 import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
 import { click, type Clicker } from './fakes/slack-interactions.ts';
-import { randomQueuePrefix, redisUrlForTests } from './support/database.ts';
+import { deletePrefixKeys } from './fakes/queue-harness.ts';
+import { randomQueuePrefix } from './support/database.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 // The whole path through Slack: POST /v1/actions → the queue posts cards into the fake Slack →
@@ -337,20 +337,3 @@ describe('Slack posting: exactly once, failures visible', () => {
     expect(job.attemptsMade).toBe(1);
   });
 });
-
-/** What losing Redis looks like to this service: every key under its queue prefix gone. */
-async function deletePrefixKeys(keyPrefix: string): Promise<number> {
-  const redis = new Redis(redisUrlForTests());
-  let n = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) n += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return n;
-}

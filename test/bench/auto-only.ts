@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createDatabase, databaseUrl, startPostgres, startRedis } from '@countersign/devstack';
 import { applyMigrations } from '@countersign/db/migrate';
-import { cpuSampler, describeCpu } from './cpu.ts';
-import { runLoad } from './loadgen.ts';
+import { measureAutoDecide } from './auto-decide.ts';
+import { describeCpu } from './cpu.ts';
 
 // Row 2 of the benchmark alone (the auto-decide path), for iterating on it without the other
 // rows. `BENCH_CPU_PROF=1` profiles the gate-server child. Not part of `npm run bench`.
@@ -43,19 +43,15 @@ try {
   await applyMigrations(gateDb);
   const gate = await startGate({ DATABASE_URL: gateDb, REDIS_URL: redis.url, COUNTERSIGN_KEYS_DIR: path.join(work, 'keys') });
   const [port, token] = gate.fields;
-  const intent = JSON.stringify({ action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
-  const cpu = cpuSampler({ server: gate.child.pid!, postgres: pg.pid }, gateDb);
-  const r = await runLoad({
-    url: `http://127.0.0.1:${port}/v1/actions`,
-    headers: { authorization: `Bearer ${token}` },
-    body: () => intent,
+  const { result: r, cpu: used } = await measureAutoDecide({
+    port: port!,
+    token: token!,
+    serverPid: gate.child.pid!,
+    postgresPid: pg.pid,
+    databaseUrl: gateDb,
     concurrency: CONCURRENCY,
     durationMs: DURATION_MS,
-    warmupMs: 2_000,
-    okStatus: 201,
-    onMeasureStart: () => void cpu.start(),
   });
-  const used = await cpu.stop();
   await new Promise<void>((resolve) => {
     gate.child.removeAllListeners('exit');
     gate.child.once('exit', () => resolve());

@@ -7,6 +7,7 @@ import { benchPolicy } from '../../packages/policy/bench/evaluate.bench.ts';
 import { benchVerify } from '../../packages/evidence/bench/verify.bench.ts';
 import { formatSlackBench, runSlackBench } from './slack-escalations.ts';
 import { cpuSampler, describeCpu } from './cpu.ts';
+import { measureAutoDecide, AUTO_INTENT } from './auto-decide.ts';
 import { runLoad, type LoadResult } from './loadgen.ts';
 
 // `npm run bench`: measures on this machine and prints one table.
@@ -69,19 +70,15 @@ async function main(): Promise<void> {
     });
     children.push(gate.child);
     const [gatePort, token] = gate.fields;
-    const intent = JSON.stringify({ action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
-    const autoCpu = cpuSampler({ server: gate.child.pid!, postgres: pg.pid }, gateDb);
-    const auto = await runLoad({
-      url: `http://127.0.0.1:${gatePort}/v1/actions`,
-      headers: { authorization: `Bearer ${token}` },
-      body: () => intent,
+    const { result: auto, cpu: autoUsed } = await measureAutoDecide({
+      port: gatePort!,
+      token: token!,
+      serverPid: gate.child.pid!,
+      postgresPid: pg.pid,
+      databaseUrl: gateDb,
       concurrency: CONCURRENCY,
       durationMs: DURATION_MS,
-      warmupMs: 2_000,
-      okStatus: 201,
-      onMeasureStart: () => void autoCpu.start(),
     });
-    const autoUsed = await autoCpu.stop();
     await stopChild(gate.child);
 
     process.stdout.write('bench: 3/5 bare Fastify + one INSERT (the floor)…\n');
@@ -90,7 +87,7 @@ async function main(): Promise<void> {
     const floorCpu = cpuSampler({ server: floorServer.child.pid!, postgres: pg.pid }, databaseUrl(pg.url, 'bench_floor'));
     const floor = await runLoad({
       url: `http://127.0.0.1:${floorServer.fields[0]}/floor`,
-      body: () => intent,
+      body: () => AUTO_INTENT,
       concurrency: CONCURRENCY,
       durationMs: DURATION_MS,
       warmupMs: 2_000,

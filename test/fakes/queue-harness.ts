@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import type { ServiceModule } from '@countersign/modules';
 import { workerEngine, workerModule, type WorkerEngine } from '@countersign/worker';
 import { freshDatabase, randomQueuePrefix, redisUrlForTests } from '../support/database.ts';
@@ -98,6 +99,25 @@ export async function startQueueTest(opts: QueueTestOptions = {}): Promise<Queue
       return e;
     },
     dropDatabase: () => db.drop(),
+  };
+}
+
+/**
+ * For files that start a queue test per case: returns the starter, and stops every service it
+ * started (and drops its database) after each case.
+ */
+export function queueTestsPerCase(): (opts?: QueueTestOptions) => Promise<QueueTest & { dropDatabase(): Promise<void> }> {
+  const running: (QueueTest & { dropDatabase(): Promise<void> })[] = [];
+  afterEach(async () => {
+    for (const t of running.splice(0).reverse()) {
+      await t.stop();
+      await t.dropDatabase();
+    }
+  });
+  return async (opts) => {
+    const t = await startQueueTest(opts);
+    running.push(t);
+    return t;
   };
 }
 

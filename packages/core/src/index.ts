@@ -11,7 +11,7 @@ export * from './gate/gate.ts';
 export * from './gate/config-changes.ts';
 export type { SubmitRequest, SubmitResult } from './gate/submit.ts';
 export type { VoteRequest, VoteResult } from './gate/vote.ts';
-export { zodIssues } from './gate/zod-issues.ts';
+export { ROOT_FIELD, zodIssues, type ZodLikeIssue } from './gate/zod-issues.ts';
 export * from './channels.ts';
 export * from './cards/card-model.ts';
 export { isRedactablePath, redactIntent, redactParams, REDACTED } from './cards/redact.ts';

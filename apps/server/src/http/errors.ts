@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, type FieldIssue } from '@countersign/contracts';
+import { ROOT_FIELD, zodIssues, type ZodLikeIssue } from '@countersign/core';
 import { sendProblem } from './problem.ts';
 import { isUnavailableError, unavailableReason } from './unavailable.ts';
 
@@ -19,32 +20,13 @@ declare module 'fastify' {
   }
 }
 
-/** Structural view of a zod (v3/v4) issue: we duck-type so a second zod copy still matches. */
-interface ZodLikeIssue {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-  keys?: string[];
-}
-
-const ROOT_FIELD = '(body)';
-
 function isZodError(err: unknown): err is Error & { issues: ZodLikeIssue[] } {
   return err instanceof Error && err.name === 'ZodError' && Array.isArray((err as { issues?: unknown }).issues);
 }
 
-/** Every zod issue as a dotted field path; each unknown key is reported under its own name. */
+/** Every zod issue as a dotted field path (the engine's mapping, shared). */
 export function zodFieldIssues(issues: readonly ZodLikeIssue[]): FieldIssue[] {
-  const out: FieldIssue[] = [];
-  for (const issue of issues) {
-    const base = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys' && Array.isArray(issue.keys)) {
-      for (const key of issue.keys) out.push({ field: base ? `${base}.${key}` : key, message: 'unknown field' });
-    } else {
-      out.push({ field: base || ROOT_FIELD, message: issue.message });
-    }
-  }
-  return out;
+  return zodIssues({ issues });
 }
 
 interface AjvLikeIssue {

@@ -40,11 +40,12 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     throw new DomainError('invalid_intent', 'The intent is not valid.', { issues: zodIssues(parsed.error) });
   }
   const intent: Intent = parsed.data;
-  const requestHash = sha256Hex(canonicalJson(req.body));
+  // Only an Idempotency-Key replay compares request bodies: hash the body only then.
+  const requestHash = req.idempotencyKey ? sha256Hex(canonicalJson(req.body)) : null;
 
   if (req.idempotencyKey) {
     const previous = await deps.store.findByIdempotencyKey(req.caller.keyId, req.idempotencyKey);
-    if (previous) return replay(deps, previous, requestHash);
+    if (previous) return replay(deps, previous, requestHash!);
   }
 
   const { policy, directory } = deps.config.current();
@@ -157,7 +158,7 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     // Two requests raced with one Idempotency-Key: the loser answers with the winner's result.
     if (err instanceof UniqueViolation && req.idempotencyKey) {
       const winner = await deps.store.findByIdempotencyKey(req.caller.keyId, req.idempotencyKey);
-      if (winner) return replay(deps, winner, requestHash);
+      if (winner) return replay(deps, winner, requestHash!);
     }
     throw err;
   }

@@ -1,0 +1,34 @@
+import type { CpuUsed } from './cpu.ts';
+import { cpuSampler } from './cpu.ts';
+import { runLoad, type LoadResult } from './loadgen.ts';
+
+/** The auto-decide intent: a read, which the fixture policy approves at once. */
+export const AUTO_INTENT = JSON.stringify({ action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
+
+/**
+ * Drives `POST /v1/actions` on a running gate with `concurrency` clients for `durationMs`
+ * (after a 2 s warm-up) and samples the CPU the server and Postgres spend meanwhile. Shared by
+ * `npm run bench` and the auto-decide-only profiling script.
+ */
+export async function measureAutoDecide(opts: {
+  port: string;
+  token: string;
+  serverPid: number;
+  postgresPid: number;
+  databaseUrl: string;
+  concurrency: number;
+  durationMs: number;
+}): Promise<{ result: LoadResult; cpu: CpuUsed }> {
+  const cpu = cpuSampler({ server: opts.serverPid, postgres: opts.postgresPid }, opts.databaseUrl);
+  const result = await runLoad({
+    url: `http://127.0.0.1:${opts.port}/v1/actions`,
+    headers: { authorization: `Bearer ${opts.token}` },
+    body: () => AUTO_INTENT,
+    concurrency: opts.concurrency,
+    durationMs: opts.durationMs,
+    warmupMs: 2_000,
+    okStatus: 201,
+    onMeasureStart: () => void cpu.start(),
+  });
+  return { result, cpu: await cpu.stop() };
+}
