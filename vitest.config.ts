@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // global setup (started once per run, isolated per test file by a fresh database).
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'modules/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // One embedded Postgres and one Redis for the whole run (test/setup/global-setup.ts).

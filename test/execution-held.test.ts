@@ -6,7 +6,7 @@ import { DeliveryError, destinationAllowlist, type DecisionDelivery } from '@cou
 import { DecisionDeliveries, deliveryModule, DeliveryRows, send } from '@countersign/delivery';
 import { verifyExport } from '@countersign/evidence';
 import { workerModule } from '@countersign/worker';
-import { startReceiver, type Receiver } from '../packages/delivery/test/receiver.ts';
+import { startReceiver, type Receiver } from '../modules/delivery/test/receiver.ts';
 import { Countersign, verifyRelease, type Action, type IntentInput } from '../packages/sdk/src/index.ts';
 import { freshDatabase, randomQueuePrefix, type TestDatabase } from './support/database.ts';
 import { startTestService, type TestService } from './support/service.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCardModel, ChannelError, type ApprovalChannel } from '@countersign/core';
 import { teamsModule, type TeamsCardRef } from '@countersign/teams';
-import { validateAdaptiveCard } from '../apps/teams/test/validate-card.ts';
+import { validateAdaptiveCard } from '../modules/teams/test/validate-card.ts';
 import { FakeBotFramework, TEAMS_MESSAGE_LIMIT_BYTES, teamsDirectoryYaml, teamsUsers, type FakeTeam, type TeamsUser } from './fakes/bot-connector.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 

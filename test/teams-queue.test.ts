@@ -5,7 +5,7 @@ import { verifyReleaseToken } from '@countersign/evidence';
 import { slackModule } from '@countersign/slack';
 import { teamsModule } from '@countersign/teams';
 import { workerEngine, workerModule } from '@countersign/worker';
-import { validateAdaptiveCard } from '../apps/teams/test/validate-card.ts';
+import { validateAdaptiveCard } from '../modules/teams/test/validate-card.ts';
 import { FakeBotFramework, teamsDirectoryYaml, teamsUsers, type FakeTeam, type RecordedActivity, type TeamsUser } from './fakes/bot-connector.ts';
 import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
 import { click as slackClick, type Clicker } from './fakes/slack-interactions.ts';

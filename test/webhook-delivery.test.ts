@@ -8,7 +8,7 @@ import { DecisionDeliveries, deliveryModule, DeliveryRows, loadWebhookMaster, se
 import { JOBS } from '@countersign/queue';
 import { workerModule } from '@countersign/worker';
 import { run as webhookSecretCli } from '../apps/cli/src/commands/webhook-secret.ts';
-import { startReceiver, type Receiver } from '../packages/delivery/test/receiver.ts';
+import { startReceiver, type Receiver } from '../modules/delivery/test/receiver.ts';
 import { ApiError, Countersign, verifyWebhook, type IntentInput } from '../packages/sdk/src/index.ts';
 import { freshDatabase, randomQueuePrefix, type TestDatabase } from './support/database.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';

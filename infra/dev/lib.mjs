@@ -18,7 +18,7 @@ function mtimeOf(path) {
 
 function workspaceManifests() {
   const manifests = [join(repoRoot, 'package.json')];
-  for (const group of ['apps', 'packages']) {
+  for (const group of ['apps', 'modules', 'packages']) {
     const folder = join(repoRoot, group);
     if (!existsSync(folder)) continue;
     for (const entry of readdirSync(folder, { withFileTypes: true })) {

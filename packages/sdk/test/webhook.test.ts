@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signatureHeader } from '../../delivery/src/signature.ts';
+import { signatureHeader } from '../../../modules/delivery/src/signature.ts';
 import { signWebhook, verifyWebhook, WebhookVerificationError } from '../src/index.ts';
 
 const SECRET = 'whsec_test-secret-0123456789abcdef';
