@@ -12,7 +12,8 @@ import { strings } from '@bufbuild/cel/ext';
 export const POLICY_VARIABLES = ['action', 'context', 'risk', 'authority', 'onBehalfOf', 'justification', 'actor', 'now', 'time'] as const;
 
 export type PolicyBindings = Record<(typeof POLICY_VARIABLES)[number], CelInput>;
-export type CompiledCondition = (bindings: PolicyBindings) => CelResult;
+// Any bindings a caller compiled the expression for (the policy's are PolicyBindings).
+export type CompiledCondition = (bindings: Record<string, CelInput>) => CelResult;
 
 const env = celEnv({ funcs: strings });
 
@@ -31,8 +32,12 @@ export class ConditionError extends Error {
   }
 }
 
-/** Parse, check and plan once; the result is evaluated per intent. Throws ConditionError. */
-export function compileCondition(source: string): CompiledCondition {
+/**
+ * Parse, check and plan once; the result is evaluated per intent. Throws ConditionError.
+ * `variables` are the names the expression may use: the policy's by default; other callers
+ * (the MCP proxy's mappings over `args`) name their own.
+ */
+export function compileCondition(source: string, variables: readonly string[] = POLICY_VARIABLES): CompiledCondition {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
@@ -41,7 +46,7 @@ export function compileCondition(source: string): CompiledCondition {
     throw new ConditionError(`syntax error: ${e.rawMessage ?? e.message}`, e.location?.start?.offset);
   }
   const positions = parsed.sourceInfo?.positions ?? {};
-  checkNames(parsed.expr, new Set(), (message, id) => {
+  checkNames(parsed.expr, new Set(), variables, (message, id) => {
     throw new ConditionError(message, positions[String(id)]);
   });
   const run = plan(env, parsed);
@@ -79,46 +84,51 @@ interface ComprehensionNode {
   result?: ExprNode;
 }
 
-function checkNames(node: ExprNode | undefined, bound: ReadonlySet<string>, fail: (message: string, id: bigint) => never): void {
+function checkNames(
+  node: ExprNode | undefined,
+  bound: ReadonlySet<string>,
+  variables: readonly string[],
+  fail: (message: string, id: bigint) => never,
+): void {
   if (!node) return;
   const { case: kind, value } = node.exprKind;
   switch (kind) {
     case 'identExpr': {
       const name = (value as { name: string }).name;
-      if (bound.has(name) || TYPE_IDENTS.has(name) || (POLICY_VARIABLES as readonly string[]).includes(name)) return;
-      fail(`unknown variable "${name}" (known: ${POLICY_VARIABLES.join(', ')})`, node.id);
+      if (bound.has(name) || TYPE_IDENTS.has(name) || variables.includes(name)) return;
+      fail(`unknown variable "${name}" (known: ${variables.join(', ')})`, node.id);
       return;
     }
     case 'selectExpr':
-      checkNames((value as { operand?: ExprNode }).operand, bound, fail);
+      checkNames((value as { operand?: ExprNode }).operand, bound, variables, fail);
       return;
     case 'callExpr': {
       const call = value as { function: string; target?: ExprNode; args: ExprNode[] };
       if (!PLANNER_OPERATORS.has(call.function) && !env.funcs.find(call.function)) {
         fail(`unknown function "${call.function}"`, node.id);
       }
-      checkNames(call.target, bound, fail);
-      for (const arg of call.args) checkNames(arg, bound, fail);
+      checkNames(call.target, bound, variables, fail);
+      for (const arg of call.args) checkNames(arg, bound, variables, fail);
       return;
     }
     case 'listExpr':
-      for (const el of (value as { elements: ExprNode[] }).elements) checkNames(el, bound, fail);
+      for (const el of (value as { elements: ExprNode[] }).elements) checkNames(el, bound, variables, fail);
       return;
     case 'structExpr':
       for (const entry of (value as { entries: { keyKind: { case: string | undefined; value?: unknown }; value?: ExprNode }[] }).entries) {
-        if (entry.keyKind.case === 'mapKey') checkNames(entry.keyKind.value as ExprNode, bound, fail);
-        checkNames(entry.value, bound, fail);
+        if (entry.keyKind.case === 'mapKey') checkNames(entry.keyKind.value as ExprNode, bound, variables, fail);
+        checkNames(entry.value, bound, variables, fail);
       }
       return;
     case 'comprehensionExpr': {
       const c = value as ComprehensionNode;
-      checkNames(c.iterRange, bound, fail);
-      checkNames(c.accuInit, bound, fail);
+      checkNames(c.iterRange, bound, variables, fail);
+      checkNames(c.accuInit, bound, variables, fail);
       const inner = new Set(bound);
       for (const v of [c.iterVar, c.iterVar2, c.accuVar]) if (v) inner.add(v);
-      checkNames(c.loopCondition, inner, fail);
-      checkNames(c.loopStep, inner, fail);
-      checkNames(c.result, inner, fail);
+      checkNames(c.loopCondition, inner, variables, fail);
+      checkNames(c.loopStep, inner, variables, fail);
+      checkNames(c.result, inner, variables, fail);
       return;
     }
     default:
