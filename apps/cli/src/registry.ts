@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   policy: () => import('./commands/policy.ts'),
   'signing-key': () => import('./commands/signing-key.ts'),
   'webhook-secret': () => import('./commands/webhook-secret.ts'),
+  'mcp-proxy': () => import('./commands/mcp-proxy.ts'),
 };
 
 export function commandNames(): string[] {

@@ -1,0 +1,111 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { ProxyLogger } from './logger.ts';
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Default "/mcp". */
+  path?: string;
+  /** When set, every request must carry `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+export interface HttpDownstream {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves MCP over Streamable HTTP, one session (and one proxy Server) per client, as in the
+ * SDK's simpleStreamableHttp example. Sessions matter here: a client's notifications/cancelled
+ * arrives as its own POST and must reach the held call it cancels.
+ */
+export async function serveHttp(opts: ListenOptions, newServer: () => Server, logger: ProxyLogger): Promise<HttpDownstream> {
+  const path = opts.path ?? '/mcp';
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const loopback = opts.host === '127.0.0.1' || opts.host === 'localhost' || opts.host === '::1';
+  let allowedHosts: string[] = [];
+
+  const httpServer = http.createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      logger.error({ err: err.message }, 'mcp-proxy: HTTP request failed');
+      if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error');
+      else res.end();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (new URL(req.url ?? '/', 'http://proxy').pathname !== path) return jsonRpcError(res, 404, -32601, 'Not found');
+    if (opts.token && !bearerMatches(req.headers.authorization, opts.token)) return jsonRpcError(res, 401, -32001, 'Unauthorized');
+    const sessionId = header(req, 'mcp-session-id');
+    const existing = sessionId ? sessions.get(sessionId) : undefined;
+    if (existing) return existing.handleRequest(req, res);
+    if (sessionId) return jsonRpcError(res, 404, -32001, 'Session not found');
+    if (req.method !== 'POST') return jsonRpcError(res, 400, -32000, 'Bad Request: no session');
+    const body = await readJson(req);
+    if (body === undefined || !isInitializeRequest(body)) return jsonRpcError(res, 400, -32000, 'Bad Request: no session');
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => void sessions.set(id, transport),
+      ...(loopback ? { enableDnsRebindingProtection: true, allowedHosts } : {}),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+    };
+    await newServer().connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.port, opts.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const hostPart = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  allowedHosts.push(`${hostPart}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`);
+  allowedHosts = [...new Set(allowedHosts)];
+  return {
+    url: `http://${hostPart}:${port}${path}`,
+    async close() {
+      await Promise.all([...sessions.values()].map((t) => t.close().catch(() => undefined)));
+      sessions.clear();
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    },
+  };
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const presented = Buffer.from(/^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 4 * 1024 * 1024) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function jsonRpcError(res: http.ServerResponse, status: number, code: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
