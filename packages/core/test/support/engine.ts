@@ -1,5 +1,6 @@
-import { RequirementSchema, type Agent, type Person, type Principal, type Verdict } from '@countersign/contracts';
-import { signReleaseToken } from '@countersign/evidence';
+import type { z } from 'zod';
+import { DomainError, RequirementSchema, type Agent, type Person, type Principal, type Verdict } from '@countersign/contracts';
+import { ReleaseTokenError, signReleaseToken, verifyReleaseToken } from '@countersign/evidence';
 import { destinationAllowlist, Gate, KeyService, type Caller, type ConfigView, type DirectoryView, type GateDeps, type PolicyView } from '../../src/index.ts';
 import { MemoryGateStore } from './memory-store.ts';
 
@@ -97,6 +98,16 @@ export function testEngine(): TestEngine {
         });
         return { token, expiresAt: new Date(now.getTime() + 300_000) };
       },
+      async verify(token, expect) {
+        const keys = new Map([[store.signingKey.keyId, store.signingKey.publicKey]]);
+        try {
+          const c = await verifyReleaseToken(token, { keys, audience: expect.audience, issuer: ISSUER, now: clock.now(), ...(expect.intentHash ? { intentHash: expect.intentHash } : {}) });
+          return { actionId: c.sub, audience: c.aud, tokenId: c.jti, intentHash: c.intent_sha256 };
+        } catch (err) {
+          if (err instanceof ReleaseTokenError) throw new DomainError('invalid_release_token', err.message, { extra: { reason: err.reason } });
+          throw err;
+        }
+      },
     },
     destinations: destinationAllowlist([]),
   };
@@ -116,7 +127,7 @@ export function testEngine(): TestEngine {
   };
 }
 
-export type RequirementInput = Parameters<typeof RequirementSchema.parse>[0];
+export type RequirementInput = z.input<typeof RequirementSchema>;
 
 /** Makes the policy escalate with this requirement and submits an intent as `caller`. */
 export async function escalate(engine: TestEngine, caller: Caller, requirement: RequirementInput, intent: Record<string, unknown> = {}) {

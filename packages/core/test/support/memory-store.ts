@@ -1,10 +1,20 @@
-import { DomainError, GENESIS_HASH, type ArtifactEvent, type GateEvent, type SealedArtifact } from '@countersign/contracts';
+import { DomainError, GENESIS_HASH, type ArtifactEvent, type ArtifactKind, type GateEvent, type SealedArtifact } from '@countersign/contracts';
 import { generateSigningKey, sealArtifact, type SigningKey } from '@countersign/evidence';
-import { UniqueViolation, type ActionRecord, type ApiKeyRecord, type FinalizePatch, type GateStore, type GateTx, type VoteRecord } from '../../src/index.ts';
+import {
+  UniqueViolation,
+  type ActionRecord,
+  type ApiKeyRecord,
+  type FinalizePatch,
+  type GateStore,
+  type GateTx,
+  type RedemptionRecord,
+  type VoteRecord,
+} from '../../src/index.ts';
 
 // A port fake for unit tests of the engine's decisions: the GateStore/GateTx contract in
 // memory, with the guards the SQL store enforces (status = 'pending' on finalize, one vote per
-// person and action, one override, unique idempotency key, rollback when the work throws).
+// person and action, one override, unique idempotency key, one redemption per approval and
+// audience and per token, rollback when the work throws).
 // Transactions run one at a time, which is what the row lock gives the real store.
 
 interface State {
@@ -14,12 +24,13 @@ interface State {
   artifacts: SealedArtifact[];
   outbox: GateEvent[];
   configVersions: { file: string; digest: string }[];
+  redemptions: RedemptionRecord[];
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
 
 export class MemoryGateStore implements GateStore {
-  private state: State = { actions: new Map(), votes: [], keys: new Map(), artifacts: [], outbox: [], configVersions: [] };
+  private state: State = { actions: new Map(), votes: [], keys: new Map(), artifacts: [], outbox: [], configVersions: [], redemptions: [] };
   private queue: Promise<unknown> = Promise.resolve();
   /** Action ids whose decision committed, in order: what the decision bus would carry. */
   readonly published: string[] = [];
@@ -35,6 +46,9 @@ export class MemoryGateStore implements GateStore {
   }
   get outbox(): readonly GateEvent[] {
     return this.state.outbox;
+  }
+  get redemptions(): readonly RedemptionRecord[] {
+    return this.state.redemptions;
   }
   onPublished(listener: (actionId: string) => void): () => void {
     this.listeners.add(listener);
@@ -106,6 +120,9 @@ export class MemoryGateStore implements GateStore {
       .slice(0, limit)
       .map((a) => a.id);
   }
+  async listApiKeys() {
+    return copy([...this.state.keys.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()));
+  }
 }
 
 class MemoryGateTx implements GateTx {
@@ -174,5 +191,19 @@ class MemoryGateTx implements GateTx {
   }
   async emit(event: GateEvent) {
     this.state.outbox.push(copy(event));
+  }
+  async hasArtifact(actionId: string, kind: ArtifactKind) {
+    return this.state.artifacts.some((a) => a.actionId === actionId && a.kind === kind);
+  }
+  async findRedemption({ actionId, audience, tokenId }: { actionId: string; audience: string; tokenId: string }) {
+    const r = this.state.redemptions.find((x) => (x.actionId === actionId && x.audience === audience) || x.tokenId === tokenId);
+    return r ? copy(r) : null;
+  }
+  async insertRedemption(redemption: RedemptionRecord) {
+    if (this.state.redemptions.some((x) => x.tokenId === redemption.tokenId)) throw new UniqueViolation('Redemption_pkey');
+    if (this.state.redemptions.some((x) => x.actionId === redemption.actionId && x.audience === redemption.audience)) {
+      throw new UniqueViolation('Redemption_actionId_audience_key');
+    }
+    this.state.redemptions.push(copy(redemption));
   }
 }
