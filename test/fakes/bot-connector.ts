@@ -116,6 +116,8 @@ export class FakeBotFramework {
   readonly users = new Map<string, TeamsUser>();
   readonly teams = new Map<string, FakeTeam>();
   private readonly failures: Failure[] = [];
+  /** While true, the channel issuer's OpenID metadata and signing keys cannot be fetched. */
+  identityDown = false;
   private readonly gone = new Set<string>();
   private seq = 0;
 
@@ -375,7 +377,10 @@ export class FakeBotFramework {
       res.end(body === undefined ? '' : JSON.stringify(body));
     };
 
-    // Channel token issuer (http).
+    // Channel token issuer (http); `identityDown` makes its metadata and keys answer 503.
+    if (this.identityDown && (p === '/botframework/.well-known/openidconfiguration' || p === '/botframework/keys')) {
+      return json(503, { error: 'unavailable' });
+    }
     if (p === '/botframework/.well-known/openidconfiguration') {
       return json(200, {
         issuer: this.issuer,

@@ -165,9 +165,23 @@ export class CountersignBotAuthentication extends BotFrameworkAuthentication {
   }
 }
 
+/**
+ * Marks "the request could not be authenticated because the channel's OpenID metadata or
+ * signing keys could not be fetched". CloudAdapter flattens every error to a status and its
+ * message, so the mark travels in the message; http-route.ts answers it with 503 and
+ * Retry-After: the caller (Bot Framework) retries, and nothing was let through meanwhile.
+ */
+export const IDENTITY_UNAVAILABLE = 'countersign: Bot Framework identity metadata unavailable';
+
 function asAuthenticationError(err: unknown): unknown {
+  // The SDK reports a failed metadata or key fetch as an AuthenticationError with status 500,
+  // which CloudAdapter would answer with 401 (as if the token were bad).
+  if (err instanceof AuthenticationError && err.statusCode >= 500) return new Error(`${IDENTITY_UNAVAILABLE}: ${err.message}`);
   if (err instanceof AuthenticationError) return err;
   if (err instanceof Error && JWT_FAILURES.has(err.name)) return new AuthenticationError(`Unauthorized: ${err.message}`, 401);
+  // Anything else thrown while authenticating (connection refused, DNS, a timeout) is the
+  // identity provider being unreachable, never a pass.
+  if (err instanceof Error) return new Error(`${IDENTITY_UNAVAILABLE}: ${err.message}`);
   return err;
 }
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { CloudAdapter, TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
+import { DomainError } from '@countersign/contracts';
+import { IDENTITY_UNAVAILABLE } from './auth.ts';
 
 // POST /api/messages: the Bot Framework endpoint on the service's own port. Fastify has
 // already parsed the JSON body; CloudAdapter.process takes Node-style request/response objects
@@ -42,10 +44,6 @@ class CapturedResponse {
   }
 }
 
-function problem(status: number, code: string, title: string) {
-  return { type: 'about:blank', title, status, code };
-}
-
 export function registerBotRoute(
   app: FastifyInstance,
   opts: { adapter: CloudAdapter; logic: (context: TurnContext) => Promise<void>; devMode: boolean; logger: Logger },
@@ -54,21 +52,39 @@ export function registerBotRoute(
     if (opts.devMode && !isDirectLocalRequest(request.socket.remoteAddress, request.headers)) {
       // Unauthenticated development mode must never be reachable from another machine.
       opts.logger.warn('Teams development mode refused a request that is not straight from this machine');
-      return reply.code(403).type('application/problem+json').send(problem(403, 'forbidden', 'Teams development mode accepts direct local requests only (no proxies or tunnels)'));
+      throw new DomainError('forbidden', 'Teams development mode accepts direct local requests only (no proxies or tunnels).');
     }
     const res = new CapturedResponse();
-    await opts.adapter.process(
-      { method: request.method, headers: request.headers as Record<string, string | string[] | undefined>, body: request.body as Record<string, unknown> },
-      res as never,
-      opts.logic,
-    );
+    try {
+      await opts.adapter.process(
+        { method: request.method, headers: request.headers as Record<string, string | string[] | undefined>, body: request.body as Record<string, unknown> },
+        res as never,
+        opts.logic,
+      );
+    } catch (err) {
+      // process() throws only while reading the activity, before authenticating it (the bot's
+      // own failures are caught inside and answered with a status): the body is not an activity.
+      opts.logger.info({ err: err instanceof Error ? err.message.slice(0, 200) : String(err) }, 'Teams request refused: not a Bot Framework activity');
+      throw new DomainError('invalid_request', 'The body is not a valid Bot Framework activity.');
+    }
+    // Failures leave as problem+json through the service's one error handler (thrown
+    // DomainErrors), never as the SDK's plain-text bodies.
+    const reason = typeof res.body === 'string' ? res.body.slice(0, 500) : undefined;
+    if (res.statusCode >= 500 && reason?.startsWith(IDENTITY_UNAVAILABLE)) {
+      opts.logger.warn({ reason }, 'Teams request refused for now: Bot Framework identity metadata could not be fetched');
+      throw new DomainError('unavailable', 'Bot Framework identity metadata could not be fetched; retry later.');
+    }
     if (res.statusCode === 401) {
-      opts.logger.warn({ reason: typeof res.body === 'string' ? res.body.slice(0, 200) : undefined }, 'Teams request refused: Bot Framework authentication failed');
-      return reply.code(401).type('application/problem+json').send(problem(401, 'unauthenticated', 'Bot Framework authentication failed'));
+      opts.logger.warn({ reason: reason?.slice(0, 200) }, 'Teams request refused: Bot Framework authentication failed');
+      throw new DomainError('unauthenticated', 'Bot Framework authentication failed.');
     }
     if (res.statusCode >= 500) {
-      opts.logger.error({ status: res.statusCode, reason: typeof res.body === 'string' ? res.body.slice(0, 500) : undefined }, 'Teams request failed');
-      return reply.code(res.statusCode).type('application/problem+json').send(problem(res.statusCode, 'internal', 'The Teams request could not be processed'));
+      opts.logger.error({ status: res.statusCode, reason }, 'Teams request failed');
+      throw new DomainError('internal', 'The Teams request could not be processed.');
+    }
+    if (res.statusCode >= 400) {
+      opts.logger.info({ status: res.statusCode, reason: reason?.slice(0, 200) }, 'Teams request refused by the Bot Framework SDK');
+      throw new DomainError('invalid_request', 'The Bot Framework activity is not valid.');
     }
     reply.code(res.statusCode);
     if (res.body === undefined || res.body === null) return reply.send();

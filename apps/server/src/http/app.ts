@@ -1,10 +1,13 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyBodyParser, type FastifyInstance } from 'fastify';
 import type { Logger, LoggerOptions } from 'pino';
 import type { Registry } from 'prom-client';
-import { installErrorHandlers } from './errors.ts';
+import { DomainError } from '@countersign/contracts';
+import { bodyLimitIssue, DEFAULT_BODY_LIMITS, type BodyLimits } from './body-limits.ts';
+import { installErrorHandlers, invalidCodeFor, sendFrameworkProblem, writeClientErrorProblem } from './errors.ts';
 import { isProbeRequest, registerHealthRoutes, type ReadinessCheck } from './health.ts';
 import { REQUEST_ID_HEADER, genReqId } from './logging.ts';
 import { createHttpMetrics, installHttpMetrics } from './metrics.ts';
+import { installRouteCatalog } from './route-catalog.ts';
 
 // The HTTP shell every route lives in: JSON in, JSON or problem+json out, a request id on
 // everything, metrics on everything. Domain routes are registered on the returned instance.
@@ -20,6 +23,8 @@ export interface HttpAppOptions {
   logger: LoggerOptions | Logger;
   /** Largest accepted request body in bytes. Default 64 KiB: intents are small by contract. */
   bodyLimit?: number;
+  /** Shape limits for JSON bodies (depth, entries, string length). Default DEFAULT_BODY_LIMITS. */
+  bodyLimits?: BodyLimits;
   /** Honour X-Forwarded-* (only behind a proxy you control). Default false. */
   trustProxy?: boolean;
   readinessChecks: readonly ReadinessCheck[];
@@ -43,6 +48,10 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     // Secure JSON parsing: a body with __proto__ or constructor.prototype is refused (400).
     onProtoPoisoning: 'error' as const,
     onConstructorPoisoning: 'error' as const,
+    // Errors the router raises before any handler (bad URL encoding, an over-long path
+    // parameter) and malformed HTTP from the client: problem+json like everything else.
+    frameworkErrors: sendFrameworkProblem,
+    clientErrorHandler: writeClientErrorProblem,
   };
   // Fastify types the instance by its logger; callers only need the base logger interface.
   const app: FastifyInstance = isLoggerInstance(opts.logger)
@@ -57,13 +66,21 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   // An empty JSON body reaches the route as `undefined`, so a body-less POST (cancel) that
   // still sends Content-Type: application/json works, and a route that needs a body refuses
   // it through its own schema with a field-precise 400.
+  // Every parsed body then meets the shape limits (body-limits.ts) before any route sees it.
+  const limits = opts.bodyLimits ?? DEFAULT_BODY_LIMITS;
   const json: FastifyBodyParser<string> = (request, body, done) => {
-    if (body.length === 0) done(null, undefined);
-    else secureJson(request, body, done);
+    if (body.length === 0) return done(null, undefined);
+    secureJson(request, body, (err, parsed) => {
+      if (err) return done(err, undefined);
+      const issue = bodyLimitIssue(parsed, limits);
+      if (issue) return done(new DomainError(invalidCodeFor(request), 'The request body is outside the accepted limits.', { issues: [issue] }), undefined);
+      done(null, parsed);
+    });
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
   app.addContentTypeParser(JSON_SUFFIX_TYPE, { parseAs: 'string' }, json);
 
+  installRouteCatalog(app);
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);

@@ -29,6 +29,13 @@ export function bearerToken(header: string | undefined): string | DomainError {
   return token;
 }
 
+/** How many Authorization headers the client sent (rawHeaders alternates name, value). */
+export function authorizationHeaderCount(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'authorization') count++;
+  return count;
+}
+
 /**
  * preHandler factory: resolves the bearer token with `authenticate` and stores the result on
  * `request.auth`. No token, a bad token, or `authenticate` → null: 401. `authenticate` throwing
@@ -37,6 +44,10 @@ export function bearerToken(header: string | undefined): string | DomainError {
 export function bearerAuth<A>(authenticate: (token: string) => Promise<A | null>): preHandlerAsyncHookHandler {
   return async function bearerAuthHook(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     request.auth = null; // never inherit a value from an earlier hook
+    // Node keeps the first of several Authorization headers and drops the rest silently;
+    // which credential acts must never depend on header order, so two are refused.
+    const presented = authorizationHeaderCount(request.raw.rawHeaders);
+    if (presented > 1) throw new DomainError('invalid_request', `Send one Authorization header; this request has ${presented}.`);
     const token = bearerToken(request.headers.authorization);
     if (token instanceof DomainError) throw token;
 

@@ -1,7 +1,9 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, type FieldIssue } from '@countersign/contracts';
 import { ROOT_FIELD, zodIssues, type ZodLikeIssue } from '@countersign/core';
-import { sendProblem } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, sendProblem } from './problem.ts';
 import { isUnavailableError, unavailableReason } from './unavailable.ts';
 
 export { isUnavailableError, unavailableReason } from './unavailable.ts';
@@ -45,7 +47,7 @@ function ajvFieldIssues(issues: readonly AjvLikeIssue[]): FieldIssue[] {
   });
 }
 
-function invalidCodeFor(request: FastifyRequest): InvalidInputCode {
+export function invalidCodeFor(request: FastifyRequest): InvalidInputCode {
   return request.routeOptions.config?.invalidCode === 'invalid_intent' ? 'invalid_intent' : 'invalid_request';
 }
 
@@ -56,6 +58,9 @@ const FASTIFY_INPUT_ERRORS: Readonly<Record<string, { code: ErrorCode; message: 
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', message: 'the request body is larger than this endpoint accepts' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', message: 'the request body must be application/json' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'invalid_request', message: 'the request body does not match its Content-Length' },
+  // Raised by the router before any route runs (frameworkErrors below).
+  FST_ERR_BAD_URL: { code: 'invalid_request', message: 'the URL is not validly percent-encoded' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'invalid_request', message: 'a path parameter is longer than any valid id' },
 };
 
 /**
@@ -112,4 +117,34 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): F
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors its router raises before a route is chosen (bad URL
+ * encoding, an over-long path parameter). Without it Fastify answers them with its own JSON.
+ */
+export function sendFrameworkProblem(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void errorHandler(err, request, reply);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: HTTP the parser cannot read at all (header overflow, a bad
+ * request line, a client timeout). No request object exists yet, so the problem document is
+ * written to the socket directly; then the connection closes, as Node itself would do.
+ */
+export function writeClientErrorProblem(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'invalid_request', 'The request was not received in time.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'invalid_request', 'The request headers are larger than this server accepts.']
+        : [400, 'invalid_request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code}`, title: 'Invalid request', status, detail, code });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
