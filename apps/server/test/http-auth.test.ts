@@ -97,4 +97,23 @@ describe('bearerAuth', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('unauthenticated');
   });
+
+  it('refuses two Authorization headers with 400, whichever comes first', async () => {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = new URL(address);
+    for (const order of [['good-token', 'wrong-token'], ['wrong-token', 'good-token']]) {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.write(`GET /whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${order[0]}\r\nAuthorization: Bearer ${order[1]}\r\nConnection: close\r\n\r\n`);
+        });
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(raw).toMatch(/content-type: application\/problem\+json/i);
+      expect(raw).toContain('"code":"invalid_request"');
+    }
+  });
 });
