@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BODY_LIMITS } from '../apps/server/src/http/body-limits.ts';
+import { intents, startTestService, type ApiResponse, type TestService } from './support/service.ts';
+
+// Limits at the edge (issue: nothing bad in). Every JSON body — intent, vote, override,
+// cancel, redemption — is bounded in depth, entries and string length, and must be valid
+// Unicode without NUL and with finite numbers, before anything reaches the engine. Each
+// breach is a 400 naming the field; nothing is stored; and one agent's hostile intent never
+// fails another agent's submission in the same group-commit batch.
+
+let t: TestService;
+beforeAll(async () => {
+  t = await startTestService();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+function nested(depth: number): unknown {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < depth; i++) value = { n: value };
+  return value;
+}
+
+/** Raw JSON texts: some breaches (lone surrogates, 1e400) cannot be made with JSON.stringify. */
+const hostile: { name: string; params: string; field: RegExp }[] = [
+  { name: 'nesting 6,000 levels deep', params: `${'['.repeat(6000)}${']'.repeat(6000)}`, field: /^action\.params/ },
+  { name: 'a lone surrogate', params: '{"iban":"\\ud800x"}', field: /^action\.params\.iban$/ },
+  { name: 'a lone surrogate in a key', params: '{"\\udfffk":1}', field: /^action\.params\./ },
+  { name: 'a number that is not finite', params: '{"amount":1e400}', field: /^action\.params\.amount$/ },
+  { name: 'a NUL character', params: '{"note":"a\\u0000b"}', field: /^action\.params\.note$/ },
+  { name: 'an over-long string', params: JSON.stringify({ blob: 'x'.repeat(DEFAULT_BODY_LIMITS.maxStringLength + 1) }), field: /^action\.params\.blob$/ },
+  {
+    name: 'too many keys',
+    params: JSON.stringify(Object.fromEntries(Array.from({ length: DEFAULT_BODY_LIMITS.maxEntries + 1 }, (_, i) => [`k${i}`, 1]))),
+    field: /^action\.params$/,
+  },
+];
+
+function intentText(params: string): string {
+  return `{"action":{"type":"db.query","resource":"orders-replica","params":${params}},"risk":{"class":"read"}}`;
+}
+
+function expectFieldProblem(res: ApiResponse, code: string, field: RegExp): void {
+  expect(res.status, res.text.slice(0, 300)).toBe(400);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.body.code).toBe(code);
+  expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([expect.stringMatching(field)]);
+}
+
+describe('limits at the edge', () => {
+  it('refuses each hostile intent with 400 invalid_intent naming the field, and stores nothing', async () => {
+    const token = t.tokens['deploy-bot']!;
+    for (const [i, h] of hostile.entries()) {
+      const key = `limits-${i}`;
+      const res = await t.api('POST', '/v1/actions', { token, rawBody: intentText(h.params), headers: { 'idempotency-key': key } });
+      expectFieldProblem(res, 'invalid_intent', h.field);
+      // Nothing was stored under the key: a valid intent with it is new, not a replay.
+      const ok = await t.api('POST', '/v1/actions', { token, body: intents.read, headers: { 'idempotency-key': key } });
+      expect(ok.status, h.name).toBe(201);
+    }
+  });
+
+  it('accepts a body right at the limits', async () => {
+    const params = nested(DEFAULT_BODY_LIMITS.maxDepth - 3); // body → action → params → …
+    const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot']!, body: { ...intents.read, action: { ...intents.read.action, params } } });
+    expect(res.status, res.text.slice(0, 300)).toBe(201);
+  });
+
+  it('bounds votes, cancels, overrides and redemptions the same way', async () => {
+    const submitted = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot']!, body: intents.prodDelete });
+    const id = submitted.body.id as string;
+    const bad = [
+      { route: `/v1/actions/${id}/votes`, token: t.tokens.alice, body: '{"decision":"approve","reason":"ok\\u0000"}', field: /^reason$/ },
+      { route: `/v1/actions/${id}/votes`, token: t.tokens.alice, body: `{"decision":"approve","reason":${'['.repeat(5000)}${']'.repeat(5000)}}`, field: /^reason/ },
+      { route: `/v1/actions/${id}/cancel`, token: t.tokens['deploy-bot'], body: '{"reason":"\\ud800"}', field: /^reason$/ },
+      { route: `/v1/actions/${id}/override`, token: t.tokens.alice, body: '{"reason":1e999}', field: /^reason$/ },
+      { route: '/v1/releases/redeem', token: t.tokens['deploy-bot'], body: '{"token":"a\\u0000"}', field: /^token$/ },
+    ];
+    for (const b of bad) expectFieldProblem(await t.api('POST', b.route, { token: b.token!, rawBody: b.body }), 'invalid_request', b.field);
+    // None of it touched the action: still pending, no votes.
+    const after = await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot']! });
+    expect(after.body.status).toBe('pending');
+    expect(after.body.progress?.votes ?? []).toEqual([]);
+  });
+
+  it('one agent’s hostile intents never fail other agents’ submissions in the same burst', async () => {
+    const good = Array.from({ length: 36 }, (_, i) =>
+      t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot']!, body: { ...intents.read, action: { ...intents.read.action, params: { i } } } }),
+    );
+    const evil = Array.from({ length: 4 }, () => t.api('POST', '/v1/actions', { token: t.tokens['owner-bot'] ?? t.tokens['deploy-bot']!, rawBody: intentText(hostile[0]!.params) }));
+    const [goodResults, evilResults] = await Promise.all([Promise.all(good), Promise.all(evil)]);
+    expect(goodResults.map((r) => r.status)).toEqual(good.map(() => 201));
+    expect(evilResults.map((r) => r.status)).toEqual(evil.map(() => 400));
+  });
+});
