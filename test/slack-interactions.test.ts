@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCardModel, ChannelError, type ApprovalChannel } from '@countersign/core';
 import { slackModule, type SlackCardRef } from '@countersign/slack';
@@ -274,6 +276,29 @@ describe('Slack clicks', () => {
     await press(alice, 'deny', card);
     expect(await ephemeralFor(alice, before + 1)).toMatch(/You requested this action/);
     expect(fake.callsTo('views.open').length).toBe(opened);
+  });
+
+  it("roles that change between the click and the submit: the engine's dry run opened the modal, its vote refuses", async () => {
+    const card = await escalateWithCard(intents.prodDelete);
+    const opened = fake.okCallsTo('views.open').length;
+    await press(bob, 'deny', card);
+    const call = await fake.waitFor(() => fake.okCallsTo('views.open')[opened], 15_000, 'views.open');
+    const file = path.join(t.configDir, 'directory.yaml');
+    const original = fs.readFileSync(file, 'utf8');
+    const rolesOfBob = () => t.service.context.config.current().directory.person('bob')?.roles.join(',');
+    try {
+      // While the modal is open, an administrator takes bob's security role away.
+      fs.writeFileSync(file, original.replace('roles: [security], slack: { userId: U0BOB0001 }', 'roles: [developer], slack: { userId: U0BOB0001 }'));
+      await fake.waitFor(() => rolesOfBob() === 'developer', 15_000, 'directory reloaded');
+      const before = ephemeralsTo(bob).length;
+      await submitReason(t.url, SECRET, { user: bob, privateMetadata: (call.args.view as { private_metadata: string }).private_metadata, reason: 'not today' });
+      expect(await ephemeralFor(bob, before + 1)).toMatch(/you hold none of these roles/);
+      expect(await votes(card.id)).toEqual([]);
+      expect(await status(card.id)).toBe('pending');
+    } finally {
+      fs.writeFileSync(file, original);
+      await fake.waitFor(() => rolesOfBob() === 'security', 15_000, 'directory restored');
+    }
   });
 
   it('an approval asks for a reason where the rule requires one', async () => {

@@ -306,6 +306,17 @@ describe('approvals', () => {
     expect(text(forJudy)).toContain('Approvals: 1 of 2');
     expect((await votes(id)).map((v) => v.personId)).toEqual(['alice']);
   });
+
+  it("refreshes with the engine's dry run: a viewer who cannot decide sees why instead of the buttons", async () => {
+    const id = await escalate(intents.prodDelete, 'alice');
+    const card = await post(id, APPROVALS);
+    const forAlice = answeredCard(await click(alice, card, 'refresh'));
+    expect(notice(forAlice)).toContain('You requested this action');
+    expect(forAlice.actions).toBeUndefined();
+    // bob (security) may still fill the open security slot: his buttons stay.
+    expect(answeredCard(await click(bob, card, 'refresh')).actions).toHaveLength(2);
+    expect(await votes(id)).toEqual([]);
+  });
 });
 
 describe('posting', () => {

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
-import { assertMayVote, buildCardModel, ChannelError, type ActionRecord, type Clock, type ConfigView, type Gate, type GateStore } from '@countersign/core';
+import { buildCardModel, ChannelError, type ConfigView, type Gate } from '@countersign/core';
 import { APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX, parseClick } from './blocks/card-blocks.ts';
 import { escapeText } from './blocks/mrkdwn.ts';
 import { REASON_ACTION_ID, REASON_BLOCK_ID, REASON_CALLBACK_ID, REASON_MAX, ReasonMetadataSchema, reasonModal, type ReasonMetadata } from './blocks/reason-modal.ts';
@@ -11,14 +11,13 @@ import type { SlackSettings } from './settings.ts';
 
 // Approve / Deny clicks and the reason modal. Every click is acknowledged first (Slack wants
 // an answer within 3 s), then checked: workspace and identity here (approver checks 1–2), the
-// rest by the engine when it records the vote. A refused click is answered with an ephemeral
-// message that only the clicker sees, and nothing is recorded.
+// rest by the engine: its dry run before a modal opens, the vote itself on submit. A refused
+// click is answered with an ephemeral message that only the clicker sees, and nothing is
+// recorded. The words of a refusal are the engine's; this file adds none of its own.
 
 export interface InteractionDeps {
   gate: Gate;
-  store: GateStore;
   config: ConfigView;
-  clock: Clock;
   api: SlackApi;
   settings: SlackSettings;
   logger: Logger;
@@ -30,8 +29,6 @@ interface ClickSite {
 }
 
 const CLICK = new RegExp(`^(${[APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX].map(escapeRegExp).join('|')})`);
-/** Stands in for the reason in the pre-check before the modal asks for the real one. */
-const REASON_TO_BE_ASKED = 'reason to be asked in the modal';
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -87,28 +84,16 @@ async function onClick(
   try {
     const person = await personForSlackUser(deps, user);
     if (!click.needsReason) return await vote(deps, person, { actionId, decision, reason: null });
-    const action = await precheck(deps, actionId, person, decision);
+    // Nobody types a reason for a click the engine would refuse anyway: ask it first. Advisory
+    // only: the submit is a real vote and checks everything again.
+    const check = await deps.gate.checkVote({ actionId, personId: person.id, decision, reason: undefined });
+    if (!check.allowed) throw check.refusal;
+    const action = check.action;
     const meta: ReasonMetadata = { actionId, decision, channel: site.channel };
     await deps.api.call('views.open', (c) => c.views.open({ trigger_id: click.triggerId, view: reasonModal(meta, buildCardModel(action, [], slackDirectory(deps.config)).title) }));
   } catch (err) {
     await refuse(deps, user, site, err);
   }
-}
-
-/**
- * The engine's checks before the modal opens, so nobody types a reason for a click that will
- * be refused anyway. Read-only and advisory: the vote itself checks everything again.
- */
-async function precheck(deps: InteractionDeps, actionId: string, person: Person, decision: VoteDecision): Promise<ActionRecord> {
-  const action = await deps.store.findAction(actionId);
-  if (!action) throw new DomainError('not_found', `No action ${actionId}.`);
-  if (action.status !== 'pending') throw new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`);
-  if (action.expiresAt && action.expiresAt.getTime() <= deps.clock.now().getTime()) {
-    await deps.gate.expireIfDue(actionId);
-    throw new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.');
-  }
-  assertMayVote({ action, votes: await deps.store.votesFor(actionId), person, decision, reason: REASON_TO_BE_ASKED, now: deps.clock.now() });
-  return action;
 }
 
 async function castSlackVote(deps: InteractionDeps, user: SlackUserRef, meta: ReasonMetadata, reason: string): Promise<void> {

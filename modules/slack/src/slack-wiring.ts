@@ -34,7 +34,7 @@ function boltApp(ctx: ServiceContext, settings: SlackSettings, api: SlackApi, re
     ignoreSelf: false,
     convoStore: false,
   });
-  registerInteractions(bolt, { gate: ctx.gate, store: ctx.store, config: ctx.config, clock: ctx.clock, api, settings, logger });
+  registerInteractions(bolt, { gate: ctx.gate, config: ctx.config, api, settings, logger });
   return bolt;
 }
 

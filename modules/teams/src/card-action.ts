@@ -7,9 +7,10 @@ import { ADAPTIVE_CARD_CONTENT_TYPE, APPROVE_REASON_INPUT, buildAdaptiveCard, DE
 import { identifyClicker, MESSAGES, sameTenant, teamsDirectory, type RosterMember } from './identity.ts';
 
 // An `adaptiveCard/action` invoke: Approve, Deny (Universal Actions) or a refresh. Identity is
-// the activity's (already authenticated by the SDK); the decision is the engine's. Whatever
-// happens, the clicking user gets an answer: the card as it now is, with a message for them
-// alone. A refused click records nothing.
+// the activity's (already authenticated by the SDK); the decision is the engine's: its vote on
+// a click, its dry run on a refresh (what this viewer may still do). Whatever happens, the
+// clicking user gets an answer: the card as it now is, with a message for them alone, in the
+// engine's words. A refused click records nothing.
 
 export interface CardActionDeps {
   gate: Gate;
@@ -74,16 +75,7 @@ export async function answerCardAction(
     // (no roster calls), and it only personalises; it never decides anything.
     const aad = activity.from?.aadObjectId;
     const viewer = aad ? directory.personByTeamsId(aad) : undefined;
-    if (viewer) {
-      const mine = (await deps.store.votesFor(data.actionId)).find((v) => v.personId === viewer.id);
-      if (mine) {
-        return render({
-          hideActions: true,
-          notice: { text: `You ${mine.decision === 'approve' ? 'approved' : 'denied'} this at ${formatTime(mine.createdAt.toISOString())}.`, tone: 'default' },
-        });
-      }
-    }
-    return render({});
+    return viewer ? render(await viewFor(deps, data.actionId, viewer.id)) : render({});
   }
 
   const who = await identifyClicker({ activity, tenantId: deps.tenantId, directory, roster: input.roster });
@@ -106,6 +98,30 @@ export async function answerCardAction(
     hideActions: true,
     notice: { text: verb === 'approve' ? 'Your approval is recorded.' : 'Your denial is recorded.', tone: 'good' },
   });
+}
+
+/**
+ * What a known viewer's copy of the card offers, from the engine's dry run (the same checks
+ * as the vote): the buttons while a decision of theirs would count, else the engine's reason
+ * in place of the buttons, so nobody is shown a reason prompt for a click that cannot count.
+ */
+async function viewFor(deps: CardActionDeps, actionId: string, personId: string): Promise<CardView> {
+  const approve = await deps.gate.checkVote({ actionId, personId, decision: 'approve', reason: undefined });
+  if (approve.allowed) return {};
+  const refusal = approve.refusal;
+  if (refusal.code === 'already_voted') {
+    const mine = (await deps.store.votesFor(actionId)).find((v) => v.personId === personId);
+    if (mine) {
+      return {
+        hideActions: true,
+        notice: { text: `You ${mine.decision === 'approve' ? 'approved' : 'denied'} this at ${formatTime(mine.createdAt.toISOString())}.`, tone: 'default' },
+      };
+    }
+  }
+  const notice = { text: refusal.message, tone: NOTICE_TONE[refusal.code] ?? ('attention' as const) };
+  // Slots taken for their roles may still leave them a deny: keep the buttons then.
+  const deny = await deps.gate.checkVote({ actionId, personId, decision: 'deny', reason: undefined });
+  return deny.allowed ? { notice } : { hideActions: true, notice };
 }
 
 /** Any unexpected failure still answers the click (Teams otherwise shows a bare error). */

@@ -9,11 +9,15 @@ import { describeOpen, fillsOpenSlot, progress, type Approval } from './slots.ts
 export interface VoteCheckInput {
   action: ActionRecord;
   votes: VoteRecord[];
-  /** Earlier approvals as they count now (see currentApprovals); defaults to the votes as recorded. */
-  approvals?: Approval[];
+  /** Earlier approvals as they count now, with current roles (see currentApprovals). */
+  approvals: Approval[];
   person: Person;
   decision: VoteDecision;
-  reason: string | null;
+  /**
+   * `undefined` only in a dry run whose channel asks for the reason once the check passes:
+   * the reason checks are then left to the real vote, which always passes a string or null.
+   */
+  reason: string | null | undefined;
   now: Date;
 }
 
@@ -40,15 +44,14 @@ export function assertMayVote({ action, votes, approvals, person, decision, reas
     throw new DomainError('not_eligible', `This action needs ${describeOpen(requirement.groups)}; you hold none of these roles.`);
   }
   if (decision === 'deny') {
-    if (!reason) throw new DomainError('reason_required', 'A deny needs a reason.', { issues: [{ field: 'reason', message: 'required when denying' }] });
+    if (reason === null || reason === '') throw new DomainError('reason_required', 'A deny needs a reason.', { issues: [{ field: 'reason', message: 'required when denying' }] });
     return;
   }
-  if (requirement.approvalReasonRequired && !reason) {
+  if (requirement.approvalReasonRequired && (reason === null || reason === '')) {
     throw new DomainError('reason_required', 'This rule requires a reason with each approval.', {
       issues: [{ field: 'reason', message: 'required by the rule for approvals' }],
     });
   }
-  approvals ??= votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
   if (!fillsOpenSlot(requirement.groups, approvals, { personId: person.id, roles: relevantRoles })) {
     const open = progress(requirement.groups, approvals).open;
     throw new DomainError(

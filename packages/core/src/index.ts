@@ -11,6 +11,7 @@ export * from './gate/gate.ts';
 export * from './gate/config-changes.ts';
 export type { SubmitRequest, SubmitResult } from './gate/submit.ts';
 export type { VoteRequest, VoteResult } from './gate/vote.ts';
+export type { VoteCheck, VoteCheckRequest } from './gate/check-vote.ts';
 export { ROOT_FIELD, zodIssues, type ZodLikeIssue } from './gate/zod-issues.ts';
 export * from './channels.ts';
 export * from './cards/card-model.ts';

@@ -1,6 +1,7 @@
 import type { ActionRecord } from '../action.ts';
 import type { Caller } from '../keys/key-service.ts';
 import { cancelAction } from './cancel.ts';
+import { checkVote, type VoteCheck, type VoteCheckRequest } from './check-vote.ts';
 import type { GateDeps } from './deps.ts';
 import { expireIfDue, expireOverdue } from './expire.ts';
 import { overrideRefusal } from './override.ts';
@@ -35,6 +36,11 @@ export class Gate {
 
   vote(req: VoteRequest) {
     return castVote(this.deps, req);
+  }
+
+  /** A dry run of vote(): what it would answer now, writing nothing (channels ask before a modal). */
+  checkVote(req: Omit<VoteCheckRequest, 'keyId'>): Promise<VoteCheck> {
+    return checkVote(this.deps, req);
   }
 
   async cancel(id: string, caller: Caller, reason: string | null): Promise<ActionView> {

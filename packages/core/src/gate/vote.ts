@@ -1,9 +1,9 @@
-import { DomainError, randomId, type SealedArtifact, type VoteChannel, type VoteDecision } from '@countersign/contracts';
+import { randomId, type DomainError, type SealedArtifact, type VoteChannel, type VoteDecision } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
-import { assertMayVote } from '../approver-checks.ts';
-import { currentApprovals, progress } from '../slots.ts';
+import { progress } from '../slots.ts';
+import { checkVoteOn } from './check-vote.ts';
 import type { GateDeps } from './deps.ts';
-import { expiryPatch, finalizeInTx, isPastExpiry } from './finalize.ts';
+import { expiryPatch, finalizeInTx } from './finalize.ts';
 
 export interface VoteRequest {
   actionId: string;
@@ -34,32 +34,15 @@ type Outcome = { ok: VoteResult } | { refused: DomainError };
  */
 export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteResult> {
   const outcome = await deps.store.transaction<Outcome>(async (tx) => {
-    const action = await tx.lockAction(req.actionId);
-    if (!action) return { refused: new DomainError('not_found', `No action ${req.actionId}.`) };
+    const locked = await tx.lockAction(req.actionId);
     const now = deps.clock.now();
-    if (action.status !== 'pending') {
-      return { refused: new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`, { extra: { actionStatus: action.status } }) };
+    const checked = await checkVoteOn(deps.config, tx, locked, req, now);
+    if ('refused' in checked) {
+      // Expiry noticed at vote time closes the action (fail closed), then refuses the vote.
+      if (checked.expired && locked) await finalizeInTx(tx, locked, expiryPatch(now));
+      return { refused: checked.refused };
     }
-    if (isPastExpiry(action, now)) {
-      await finalizeInTx(tx, action, expiryPatch(now));
-      return { refused: new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.', { extra: { actionStatus: 'expired' } }) };
-    }
-    // A key revoked a moment ago in another process must not vote (its cache may lag).
-    if (req.keyId && !(await tx.isKeyActive(req.keyId))) {
-      return { refused: new DomainError('unauthenticated', 'This API key has been revoked.') };
-    }
-    const directory = deps.config.current().directory;
-    const person = directory.person(req.personId);
-    if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
-    const votes = await tx.votesFor(action.id);
-    const rolesNow = (id: string) => directory.person(id)?.roles;
-    const approvalsBefore = currentApprovals(votes, rolesNow);
-    try {
-      assertMayVote({ action, votes, approvals: approvalsBefore, person, decision: req.decision, reason: req.reason, now });
-    } catch (err) {
-      if (err instanceof DomainError) return { refused: err };
-      throw err;
-    }
+    const { action, person, approvals: approvalsBefore } = checked.allowed;
 
     const requirement = action.requirement!;
     const vote: VoteRecord = {

@@ -1,0 +1,88 @@
+import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from '../action.ts';
+import { assertMayVote } from '../approver-checks.ts';
+import { currentApprovals, type Approval } from '../slots.ts';
+import type { ConfigView } from '../config-view.ts';
+import type { GateDeps } from './deps.ts';
+import { isPastExpiry } from './finalize.ts';
+
+// The checks a vote must pass, in one place for the real vote (castVote, inside its
+// transaction on the locked row) and for the dry run channels ask before they open a modal
+// (checkVote): both read the directory as it is now and the votes as recorded, so the click
+// and the submit can only disagree when something changed in between.
+
+export interface VoteCheckRequest {
+  actionId: string;
+  /** A directory person id, already mapped from the channel identity by the channel. */
+  personId: string;
+  decision: VoteDecision;
+  /**
+   * The reason, or `undefined` in a dry run when the channel asks for it only once the check
+   * passes (Slack's modal): the checks that need it are left to the real vote.
+   */
+  reason: string | null | undefined;
+  /** The API key the vote came with (API channel): must still be active. */
+  keyId?: string;
+}
+
+/** Where the checks read from: the transaction (real vote) or the store (dry run). */
+export interface VoteReader {
+  votesFor(actionId: string): Promise<VoteRecord[]>;
+  isKeyActive?(keyId: string): Promise<boolean>;
+}
+
+export interface VoteAllowed {
+  action: ActionRecord;
+  person: Person;
+  votes: VoteRecord[];
+  /** Earlier approvals as they count now (current roles). */
+  approvals: Approval[];
+}
+
+export type VoteCheckOutcome = { allowed: VoteAllowed } | { refused: DomainError; /** The action is past its expiry and still pending. */ expired?: true };
+
+/** Runs the checks on `action` as `reader` sees it; never writes. */
+export async function checkVoteOn(
+  config: ConfigView,
+  reader: VoteReader,
+  action: ActionRecord | null,
+  req: VoteCheckRequest,
+  now: Date,
+): Promise<VoteCheckOutcome> {
+  if (!action) return { refused: new DomainError('not_found', `No action ${req.actionId}.`) };
+  if (action.status !== 'pending') {
+    return { refused: new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`, { extra: { actionStatus: action.status } }) };
+  }
+  if (isPastExpiry(action, now)) {
+    return { refused: new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.', { extra: { actionStatus: 'expired' } }), expired: true };
+  }
+  // A key revoked a moment ago in another process must not vote (its cache may lag).
+  if (req.keyId && !(await reader.isKeyActive?.(req.keyId))) {
+    return { refused: new DomainError('unauthenticated', 'This API key has been revoked.') };
+  }
+  const directory = config.current().directory;
+  const person = directory.person(req.personId);
+  if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
+  const votes = await reader.votesFor(action.id);
+  const approvals = currentApprovals(votes, (id) => directory.person(id)?.roles);
+  try {
+    assertMayVote({ action, votes, approvals, person, decision: req.decision, reason: req.reason, now });
+  } catch (err) {
+    if (err instanceof DomainError) return { refused: err };
+    throw err;
+  }
+  return { allowed: { action, person, votes, approvals } };
+}
+
+/** What a dry run answers: the vote would be recorded, or the refusal the real vote would give. */
+export type VoteCheck = { allowed: true; action: ActionRecord } | { allowed: false; refusal: DomainError };
+
+/**
+ * The dry run: exactly what castVote would answer now, without locking or writing anything.
+ * Advisory by nature (roles, votes and the clock may change before the real vote, which checks
+ * everything again); an expired action is left for the expiry timer to close.
+ */
+export async function checkVote(deps: GateDeps, req: Omit<VoteCheckRequest, 'keyId'>): Promise<VoteCheck> {
+  const outcome = await checkVoteOn(deps.config, deps.store, await deps.store.findAction(req.actionId), req, deps.clock.now());
+  return 'refused' in outcome ? { allowed: false, refusal: outcome.refused } : { allowed: true, action: outcome.allowed.action };
+}
