@@ -12,4 +12,10 @@ try {
 } catch (error) {
   fail(error);
 }
-runNode(join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs'), ['run', ...process.argv.slice(2)]);
+// `npm run fuzz` (= test.mjs --fuzz): the property-based fuzz tests alone, long (100,000 cases
+// unless FUZZ_RUNS says otherwise); `npm test` runs them bounded (5,000) with everything else.
+const args = process.argv.slice(2);
+const fuzz = args.includes('--fuzz');
+const vitestArgs = fuzz ? ['run', 'test/fuzz-api.test.ts', ...args.filter((a) => a !== '--fuzz')] : ['run', ...args];
+const env = fuzz ? { FUZZ_RUNS: process.env.FUZZ_RUNS ?? '100000' } : {};
+runNode(join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs'), vitestArgs, { env });
