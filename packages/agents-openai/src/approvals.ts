@@ -1,0 +1,133 @@
+import {
+  run,
+  RunState,
+  tool,
+  type Agent,
+  type FunctionTool,
+  type NonStreamRunOptions,
+  type RunResult,
+  type RunToolApprovalItem,
+  type ToolExecuteArgument,
+  type ToolInputParameters,
+  type ToolOptions,
+  type UnknownContext,
+} from '@openai/agents';
+import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
+import type { Action, Countersign } from './countersign-sdk.ts';
+
+/** `tool()`'s options plus how a call becomes an intent (from the same parsed arguments `execute` gets). */
+export type GatedToolOptions<TParameters extends ToolInputParameters, Context = UnknownContext> = ToolOptions<TParameters, Context> & {
+  intent: DescribeCall<ToolExecuteArgument<TParameters>>;
+};
+
+export interface CountersignApprovalsOptions {
+  /** Longest to wait for one decision (ms); then the request is withdrawn and the call rejected. Default: the action's own expiry. */
+  timeout?: number;
+  /** Called when people must decide (the action is pending). */
+  onPending?: (action: Action, toolName: string) => void;
+}
+
+interface Approved {
+  intentHash: string;
+  releaseToken: string;
+}
+
+/**
+ * countersign decides the approvals of an OpenAI Agents SDK run, in the SDK's own idiom: gated
+ * tools declare `needsApproval`, the run stops with interruptions, each is submitted to countersign
+ * and approved or rejected on the RunState by its decision, and the run resumes.
+ *
+ * ```ts
+ * const approvals = new CountersignApprovals(countersign);
+ * const deleteEnvironment = approvals.tool({ name: 'delete_environment', parameters, execute, intent: (a) => ({ action: { type: 'environment.delete', resource: a.name } }) });
+ * const result = await approvals.run(agent, 'Delete env/prod-eu-1');
+ * ```
+ */
+export class CountersignApprovals {
+  private readonly describers = new Map<string, DescribeCall<unknown>>();
+  /** Approved tool calls by call id: execution checks the arguments still hash to what was approved. */
+  private readonly approved = new Map<string, Approved>();
+
+  constructor(
+    private readonly countersign: Countersign,
+    private readonly opts: CountersignApprovalsOptions = {},
+  ) {}
+
+  /** A function tool that runs only when countersign approved this very call. */
+  tool<TParameters extends ToolInputParameters = undefined, Context = UnknownContext, Result = string>(
+    options: GatedToolOptions<TParameters, Context>,
+  ): FunctionTool<Context, TParameters, Result> {
+    const { intent, execute, ...rest } = options as GatedToolOptions<TParameters, Context> & { execute: (input: unknown, ...more: unknown[]) => unknown };
+    this.describers.set(rest.name as string, intent as DescribeCall<unknown>);
+    return tool<TParameters, Context, Result>({
+      ...(rest as ToolOptions<TParameters, Context>),
+      needsApproval: true,
+      execute: async (input: unknown, context: unknown, details?: { toolCall?: { callId?: string } }) => {
+        const bound = bindCall(intent as DescribeCall<unknown>, input);
+        const callId = details?.toolCall?.callId;
+        const approval = callId ? this.approved.get(callId) : undefined;
+        // Approved in this process for exactly these arguments, or not run at all.
+        if (!approval || approval.intentHash !== bound.intentHash) {
+          return `countersign has not approved this call with these arguments. It was not run.`;
+        }
+        return execute(bound.args, context, details);
+      },
+    } as ToolOptions<TParameters, Context>);
+  }
+
+  /** Runs the agent; countersign decides every gated interruption, until the run ends or stops on others. */
+  async run<TAgent extends Agent<any, any>>(
+    agent: TAgent,
+    input: string | RunState<any, TAgent> | Parameters<typeof run>[1],
+    options?: NonStreamRunOptions<any, TAgent>,
+  ): Promise<RunResult<any, TAgent>> {
+    let result = (await run(agent, input as never, options as never)) as RunResult<any, TAgent>;
+    while (result.interruptions.some((item) => this.gates(item))) {
+      const state = await this.decide(result.state, result.interruptions);
+      result = (await run(agent, state as never, options as never)) as RunResult<any, TAgent>;
+    }
+    return result;
+  }
+
+  /**
+   * Submits each gated interruption and approves or rejects it on `state` by countersign's
+   * decision. Safe to repeat after a restart (from `RunState.fromString`): the submission's
+   * Idempotency-Key is the call id and intent hash, so the same action is found again.
+   */
+  async decide<S extends RunState<any, any>>(state: S, interruptions: RunToolApprovalItem[] = state.getInterruptions()): Promise<S> {
+    await Promise.all(
+      interruptions.filter((item) => this.gates(item)).map(async (item) => {
+        const name = item.name!;
+        const callId = (item.rawItem as { callId?: string }).callId ?? '';
+        let bound;
+        try {
+          bound = bindCall(this.describers.get(name)!, JSON.parse(item.arguments ?? '{}'));
+        } catch (err) {
+          state.reject(item, { message: `countersign refused the call: its arguments could not be described (${(err as Error).message}). It was not run.` });
+          return;
+        }
+        try {
+          const { releaseToken } = await this.countersign.authorize(bound.intent, {
+            idempotencyKey: `openai-agents:${callId}:${bound.intentHash}`.slice(0, 200),
+            ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}),
+            onPending: (action) => this.opts.onPending?.(action, name),
+          });
+          this.approved.set(callId, { intentHash: bound.intentHash, releaseToken });
+          state.approve(item);
+        } catch (err) {
+          state.reject(item, { message: notApprovedText(err) });
+        }
+      }),
+    );
+    return state;
+  }
+
+  /** The release token of an approved call (to hand to the system that acts), by call id. */
+  releaseToken(callId: string): string | undefined {
+    return this.approved.get(callId)?.releaseToken;
+  }
+
+  private gates(item: RunToolApprovalItem): boolean {
+    return item.name !== undefined && this.describers.has(item.name);
+  }
+}
