@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '@countersign/config/env';
 import { buildCardModel } from '@countersign/core';
-import { teamsFirstScreenLines, teamsModule, TeamsSettingsError, type TeamsCardRef } from '@countersign/teams';
+import { teamsFirstScreenLines, teamsModule, type TeamsCardRef } from '@countersign/teams';
 import { FakeBotFramework, teamsDirectoryYaml, teamsUsers } from './fakes/bot-connector.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 
@@ -112,7 +113,7 @@ describe('configuration', () => {
       /MICROSOFT_APP_PASSWORD/,
     );
     await expect(startTestService({ modules: [teamsModule], env: { MICROSOFT_APP_ID: '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e00', MICROSOFT_APP_PASSWORD: 'x' } })).rejects.toThrow(
-      TeamsSettingsError,
+      SettingsError,
     );
   });
 

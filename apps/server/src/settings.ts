@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { commaList, parseEnv } from '@countersign/config/env';
+
+export { SettingsError } from '@countersign/config/env';
 
 // Configuration is parsed once, at boot, from the environment. A bad value stops the service
 // with the variable's name and the reason (never its value: some are secrets).
@@ -25,31 +28,17 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
   COUNTERSIGN_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
   /** Allowed webhook / execution destinations: URL prefixes or host names (comma-separated). */
-  COUNTERSIGN_CALLBACK_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean)),
+  COUNTERSIGN_CALLBACK_ALLOWLIST: commaList(),
   /** Extra destinations for held execution only (policy `executor` URLs), same format. */
-  COUNTERSIGN_EXECUTOR_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean)),
+  COUNTERSIGN_EXECUTOR_ALLOWLIST: commaList(),
   /** Roles whose people may pull the approval history (comma-separated). */
-  COUNTERSIGN_AUDIT_ROLES: z
-    .string()
-    .default('auditor')
-    .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean)),
+  COUNTERSIGN_AUDIT_ROLES: commaList('auditor'),
   /** Longest long-poll a client may ask for, in seconds. */
   COUNTERSIGN_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
 });
 
 export type Settings = z.output<typeof SettingsSchema>;
 
-export class SettingsError extends Error {}
-
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
-  const parsed = SettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  throw new SettingsError(`invalid configuration:\n${lines.join('\n')}`);
+  return parseEnv(SettingsSchema, env);
 }

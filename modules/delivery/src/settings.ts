@@ -1,20 +1,17 @@
 import { z } from 'zod';
+import { commaList, parseEnv } from '@countersign/config/env';
 
 // The delivery module's own settings, parsed once from the environment at register(). A bad
 // value stops the service naming the variable (never its value: the webhook secret is one).
-const list = z
-  .string()
-  .default('')
-  .transform((v) => v.split(',').map((r) => r.trim()).filter(Boolean));
 
 export const DeliverySettingsSchema = z.object({
   /** Master secret the per-key webhook secrets derive from; else generated once under the keys folder. */
   COUNTERSIGN_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   COUNTERSIGN_KEYS_DIR: z.string().default('.countersign/keys'),
   /** Where callbackUrl may point (and executors too): URL prefixes or host names. */
-  COUNTERSIGN_CALLBACK_ALLOWLIST: list,
+  COUNTERSIGN_CALLBACK_ALLOWLIST: commaList(),
   /** Further destinations allowed for held execution only. */
-  COUNTERSIGN_EXECUTOR_ALLOWLIST: list,
+  COUNTERSIGN_EXECUTOR_ALLOWLIST: commaList(),
   /** Per outbound request. */
   COUNTERSIGN_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** The policy file, to check executor destinations at boot. */
@@ -24,8 +21,5 @@ export const DeliverySettingsSchema = z.object({
 export type DeliverySettings = z.output<typeof DeliverySettingsSchema>;
 
 export function parseDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
-  const parsed = DeliverySettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  throw new Error(`invalid delivery configuration:\n${lines.join('\n')}`);
+  return parseEnv(DeliverySettingsSchema, env, 'delivery');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnv } from '@countersign/config/env';
 
 // Slack's settings, parsed once at boot from the environment. No Slack variable at all means
 // Slack is off; any Slack variable means the install is meant to work, so a missing or bad one
@@ -50,18 +51,11 @@ const SlackSettingsSchema = z
 
 export type SlackSettings = z.output<typeof SlackSettingsSchema>;
 
-export class SlackSettingsError extends Error {}
-
 /** The settings, or null when no Slack variable is set (Slack off). */
 export function parseSlackSettings(env: NodeJS.ProcessEnv): SlackSettings | null {
   const present = SLACK_VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '');
   if (present.length === 0) return null;
-  const parsed = SlackSettingsSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (parsed.success) {
-    const s = parsed.data;
-    if (s.SLACK_API_URL && !s.SLACK_API_URL.endsWith('/')) s.SLACK_API_URL = `${s.SLACK_API_URL}/`;
-    return s;
-  }
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  throw new SlackSettingsError(`invalid Slack configuration:\n${lines.join('\n')}`);
+  const s = parseEnv(SlackSettingsSchema, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')), 'Slack');
+  if (s.SLACK_API_URL && !s.SLACK_API_URL.endsWith('/')) s.SLACK_API_URL = `${s.SLACK_API_URL}/`;
+  return s;
 }

@@ -97,23 +97,26 @@ describe('personForSlackUser (Enterprise Grid)', () => {
   });
 });
 
+/** A SettingsError line: the reason, then the variable it is about (z.prettifyError's layout). */
+const problem = (variable: string, reason: string) => new RegExp(`✖ ${reason}.*\\n\\s*→ at ${variable}\\b`);
+
 describe('parseSlackSettings', () => {
   it('is off without Slack variables and fails loudly naming a bad one', () => {
     expect(parseSlackSettings({})).toBeNull();
     expect(() => parseSlackSettings({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-secret' })).toThrow(/SLACK_TEAM_ID/);
-    expect(() => parseSlackSettings({ SLACK_BOT_TOKEN: 'nope', SLACK_SIGNING_SECRET: 'secret-secret', SLACK_TEAM_ID: TEAM })).toThrow(/SLACK_BOT_TOKEN: must be a bot token/);
+    expect(() => parseSlackSettings({ SLACK_BOT_TOKEN: 'nope', SLACK_SIGNING_SECRET: 'secret-secret', SLACK_TEAM_ID: TEAM })).toThrow(problem('SLACK_BOT_TOKEN', 'must be a bot token'));
     const s = parseSlackSettings({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret-secret', SLACK_TEAM_ID: TEAM, SLACK_API_URL: 'http://127.0.0.1:9/api' });
     expect(s?.SLACK_API_URL).toBe('http://127.0.0.1:9/api/');
     expect(s?.SLACK_SOCKET_MODE).toBe(false);
-    expect(() => parseSlackSettings({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_TEAM_ID: TEAM })).toThrow(/SLACK_SIGNING_SECRET: required/);
+    expect(() => parseSlackSettings({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_TEAM_ID: TEAM })).toThrow(problem('SLACK_SIGNING_SECRET', 'required'));
   });
 
   it('Socket Mode needs an app-level token and no signing secret; an app token alone is refused', () => {
     const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_TEAM_ID: TEAM };
-    expect(() => parseSlackSettings({ ...base, SLACK_SOCKET_MODE: '1' })).toThrow(/SLACK_APP_TOKEN: required with SLACK_SOCKET_MODE=1/);
-    expect(() => parseSlackSettings({ ...base, SLACK_SOCKET_MODE: '1', SLACK_APP_TOKEN: 'xoxb-not-an-app-token' })).toThrow(/SLACK_APP_TOKEN: must be an app-level token/);
-    expect(() => parseSlackSettings({ ...base, SLACK_SIGNING_SECRET: 'secret-secret', SLACK_APP_TOKEN: 'xapp-1-A0-1-abc' })).toThrow(/SLACK_SOCKET_MODE: SLACK_APP_TOKEN is set/);
-    expect(() => parseSlackSettings({ ...base, SLACK_SOCKET_MODE: 'yes', SLACK_APP_TOKEN: 'xapp-1-A0-1-abc' })).toThrow(/SLACK_SOCKET_MODE: must be 1 or 0/);
+    expect(() => parseSlackSettings({ ...base, SLACK_SOCKET_MODE: '1' })).toThrow(problem('SLACK_APP_TOKEN', 'required with SLACK_SOCKET_MODE=1'));
+    expect(() => parseSlackSettings({ ...base, SLACK_SOCKET_MODE: '1', SLACK_APP_TOKEN: 'xoxb-not-an-app-token' })).toThrow(problem('SLACK_APP_TOKEN', 'must be an app-level token'));
+    expect(() => parseSlackSettings({ ...base, SLACK_SIGNING_SECRET: 'secret-secret', SLACK_APP_TOKEN: 'xapp-1-A0-1-abc' })).toThrow(problem('SLACK_SOCKET_MODE', 'SLACK_APP_TOKEN is set'));
+    expect(() => parseSlackSettings({ ...base, SLACK_SOCKET_MODE: 'yes', SLACK_APP_TOKEN: 'xapp-1-A0-1-abc' })).toThrow(problem('SLACK_SOCKET_MODE', 'must be 1 or 0'));
     const s = parseSlackSettings({ ...base, SLACK_SOCKET_MODE: '1', SLACK_APP_TOKEN: 'xapp-1-A0-1-abc' });
     expect(s).toMatchObject({ SLACK_SOCKET_MODE: true, SLACK_APP_TOKEN: 'xapp-1-A0-1-abc' });
     expect(s?.SLACK_SIGNING_SECRET).toBeUndefined();

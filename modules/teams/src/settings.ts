@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnv, settingsIssue } from '@countersign/config/env';
 
 // The Teams module's own configuration, parsed once at boot from the environment. A bad or
 // missing value stops the service naming the variable (never its value: some are secrets).
@@ -63,54 +64,40 @@ export type TeamsSettings =
   | { mode: 'dev'; tenantId: string }
   | { mode: 'bot'; appId: string; tenantId: string; credential: BotCredential; cloud: CloudEndpoints | null };
 
-export class TeamsSettingsError extends Error {
-  constructor(message: string) {
-    super(`Teams configuration: ${message}`);
-    this.name = 'TeamsSettingsError';
-  }
-}
-
-export function parseTeamsSettings(env: NodeJS.ProcessEnv): TeamsSettings {
-  const parsed = TeamsEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new TeamsSettingsError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  }
-  const e = parsed.data;
+// Which mode the variables ask for, and whether they go together. A rule broken is an issue on
+// the variable to change, so every problem reads like a bad value would.
+const TeamsSettingsSchema = TeamsEnvSchema.transform((e, ctx): TeamsSettings => {
+  const fail = (variable: string, message: string) => {
+    settingsIssue(ctx, variable, message);
+    return z.NEVER;
+  };
   const anyCredential = e.MICROSOFT_APP_PASSWORD || e.MICROSOFT_APP_CERT_THUMBPRINT || e.MICROSOFT_APP_CERT_KEY_FILE;
   if (!e.MICROSOFT_APP_ID && !e.TEAMS_DEV_MODE) {
-    if (anyCredential || e.MICROSOFT_APP_TENANT_ID) {
-      throw new TeamsSettingsError('MICROSOFT_APP_ID is required when Teams credentials or a tenant are set');
-    }
+    if (anyCredential || e.MICROSOFT_APP_TENANT_ID) return fail('MICROSOFT_APP_ID', 'MICROSOFT_APP_ID is required when Teams credentials or a tenant are set');
     return { mode: 'off' };
   }
-  if (!e.MICROSOFT_APP_TENANT_ID) {
-    throw new TeamsSettingsError('MICROSOFT_APP_TENANT_ID is required: votes are only taken from this Entra tenant');
-  }
+  if (!e.MICROSOFT_APP_TENANT_ID) return fail('MICROSOFT_APP_TENANT_ID', 'MICROSOFT_APP_TENANT_ID is required: votes are only taken from this Entra tenant');
   const appType = e.MicrosoftAppType ?? e.MICROSOFT_APP_TYPE ?? 'SingleTenant';
-  if (appType.toLowerCase() !== 'singletenant') {
-    throw new TeamsSettingsError('MicrosoftAppType: only SingleTenant is supported (the bot accepts votes from one tenant)');
-  }
+  if (appType.toLowerCase() !== 'singletenant') return fail('MicrosoftAppType', 'only SingleTenant is supported (the bot accepts votes from one tenant)');
   if (e.TEAMS_DEV_MODE) {
     // Unauthenticated votes must not be one forgotten variable away from production.
     if (e.NODE_ENV?.trim().toLowerCase() === 'production') {
-      throw new TeamsSettingsError('TEAMS_DEV_MODE is refused with NODE_ENV=production: it accepts unauthenticated requests; unset TEAMS_DEV_MODE and configure MICROSOFT_APP_ID');
+      return fail('TEAMS_DEV_MODE', 'TEAMS_DEV_MODE is refused with NODE_ENV=production: it accepts unauthenticated requests; unset TEAMS_DEV_MODE and configure MICROSOFT_APP_ID');
     }
-    if (e.MICROSOFT_APP_ID || anyCredential) {
-      throw new TeamsSettingsError('TEAMS_DEV_MODE=1 runs without credentials; unset it or unset MICROSOFT_APP_ID and its secrets');
-    }
+    if (e.MICROSOFT_APP_ID || anyCredential) return fail('TEAMS_DEV_MODE', 'TEAMS_DEV_MODE=1 runs without credentials; unset it or unset MICROSOFT_APP_ID and its secrets');
     return { mode: 'dev', tenantId: e.MICROSOFT_APP_TENANT_ID };
   }
   const appId = e.MICROSOFT_APP_ID!;
   let credential: BotCredential;
   if (e.MICROSOFT_APP_CERT_THUMBPRINT || e.MICROSOFT_APP_CERT_KEY_FILE) {
-    if (e.MICROSOFT_APP_PASSWORD) throw new TeamsSettingsError('MICROSOFT_APP_PASSWORD and a certificate are both set; use one');
-    if (!e.MICROSOFT_APP_CERT_THUMBPRINT) throw new TeamsSettingsError('MICROSOFT_APP_CERT_THUMBPRINT is required with MICROSOFT_APP_CERT_KEY_FILE');
-    if (!e.MICROSOFT_APP_CERT_KEY_FILE) throw new TeamsSettingsError('MICROSOFT_APP_CERT_KEY_FILE is required with MICROSOFT_APP_CERT_THUMBPRINT');
+    if (e.MICROSOFT_APP_PASSWORD) return fail('MICROSOFT_APP_PASSWORD', 'MICROSOFT_APP_PASSWORD and a certificate are both set; use one');
+    if (!e.MICROSOFT_APP_CERT_THUMBPRINT) return fail('MICROSOFT_APP_CERT_THUMBPRINT', 'MICROSOFT_APP_CERT_THUMBPRINT is required with MICROSOFT_APP_CERT_KEY_FILE');
+    if (!e.MICROSOFT_APP_CERT_KEY_FILE) return fail('MICROSOFT_APP_CERT_KEY_FILE', 'MICROSOFT_APP_CERT_KEY_FILE is required with MICROSOFT_APP_CERT_THUMBPRINT');
     credential = { kind: 'certificate', thumbprint: e.MICROSOFT_APP_CERT_THUMBPRINT.toUpperCase(), keyFile: e.MICROSOFT_APP_CERT_KEY_FILE };
   } else if (e.MICROSOFT_APP_PASSWORD) {
     credential = { kind: 'password', password: e.MICROSOFT_APP_PASSWORD };
   } else {
-    throw new TeamsSettingsError('MICROSOFT_APP_PASSWORD or MICROSOFT_APP_CERT_THUMBPRINT + MICROSOFT_APP_CERT_KEY_FILE is required with MICROSOFT_APP_ID');
+    return fail('MICROSOFT_APP_PASSWORD', 'MICROSOFT_APP_PASSWORD or MICROSOFT_APP_CERT_THUMBPRINT + MICROSOFT_APP_CERT_KEY_FILE is required with MICROSOFT_APP_ID');
   }
 
   const cloudKeys = ['TEAMS_CHANNEL_OPENID_METADATA_URL', 'TEAMS_CHANNEL_TOKEN_ISSUER', 'TEAMS_LOGIN_URL'] as const;
@@ -118,7 +105,7 @@ export function parseTeamsSettings(env: NodeJS.ProcessEnv): TeamsSettings {
   let cloud: CloudEndpoints | null = null;
   if (setKeys.length > 0) {
     const missing = cloudKeys.filter((k) => e[k] === undefined);
-    if (missing.length > 0) throw new TeamsSettingsError(`${missing.join(', ')} required with ${setKeys.join(', ')} (custom cloud endpoints go together)`);
+    if (missing.length > 0) return fail(missing[0]!, `${missing.join(', ')} required with ${setKeys.join(', ')} (custom cloud endpoints go together)`);
     cloud = {
       openIdMetadataUrl: e.TEAMS_CHANNEL_OPENID_METADATA_URL!,
       tokenIssuer: e.TEAMS_CHANNEL_TOKEN_ISSUER!,
@@ -128,7 +115,12 @@ export function parseTeamsSettings(env: NodeJS.ProcessEnv): TeamsSettings {
       oauthApiUrl: e.TEAMS_OAUTH_API_URL ?? null,
     };
   } else if (e.TEAMS_LOGIN_CA_FILE || e.TEAMS_OAUTH_SCOPE || e.TEAMS_OAUTH_API_URL) {
-    throw new TeamsSettingsError('TEAMS_LOGIN_CA_FILE / TEAMS_OAUTH_SCOPE / TEAMS_OAUTH_API_URL only apply with custom cloud endpoints (TEAMS_LOGIN_URL …)');
+    const variable = e.TEAMS_LOGIN_CA_FILE ? 'TEAMS_LOGIN_CA_FILE' : e.TEAMS_OAUTH_SCOPE ? 'TEAMS_OAUTH_SCOPE' : 'TEAMS_OAUTH_API_URL';
+    return fail(variable, 'TEAMS_LOGIN_CA_FILE / TEAMS_OAUTH_SCOPE / TEAMS_OAUTH_API_URL only apply with custom cloud endpoints (TEAMS_LOGIN_URL …)');
   }
   return { mode: 'bot', appId, tenantId: e.MICROSOFT_APP_TENANT_ID, credential, cloud };
+});
+
+export function parseTeamsSettings(env: NodeJS.ProcessEnv): TeamsSettings {
+  return parseEnv(TeamsSettingsSchema, env, 'Teams');
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTeamsSettings, TeamsSettingsError } from '../src/settings.ts';
+import { SettingsError } from '@countersign/config/env';
+import { parseTeamsSettings } from '../src/settings.ts';
 
 const APP = '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e00';
 const TENANT = '0b9f6d2e-3c4a-4b5d-9e8f-7a6b5c4d3e2f';
@@ -8,10 +9,10 @@ function error(env: Record<string, string>): string {
   try {
     parseTeamsSettings(env);
   } catch (err) {
-    expect(err).toBeInstanceOf(TeamsSettingsError);
+    expect(err).toBeInstanceOf(SettingsError);
     return (err as Error).message;
   }
-  throw new Error('expected a TeamsSettingsError');
+  throw new Error('expected a SettingsError');
 }
 
 describe('parseTeamsSettings', () => {
@@ -52,6 +53,8 @@ describe('parseTeamsSettings', () => {
 
   it('fails loudly naming the variable, never echoing a secret', () => {
     expect(error({ MICROSOFT_APP_ID: APP, MICROSOFT_APP_TENANT_ID: TENANT })).toMatch(/MICROSOFT_APP_PASSWORD or MICROSOFT_APP_CERT_THUMBPRINT/);
+    // A rule across variables is reported on the one to change, like a bad value.
+    expect(error({ MICROSOFT_APP_ID: APP, MICROSOFT_APP_TENANT_ID: TENANT })).toMatch(/\n\s*→ at MICROSOFT_APP_PASSWORD$/);
     expect(error({ MICROSOFT_APP_ID: APP, MICROSOFT_APP_PASSWORD: 'pw' })).toMatch(/MICROSOFT_APP_TENANT_ID/);
     expect(error({ MICROSOFT_APP_ID: 'not-a-guid', MICROSOFT_APP_PASSWORD: 'pw', MICROSOFT_APP_TENANT_ID: TENANT })).toMatch(/MICROSOFT_APP_ID/);
     expect(error({ MICROSOFT_APP_PASSWORD: 'hunter2-secret' })).toMatch(/MICROSOFT_APP_ID is required/);
@@ -69,7 +72,7 @@ describe('parseTeamsSettings', () => {
     });
     expect(s).toMatchObject({ cloud: { loginUrl: `https://127.0.0.1:2/${TENANT}`, oauthScope: 'https://api.botframework.com', loginCaFile: null } });
     expect(error({ ...base, TEAMS_LOGIN_URL: 'https://127.0.0.1:2' })).toMatch(/TEAMS_CHANNEL_OPENID_METADATA_URL, TEAMS_CHANNEL_TOKEN_ISSUER required/);
-    expect(error({ ...base, TEAMS_LOGIN_URL: 'http://127.0.0.1:2' })).toMatch(/TEAMS_LOGIN_URL: must be an https URL/);
+    expect(error({ ...base, TEAMS_LOGIN_URL: 'http://127.0.0.1:2' })).toMatch(/✖ must be an https URL\n\s*→ at TEAMS_LOGIN_URL/);
     expect(error({ ...base, TEAMS_LOGIN_CA_FILE: '/ca.pem' })).toMatch(/only apply with custom cloud endpoints/);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commaList, parseEnv, splitList } from '@countersign/config/env';
 
 // The queue engine's own settings, parsed once from the environment at register(). A bad
 // value stops the service naming the variable (never echoing the value).
@@ -11,7 +12,7 @@ const pacing = z
   .string()
   .transform((text, ctx) => {
     const out: Record<string, number> = { ...DEFAULT_PACING };
-    for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of splitList(text)) {
       const m = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(part);
       if (!m) {
         ctx.addIssue({ code: 'custom', message: `"${part}" is not channel=milliseconds (e.g. slack=1000,teams=1000)` });
@@ -41,17 +42,11 @@ export const WorkerSettingsSchema = z.object({
    * (Teams); their updates take the same pacing turn as posts. Slack rate-limits updates per
    * method, not per channel, so its updates are not paced.
    */
-  COUNTERSIGN_PACE_UPDATES: z
-    .string()
-    .default('teams')
-    .transform((v) => new Set(v.split(',').map((c) => c.trim()).filter(Boolean))),
+  COUNTERSIGN_PACE_UPDATES: commaList('teams').transform((names) => new Set(names)),
 });
 
 export type WorkerSettings = z.output<typeof WorkerSettingsSchema>;
 
 export function parseWorkerSettings(env: NodeJS.ProcessEnv): WorkerSettings {
-  const parsed = WorkerSettingsSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-  throw new Error(`invalid worker configuration:\n${lines.join('\n')}`);
+  return parseEnv(WorkerSettingsSchema, env, 'worker');
 }
