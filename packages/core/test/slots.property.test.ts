@@ -87,14 +87,18 @@ describe('slot matching (dual control)', () => {
   });
 
   it('a person holding two needed roles takes the one nobody else can fill, whoever came first', () => {
-    const groups = [{ role: 'sre-lead', count: 1 }, { role: 'security', count: 1 }];
+    const lead = { role: 'sre-lead', count: 1 };
+    const security = { role: 'security', count: 1 };
     const carol = { personId: 'carol', roles: ['sre-lead', 'security'] };
     const bob = { personId: 'bob', roles: ['security'] };
-    for (const approvals of [[carol, bob], [bob, carol]]) {
-      const p = progress(groups, approvals);
-      expect(p.filled).toBe(2);
-      expect(p.assignment).toEqual(expect.arrayContaining([{ personId: 'carol', role: 'sre-lead' }, { personId: 'bob', role: 'security' }]));
+    for (const groups of [[lead, security], [security, lead]]) {
+      for (const approvals of [[carol, bob], [bob, carol]]) {
+        const p = progress(groups, approvals);
+        expect(p.filled).toBe(2);
+        expect(p.assignment).toEqual(expect.arrayContaining([{ personId: 'carol', role: 'sre-lead' }, { personId: 'bob', role: 'security' }]));
+      }
     }
+    const groups = [lead, security];
     // Two people who can only fill the same slot are not dual control.
     expect(progress(groups, [bob, { personId: 'dan', roles: ['security'] }]).open).toEqual([{ role: 'sre-lead', count: 1 }]);
   });
