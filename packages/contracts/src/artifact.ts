@@ -28,7 +28,8 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     personId: z.string(),
     decision: z.enum(['approve', 'deny']),
     reason: z.string().nullable(),
-    channel: z.enum(['api', 'slack', 'teams']),
+    /** `web`: the console (people signed in with the organisation's identity provider). */
+    channel: z.enum(['api', 'slack', 'teams', 'web']),
     rolesAtVote: z.array(z.string()),
     progress: z.strictObject({ filled: z.int(), needed: z.int() }),
   }),

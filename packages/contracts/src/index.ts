@@ -7,3 +7,4 @@ export * from './errors.ts';
 export * from './artifact.ts';
 export * from './ids.ts';
 export * from './events.ts';
+export * from './action-filter.ts';

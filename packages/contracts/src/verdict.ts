@@ -19,4 +19,4 @@ export interface Verdict {
 export type ActionStatus = 'pending' | 'approved' | 'refused' | 'expired' | 'cancelled';
 export const FINAL_STATUSES: readonly ActionStatus[] = ['approved', 'refused', 'expired', 'cancelled'];
 export type VoteDecision = 'approve' | 'deny';
-export type VoteChannel = 'api' | 'slack' | 'teams';
+export type VoteChannel = 'api' | 'slack' | 'teams' | 'web';
