@@ -1,0 +1,75 @@
+import { verify as verifySignature } from 'node:crypto';
+import type { CheckedRecord } from './record-check.ts';
+import type { ChainSummary } from './trailer-check.ts';
+import type { VerifyProblem } from './verify-report.ts';
+
+type SignatureResult = { ok: true } | { ok: false; message: string };
+
+interface PendingRecord {
+  line: number;
+  record: CheckedRecord;
+  /** A sequence or link problem found on this line; reported only if the signature is good. */
+  chainProblem: VerifyProblem | null;
+  signature: Promise<SignatureResult>;
+}
+
+/**
+ * Ed25519 verification dominates the cost of verifying, so signatures are checked on the
+ * libuv thread pool while the caller parses the next lines. Results are settled in line
+ * order, so the problem reported is always the earliest one.
+ */
+export class SignatureQueue {
+  /** What has been fully verified, signature included. */
+  readonly done: ChainSummary = { records: 0, firstSeq: null, lastSeq: null, lastHash: null };
+  /** The first problem a settled record had; nothing is settled after it. */
+  problem: VerifyProblem | null = null;
+  private readonly pending: PendingRecord[] = [];
+
+  constructor(private readonly window: number) {}
+
+  /** Starts checking a record's signature; false once the caller must stop reading. */
+  async add(line: number, record: CheckedRecord, chainProblem: VerifyProblem | null): Promise<boolean> {
+    this.pending.push({ line, record, chainProblem, signature: verifyAsync(record) });
+    if (chainProblem) return false;
+    if (this.pending.length < this.window) return true;
+    return this.settleOldest();
+  }
+
+  /** Settles every record still pending, stopping at the first problem; returns it. */
+  async drain(): Promise<VerifyProblem | null> {
+    while (this.problem === null && this.pending.length > 0) await this.settleOldest();
+    return this.problem;
+  }
+
+  // Settle the oldest pending record; false once a problem is known.
+  private async settleOldest(): Promise<boolean> {
+    const head = this.pending.shift();
+    if (!head) return true;
+    const signature = await head.signature;
+    if (!signature.ok) {
+      this.problem = { line: head.line, seq: head.record.seq, code: 'bad_signature', message: signature.message };
+      return false;
+    }
+    if (head.chainProblem) {
+      this.problem = head.chainProblem;
+      return false;
+    }
+    this.done.records += 1;
+    this.done.firstSeq ??= head.record.seq;
+    this.done.lastSeq = head.record.seq;
+    this.done.lastHash = head.record.hash;
+    return true;
+  }
+}
+
+function verifyAsync(record: CheckedRecord): Promise<SignatureResult> {
+  return new Promise((resolve) => {
+    verifySignature(null, record.bytes, record.publicKey, record.signature, (err, ok) => {
+      // An error (e.g. a non-Ed25519 key given under that id) is a failed verification:
+      // the record is reported as bad, never accepted.
+      if (err) resolve({ ok: false, message: `signature check failed with key ${record.keyId}: ${err.message}` });
+      else if (!ok) resolve({ ok: false, message: `signature does not verify with key ${record.keyId}` });
+      else resolve({ ok: true });
+    });
+  });
+}
