@@ -221,16 +221,16 @@ describe('no decision without its artifact', () => {
           }),
         ),
       );
-    const before = await t.service.prisma.artifact.count();
+    const before = await t.prisma.artifact.count();
     try {
       const res = await vote(action.id, 'bob', 'approve', 'ok');
       expect(res.status).toBe(500);
     } finally {
       store.transaction = original;
     }
-    expect(await t.service.prisma.artifact.count()).toBe(before);
-    expect(await t.service.prisma.vote.count({ where: { actionId: action.id } })).toBe(1);
-    expect((await t.service.prisma.action.findUniqueOrThrow({ where: { id: action.id } })).status).toBe('pending');
+    expect(await t.prisma.artifact.count()).toBe(before);
+    expect(await t.prisma.vote.count({ where: { actionId: action.id } })).toBe(1);
+    expect((await t.prisma.action.findUniqueOrThrow({ where: { id: action.id } })).status).toBe('pending');
     // And with sealing back, the same vote decides it.
     expect((await vote(action.id, 'bob', 'approve', 'ok')).body.action.status).toBe('approved');
   });
@@ -246,7 +246,7 @@ describe('revoked keys inside the decision', () => {
     await expect(
       t.service.gate.vote({ actionId: action.id, personId: 'alice', channel: 'api', decision: 'approve', reason: 'ok', keyId: caller!.keyId }),
     ).rejects.toMatchObject({ code: 'unauthenticated' });
-    expect(await t.service.prisma.vote.count({ where: { actionId: action.id } })).toBe(0);
+    expect(await t.prisma.vote.count({ where: { actionId: action.id } })).toBe(0);
   });
 });
 
@@ -280,7 +280,9 @@ describe('cancel', () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('cancelled');
     const again = await t.api('POST', `/v1/actions/${action.id}/cancel`, { token: t.tokens['deploy-bot'] });
-    expect(again.body.status).toBe('cancelled');
+    // A second cancel answers like a second vote (one answer per situation).
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'already_decided', actionStatus: 'cancelled' });
     expect((await vote(action.id, 'alice', 'approve', 'x')).body.code).toBe('already_decided');
   });
 

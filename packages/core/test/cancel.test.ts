@@ -16,13 +16,13 @@ describe('cancel', () => {
     expect((await refusal(vote(e, id, 'bob'))).code).toBe('already_decided');
   });
 
-  it('keeps the requester\'s reason, and cancelling twice is a no-op', async () => {
+  it('keeps the requester\'s reason; a second cancel is already_decided and changes nothing', async () => {
     const e = org();
     const bot = await e.callerFor('deploy-bot');
     const id = await pendingAction(e);
     await e.gate.cancel(id, bot, 'wrong ticket');
-    const again = await e.gate.cancel(id, bot, 'another reason');
-    expect(again).toMatchObject({ status: 'cancelled', decisionReason: 'wrong ticket' });
+    expect((await refusal(e.gate.cancel(id, bot, 'another reason'))).code).toBe('already_decided');
+    expect(await e.store.findAction(id)).toMatchObject({ status: 'cancelled', decisionReason: 'wrong ticket' });
     expect(eventsFor(e.store.artifacts, id).filter((x) => x.kind === 'action.decided')).toHaveLength(1);
   });
 

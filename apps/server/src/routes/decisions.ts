@@ -5,9 +5,16 @@ import type { RouteContext } from './context.ts';
 import { callerOf, personOf } from './context.ts';
 import { parseInput } from './parse.ts';
 
-const reason = z.string().trim().min(1).max(2000);
-const VoteBody = z.strictObject({ decision: z.enum(['approve', 'deny']), reason: reason.optional() });
-const CancelBody = z.strictObject({ reason: reason.optional() });
+// A reason that is missing, null, empty or blank is "no reason": whether one is required is
+// the engine's decision (a deny, an override, a rule asking for it), answered with one code,
+// 422 reason_required, whichever way "no reason" was written.
+const reason = z
+  .string()
+  .max(2000)
+  .nullish()
+  .transform((r) => (r == null || r.trim() === '' ? null : r.trim()));
+const VoteBody = z.strictObject({ decision: z.enum(['approve', 'deny']), reason });
+const CancelBody = z.strictObject({ reason });
 const OverrideBody = z.strictObject({ reason });
 
 /** People decide: API-channel votes, the requester's cancel, supervised overrides. */
@@ -21,12 +28,12 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
       personId,
       channel: 'api',
       decision: body.decision,
-      reason: body.reason ?? null,
+      reason: body.reason,
       keyId: callerOf(request).keyId,
     });
     const action = await ctx.gate.view(result.action);
     return reply.code(201).send({
-      vote: { personId, decision: body.decision, reason: body.reason ?? null, channel: 'api', at: result.vote.createdAt.toISOString(), artifact: result.artifacts[0] },
+      vote: { personId, decision: body.decision, reason: body.reason, channel: 'api', at: result.vote.createdAt.toISOString(), artifact: result.artifacts[0] },
       decided: result.decided,
       action,
     });
@@ -35,14 +42,14 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/v1/actions/:id/cancel', { preHandler: ctx.authenticate }, async (request) => {
     const { id } = parseInput(IdParams, request.params, 'path');
     const body = parseInput(CancelBody, request.body, 'body');
-    return ctx.gate.cancel(id, callerOf(request), body.reason ?? null);
+    return ctx.gate.cancel(id, callerOf(request), body.reason);
   });
 
   app.post('/v1/actions/:id/override', { preHandler: ctx.authenticate }, async (request) => {
     const { id } = parseInput(IdParams, request.params, 'path');
     const personId = personOf(request);
     const body = parseInput(OverrideBody, request.body, 'body');
-    const { action } = await ctx.gate.override({ actionId: id, personId, reason: body.reason, keyId: callerOf(request).keyId });
+    const { action } = await ctx.gate.override({ actionId: id, personId, reason: body.reason ?? '', keyId: callerOf(request).keyId });
     return ctx.gate.view(action);
   });
 }

@@ -4,7 +4,7 @@ import type { Caller } from '../keys/key-service.ts';
 import type { GateDeps } from './deps.ts';
 import { expiryPatch, finalizeInTx, isPastExpiry } from './finalize.ts';
 
-/** The requester withdraws a pending action. Cancelling an already-cancelled action is a no-op. */
+/** The requester withdraws a pending action. Any other state (cancelled included) is `already_decided`. */
 export async function cancelAction(deps: GateDeps, actionId: string, caller: Caller, reason: string | null): Promise<ActionRecord> {
   const result = await deps.store.transaction(async (tx) => {
     const action = await tx.lockAction(actionId);
@@ -13,7 +13,10 @@ export async function cancelAction(deps: GateDeps, actionId: string, caller: Cal
     if (action.actorId !== caller.principal.id) {
       return new DomainError('forbidden', 'Only the principal that submitted this action may cancel it.');
     }
-    if (action.status === 'cancelled') return action;
+    // A second cancel answers like a second vote: the action is already decided (cancelled).
+    if (action.status === 'expired') {
+      return new DomainError('expired', 'This request had already expired.', { extra: { actionStatus: 'expired' } });
+    }
     if (action.status !== 'pending') {
       return new DomainError('already_decided', `This action is already ${action.status}.`, { extra: { actionStatus: action.status } });
     }

@@ -50,6 +50,10 @@ export async function checkVoteOn(
   now: Date,
 ): Promise<VoteCheckOutcome> {
   if (!action) return { refused: new DomainError('not_found', `No action ${req.actionId}.`) };
+  // The expiry timer closed it: say so, as for a vote that arrives just past the expiry.
+  if (action.status === 'expired') {
+    return { refused: new DomainError('expired', 'This request expired before it was approved; your vote changes nothing.', { extra: { actionStatus: 'expired' } }) };
+  }
   if (action.status !== 'pending') {
     return { refused: new DomainError('already_decided', `This action is already ${action.status}; your vote changes nothing.`, { extra: { actionStatus: action.status } }) };
   }
