@@ -11,12 +11,9 @@ import { configView } from './config-view.ts';
 import { buildHttpApp } from './http/app.ts';
 import { bearerAuth } from './http/auth.ts';
 import { releaseIssuer } from './release-issuer.ts';
-import { actionRoutes } from './routes/actions.ts';
-import { auditRoutes } from './routes/audit.ts';
 import type { RouteContext } from './routes/context.ts';
-import { decisionRoutes } from './routes/decisions.ts';
-import { releaseRoutes } from './routes/releases.ts';
-import type { Role, ServiceContext, ServiceModule } from '@countersign/modules';
+import { registerRoutes } from './routes/index.ts';
+import { serviceState, type Role, type ServiceContext, type ServiceModule } from '@countersign/modules';
 import { modules as defaultModules } from './modules.ts';
 import type { Settings } from './settings.ts';
 
@@ -166,10 +163,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       settings,
       authenticate: bearerAuth<Caller>(async (token) => (await keys.authenticate(token)) ?? null),
     };
-    actionRoutes(app, ctx);
-    decisionRoutes(app, ctx);
-    auditRoutes(app, ctx);
-    releaseRoutes(app, ctx);
+    registerRoutes(app, ctx);
 
     let listeningUrl = '';
     const context: ServiceContext = {
@@ -188,6 +182,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       config,
       clock,
       redis,
+      metrics: app.metricsRegistry,
+      state: serviceState(),
       channels: new Map(),
       onStop: (fn) => stops.push(fn),
     };

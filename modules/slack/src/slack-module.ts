@@ -1,11 +1,12 @@
-import type { ServiceContext, ServiceModule } from '@countersign/modules';
+import { StateKey, type ServiceModule } from '@countersign/modules';
 import { parseSlackSettings } from './settings.ts';
 
 // Slack as a service module: the channel (for the queue's jobs, in every role) and, where this
 // process serves HTTP, Bolt: at POST /slack/events on the service's own port, or, with
 // SLACK_SOCKET_MODE=1, over a Socket Mode connection opened at start.
 
-const running = new WeakMap<ServiceContext, { check: () => Promise<void> }>();
+/** What start() finishes for a wired Slack: the token check, the Socket Mode connection. */
+const RUNNING = new StateKey<{ check: () => Promise<void> }>('slack wiring');
 
 export const slackModule: ServiceModule = {
   name: 'slack',
@@ -16,10 +17,10 @@ export const slackModule: ServiceModule = {
       return;
     }
     const { wireSlack } = await import('./slack-wiring.ts');
-    running.set(ctx, await wireSlack(ctx, settings));
+    ctx.state.set(RUNNING, await wireSlack(ctx, settings));
     ctx.logger.info({ module: 'slack', team: settings.SLACK_TEAM_ID ?? null, enterprise: settings.SLACK_ENTERPRISE_ID ?? null, socketMode: settings.SLACK_SOCKET_MODE }, 'Slack is on');
   },
   async start(ctx) {
-    await running.get(ctx)?.check();
+    await ctx.state.get(RUNNING)?.check();
   },
 };

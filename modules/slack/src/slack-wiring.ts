@@ -1,5 +1,4 @@
 import { App } from '@slack/bolt';
-import type { Registry } from 'prom-client';
 import type { ServiceContext } from '@countersign/modules';
 import { ChannelNames } from './channel-names.ts';
 import { FastifyReceiver } from './fastify-receiver.ts';
@@ -14,10 +13,6 @@ import { createWebClient, webClientOptions } from './web-client.ts';
 // Everything Slack needs at run time, loaded by slack-module.ts only when Slack is configured:
 // Bolt and the WebClient (with express and axios behind them) cost every other process,
 // the CLI included, a noticeable start-up time for nothing.
-
-function metricsRegistry(ctx: ServiceContext): Registry | undefined {
-  return (ctx.app as unknown as { metricsRegistry?: Registry }).metricsRegistry;
-}
 
 /** Bolt with our listeners on a receiver; one workspace, one bot token. */
 function boltApp(ctx: ServiceContext, settings: SlackSettings, api: SlackApi, receiver: FastifyReceiver | SocketReceiver): App {
@@ -88,7 +83,7 @@ async function checkToken(api: SlackApi, settings: SlackSettings, ctx: ServiceCo
 /** Registers the channel and, in HTTP roles, Bolt (HTTP or Socket Mode); returns what start() needs. */
 export async function wireSlack(ctx: ServiceContext, settings: SlackSettings): Promise<{ check: () => Promise<void> }> {
   const logger = ctx.logger.child({ module: 'slack' });
-  const api = new SlackApi(createWebClient(settings, logger), logger, metricsRegistry(ctx));
+  const api = new SlackApi(createWebClient(settings, logger), logger, ctx.metrics);
   const names = new ChannelNames(api, settings.SLACK_CHANNEL_CACHE_SECONDS * 1000);
   ctx.channels.set('slack', new SlackChannel({ api, config: ctx.config, names, logger }));
   // Clicks are ingress: taken where HTTP is served, over the socket or at /slack/events.

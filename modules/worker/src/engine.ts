@@ -2,7 +2,6 @@ import { OutboxListener, PrismaCardStore, PrismaOutboxStore } from '@countersign
 import type { ServiceContext } from '@countersign/modules';
 import { DoneMarks, JobQueues, Pacer, RedisMutex, startJobWorkers, type JobWorkers } from '@countersign/queue';
 import type { Redis } from 'ioredis';
-import { register as defaultRegistry, type Registry } from 'prom-client';
 import type { WorkerDeps } from './deps.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
@@ -44,9 +43,7 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
     const prefix = settings.COUNTERSIGN_QUEUE_PREFIX;
     const queues = new JobQueues({ connection: producer, prefix });
     stops.push(() => queues.close());
-    // The HTTP shell decorates the app with the registry /metrics serves (apps/server http/metrics.ts).
-    const registry = (ctx.app as unknown as { metricsRegistry?: Registry }).metricsRegistry ?? defaultRegistry;
-    const metrics = workerMetrics(registry);
+    const metrics = workerMetrics(ctx.metrics);
     const deps: WorkerDeps = {
       gate: ctx.gate,
       store: ctx.store,

@@ -1,9 +1,9 @@
-import type { Role, ServiceContext, ServiceModule } from '@countersign/modules';
+import { StateKey, type Role, type ServiceContext, type ServiceModule } from '@countersign/modules';
 import { startWorkerEngine, type WorkerEngine } from './engine.ts';
 import { parseWorkerSettings, type WorkerSettings } from './settings.ts';
 
-const settingsByService = new WeakMap<ServiceContext, WorkerSettings>();
-const engines = new WeakMap<ServiceContext, WorkerEngine>();
+const SETTINGS = new StateKey<WorkerSettings>('worker settings');
+const ENGINE = new StateKey<WorkerEngine | undefined>('worker engine');
 
 /** The queue engine runs in the worker role (and in the default all-in-one process). */
 export function runsWorkers(role: Role): boolean {
@@ -19,15 +19,15 @@ export function runsWorkers(role: Role): boolean {
 export const workerModule: ServiceModule = {
   name: 'worker',
   register(ctx) {
-    settingsByService.set(ctx, parseWorkerSettings(ctx.env));
+    ctx.state.set(SETTINGS, parseWorkerSettings(ctx.env));
   },
   async start(ctx) {
     if (!runsWorkers(ctx.role)) return;
-    const settings = settingsByService.get(ctx) ?? parseWorkerSettings(ctx.env);
+    const settings = ctx.state.get(SETTINGS) ?? parseWorkerSettings(ctx.env);
     const engine = await startWorkerEngine(ctx, settings);
-    engines.set(ctx, engine);
+    ctx.state.set(ENGINE, engine);
     ctx.onStop(async () => {
-      engines.delete(ctx);
+      ctx.state.set(ENGINE, undefined);
       await engine.stop();
     });
   },
@@ -35,5 +35,5 @@ export const workerModule: ServiceModule = {
 
 /** The engine running for this service, if any (tests, operators' tooling). */
 export function workerEngine(ctx: ServiceContext): WorkerEngine | undefined {
-  return engines.get(ctx);
+  return ctx.state.get(ENGINE);
 }

@@ -109,7 +109,7 @@ describe('checkVote', () => {
     expect((await engine.store.findAction(actionId))!.status).toBe('pending');
     expect(await voteOutcome(engine, actionId, 'alice', 'approve', null)).toBe('expired');
     expect((await engine.store.findAction(actionId))!.status).toBe('expired');
-    expect(await dryRun(engine, actionId, 'alice', 'approve', undefined)).toBe('already_decided');
+    expect(await dryRun(engine, actionId, 'alice', 'approve', undefined)).toBe('expired');
   });
 
   it('an unknown action is not_found', async () => {

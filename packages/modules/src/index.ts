@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { ApprovalChannel, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore, KeyService } from '@countersign/core';
 import type { PrismaClient } from '@countersign/db';
 import type { Keyring } from '@countersign/evidence';
@@ -29,6 +30,10 @@ export interface ServiceContext {
   config: ConfigView;
   clock: Clock;
   redis: Redis;
+  /** The Prometheus registry /metrics serves: modules register their counters here. */
+  metrics: Registry;
+  /** What a module keeps for this service between register() and start(), under its own keys. */
+  state: ServiceState;
   /** Chat channels by name; filled by channel modules during register(). */
   channels: Map<ChannelName, ApprovalChannel>;
   /**
@@ -44,6 +49,29 @@ export interface ServiceContext {
   databaseUrl?: string;
   /** Runs at stop, in reverse order of registration. */
   onStop(fn: () => Promise<unknown>): void;
+}
+
+/**
+ * A typed slot of ServiceState. A module creates its keys once, at module level: a key holds
+ * no state itself, so two services in one process (tests, role splits) never share any.
+ */
+export class StateKey<T> {
+  declare private readonly type: T;
+  constructor(readonly description: string) {}
+}
+
+export interface ServiceState {
+  get<T>(key: StateKey<T>): T | undefined;
+  set<T>(key: StateKey<T>, value: T): void;
+}
+
+/** One per service (startService makes it). */
+export function serviceState(): ServiceState {
+  const values = new Map<StateKey<unknown>, unknown>();
+  return {
+    get: <T>(key: StateKey<T>) => values.get(key) as T | undefined,
+    set: (key, value) => void values.set(key, value),
+  };
 }
 
 export interface ServiceModule {
