@@ -1,16 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { PROBLEM_CONTENT_TYPE, RETRY_AFTER_SECONDS, problemType, titleFor } from './problem.ts';
 import { unavailableReason } from './unavailable.ts';
 
-// Liveness says "this process can answer"; readiness says "and it can reach what a decision
-// needs" (Postgres, Redis). An orchestrator restarts on the first and stops routing on the second.
+// Liveness says "this process can answer"; readiness says "and it can do its job": decide
+// (Postgres, the system of record). Redis is not needed to decide — jobs are rebuilt from
+// Postgres once it is back — so on an API process a Redis outage must not make the load
+// balancer stop routing: that would turn a survivable outage into a full one. Checks marked
+// `required: false` are reported, never decisive: in /healthz's detail and in the
+// countersign_dependency_up gauge.
 
 export interface ReadinessCheck {
   /** Short, stable name shown in /readyz output, e.g. "db", "redis". */
   name: string;
   /** Resolves when the dependency answers; rejects (or hangs past the timeout) when not. */
   check(): Promise<void>;
+  /** Whether readiness depends on it (default true). False: reported in /healthz and metrics only. */
+  required?: boolean;
 }
 
 export interface HealthRoutesOptions {
@@ -58,13 +64,34 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Check
 
 export function registerHealthRoutes(app: FastifyInstance, opts: HealthRoutesOptions): void {
   const timeoutMs = opts.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const required = opts.checks.filter((c) => c.required !== false);
+  const informational = opts.checks.filter((c) => c.required === false);
 
+  // 1 when the dependency answered its last check, 0 when not; every check runs at scrape time.
+  // Once per registry: a second app on the same registry (tests) keeps the first one's gauge.
+  if (opts.registry.getSingleMetric('countersign_dependency_up') === undefined) new Gauge({
+    name: 'countersign_dependency_up',
+    help: 'Whether this process reaches a dependency (1) or not (0), checked at scrape time; `required` says whether readiness depends on it.',
+    labelNames: ['dependency', 'required'] as const,
+    registers: [opts.registry],
+    async collect() {
+      const outcomes = await Promise.all(opts.checks.map(async (c) => [c, await runCheck(c, timeoutMs)] as const));
+      this.reset();
+      for (const [c, outcome] of outcomes) this.set({ dependency: c.name, required: String(c.required !== false) }, outcome.ok ? 1 : 0);
+    },
+  });
+
+  // Always 200 while the process answers (an orchestrator restarts it otherwise); the detail
+  // names the optional dependencies' state, so an operator sees a Redis outage at a glance.
   app.get('/healthz', async (_request, reply) => {
-    return reply.header('cache-control', 'no-store').send({ status: 'ok' });
+    const outcomes = await Promise.all(informational.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const));
+    const dependencies = Object.fromEntries(outcomes.map(([name, outcome]) => [name, outcome.ok ? 'ok' : outcome.reason]));
+    const degraded = outcomes.some(([, outcome]) => !outcome.ok);
+    return reply.header('cache-control', 'no-store').send({ status: degraded ? 'degraded' : 'ok', dependencies });
   });
 
   app.get('/readyz', async (request, reply) => {
-    const outcomes = await Promise.all(opts.checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const));
+    const outcomes = await Promise.all(required.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const));
     const checks: Record<string, string> = {};
     const failed: string[] = [];
     for (const [name, outcome] of outcomes) {
