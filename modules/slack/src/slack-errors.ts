@@ -1,4 +1,5 @@
 import { ChannelError } from '@countersign/core';
+import { retryAfterMs } from './countersign-sdk.ts';
 
 // Slack Web API failures sorted into "retry" and "give up" for the queue. The WebClient is
 // built to neither retry nor wait out 429s itself (see web-client.ts): the queue's pacer and
@@ -27,8 +28,9 @@ export function toChannelError(err: unknown, method: string): ChannelError {
   const e = (err ?? {}) as SlackLikeError;
   switch (e.code) {
     case 'slack_webapi_rate_limited_error': {
-      const seconds = typeof e.retryAfter === 'number' && e.retryAfter >= 0 ? e.retryAfter : 1;
-      return new ChannelError(`Slack ${method}: rate limited, retry after ${seconds}s`, true, 'rate_limited', seconds * 1000);
+      // The WebClient read Retry-After into seconds; the wait is capped like any other Retry-After.
+      const wait = (typeof e.retryAfter === 'number' ? retryAfterMs(String(e.retryAfter)) : undefined) ?? 1000;
+      return new ChannelError(`Slack ${method}: rate limited, retry after ${wait / 1000}s`, true, 'rate_limited', wait);
     }
     case 'slack_webapi_platform_error': {
       const code = e.data?.error ?? 'unknown_error';

@@ -1,4 +1,5 @@
 import { ChannelError } from '@countersign/core';
+import { networkFailure, retryAfterMs } from './countersign-sdk.ts';
 
 // Sorts a failed Bot Connector call into "retry later" and "give up" for the queue.
 // Teams asks bots to retry 429, 412, 502 and 504 with exponential backoff and jitter; a 403 or
@@ -8,24 +9,20 @@ import { ChannelError } from '@countersign/core';
 //
 // Some failures leave open whether Teams took the message (`ambiguous`): a gateway's 502/504 or
 // a 500 came after the request reached Microsoft, and a reset or timed-out connection may have
-// delivered it. 429, 412, 503 and 408 are answers that the request was not processed, and a
-// refused connection or a failed DNS look-up never sent it. The Bot Connector has no way to list
-// or look up a conversation's messages (only create, reply, update, delete and members), so the
-// Teams channel cannot find an unconfirmed post again; the queue posts it again (its policy for
-// a channel without findCard), which may show a card twice but never loses one.
+// delivered it (the SDK's networkFailure sorts connection errors). 429, 412, 503 and 408 are
+// answers that the request was not processed, and a refused connection or a failed DNS look-up
+// never sent it. The Bot Connector has no way to list or look up a conversation's messages
+// (only create, reply, update, delete and members), so the Teams channel cannot find an
+// unconfirmed post again; the queue posts it again (its policy for a channel without
+// findCard), which may show a card twice but never loses one.
 
 const THROTTLED = new Set([429, 412, 502, 504]);
 const TRANSIENT = new Set([500, 503, 408]);
 const MAYBE_PROCESSED = new Set([500, 502, 504]);
-/** Network failures before anything was sent. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-/** Network failures after the request may have been sent. */
-const CUT_OFF_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR', 'ECONNABORTED']);
 
 interface HttpishError {
   statusCode?: number;
   status?: number;
-  code?: string;
   response?: { status?: number; headers?: unknown };
   body?: { error?: { code?: string } };
 }
@@ -37,20 +34,6 @@ function header(headers: unknown, name: string): string | undefined {
   const key = Object.keys(h).find((k) => k.toLowerCase() === name);
   const v = key ? h[key] : undefined;
   return typeof v === 'string' ? v : undefined;
-}
-
-/** Retry-After in milliseconds (delta-seconds or an HTTP date), capped at an hour. */
-export function retryAfterMs(value: string | undefined, now: Date = new Date()): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value.trim());
-  let ms: number;
-  if (Number.isFinite(seconds)) ms = seconds * 1000;
-  else {
-    const at = Date.parse(value);
-    if (Number.isNaN(at)) return undefined;
-    ms = at - now.getTime();
-  }
-  return Math.min(Math.max(0, Math.round(ms)), 3_600_000);
 }
 
 export function statusOf(err: unknown): number | undefined {
@@ -77,8 +60,9 @@ export function toChannelError(err: unknown, what: string): ChannelError {
     // Any other 5xx may have been processed; any other 4xx was refused.
     return new ChannelError(`Teams failed ${what}: HTTP ${status}${detail}`, status >= 500, `http_${status}`, after, { ambiguous: status >= 500 });
   }
-  if (e.code && NOT_SENT_CODES.has(e.code)) return new ChannelError(`Teams unreachable for ${what}: ${e.code}`, true, 'network');
-  if (e.code && CUT_OFF_CODES.has(e.code)) return new ChannelError(`Teams connection lost while ${what}: ${e.code}`, true, 'network', undefined, { ambiguous: true });
+  const network = networkFailure(err);
+  if (network?.sent === false) return new ChannelError(`Teams unreachable for ${what}: ${network.code}`, true, 'network');
+  if (network) return new ChannelError(`Teams connection lost while ${what}: ${network.code}`, true, network.code === 'timeout' ? 'timeout' : 'network', undefined, { ambiguous: true });
   // The HTTP client aborts a request that outlives its timeout: it may have been processed.
   if (e.name === 'AbortError') return new ChannelError(`Teams timed out ${what}`, true, 'timeout', undefined, { ambiguous: true });
   // Token acquisition (MSAL) and anything unexpected: retry, the queue gives up after its

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelError } from '@countersign/core';
-import { retryAfterMs, toChannelError } from '../src/errors.ts';
+import { toChannelError } from '../src/errors.ts';
 
 // What the SDK's connector throws: a RestError-like error with statusCode and response headers.
 function httpError(status: number, headers: Record<string, string> = {}, code?: string) {
@@ -50,18 +50,17 @@ describe('toChannelError', () => {
     for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']) expect(toChannelError(Object.assign(new Error('no'), { code }), 'x').ambiguous, code).toBe(false);
   });
 
+  it("finds a connection error behind a wrapper, as Node's fetch reports it", () => {
+    const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    expect(toChannelError(refused, 'x')).toMatchObject({ retryable: true, code: 'network', ambiguous: false });
+  });
+
+  it('honours Retry-After up to the one cap every outbound call shares', () => {
+    expect(toChannelError(httpError(429, { 'retry-after': '999999' }), 'x').retryAfterMs).toBe(3_600_000);
+  });
+
   it('passes a ChannelError through', () => {
     const e = new ChannelError('gone', false, 'conversation_gone');
     expect(toChannelError(e, 'x')).toBe(e);
-  });
-});
-
-describe('retryAfterMs', () => {
-  it('reads delta-seconds and HTTP dates, capped at an hour', () => {
-    expect(retryAfterMs('3')).toBe(3000);
-    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', new Date('2026-01-01T00:00:00Z'))).toBe(10_000);
-    expect(retryAfterMs('999999')).toBe(3_600_000);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    expect(retryAfterMs(undefined)).toBeUndefined();
   });
 });

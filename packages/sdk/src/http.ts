@@ -1,5 +1,7 @@
-import { backoffDelay, retryAfterMs, sleep } from './backoff.ts';
+import { backoffDelay, sleep } from './backoff.ts';
 import { ApiError, NetworkError } from './errors.ts';
+import { networkErrorCode, networkFailure } from './network-failure.ts';
+import { retryAfterMs } from './retry-after.ts';
 import type { Problem } from './types.ts';
 
 // One place that talks HTTP: bearer auth, JSON, per-request timeouts, problem documents, and
@@ -47,7 +49,6 @@ type Failure =
   | { kind: 'status'; status: number; error: ApiError; retryAfterMs: number | undefined };
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export class Http {
   constructor(private readonly config: HttpConfig) {}
@@ -88,7 +89,7 @@ export class Http {
     } catch (error) {
       // The caller's own abort is not a failure to retry: it is the answer.
       if (opts.signal?.aborted) throw opts.signal.reason;
-      return { kind: 'network', error, unsent: isUnsent(error) };
+      return { kind: 'network', error, unsent: networkFailure(error)?.sent === false };
     }
     if (response.ok) return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
     return {
@@ -110,7 +111,7 @@ function retryable(failure: Failure, mode: RetryMode): boolean {
 function toError(failure: Failure, method: string, path: string): Error {
   if (failure.kind === 'status') return failure.error;
   const cause = failure.error;
-  const why = cause instanceof Error ? (codeOf(cause) ?? cause.message) : String(cause);
+  const why = cause instanceof Error ? (networkErrorCode(cause) ?? cause.message) : String(cause);
   return new NetworkError(`${method} ${path}: countersign is unreachable (${why})`, { cause });
 }
 
@@ -124,21 +125,4 @@ function problemOf(response: Response, text: string): Problem {
     // Not a problem document (a proxy's HTML error page): described below from the status.
   }
   return { type: 'about:blank', title: response.statusText, status: response.status, detail: `HTTP ${response.status} ${response.statusText}`, code: `http_${response.status}` };
-}
-
-/** Node's fetch reports connection failures as TypeError('fetch failed') with a coded cause. */
-function codeOf(error: unknown): string | undefined {
-  let e: unknown = error;
-  for (let depth = 0; e && depth < 4; depth++) {
-    const o = e as { code?: unknown; cause?: unknown; errors?: unknown[]; name?: string };
-    if (typeof o.code === 'string' && o.code !== 'ABORT_ERR') return o.code;
-    if (o.name === 'TimeoutError') return 'timeout';
-    e = o.cause ?? o.errors?.[0];
-  }
-  return undefined;
-}
-
-function isUnsent(error: unknown): boolean {
-  const code = codeOf(error);
-  return code !== undefined && UNSENT_CODES.has(code);
 }

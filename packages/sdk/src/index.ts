@@ -28,5 +28,9 @@ export {
 } from './errors.ts';
 export type { ReleaseFailure, WebhookFailure } from './errors.ts';
 export type { FetchLike } from './http.ts';
+// Shared with countersign's own server (one implementation each): Retry-After, network failures.
+export { retryAfterMs, MAX_RETRY_AFTER_MS } from './retry-after.ts';
+export { networkFailure, networkErrorCode } from './network-failure.ts';
+export type { NetworkFailure } from './network-failure.ts';
 export { isFinal } from './types.ts';
 export type { Action, ActionStatus, FinalStatus, Authorization, IntentInput, Problem, Redemption } from './types.ts';
