@@ -49,7 +49,7 @@ describe('docker-compose.yml', () => {
       exclude: [],
     });
     const [result] = linter.lintFiles([FILE], false);
-    expect(result!.messages.map((m) => `${m.rule}: ${m.message}`)).toEqual([]);
+    expect(result!.messages.map((m: { rule: string; message: string }) => `${m.rule}: ${m.message}`)).toEqual([]);
   });
 
   it('the linter does catch a file Compose would reject (the check can fail)', () => {
@@ -58,7 +58,7 @@ describe('docker-compose.yml', () => {
     fs.writeFileSync(bad, 'services:\n  a:\n    image: x\n    depends_on:\n      b:\n        condition: service_happy\n');
     try {
       const [result] = new DCLinter({ rules: {}, quiet: true, debug: false, exclude: [] }).lintFiles([bad], false);
-      expect(result!.messages.map((m) => m.rule)).toContain('invalid-schema');
+      expect(result!.messages.map((m: { rule: string }) => m.rule)).toContain('invalid-schema');
     } finally {
       fs.rmSync(bad, { force: true });
     }
