@@ -73,6 +73,9 @@ describe('expiry', () => {
     expect((await refusal(vote(e, id, 'bob'))).code).toBe('expired');
     expect((await e.store.votesFor(id)).map((v) => v.personId)).toEqual(['alice']);
     expect((await e.store.findAction(id))!.status).toBe('expired');
-    expect((await refusal(vote(e, id, 'carol'))).code).toBe('already_decided');
+    // Once expired, every later vote hears the same: expired, not merely "already decided".
+    const later = await refusal(vote(e, id, 'carol'));
+    expect(later.code).toBe('expired');
+    expect(later.extra).toEqual({ actionStatus: 'expired' });
   });
 });

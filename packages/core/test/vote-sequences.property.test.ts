@@ -51,6 +51,7 @@ function expectedRefusal(
   rolesNow: (id: string) => string[] | undefined,
   pastExpiry: boolean,
 ): string | undefined {
+  if (model.status === 'expired') return 'expired';
   if (model.status !== 'pending') return 'already_decided';
   if (pastExpiry) return 'expired';
   const roles = rolesNow(step.who);
