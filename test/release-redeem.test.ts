@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signReleaseToken } from '@countersign/evidence';
+import { signReleaseToken, verifyExport } from '@countersign/evidence';
 import {
   ApiError,
   Countersign,
@@ -95,7 +95,7 @@ describe('POST /v1/releases/redeem', () => {
     const { id, token } = await approved(intent);
     const redemption = await downstream.redeemRelease(token, { intent });
     expect(redemption).toMatchObject({ actionId: id, audience: 'countersign-release', redeemedBy: 'grace', actionType: 'payment.send' });
-    const row = await t.service.prisma.releaseRedemption.findUniqueOrThrow({ where: { jti: redemption.jti } });
+    const row = await t.prisma.releaseRedemption.findUniqueOrThrow({ where: { jti: redemption.jti } });
     expect(row).toMatchObject({ actionId: id, redeemedBy: 'grace' });
 
     const again = await downstream.redeemRelease(token).catch((e: unknown) => e);
@@ -106,13 +106,45 @@ describe('POST /v1/releases/redeem', () => {
     await expect(agent.redeemRelease(token)).rejects.toMatchObject({ code: 'already_redeemed' });
   });
 
+  it('seals each redemption as a release.redeemed artifact in the chain; a refused second one seals nothing', async () => {
+    const intent = payment('inv-11');
+    const { id, token } = await approved(intent);
+    const redemption = await downstream.redeemRelease(token, { intent });
+    const sealed = await t.prisma.artifact.findMany({ where: { actionId: id, kind: 'release.redeemed' } });
+    expect(sealed).toHaveLength(1);
+    expect(JSON.parse(sealed[0]!.canonical).event).toEqual({
+      kind: 'release.redeemed',
+      actionId: id,
+      intentHash: redemption.intentHash,
+      actionType: 'payment.send',
+      audience: 'countersign-release',
+      redeemedBy: 'grace',
+      tokenId: redemption.jti,
+    });
+
+    // Another token for the same approval and audience, by another person: refused, nothing sealed.
+    const second = (await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.releaseToken as string;
+    const before = await t.prisma.artifact.count();
+    const again = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.alice, body: { token: second } });
+    expect(again.status, again.text).toBe(409);
+    expect(again.body).toMatchObject({ code: 'already_redeemed', actionId: id });
+    expect(await t.prisma.artifact.count()).toBe(before);
+
+    // In the chain: the export verifies offline, this artifact included.
+    const exported = await t.api('GET', '/v1/audit/export?format=jsonl', { token: t.tokens.grace });
+    const lines = exported.text.trim().split('\n');
+    expect(await verifyExport(lines, t.service.keyring.publicKeys())).toMatchObject({ ok: true, records: before });
+    const records = lines.map((line) => JSON.parse(line) as { kind: string; seq?: number; actionId?: string });
+    expect(records.filter((r) => r.kind === 'release.redeemed' && r.actionId === id).map((r) => r.seq)).toEqual([Number(sealed[0]!.seq)]);
+  });
+
   it('one approval is redeemed once, however many tokens were read for it', async () => {
     const { id, token } = await approved(payment('inv-9'));
     const second = (await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.releaseToken as string;
     expect(second).not.toBe(token);
     expect((await downstream.redeemRelease(second)).actionId).toBe(id);
     await expect(downstream.redeemRelease(token)).rejects.toMatchObject({ status: 409, code: 'already_redeemed' });
-    expect(await t.service.prisma.releaseRedemption.count({ where: { actionId: id } })).toBe(1);
+    expect(await t.prisma.releaseRedemption.count({ where: { actionId: id } })).toBe(1);
   });
 
   it('exactly one of many simultaneous redemptions wins, each with its own token for the same approval', async () => {
@@ -132,19 +164,21 @@ describe('POST /v1/releases/redeem', () => {
       expect(statuses.filter((s) => s === 409), `round ${round}: ${statuses.join(',')}`).toHaveLength(7);
       const winner = results.find((r) => r.status === 201)!.body.jti as string;
       for (const lost of results.filter((r) => r.status === 409)) expect(lost.body).toMatchObject({ code: 'already_redeemed', actionId: id });
-      const rows = await t.service.prisma.releaseRedemption.findMany({ where: { actionId: id } });
+      const rows = await t.prisma.releaseRedemption.findMany({ where: { actionId: id } });
       expect(rows.map((r) => r.jti)).toEqual([winner]);
+      const sealed = await t.prisma.artifact.findMany({ where: { actionId: id, kind: 'release.redeemed' } });
+      expect(sealed.map((a) => JSON.parse(a.canonical).event.tokenId)).toEqual([winner]);
     }
   });
 
   it('the database itself holds one redemption per approval and audience', async () => {
     const { id } = await approved(payment('inv-10'));
     const row = { actionId: id, audience: 'countersign-release', redeemedBy: 'grace' };
-    await t.service.prisma.releaseRedemption.create({ data: { ...row, jti: 'jti-first' } });
-    await expect(t.service.prisma.releaseRedemption.create({ data: { ...row, jti: 'jti-second' } })).rejects.toMatchObject({ code: 'P2002' });
+    await t.prisma.releaseRedemption.create({ data: { ...row, jti: 'jti-first' } });
+    await expect(t.prisma.releaseRedemption.create({ data: { ...row, jti: 'jti-second' } })).rejects.toMatchObject({ code: 'P2002' });
     // Another audience is another redemption.
-    await t.service.prisma.releaseRedemption.create({ data: { ...row, audience: 'payments-service', jti: 'jti-third' } });
-    expect(await t.service.prisma.releaseRedemption.count({ where: { actionId: id } })).toBe(2);
+    await t.prisma.releaseRedemption.create({ data: { ...row, audience: 'payments-service', jti: 'jti-third' } });
+    expect(await t.prisma.releaseRedemption.count({ where: { actionId: id } })).toBe(2);
   });
 
   it('refuses a validly signed token for an action that is not approved (pending or refused) with not_approved', async () => {
@@ -166,7 +200,8 @@ describe('POST /v1/releases/redeem', () => {
       const res = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token } });
       expect(res.status, res.text).toBe(403);
       expect(res.body).toMatchObject({ code: 'invalid_release_token', reason: 'not_approved' });
-      expect(await t.service.prisma.releaseRedemption.count({ where: { actionId: action.id } })).toBe(0);
+      expect(await t.prisma.releaseRedemption.count({ where: { actionId: action.id } })).toBe(0);
+      expect(await t.prisma.artifact.count({ where: { actionId: action.id, kind: 'release.redeemed' } })).toBe(0);
     }
   });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { createPrismaClient, type PrismaClient } from '@countersign/db/testing';
 import type { Role, ServiceModule } from '@countersign/modules';
 import { startService, type RunningService } from '@countersign/server';
 import { parseSettings } from '../../apps/server/src/settings.ts';
@@ -16,6 +17,11 @@ export interface TestService {
   clock: TestClock;
   configDir: string;
   databaseUrl: string;
+  /**
+   * A database client of the test's own, to look at what is really in the tables. The service
+   * never hands its client out: its code reaches the tables through packages/db's repositories.
+   */
+  prisma: PrismaClient;
   /** Bearer tokens by principal id (one key each; deploy-bot's may delegate). */
   tokens: Record<string, string>;
   api(method: string, route: string, opts?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
@@ -89,6 +95,7 @@ export async function startTestService(
     modules: opts.modules ?? [],
     ...(opts.role ? { role: opts.role } : {}),
   });
+  const prisma = createPrismaClient(db.url, { max: 4 });
   const tokens: Record<string, string> = {};
   const principals = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'ivan', 'judy', 'deploy-bot', 'owner-bot'];
   for (const p of principals) {
@@ -101,10 +108,12 @@ export async function startTestService(
     clock,
     configDir,
     databaseUrl: db.url,
+    prisma,
     tokens,
     api: (method, route, o) => api(service.url, method, route, o),
     async stop() {
       await service.stop();
+      await prisma.$disconnect();
       await db.drop();
       fs.rmSync(configDir, { recursive: true, force: true });
     },

@@ -73,6 +73,16 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     error: z.string().nullable(),
   }),
   z.strictObject({
+    /** A downstream service redeemed a release token: the approval ran (once per audience). */
+    kind: z.literal('release.redeemed'),
+    ...actionRef,
+    audience: z.string(),
+    /** The principal whose API key redeemed it. */
+    redeemedBy: z.string(),
+    /** The release token's jti. */
+    tokenId: z.string(),
+  }),
+  z.strictObject({
     kind: z.literal('key.created'),
     keyId: z.string(),
     principalId: z.string(),

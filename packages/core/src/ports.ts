@@ -1,4 +1,4 @@
-import type { ArtifactEvent, GateEvent, SealedArtifact } from '@countersign/contracts';
+import type { ArtifactEvent, ArtifactKind, GateEvent, SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from './action.ts';
 import type { ApiKeyRecord } from './keys/api-key.ts';
 
@@ -36,6 +36,26 @@ export interface GateTx {
   isKeyActive(keyId: string): Promise<boolean>;
   /** Appends to the transactional outbox: the queue learns of it only if the change commits. */
   emit(event: GateEvent): Promise<void>;
+  /** Whether the action already has an artifact of this kind (to seal something once, under its row lock). */
+  hasArtifact(actionId: string, kind: ArtifactKind): Promise<boolean>;
+  /** An earlier redemption of this approval for this audience, or of this very token. */
+  findRedemption(query: { actionId: string; audience: string; tokenId: string }): Promise<RedemptionRecord | null>;
+  /**
+   * Records a redemption. The database's unique keys on (actionId, audience) and on the token
+   * id stand behind the caller's check: a second one fails the transaction (UniqueViolation).
+   */
+  insertRedemption(redemption: RedemptionRecord): Promise<void>;
+}
+
+/** A release token redeemed by a downstream service: one per approval and audience. */
+export interface RedemptionRecord {
+  /** The token's jti. */
+  tokenId: string;
+  actionId: string;
+  audience: string;
+  /** The principal whose API key redeemed it (null only on rows older than that column). */
+  redeemedBy: string | null;
+  redeemedAt: Date;
 }
 
 export interface FinalizePatch {
@@ -73,6 +93,18 @@ export interface GateStore {
   touchApiKey(id: string, at: Date): Promise<void>;
   /** Pending actions whose expiry has passed (for sweepers and timers). */
   dueForExpiry(now: Date, limit: number): Promise<string[]>;
+  /** Every API key, revoked ones included, oldest first (for operators; hashes, never secrets). */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+}
+
+export type ExportFormat = 'jsonl' | 'csv';
+
+/**
+ * The approval history with its artifacts as export lines (JSONL or CSV), ending in a signed
+ * trailer; the HTTP route and the CLI stream the same bytes.
+ */
+export interface AuditExport {
+  lines(opts: { format: ExportFormat; range: { from?: Date; to?: Date } }): AsyncIterable<string>;
 }
 
 /** Cross-process wake-ups for long-polls (Postgres LISTEN/NOTIFY in production). */

@@ -1,8 +1,8 @@
-import type { ArtifactEvent, GateEvent, SealedArtifact } from '@countersign/contracts';
-import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, VoteRecord } from '@countersign/core';
+import type { ArtifactEvent, ArtifactKind, GateEvent, SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, RedemptionRecord, VoteRecord } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import type { Action, Prisma, PrismaClient } from './generated/prisma/client.ts';
-import { toActionRecord, toVoteRecord } from './rows.ts';
+import { toActionRecord, toRedemptionRecord, toVoteRecord } from './rows.ts';
 
 export type TxClient = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 export const DECISION_CHANNEL = 'countersign_decisions';
@@ -117,6 +117,22 @@ export class PrismaGateTx implements GateTx {
   async emit(event: GateEvent): Promise<void> {
     await this.tx.outboxEvent.create({ data: { type: event.type, actionId: event.actionId, payload: event as unknown as Prisma.InputJsonValue } });
     await this.tx.$queryRaw`SELECT 1 AS notified FROM pg_notify(${OUTBOX_CHANNEL}, ${event.actionId})`;
+  }
+
+  async hasArtifact(actionId: string, kind: ArtifactKind): Promise<boolean> {
+    const row = await this.tx.artifact.findFirst({ where: { actionId, kind }, select: { seq: true } });
+    return row !== null;
+  }
+
+  async findRedemption(q: { actionId: string; audience: string; tokenId: string }): Promise<RedemptionRecord | null> {
+    const row = await this.tx.releaseRedemption.findFirst({ where: { OR: [{ actionId: q.actionId, audience: q.audience }, { jti: q.tokenId }] } });
+    return row ? toRedemptionRecord(row) : null;
+  }
+
+  async insertRedemption(r: RedemptionRecord): Promise<void> {
+    await this.tx.releaseRedemption.create({
+      data: { jti: r.tokenId, actionId: r.actionId, audience: r.audience, redeemedBy: r.redeemedBy, redeemedAt: r.redeemedAt },
+    });
   }
 
   async isKeyActive(keyId: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { Intent, Requirement, SealedArtifact, VoteChannel, VoteDecision } from '@countersign/contracts';
-import type { ActionRecord, ApiKeyRecord, VoteRecord } from '@countersign/core';
-import type { Action, ApiKey, Artifact, Vote } from './generated/prisma/client.ts';
+import type { ActionRecord, ApiKeyRecord, RedemptionRecord, VoteRecord } from '@countersign/core';
+import type { Action, ApiKey, Artifact, ReleaseRedemption, Vote } from './generated/prisma/client.ts';
 
 // Row ↔ domain mapping, in one place. Raw SQL rows (FOR UPDATE reads) have the same column
 // names as the Prisma models, so both go through these.
@@ -64,4 +64,8 @@ export function toSealedArtifact(row: Artifact): SealedArtifact {
     signature: row.signature,
     keyId: row.keyId,
   };
+}
+
+export function toRedemptionRecord(row: ReleaseRedemption): RedemptionRecord {
+  return { tokenId: row.jti, actionId: row.actionId, audience: row.audience, redeemedBy: row.redeemedBy, redeemedAt: row.redeemedAt };
 }

@@ -3,9 +3,23 @@ import type { ActionRecord } from '../action.ts';
 import type { Clock, DecisionBus, GateStore } from '../ports.ts';
 import type { DestinationPolicy } from '../destinations.ts';
 
-/** Mints release tokens for approved actions (JWS EdDSA, see @countersign/evidence). */
+/** Mints release tokens for approved actions and checks them when presented (JWS EdDSA, see @countersign/evidence). */
 export interface ReleaseIssuer {
   issue(action: ActionRecord): Promise<{ token: string; expiresAt: Date }>;
+  /**
+   * A presented token's claims once its signature, issuer, expiry and audience check out (and
+   * its intent hash, when given). Anything else throws DomainError `invalid_release_token`
+   * with the reason (`expired`, `wrong_audience`, `intent_mismatch`, …) in `extra.reason`.
+   */
+  verify(token: string, expect: { audience: string; intentHash?: string }): Promise<ReleaseClaims>;
+}
+
+export interface ReleaseClaims {
+  actionId: string;
+  audience: string;
+  /** The token's jti. */
+  tokenId: string;
+  intentHash: string;
 }
 
 /** The one typed resources object every gate use case shares. */

@@ -6,6 +6,7 @@ import type { GateDeps } from './deps.ts';
 import { expireIfDue, expireOverdue } from './expire.ts';
 import { overrideRefusal } from './override.ts';
 import { mayHoldRelease, readAction, viewOf, waitForAction } from './read.ts';
+import { redeemRelease, type Redemption, type RedeemRequest } from './redeem.ts';
 import { submitIntent, type SubmitRequest } from './submit.ts';
 import { toView, type ActionView } from './view.ts';
 import { castVote, type VoteRequest } from './vote.ts';
@@ -50,6 +51,11 @@ export class Gate {
 
   override(req: { actionId: string; personId: string; reason: string; keyId?: string }) {
     return overrideRefusal(this.deps, req);
+  }
+
+  /** A downstream service redeems a release token: once per approval and audience, sealed. */
+  redeem(req: RedeemRequest): Promise<Redemption> {
+    return redeemRelease(this.deps, req);
   }
 
   expireIfDue(id: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { DomainError, randomId, type Principal } from '@countersign/contracts';
-import type { ConfigView } from '../config-view.ts';
+import type { DirectoryView } from '../config-view.ts';
 import type { Clock, GateStore } from '../ports.ts';
 import { newKeyMaterial, parseToken, secretMatches, type ApiKeyRecord } from './api-key.ts';
 
@@ -14,10 +14,15 @@ export interface Caller {
 // per request for a value nobody needs to the millisecond.
 const TOUCH_EVERY_MS = 60_000;
 
+/** Keys need only the directory (who a key's principal is now), never the policy. */
+export interface DirectorySource {
+  current(): { directory: DirectoryView };
+}
+
 export class KeyService {
   constructor(
     private readonly store: GateStore,
-    private readonly config: ConfigView,
+    private readonly config: DirectorySource,
     private readonly clock: Clock,
   ) {}
 
@@ -52,10 +57,18 @@ export class KeyService {
     return { token: material.token, key };
   }
 
+  /** Every key, revoked ones included, oldest first: hashes and metadata, never a secret. */
+  list(): Promise<ApiKeyRecord[]> {
+    return this.store.listApiKeys();
+  }
+
+  /** A key by its id (`key_…`) or its token prefix (`cs_…`). */
+  async find(keyIdOrPrefix: string): Promise<ApiKeyRecord | null> {
+    return keyIdOrPrefix.startsWith('cs_') ? this.store.findApiKeyByPrefix(keyIdOrPrefix) : this.store.findApiKeyById(keyIdOrPrefix);
+  }
+
   async revoke(keyIdOrPrefix: string): Promise<boolean> {
-    const key = keyIdOrPrefix.startsWith('cs_')
-      ? await this.store.findApiKeyByPrefix(keyIdOrPrefix)
-      : await this.store.findApiKeyById(keyIdOrPrefix);
+    const key = await this.find(keyIdOrPrefix);
     if (!key) throw new DomainError('not_found', `No API key "${keyIdOrPrefix}".`);
     return this.store.transaction(async (tx) => {
       const revoked = await tx.revokeApiKey(key.id, this.clock.now());
