@@ -7,12 +7,14 @@ import { isPastExpiry } from './finalize.ts';
 import { toView, type ActionView } from './view.ts';
 import { currentApprovals } from '../slots.ts';
 
+export type ReadCheck = (action: ActionRecord, caller: Caller) => boolean;
+
 /**
  * Who may read an action: its requester (the key's principal), the person it is on behalf of,
  * the agent's owner, and anyone who could take part in deciding it (a role of its requirement
  * or an override role). Everyone else gets not_found, so ids are not an oracle.
  */
-function mayRead(action: ActionRecord, caller: Caller): boolean {
+export function mayRead(action: ActionRecord, caller: Caller): boolean {
   const p = caller.principal;
   if (p.id === action.actorId || p.id === action.onBehalfOf || p.id === action.ownerId) return true;
   if (p.kind !== 'person') return false;
@@ -20,9 +22,10 @@ function mayRead(action: ActionRecord, caller: Caller): boolean {
   return p.roles.some((r) => roles.has(r));
 }
 
-async function load(deps: GateDeps, id: string, caller: Caller): Promise<ActionRecord> {
+/** `may` widens who reads (audit roles, see access.ts); the default is the parties only. */
+export async function load(deps: GateDeps, id: string, caller: Caller, may: ReadCheck = mayRead): Promise<ActionRecord> {
   let action = await deps.store.findAction(id);
-  if (!action || !mayRead(action, caller)) throw new DomainError('not_found', `No action ${id}.`);
+  if (!action || !may(action, caller)) throw new DomainError('not_found', `No action ${id}.`);
   // A pending action past its expiry is closed on read: nobody ever sees it as still open.
   if (isPastExpiry(action, deps.clock.now())) {
     await expireIfDue(deps, id);
@@ -71,8 +74,9 @@ export async function waitForAction(
   caller: Caller,
   waitSeconds: number,
   signal?: AbortSignal,
+  may: ReadCheck = mayRead,
 ): Promise<ActionView> {
-  let action = await load(deps, id, caller);
+  let action = await load(deps, id, caller, may);
   if (action.status !== 'pending' || waitSeconds <= 0) return viewOf(deps, action, caller);
 
   await new Promise<void>((resolve) => {

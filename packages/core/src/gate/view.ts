@@ -1,4 +1,5 @@
-import type { ActionStatus, Outcome, Requirement, RoleGroup, SealedArtifact } from '@countersign/contracts';
+import type { ActionStatus, Intent, Outcome, Requirement, RoleGroup, SealedArtifact } from '@countersign/contracts';
+import type { TimelineEntry } from './timeline.ts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { progress, type Approval } from '../slots.ts';
 
@@ -26,6 +27,14 @@ export interface ActionView {
   releaseToken?: string;
   releaseTokenExpiresAt?: string;
   artifact: SealedArtifact | null;
+  /** On reads (GET /v1/actions/:id): the intent as its approvers see it, the rule's `redact` applied… */
+  intent?: Intent;
+  /** …and the paths that were replaced by "[redacted]" (empty for readers allowed unredacted reads). */
+  redacted?: string[];
+  /** Pending only: the directory people who could still fill an open slot, by the vote's own checks. */
+  canStillDecide?: string[];
+  /** Submitted, cards, reminders, tiers, votes, decision, override, redemptions, deliveries. */
+  timeline?: TimelineEntry[];
 }
 
 export function toView(

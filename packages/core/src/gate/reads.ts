@@ -1,0 +1,127 @@
+import { DomainError, type SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord } from '../action.ts';
+import { redactIntent } from '../cards/redact.ts';
+import type { Caller } from '../keys/key-service.ts';
+import type { ActionFilter, ActionSearchStore } from '../read-ports.ts';
+import { isAuditor, readAccess, seesUnredacted, type ReadPolicy } from './access.ts';
+import { whoCanStillFill } from './awaiting.ts';
+import type { GateDeps } from './deps.ts';
+import { load, viewOf, waitForAction } from './read.ts';
+import { listActions, type ActionPage, type ListRequest } from './search.ts';
+import { buildTimeline } from './timeline.ts';
+import type { ActionView } from './view.ts';
+
+/** What an export record says was approved: the action as its approvers saw it. */
+export interface ActionSubject {
+  actionType: string;
+  resource: string | null;
+  summary: string | null;
+  /** The params, redacted by the rule unless the reader may see them unredacted. */
+  params: Record<string, unknown>;
+  status: string;
+  requester: string;
+  onBehalfOf: string | null;
+  decidedBy: string | null;
+}
+
+/**
+ * The read side of the engine: one action with everything a reviewer or auditor needs, lists
+ * and inboxes, evidence, and what exports say about each action. Who reads what is decided
+ * here (access.ts), never in a route or the console.
+ */
+export class ActionReads {
+  readonly may: (action: ActionRecord, caller: Caller) => boolean;
+
+  constructor(
+    readonly deps: GateDeps,
+    readonly store: ActionSearchStore,
+    readonly policy: ReadPolicy,
+  ) {
+    this.may = (action, caller) => readAccess(action, caller, policy) !== null;
+  }
+
+  /** GET /v1/actions/:id (optionally long-polling), with intent, progress, who can decide and timeline. */
+  async read(id: string, caller: Caller, wait?: { seconds: number; signal?: AbortSignal }): Promise<ActionView> {
+    const view = wait && wait.seconds > 0
+      ? await waitForAction(this.deps, id, caller, wait.seconds, wait.signal, this.may)
+      : await viewOf(this.deps, await load(this.deps, id, caller, this.may), caller);
+    const action = (await this.deps.store.findAction(id))!;
+    return this.detail(view, action, caller);
+  }
+
+  private async detail(view: ActionView, action: ActionRecord, caller: Caller): Promise<ActionView> {
+    const access = readAccess(action, caller, this.policy)!;
+    const redact = access.unredacted ? [] : (action.requirement?.redact ?? []);
+    const now = this.deps.clock.now();
+    const [votes, artifacts, facts] = await Promise.all([this.deps.store.votesFor(action.id), this.store.artifactsOf(action.id), this.store.factsOf(action.id)]);
+    return {
+      ...view,
+      intent: redactIntent(action.intent, redact),
+      redacted: redact,
+      ...(action.status === 'pending' && action.requirement ? { canStillDecide: await whoCanStillFill(this.deps.config, action, votes, now) } : {}),
+      timeline: buildTimeline(action, votes, artifacts, facts, now),
+    };
+  }
+
+  list(req: ListRequest): Promise<ActionPage> {
+    return listActions(this.deps, this.store, this.policy, req);
+  }
+
+  /**
+   * The action's artifacts and, for each, the artifact just before it in the chain, so a
+   * verifier (the console's Verify button) can check every signature, hash and link.
+   */
+  async evidence(id: string, caller: Caller): Promise<{ artifacts: SealedArtifact[]; predecessors: SealedArtifact[] }> {
+    await load(this.deps, id, caller, this.may);
+    const artifacts = await this.store.artifactsOf(id);
+    const have = new Set(artifacts.map((a) => a.seq));
+    const wanted = artifacts.map((a) => a.seq - 1).filter((s) => s >= 1 && !have.has(s));
+    return { artifacts, predecessors: await this.store.artifactsAt(wanted) };
+  }
+
+  /** Ids of every action matching `filter`: what a filtered export covers (auditors only). */
+  async *matchingIds(caller: Caller, filter: ActionFilter): AsyncGenerator<string> {
+    this.assertAuditor(caller);
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ caller, filter, limit: 200, ...(cursor ? { cursor } : {}) });
+      for (const item of page.items) yield item.id;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** What each exported record says was approved, looked up once per action. */
+  subjects(caller: Caller): (actionId: string) => Promise<ActionSubject | null> {
+    this.assertAuditor(caller);
+    const unredacted = seesUnredacted(caller, this.policy);
+    const cache = new Map<string, Promise<ActionSubject | null>>();
+    return (actionId) => {
+      let hit = cache.get(actionId);
+      if (!hit) {
+        hit = this.deps.store.findAction(actionId).then((a) => (a ? subjectOf(a, unredacted) : null));
+        cache.set(actionId, hit);
+      }
+      return hit;
+    };
+  }
+
+  assertAuditor(caller: Caller): void {
+    if (!isAuditor(caller, this.policy)) {
+      throw new DomainError('forbidden', `Reading the audit history needs one of the roles: ${this.policy.auditRoles.join(', ')}.`);
+    }
+  }
+}
+
+export function subjectOf(action: ActionRecord, unredacted: boolean): ActionSubject {
+  const intent = unredacted ? action.intent : redactIntent(action.intent, action.requirement?.redact ?? []);
+  return {
+    actionType: action.actionType,
+    resource: intent.action.resource ?? null,
+    summary: intent.action.summary ?? null,
+    params: intent.action.params ?? {},
+    status: action.status,
+    requester: action.actorId,
+    onBehalfOf: action.onBehalfOf,
+    decidedBy: action.decidedBy,
+  };
+}

@@ -1,0 +1,95 @@
+import type { ActionStatus, SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from './action.ts';
+
+// What the read side of the engine (search, the action page, exports) needs from storage.
+// packages/db implements it on Postgres; the rules of who may read what stay in core.
+
+/** The list's filters (GET /v1/actions, the console's history, the audit export). */
+export interface ActionFilter {
+  status?: ActionStatus[];
+  actionType?: string;
+  /** `intent.action.resource` starts with this. */
+  resourcePrefix?: string;
+  /** The principal that submitted (the API key's owner). */
+  requester?: string;
+  onBehalfOf?: string;
+  decidedBy?: string;
+  /** Someone who voted (approve or deny). */
+  voter?: string;
+  ruleId?: string;
+  riskClass?: string;
+  environment?: string;
+  submittedFrom?: Date;
+  submittedTo?: Date;
+  decidedFrom?: Date;
+  decidedTo?: Date;
+}
+
+/** Whose actions a query may return. `all` only for audit readers. */
+export type Visibility =
+  | { all: true }
+  | { all?: false; principalId: string; /** Roles of a person; empty for agents. */ roles: string[] };
+
+/** Position in the stable order (newest first: createdAt desc, id desc). */
+export interface ActionCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export interface ActionQuery {
+  filter: ActionFilter;
+  visibleTo: Visibility;
+  after?: ActionCursor;
+  limit: number;
+  /**
+   * Narrows to pending, unexpired actions whose requirement names one of these roles and that
+   * this person has not voted on: a cheap prefilter; the engine's approver checks decide.
+   */
+  awaiting?: { personId: string; roles: string[]; now: Date };
+}
+
+export interface CardFact {
+  channel: string;
+  target: string;
+  state: string;
+  tier: number;
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DeliveryFact {
+  kind: string;
+  state: string;
+  attempts: number;
+  responseStatus: number | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  deliveredAt: Date | null;
+}
+
+export interface RedemptionFact {
+  jti: string;
+  audience: string;
+  redeemedAt: Date;
+  redeemedBy: string | null;
+}
+
+/** Everything about one action outside its row and votes: cards, deliveries, redemptions. */
+export interface ActionFacts {
+  cards: CardFact[];
+  deliveries: DeliveryFact[];
+  redemptions: RedemptionFact[];
+}
+
+export interface ActionSearchStore {
+  /** Up to `limit` actions in the stable order, after the cursor. */
+  searchActions(query: ActionQuery): Promise<ActionRecord[]>;
+  votesForMany(actionIds: string[]): Promise<Map<string, VoteRecord[]>>;
+  /** Every artifact of the action, in seq order. */
+  artifactsOf(actionId: string): Promise<SealedArtifact[]>;
+  /** Artifacts by sequence number (to show and check the links of an action's evidence). */
+  artifactsAt(seqs: number[]): Promise<SealedArtifact[]>;
+  factsOf(actionId: string): Promise<ActionFacts>;
+}
