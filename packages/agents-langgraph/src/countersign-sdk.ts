@@ -1,0 +1,4 @@
+// The SDK from its source, as every other workspace here uses it: `@countersign/sdk` resolves to
+// its build (dist/), which a fresh checkout does not have until `npm run build -w @countersign/sdk`.
+// One line to change when the SDK is consumed from its published build.
+export * from '../../sdk/src/index.ts';

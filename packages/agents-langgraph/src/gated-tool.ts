@@ -1,0 +1,98 @@
+import { ToolMessage } from '@langchain/core/messages';
+import { tool, type StructuredToolInterface, type ToolRunnableConfig } from '@langchain/core/tools';
+import { interrupt } from '@langchain/langgraph';
+import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
+import { ApiError, DecisionError, NetworkError, TimeoutError, type Action, type AuthorizeOptions, type Countersign } from './countersign-sdk.ts';
+
+export interface GatedToolOptions {
+  /** Longest to wait for people (ms), for `gatedTool`; then the request is withdrawn and the call not run. */
+  timeout?: number;
+  onPending?: AuthorizeOptions['onPending'];
+}
+
+/** What `interrupt()` carries while a call waits for people: enough for a UI, and for `resumeWhenDecided`. */
+export interface CountersignInterrupt {
+  countersign: { actionId: string; status: string; tool: string; waitingFor: { role: string; count: number }[]; expiresAt: string | undefined };
+}
+
+type AnyTool = StructuredToolInterface;
+type Args = Record<string, unknown>;
+
+/**
+ * For `ToolNode`: the same tool (name, description, schema), run only once countersign approves
+ * this call, with exactly the approved arguments. The node waits for the decision; a refusal is
+ * the call's ToolMessage (status "error") with what happened, why and the action id.
+ */
+export function gatedTool<T extends AnyTool>(countersign: Countersign, original: T, intent: DescribeCall<Args>, opts: GatedToolOptions = {}): T {
+  return rewrap(original, async (args, config) => {
+    const bound = bindCall(intent, args);
+    try {
+      return await countersign.guard(() => bound.intent, () => invokeOriginal(original, bound.args, config), {
+        idempotencyKey: idempotencyKey(config, bound.intentHash),
+        ...(config.signal ? { signal: config.signal } : {}),
+        ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+        ...(opts.onPending ? { onPending: opts.onPending } : {}),
+      })();
+    } catch (error) {
+      return refusalMessage(error, original.name, config);
+    }
+  });
+}
+
+/**
+ * The `interrupt()` variant, for graphs with a checkpointer: a call that needs people submits
+ * the intent, then interrupts the graph (nothing waits in memory). Resume it with
+ * `resumeWhenDecided` (or `Command({ resume })` yourself) — after a restart too: the node
+ * re-runs, finds the same action by its Idempotency-Key (tool call id + intent hash), and reads
+ * the decision from countersign. The resume value is never trusted as a decision.
+ */
+export function interruptingTool<T extends AnyTool>(countersign: Countersign, original: T, intent: DescribeCall<Args>): T {
+  return rewrap(original, async (args, config) => {
+    const bound = bindCall(intent, args);
+    const key = idempotencyKey(config, bound.intentHash);
+    try {
+      let action = await countersign.submit(bound.intent, { idempotencyKey: key });
+      while (action.status === 'pending') {
+        interrupt(interruptValue(action, original.name));
+        action = await countersign.get(action.id);
+      }
+      // Final now: runs under the approval (currentRelease() inside), or throws the decision.
+      return await countersign.guard(() => bound.intent, () => invokeOriginal(original, bound.args, config), { idempotencyKey: key })();
+    } catch (error) {
+      return refusalMessage(error, original.name, config);
+    }
+  });
+}
+
+function rewrap<T extends AnyTool>(original: T, func: (args: Args, config: ToolRunnableConfig) => Promise<unknown>): T {
+  return tool(func as never, {
+    name: original.name,
+    description: original.description,
+    schema: original.schema as never,
+  }) as unknown as T;
+}
+
+async function invokeOriginal(original: AnyTool, args: Args, config: ToolRunnableConfig): Promise<unknown> {
+  // Without the tool call, so the original returns its content and the wrapper makes the message.
+  const { toolCall: _toolCall, ...rest } = config;
+  return original.invoke(args as never, rest);
+}
+
+function idempotencyKey(config: ToolRunnableConfig, intentHash: string): string {
+  const callId = config.toolCall?.id ?? config.runId ?? 'call';
+  return `langgraph:${callId}:${intentHash}`.slice(0, 200);
+}
+
+function interruptValue(action: Action, toolName: string): CountersignInterrupt {
+  return {
+    countersign: { actionId: action.id, status: action.status, tool: toolName, waitingFor: action.progress?.open ?? [], expiresAt: action.expiresAt },
+  };
+}
+
+function refusalMessage(error: unknown, toolName: string, config: ToolRunnableConfig): ToolMessage | string {
+  // Anything else (a GraphInterrupt above all) is not ours to turn into a message.
+  if (!(error instanceof DecisionError || error instanceof TimeoutError || error instanceof ApiError || error instanceof NetworkError)) throw error;
+  const text = notApprovedText(error);
+  const id = config.toolCall?.id;
+  return id ? new ToolMessage({ content: text, tool_call_id: id, name: toolName, status: 'error' }) : text;
+}
