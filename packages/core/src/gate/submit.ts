@@ -8,6 +8,7 @@ import {
   type GateEvent,
   type Intent,
   type SealedArtifact,
+  type Verdict,
 } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
 import type { Caller } from '../keys/key-service.ts';
@@ -73,13 +74,9 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
   }
 
   const now = deps.clock.now();
-  const verdict = policy.evaluate({ intent, actor, now });
+  const verdict = failClosed(policy.evaluate({ intent, actor, now }));
   const intentHash = hashIntent(intent);
-  const requirement = verdict.outcome === 'escalate' ? (verdict.requirement ?? null) : null;
-  if (verdict.outcome === 'escalate' && !requirement) {
-    // An escalation nobody can satisfy would hang forever; refuse instead (fail closed).
-    throw new DomainError('internal', 'Policy escalated without a requirement.');
-  }
+  const requirement = verdict.outcome === 'escalate' ? verdict.requirement! : null;
 
   const action: ActionRecord = {
     id: randomId('act'),
@@ -162,6 +159,20 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     }
     throw err;
   }
+}
+
+/**
+ * An escalation without a requirement names nobody who could approve it, so it would hang
+ * until nothing: the action is refused instead (fail closed), with the reason on record.
+ */
+function failClosed(verdict: Verdict): Verdict {
+  if (verdict.outcome !== 'escalate' || verdict.requirement) return verdict;
+  return {
+    outcome: 'refuse',
+    ruleIds: verdict.ruleIds,
+    reasons: [...verdict.reasons, 'escalated without an approval requirement: refused (fail closed)'],
+    policyDigest: verdict.policyDigest,
+  };
 }
 
 async function replay(deps: GateDeps, previous: ActionRecord, requestHash: string): Promise<SubmitResult> {
