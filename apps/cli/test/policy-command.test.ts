@@ -23,7 +23,7 @@ describe('countersign policy (demo configuration)', () => {
     const { code, out, err } = await cli(['check']);
     expect(err).toBe('');
     expect(code).toBe(0);
-    expect(out).toMatch(/policy +.*config\/policy\.yaml: 10 rules, digest [0-9a-f]{64}/);
+    expect(out).toMatch(/policy +.*config\/policy\.yaml: 11 rules, digest [0-9a-f]{64}/);
     expect(out).toMatch(/directory .*config\/directory\.yaml: 7 people, 2 agents, digest [0-9a-f]{64}/);
     expect(out).not.toContain('warning');
     expect(out.trimEnd().endsWith('ok')).toBe(true);
@@ -33,7 +33,7 @@ describe('countersign policy (demo configuration)', () => {
     const { code, out } = await cli(['test', 'config/policy.test.yaml']);
     expect(out).not.toContain('✗');
     expect(out).toMatch(/^✓ reads are auto-approved$/m);
-    expect(out).toMatch(/^16 passed, 0 failed$/m);
+    expect(out).toMatch(/^25 passed, 0 failed$/m);
     expect(code).toBe(0);
   });
 });
@@ -54,7 +54,7 @@ describe('countersign policy (edge cases)', () => {
       `cases:
   - name: reads pass
     actor: deploy-bot
-    intent: { action: { type: db.query }, risk: { class: read } }
+    intent: { action: { type: db.query, resource: orders-replica } }
     expect: { outcome: approve }
   - name: wishful thinking
     actor: deploy-bot
@@ -65,18 +65,18 @@ describe('countersign policy (edge cases)', () => {
     const { code, out } = await cli(['test', 'bad.test.yaml'], { cwd: dir });
     expect(code).toBe(1);
     expect(out).toMatch(/^✓ reads pass$/m);
-    expect(out).toMatch(/^✗ wishful thinking\n {4}expected approve, got refuse \(rules: \[never-drop-databases-or-mint-root-keys\]/m);
+    expect(out).toMatch(/^✗ wishful thinking\n {4}expected approve, got refuse \(rules: \[unknown-destructive-actions, never-drop-databases-or-mint-root-keys\]/m);
     expect(out).toMatch(/bad\.test\.yaml:6:5\)$/m);
     expect(out).toMatch(/^1 passed, 1 failed$/m);
   });
 
   it('a broken policy makes policy check exit 1 with file:line:column', async () => {
     const path = join(dir, 'config/policy.yaml');
-    writeFileSync(path, readFileSync(path, 'utf8').replace('risk.class == "read"', 'risk.class = "read"'));
+    writeFileSync(path, readFileSync(path, 'utf8').replace('action.type == "db.query"', 'action.type = "db.query"'));
     const { code, out, err } = await cli(['check'], { cwd: dir });
     expect(code).toBe(1);
     expect(out).toBe('');
-    expect(err).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: rule reads-are-fine: when: syntax error`));
+    expect(err).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: rule read-only-actions: when: syntax error`));
   });
 
   it('reads the files named by flags or by the environment', async () => {
@@ -101,6 +101,23 @@ describe('countersign policy (edge cases)', () => {
     const { code, out } = await cli(['check'], { cwd: dir });
     expect(code).toBe(0);
     expect(out).toMatch(/^warning: .*policy\.yaml:\d+: rule customer-pii-export lets role "cto" override, but nobody in the directory holds it$/m);
+    expect(out).toMatch(/ok, with 1 warning\(s\)/);
+  });
+
+  it('warns when an approve rule rests on caller-supplied labels alone (the old demo rule)', async () => {
+    const path = join(dir, 'config/policy.yaml');
+    const oldRule = [
+      '  - id: reads-are-fine',
+      '    description: Reading data changes nothing; let any known actor do it.',
+      `    when: 'has(risk.class) && risk.class == "read"'`,
+      '    outcome: approve',
+      '    reason: Read-only actions are approved automatically',
+      '',
+    ].join('\n');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('rules:\n', `rules:\n${oldRule}`));
+    const { code, out } = await cli(['check'], { cwd: dir });
+    expect(code).toBe(0);
+    expect(out).toMatch(/^warning: .*policy\.yaml:\d+: rule reads-are-fine approves on caller-supplied labels alone \(risk\.class\): the caller chooses these freely; approve on action\.type, action\.resource or actor\.roles instead$/m);
     expect(out).toMatch(/ok, with 1 warning\(s\)/);
   });
 

@@ -1,4 +1,5 @@
-export { loadPolicy } from './load-policy.ts';
+export { loadPolicy, type PolicyLoadOptions } from './load-policy.ts';
+export { policyFileSchema } from './policy-file.ts';
 export { evaluate } from './evaluate.ts';
 export type { EvaluationInput } from './evaluate.ts';
 export { combineRequirements, intersectOverrideRoles } from './combine.ts';
@@ -12,3 +13,5 @@ export type { ExecutorIssue } from './executor-check.ts';
 export type { CompiledPolicy, CompiledRule } from './types.ts';
 // Re-exported so callers that only load policy need not import the directory package for it.
 export { ConfigError } from '@countersign/directory';
+export { lintPolicy, approvesOnLabelsAlone } from './lint.ts';
+export type { PolicyLintWarning } from './lint.ts';

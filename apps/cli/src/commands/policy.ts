@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFiles, validateAgainst } from '@countersign/config';
-import { runPolicyTests } from '@countersign/policy';
+import { lintPolicy, runPolicyTests } from '@countersign/policy';
 
 // `countersign policy check` and `countersign policy test FILE`: the CI gate for policy and
 // directory changes. Exit codes: 0 fine, 1 the config or a test is wrong, 2 usage error.
@@ -56,7 +56,8 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     if (sub === 'check') {
       out(`policy    ${policyPath}: ${policy.rules.length} rules, digest ${policy.digest}`);
       out(`directory ${directoryPath}: ${directory.people().length} people, ${directory.agents().length} agents, digest ${directory.digest}`);
-      const warnings = validateAgainst(policy, directory);
+      // The lint: approve rules that rest only on what the caller says about itself.
+      const warnings = [...lintPolicy(policy).map((w) => w.message), ...validateAgainst(policy, directory)];
       for (const warning of warnings) out(`warning: ${warning}`);
       out(warnings.length ? `ok, with ${warnings.length} warning(s)` : 'ok');
       return 0;
@@ -99,3 +100,6 @@ function parseCommandArgs(args: string[]): { positional: string[]; policy?: stri
     return { error: (e as Error).message };
   }
 }
+
+/** Shown by `countersign policy --help`. */
+export { USAGE as usage };
