@@ -96,9 +96,9 @@ export async function startHttpEnvironments(): Promise<{ url: string; calls: Rec
   };
 }
 
-/** Over stdio (run as a process): records to the JSON-lines file named by RECORD_FILE. */
+/** Over stdio (run as a process): records to the JSON-lines file given as its argument. */
 async function main(): Promise<void> {
-  const file = process.env.RECORD_FILE;
+  const file = process.argv[2];
   const server = createEnvironmentsServer();
   const transport = new StdioServerTransport();
   await server.connect(transport);
