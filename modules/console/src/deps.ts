@@ -1,0 +1,31 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ActionReads, AuditExport, Clock, ConfigView, Gate, PersonSessions, SessionCaller } from '@countersign/core';
+import type { Logger } from 'pino';
+import type { OidcClient } from './oidc-client.ts';
+import type { Viewer } from './pages/layout.ts';
+import type { ConsoleSettings } from './settings.ts';
+
+/** What the console's routes share; built once in module.ts. */
+export interface ConsoleDeps {
+  gate: Gate;
+  reads: ActionReads;
+  sessions: PersonSessions;
+  audit: AuditExport;
+  config: ConfigView;
+  clock: Clock;
+  logger: Logger;
+  settings: ConsoleSettings;
+  /** Null when single sign-on is not configured (the login page says how). */
+  oidc: OidcClient | null;
+  publicUrl: () => string;
+  policyPath: string;
+  /** Subscribes to "something changed" (new action, vote, decision); returns an unsubscribe. */
+  onChange(listener: () => void): () => void;
+}
+
+export interface SignedIn {
+  caller: SessionCaller;
+  viewer: Viewer;
+}
+
+export type PageHandler = (request: FastifyRequest, reply: FastifyReply, who: SignedIn) => Promise<unknown>;

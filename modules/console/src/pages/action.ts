@@ -1,0 +1,136 @@
+import type { ActionView } from '@countersign/core';
+import { html, when, type Html } from '../html.ts';
+import { titleOf, riskBadge } from './inbox.ts';
+import { layout, type Viewer } from './layout.ts';
+
+/** A refused vote, shown where it happened: next to the field, or above the buttons. */
+export interface VoteProblem {
+  code: string;
+  message: string;
+  /** Field-precise issues (the API's `errors`). */
+  fields: { field: string; message: string }[];
+  /** What the reviewer typed, kept so nothing they wrote is lost. */
+  reason?: string;
+}
+
+function kv(rows: [string, Html | string | null | undefined][]): Html {
+  const shown = rows.filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (shown.length === 0) return html`<p class="muted">None given.</p>`;
+  return html`<dl class="kv">${shown.map(([k, v]) => html`<dt>${k}</dt><dd>${v!}</dd>`)}</dl>`;
+}
+
+function value(v: unknown): Html {
+  if (v === '[redacted]') return html`<span class="redacted">[redacted]</span>`;
+  return html`<code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`;
+}
+
+function entries(obj: Record<string, unknown> | undefined): [string, Html][] {
+  return Object.entries(obj ?? {})
+    .filter(([, v]) => v !== undefined && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0))
+    .map(([k, v]) => [k, value(v)]);
+}
+
+function statusBadge(status: string): Html {
+  return html`<span class="badge status-${status}">${status}</span>`;
+}
+
+function decideForm(a: ActionView, viewer: Viewer, problem?: VoteProblem): Html {
+  if (a.status !== 'pending') return html``;
+  const reasonIssue = problem?.fields.find((f) => f.field === 'reason');
+  const decisionIssue = problem?.fields.find((f) => f.field === 'decision');
+  const general = problem && !reasonIssue ? problem : undefined;
+  const canDecide = a.canStillDecide?.includes(viewer.personId) ?? false;
+  return html`<section aria-labelledby="decide-title" class="card">
+<h2 id="decide-title">Your decision</h2>
+${!canDecide && !problem ? html`<p class="muted" id="cannot-decide">By the vote's own checks you cannot fill an open slot of this action (your own request or an agent you own, no role it needs, a slot already yours, or a vote already cast). The engine will say exactly why if you try.</p>` : ''}
+<form method="post" action="/console/actions/${a.id}/vote" novalidate>
+  <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+  <label for="reason">Reason <span class="muted">(required to deny${a.requirement?.approvalReasonRequired ? ' and to approve' : ''})</span></label>
+  <textarea id="reason" name="reason" rows="3" maxlength="2000"${reasonIssue ? html` aria-invalid="true" aria-describedby="reason-error"` : ''}>${problem?.reason ?? ''}</textarea>
+  ${reasonIssue ? html`<p id="reason-error" class="field-error" role="alert"><code>${problem!.code}</code> ${reasonIssue.message}: ${problem!.message}</p>` : ''}
+  ${general ? html`<div id="vote-error" class="refusal" role="alert"><strong>Your vote was refused: <code>${general.code}</code></strong><p>${general.message}</p>${decisionIssue ? html`<p>decision: ${decisionIssue.message}</p>` : ''}</div>` : ''}
+  <div class="buttons">
+    <button type="submit" name="decision" value="approve" class="approve">Approve</button>
+    <button type="submit" name="decision" value="deny" class="deny">Deny</button>
+  </div>
+  <p class="muted">Your vote goes through the engine with every check (channel <code>web</code>); cards in Slack and Teams update as for any vote.</p>
+</form>
+</section>`;
+}
+
+export function actionPage(a: ActionView, viewer: Viewer, opts: { problem?: VoteProblem; notice?: string } = {}): string {
+  const intent = a.intent;
+  const title = titleOf({ summary: intent?.action.summary ?? null, actionType: a.actionType, resource: intent?.action.resource ?? null });
+  const p = a.progress;
+  const redacted = a.redacted ?? [];
+  return layout({
+    title,
+    viewer,
+    scripts: ['verify.js'],
+    body: html`<p><a href="/console">← Inbox</a></p>
+<h1>${title} ${statusBadge(a.status)}</h1>
+<p class="muted"><code>${a.id}</code> · submitted ${when(a.createdAt)}${a.expiresAt && a.status === 'pending' ? html` · expires ${when(a.expiresAt)}` : ''}</p>
+${opts.notice ? html`<p class="notice" role="status">${opts.notice}</p>` : ''}
+<div class="grid">
+<section aria-labelledby="who-title" class="card"><h2 id="who-title">Who</h2>
+${kv([
+  ['Requested by', `${a.requester.id} (${a.requester.kind})`],
+  ['On behalf of', a.requester.onBehalfOf],
+  ["Agent's owner", a.requester.owner],
+])}</section>
+<section aria-labelledby="what-title" class="card"><h2 id="what-title">What</h2>
+${intent
+  ? html`${kv([
+      ['Type', html`<code>${intent.action.type}</code>`],
+      ['Resource', intent.action.resource ? html`<code>${intent.action.resource}</code>` : null],
+      ['Summary', intent.action.summary],
+      ...entries(intent.action.params as Record<string, unknown>).map(([k, v]) => [`param ${k}`, v] as [string, Html]),
+      ...entries(intent.context as Record<string, unknown>).map(([k, v]) => [k, v] as [string, Html]),
+      ['Risk', riskBadge({ class: intent.risk.class ?? null, urgency: intent.risk.urgency ?? null })],
+      ...entries(intent.authority as Record<string, unknown>).map(([k, v]) => [`authority ${k}`, v] as [string, Html]),
+      ['Justification', intent.justification === '[redacted]' ? value('[redacted]') : intent.justification],
+    ])}
+    ${redacted.length ? html`<p class="muted">Hidden by the rule's <code>redact</code>: ${redacted.join(', ')}.</p>` : ''}
+    <p class="muted">Intent hash <code class="hash">${a.intentHash}</code></p>`
+  : html`<p class="muted">Not available.</p>`}
+</section>
+<section aria-labelledby="why-title" class="card"><h2 id="why-title">Why</h2>
+${kv([
+  ['Policy said', a.verdict],
+  ['Rules', html`${a.ruleIds.map((r) => html`<code>${r}</code> `)}`],
+  ['Reasons', html`<ul>${a.reasons.map((r) => html`<li>${r}</li>`)}</ul>`],
+  ['Policy digest', html`<code class="hash">${a.policyDigest}</code>`],
+  ['Decided', a.decidedAt ? html`${a.status} ${when(a.decidedAt)}${a.decidedBy ? ` by ${a.decidedBy}` : ''}` : null],
+  ['Decision reason', a.decisionReason],
+  ['Override', a.override ? `${a.override.by}: ${a.override.reason}` : null],
+])}</section>
+${a.requirement && p
+  ? html`<section aria-labelledby="req-title" class="card"><h2 id="req-title">Requirement</h2>
+<p><strong>${p.filled} of ${p.needed}</strong> approvals: ${a.requirement.groups.map((g) => `${g.count} × ${g.role}`).join(' + ')}, each slot by a different person.</p>
+<table class="small"><caption class="sr-only">Filled slots</caption><thead><tr><th scope="col">Slot</th><th scope="col">Filled by</th></tr></thead><tbody>
+${p.approvals.map((x) => html`<tr><td>${x.role}</td><td>${x.personId}</td></tr>`)}
+${p.open.map((o) => html`<tr><td>${o.role}${o.count > 1 ? ` × ${o.count}` : ''}</td><td class="muted">open</td></tr>`)}
+</tbody></table>
+${a.status === 'pending' ? html`<p>Who can still fill it: ${a.canStillDecide?.length ? a.canStillDecide.join(', ') : html`<span class="muted">nobody in the directory</span>`}</p>` : ''}
+</section>`
+  : ''}
+</div>
+${decideForm(a, viewer, opts.problem)}
+<section aria-labelledby="votes-title"><h2 id="votes-title">Votes</h2>
+${a.votes?.length
+  ? html`<table class="list"><thead><tr><th scope="col">Person</th><th scope="col">Decision</th><th scope="col">Reason</th><th scope="col">Channel</th><th scope="col">At</th></tr></thead><tbody>
+${a.votes.map((v) => html`<tr><td>${v.personId}</td><td>${v.decision}</td><td>${v.reason ?? ''}</td><td>${v.channel}</td><td>${when(v.at)}</td></tr>`)}
+</tbody></table>`
+  : html`<p class="muted">No votes yet.</p>`}
+</section>
+<section aria-labelledby="timeline-title"><h2 id="timeline-title">Timeline</h2>
+<ol class="timeline">${(a.timeline ?? []).map((t) => html`<li>${when(t.at)} <span class="kind">${t.kind}</span> ${t.text}${t.seq !== undefined ? html` <a class="seq" href="#artifact-${t.seq}">artifact #${t.seq}</a>` : ''}</li>`)}</ol>
+</section>
+<section aria-labelledby="evidence-title" id="evidence" data-action="${a.id}"><h2 id="evidence-title">Evidence</h2>
+<p>Each step above marked with an artifact is sealed: RFC 8785 canonical JSON, its SHA-256, a link to the previous artifact's hash and an Ed25519 signature. <strong>Verify</strong> checks them here, in your browser, against <a href="/.well-known/jwks.json">the published keys</a>.</p>
+<button type="button" id="verify" disabled>Verify</button>
+<noscript><p>Verify runs in the browser and needs JavaScript; offline: <code>countersign verify</code> on an export.</p></noscript>
+<div id="verify-result" role="status" aria-live="polite"></div>
+</section>`,
+  });
+}

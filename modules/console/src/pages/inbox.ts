@@ -1,0 +1,48 @@
+import type { ActionSummary } from '@countersign/core';
+import { duration, html, type Html } from '../html.ts';
+import { layout, type Viewer } from './layout.ts';
+
+export function titleOf(a: { summary: string | null; actionType: string; resource: string | null }): string {
+  return a.summary ?? `${a.actionType}${a.resource ? ` on ${a.resource}` : ''}`;
+}
+
+function requester(a: ActionSummary): Html {
+  return html`${a.requester.id}${a.requester.kind === 'agent' ? ' (agent)' : ''}${a.requester.onBehalfOf ? html`<br><small>for ${a.requester.onBehalfOf}</small>` : ''}`;
+}
+
+export function riskBadge(risk: { class: string | null; urgency: string | null }): Html {
+  if (!risk.class && !risk.urgency) return html`<span class="muted">—</span>`;
+  return html`<span class="badge risk-${risk.urgency ?? 'normal'}">${risk.class ?? 'unclassified'}${risk.urgency ? ` · ${risk.urgency}` : ''}</span>`;
+}
+
+/** The inbox's rows: also served alone (GET /console/inbox/rows) for live updates. */
+export function inboxRows(items: ActionSummary[], now: Date): Html {
+  if (items.length === 0) return html`<tr><td colspan="6" class="empty">Nothing awaits your decision.</td></tr>`;
+  return html`${items.map(
+    (a) => html`<tr data-action="${a.id}">
+  <th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a><br><small><code>${a.actionType}</code></small></th>
+  <td>${requester(a)}</td>
+  <td>${riskBadge(a.risk)}</td>
+  <td>${duration(now.getTime() - Date.parse(a.createdAt))}</td>
+  <td>${a.expiresAt ? duration(Date.parse(a.expiresAt) - now.getTime()) : '—'}</td>
+  <td>${a.progress ? `${a.progress.filled} of ${a.progress.needed}` : '—'}</td>
+</tr>`,
+  )}`;
+}
+
+export function inboxPage(viewer: Viewer, items: ActionSummary[], now: Date): string {
+  return layout({
+    title: 'Inbox',
+    viewer,
+    active: 'inbox',
+    scripts: ['inbox.js'],
+    body: html`<h1>Awaiting your decision</h1>
+<p class="lede">Actions you can still approve: the same checks as a vote (not your own request, a role that fills an open slot, one slot per person).</p>
+<p id="inbox-status" class="muted" role="status" aria-live="polite">Updates by itself when something changes.</p>
+<table class="list">
+  <caption class="sr-only">Actions awaiting your decision</caption>
+  <thead><tr><th scope="col">Action</th><th scope="col">Requested by</th><th scope="col">Risk</th><th scope="col">Age</th><th scope="col">Expires in</th><th scope="col">Approvals</th></tr></thead>
+  <tbody id="inbox-rows">${inboxRows(items, now)}</tbody>
+</table>`,
+  });
+}
