@@ -11,7 +11,7 @@ afterAll(async () => {
 
 /** Rows that bad input must never create. */
 async function counts() {
-  const p = t.service.prisma;
+  const p = t.prisma;
   return { actions: await p.action.count(), votes: await p.vote.count(), artifacts: await p.artifact.count() };
 }
 

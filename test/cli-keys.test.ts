@@ -26,12 +26,12 @@ describe('countersign keys', () => {
     const { token, id, prefix } = JSON.parse(created.stdout);
     expect(token).toMatch(/^cs_[a-z2-9]{10}_[A-Za-z0-9_-]{43}$/);
     // Stored hashed: the secret half appears nowhere in the database.
-    const row = await t.service.prisma.apiKey.findUniqueOrThrow({ where: { id } });
+    const row = await t.prisma.apiKey.findUniqueOrThrow({ where: { id } });
     expect(JSON.stringify(row)).not.toContain(token.slice(14));
     expect(row.lastUsedAt).toBeNull();
 
     expect((await t.api('POST', '/v1/actions', { token, body: intents.read })).status).toBe(201);
-    expect((await t.service.prisma.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt).not.toBeNull();
+    expect((await t.prisma.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt).not.toBeNull();
 
     const list = await keys(['list']);
     expect(list.stdout).toContain(prefix);
@@ -40,15 +40,15 @@ describe('countersign keys', () => {
     expect((await keys(['revoke', prefix])).code).toBe(0);
     expect((await t.api('POST', '/v1/actions', { token, body: intents.read })).status).toBe(401);
     expect((await keys(['list'])).stdout).toMatch(new RegExp(`${prefix}.*revoked`));
-    const kinds = (await t.service.prisma.artifact.findMany({ select: { kind: true } })).map((a) => a.kind);
+    const kinds = (await t.prisma.artifact.findMany({ select: { kind: true } })).map((a) => a.kind);
     expect(kinds).toContain('key.revoked');
   });
 
   it('never signs evidence with a key it would have to invent', async () => {
-    const before = await t.service.prisma.artifact.count();
+    const before = await t.prisma.artifact.count();
     const emptyKeys = path.join(t.configDir, 'no-keys-here');
     await expect(keys(['create', '--principal', 'deploy-bot'], { COUNTERSIGN_KEYS_DIR: emptyKeys })).rejects.toThrow();
-    expect(await t.service.prisma.artifact.count()).toBe(before);
+    expect(await t.prisma.artifact.count()).toBe(before);
     expect(fs.existsSync(emptyKeys) && fs.readdirSync(emptyKeys).some((f) => f.endsWith('.pem'))).toBe(false);
   });
 

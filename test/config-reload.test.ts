@@ -77,12 +77,12 @@ describe('directory reload', () => {
     fs.writeFileSync(file, original.replace('roles: [security], slack: { userId: U0BOB0001 }', 'roles: [], slack: { userId: U0BOB0001 }'));
     await waitFor(async () => digest() !== before);
     // The new directory decides only once its change is sealed as evidence.
-    const sealed = await t.service.prisma.artifact.findFirst({ where: { kind: 'config.changed', canonical: { contains: digest() } } });
+    const sealed = await t.prisma.artifact.findFirst({ where: { kind: 'config.changed', canonical: { contains: digest() } } });
     expect(sealed).not.toBeNull();
     const vote = await t.api('POST', `/v1/actions/${action.id}/votes`, { token: t.tokens.bob, body: { decision: 'approve', reason: 'ok' } });
     expect(vote.status).toBe(403);
     expect(vote.body.code).toBe('not_eligible');
-    await waitFor(async () => (await t.service.prisma.artifact.count({ where: { kind: 'config.changed' } })) >= 3);
+    await waitFor(async () => (await t.prisma.artifact.count({ where: { kind: 'config.changed' } })) >= 3);
 
     // An earlier approval stops counting when its role is revoked before the decision.
     const { body: second } = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intents.prodDelete });

@@ -29,15 +29,15 @@ const cli = () => cliFor(t);
 
 describe('evidence', () => {
   it('seals every kind of change: config, keys, escalation, votes, decisions', async () => {
-    const kinds = (await t.service.prisma.artifact.findMany({ select: { kind: true } })).map((a) => a.kind);
+    const kinds = (await t.prisma.artifact.findMany({ select: { kind: true } })).map((a) => a.kind);
     for (const k of ['config.changed', 'key.created', 'action.decided', 'action.escalated', 'vote.recorded']) expect(kinds).toContain(k);
-    const seqs = (await t.service.prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true } })).map((a) => Number(a.seq));
+    const seqs = (await t.prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true } })).map((a) => Number(a.seq));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
   it('the database itself refuses to rewrite or delete evidence', async () => {
-    await expect(t.service.prisma.$executeRawUnsafe(`UPDATE "Artifact" SET kind = 'x' WHERE seq = 1`)).rejects.toThrow();
-    await expect(t.service.prisma.$executeRawUnsafe(`DELETE FROM "Artifact" WHERE seq = 1`)).rejects.toThrow();
+    await expect(t.prisma.$executeRawUnsafe(`UPDATE "Artifact" SET kind = 'x' WHERE seq = 1`)).rejects.toThrow();
+    await expect(t.prisma.$executeRawUnsafe(`DELETE FROM "Artifact" WHERE seq = 1`)).rejects.toThrow();
   });
 
   it('exports JSONL and CSV over HTTP that verify offline; only auditors may export', async () => {
@@ -47,7 +47,7 @@ describe('evidence', () => {
     const jsonl = await t.api('GET', '/v1/audit/export?format=jsonl', { token: t.tokens.grace });
     expect(jsonl.headers.get('content-type')).toMatch(/ndjson/);
     const report = await verifyExport(jsonl.text.trim().split('\n'), keys);
-    expect(report).toMatchObject({ ok: true, records: await t.service.prisma.artifact.count() });
+    expect(report).toMatchObject({ ok: true, records: await t.prisma.artifact.count() });
     const csv = await t.api('GET', '/v1/audit/export?format=csv', { token: t.tokens.grace });
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect((await verifyExport(csv.text.trim().split('\n'), keys)).ok).toBe(true);
@@ -57,7 +57,7 @@ describe('evidence', () => {
   });
 
   it('exports a time window as a contiguous, verifiable range', async () => {
-    const all = await t.service.prisma.artifact.findMany({ orderBy: { seq: 'asc' } });
+    const all = await t.prisma.artifact.findMany({ orderBy: { seq: 'asc' } });
     const from = all[3]!.at.toISOString();
     const res = await t.api('GET', `/v1/audit/export?from=${encodeURIComponent(from)}`, { token: t.tokens.grace });
     const report = await verifyExport(res.text.trim().split('\n'), t.service.keyring.publicKeys());

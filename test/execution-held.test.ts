@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError, destinationAllowlist, type DecisionDelivery } from '@countersign/core';
-import { DecisionDeliveries, deliveryModule, DeliveryRows, send } from '@countersign/delivery';
+import { DecisionDeliveries, deliveryModule, send } from '@countersign/delivery';
 import { verifyExport } from '@countersign/evidence';
 import { workerModule } from '@countersign/worker';
 import { startReceiver, type Receiver } from '../modules/delivery/test/receiver.ts';
@@ -80,7 +80,7 @@ async function approve(id: string) {
 }
 
 async function executedArtifacts(actionId: string) {
-  const rows = await t.service.prisma.artifact.findMany({ where: { actionId, kind: 'action.executed' } });
+  const rows = await t.prisma.artifact.findMany({ where: { actionId, kind: 'action.executed' } });
   return rows.map((r) => JSON.parse(r.canonical).event);
 }
 
@@ -121,7 +121,7 @@ describe('held execution', () => {
       attempts: 1,
       error: null,
     });
-    expect(await t.service.prisma.delivery.findUnique({ where: { actionId_kind: { actionId: pending.id, kind: 'execution' } } })).toMatchObject({ state: 'delivered', attempts: 1, responseStatus: 200 });
+    expect(await t.prisma.delivery.findUnique({ where: { actionId_kind: { actionId: pending.id, kind: 'execution' } } })).toMatchObject({ state: 'delivered', attempts: 1, responseStatus: 200 });
 
     // Once: the job running again (a retry, a re-dispatched event) sends nothing more.
     await deliveries().execute(pending.id, 2, { maxAttempts: 10 });
@@ -196,8 +196,7 @@ describe('held execution', () => {
       // As after a restart with a narrower allow-list than the policy was approved under.
       const narrower = new DecisionDeliveries({
         store: quiet.service.context.store,
-        prisma: quiet.service.prisma,
-        rows: new DeliveryRows(quiet.service.prisma, 30_000),
+        rows: quiet.service.context.db.deliveries(30_000),
         destinations: { webhook: destinationAllowlist([]), executor: destinationAllowlist(['https://ops.example.com/']) },
         webhookMaster: Buffer.from('x'.repeat(32)),
         release: quiet.service.gate.deps.release,
@@ -207,13 +206,13 @@ describe('held execution', () => {
       });
       const err = await narrower.execute(pending.id, 1, { maxAttempts: 10 }).catch((e: unknown) => e);
       expect(err).toMatchObject({ retryable: false, code: 'execution_refused' });
-      const sealed = await quiet.service.prisma.artifact.findMany({ where: { actionId: pending.id, kind: 'action.executed' } });
+      const sealed = await quiet.prisma.artifact.findMany({ where: { actionId: pending.id, kind: 'action.executed' } });
       expect(sealed.map((a) => JSON.parse(a.canonical).event)).toEqual([
         expect.objectContaining({ result: 'failed', responseStatus: null, attempts: 0, error: expect.stringMatching(/destination is not allowed/) }),
       ]);
       // Final: the allowed delivery that runs later sends nothing and seals nothing more.
       await quiet.service.context.deliveries!.execute(pending.id, 1, { maxAttempts: 10 });
-      expect(await quiet.service.prisma.artifact.count({ where: { actionId: pending.id, kind: 'action.executed' } })).toBe(1);
+      expect(await quiet.prisma.artifact.count({ where: { actionId: pending.id, kind: 'action.executed' } })).toBe(1);
       expect(receiver.to('/exec/services/inventory')).toHaveLength(0);
     } finally {
       await quiet.stop();

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '@countersign/devstack';
-import { createPrismaClient } from '@countersign/db';
+import { createPrismaClient } from '@countersign/db/testing';
 import { publicKeysFromPem, verifyExport } from '@countersign/evidence';
 import { freshDatabase, randomQueuePrefix, redisUrlForTests, type TestDatabase } from './support/database.ts';
 import { api, startTestService } from './support/service.ts';

@@ -48,7 +48,7 @@ describe('exactly one final decision', () => {
     );
     expect(statuses.every((s) => ['approved', 'refused', 'cancelled'].includes(s))).toBe(true);
 
-    const prisma = a.service.prisma;
+    const prisma = a.prisma;
     for (const id of ids) {
       const decided = await prisma.artifact.findMany({ where: { actionId: id, kind: 'action.decided' } });
       expect(decided).toHaveLength(1);

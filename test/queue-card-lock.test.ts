@@ -79,14 +79,14 @@ describe('queue engine: the card lock', () => {
     slack.duringPost = async (target) => {
       if (target !== '#sre-approvals') return;
       // Another worker took the claim over (ours presumed dead) while our post was in flight.
-      await t.service.prisma.$executeRaw`UPDATE "ChannelCard" SET "updatedAt" = now() + interval '1 second' WHERE target = ${target} AND state = 'claimed'`;
+      await t.prisma.$executeRaw`UPDATE "ChannelCard" SET "updatedAt" = now() + interval '1 second' WHERE target = ${target} AND state = 'claimed'`;
     };
     const id = await escalate(t);
     await waitFor('both posts done', () => slack.eventsOf('post').length === 2);
     const orphan = slack.eventsOf('post').find((e) => e.target === '#sre-approvals')!;
     await waitFor('orphan deleted', () => slack.eventsOf('delete').some((e) => e.messageId === orphan.messageId));
     expect(slack.live(id).map((m) => m.target)).toEqual(['@bob']);
-    const rows = await t.service.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
+    const rows = await t.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
     // The row is the new claimer's: not marked posted with our message.
     expect(rows.map((r) => [r.target, r.state, r.messageRef])).toEqual([
       ['#sre-approvals', 'claimed', null],
@@ -98,7 +98,7 @@ describe('queue engine: the card lock', () => {
     const slack = new ScriptedChannel('slack', { delete: false });
     const t = await start(slack);
     slack.duringPost = async (target) => {
-      if (target === '#sre-approvals') await t.service.prisma.$executeRaw`UPDATE "ChannelCard" SET "updatedAt" = now() + interval '1 second' WHERE target = ${target} AND state = 'claimed'`;
+      if (target === '#sre-approvals') await t.prisma.$executeRaw`UPDATE "ChannelCard" SET "updatedAt" = now() + interval '1 second' WHERE target = ${target} AND state = 'claimed'`;
     };
     const id = await escalate(t);
     const orphan = await waitFor('orphan updated', () => slack.live(id).find((m) => m.target === '#sre-approvals' && m.card.actionable === false));

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { PrismaCardStore } from '@countersign/db';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
 import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
@@ -16,7 +15,7 @@ async function escalate(t: QueueTest, body: unknown = queueIntents.cards, token 
 }
 
 async function cardRows(t: QueueTest, actionId: string) {
-  return new PrismaCardStore(t.service.prisma).forAction(actionId);
+  return t.service.context.db.cards.forAction(actionId);
 }
 
 describe('queue engine: cards', () => {

@@ -34,7 +34,7 @@ describe('queue engine: failures', () => {
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toMatch(/channel_not_found/);
     expect(slack.done('postCard', id).map((c) => c.target)).toEqual(['@bob']);
-    const rows = await t.service.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
+    const rows = await t.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
     expect(rows.map((r) => [r.target, r.state])).toEqual([
       ['#sre-approvals', 'failed'],
       ['@bob', 'posted'],

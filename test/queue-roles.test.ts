@@ -51,7 +51,7 @@ describe('queue engine: roles and the outbox', () => {
     // Nothing reached Redis or a channel: the event waits in the outbox.
     expect(await keysUnder(prefix)).toEqual([]);
     expect(apiSlack.calls).toEqual([]);
-    const pending = await api.service.prisma.outboxEvent.findMany({ where: { actionId: id } });
+    const pending = await api.prisma.outboxEvent.findMany({ where: { actionId: id } });
     expect(pending.map((e) => [e.type, e.dispatchedAt])).toEqual([['action.escalated', null]]);
     for (const path of ['/healthz', '/readyz', '/metrics']) expect((await api.api('GET', path)).status).toBe(200);
     await api.stop();
@@ -60,7 +60,7 @@ describe('queue engine: roles and the outbox', () => {
     const slack = new RecordingChannel('slack');
     const worker = await start({ role: 'worker', channels: [slack], databaseUrl: db.url, prefix });
     await waitFor('card posted by the late worker', () => slack.done('postCard', id).length === 1);
-    await waitFor('event marked', async () => (await worker.service.prisma.outboxEvent.findFirst({ where: { actionId: id } }))?.dispatchedAt);
+    await waitFor('event marked', async () => (await worker.prisma.outboxEvent.findFirst({ where: { actionId: id } }))?.dispatchedAt);
     for (const path of ['/healthz', '/readyz']) expect((await worker.api('GET', path)).status).toBe(200);
     const metrics = (await worker.api('GET', '/metrics')).text;
     expect(metrics).toMatch(/countersign_jobs_completed_total\{job="post-cards"\} 1/);

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PrismaCardStore } from '@countersign/db';
 import type { JobContext } from '@countersign/queue';
 import { jobHandlers } from '@countersign/worker';
 import { Redis } from 'ioredis';
@@ -99,7 +98,7 @@ describe('queue engine: idempotent jobs', () => {
     expect(results[1].status).toBe('rejected');
     expect(firstDeferred.length).toBe(results[0].status === 'rejected' ? 1 : 0);
     expect([...postsPerTarget([slack], id).values()]).toEqual([1, 1]);
-    const rows = await new PrismaCardStore(t.service.prisma).forAction(id);
+    const rows = await t.service.context.db.cards.forAction(id);
     expect(rows.map((r) => r.state)).toEqual(['posted', 'posted']);
     // And once the first runner is done, the second one's retry finds everything posted.
     await handlers['post-cards']({ actionId: id, tier: 0 }, directContext([]));

@@ -17,7 +17,7 @@ async function escalate(t: QueueTest, by = 'deploy-bot'): Promise<string> {
   return res.body.id as string;
 }
 
-const rows = (t: QueueTest, id: string) => t.service.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
+const rows = (t: QueueTest, id: string) => t.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
 
 describe('queue engine: sending once', () => {
   it('a card accepted but unconfirmed is found by its card id on the retry, not posted again', async () => {

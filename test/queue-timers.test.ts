@@ -75,7 +75,7 @@ describe('queue engine: timers', () => {
     expect(slack.done('postCard', id).slice(2).map((c) => c.target).sort()).toEqual(['#sre-secondary', '@judy']);
     // Teams has no channel hint for tier 1 but can DM judy.
     await waitFor('tier 1 in teams', () => teams.done('postCard', id).length === 3);
-    const rows = await t.service.prisma.channelCard.findMany({ where: { actionId: id, tier: 1 } });
+    const rows = await t.prisma.channelCard.findMany({ where: { actionId: id, tier: 1 } });
     expect(rows.map((r) => `${r.channel} ${r.target}`).sort()).toEqual(['slack #sre-secondary', 'slack @judy', 'teams @judy']);
 
     // A decision stops the remaining timers from doing anything.

@@ -41,7 +41,7 @@ describe('Redis restarted mid-run', () => {
 
     await waitFor(
       'action expired',
-      async () => (await t.service.prisma.action.findUniqueOrThrow({ where: { id: action.id } })).status === 'expired' || undefined,
+      async () => (await t.prisma.action.findUniqueOrThrow({ where: { id: action.id } })).status === 'expired' || undefined,
       30_000,
     );
     await waitFor('card shows expiry', () => channel.done('updateCard', action.id).some((c) => c.status === 'expired' && !c.actionable) || undefined, 30_000);

@@ -63,7 +63,7 @@ describe('submit', () => {
     expect(action.status).toBe('approved');
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(1);
-    const rows = await t.service.prisma.action.findMany({ where: { idempotencyKey: keys[0] } });
+    const rows = await t.prisma.action.findMany({ where: { idempotencyKey: keys[0] } });
     expect(rows.map((r) => r.id)).toEqual([action.id]);
   });
 

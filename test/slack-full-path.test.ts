@@ -263,7 +263,7 @@ describe('Slack full path', () => {
   it('invalid_blocks fails the card for good: not retried', async () => {
     fake.failNext('chat.postMessage', 'invalid_blocks', 1, (args) => args.channel === OPS);
     const id = await submit({ action: { type: 'slack.one', resource: 'db/other' } });
-    const rows = () => t.service.prisma.channelCard.findMany({ where: { actionId: id } });
+    const rows = () => t.prisma.channelCard.findMany({ where: { actionId: id } });
     const row = await fake.waitFor(async () => (await rows()).find((r) => r.state === 'failed'), 10_000, 'failed card row');
     expect(row.error).toMatch(/invalid_blocks/);
     await new Promise((r) => setTimeout(r, 1500));
@@ -285,7 +285,7 @@ describe('Slack posting: exactly once, failures visible', () => {
     // Slack posts the card at once but answers after 3 s; the client gives up after 2 s.
     fake.script('chat.postMessage', { lateMs: 3_000, match: (args) => args.channel === LATE });
     const id = await submit({ action: { type: 'slack.late', resource: 'db/late' } });
-    const rows = () => t.service.prisma.channelCard.findMany({ where: { actionId: id } });
+    const rows = () => t.prisma.channelCard.findMany({ where: { actionId: id } });
     const row = await fake.waitFor(async () => (await rows()).find((r) => r.state === 'posted'), 20_000, 'card row posted');
 
     const cards = fake.cardsIn(LATE).filter(forAction(id));
@@ -316,7 +316,7 @@ describe('Slack posting: exactly once, failures visible', () => {
     const [channelsBefore, usersBefore] = [await channelErrors('channel_not_found'), await channelErrors('user_not_found')];
     const id = await submit({ action: { type: 'slack.missing', resource: 'db/missing' } });
     await fake.waitFor(() => cardIn(EXISTS, id), 10_000, 'card in the channel that exists');
-    const rows = () => t.service.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
+    const rows = () => t.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
     await fake.waitFor(async () => (await rows()).length === 3, 10_000, 'three card rows');
     const all = await rows();
     expect(all.map((r) => [r.target, r.state])).toEqual([

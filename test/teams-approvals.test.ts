@@ -89,7 +89,7 @@ function answeredCard(res: { status: number; body: any }): CardJson {
 
 describe('conversations', () => {
   it('captures the team and all its channels, personal chats and group chats on installation', async () => {
-    const rows = await t.service.context.prisma.teamsConversation.findMany({ orderBy: { id: 'asc' } });
+    const rows = await t.prisma.teamsConversation.findMany({ orderBy: { id: 'asc' } });
     const byId = new Map(rows.map((r) => [r.id, r]));
     expect(byId.get(PLATFORM.id)).toMatchObject({ kind: 'channel', teamId: PLATFORM.id, teamName: 'Platform', channelName: 'General', tenantId: fake.tenantId });
     expect(byId.get(APPROVALS)).toMatchObject({ kind: 'channel', teamId: PLATFORM.id, teamName: 'Platform', channelName: 'Approvals' });
@@ -103,7 +103,7 @@ describe('conversations', () => {
     const foreignTeam: FakeTeam = { id: '19:foreign@thread.tacv2', name: 'Foreign', channels: [{ id: '19:foreign@thread.tacv2' }] };
     expect((await fake.send(t.url, fake.installInTeam(foreignTeam, stranger, other))).status).toBe(200);
     expect((await fake.send(t.url, fake.installPersonal(stranger, other))).status).toBe(200);
-    const prisma = t.service.context.prisma;
+    const prisma = t.prisma;
     expect(await prisma.teamsConversation.count({ where: { id: { in: [foreignTeam.id, personalChat(stranger)] } } })).toBe(0);
     expect(await prisma.teamsConversation.count({ where: { tenantId: { not: fake.tenantId } } })).toBe(0);
   });
@@ -111,7 +111,7 @@ describe('conversations', () => {
   it('forgets a team when the bot is removed from it', async () => {
     const doomed: FakeTeam = { id: '19:doomed@thread.tacv2', name: 'Doomed', channels: [{ id: '19:doomed@thread.tacv2' }, { id: '19:doomed-b@thread.tacv2', name: 'B' }] };
     await fake.send(t.url, fake.installInTeam(doomed, alice));
-    const prisma = t.service.context.prisma;
+    const prisma = t.prisma;
     expect(await prisma.teamsConversation.count({ where: { teamId: doomed.id } })).toBe(2);
     expect((await fake.send(t.url, fake.removeFromTeam(doomed, alice))).status).toBe(200);
     expect(await prisma.teamsConversation.count({ where: { teamId: doomed.id } })).toBe(0);

@@ -70,7 +70,7 @@ describe('with credentials', () => {
   it('does not store a conversation from an unauthenticated installation', async () => {
     const res = await fake.send(t.url, fake.installPersonal(alice), { authorization: null });
     expect(res.status).toBe(401);
-    expect(await t.service.context.prisma.teamsConversation.count({ where: { aadObjectId: alice.aadObjectId } })).toBe(0);
+    expect(await t.prisma.teamsConversation.count({ where: { aadObjectId: alice.aadObjectId } })).toBe(0);
   });
 
   it('accepts the same click with a valid token', async () => {
@@ -99,7 +99,7 @@ describe('with a certificate instead of a password', () => {
       // Listing the team's channels needed an app token: only a valid assertion gets one.
       expect(fake.tokensIssued).toBe(1);
       expect(fake.calls).toEqual([expect.objectContaining({ method: 'GET', status: 200 })]);
-      expect(await t.service.context.prisma.teamsConversation.count({ where: { teamId: team.id } })).toBe(2);
+      expect(await t.prisma.teamsConversation.count({ where: { teamId: team.id } })).toBe(2);
     } finally {
       await t.stop();
       await fake.close();
@@ -137,7 +137,7 @@ describe('configuration', () => {
     const dev = await startTestService({ modules: [teamsModule], env });
     try {
       expect((await fake.send(dev.url, fake.installPersonal(alice), { authorization: null })).status).toBe(200);
-      expect(await dev.service.context.prisma.teamsConversation.count({ where: { aadObjectId: alice.aadObjectId } })).toBe(1);
+      expect(await dev.prisma.teamsConversation.count({ where: { aadObjectId: alice.aadObjectId } })).toBe(1);
 
       // Unauthenticated, so only straight from this machine: not from another address, and not
       // through a local proxy or tunnel (which would make any remote request look local).
@@ -155,10 +155,10 @@ describe('configuration', () => {
         expect(res.statusCode).toBe(403);
         expect(res.json()).toMatchObject({ status: 403, code: 'forbidden' });
       }
-      expect(await dev.service.context.prisma.teamsConversation.count({ where: { aadObjectId: bob.aadObjectId } })).toBe(0);
+      expect(await dev.prisma.teamsConversation.count({ where: { aadObjectId: bob.aadObjectId } })).toBe(0);
       // The same request straight from this machine is taken.
       expect((await installBob('127.0.0.1')).statusCode).toBe(200);
-      expect(await dev.service.context.prisma.teamsConversation.count({ where: { aadObjectId: bob.aadObjectId } })).toBe(1);
+      expect(await dev.prisma.teamsConversation.count({ where: { aadObjectId: bob.aadObjectId } })).toBe(1);
     } finally {
       await dev.stop();
       await fake.close();

@@ -257,7 +257,7 @@ describe('Teams through the queue', () => {
     expect(shown(card).actions).toHaveLength(2);
     // The queue records the card as posted right after Teams answers.
     const rows = await waitFor(async () => {
-      const r = await t.service.prisma.channelCard.findMany({ where: { actionId: id } });
+      const r = await t.prisma.channelCard.findMany({ where: { actionId: id } });
       return r.every((c) => c.state === 'posted') && r;
     }, 'card row marked posted');
     expect(rows.map((r) => [r.channel, r.state, (r.messageRef as { activityId?: string }).activityId])).toEqual([['teams', 'posted', card.id]]);
@@ -273,7 +273,7 @@ describe('Teams through the queue', () => {
     const card = await waitFor(() => postedCard(APPROVALS, id), `card after the ${code}`, 15_000);
     expect(fake.calls.filter((c) => c.status === code).length).toBe(failedBefore + 1);
     const rows = await waitFor(async () => {
-      const r = await t.service.prisma.channelCard.findMany({ where: { actionId: id } });
+      const r = await t.prisma.channelCard.findMany({ where: { actionId: id } });
       return r.length > 0 && r.every((c) => c.state === 'posted') && r;
     }, 'card row marked posted');
     expect(rows.map((r) => [r.channel, r.state, (r.messageRef as { activityId?: string }).activityId])).toEqual([['teams', 'posted', card.id]]);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError, destinationAllowlist } from '@countersign/core';
-import { DecisionDeliveries, deliveryModule, DeliveryRows, loadWebhookMaster, send } from '@countersign/delivery';
+import { DecisionDeliveries, deliveryModule, loadWebhookMaster, send } from '@countersign/delivery';
 import { JOBS } from '@countersign/queue';
 import { workerModule } from '@countersign/worker';
 import { run as webhookSecretCli } from '../apps/cli/src/commands/webhook-secret.ts';
@@ -55,7 +55,7 @@ function approvedPayment(reference: string, callbackUrl: string): IntentInput {
 }
 
 async function deliveryRow(actionId: string, kind = 'webhook') {
-  return t.service.prisma.delivery.findUnique({ where: { actionId_kind: { actionId, kind } } });
+  return t.prisma.delivery.findUnique({ where: { actionId_kind: { actionId, kind } } });
 }
 
 describe('webhook delivery', () => {
@@ -119,6 +119,8 @@ describe('webhook delivery', () => {
     const second = verifyWebhook({ body: calls[1]!.body, headers: calls[1]!.headers, secret });
     expect(second.action).toMatchObject({ id: refused.id, status: 'approved', override: { by: 'dave' } });
     expect(second.id).not.toBe(first!.headers['countersign-event-id']);
+    // The receiver answers before the worker records the answer: wait for the row to say so.
+    await expect.poll(async () => (await deliveryRow(refused.id, 'webhook.override'))?.state, { timeout: 5_000 }).toBe('delivered');
     expect(await deliveryRow(refused.id, 'webhook.override')).toMatchObject({ state: 'delivered', attempts: 1 });
   });
 
@@ -164,7 +166,7 @@ describe('webhook delivery', () => {
       expect(err).toMatchObject({ status: 400, code: 'invalid_intent' });
       expect((err as ApiError).problem.errors).toEqual([{ field: 'callbackUrl', message: expect.stringMatching(/not an allowed destination/) }]);
     }
-    expect(await t.service.prisma.action.count({ where: { intent: { path: ['action', 'params', 'reference'], equals: 'wh-3' } } })).toBe(0);
+    expect(await t.prisma.action.count({ where: { intent: { path: ['action', 'params', 'reference'], equals: 'wh-3' } } })).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(receiver.requests.length).toBe(before);
   });
@@ -175,8 +177,7 @@ describe('webhook delivery', () => {
     // narrower COUNTERSIGN_CALLBACK_ALLOWLIST).
     const narrower = new DecisionDeliveries({
       store: t.service.context.store,
-      prisma: t.service.prisma,
-      rows: new DeliveryRows(t.service.prisma, 30_000),
+      rows: t.service.context.db.deliveries(30_000),
       destinations: { webhook: destinationAllowlist(['https://hooks.example.com/']), executor: destinationAllowlist([]) },
       webhookMaster: Buffer.from('x'.repeat(32)),
       release: t.service.gate.deps.release,
@@ -187,7 +188,7 @@ describe('webhook delivery', () => {
     // Let the queue's own delivery (allowed) finish first, then remove its trace.
     await receiver.waitFor('/hooks/shrunk', 1);
     await expect.poll(async () => (await deliveryRow(action.id))?.state).toBe('delivered');
-    await t.service.prisma.delivery.deleteMany({ where: { actionId: action.id } });
+    await t.prisma.delivery.deleteMany({ where: { actionId: action.id } });
 
     const err = await narrower.deliverWebhook(action.id, 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);
@@ -197,7 +198,7 @@ describe('webhook delivery', () => {
   });
 
   it('the CLI prints the same signing secret as the API, derived from the master in the keys folder', async () => {
-    const keyId = (await t.service.prisma.apiKey.findFirstOrThrow({ where: { principalId: 'deploy-bot' } })).id;
+    const keyId = (await t.prisma.apiKey.findFirstOrThrow({ where: { principalId: 'deploy-bot' } })).id;
     const out = new PassThrough();
     let stdout = '';
     out.on('data', (d) => (stdout += d));
@@ -212,7 +213,7 @@ describe('webhook delivery', () => {
     // Derived, not stored: the secret appears nowhere in the database.
     const master = loadWebhookMaster({ keysDir, create: false });
     expect(master.length).toBeGreaterThanOrEqual(32);
-    const dump = JSON.stringify(await t.service.prisma.apiKey.findMany()) + JSON.stringify(await t.service.prisma.delivery.findMany());
+    const dump = JSON.stringify(await t.prisma.apiKey.findMany()) + JSON.stringify(await t.prisma.delivery.findMany());
     expect(dump).not.toContain(JSON.parse(stdout).secret);
     // Another key, another secret; no key, no secret.
     const other = new Countersign({ baseUrl: t.url, apiKey: t.tokens.alice! });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from '../../packages/devstack/src/index.ts';
-import { applyMigrations } from '../../packages/db/src/migrate/apply-migrations.ts';
+import { applyMigrations } from '@countersign/db/migrate';
 import './provided-context.ts';
 
 const MIGRATIONS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'prisma', 'migrations');

@@ -1,16 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { KeyService, systemClock } from '@countersign/core';
+import { KeyService, systemClock, type AuditExport } from '@countersign/core';
 import { loadConfigFiles } from '@countersign/config';
-import { createPrismaClient, PrismaGateStore, type PrismaClient } from '@countersign/db';
-import { loadKeyring, type Keyring } from '@countersign/evidence';
-import { configView } from '@countersign/server/config-view';
+import { Database } from '@countersign/db';
+import { loadKeyring } from '@countersign/evidence';
 import type { CliContext } from './registry.ts';
 
+/** What the CLI's commands reach the system of record through: the engine's services, never tables. */
 export interface LocalEngine {
-  prisma: PrismaClient;
-  keyring: Keyring;
   keys: KeyService;
+  audit: AuditExport;
   close(): Promise<void>;
 }
 
@@ -42,8 +41,8 @@ export function openEngine(ctx: CliContext): LocalEngine {
     // unverifiable forever (the store is append-only). The service creates the embedded one.
     create: false,
   });
-  const prisma = createPrismaClient(databaseUrl(ctx), { max: 2 });
-  const store = new PrismaGateStore(prisma, keyring);
-  const keys = new KeyService(store, configView(() => files), systemClock);
-  return { prisma, keyring, keys, close: () => prisma.$disconnect() };
+  const db = Database.open(databaseUrl(ctx), { max: 2 });
+  // Keys read the directory only: the CLI never evaluates the policy.
+  const keys = new KeyService(db.gateStore(keyring), { current: () => files }, systemClock);
+  return { keys, audit: db.auditExport(keyring), close: () => db.close() };
 }

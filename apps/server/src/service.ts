@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { destinationAllowlist, Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
 import { watchConfig, type ConfigSnapshot } from '@countersign/config';
 import { executorDestinationProblems } from '@countersign/policy';
-import { ApiKeyCache, createPrismaClient, PgDecisionBus, PrismaGateStore, type PrismaClient } from '@countersign/db';
+import { ApiKeyCache, Database, PgDecisionBus } from '@countersign/db';
 import { loadKeyring, type Keyring } from '@countersign/evidence';
 import { configView } from './config-view.ts';
 import { buildHttpApp } from './http/app.ts';
@@ -23,7 +23,6 @@ export interface RunningService {
   gate: Gate;
   keys: KeyService;
   keyring: Keyring;
-  prisma: PrismaClient;
   context: ServiceContext;
   stop(): Promise<void>;
 }
@@ -69,11 +68,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       create: opts.createSigningKey ?? true,
     });
 
-    const prisma = createPrismaClient(settings.DATABASE_URL, { max: settings.COUNTERSIGN_DB_POOL });
-    stops.push(() => prisma.$disconnect());
+    const db = Database.open(settings.DATABASE_URL, { max: settings.COUNTERSIGN_DB_POOL });
+    stops.push(() => db.close());
     // API keys are cached only while the decision bus hears revocations (see ApiKeyCache).
     const keyCache = new ApiKeyCache();
-    const store = new PrismaGateStore(prisma, keyring, () => clock.now(), { keyCache });
+    const store = db.gateStore(keyring, () => clock.now(), { keyCache });
 
     const executorDestinations = destinationAllowlist([...settings.COUNTERSIGN_CALLBACK_ALLOWLIST, ...settings.COUNTERSIGN_EXECUTOR_ALLOWLIST]);
     // A bad file at start stops the service (ConfigError names file:line:column); a bad file
@@ -148,7 +147,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       logger,
       bodyLimit: settings.COUNTERSIGN_BODY_LIMIT_BYTES,
       readinessChecks: [
-        { name: 'db', check: async () => void (await prisma.$queryRaw`SELECT 1`) },
+        { name: 'db', check: () => db.ping() },
         { name: 'redis', check: async () => void (await redis.ping()) },
       ],
     });
@@ -159,7 +158,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       gate,
       keys,
       keyring,
-      prisma,
+      audit: db.auditExport(keyring),
       settings,
       authenticate: bearerAuth<Caller>(async (token) => (await keys.authenticate(token)) ?? null),
     };
@@ -177,7 +176,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       gate,
       keys,
       keyring,
-      prisma,
+      db,
       store,
       config,
       clock,
@@ -196,7 +195,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     listeningUrl = `http://${settings.HOST}:${port}`;
     const url = settings.PUBLIC_URL ?? listeningUrl;
     for (const m of modules) await m.start?.(context);
-    return { app, url, gate, keys, keyring, prisma, context, stop };
+    return { app, url, gate, keys, keyring, context, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,5 +1,4 @@
 import type { GateStore, ReleaseIssuer } from '@countersign/core';
-import type { PrismaClient } from '@countersign/db';
 import type { DeliveryRows } from './delivery-rows.ts';
 import type { Destinations } from './destinations.ts';
 import type { Send } from './outbound.ts';
@@ -7,7 +6,6 @@ import type { Send } from './outbound.ts';
 /** What webhook delivery and held execution share: one typed resources object. */
 export interface DeliveryDeps {
   store: GateStore;
-  prisma: PrismaClient;
   rows: DeliveryRows;
   destinations: Destinations;
   /** Master secret the per-key webhook secrets derive from. */

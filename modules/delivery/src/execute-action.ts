@@ -98,8 +98,8 @@ async function sealExecution(deps: DeliveryDeps, action: ActionRecord, row: Deli
   if (row.state !== 'delivered' && row.state !== 'failed') return;
   await deps.store.transaction(async (tx) => {
     await tx.lockAction(action.id);
-    const existing = await deps.prisma.artifact.findFirst({ where: { actionId: action.id, kind: 'action.executed' }, select: { seq: true } });
-    if (existing) return;
+    // Read through the transaction holding the lock: one connection, and it sees the winner.
+    if (await tx.hasArtifact(action.id, 'action.executed')) return;
     await tx.appendArtifact({
       kind: 'action.executed',
       actionId: action.id,

@@ -6,7 +6,7 @@ export { DecisionDeliveries } from './decision-delivery.ts';
 export type { DeliveryDeps } from './deps.ts';
 export { deliverWebhook } from './deliver-webhook.ts';
 export { executeAction, EXECUTION_KIND, RELEASE_TOKEN_HEADER } from './execute-action.ts';
-export { DeliveryRows, type DeliveryRow, type DeliveryKind, type DeliveryState } from './delivery-rows.ts';
+export type { DeliveryRows, DeliveryRow, DeliveryKind, DeliveryState } from './delivery-rows.ts';
 export { renderExecutor, RenderError, type RenderedRequest, type RenderScope } from './render-executor.ts';
 export { send, classify, type OutboundRequest, type OutboundResult, type Send } from './outbound.ts';
 export { signatureHeader, SIGNATURE_HEADER, EVENT_ID_HEADER, ATTEMPT_HEADER } from './signature.ts';

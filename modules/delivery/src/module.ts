@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { ServiceModule } from '@countersign/modules';
 import { DecisionDeliveries } from './decision-delivery.ts';
-import { DeliveryRows } from './delivery-rows.ts';
 import type { DeliveryDeps } from './deps.ts';
 import { destinationsFrom } from './destinations.ts';
 import { checkPolicyExecutors } from './executor-check.ts';
@@ -30,9 +29,8 @@ export const deliveryModule: ServiceModule = {
     });
     const deps: DeliveryDeps = {
       store: ctx.store,
-      prisma: ctx.prisma,
       // A claim outlives the slowest request by a margin; a dead worker's claim lapses after it.
-      rows: new DeliveryRows(ctx.prisma, settings.COUNTERSIGN_DELIVERY_TIMEOUT_MS + 30_000),
+      rows: ctx.db.deliveries(settings.COUNTERSIGN_DELIVERY_TIMEOUT_MS + 30_000),
       destinations,
       webhookMaster,
       release: ctx.gate.deps.release,

@@ -1,12 +1,10 @@
 import type { Activity, ConversationReference } from 'botbuilder';
-import type { PrismaClient } from '@countersign/db';
+import type { ConversationKind, ConversationRepository, StoredConversation } from '@countersign/core';
 
 // Where the bot may speak: a conversation reference is captured whenever the bot is installed
-// (team, group chat, personal scope) or hears from a conversation, and kept in the
-// TeamsConversation table. Posting is proactive, so without a stored reference there is
+// (team, group chat, personal scope) or hears from a conversation, and kept through the
+// engine's ConversationRepository. Posting is proactive, so without a stored reference there is
 // nowhere to post.
-
-export type ConversationKind = 'personal' | 'channel' | 'groupChat';
 
 export interface ConversationRecord {
   /** The Teams conversation id (a channel id for channels, never with ";messageid="). */
@@ -107,72 +105,47 @@ export function channelRecord(team: ConversationRecord, channel: { id?: string; 
   };
 }
 
+/**
+ * The conversations the bot may post to, kept through the engine's ConversationRepository
+ * (packages/db stores them). Here only Teams' rules: a conversation is stored under its base id
+ * (without ";messageid="), tenants and AAD object ids in lower case.
+ */
 export class ConversationStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly repository: ConversationRepository) {}
 
-  async save(rec: ConversationRecord): Promise<void> {
-    const data = {
-      kind: rec.kind,
-      tenantId: rec.tenantId,
-      teamId: rec.teamId,
-      teamName: rec.teamName,
-      channelName: rec.channelName,
-      aadObjectId: rec.aadObjectId,
-      reference: JSON.parse(JSON.stringify(rec.reference)) as object,
-    };
-    await this.prisma.teamsConversation.upsert({ where: { id: rec.id }, create: { id: rec.id, ...data }, update: data });
+  save(rec: ConversationRecord): Promise<void> {
+    const { aadObjectId, ...rest } = rec;
+    return this.repository.save({ ...rest, userId: aadObjectId });
   }
 
   async get(id: string): Promise<ConversationRecord | null> {
-    const row = await this.prisma.teamsConversation.findUnique({ where: { id: baseConversationId(id) } });
-    return row ? toRecord(row) : null;
+    const stored = await this.repository.get(baseConversationId(id));
+    return stored ? toRecord(stored) : null;
   }
 
   async list(tenantId: string): Promise<ConversationRecord[]> {
-    const rows = await this.prisma.teamsConversation.findMany({ where: { tenantId: tenantId.toLowerCase() }, orderBy: { id: 'asc' } });
-    return rows.map(toRecord);
+    return (await this.repository.list(tenantId.toLowerCase())).map(toRecord);
   }
 
   async personal(tenantId: string, aadObjectId: string): Promise<ConversationRecord | null> {
-    const row = await this.prisma.teamsConversation.findFirst({
-      where: { tenantId: tenantId.toLowerCase(), kind: 'personal', aadObjectId: aadObjectId.toLowerCase() },
-      orderBy: { updatedAt: 'desc' },
-    });
-    return row ? toRecord(row) : null;
+    const stored = await this.repository.personal(tenantId.toLowerCase(), aadObjectId.toLowerCase());
+    return stored ? toRecord(stored) : null;
   }
 
-  async renameTeam(teamId: string, teamName: string): Promise<void> {
-    await this.prisma.teamsConversation.updateMany({ where: { teamId }, data: { teamName } });
+  renameTeam(teamId: string, teamName: string): Promise<void> {
+    return this.repository.renameTeam(teamId, teamName);
   }
 
-  async remove(id: string): Promise<void> {
-    await this.prisma.teamsConversation.deleteMany({ where: { id: baseConversationId(id) } });
+  remove(id: string): Promise<void> {
+    return this.repository.remove(baseConversationId(id));
   }
 
   /** The bot left the team (or the team is gone): none of its channels can be posted to. */
-  async removeTeam(teamId: string): Promise<void> {
-    await this.prisma.teamsConversation.deleteMany({ where: { teamId } });
+  removeTeam(teamId: string): Promise<void> {
+    return this.repository.removeTeam(teamId);
   }
 }
 
-function toRecord(row: {
-  id: string;
-  kind: string;
-  tenantId: string;
-  teamId: string | null;
-  teamName: string | null;
-  channelName: string | null;
-  aadObjectId: string | null;
-  reference: unknown;
-}): ConversationRecord {
-  return {
-    id: row.id,
-    kind: row.kind as ConversationKind,
-    tenantId: row.tenantId,
-    teamId: row.teamId,
-    teamName: row.teamName,
-    channelName: row.channelName,
-    aadObjectId: row.aadObjectId,
-    reference: row.reference as Partial<ConversationReference>,
-  };
+function toRecord({ userId, reference, ...rest }: StoredConversation): ConversationRecord {
+  return { ...rest, aadObjectId: userId, reference: reference as Partial<ConversationReference> };
 }

@@ -19,8 +19,9 @@ export function wireTeams(ctx: ServiceContext, settings: Exclude<TeamsSettings, 
     logger.error({ type: context.activity.type, name: context.activity.name, err: (err as Error).message }, 'Teams turn failed');
     throw err;
   };
-  const conversations = new ConversationStore(ctx.prisma);
-  ctx.channels.set('teams', new TeamsChannel({ adapter, appId, tenantId: settings.tenantId, conversations, config: ctx.config, logger }));
+  const conversations = new ConversationStore(ctx.db.conversations);
+  const channel = new TeamsChannel({ adapter, appId, tenantId: settings.tenantId, conversations, config: ctx.config, logger });
+  ctx.channels.set(channel.name, channel);
 
   if (ctx.role === 'all' || ctx.role === 'api') {
     const bot = new CountersignTeamsBot({ gate: ctx.gate, store: ctx.store, config: ctx.config, tenantId: settings.tenantId, conversations, logger });

@@ -1,4 +1,4 @@
-import { OutboxListener, PrismaCardStore, PrismaOutboxStore } from '@countersign/db';
+import { OutboxListener } from '@countersign/db';
 import type { ServiceContext } from '@countersign/modules';
 import { DoneMarks, JobQueues, Pacer, RedisMutex, startJobWorkers, type JobWorkers } from '@countersign/queue';
 import type { Redis } from 'ioredis';
@@ -50,7 +50,7 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
       config: ctx.config,
       clock: ctx.clock,
       logger,
-      cards: new PrismaCardStore(ctx.prisma),
+      cards: ctx.db.cards,
       channels: ctx.channels,
       queues,
       pacer: new Pacer(ctx.redis, prefix, settings.COUNTERSIGN_CHANNEL_PACING_MS),
@@ -82,7 +82,7 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
 
     const databaseUrl = ctx.databaseUrl ?? ctx.env.DATABASE_URL;
     if (!databaseUrl) logger.warn('no database URL for LISTEN; the outbox dispatcher polls only');
-    const outbox = new PrismaOutboxStore(ctx.prisma);
+    const outbox = ctx.db.outbox;
     const dispatcher = new OutboxDispatcher({
       outbox,
       queues,

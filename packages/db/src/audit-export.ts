@@ -1,8 +1,7 @@
+import type { ExportFormat } from '@countersign/core';
 import { artifactToCsvRow, exportCsvHeader, sealTrailer, trailerToCsvRow, type Keyring } from '@countersign/evidence';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { readArtifacts, type ExportRange } from './artifact-reader.ts';
-
-export type ExportFormat = 'jsonl' | 'csv';
 
 /**
  * The lines of an audit export: every artifact in the range, then a signed trailer (count,

@@ -1,10 +1,13 @@
-export { createPrismaClient } from './client.ts';
+// @countersign/db: the only package that touches tables. Open a Database once per process and
+// hand out its repositories; the Prisma client never leaves this package (raw access for tests
+// only: `@countersign/db/testing`; migrations: `@countersign/db/migrate`).
+export { Database, type Repositories } from './database.ts';
+export type { PrismaClientOptions } from './client.ts';
 export { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
 export { PgDecisionBus, type BusChannelListener } from './decision-bus.ts';
 export { ApiKeyCache, type ApiKeyCacheOptions } from './api-key-cache.ts';
-export { NewActionWriter, MAX_BATCH } from './new-action-writer.ts';
-export { readArtifacts, type ExportRange } from './artifact-reader.ts';
-export type { PrismaClient } from './generated/prisma/client.ts';
-export { auditExportLines, type ExportFormat } from './audit-export.ts';
+export type { ExportRange } from './artifact-reader.ts';
 export { PrismaOutboxStore, OutboxListener, type OutboxEventRecord, type OutboxHandler } from './outbox-store.ts';
 export { PrismaCardStore, noticeTarget, type CardKey, type CardState, type ChannelCardRecord, type ClaimResult } from './card-store.ts';
+export { PrismaConversationRepository } from './conversation-repository.ts';
+export { PrismaDeliveryStore } from './delivery-store.ts';

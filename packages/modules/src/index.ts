@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ApprovalChannel, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore, KeyService } from '@countersign/core';
-import type { PrismaClient } from '@countersign/db';
+import type { Repositories } from '@countersign/db';
 import type { Keyring } from '@countersign/evidence';
 
 /** Which parts of the service this process runs (`--role`): HTTP, queue workers, or both. */
@@ -25,7 +25,8 @@ export interface ServiceContext {
   gate: Gate;
   keys: KeyService;
   keyring: Keyring;
-  prisma: PrismaClient;
+  /** The tables, through repositories only (packages/db); never a database client. */
+  db: Repositories;
   store: GateStore;
   config: ConfigView;
   clock: Clock;

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { auditExportLines } from '@countersign/db';
 import type { CliContext } from '../registry.ts';
 import { openEngine } from '../engine.ts';
 import { parseCli } from '../args.ts';
@@ -40,7 +39,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const engine = openEngine(ctx);
   const out = values.out ? fs.createWriteStream(values.out) : ctx.stdout;
   try {
-    for await (const line of auditExportLines(engine.prisma, engine.keyring, { format, range })) {
+    for await (const line of engine.audit.lines({ format, range })) {
       if (!out.write(line)) await once(out, 'drain');
     }
   } finally {

@@ -47,8 +47,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return 0;
     }
     if (sub === 'list') {
-      const rows = await engine.prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
-      for (const k of rows) {
+      for (const k of await engine.keys.list()) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
         const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
         ctx.stdout.write(`${k.id}  ${k.prefix}  ${k.principalKind}:${k.principalId}  ${state}  last used ${used}${k.label ? `  "${k.label}"` : ''}\n`);

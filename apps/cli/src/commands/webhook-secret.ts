@@ -29,7 +29,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   const engine = openEngine(ctx);
   try {
-    const key = await engine.prisma.apiKey.findFirst({ where: target.startsWith('cs_') ? { prefix: target } : { id: target } });
+    const key = await engine.keys.find(target);
     if (!key) {
       ctx.stderr.write(`no API key "${target}"\n`);
       return 1;

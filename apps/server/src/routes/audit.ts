@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DomainError } from '@countersign/contracts';
-import { auditExportLines } from '@countersign/db';
 import type { RouteContext } from './context.ts';
 import { callerOf } from './context.ts';
 import { parseInput } from './parse.ts';
@@ -33,7 +32,7 @@ export function auditRoutes(app: FastifyInstance, ctx: RouteContext): void {
     reply
       .header('content-type', q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('content-disposition', `attachment; filename="countersign-audit-${stamp}.${q.format}"`);
-    return reply.send(Readable.from(auditExportLines(ctx.prisma, ctx.keyring, { format: q.format, range })));
+    return reply.send(Readable.from(ctx.audit.lines({ format: q.format, range })));
   });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {

@@ -1,7 +1,6 @@
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { DomainError } from '@countersign/contracts';
-import type { Caller, Gate, KeyService } from '@countersign/core';
-import type { PrismaClient } from '@countersign/db';
+import type { AuditExport, Caller, Gate, KeyService } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import type { Settings } from '../settings.ts';
 
@@ -10,7 +9,8 @@ export interface RouteContext {
   gate: Gate;
   keys: KeyService;
   keyring: Keyring;
-  prisma: PrismaClient;
+  /** The approval history with its artifacts, for the audit export. */
+  audit: AuditExport;
   settings: Settings;
   /** Bearer API key → Caller, or a 401 problem. */
   authenticate: preHandlerAsyncHookHandler;

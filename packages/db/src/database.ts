@@ -1,0 +1,70 @@
+import type { AuditExport, ConversationRepository, DeliveryStore } from '@countersign/core';
+import type { Keyring } from '@countersign/evidence';
+import { auditExportLines } from './audit-export.ts';
+import { PrismaCardStore } from './card-store.ts';
+import { createPrismaClient, type PrismaClientOptions } from './client.ts';
+import { PrismaConversationRepository } from './conversation-repository.ts';
+import { PrismaDeliveryStore } from './delivery-store.ts';
+import { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import { PrismaOutboxStore } from './outbox-store.ts';
+
+/**
+ * What modules reach the tables through. Each repository is typed by the engine's port where
+ * the engine has one (packages/core), so a module depends on the port, not on Postgres.
+ */
+export interface Repositories {
+  /** Approval cards and requester notices: the worker's send-once claims. */
+  readonly cards: PrismaCardStore;
+  /** The transactional outbox, drained by the worker's dispatcher and sweeper. */
+  readonly outbox: PrismaOutboxStore;
+  /** Conversations a chat channel may post to proactively. */
+  readonly conversations: ConversationRepository;
+  /** Webhook and held-execution rows; a claim protects a send in flight for `leaseMs`. */
+  deliveries(leaseMs: number): DeliveryStore;
+}
+
+/**
+ * The system of record, opened once per process. The Prisma client stays in here: callers get
+ * repositories, the engine's store, the audit export, a readiness ping and `close()`.
+ */
+export class Database implements Repositories {
+  readonly cards: PrismaCardStore;
+  readonly outbox: PrismaOutboxStore;
+  readonly conversations: ConversationRepository;
+
+  private constructor(private readonly prisma: PrismaClient) {
+    this.cards = new PrismaCardStore(prisma);
+    this.outbox = new PrismaOutboxStore(prisma);
+    this.conversations = new PrismaConversationRepository(prisma);
+  }
+
+  /** Connects lazily (on first query); the caller owns it and must `close()` it. */
+  static open(databaseUrl: string, options: PrismaClientOptions = {}): Database {
+    return new Database(createPrismaClient(databaseUrl, options));
+  }
+
+  deliveries(leaseMs: number): DeliveryStore {
+    return new PrismaDeliveryStore(this.prisma, leaseMs);
+  }
+
+  /** The engine's GateStore on this database; artifacts are sealed with the keyring's active key. */
+  gateStore(keyring: Keyring, now: () => Date = () => new Date(), options: PrismaGateStoreOptions = {}): PrismaGateStore {
+    return new PrismaGateStore(this.prisma, keyring, now, options);
+  }
+
+  /** Exports signed with the keyring's active key (the trailer). */
+  auditExport(keyring: Keyring): AuditExport {
+    return { lines: (opts) => auditExportLines(this.prisma, keyring, opts) };
+  }
+
+  /** Readiness: one round trip to Postgres; throws when it cannot be reached. */
+  async ping(): Promise<void> {
+    await this.prisma.$queryRaw`SELECT 1`;
+  }
+
+  /** Ends the connection pool. */
+  close(): Promise<void> {
+    return this.prisma.$disconnect();
+  }
+}
