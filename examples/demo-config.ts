@@ -3,9 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Where the examples find countersign and their API keys: environment variables first, else
-// what a running `npm start` wrote under .countersign/ (its URL and the demo keys).
+// what a running `npm start` wrote in its state folder (its URL and the demo keys):
+// .countersign/, or COUNTERSIGN_STATE_DIR when the first screen exported one.
 
-const STATE = path.resolve(import.meta.dirname, '..', '.countersign');
+const STATE = path.resolve(import.meta.dirname, '..', process.env.COUNTERSIGN_STATE_DIR || '.countersign');
 
 function readJson<T>(file: string): T | undefined {
   try {

@@ -2,7 +2,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../apps/cli/src/dispatch.ts';
 
 // `npm start` as a newcomer runs it: embedded Postgres and Redis, migrations, demo config and
 // keys, a first screen whose commands work, and Ctrl-C stopping everything it started. Its
@@ -17,6 +19,21 @@ afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
+/** What git sees as changed: `npm start` must leave nothing behind (lockfile included). */
+function gitChanges(): string[] {
+  return execFileSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+}
+
+/** The CLI as a second terminal would run it, with only the exported state dir to go on. */
+async function cliWithStateDir(args: string[]): Promise<{ status: number; out: string }> {
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (c) => (out += c));
+  const env = { ...process.env, COUNTERSIGN_STATE_DIR: stateDir, DATABASE_URL: '', COUNTERSIGN_KEYS_DIR: '' };
+  const status = await dispatch(args, { stdout, stderr: stdout, env, cwd: root });
+  return { status, out };
+}
+
 function serversUsing(dir: string): string[] {
   const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
   return ps.split('\n').filter((l) => l.includes(dir) && !l.includes('ps -eo'));
@@ -25,6 +42,7 @@ function serversUsing(dir: string): string[] {
 describe('npm start', () => {
   it('prints a first screen whose keys and URL work, and Ctrl-C stops everything', async () => {
     fs.mkdirSync(home, { recursive: true });
+    const gitBefore = gitChanges();
     child = spawn(process.execPath, [path.join(root, 'infra/dev/start.mjs')], {
       cwd: root,
       env: { ...process.env, PORT: '0', COUNTERSIGN_STATE_DIR: stateDir, DATABASE_URL: '', REDIS_URL: '' },
@@ -42,6 +60,24 @@ describe('npm start', () => {
     const agent = /export AGENT=(\S+)/.exec(out)?.[1];
     const grace = /export GRACE=(\S+)/.exec(out)?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // The first screen names the state folder it really uses, and exports it for the CLI.
+    const shown = path.relative(root, stateDir);
+    expect(out).toContain(`data in ${shown}/`);
+    expect(out).toContain(`kept in ${shown}/demo-keys.json`);
+    expect(out).not.toContain('data in .countersign/ ');
+    expect(out).toContain(`export COUNTERSIGN_STATE_DIR=${stateDir}`);
+    // The CLI finds this instance's database and keys through that variable alone.
+    const listed = await cliWithStateDir(['keys', 'list']);
+    expect(listed.status, listed.out).toBe(0);
+    expect(listed.out).toContain('deploy-bot');
+    // So do the examples.
+    process.env.COUNTERSIGN_STATE_DIR = stateDir;
+    try {
+      const demo = await import('../examples/demo-config.ts');
+      expect(demo.countersignUrl()).toBe(url);
+    } finally {
+      delete process.env.COUNTERSIGN_STATE_DIR;
+    }
 
     // The first screen's "approve" command, as a newcomer would paste it.
     const approve = /1\) approve[^\n]*\n\s+curl -s \$CS\/v1\/actions .* -d '([^']+)'/.exec(out)?.[1];
@@ -68,5 +104,6 @@ describe('npm start', () => {
     while (ours().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(ours()).toEqual([]);
     expect(fs.existsSync(path.join(stateDir, 'runtime.json'))).toBe(false);
+    expect(gitChanges()).toEqual(gitBefore);
   }, 150_000);
 });

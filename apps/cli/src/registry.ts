@@ -7,6 +7,8 @@ export interface CliContext {
 
 export interface Command {
   run(args: string[], ctx: CliContext): Promise<number>;
+  /** The command's options, printed by `countersign <command> --help` (exit 0). */
+  usage: string;
 }
 
 const COMMANDS: Record<string, () => Promise<Command>> = {

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stateDir as stateDirOf } from '@countersign/config';
 import { applyMigrations } from '@countersign/db/migrate';
 import { startLocalStack, type LocalStack } from '@countersign/devstack';
 import { teamsFirstScreenLines } from '@countersign/teams';
+import { consoleFirstScreenLines } from '@countersign/console';
+import { peopleOf } from '@countersign/core';
 import { ensureDemoKeys } from './demo-keys.ts';
 import { firstScreen } from './first-screen.ts';
 import { createLogger } from './logger.ts';
@@ -18,7 +21,18 @@ const rootDir = path.resolve(fileURLToPath(new URL('../../..', import.meta.url))
 // Everything `npm start` keeps (database, Redis, keys, demo keys) lives in one folder: the
 // git-ignored .countersign/ by default; COUNTERSIGN_STATE_DIR moves it (a second instance,
 // or the test that runs `npm start` beside a developer's own).
-const stateDir = path.resolve(process.env.COUNTERSIGN_STATE_DIR ?? path.join(rootDir, '.countersign'));
+const stateDir = stateDirOf(process.env, rootDir);
+
+/** The state folder as a newcomer reads it: relative to the repository when inside it. */
+function shownStateDir(): string {
+  const relative = path.relative(rootDir, stateDir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? `${relative}/` : `${stateDir}/`;
+}
+
+/** Set when COUNTERSIGN_STATE_DIR moved the folder: the CLI and the examples need it too. */
+function customStateDir(): string | undefined {
+  return process.env.COUNTERSIGN_STATE_DIR ? stateDir : undefined;
+}
 
 async function main(): Promise<void> {
   const env = applyRoleFlag(process.argv.slice(2), { ...process.env });
@@ -39,12 +53,15 @@ async function main(): Promise<void> {
 
   try {
     if (!env.DATABASE_URL || !env.REDIS_URL) {
-      process.stdout.write('countersign: starting embedded Postgres and Redis (data in .countersign/)…\n');
+      process.stdout.write(`countersign: starting embedded Postgres and Redis (data in ${shownStateDir()})…\n`);
       stack = await startLocalStack({ rootDir, stateDir, log: (line) => process.stdout.write(`${line}\n`) });
       env.DATABASE_URL ||= stack.databaseUrl;
       env.REDIS_URL ||= stack.redisUrl;
     }
     env.COUNTERSIGN_KEYS_DIR ??= path.join(stateDir, 'keys');
+    // The console's embedded identity provider with the demo people (development only; it
+    // refuses NODE_ENV=production). An organisation's provider: COUNTERSIGN_OIDC_ISSUER.
+    if (!env.COUNTERSIGN_OIDC_ISSUER) env.COUNTERSIGN_OIDC_DEV ??= '1';
     const settings = parseSettings(env);
     await applyMigrations(settings.DATABASE_URL);
     const logger = createLogger(env.LOG_LEVEL ?? 'warn', { human: true });
@@ -59,8 +76,9 @@ async function main(): Promise<void> {
     const channelLines = [
       env.SLACK_BOT_TOKEN ? '  Slack: interactivity and events at $CS/slack/events' : '  Slack: off (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TEAM_ID; see README)',
       ...teamsFirstScreenLines(env),
+      ...consoleFirstScreenLines(env, service.url, peopleOf(service.gate.deps.config)),
     ];
-    process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines }));
+    process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines, stateDir: shownStateDir(), stateDirExport: customStateDir() }));
   } catch (err) {
     const e = err as Error;
     process.stderr.write(`countersign: ${e instanceof SettingsError ? e.message : e.message}\n`);

@@ -22,20 +22,31 @@ function varName(principal: string): string {
   return principal === 'deploy-bot' ? 'AGENT' : principal.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
-export function firstScreen(opts: { url: string; demo: DemoKey[]; embedded: boolean; channelLines?: string[] }): string {
+export function firstScreen(opts: {
+  url: string;
+  demo: DemoKey[];
+  embedded: boolean;
+  channelLines?: string[];
+  /** Where `npm start` keeps its data, as shown (default `.countersign/`). */
+  stateDir?: string;
+  /** COUNTERSIGN_STATE_DIR when it moved the folder: exported so the CLI and examples follow. */
+  stateDirExport?: string;
+}): string {
+  const state = opts.stateDir ?? '.countersign/';
   const post = (who: string, path: string, body: unknown) =>
     `curl -s $CS${path} -H "authorization: Bearer $${varName(who)}" -H 'content-type: application/json' -d '${JSON.stringify(body)}'`;
   const keyLines = opts.demo.map((k) => `    export ${varName(k.principal)}=${k.token}   # ${k.principal}: ${k.note}`);
   const lines = [
     '',
     `  countersign is running → ${opts.url}`,
-    `  ${opts.embedded ? 'Postgres and Redis: embedded, data in .countersign/' : 'Postgres and Redis: from DATABASE_URL / REDIS_URL'} · policy: config/policy.yaml · directory: config/directory.yaml`,
+    `  ${opts.embedded ? `Postgres and Redis: embedded, data in ${state}` : 'Postgres and Redis: from DATABASE_URL / REDIS_URL'} · policy: config/policy.yaml · directory: config/directory.yaml`,
     ...(opts.channelLines ?? []).map((l) => `  ${l}`),
     '',
-    '  Paste these into another terminal (demo keys, kept in .countersign/demo-keys.json;',
+    `  Paste these into another terminal (demo keys, kept in ${state}demo-keys.json;`,
     '  real ones: npm run countersign -- keys create --principal ID):',
     '',
     `    export CS=${opts.url}`,
+    ...(opts.stateDirExport ? [`    export COUNTERSIGN_STATE_DIR=${opts.stateDirExport}   # the CLI and examples/ find this instance's data here`] : []),
     ...keyLines,
     '',
     '  1) approve: a read-only action is approved at once, with a release token',

@@ -51,3 +51,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   return 0;
 }
+
+/** Shown by `countersign export --help`. */
+export { USAGE as usage };

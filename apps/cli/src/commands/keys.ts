@@ -61,3 +61,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     await engine.close();
   }
 }
+
+/** Shown by `countersign keys --help`. */
+export { USAGE as usage };

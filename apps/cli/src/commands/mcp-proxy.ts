@@ -110,3 +110,6 @@ function usage(ctx: CliContext, message: string): number {
   ctx.stderr.write(`countersign mcp-proxy: ${message}\n\n${USAGE}`);
   return 2;
 }
+
+/** Shown by `countersign mcp-proxy --help`. */
+export { USAGE as usage };

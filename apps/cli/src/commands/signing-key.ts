@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { keysDir } from '@countersign/config';
 import { DEFAULT_KEY_DIR, loadKeyring, publicKeyPem, rotateKey, type Keyring } from '@countersign/evidence';
 import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
@@ -38,7 +39,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       );
       return 2;
     }
-    const keyDir = resolve(ctx.cwd, dir ?? ctx.env.COUNTERSIGN_KEYS_DIR ?? DEFAULT_KEY_DIR);
+    const keyDir = dir === undefined ? keysDir(ctx.env, ctx.cwd) : resolve(ctx.cwd, dir);
     let previous: string | null = null;
     try {
       // A broken key directory is reported, not papered over by rotating past it.
@@ -79,7 +80,7 @@ function loadFromEnv(ctx: CliContext): Keyring {
   return loadKeyring({
     pem: ctx.env.COUNTERSIGN_SIGNING_KEY,
     pemFile: ctx.env.COUNTERSIGN_SIGNING_KEY_FILE,
-    dir: ctx.env.COUNTERSIGN_KEYS_DIR ?? DEFAULT_KEY_DIR,
+    dir: keysDir(ctx.env, ctx.cwd),
     cwd: ctx.cwd,
     create: false,
   });
@@ -89,3 +90,6 @@ function usage(ctx: CliContext, message: string): number {
   ctx.stderr.write(`countersign signing-key: ${message}\n${USAGE}`);
   return 2;
 }
+
+/** Shown by `countersign signing-key --help`. */
+export { USAGE as usage };

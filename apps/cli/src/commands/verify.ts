@@ -112,3 +112,6 @@ function usage(ctx: CliContext, message: string): number {
   ctx.stderr.write(`countersign verify: ${message}\n${USAGE}`);
   return 2;
 }
+
+/** Shown by `countersign verify --help`. */
+export { USAGE as usage };

@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { loadWebhookMaster, webhookSecretFor } from '@countersign/delivery';
+import { keysDir } from '@countersign/config';
 import { parseCli } from '../args.ts';
 import { openEngine } from '../engine.ts';
 import type { CliContext } from '../registry.ts';
@@ -36,7 +36,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     const master = loadWebhookMaster({
       secret: ctx.env.COUNTERSIGN_WEBHOOK_SECRET,
-      keysDir: path.resolve(ctx.cwd, ctx.env.COUNTERSIGN_KEYS_DIR ?? '.countersign/keys'),
+      keysDir: keysDir(ctx.env, ctx.cwd),
       create: false,
     });
     const secret = webhookSecretFor(master, key.id);
@@ -47,3 +47,6 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     await engine.close();
   }
 }
+
+/** Shown by `countersign webhook-secret --help`. */
+export { USAGE as usage };
