@@ -199,7 +199,7 @@ describe('infra/k8s rendered by kubectl kustomize', () => {
     expect(ofKind('Secret')).toEqual([]);
   });
 
-  it('references the signing key and the Slack and Teams credentials from Secrets, the channels optional', () => {
+  it('references the signing key and the Slack, Teams and console sign-in credentials from Secrets, those optional', () => {
     const api = podSpec(named('Deployment', 'countersign-api'));
     const container = api.containers[0];
     const refs = Object.fromEntries(
@@ -215,8 +215,11 @@ describe('infra/k8s rendered by kubectl kustomize', () => {
     for (const name of ['MICROSOFT_APP_ID', 'MICROSOFT_APP_TENANT_ID', 'MICROSOFT_APP_PASSWORD']) {
       expect(refs[name], name).toEqual({ name: 'countersign-teams', key: name, optional: true });
     }
+    for (const name of ['COUNTERSIGN_OIDC_ISSUER', 'COUNTERSIGN_OIDC_CLIENT_ID', 'COUNTERSIGN_OIDC_CLIENT_SECRET']) {
+      expect(refs[name], name).toEqual({ name: 'countersign-oidc', key: name, optional: true });
+    }
     // The signing key is a file from a Secret volume (never an environment variable), at the
-    // path COUNTERSIGN_SIGNING_KEY_FILE names, readable by the owner only.
+    // path COUNTERSIGN_SIGNING_KEY_FILE names, not world-readable (fsGroup lets the process read it).
     const settings = ofKind('ConfigMap').find((c) => c.metadata.name.startsWith('countersign-settings'))!.data!;
     expect(refs.COUNTERSIGN_SIGNING_KEY).toBeUndefined();
     const keyFile = settings.COUNTERSIGN_SIGNING_KEY_FILE!;
