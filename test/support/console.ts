@@ -19,7 +19,7 @@ agents:
 
 /** A test service with the console and the embedded development identity provider. */
 export function startConsoleService(env: Record<string, string> = {}): Promise<TestService> {
-  return startTestService({ modules: [consoleModule], directory: CONSOLE_DIRECTORY, env: { COUNTERSIGN_OIDC_DEV: '1', ...env } });
+  return startTestService({ modules: [consoleModule], directory: CONSOLE_DIRECTORY, env: { COUNTERSIGN_OIDC_DEV: '1', COUNTERSIGN_POLICY: 'policy.yaml', ...env } });
 }
 
 /** deploy-bot asks to delete production: sre-lead + security, owner erin. */

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'puppeteer-core';
+import { CONSOLE_CSP } from '@countersign/console';
+import { launchBrowser, personBrowser, screenshot, signIn, text, type Person } from './support/browser.ts';
+import { closeAll, startConsoleService, submitProdDelete } from './support/console.ts';
+import type { TestService } from './support/service.ts';
+
+// Sessions: who may sign in, cookies, CSRF on every change, idle and absolute timeouts, logout.
+
+let t: TestService;
+let browser: Browser;
+
+beforeAll(async () => {
+  [t, browser] = await Promise.all([startConsoleService({ COUNTERSIGN_CONSOLE_IDLE_MINUTES: '30', COUNTERSIGN_CONSOLE_SESSION_HOURS: '12' }), launchBrowser()]);
+}, 600_000);
+
+afterAll(() => closeAll(browser, t));
+
+async function cookieOf(p: Person, name: string) {
+  return (await p.context.cookies(t.url)).find((c) => c.name === name);
+}
+
+async function votes(id: string) {
+  return (await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.votes;
+}
+
+describe('console sessions', () => {
+  it('someone the identity provider knows but the directory does not is refused with a clear page', async () => {
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'mallory');
+    expect(await text(p.page, 'h1')).toBe('Sign-in refused');
+    expect(await text(p.page, 'main')).toMatch(/mallory@unknown\.invalid is not in the countersign directory[\s\S]*unknown_identity/);
+    expect(await cookieOf(p, 'cs_session')).toBeUndefined();
+    await screenshot(p.page, 'sign-in-refused');
+    await p.context.close();
+  });
+
+  it('the session cookie is HttpOnly and SameSite; pages carry a CSP without inline scripts', async () => {
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'alice', '/console/policy');
+    const cookie = await cookieOf(p, 'cs_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: false, path: '/console' }); // loopback: not Secure
+    const res = await p.page.goto(`${t.url}/console/policy`, { waitUntil: 'load' });
+    expect(res?.headers()['content-security-policy']).toBe(CONSOLE_CSP);
+    expect(CONSOLE_CSP).toMatch(/script-src 'self';/);
+    expect(await p.page.$$eval('script:not([src])', (s) => s.length)).toBe(0);
+    expect(await text(p.page, 'main')).toMatch(/prod-delete[\s\S]*1 × sre-lead \+ 1 × security[\s\S]*Directory roles[\s\S]*auditor\s+grace/);
+    await screenshot(p.page, 'policy');
+    expect(p.problems).toEqual([]);
+    await p.context.close();
+  });
+
+  it('a forged or missing CSRF token is refused and nothing is recorded', async () => {
+    const id = await submitProdDelete(t);
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'alice', `/console/actions/${id}`);
+    await p.page.$eval('form[action$="/vote"] input[name="_csrf"]', (el) => ((el as HTMLInputElement).value = 'forged-token'));
+    const [response] = await Promise.all([p.page.waitForNavigation(), p.page.click('button[value="approve"]')]);
+    expect(response?.status()).toBe(403);
+    expect(await text(p.page, 'main')).toMatch(/CSRF token mismatch[\s\S]*forbidden/);
+    await screenshot(p.page, 'csrf-refused');
+    // A cross-site form post (the cookie rides along, the token cannot): refused too.
+    const crossSite = await p.page.evaluate(async (url) => {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve&reason=x' });
+      return r.status;
+    }, `${t.url}/console/actions/${id}/vote`);
+    expect(crossSite).toBe(403);
+    expect(await votes(id)).toEqual([]);
+    await p.context.close();
+  });
+
+  it('an idle session ends: pages ask to sign in again and a vote is refused', async () => {
+    const id = await submitProdDelete(t);
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'bob', `/console/actions/${id}`);
+    await p.page.type('#reason', 'looks fine');
+    t.clock.advance(31 * 60_000);
+    const [response] = await Promise.all([p.page.waitForNavigation(), p.page.click('button[value="approve"]')]);
+    expect(response?.status()).toBe(401);
+    expect(await text(p.page, 'main')).toMatch(/session has ended[\s\S]*unauthenticated/);
+    await screenshot(p.page, 'session-expired');
+    expect(await votes(id)).toEqual([]);
+    // A page now goes through sign-in again (the identity provider's own session answers at
+    // once here) and a new console session begins.
+    const old = await cookieOf(p, 'cs_session');
+    const again = await p.page.goto(`${t.url}/console`, { waitUntil: 'load' });
+    expect(again!.request().redirectChain().map((r) => new URL(r.url()).pathname)).toContain('/console/login');
+    expect((await cookieOf(p, 'cs_session'))?.value).not.toBe(old?.value);
+    await p.context.close();
+  });
+
+  it('the absolute timeout ends even an active session', async () => {
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'carol');
+    const first = (await cookieOf(p, 'cs_session'))!.value;
+    for (let i = 1; i <= 26; i++) {
+      t.clock.advance(29 * 60_000); // never idle 30 minutes…
+      const r = await p.page.goto(`${t.url}/console/policy`, { waitUntil: 'load' });
+      const signedInAgain = r!.request().redirectChain().some((x) => new URL(x.url()).pathname === '/console/login');
+      if (signedInAgain) {
+        expect(i * 29).toBeGreaterThanOrEqual(12 * 60); // …but 12 hours after sign-in it ends
+        expect((await cookieOf(p, 'cs_session'))!.value).not.toBe(first);
+        return;
+      }
+      expect(r?.status()).toBe(200);
+    }
+    throw new Error('the session outlived its absolute timeout');
+  });
+
+  it('logout ends the session on the server, not only in the browser', async () => {
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'dave');
+    const before = await cookieOf(p, 'cs_session');
+    await Promise.all([p.page.waitForNavigation(), p.page.click('form.who button')]);
+    expect(await text(p.page, 'h1')).toBe('Signed out');
+    // The old cookie, replayed, no longer opens anything.
+    const replay = await fetch(`${t.url}/console`, { headers: { cookie: `cs_session=${before!.value}` }, redirect: 'manual' });
+    expect(replay.status).toBe(303);
+    expect(replay.headers.get('location')).toMatch(/^\/console\/login/);
+    await p.context.close();
+  });
+});
