@@ -1,6 +1,6 @@
 import type { Tool, ToolExecutionOptions } from 'ai';
 import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
-import { ApiError, DecisionError, NetworkError, TimeoutError, type AuthorizeOptions, type Countersign } from './countersign-sdk.ts';
+import { ApiError, DecisionError, NetworkError, TimeoutError, type AuthorizeOptions, type CountersignClient } from './countersign-sdk.ts';
 
 /** What a gated tool returns when countersign did not approve the call (its `execute` never ran). */
 export interface CountersignRefusal {
@@ -29,7 +29,7 @@ export interface GateToolOptions {
  * ```
  */
 export function gateTool<INPUT, OUTPUT>(
-  countersign: Countersign,
+  countersign: CountersignClient,
   original: Tool<INPUT, OUTPUT>,
   intent: DescribeCall<INPUT>,
   opts: GateToolOptions = {},

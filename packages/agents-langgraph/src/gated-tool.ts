@@ -2,7 +2,7 @@ import { ToolMessage } from '@langchain/core/messages';
 import { tool, type StructuredToolInterface, type ToolRunnableConfig } from '@langchain/core/tools';
 import { interrupt } from '@langchain/langgraph';
 import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
-import { ApiError, DecisionError, NetworkError, TimeoutError, type Action, type AuthorizeOptions, type Countersign } from './countersign-sdk.ts';
+import { ApiError, DecisionError, NetworkError, TimeoutError, type Action, type AuthorizeOptions, type CountersignClient } from './countersign-sdk.ts';
 
 export interface GatedToolOptions {
   /** Longest to wait for people (ms), for `gatedTool`; then the request is withdrawn and the call not run. */
@@ -23,7 +23,7 @@ type Args = Record<string, unknown>;
  * this call, with exactly the approved arguments. The node waits for the decision; a refusal is
  * the call's ToolMessage (status "error") with what happened, why and the action id.
  */
-export function gatedTool<T extends AnyTool>(countersign: Countersign, original: T, intent: DescribeCall<Args>, opts: GatedToolOptions = {}): T {
+export function gatedTool<T extends AnyTool>(countersign: CountersignClient, original: T, intent: DescribeCall<Args>, opts: GatedToolOptions = {}): T {
   return rewrap(original, async (args, config) => {
     const bound = bindCall(intent, args);
     try {
@@ -46,7 +46,7 @@ export function gatedTool<T extends AnyTool>(countersign: Countersign, original:
  * re-runs, finds the same action by its Idempotency-Key (tool call id + intent hash), and reads
  * the decision from countersign. The resume value is never trusted as a decision.
  */
-export function interruptingTool<T extends AnyTool>(countersign: Countersign, original: T, intent: DescribeCall<Args>): T {
+export function interruptingTool<T extends AnyTool>(countersign: CountersignClient, original: T, intent: DescribeCall<Args>): T {
   return rewrap(original, async (args, config) => {
     const bound = bindCall(intent, args);
     const key = idempotencyKey(config, bound.intentHash);

@@ -1,6 +1,6 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Command } from '@langchain/langgraph';
-import type { Countersign } from './countersign-sdk.ts';
+import type { CountersignClient } from './countersign-sdk.ts';
 import type { CountersignInterrupt } from './gated-tool.ts';
 
 /** The slice of a compiled graph this needs (any StateGraph compiled with a checkpointer). */
@@ -16,7 +16,7 @@ export interface ResumableGraph<R> {
  * and thread: the state says which actions to wait for. Returns the last invoke's result, or
  * undefined when there was nothing to resume.
  */
-export async function resumeWhenDecided<R>(graph: ResumableGraph<R>, config: RunnableConfig, countersign: Countersign, opts: { signal?: AbortSignal } = {}): Promise<R | undefined> {
+export async function resumeWhenDecided<R>(graph: ResumableGraph<R>, config: RunnableConfig, countersign: CountersignClient, opts: { signal?: AbortSignal } = {}): Promise<R | undefined> {
   let result: R | undefined;
   for (;;) {
     const state = await graph.getState(config);

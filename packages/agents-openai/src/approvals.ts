@@ -13,7 +13,7 @@ import {
   type UnknownContext,
 } from '@openai/agents';
 import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
-import type { Action, Countersign } from './countersign-sdk.ts';
+import type { Action, CountersignClient } from './countersign-sdk.ts';
 
 /** `tool()`'s options plus how a call becomes an intent (from the same parsed arguments `execute` gets). */
 export type GatedToolOptions<TParameters extends ToolInputParameters, Context = UnknownContext> = ToolOptions<TParameters, Context> & {
@@ -49,7 +49,7 @@ export class CountersignApprovals {
   private readonly approved = new Map<string, Approved>();
 
   constructor(
-    private readonly countersign: Countersign,
+    private readonly countersign: CountersignClient,
     private readonly opts: CountersignApprovalsOptions = {},
   ) {}
 
