@@ -12,6 +12,7 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  actions: () => import('./commands/actions.ts'),
   keys: () => import('./commands/keys.ts'),
   export: () => import('./commands/export.ts'),
   verify: () => import('./commands/verify.ts'),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { destinationAllowlist, Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
+import { ActionReads, destinationAllowlist, Gate, KeyService, recordConfigChanges, systemClock, type Caller, type Clock } from '@countersign/core';
 import { watchConfig, type ConfigSnapshot } from '@countersign/config';
 import { executorDestinationProblems } from '@countersign/policy';
 import { ApiKeyCache, Database, PgDecisionBus } from '@countersign/db';
@@ -154,12 +154,18 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     stops.push(() => app.close());
     // Closing the bus first releases every long-poll, so app.close() need not wait them out.
     stops.push(() => bus.close());
+    // Who reads what: the parties of an action, plus audit roles (redacted unless allowed more).
+    const reads = new ActionReads(gate.deps, db.actions, {
+      auditRoles: settings.COUNTERSIGN_AUDIT_ROLES,
+      unredactedRoles: settings.COUNTERSIGN_AUDIT_UNREDACTED_ROLES,
+    });
     const ctx: RouteContext = {
       gate,
       keys,
       keyring,
       audit: db.auditExport(keyring),
       settings,
+      reads,
       authenticate: bearerAuth<Caller>(async (token) => (await keys.authenticate(token)) ?? null),
     };
     registerRoutes(app, ctx);
@@ -169,6 +175,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       publicUrl: () => settings.PUBLIC_URL ?? listeningUrl,
       env: opts.env ?? process.env,
       databaseUrl: settings.DATABASE_URL,
+      reads,
+      audit: ctx.audit,
       logger,
       role: opts.role ?? settings.COUNTERSIGN_ROLE,
       rootDir: opts.rootDir,

@@ -33,6 +33,8 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_EXECUTOR_ALLOWLIST: commaList(),
   /** Roles whose people may pull the approval history (comma-separated). */
   COUNTERSIGN_AUDIT_ROLES: commaList('auditor'),
+  /** Roles whose people read intents without the rules' redaction (comma-separated; none by default). */
+  COUNTERSIGN_AUDIT_UNREDACTED_ROLES: commaList(),
   /** Longest long-poll a client may ask for, in seconds. */
   COUNTERSIGN_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
 });

@@ -1,4 +1,6 @@
-import type { AuditExport, ConversationRepository, DeliveryStore } from '@countersign/core';
+import type { ActionSearchStore, AuditExport, ConversationRepository, DeliveryStore, SessionStore } from '@countersign/core';
+import { PrismaActionSearch } from './action-search.ts';
+import { PrismaSessionStore } from './session-store.ts';
 import type { Keyring } from '@countersign/evidence';
 import { auditExportLines } from './audit-export.ts';
 import { PrismaCardStore } from './card-store.ts';
@@ -20,6 +22,10 @@ export interface Repositories {
   readonly outbox: PrismaOutboxStore;
   /** Conversations a chat channel may post to proactively. */
   readonly conversations: ConversationRepository;
+  /** People's console sign-ins and sessions. */
+  readonly sessions: SessionStore;
+  /** Search, timelines and evidence of actions (the read side). */
+  readonly actions: ActionSearchStore;
   /** Webhook and held-execution rows; a claim protects a send in flight for `leaseMs`. */
   deliveries(leaseMs: number): DeliveryStore;
 }
@@ -32,11 +38,15 @@ export class Database implements Repositories {
   readonly cards: PrismaCardStore;
   readonly outbox: PrismaOutboxStore;
   readonly conversations: ConversationRepository;
+  readonly sessions: SessionStore;
+  readonly actions: ActionSearchStore;
 
   private constructor(private readonly prisma: PrismaClient) {
     this.cards = new PrismaCardStore(prisma);
     this.outbox = new PrismaOutboxStore(prisma);
     this.conversations = new PrismaConversationRepository(prisma);
+    this.sessions = new PrismaSessionStore(prisma);
+    this.actions = new PrismaActionSearch(prisma);
   }
 
   /** Connects lazily (on first query); the caller owns it and must `close()` it. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ApprovalChannel, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore, KeyService } from '@countersign/core';
+import type { ActionReads, ApprovalChannel, AuditExport, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore, KeyService } from '@countersign/core';
 import type { Repositories } from '@countersign/db';
 import type { Keyring } from '@countersign/evidence';
 
@@ -27,6 +27,10 @@ export interface ServiceContext {
   keyring: Keyring;
   /** The tables, through repositories only (packages/db); never a database client. */
   db: Repositories;
+  /** The read side of the engine: action pages, lists and inboxes, evidence (the console). */
+  reads: ActionReads;
+  /** The approval history as export lines (the console's download for auditors). */
+  audit: AuditExport;
   store: GateStore;
   config: ConfigView;
   clock: Clock;

@@ -30,11 +30,11 @@ export function actionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { wait } = parseInput(z.strictObject({ wait: z.coerce.number().int().min(0).max(3600).default(0) }), request.query, 'query');
     const caller = callerOf(request);
     const seconds = Math.min(wait, ctx.settings.COUNTERSIGN_MAX_WAIT_SECONDS);
-    if (seconds === 0) return ctx.gate.read(id, caller);
+    if (seconds === 0) return ctx.reads.read(id, caller);
     // A client that hangs up stops its wait; nothing else depends on it.
     const abort = new AbortController();
     request.raw.once('close', () => abort.abort());
-    return ctx.gate.wait(id, caller, seconds, abort.signal);
+    return ctx.reads.read(id, caller, { seconds, signal: abort.signal });
   });
 }
 

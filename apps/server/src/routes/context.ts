@@ -1,6 +1,6 @@
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { DomainError } from '@countersign/contracts';
-import type { AuditExport, Caller, Gate, KeyService } from '@countersign/core';
+import type { ActionReads, AuditExport, Caller, Gate, KeyService } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import type { Settings } from '../settings.ts';
 
@@ -12,6 +12,8 @@ export interface RouteContext {
   /** The approval history with its artifacts, for the audit export. */
   audit: AuditExport;
   settings: Settings;
+  /** Reads: action pages, lists, evidence; who reads what (audit roles included). */
+  reads: ActionReads;
   /** Bearer API key → Caller, or a 401 problem. */
   authenticate: preHandlerAsyncHookHandler;
 }

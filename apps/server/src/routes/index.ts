@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { actionReadRoutes } from './action-reads.ts';
+import { actionReadRoutes } from './action-reads.ts';
 import { actionRoutes } from './actions.ts';
 import { auditRoutes } from './audit.ts';
 import type { RouteContext } from './context.ts';
