@@ -156,75 +156,16 @@ describe('error handler', () => {
 });
 
 describe('isUnavailableError', () => {
-  it('recognises pg socket failures, a pool that cannot connect, and connection-class SQLSTATEs', async () => {
-    const port = await closedPort();
-    // The timeout only guards against the released port being taken meanwhile (no hang).
-    const refused = await new pg.Client({ host: '127.0.0.1', port, connectionTimeoutMillis: 5000 }).connect().catch((e: unknown) => e);
-    expect((refused as { code?: string }).code).toBe('ECONNREFUSED');
-    expect(isUnavailableError(refused)).toBe(true);
-
-    // A server that accepts TCP and never speaks: pg's connection timeout fires, and a second
-    // checkout from the full pool gives up waiting.
-    const sockets = new Set<net.Socket>();
-    const blackHole = net.createServer((s) => sockets.add(s));
-    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
-    const pool = new pg.Pool({ host: '127.0.0.1', port: (blackHole.address() as net.AddressInfo).port, max: 1, connectionTimeoutMillis: 100 });
-    try {
-      const errors = await Promise.all([pool.connect().catch((e: unknown) => e), pool.connect().catch((e: unknown) => e)]);
-      for (const err of errors) expect(isUnavailableError(err), (err as Error).message).toBe(true);
-    } finally {
-      await pool.end();
-      blackHole.close();
-      for (const s of sockets) s.destroy();
-    }
-    expect(isUnavailableError(new Error('timeout exceeded when trying to connect'))).toBe(true);
-
-    for (const code of ['57P01', '53300', '08006', '08001']) {
-      const err = new pg.DatabaseError('server says no', 0, 'error');
-      err.code = code;
-      expect(isUnavailableError(err), code).toBe(true);
-    }
-    const constraint = new pg.DatabaseError('duplicate key', 0, 'error');
-    constraint.code = '23505';
-    expect(isUnavailableError(constraint)).toBe(false);
-  });
-
-  it("recognises @prisma/adapter-pg's DriverAdapterError and Prisma's wrapped forms", async () => {
-    const { PrismaPg } = await import('@prisma/adapter-pg');
-    const { PrismaClientKnownRequestError, PrismaClientInitializationError, PrismaClientUnknownRequestError } = await import(
-      '@prisma/client/runtime/client'
-    );
-    const port = await closedPort();
-    const adapter = await new PrismaPg({ connectionString: `postgres://u:p@127.0.0.1:${port}/d` }).connect();
-    const driverError = await adapter.queryRaw({ sql: 'SELECT 1', args: [], argTypes: [] }).catch((e: unknown) => e);
-    await adapter.dispose();
-    expect((driverError as Error).name).toBe('DriverAdapterError');
-    expect(isUnavailableError(driverError)).toBe(true);
-
-    // What the Prisma client throws around it (P1001), and around a postgres-kind error (P2039).
-    const known = new PrismaClientKnownRequestError("Can't reach database server", {
-      code: 'P1001',
-      clientVersion: '7.10.0',
-      meta: { driverAdapterError: driverError },
-    });
-    expect(isUnavailableError(known)).toBe(true);
-    const shutdown = Object.assign(new Error('postgres'), {
-      name: 'DriverAdapterError',
-      cause: { kind: 'postgres', code: '57P01', originalCode: '57P01', severity: 'FATAL', message: 'terminating connection' },
-    });
-    const wrapped = new PrismaClientKnownRequestError('Database error. Code: `57P01`. Message: `terminating connection`', {
-      code: 'P2039',
-      clientVersion: '7.10.0',
-      meta: { driverAdapterError: shutdown },
-    });
-    expect(isUnavailableError(wrapped)).toBe(true);
-    expect(isUnavailableError(new PrismaClientKnownRequestError('Timed out fetching a new connection', { code: 'P2024', clientVersion: '7.10.0' }))).toBe(true);
-    expect(isUnavailableError(new PrismaClientInitializationError("Can't reach database server", '7.10.0', 'P1001'))).toBe(true);
-    const unknown = new PrismaClientUnknownRequestError('Error in external connector', { clientVersion: '7.10.0' });
-    (unknown as Error).cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', syscall: 'connect' });
-    expect(isUnavailableError(unknown)).toBe(true);
-
-    expect(isUnavailableError(new PrismaClientKnownRequestError('Unique constraint failed', { code: 'P2002', clientVersion: '7.10.0' }))).toBe(false);
+  // Each dependency's classifier has its own tests (packages/db/test/pg-errors.test.ts,
+  // packages/queue/test/redis-errors.test.ts); here: both are asked.
+  it('recognises Postgres and Redis connectivity failures', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(isUnavailableError(new TypeError('wrapped', { cause: refused }))).toBe(true);
+    const shutdown = new pg.DatabaseError('terminating connection', 0, 'error');
+    shutdown.code = '57P01';
+    expect(isUnavailableError(shutdown)).toBe(true);
+    expect(isUnavailableError(Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
+    expect(isUnavailableError(new Error('Connection is closed.'))).toBe(true);
   });
 
   it('does not call ordinary errors transient', () => {
@@ -235,16 +176,5 @@ describe('isUnavailableError', () => {
     const loop: Error & { cause?: unknown } = new Error('loop');
     loop.cause = loop;
     expect(isUnavailableError(loop)).toBe(false);
-  });
-});
-
-describe('transaction start timeout', () => {
-  it('treats Prisma P2028 "unable to start a transaction" as unavailable, other P2028s not', async () => {
-    const { isUnavailableError } = await import('../src/http/unavailable.ts');
-    const { PrismaClientKnownRequestError } = await import('@prisma/client/runtime/client');
-    const busy = new PrismaClientKnownRequestError('Transaction API error: Unable to start a transaction in the given time.', { code: 'P2028', clientVersion: '7.10.0' });
-    const closed = new PrismaClientKnownRequestError('Transaction API error: Transaction already closed.', { code: 'P2028', clientVersion: '7.10.0' });
-    expect(isUnavailableError(busy)).toBe(true);
-    expect(isUnavailableError(closed)).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ export type { PrismaClientOptions } from './client.ts';
 export { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
 export { PgDecisionBus, type BusChannelListener } from './decision-bus.ts';
 export { ApiKeyCache, type ApiKeyCacheOptions } from './api-key-cache.ts';
+export { databaseUnavailableReason, sqlStateOf, uniqueViolationOf } from './pg-errors.ts';
 export type { ExportRange } from './artifact-reader.ts';
 export { PrismaOutboxStore, OutboxListener, type OutboxEventRecord, type OutboxHandler } from './outbox-store.ts';
 export { PrismaCardStore, noticeTarget, type CardKey, type CardState, type ChannelCardRecord, type ClaimResult } from './card-store.ts';

@@ -3,6 +3,7 @@ import { UniqueViolation, type NewActionWrite } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { appendNewActions, IDEMPOTENCY_CONSTRAINT, type AppendedActions } from './new-action-sql.ts';
+import { sqlStateOf } from './pg-errors.ts';
 import { asUniqueViolation } from './unique-violation.ts';
 
 /** Most submissions committed by one transaction (bounds statement size and lock hold time). */
@@ -83,7 +84,7 @@ export class NewActionWriter {
       if (appended.isolation !== 'read committed') this.explicitIsolation = true;
       results = appended.artifacts;
     } catch (err) {
-      if (sqlState(err) === SERIALIZATION_FAILURE) this.explicitIsolation = true;
+      if (sqlStateOf(err) === SERIALIZATION_FAILURE) this.explicitIsolation = true;
       if (batch.length > 1 && mayBeOneSubmissions(err)) {
         // One bad row (say, text Postgres refuses) must not fail its neighbours: the whole
         // transaction rolled back, so each member is retried in a transaction of its own.
@@ -114,24 +115,9 @@ const SERIALIZATION_FAILURE = '40001';
  * Connectivity failures are not retried member by member: each would wait out the same outage.
  */
 function mayBeOneSubmissions(err: unknown): boolean {
-  const state = sqlState(err);
+  const state = sqlStateOf(err);
   if (state === undefined) return isOwnError(err);
   return /^(22|23|54)/.test(state) || state === '40P01';
-}
-
-/** The Postgres SQLSTATE behind an error, through Prisma's and the driver adapter's wrappers. */
-function sqlState(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
-    const o = e as { code?: unknown; originalCode?: unknown; clientVersion?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
-    if (typeof o.originalCode === 'string') return o.originalCode;
-    // Prisma's own codes (P2010…) are not SQLSTATEs; its wrapped cause carries the real one.
-    if (o.clientVersion === undefined && typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code)) return o.code;
-    const embedded = typeof o.message === 'string' ? /Code: `([0-9A-Z]{5})`/.exec(o.message)?.[1] : undefined;
-    if (embedded) return embedded;
-    e = o.meta?.driverAdapterError ?? o.cause;
-  }
-  return undefined;
 }
 
 /** Thrown by our code (e.g. sealing refused an event), not by the driver or Prisma. */

@@ -14,4 +14,5 @@ export {
 } from './job-workers.ts';
 export { Pacer } from './pacer.ts';
 export { RedisMutex, DoneMarks } from './mutex.ts';
+export { redisUnavailableReason } from './redis-errors.ts';
 export { UnrecoverableError, DelayedError } from 'bullmq';
