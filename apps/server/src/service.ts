@@ -7,7 +7,6 @@ import { watchConfig, type ConfigSnapshot } from '@countersign/config';
 import { executorDestinationProblems } from '@countersign/policy';
 import { ApiKeyCache, Database, PgDecisionBus } from '@countersign/db';
 import { loadKeyring, type Keyring } from '@countersign/evidence';
-import { configView } from './config-view.ts';
 import { buildHttpApp } from './http/app.ts';
 import { bearerAuth } from './http/auth.ts';
 import { releaseIssuer } from './release-issuer.ts';
@@ -86,7 +85,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const seal = (snapshot: ConfigSnapshot) => {
       sealing = snapshot;
       clearTimeout(retry);
-      recordConfigChanges(store, adapt(snapshot)).then(
+      recordConfigChanges(store, snapshot).then(
         () => {
           if (sealing !== snapshot) return;
           accepted = snapshot;
@@ -113,14 +112,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       clearTimeout(retry);
       watcher.close();
     });
-    const adapt = configView((): ConfigSnapshot => watcher.current()).adapt;
     accepted = watcher.current();
-    const config = configView(() => accepted!);
+    const config = { current: () => accepted! };
 
     const bus = new PgDecisionBus(settings.DATABASE_URL, logger);
     bus.listen(keyCache);
-    await bus.start();
-    stops.push(() => bus.close());
 
     const redis = new Redis(settings.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection problem'));
@@ -152,7 +148,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       ],
     });
     stops.push(() => app.close());
-    // Closing the bus first releases every long-poll, so app.close() need not wait them out.
+    // Started (so stopped) after the app: closing the bus first releases every long-poll, so
+    // app.close() need not wait them out.
+    await bus.start();
     stops.push(() => bus.close());
     // Who reads what: the parties of an action, plus audit roles (redacted unless allowed more).
     const reads = new ActionReads(gate.deps, db.actions, {

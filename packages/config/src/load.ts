@@ -1,18 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadDirectory } from '@countersign/directory';
 import type { Directory } from '@countersign/directory';
-import { loadPolicy } from '@countersign/policy';
-import type { CompiledPolicy } from '@countersign/policy';
+import type { ConfigSnapshot as Snapshot, PolicyView } from '@countersign/core';
+import { evaluate, loadPolicy } from '@countersign/policy';
+import type { CompiledPolicy, EvaluationInput } from '@countersign/policy';
 
 export interface ConfigPaths {
   policyPath: string;
   directoryPath: string;
 }
 
-/** The policy and directory in force together. Replaced whole, never mutated. */
-export interface ConfigSnapshot {
-  policy: CompiledPolicy;
-  directory: Directory;
+/** A compiled policy that evaluates itself: what the engine's PolicyView asks for. */
+export type LoadedPolicy = CompiledPolicy & PolicyView;
+
+/** The engine's one snapshot type, with the loaded files' full types (rules, people). */
+export type ConfigSnapshot = Snapshot<LoadedPolicy, Directory>;
+
+function loaded(policy: CompiledPolicy): LoadedPolicy {
+  return Object.freeze({ ...policy, evaluate: (input: EvaluationInput) => evaluate(policy, input) });
 }
 
 /**
@@ -25,7 +30,7 @@ export function loadConfigFiles(paths: ConfigPaths): ConfigSnapshot {
   const directoryText = readConfigFile(paths.directoryPath);
   // Directory first: its errors are usually the cause when both are edited together.
   const directory = loadDirectory(directoryText, paths.directoryPath);
-  const policy = loadPolicy(policyText, paths.policyPath);
+  const policy = loaded(loadPolicy(policyText, paths.policyPath));
   return { policy, directory };
 }
 

@@ -14,9 +14,14 @@ export interface PolicyView {
   evaluate(input: { intent: Intent; actor: Actor; now: Date }): Verdict;
 }
 
-export interface ConfigSnapshot {
-  policy: PolicyView;
-  directory: DirectoryView;
+/**
+ * The policy and directory in force together, replaced whole and never mutated. The one
+ * snapshot type: the engine reads it through the views; `@countersign/config` loads it with
+ * the files' full types (`ConfigSnapshot<LoadedPolicy, Directory>`), no adapter in between.
+ */
+export interface ConfigSnapshot<P extends PolicyView = PolicyView, D extends DirectoryView = DirectoryView> {
+  policy: P;
+  directory: D;
 }
 
 export interface ConfigView {
