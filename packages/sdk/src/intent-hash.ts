@@ -5,7 +5,8 @@ import type { IntentInput } from './types.ts';
 // A release token binds the SHA-256 of the RFC 8785 canonical JSON of the intent *as the server
 // normalised it*: every section present with its defaults, free-text fields trimmed. A
 // downstream service holds the intent the agent sent, so it must apply the same normalisation
-// before hashing. A test in the repository checks this against the server's own schema.
+// before hashing. This is the one implementation: the server's intent schema normalises with
+// normaliseIntent before it validates, so the two can never drift apart.
 
 type Canonicalize = (input: unknown) => string | undefined;
 // The package is CommonJS with an ES-style default in its typings: take whichever is callable.
@@ -16,20 +17,23 @@ const canonicalize: Canonicalize =
 
 type Json = Record<string, unknown>;
 
-/** The intent as the server stores and hashes it. Unknown keys are kept (the server refuses them). */
+/**
+ * The intent as the server stores and hashes it: `action.params`, `context`, `authority` and
+ * their `attributes`, and `risk` defaulted; free-text fields trimmed; undefined members dropped
+ * and `toJSON()` applied, as JSON carries them. What it cannot read as an intent (unknown keys,
+ * a section that is not an object) it leaves as it is, for the server to refuse by name.
+ */
 export function normaliseIntent(intent: IntentInput): Json {
-  const input = intent as unknown as Json;
-  const action = (input.action ?? {}) as Json;
-  const out: Json = {
-    ...input,
-    action: withDefaults(trimmed(action, ['resource', 'summary']), { params: {} }),
-    context: withDefaults(trimmed(sectionOf(input.context), ['environment', 'account', 'jurisdiction', 'matter']), { attributes: {} }),
-    risk: trimmed(sectionOf(input.risk), ['class']),
-    authority: withDefaults(trimmed(sectionOf(input.authority), ['changeTicket', 'clientInstruction', 'regulation', 'reference']), { attributes: {} }),
-  };
+  const input = asJson(intent) as Json;
+  if (!isObject(input)) return input;
+  const out: Json = { ...input };
+  if (isObject(input.action)) out.action = withDefaults(trimmed(input.action, ['resource', 'summary']), { params: {} });
+  out.context = section(input.context, ['environment', 'account', 'jurisdiction', 'matter'], { attributes: {} });
+  out.risk = section(input.risk, ['class'], {});
+  out.authority = section(input.authority, ['changeTicket', 'clientInstruction', 'regulation', 'reference'], { attributes: {} });
   if (typeof input.onBehalfOf === 'string') out.onBehalfOf = input.onBehalfOf.trim();
   if (typeof input.justification === 'string') out.justification = input.justification.trim();
-  return withoutUndefined(out) as Json;
+  return out;
 }
 
 /** RFC 8785 canonical JSON. Throws for values JSON cannot represent (functions, BigInt, NaN, cycles). */
@@ -45,8 +49,14 @@ export function intentHash(intent: IntentInput): string {
   return createHash('sha256').update(canonicalJson(normaliseIntent(intent)), 'utf8').digest('hex');
 }
 
-function sectionOf(value: unknown): Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
+function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** An absent section becomes its default; an object is trimmed and defaulted; anything else stays. */
+function section(value: unknown, trim: string[], defaults: Json): unknown {
+  if (value === undefined) return { ...defaults };
+  return isObject(value) ? withDefaults(trimmed(value, trim), defaults) : value;
 }
 
 function trimmed(section: Json, keys: string[]): Json {
@@ -61,11 +71,17 @@ function withDefaults(section: Json, defaults: Json): Json {
   return out;
 }
 
-function withoutUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUndefined);
+/** The value as JSON.stringify would send it: toJSON() applied, undefined members dropped. */
+function asJson(value: unknown, ancestors = new Set<object>()): unknown {
   if (value === null || typeof value !== 'object') return value;
-  const out: Json = {};
-  for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = withoutUndefined(item);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return asJson(toJSON.call(value), ancestors);
+  if (ancestors.has(value)) throw new TypeError('cycle in the intent');
+  ancestors.add(value);
+  const out = Array.isArray(value)
+    ? value.map((item) => asJson(item, ancestors))
+    : Object.fromEntries(Object.entries(value).flatMap(([key, item]) => (item === undefined ? [] : [[key, asJson(item, ancestors)]])));
+  ancestors.delete(value);
   return out;
 }
 

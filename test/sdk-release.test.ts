@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { generateSigningKey, signReleaseToken } from '@countersign/evidence';
-import { createReleaseVerifier, ReleaseVerificationError, verifyRelease, type IntentInput, type ReleaseVerifierOptions } from '../src/index.ts';
-import { intentHash } from '../src/intent-hash.ts';
+import { createReleaseVerifier, intentHash, ReleaseVerificationError, verifyRelease, type IntentInput, type ReleaseVerifierOptions } from '../packages/sdk/src/index.ts';
 
+// Tokens signed as the server signs them (@countersign/evidence): here rather than in
+// packages/sdk/test, because the SDK depends on nothing of the server's, not even in its tests.
+//
 // The verifier's options are checked at run time too: a plain-JavaScript caller that leaves out
 // `audience` would otherwise get jose's "no audience given, no audience checked", and a token
 // minted for any other service would verify.
