@@ -7,8 +7,6 @@ import { startLocalStack, type LocalStack } from '@countersign/devstack';
 import { teamsFirstScreenLines } from '@countersign/teams';
 import { consoleFirstScreenLines } from '@countersign/console';
 import { peopleOf } from '@countersign/core';
-import { consoleFirstScreenLines } from '@countersign/console';
-import { peopleOf } from '@countersign/core';
 import { ensureDemoKeys } from './demo-keys.ts';
 import { firstScreen } from './first-screen.ts';
 import { createLogger } from './logger.ts';
@@ -64,9 +62,6 @@ async function main(): Promise<void> {
     // The console's embedded identity provider with the demo people (development only; it
     // refuses NODE_ENV=production). An organisation's provider: COUNTERSIGN_OIDC_ISSUER.
     if (!env.COUNTERSIGN_OIDC_ISSUER) env.COUNTERSIGN_OIDC_DEV ??= '1';
-    // The console's embedded identity provider with the demo people (development only; it
-    // refuses NODE_ENV=production). An organisation's provider: COUNTERSIGN_OIDC_ISSUER.
-    if (!env.COUNTERSIGN_OIDC_ISSUER) env.COUNTERSIGN_OIDC_DEV ??= '1';
     const settings = parseSettings(env);
     await applyMigrations(settings.DATABASE_URL);
     const logger = createLogger(env.LOG_LEVEL ?? 'warn', { human: true });
@@ -81,7 +76,6 @@ async function main(): Promise<void> {
     const channelLines = [
       env.SLACK_BOT_TOKEN ? '  Slack: interactivity and events at $CS/slack/events' : '  Slack: off (set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_TEAM_ID; see README)',
       ...teamsFirstScreenLines(env),
-      ...consoleFirstScreenLines(env, service.url, peopleOf(service.gate.deps.config)),
       ...consoleFirstScreenLines(env, service.url, peopleOf(service.gate.deps.config)),
     ];
     process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines, stateDir: shownStateDir(), stateDirExport: customStateDir() }));

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { actionReadRoutes } from './action-reads.ts';
-import { actionReadRoutes } from './action-reads.ts';
 import { actionRoutes } from './actions.ts';
 import { auditRoutes } from './audit.ts';
 import type { RouteContext } from './context.ts';
