@@ -1,6 +1,6 @@
 import type { ActionRecord } from '@countersign/core';
 import type { PrismaOutboxStore } from '@countersign/db';
-import type { JobName, JobPayload } from '@countersign/queue';
+import type { JobRequest } from '@countersign/queue';
 import type { WorkerDeps } from './deps.ts';
 import type { OutboxDispatcher } from './outbox/dispatcher.ts';
 import { timersFor } from './timers.ts';
@@ -82,19 +82,19 @@ export class Sweeper {
 
   private async ensureJobs(action: ActionRecord, report: SweepReport): Promise<void> {
     const now = this.deps.clock.now();
-    const wanted: { name: JobName; payload: JobPayload<JobName>; dueAt: Date }[] = [
+    const wanted: (JobRequest & { dueAt: Date })[] = [
       // Idempotent against ChannelCard rows: re-running it posts only what is missing.
       { name: 'post-cards', payload: { actionId: action.id, tier: 0 }, dueAt: action.createdAt },
       ...timersFor(action),
     ];
     for (const w of wanted) {
       const due = w.dueAt.getTime() <= now.getTime();
-      const job = await this.deps.queues.find(w.name, w.payload as never);
+      const job = await this.deps.queues.find(w.name, w.payload);
       if (!job) {
         // A reminder whose time has passed may well have been sent before Redis lost it; a
         // late duplicate nudge is worse than a missing one (the expiry is the safety net).
         if (w.name === 'remind' && due) continue;
-        await this.deps.queues.enqueue(w.name, w.payload as never, { delayMs: Math.max(0, w.dueAt.getTime() - now.getTime()) });
+        await this.deps.queues.enqueue(w.name, w.payload, { delayMs: Math.max(0, w.dueAt.getTime() - now.getTime()) });
         this.deps.metrics.timersRebuilt.inc({ job: w.name });
         report.rebuilt++;
       } else if (due && w.name !== 'post-cards' && (await job.isDelayed())) {

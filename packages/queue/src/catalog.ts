@@ -119,6 +119,8 @@ export const JOBS = {
 
 export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = z.output<(typeof JOBS)[N]['schema']>;
+/** One job as a value: a name with the payload that name takes, never another's (a union over the catalog). */
+export type JobRequest<N extends JobName = JobName> = { [K in N]: { name: K; payload: JobPayload<K> } }[N];
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
 export function isJobName(name: string): name is JobName {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, JOB_NAMES, JOBS, jobsOn, QUEUE_NAMES, retryAfterOf } from '../src/catalog.ts';
+import { backoffDelay, JOB_NAMES, JOBS, jobsOn, QUEUE_NAMES, retryAfterOf, type JobRequest } from '../src/catalog.ts';
 
 describe('job catalog', () => {
   it('gives every job a queue, attempts, a backoff and a deterministic id BullMQ accepts', () => {
@@ -17,6 +17,17 @@ describe('job catalog', () => {
     // BullMQ refuses ':' in custom ids.
     for (const name of JOB_NAMES) expect(JOBS[name].jobId({ actionId: 'act_1', tier: 1, index: 0 } as never, '7')).not.toContain(':');
     expect(jobsOn('timers').sort()).toEqual(['escalate-tier', 'expire', 'remind']);
+  });
+
+  it('types a job as one value: a name never travels with another job\'s payload', () => {
+    const jobs: JobRequest[] = [
+      { name: 'remind', payload: { actionId: 'act_1', index: 0 } },
+      { name: 'expire', payload: { actionId: 'act_1' } },
+      // @ts-expect-error remind's payload needs its index (tsc checks this file)
+      { name: 'remind', payload: { actionId: 'act_1' } },
+    ];
+    // At run time the catalog's schema is the check, when enqueued and when consumed.
+    expect(jobs.map((j) => JOBS[j.name].schema.safeParse(j.payload).success)).toEqual([true, true, false]);
   });
 
   it('refuses payloads that do not match', () => {

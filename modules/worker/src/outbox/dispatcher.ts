@@ -105,7 +105,7 @@ export class OutboxDispatcher {
       }
       // An enqueue error (Redis down) aborts the batch: nothing is marked, all is retried.
       for (const job of jobsForEvent(parsed.data, row.id, action, now)) {
-        await this.deps.queues.enqueue(job.name, job.payload as never, { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) });
+        await this.deps.queues.enqueue(job.name, job.payload, { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) });
       }
       handled.push(row.id);
     }

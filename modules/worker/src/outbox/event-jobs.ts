@@ -1,11 +1,11 @@
 import type { GateEvent } from '@countersign/contracts';
 import type { ActionRecord } from '@countersign/core';
-import type { JobName, JobPayload } from '@countersign/queue';
+import type { JobRequest } from '@countersign/queue';
 import { timersFor } from '../timers.ts';
 
 // What each outbox event asks of the queue. Pure: the dispatcher enqueues what this returns.
 
-export type PlannedJob = { [N in JobName]: { name: N; payload: JobPayload<N>; delayMs: number; ref?: string } }[JobName];
+export type PlannedJob = JobRequest & { delayMs: number; ref?: string };
 
 /**
  * @param eventId the outbox row id: jobs caused by one event share it as their `ref`, so
@@ -16,7 +16,7 @@ export function jobsForEvent(event: GateEvent, eventId: string, action: ActionRe
   switch (event.type) {
     case 'action.escalated': {
       const jobs: PlannedJob[] = [{ name: 'post-cards', payload: { actionId, tier: 0 }, delayMs: 0 }];
-      for (const t of timersFor(action)) jobs.push({ ...t, delayMs: Math.max(0, t.dueAt.getTime() - now.getTime()) } as PlannedJob);
+      for (const t of timersFor(action)) jobs.push({ ...t, delayMs: Math.max(0, t.dueAt.getTime() - now.getTime()) });
       return jobs;
     }
     case 'vote.recorded':
