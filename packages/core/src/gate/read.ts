@@ -76,8 +76,14 @@ export async function waitForAction(
   signal?: AbortSignal,
   may: ReadCheck = mayRead,
 ): Promise<ActionView> {
-  let action = await load(deps, id, caller, may);
-  if (action.status !== 'pending' || waitSeconds <= 0) return viewOf(deps, action, caller);
+  const action = await waitForDecision(deps, await load(deps, id, caller, may), waitSeconds, signal);
+  return viewOf(deps, action, caller);
+}
+
+/** The action as it is once final, or after `waitSeconds` (the wait of waitForAction). */
+export async function waitForDecision(deps: GateDeps, action: ActionRecord, waitSeconds: number, signal?: AbortSignal): Promise<ActionRecord> {
+  if (action.status !== 'pending' || waitSeconds <= 0) return action;
+  const id = action.id;
 
   await new Promise<void>((resolve) => {
     let settled = false;
@@ -104,6 +110,5 @@ export async function waitForAction(
       if (a && a.status !== 'pending') done();
     }, done);
   });
-  action = (await deps.store.findAction(id))!;
-  return viewOf(deps, action, caller);
+  return (await deps.store.findAction(id))!;
 }

@@ -6,7 +6,7 @@ import type { ActionFilter, ActionSearchStore } from '../read-ports.ts';
 import { isAuditor, readAccess, seesUnredacted, type ReadPolicy } from './access.ts';
 import { whoCanStillFill } from './awaiting.ts';
 import type { GateDeps } from './deps.ts';
-import { load, viewOf, waitForAction } from './read.ts';
+import { load, viewOf, waitForDecision } from './read.ts';
 import { listActions, type ActionPage, type ListRequest } from './search.ts';
 import { buildTimeline } from './timeline.ts';
 import type { ActionView } from './view.ts';
@@ -42,11 +42,9 @@ export class ActionReads {
 
   /** GET /v1/actions/:id (optionally long-polling), with intent, progress, who can decide and timeline. */
   async read(id: string, caller: Caller, wait?: { seconds: number; signal?: AbortSignal }): Promise<ActionView> {
-    const view = wait && wait.seconds > 0
-      ? await waitForAction(this.deps, id, caller, wait.seconds, wait.signal, this.may)
-      : await viewOf(this.deps, await load(this.deps, id, caller, this.may), caller);
-    const action = (await this.deps.store.findAction(id))!;
-    return this.detail(view, action, caller);
+    const loaded = await load(this.deps, id, caller, this.may);
+    const action = wait && wait.seconds > 0 ? await waitForDecision(this.deps, loaded, wait.seconds, wait.signal) : loaded;
+    return this.detail(await viewOf(this.deps, action, caller), action, caller);
   }
 
   private async detail(view: ActionView, action: ActionRecord, caller: Caller): Promise<ActionView> {
