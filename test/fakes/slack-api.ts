@@ -10,8 +10,11 @@ import WebSocket from 'ws';
 // read a card's current blocks, checks the bot token and Block Kit's main limits, and can be
 // scripted: "answer 429 with Retry-After 1 once, then behave", "answer invalid_blocks", "do it
 // but answer only after the client gave up" (lateMs). Messages keep their metadata and can be
-// read back with conversations.history. Socket Mode: apps.connections.open (with the app-level
-// token) hands out a ws:// URL on the same port, where the fake says hello and sends envelopes
+// read back with conversations.history. It can also take a post and still answer 500
+// (`accept`), hold an answer until the test says (`until`), accept more than one bot token (one
+// per worker process, so a test can tell who made a call), and tell a listener of every call
+// as it arrives (`onArrive`). Socket Mode: apps.connections.open (with the app-level token)
+// hands out a ws:// URL on the same port, where the fake says hello and sends envelopes
 // (sendEnvelope) whose acks the test can await.
 
 export interface SlackCall {
@@ -19,6 +22,8 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** Date.now() when the call arrived. */
   at: number;
+  /** The bot token the call was made with (tells processes with their own tokens apart). */
+  token: string;
   /** What the fake answered (after scripting). */
   status: number;
   response: Record<string, unknown>;
@@ -63,6 +68,16 @@ export interface ScriptedAnswer {
    * client's timeout, Slack accepted a post the client never hears about.
    */
   lateMs?: number;
+  /**
+   * Do the call for real (post the message), then answer with `status`/`body` anyway: Slack
+   * took the post and the answer says it failed (a 500 after accepting it).
+   */
+  accept?: boolean;
+  /**
+   * Answer only once this settles (never, if it never does): the test acts while the call
+   * hangs. With `accept`, the post is done at once and only the answer waits.
+   */
+  until?: Promise<unknown>;
 }
 
 /** What the service answered on the socket for one envelope. */
@@ -87,6 +102,8 @@ export interface FakeSlackOptions {
   channelRate?: { windowMs: number; burst: number };
   /** The app-level token apps.connections.open accepts (Socket Mode). */
   appToken?: string;
+  /** More bot tokens accepted besides `token` (e.g. one per worker process). */
+  extraTokens?: string[];
 }
 
 const BOT_USER_ID = 'U0BOT00001';
@@ -106,6 +123,8 @@ export class FakeSlack {
   private seq = 0;
   private server: Server | undefined;
   private readonly listeners: ((call: SlackCall) => void)[] = [];
+  private readonly arrivals: ((call: Pick<SlackCall, 'method' | 'args' | 'token' | 'at'>) => void)[] = [];
+  private readonly botTokens: Set<string>;
   private wss: WebSocket.Server | undefined;
   /** Open Socket Mode connections, oldest first. */
   readonly sockets: WebSocket[] = [];
@@ -116,6 +135,7 @@ export class FakeSlack {
     this.token = opts.token ?? 'xoxb-test-token';
     this.teamId = opts.teamId ?? 'T0TEAM0001';
     this.appToken = opts.appToken ?? 'xapp-1-A0APP00001-1-test';
+    this.botTokens = new Set([this.token, ...(opts.extraTokens ?? [])]);
     for (const u of opts.users ?? []) this.users.set(u.id, u);
     for (const c of opts.channels ?? []) this.channels.set(c.id, c);
   }
@@ -213,6 +233,11 @@ export class FakeSlack {
     this.listeners.push(listener);
   }
 
+  /** Called with every call as it arrives, before any scripted delay (e.g. to act while it hangs). */
+  onArrive(listener: (call: Pick<SlackCall, 'method' | 'args' | 'token' | 'at'>) => void): void {
+    this.arrivals.push(listener);
+  }
+
   callsTo(method: string): SlackCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -255,21 +280,24 @@ export class FakeSlack {
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
     const at = Date.now();
 
+    const auth = req.headers.authorization ?? (typeof args.token === 'string' ? `Bearer ${args.token}` : '');
+    const token = auth.replace(/^Bearer /, '');
+    for (const listener of this.arrivals) listener({ method, args, token, at });
     const scripted = this.takeScripted(method, args);
     let status = 200;
     let headers: Record<string, string> = {};
     let body: Record<string, unknown>;
-    const auth = req.headers.authorization ?? (typeof args.token === 'string' ? `Bearer ${args.token}` : '');
     if (method === 'apps.connections.open') {
       // The one method called with the app-level token, not the bot token.
       body = auth === `Bearer ${this.appToken}` ? { ok: true, url: `${this.url.replace(/^http/, 'ws').replace(/\/api\/$/, '')}/socket?ticket=${randomBytes(6).toString('hex')}` } : { ok: false, error: 'invalid_auth' };
-    } else if (scripted && scripted.lateMs === undefined) {
+    } else if (scripted && scripted.lateMs === undefined && !scripted.accept) {
       if (scripted.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
+      if (scripted.until) await scripted.until.catch(() => undefined);
       status = scripted.status ?? 200;
       headers = scripted.headers ?? {};
       body = scripted.body ?? { ok: true };
     } else {
-      if (auth !== `Bearer ${this.token}`) body = { ok: false, error: 'invalid_auth' };
+      if (!this.botTokens.has(token)) body = { ok: false, error: 'invalid_auth' };
       else {
         const limited = this.channelLimited(method, args, at);
         if (limited) {
@@ -278,12 +306,18 @@ export class FakeSlack {
           body = { ok: false, error: 'ratelimited' };
         } else body = this.answer(method, args, at);
       }
+      if (scripted?.accept) {
+        status = scripted.status ?? 500;
+        headers = scripted.headers ?? {};
+        body = scripted.body ?? { ok: false, error: 'internal_error' };
+      }
     }
     // Recorded when done, not when answered: a late answer's work is visible at once.
-    const call: SlackCall = { method, args, at, status, response: body };
+    const call: SlackCall = { method, args, token, at, status, response: body };
     this.calls.push(call);
     for (const listener of this.listeners) listener(call);
     if (scripted?.lateMs) await new Promise((r) => setTimeout(r, scripted.lateMs));
+    if (scripted?.accept && scripted.until) await scripted.until.catch(() => undefined);
     // A client that gave up (lateMs) has closed the connection: nobody reads this answer.
     if (res.destroyed) return;
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });

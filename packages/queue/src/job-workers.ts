@@ -44,9 +44,29 @@ export interface JobWorkersOptions {
    * attempt), so a channel that never stops answering 429 cannot keep a job alive forever.
    */
   maxDeferrals?: number;
-  /** How long a worker may hold a job before others consider it stalled (BullMQ lockDuration). */
+  /** How long a worker may go without renewing a job's lock before others consider it stalled (JOB_LOCK_MS). */
   lockDurationMs?: number;
+  /** How often stalled jobs are looked for (STALLED_CHECK_MS). */
+  stalledIntervalMs?: number;
 }
+
+// How fast a job whose worker died (kill -9, OOM, a lost node) runs on another worker. BullMQ
+// keeps a lock on every running job, renewed while it runs (the lock manager renews locks
+// older than a quarter of lockDuration, checking every quarter); a stalled check (every
+// stalledInterval, by whichever worker gets there first) marks the running jobs, and at the
+// next check moves those whose lock is gone back to waiting. A dead worker's job therefore
+// runs elsewhere within about JOB_LOCK_MS + STALLED_CHECK_MS (BullMQ's defaults, 30 s + 30 s,
+// made it up to a minute). The price of a short lock is a false stall when a worker's event
+// loop is blocked for several seconds: the job then runs twice at once, which every processor
+// tolerates (Postgres claims, the card lock); MAX_STALLS keeps such a job from failing for good
+// on its first false stall, while a job that kills its worker every time still ends.
+
+/** BullMQ lockDuration: a running job's lock, renewed every ~1.25–2.5 s while it runs. */
+export const JOB_LOCK_MS = 5_000;
+/** BullMQ stalledInterval: how often a worker looks for jobs whose worker stopped renewing. */
+export const STALLED_CHECK_MS = 2_000;
+/** BullMQ maxStalledCount: stalls a job may survive before it fails. */
+export const MAX_STALLS = 3;
 
 export function isUnrecoverable(err: unknown): boolean {
   return err instanceof UnrecoverableError || (err as Error | undefined)?.name === 'UnrecoverableError';
@@ -96,7 +116,9 @@ export function startJobWorkers(opts: JobWorkersOptions): JobWorkers {
         connection: opts.connection,
         prefix: opts.prefix,
         concurrency: opts.concurrency,
-        ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
+        lockDuration: opts.lockDurationMs ?? JOB_LOCK_MS,
+        stalledInterval: opts.stalledIntervalMs ?? STALLED_CHECK_MS,
+        maxStalledCount: MAX_STALLS,
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string, err?: Error, job?: { name: string }) => {
             const spec = job && isJobName(job.name) ? JOBS[job.name] : undefined;

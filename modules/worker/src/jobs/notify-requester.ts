@@ -1,7 +1,7 @@
 import { buildCardModel, type ActionRecord, type ApprovalChannel, type ChannelTarget } from '@countersign/core';
 import { noticeTarget } from '@countersign/db';
 import { giveUp, type JobHandler } from '@countersign/queue';
-import { CARD_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
+import { NOTICE_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { TargetOutcomes } from './outcomes.ts';
 import { isHeld, lookForEarlierSend, settleFailedSend } from './send-once.ts';
 
@@ -45,7 +45,7 @@ export function notifyRequester(deps: WorkerDeps): JobHandler<'notify-requester'
     const outcomes = new TargetOutcomes(deps, job, actionId);
     for (const channel of deps.channels.values()) {
       const target = noticeTarget(action.status, personId);
-      const claim = await deps.cards.claim({ actionId, channel: channel.name, target, tier: 0 }, CARD_CLAIM_LEASE_MS);
+      const claim = await deps.cards.claim({ actionId, channel: channel.name, target, tier: 0 }, NOTICE_CLAIM_LEASE_MS);
       if (!claim.claimed) {
         if (isHeld(claim.card.state)) outcomes.heldElsewhere();
         continue;
