@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normaliseIntent, type IntentInput } from './countersign-sdk.ts';
+import { normaliseIntent, type ActionWire, type IntentInput } from './countersign-sdk.ts';
 
 // The intent-to-act payload (SPEC "The intent-to-act payload"). Top-level keys are a stable
 // contract and strict: an unknown key is a caller bug we refuse rather than silently ignore.
@@ -52,5 +52,7 @@ export const IntentSchema = z.preprocess((input) => normaliseIntent(input as Int
 
 /** What callers send (defaults not yet applied): the SDK's own type. */
 export type { IntentInput };
+/** An action as the API answers with it, as the SDK types it: the engine's ActionView extends it. */
+export type { ActionWire };
 /** The normalised intent: every section present, so policy expressions never trip on a missing map. */
 export type Intent = z.output<typeof IntentShape>;

@@ -8,6 +8,15 @@
 const MAX_DEPTH = 8;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
+/** The first answer `read` gives for the error or anything it wraps, outermost first. */
+function firstInChain<T>(err: unknown, read: (e: Record<string, unknown>) => T | undefined): T | undefined {
+  for (const e of errorChain(err)) {
+    const found = read(e);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** The error and everything it wraps, outermost first, each once. */
 function* errorChain(err: unknown, depth = 0, seen = new Set<unknown>()): Generator<Record<string, unknown>> {
   if (depth > MAX_DEPTH || typeof err !== 'object' || err === null || seen.has(err)) return;
@@ -22,11 +31,7 @@ function* errorChain(err: unknown, depth = 0, seen = new Set<unknown>()): Genera
 
 /** The Postgres SQLSTATE behind an error, if Postgres answered at all. */
 export function sqlStateOf(err: unknown): string | undefined {
-  for (const e of errorChain(err)) {
-    const state = ownSqlState(e);
-    if (state !== undefined) return state;
-  }
-  return undefined;
+  return firstInChain(err, ownSqlState);
 }
 
 function ownSqlState(e: Record<string, unknown>): string | undefined {
@@ -41,13 +46,11 @@ function ownSqlState(e: Record<string, unknown>): string | undefined {
  * the error does not name it; undefined when the error is not a unique violation.
  */
 export function uniqueViolationOf(err: unknown): string | undefined {
-  for (const e of errorChain(err)) {
-    if (e.code === 'P2002' || ownSqlState(e) === '23505') {
-      const meta = (e.meta ?? {}) as { target?: unknown; constraint?: unknown };
-      return String(meta.target ?? meta.constraint ?? e.constraint ?? 'unknown');
-    }
-  }
-  return undefined;
+  return firstInChain(err, (e) => {
+    if (e.code !== 'P2002' && ownSqlState(e) !== '23505') return undefined;
+    const meta = (e.meta ?? {}) as { target?: unknown; constraint?: unknown };
+    return String(meta.target ?? meta.constraint ?? e.constraint ?? 'unknown');
+  });
 }
 
 /** Socket-level failures (Node `err.code`, or a MappedError's originalCode). */
@@ -93,11 +96,7 @@ const MESSAGE_FRAGMENTS = [
  * must not treat as transient (fail closed).
  */
 export function databaseUnavailableReason(err: unknown): string | undefined {
-  for (const e of errorChain(err)) {
-    const reason = ownUnavailableReason(e);
-    if (reason !== undefined) return reason;
-  }
-  return undefined;
+  return firstInChain(err, ownUnavailableReason);
 }
 
 function ownUnavailableReason(e: Record<string, unknown>): string | undefined {

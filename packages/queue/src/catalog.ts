@@ -50,29 +50,39 @@ function id(...parts: (string | number | undefined)[]): string {
   return parts.filter((p) => p !== undefined).join('/');
 }
 
+const OneAction = z.strictObject({ actionId: ActionId });
+
+/**
+ * A job about one action as a whole. `perEvent`: every outbox event that asks for it gets a job
+ * of its own (its `ref` is part of the id), so a later vote re-renders again; otherwise one job
+ * per action.
+ */
+function actionJob(name: string, s: Omit<JobSpec, 'schema' | 'jobId'> & { perEvent: boolean }): JobSpec<typeof OneAction> {
+  return { queue: s.queue, schema: OneAction, attempts: s.attempts, backoff: s.backoff, jobId: (p, ref) => id(name, p.actionId, s.perEvent ? ref : undefined) };
+}
+
+/** Chat calls and timers: a minute at most between tries. */
+const MINUTE_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 };
+/** The organisation's own endpoints may be down for a while: up to five minutes. */
+const DELIVERY_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 300_000, jitter: 0.5 };
+
 export const JOBS = {
   /** Post the approval card to every target of one tier (0 = the rule's first ask). */
   'post-cards': spec({
     queue: 'chat',
     schema: z.strictObject({ actionId: ActionId, tier: z.int().min(0).max(50) }),
     attempts: 12,
-    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
+    backoff: MINUTE_BACKOFF,
     jobId: (p) => id('post-cards', p.actionId, p.tier),
   }),
   /** Re-render every posted card of the action from its current state. */
-  'update-cards': spec({
-    queue: 'chat',
-    schema: z.strictObject({ actionId: ActionId }),
-    attempts: 12,
-    backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 },
-    jobId: (p, ref) => id('update-cards', p.actionId, ref),
-  }),
+  'update-cards': actionJob('update-cards', { queue: 'chat', attempts: 12, backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 }, perEvent: true }),
   /** The rule's reminder number `index` (0-based, in requirement.channels.reminders). */
   remind: spec({
     queue: 'timers',
     schema: z.strictObject({ actionId: ActionId, index: z.int().min(0).max(100) }),
     attempts: 6,
-    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
+    backoff: MINUTE_BACKOFF,
     jobId: (p) => id('remind', p.actionId, p.index),
   }),
   /** Escalation tier `tier` (1-based: requirement.channels.tiers[tier - 1]) is due. */
@@ -80,41 +90,17 @@ export const JOBS = {
     queue: 'timers',
     schema: z.strictObject({ actionId: ActionId, tier: z.int().min(1).max(50) }),
     attempts: 8,
-    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
+    backoff: MINUTE_BACKOFF,
     jobId: (p) => id('escalate-tier', p.actionId, p.tier),
   }),
   /** The action's expiry is due: refuse it (fail closed) if still pending. */
-  expire: spec({
-    queue: 'timers',
-    schema: z.strictObject({ actionId: ActionId }),
-    attempts: 20,
-    backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.3 },
-    jobId: (p) => id('expire', p.actionId),
-  }),
+  expire: actionJob('expire', { queue: 'timers', attempts: 20, backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.3 }, perEvent: false }),
   /** Tell the person behind the request how it ended. */
-  'notify-requester': spec({
-    queue: 'chat',
-    schema: z.strictObject({ actionId: ActionId }),
-    attempts: 10,
-    backoff: { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 },
-    jobId: (p, ref) => id('notify-requester', p.actionId, ref),
-  }),
+  'notify-requester': actionJob('notify-requester', { queue: 'chat', attempts: 10, backoff: MINUTE_BACKOFF, perEvent: true }),
   /** POST the final decision to the intent's callbackUrl (through ctx.deliveries). */
-  'deliver-webhook': spec({
-    queue: 'deliveries',
-    schema: z.strictObject({ actionId: ActionId }),
-    attempts: 10,
-    backoff: { baseMs: 2_000, maxMs: 300_000, jitter: 0.5 },
-    jobId: (p, ref) => id('deliver-webhook', p.actionId, ref),
-  }),
+  'deliver-webhook': actionJob('deliver-webhook', { queue: 'deliveries', attempts: 10, backoff: DELIVERY_BACKOFF, perEvent: true }),
   /** Held execution of an approved action (through ctx.deliveries). */
-  'execute-action': spec({
-    queue: 'deliveries',
-    schema: z.strictObject({ actionId: ActionId }),
-    attempts: 10,
-    backoff: { baseMs: 2_000, maxMs: 300_000, jitter: 0.5 },
-    jobId: (p, ref) => id('execute-action', p.actionId, ref),
-  }),
+  'execute-action': actionJob('execute-action', { queue: 'deliveries', attempts: 10, backoff: DELIVERY_BACKOFF, perEvent: true }),
 } as const;
 
 export type JobName = keyof typeof JOBS;

@@ -12,6 +12,9 @@ describe('job catalog', () => {
     }
     expect(JOBS['post-cards'].jobId({ actionId: 'act_1', tier: 0 })).toBe('post-cards/act_1/0');
     expect(JOBS.expire.jobId({ actionId: 'act_1' })).toBe('expire/act_1');
+    // One expiry per action, whichever event asked for it; a notice per decision event.
+    expect(JOBS.expire.jobId({ actionId: 'act_1' }, '7')).toBe('expire/act_1');
+    expect(JOBS['notify-requester'].jobId({ actionId: 'act_1' }, '7')).toBe('notify-requester/act_1/7');
     expect(JOBS['update-cards'].jobId({ actionId: 'act_1' }, '42')).toBe('update-cards/act_1/42');
     expect(JOBS.remind.jobId({ actionId: 'act_1', index: 1 })).toBe('remind/act_1/1');
     // BullMQ refuses ':' in custom ids.

@@ -64,6 +64,14 @@ export interface Action {
   releaseToken?: string;
   releaseTokenExpiresAt?: string;
   artifact: Record<string, unknown> | null;
+  /** On reads (GET /v1/actions/:id): the intent as its approvers see it, redaction applied… */
+  intent?: Record<string, unknown>;
+  /** …and the paths replaced by "[redacted]". */
+  redacted?: string[];
+  /** Pending only: the people who could still fill an open slot. */
+  canStillDecide?: string[];
+  /** What happened, in time order (submitted, cards, votes, decision, redemptions, deliveries…). */
+  timeline?: { at: string; kind: string; text: string; by?: string; channel?: string; seq?: number; detail?: Record<string, unknown> }[];
 }
 
 /** What `authorize()` resolves with: the approved action and its release token. */

@@ -1,38 +1,19 @@
-import type { ActionStatus, Intent, Outcome, Requirement, RoleGroup, SealedArtifact } from '@countersign/contracts';
+import type { ActionWire, Intent, Requirement, RoleGroup, SealedArtifact } from '@countersign/contracts';
 import type { TimelineEntry } from './timeline.ts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { progress, type Approval } from '../slots.ts';
 
-/** What the HTTP API returns for an action (SPEC "HTTP contract": POST/GET /v1/actions). */
-export interface ActionView {
-  id: string;
-  status: ActionStatus;
-  verdict: Outcome;
-  reasons: string[];
-  ruleIds: string[];
-  policyDigest: string;
-  actionType: string;
-  intentHash: string;
-  requester: { kind: 'person' | 'agent'; id: string; owner: string | null; onBehalfOf: string | null };
+/**
+ * What the HTTP API returns for an action (SPEC "HTTP contract": POST/GET /v1/actions): the
+ * SDK's wire type with the engine's own, stricter types where it has them. Extending it keeps
+ * the two from parting: a field the SDK promises cannot vanish or change here unnoticed.
+ */
+export interface ActionView extends Omit<ActionWire, 'requirement' | 'progress' | 'artifact' | 'intent' | 'timeline'> {
   requirement?: Requirement;
   progress?: { filled: number; needed: number; open: RoleGroup[]; approvals: { personId: string; role: string }[] };
-  votes?: { personId: string; decision: string; reason: string | null; channel: string; at: string }[];
-  expiresAt?: string;
-  createdAt: string;
-  decidedAt?: string;
-  decidedBy?: string;
-  decisionReason?: string;
-  override?: { by: string; reason: string };
-  overridable?: { roles: string[] };
-  releaseToken?: string;
-  releaseTokenExpiresAt?: string;
   artifact: SealedArtifact | null;
-  /** On reads (GET /v1/actions/:id): the intent as its approvers see it, the rule's `redact` applied… */
+  /** On reads (GET /v1/actions/:id): the intent as its approvers see it, the rule's `redact` applied. */
   intent?: Intent;
-  /** …and the paths that were replaced by "[redacted]" (empty for readers allowed unredacted reads). */
-  redacted?: string[];
-  /** Pending only: the directory people who could still fill an open slot, by the vote's own checks. */
-  canStillDecide?: string[];
   /** Submitted, cards, reminders, tiers, votes, decision, override, redemptions, deliveries. */
   timeline?: TimelineEntry[];
 }
