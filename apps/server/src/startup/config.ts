@@ -1,0 +1,69 @@
+import type { Logger } from 'pino';
+import type { ChannelCatalog } from '@countersign/contracts';
+import { destinationAllowlist, recordConfigChanges, type ConfigView, type GateStore } from '@countersign/core';
+import { watchConfig, type ConfigSnapshot } from '@countersign/config';
+import { executorDestinationProblems } from '@countersign/policy';
+import type { ServiceMetrics } from '../metrics/index.ts';
+import type { Settings } from '../settings.ts';
+import type { Stops } from './stops.ts';
+
+/**
+ * Loads the policy and the directory and watches them. A bad file at start stops the service
+ * (ConfigError names file:line:column); a bad file on reload keeps the last good one and is
+ * logged loudly. A changed file decides only once its `config.changed` artifact is sealed:
+ * until then the previous configuration stays in force, so no decision is ever made under
+ * rules the evidence does not show. A failed seal is retried; a newer file supersedes it.
+ */
+export function watchSealedConfig(deps: {
+  settings: Settings;
+  logger: Logger;
+  store: GateStore;
+  channels: ChannelCatalog;
+  reloads: ServiceMetrics['configReloads'];
+  resolve: (p: string) => string;
+  stops: Stops;
+}): ConfigView {
+  const { settings, logger, store, reloads, stops } = deps;
+  const executorDestinations = destinationAllowlist([...settings.COUNTERSIGN_CALLBACK_ALLOWLIST, ...settings.COUNTERSIGN_EXECUTOR_ALLOWLIST]);
+  let accepted: ConfigSnapshot | undefined;
+  let sealing: ConfigSnapshot | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const seal = (snapshot: ConfigSnapshot) => {
+    sealing = snapshot;
+    clearTimeout(retry);
+    recordConfigChanges(store, snapshot).then(
+      () => {
+        if (sealing !== snapshot) return;
+        accepted = snapshot;
+        reloads.inc({ result: 'ok' });
+        logger.info({ policy: snapshot.policy.digest, directory: snapshot.directory.digest }, 'configuration reloaded and sealed');
+      },
+      (err: Error) => {
+        if (sealing !== snapshot) return;
+        logger.error({ err: err.message }, 'could not seal the configuration change; the previous configuration stays in force; retrying');
+        reloads.inc({ result: 'failed' });
+        retry = setTimeout(() => seal(snapshot), 5_000);
+        retry.unref();
+      },
+    );
+  };
+  const watcher = watchConfig({
+    channels: deps.channels,
+    policyPath: deps.resolve(settings.COUNTERSIGN_POLICY),
+    directoryPath: deps.resolve(settings.COUNTERSIGN_DIRECTORY),
+    onChange: (snapshot) => seal(snapshot),
+    onError: (err) => {
+      logger.error({ err: err.message }, 'configuration reload REJECTED; keeping the last good configuration');
+      reloads.inc({ result: 'failed' });
+    },
+    // A policy whose executor points outside the allow-list is refused whole, at start and
+    // on reload (execution checks again before every send).
+    validate: (snapshot) => executorDestinationProblems(snapshot.policy, (url) => executorDestinations.allows(url)),
+  });
+  stops.add(async () => {
+    clearTimeout(retry);
+    watcher.close();
+  });
+  accepted = watcher.current();
+  return { current: () => accepted! };
+}

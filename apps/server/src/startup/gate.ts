@@ -1,0 +1,44 @@
+import {
+  destinationAllowlist,
+  Gate,
+  KeyService,
+  recordConfigChanges,
+  type Clock,
+  type ConfigView,
+  type DecisionBus,
+  type GateObserver,
+  type GateStore,
+} from '@countersign/core';
+import type { Keyring } from '@countersign/evidence';
+import { releaseIssuer } from '../release-issuer.ts';
+import type { Settings } from '../settings.ts';
+
+/** The engine and the key service over the store, then the configuration in force sealed. */
+export async function buildGate(deps: {
+  settings: Settings;
+  store: GateStore;
+  config: ConfigView;
+  clock: Clock;
+  bus: DecisionBus;
+  keyring: Keyring;
+  observer: GateObserver;
+}) {
+  const { settings, store, config, clock, bus, keyring } = deps;
+  const gate = new Gate({
+    store,
+    config,
+    clock,
+    bus,
+    destinations: destinationAllowlist(settings.COUNTERSIGN_CALLBACK_ALLOWLIST),
+    observer: deps.observer,
+    release: releaseIssuer(keyring, {
+      issuer: settings.COUNTERSIGN_ISSUER,
+      audience: settings.COUNTERSIGN_RELEASE_AUDIENCE,
+      ttlSeconds: settings.COUNTERSIGN_RELEASE_TTL_SECONDS,
+      now: () => clock.now(),
+    }),
+  });
+  const keys = new KeyService(store, config, clock);
+  await recordConfigChanges(store, config.current());
+  return { gate, keys };
+}

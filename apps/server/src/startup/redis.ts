@@ -1,0 +1,13 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Settings } from '../settings.ts';
+import type { Stops } from './stops.ts';
+
+/** Redis for the queue: fails fast per command (no offline queue) so Postgres stays the one that decides. */
+export async function connectRedis(settings: Settings, logger: Logger, stops: Stops): Promise<Redis> {
+  const redis = new Redis(settings.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection problem'));
+  await redis.connect();
+  stops.add(async () => redis.disconnect());
+  return redis;
+}
