@@ -11,6 +11,10 @@ import { normaliseIntent, type ActionWire, type IntentInput } from './countersig
 // never transform (test/sdk-intent-hash.test.ts holds it to that).
 const shortText = (max: number) => z.string().min(1).max(max);
 const freeRecord = z.record(z.string().max(100), z.unknown());
+/** Optional free-text fields of a section, each with its longest length. */
+function texts<K extends string>(limits: Record<K, number>): Record<K, z.ZodOptional<z.ZodString>> {
+  return Object.fromEntries(Object.entries<number>(limits).map(([key, max]) => [key, shortText(max).optional()])) as Record<K, z.ZodOptional<z.ZodString>>;
+}
 
 export const ActionTypeSchema = z
   .string()
@@ -25,24 +29,12 @@ const IntentShape = z.strictObject({
     summary: shortText(500).optional(),
   }),
   onBehalfOf: shortText(200).optional(),
-  context: z.strictObject({
-    environment: shortText(100).optional(),
-    account: shortText(200).optional(),
-    jurisdiction: shortText(100).optional(),
-    matter: shortText(200).optional(),
-    attributes: freeRecord,
-  }),
+  context: z.strictObject({ ...texts({ environment: 100, account: 200, jurisdiction: 100, matter: 200 }), attributes: freeRecord }),
   risk: z.strictObject({
     class: shortText(60).optional(),
     urgency: z.enum(['low', 'normal', 'high', 'critical']).optional(),
   }),
-  authority: z.strictObject({
-    changeTicket: shortText(200).optional(),
-    clientInstruction: shortText(500).optional(),
-    regulation: shortText(200).optional(),
-    reference: shortText(500).optional(),
-    attributes: freeRecord,
-  }),
+  authority: z.strictObject({ ...texts({ changeTicket: 200, clientInstruction: 500, regulation: 200, reference: 500 }), attributes: freeRecord }),
   justification: shortText(2000).optional(),
   callbackUrl: z.url({ protocol: /^https?$/ }).max(2000).optional(),
 });

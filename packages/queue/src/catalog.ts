@@ -61,6 +61,14 @@ function actionJob(name: string, s: Omit<JobSpec, 'schema' | 'jobId'> & { perEve
   return { queue: s.queue, schema: OneAction, attempts: s.attempts, backoff: s.backoff, jobId: (p, ref) => id(name, p.actionId, s.perEvent ? ref : undefined) };
 }
 
+/** A job about one numbered step of an action (a tier, a reminder): one job per step. */
+function stepJob<K extends string>(name: string, step: K, range: { min: number; max: number }, s: Omit<JobSpec, 'schema' | 'jobId'>) {
+  const shape = { actionId: ActionId, [step]: z.int().min(range.min).max(range.max) } as { actionId: typeof ActionId } & Record<K, z.ZodInt>;
+  // The schema above is exactly this shape; TypeScript cannot see through the computed key.
+  const jobId = (p: unknown) => id(name, (p as { actionId: string }).actionId, (p as Record<K, number>)[step]);
+  return spec({ ...s, schema: z.strictObject(shape), jobId });
+}
+
 /** Chat calls and timers: a minute at most between tries. */
 const MINUTE_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: 0.5 };
 /** The organisation's own endpoints may be down for a while: up to five minutes. */
@@ -68,31 +76,13 @@ const DELIVERY_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 300_000, jitter: 0.5 }
 
 export const JOBS = {
   /** Post the approval card to every target of one tier (0 = the rule's first ask). */
-  'post-cards': spec({
-    queue: 'chat',
-    schema: z.strictObject({ actionId: ActionId, tier: z.int().min(0).max(50) }),
-    attempts: 12,
-    backoff: MINUTE_BACKOFF,
-    jobId: (p) => id('post-cards', p.actionId, p.tier),
-  }),
+  'post-cards': stepJob('post-cards', 'tier', { min: 0, max: 50 }, { queue: 'chat', attempts: 12, backoff: MINUTE_BACKOFF }),
   /** Re-render every posted card of the action from its current state. */
   'update-cards': actionJob('update-cards', { queue: 'chat', attempts: 12, backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 }, perEvent: true }),
   /** The rule's reminder number `index` (0-based, in requirement.channels.reminders). */
-  remind: spec({
-    queue: 'timers',
-    schema: z.strictObject({ actionId: ActionId, index: z.int().min(0).max(100) }),
-    attempts: 6,
-    backoff: MINUTE_BACKOFF,
-    jobId: (p) => id('remind', p.actionId, p.index),
-  }),
+  remind: stepJob('remind', 'index', { min: 0, max: 100 }, { queue: 'timers', attempts: 6, backoff: MINUTE_BACKOFF }),
   /** Escalation tier `tier` (1-based: requirement.channels.tiers[tier - 1]) is due. */
-  'escalate-tier': spec({
-    queue: 'timers',
-    schema: z.strictObject({ actionId: ActionId, tier: z.int().min(1).max(50) }),
-    attempts: 8,
-    backoff: MINUTE_BACKOFF,
-    jobId: (p) => id('escalate-tier', p.actionId, p.tier),
-  }),
+  'escalate-tier': stepJob('escalate-tier', 'tier', { min: 1, max: 50 }, { queue: 'timers', attempts: 8, backoff: MINUTE_BACKOFF }),
   /** The action's expiry is due: refuse it (fail closed) if still pending. */
   expire: actionJob('expire', { queue: 'timers', attempts: 20, backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.3 }, perEvent: false }),
   /** Tell the person behind the request how it ended. */
