@@ -13,11 +13,16 @@ import type { ChannelCard, Prisma, PrismaClient } from './generated/prisma/clien
 // `checking`: the message may already be out, so it looks for it (ApprovalChannel.findCard)
 // before posting again.
 //
+// Once the action is decided, a card row still in doubt or never posted is closed for good
+// (reconciled by update-cards): `absent`, no card exists (it certainly never went out, or the
+// channel was asked and has none), or `unverified`, the channel cannot look for it (a copy may
+// be out there, showing what it showed when posted). A row is never claimed again after that.
+//
 // Every write after a claim is fenced by the claim's time (`updatedAt` as the claim set it):
 // a claimer whose claim was taken over meanwhile learns it (false / no row changed) instead of
 // overwriting the new claimer's work.
 
-export type CardState = 'claimed' | 'checking' | 'posted' | 'failed' | 'retry' | 'ambiguous' | 'sent' | 'unreachable';
+export type CardState = 'claimed' | 'checking' | 'posted' | 'failed' | 'retry' | 'ambiguous' | 'sent' | 'unreachable' | 'absent' | 'unverified';
 
 /** States in which a job holds the row (until its lease runs out). */
 const HELD_STATES: readonly CardState[] = ['claimed', 'checking'];
@@ -52,6 +57,19 @@ export type Claim = Pick<ChannelCardRecord, 'id' | 'updatedAt'>;
 export function noticeTarget(status: string, personId: string): string {
   return `notice/${status}/${personId}`;
 }
+
+/**
+ * Reminders share it too, one row per reminder and card (`remind/<index>/<card target>`), so
+ * a reminder job that Redis lost can be rebuilt and run without nudging a card twice.
+ */
+function reminderTarget(index: number, cardTarget: string): string {
+  return `remind/${index}/${cardTarget}`;
+}
+
+/** Rows that are not cards: notices and reminders. */
+const NOT_CARDS = [{ target: { startsWith: 'notice/' } }, { target: { startsWith: 'remind/' } }];
+/** A card row no job has brought to an end yet. */
+const UNSETTLED: CardState[] = ['claimed', 'checking', 'ambiguous', 'retry'];
 
 function toCard(row: ChannelCard): ChannelCardRecord {
   return {
@@ -98,6 +116,11 @@ export class PrismaCardStore {
     return { claimed: false, card: toCard(current) };
   }
 
+  /** Claims reminder `index` next to one posted card (a row of its own, see reminderTarget). */
+  async claimReminder(card: ChannelCardRecord, index: number, leaseMs: number): Promise<ClaimResult> {
+    return this.claim({ actionId: card.actionId, channel: card.channel, target: reminderTarget(index, card.target), tier: card.tier }, leaseMs);
+  }
+
   /** The card is in the channel; false when our claim had been taken over meanwhile. */
   async markPosted(claim: Claim, messageRef: Record<string, unknown>): Promise<boolean> {
     return this.settle(claim, { state: 'posted', messageRef: messageRef as Prisma.InputJsonValue, error: null });
@@ -124,6 +147,14 @@ export class PrismaCardStore {
         SET state = CASE WHEN state = 'checking' THEN 'ambiguous' ELSE 'retry' END, error = ${error?.slice(0, MAX_ERROR) ?? null}, "updatedAt" = now()
         WHERE id = ${claim.id} AND state IN ('claimed', 'checking') AND "updatedAt" = ${claim.updatedAt}`;
     return count === 1;
+  }
+
+  /**
+   * Closes a claimed card of a decided action that is not in the channel, or cannot be looked
+   * for there (see the states above); `why` is kept in `error`.
+   */
+  async markClosed(claim: Claim, state: 'absent' | 'unverified', why: string): Promise<boolean> {
+    return this.settle(claim, { state, error: why.slice(0, MAX_ERROR) });
   }
 
   /** The call failed in a way that leaves open whether the message went out: look before posting again. */
@@ -168,6 +199,12 @@ export class PrismaCardStore {
   /** The action's cards that are in a channel (notices excluded), oldest first. */
   async posted(actionId: string): Promise<ChannelCardRecord[]> {
     const rows = await this.prisma.channelCard.findMany({ where: { actionId, state: 'posted' }, orderBy: { createdAt: 'asc' } });
+    return rows.map(toCard);
+  }
+
+  /** The action's card rows not brought to an end (in doubt, given back, or held), oldest first. */
+  async unsettled(actionId: string): Promise<ChannelCardRecord[]> {
+    const rows = await this.prisma.channelCard.findMany({ where: { actionId, state: { in: UNSETTLED }, NOT: NOT_CARDS }, orderBy: { createdAt: 'asc' } });
     return rows.map(toCard);
   }
 

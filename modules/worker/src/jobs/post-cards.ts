@@ -22,7 +22,8 @@ export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
     await withCardLock(deps, actionId, job, async (lease) => {
       const action = await deps.store.findAction(actionId);
       if (!action) throw giveUp(`no action ${actionId}`);
-      // Decided meanwhile: the decision's update-cards job shows the outcome on cards already posted.
+      // Decided meanwhile: the decision's update-cards job shows the outcome on cards already
+      // posted and settles the ones never confirmed (reconcile-cards.ts).
       if (action.status !== 'pending' || !action.requirement) return;
       const hints = hintsForTier(action.requirement, tier);
       if (!hints) {

@@ -19,12 +19,18 @@ export function mayHaveGoneOut(err: unknown): boolean {
   return err instanceof ChannelError ? err.ambiguous : true;
 }
 
-export type Lookup = { found: CardRef | null } | { stop: true };
+/**
+ * What an earlier attempt left: its message, or null; `certain` false when nobody could look
+ * (then `why`). Posters send again either way (a duplicate beats no card); reconciliation
+ * records which it was.
+ */
+export type Lookup = { found: CardRef; certain: true } | { found: null; certain: true } | { found: null; certain: false; why: string } | { stop: true };
 
 /**
- * Under a `checking` claim: the message an earlier attempt may have left, or null to send.
- * A channel that cannot look, or cannot for good (a missing scope), is sent to again: a
- * duplicate beats no card. A retryable failure to look puts the claim back in doubt (`stop`).
+ * Under a `checking` claim: the message an earlier attempt may have left, or null (any other
+ * claim: nothing can have gone out). A channel that cannot look, or cannot for good (a missing
+ * scope), gives an uncertain null. A retryable failure to look puts the claim back in doubt
+ * (`stop`).
  */
 export async function lookForEarlierSend(
   deps: WorkerDeps,
@@ -34,19 +40,20 @@ export async function lookForEarlierSend(
   outcomes: TargetOutcomes,
   actionId: string,
 ): Promise<Lookup> {
-  if (claim.state !== 'checking') return { found: null };
+  if (claim.state !== 'checking') return { found: null, certain: true };
   const where = { actionId, channel: channel.name, target: claim.target };
   if (!channel.findCard || !target) {
-    deps.logger.warn(where, 'an earlier attempt may have gone out and the channel cannot look for it; sending again');
-    return { found: null };
+    deps.logger.warn(where, 'an earlier attempt may have gone out and the channel cannot look for it');
+    return { found: null, certain: false, why: 'the channel cannot look for it' };
   }
   try {
-    return { found: await channel.findCard(target, claim.id, new Date(claim.createdAt.getTime() - FIND_CARD_SKEW_MS)) };
+    const found = await channel.findCard(target, claim.id, new Date(claim.createdAt.getTime() - FIND_CARD_SKEW_MS));
+    return found ? { found, certain: true } : { found: null, certain: true };
   } catch (err) {
     if (err instanceof ChannelError && !err.retryable) {
       deps.metrics.channelErrors.inc({ channel: channel.name, code: err.code, retryable: 'false' });
-      deps.logger.error({ ...where, code: err.code, err: err.message }, 'cannot look for an earlier attempt; sending again, which may show it twice');
-      return { found: null };
+      deps.logger.error({ ...where, code: err.code, err: err.message }, 'cannot look for an earlier attempt, which may show it twice');
+      return { found: null, certain: false, why: `${err.code}: ${err.message}` };
     }
     const { reason } = outcomes.failed(channel.name, claim.target, err);
     await deps.cards.release(claim, reason);

@@ -3,11 +3,14 @@ import { giveUp, type JobHandler } from '@countersign/queue';
 import type { WorkerDeps } from '../deps.ts';
 import { withCardLock } from './card-lock.ts';
 import { TargetOutcomes } from './outcomes.ts';
+import { reconcileCards } from './reconcile-cards.ts';
 
 /**
  * Re-renders every posted card of the action from its current state in Postgres (progress
  * after a vote; outcome, who decided and no buttons once final). Always the current state, so
- * running it again, late or twice, is harmless.
+ * running it again, late or twice, is harmless. Once the action is decided, cards whose post
+ * was never confirmed are settled first (reconcile-cards.ts), so a card that did go out shows
+ * the outcome too.
  */
 export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
   return async ({ actionId }, job) => {
@@ -15,11 +18,12 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
     await withCardLock(deps, actionId, job, async () => {
       const action = await deps.store.findAction(actionId);
       if (!action) throw giveUp(`no action ${actionId}`);
+      if (action.status !== 'pending') await reconcileCards(deps, actionId, outcomes);
       const cards = await deps.cards.posted(actionId);
       if (cards.length === 0) return;
       const model = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
       for (const card of cards) {
-        const channel = deps.channels.get(card.channel as never);
+        const channel = deps.channels.get(card.channel);
         if (!channel || !card.messageRef) {
           deps.logger.warn({ actionId, channel: card.channel }, 'card of a channel this worker does not run; not updated');
           continue;
