@@ -23,8 +23,8 @@ const PAGE = 200;
 /**
  * Postgres is the system of record, Redis only holds the timers: the sweeper puts Redis back
  * in line with Postgres. For every pending action it makes sure the first card job, the
- * expiry and the future reminders and tiers exist (adding with the same job id is a no-op when
- * present), runs those whose time has come by the service clock, expires overdue actions
+ * expiry, the tiers, the future reminders and the latest reminder due exist (adding with the
+ * same job id is a no-op when present), runs those whose time has come by the service clock, expires overdue actions
  * itself, and re-dispatches outbox events left behind. Runs at start and every N seconds; one
  * process at a time does the work (a Redis lease), the others skip that round.
  */
@@ -82,18 +82,21 @@ export class Sweeper {
 
   private async ensureJobs(action: ActionRecord, report: SweepReport): Promise<void> {
     const now = this.deps.clock.now();
+    const timers = timersFor(action);
+    const lastDueReminder = timers.filter((w) => w.name === 'remind' && w.dueAt.getTime() <= now.getTime()).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()).at(-1);
     const wanted: (JobRequest & { dueAt: Date })[] = [
       // Idempotent against ChannelCard rows: re-running it posts only what is missing.
       { name: 'post-cards', payload: { actionId: action.id, tier: 0 }, dueAt: action.createdAt },
-      ...timersFor(action),
+      ...timers,
     ];
     for (const w of wanted) {
       const due = w.dueAt.getTime() <= now.getTime();
       const job = await this.deps.queues.find(w.name, w.payload);
       if (!job) {
-        // A reminder whose time has passed may well have been sent before Redis lost it; a
-        // late duplicate nudge is worse than a missing one (the expiry is the safety net).
-        if (w.name === 'remind' && due) continue;
+        // A reminder Redis lost is rebuilt even once its time has passed (it fell due while
+        // Redis was empty): its rows in Postgres tell which cards it reached already, and those
+        // are not nudged again. Of several due at once, only the latest: one nudge, not a burst.
+        if (w.name === 'remind' && due && w !== lastDueReminder) continue;
         await this.deps.queues.enqueue(w.name, w.payload, { delayMs: Math.max(0, w.dueAt.getTime() - now.getTime()) });
         this.deps.metrics.timersRebuilt.inc({ job: w.name });
         report.rebuilt++;

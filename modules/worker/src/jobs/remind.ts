@@ -1,10 +1,8 @@
 import { buildCardModel, type CardModel } from '@countersign/core';
 import type { JobHandler } from '@countersign/queue';
-import type { WorkerDeps } from '../deps.ts';
+import { NOTICE_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { TargetOutcomes } from './outcomes.ts';
-
-/** How long a "reminded" mark outlives the reminder: longer than any retry of its job. */
-const MARK_SECONDS = 7 * 24 * 3600;
+import { isHeld, settleFailedSend } from './send-once.ts';
 
 export function reminderText(card: CardModel): string {
   const progress = card.requirement ? ` ${card.requirement.filled} of ${card.requirement.needed} approvals so far; still needs ${card.requirement.stillNeeds}.` : '';
@@ -14,9 +12,9 @@ export function reminderText(card: CardModel): string {
 
 /**
  * The rule's reminder `index`: a nudge next to every posted card while the action is pending.
- * Postgres does not record reminders, so a mark in Redis per (job, card) keeps a retried job
- * from nudging the same card twice (best effort: reminders are a courtesy, expiry is the
- * safety).
+ * Each (reminder, card) is claimed as a row of its own in Postgres before it is sent and marked
+ * sent after, so neither a retried job nor one the sweeper rebuilt after Redis lost it (even
+ * once its time has passed) nudges the same card twice.
  */
 export function remind(deps: WorkerDeps): JobHandler<'remind'> {
   return async ({ actionId, index }, job) => {
@@ -28,20 +26,26 @@ export function remind(deps: WorkerDeps): JobHandler<'remind'> {
     const text = reminderText(model);
     const outcomes = new TargetOutcomes(deps, job, actionId);
     for (const card of cards) {
-      const channel = deps.channels.get(card.channel as never);
+      const channel = deps.channels.get(card.channel);
       if (!channel || !card.messageRef) continue;
-      const mark = `remind/${actionId}/${index}/${card.id}`;
-      if (await deps.marks.has(mark)) continue;
+      const claim = await deps.cards.claimReminder(card, index, NOTICE_CLAIM_LEASE_MS);
+      if (!claim.claimed) {
+        // sent (or failed for good) before; or another run is sending it right now.
+        if (isHeld(claim.card.state)) outcomes.heldElsewhere();
+        continue;
+      }
       const wait = await deps.pacer.take(channel.name, card.target);
       if (wait > 0) {
+        await deps.cards.release(claim.card, null);
         outcomes.paced(wait);
         continue;
       }
       try {
+        // A reply cannot be looked for like a card: one whose answer was lost is sent again.
         await channel.remind(model, card.messageRef, text);
-        await deps.marks.set(mark, MARK_SECONDS);
+        await deps.cards.markNotified(claim.card, true);
       } catch (err) {
-        outcomes.failed(channel.name, card.target, err);
+        await settleFailedSend(deps, channel.name, claim.card, err, outcomes);
       }
     }
     await outcomes.settle();
