@@ -7,6 +7,9 @@ import { parseSettings } from '../../apps/server/src/settings.ts';
 // its event loop). Prints READY <port> <token> once it can take requests.
 const root = path.resolve(import.meta.dirname, '..', '..');
 const settings = parseSettings({
+  // The benchmark measures deciding, not request budgets (set them in the environment to include them).
+  COUNTERSIGN_RATE_LIMIT_PER_KEY: '0',
+  COUNTERSIGN_RATE_LIMIT_PER_IP: '0',
   ...process.env,
   HOST: '127.0.0.1',
   PORT: '0',

@@ -11,7 +11,8 @@ import { parseSettings } from '../../apps/server/src/settings.ts';
 // directory and SLACK_* come from the environment; API keys for the bench agents are written
 // to BENCH_TOKENS_FILE. Prints READY <port> once it can take requests.
 const root = path.resolve(import.meta.dirname, '..', '..');
-const settings = parseSettings({ ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
+// The benchmark measures deciding, not request budgets (set them in the environment to include them).
+const settings = parseSettings({ COUNTERSIGN_RATE_LIMIT_PER_KEY: '0', COUNTERSIGN_RATE_LIMIT_PER_IP: '0', ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
 const service = await startService({
   settings,
   logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }),

@@ -83,6 +83,10 @@ export async function startTestService(
     COUNTERSIGN_POLICY: path.join(configDir, 'policy.yaml'),
     COUNTERSIGN_DIRECTORY: path.join(configDir, 'directory.yaml'),
     COUNTERSIGN_KEYS_DIR: opts.keysDir ?? path.join(configDir, 'keys'),
+    // Request budgets have their own test (rate-limit.test.ts); elsewhere a test's request
+    // count must not decide its outcome. A test that wants them sets them in `env`.
+    COUNTERSIGN_RATE_LIMIT_PER_KEY: '0',
+    COUNTERSIGN_RATE_LIMIT_PER_IP: '0',
     ...opts.env,
   });
   const clock = new TestClock();

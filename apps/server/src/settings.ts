@@ -1,11 +1,28 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { commaList, parseEnv } from '@countersign/config/env';
+import { commaList, parseEnv, splitList } from '@countersign/config/env';
 
 export { SettingsError } from '@countersign/config/env';
 
 // Configuration is parsed once, at boot, from the environment. A bad value stops the service
 // with the variable's name and the reason (never its value: some are secrets).
 const duration = z.coerce.number().int().positive();
+
+/** COUNTERSIGN_TRUST_PROXY as Fastify's trustProxy: a boolean, a hop count, or addresses/CIDRs. */
+function trustProxy(value: string, ctx: z.core.$RefinementCtx<string>): boolean | number | string[] {
+  const text = value.trim();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const proxies = splitList(text);
+  for (const proxy of proxies) {
+    const [address, bits, extra] = proxy.split('/');
+    if (isIP(address!) === 0 || extra !== undefined || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
+      ctx.addIssue({ code: 'custom', message: `"${proxy}" is not an IP address or CIDR; expected false, true, a hop count or the proxies' addresses` });
+    }
+  }
+  return proxies;
+}
 
 export const SettingsSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -37,6 +54,17 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_AUDIT_UNREDACTED_ROLES: commaList(),
   /** Longest long-poll a client may ask for, in seconds. */
   COUNTERSIGN_MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+  /** Requests per window per API key (named by its public prefix); 0 turns the limit off. */
+  COUNTERSIGN_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(600),
+  /** Requests per window per client address, for requests without an API key; 0 turns it off. */
+  COUNTERSIGN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
+  COUNTERSIGN_RATE_LIMIT_WINDOW_SECONDS: duration.max(3600).default(60),
+  /**
+   * Whose X-Forwarded-For to believe (Fastify trustProxy): false (default: the peer address is
+   * the client), true (any peer: only when nothing reaches the service but your proxy), a hop
+   * count, or the proxies' addresses/CIDRs, comma-separated.
+   */
+  COUNTERSIGN_TRUST_PROXY: z.string().default('false').transform(trustProxy),
 });
 
 export type Settings = z.output<typeof SettingsSchema>;

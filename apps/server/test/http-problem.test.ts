@@ -24,6 +24,7 @@ const EXPECTED: Record<ErrorCode, number> = {
   invalid_release_token: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   reason_required: 422,
   internal: 500,
   unavailable: 503,

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'invalid_release_token',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'unavailable',
   'internal',
 ] as const;

@@ -1,5 +1,6 @@
 export * from './action.ts';
 export * from './ports.ts';
+export * from './observer.ts';
 export * from './config-view.ts';
 export * from './slots.ts';
 export * from './approver-checks.ts';

@@ -9,6 +9,7 @@ import { PrismaConversationRepository } from './conversation-repository.ts';
 import { PrismaDeliveryStore } from './delivery-store.ts';
 import { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
+import { PrismaMetricsQueries } from './metrics-queries.ts';
 import { PrismaOutboxStore } from './outbox-store.ts';
 
 /**
@@ -40,6 +41,8 @@ export class Database implements Repositories {
   readonly conversations: ConversationRepository;
   readonly sessions: SessionStore;
   readonly actions: ActionSearchStore;
+  /** The backlog /metrics reports (pending actions, outbox lag), read at scrape time. */
+  readonly metrics: PrismaMetricsQueries;
 
   private constructor(private readonly prisma: PrismaClient) {
     this.cards = new PrismaCardStore(prisma);
@@ -47,6 +50,7 @@ export class Database implements Repositories {
     this.conversations = new PrismaConversationRepository(prisma);
     this.sessions = new PrismaSessionStore(prisma);
     this.actions = new PrismaActionSearch(prisma);
+    this.metrics = new PrismaMetricsQueries(prisma);
   }
 
   /** Connects lazily (on first query); the caller owns it and must `close()` it. */

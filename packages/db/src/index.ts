@@ -12,3 +12,4 @@ export { PrismaOutboxStore, OutboxListener, type OutboxEventRecord, type OutboxH
 export { PrismaCardStore, noticeTarget, type CardKey, type CardState, type ChannelCardRecord, type ClaimResult } from './card-store.ts';
 export { PrismaConversationRepository } from './conversation-repository.ts';
 export { PrismaDeliveryStore } from './delivery-store.ts';
+export { PrismaMetricsQueries, type BacklogSnapshot } from './metrics-queries.ts';

@@ -7,6 +7,7 @@ import { installErrorHandlers, invalidCodeFor, sendFrameworkProblem, writeClient
 import { isProbeRequest, registerHealthRoutes, type ReadinessCheck } from './health.ts';
 import { REQUEST_ID_HEADER, genReqId } from './logging.ts';
 import { createHttpMetrics, installHttpMetrics } from './metrics.ts';
+import { installRateLimit, type RateLimitOptions } from './rate-limit.ts';
 import { installRouteCatalog } from './route-catalog.ts';
 
 // The HTTP shell every route lives in: JSON in, JSON or problem+json out, a request id on
@@ -25,23 +26,33 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Shape limits for JSON bodies (depth, entries, string length). Default DEFAULT_BODY_LIMITS. */
   bodyLimits?: BodyLimits;
-  /** Honour X-Forwarded-* (only behind a proxy you control). Default false. */
-  trustProxy?: boolean;
+  /**
+   * Honour X-Forwarded-* (only behind a proxy you control): true, a hop count, or the proxies'
+   * addresses. Decides the client address logs and rate limits see. Default false.
+   */
+  trustProxy?: boolean | number | string[];
   readinessChecks: readonly ReadinessCheck[];
   /** Per readiness check timeout. Default 2000 ms. */
   readinessTimeoutMs?: number;
   /** Registry /metrics exposes; a fresh one by default. Also available as app.metricsRegistry. */
   registry?: Registry;
+  /** Request budgets per API key and client address (rate-limit.ts); none when absent. */
+  rateLimit?: RateLimitOptions;
 }
 
 function isLoggerInstance(logger: LoggerOptions | Logger): logger is Logger {
   return typeof (logger as Partial<Logger>).child === 'function' && typeof (logger as Partial<Logger>).info === 'function';
 }
 
+/** A hop count becomes the function Fastify's types ask for (its runtime takes the number too). */
+function trustProxyOption(trust: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   const common = {
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    trustProxy: opts.trustProxy ?? false,
+    trustProxy: trustProxyOption(opts.trustProxy ?? false),
     genReqId,
     // Probe request lines are skipped; a failing readiness check still logs its own warning.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: isProbeRequest }),
@@ -89,6 +100,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
 
   const metrics = createHttpMetrics(opts.registry);
   installHttpMetrics(app, metrics);
+  // After the request id (a 429 carries one too), before any body is read.
+  if (opts.rateLimit) installRateLimit(app, opts.rateLimit);
   installErrorHandlers(app);
   registerHealthRoutes(app, {
     checks: opts.readinessChecks,

@@ -37,6 +37,8 @@ const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   // Well-formed input missing something the rule demands (e.g. an override's reason).
   reason_required: 422,
+  // A request budget is spent (http/rate-limit.ts); Retry-After says when the next one fits.
+  rate_limited: 429,
   internal: 500,
   unavailable: 503,
 };
@@ -62,6 +64,7 @@ const TITLE_BY_CODE: Readonly<Record<ErrorCode, string>> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   reason_required: 'Reason required',
+  rate_limited: 'Too many requests',
   internal: 'Internal error',
   unavailable: 'Service unavailable',
 };

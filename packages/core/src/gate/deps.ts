@@ -2,6 +2,7 @@ import type { ConfigView } from '../config-view.ts';
 import type { ActionRecord } from '../action.ts';
 import type { Clock, DecisionBus, GateStore } from '../ports.ts';
 import type { DestinationPolicy } from '../destinations.ts';
+import type { GateObserver } from '../observer.ts';
 
 /** Mints release tokens for approved actions and checks them when presented (JWS EdDSA, see @countersign/evidence). */
 export interface ReleaseIssuer {
@@ -31,4 +32,6 @@ export interface GateDeps {
   release: ReleaseIssuer;
   /** Where callbackUrl (and held execution) may point. */
   destinations: DestinationPolicy;
+  /** Hears of decisions, votes and redemptions (metrics); none by default. */
+  observer?: GateObserver;
 }

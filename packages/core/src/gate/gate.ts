@@ -1,5 +1,7 @@
+import { DomainError } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
 import type { Caller } from '../keys/key-service.ts';
+import { noopObserver, type GateObserver, type RedemptionResult } from '../observer.ts';
 import { cancelAction } from './cancel.ts';
 import { checkVote, type VoteCheck, type VoteCheckRequest } from './check-vote.ts';
 import type { GateDeps } from './deps.ts';
@@ -16,13 +18,18 @@ import { castVote, type VoteRequest } from './vote.ts';
  * nothing else; the rules of deciding live behind it, in one place.
  */
 export class Gate {
-  constructor(readonly deps: GateDeps) {}
+  private readonly observer: GateObserver;
+
+  constructor(readonly deps: GateDeps) {
+    this.observer = deps.observer ?? noopObserver;
+  }
 
   async submit(req: SubmitRequest): Promise<{ view: ActionView; replayed: boolean }> {
     const result = await submitIntent(this.deps, req);
     if (result.replayed) return { view: await viewOf(this.deps, result.action, req.caller), replayed: true };
     // A new action has no votes yet and we hold the artifact just sealed: nothing to re-read.
     const { action, artifact } = result;
+    this.observer.decided({ outcome: action.outcome, ruleIds: action.ruleIds });
     const release = action.status === 'approved' && mayHoldRelease(action, req.caller) ? await this.deps.release.issue(action) : undefined;
     return { view: toView(action, [], artifact, release), replayed: false };
   }
@@ -35,8 +42,17 @@ export class Gate {
     return waitForAction(this.deps, id, caller, waitSeconds, signal);
   }
 
-  vote(req: VoteRequest) {
-    return castVote(this.deps, req);
+  async vote(req: VoteRequest) {
+    try {
+      const result = await castVote(this.deps, req);
+      this.observer.voted({ channel: req.channel, result: req.decision });
+      return result;
+    } catch (err) {
+      // A refusal is the engine's answer (not eligible, already decided, expired…); anything
+      // else (the database away) is no answer at all and is not counted as one.
+      if (err instanceof DomainError) this.observer.voted({ channel: req.channel, result: 'refused' });
+      throw err;
+    }
   }
 
   /** A dry run of vote(): what it would answer now, writing nothing (channels ask before a modal). */
@@ -54,8 +70,15 @@ export class Gate {
   }
 
   /** A downstream service redeems a release token: once per approval and audience, sealed. */
-  redeem(req: RedeemRequest): Promise<Redemption> {
-    return redeemRelease(this.deps, req);
+  async redeem(req: RedeemRequest): Promise<Redemption> {
+    try {
+      const redemption = await redeemRelease(this.deps, req);
+      this.observer.redeemed({ result: 'redeemed' });
+      return redemption;
+    } catch (err) {
+      if (err instanceof DomainError) this.observer.redeemed({ result: redemptionRefusal(err) });
+      throw err;
+    }
   }
 
   expireIfDue(id: string): Promise<boolean> {
@@ -70,4 +93,8 @@ export class Gate {
   view(action: ActionRecord): Promise<ActionView> {
     return viewOf(this.deps, action);
   }
+}
+
+function redemptionRefusal(err: DomainError): RedemptionResult {
+  return err.code === 'already_redeemed' ? 'already_redeemed' : 'invalid';
 }
