@@ -15,6 +15,8 @@ const FILE = path.join(ROOT, 'docker-compose.yml');
 
 interface Service {
   image?: string;
+  restart?: string;
+  command?: string[];
   build?: unknown;
   environment?: Record<string, string>;
   healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
@@ -69,8 +71,10 @@ describe('docker-compose.yml', () => {
     expect(compose.name).toBe('countersign');
   });
 
-  it('health-checks every service, and starts countersign only once Postgres and Redis are healthy', () => {
+  it('health-checks every long-running service, and starts countersign only once Postgres and Redis are healthy and migrated', () => {
     for (const [name, service] of Object.entries(compose.services)) {
+      // A one-shot service is awaited to completion, not to health.
+      if (service.restart === 'no') continue;
       expect(service.healthcheck?.test[0], name).toMatch(/^CMD(-SHELL)?$/);
       expect(service.healthcheck?.interval, name).toBeDefined();
       expect(service.healthcheck?.retries, name).toBeGreaterThan(0);
@@ -78,7 +82,9 @@ describe('docker-compose.yml', () => {
     expect(compose.services.countersign!.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
     });
+    expect(compose.services.migrate!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
     // countersign's own check asks /readyz with the image's node (there is no curl in it).
     expect(compose.services.countersign!.healthcheck!.test.join(' ')).toMatch(/^CMD node -e .*http:\/\/127\.0\.0\.1:8080\/readyz/);
     expect(compose.services.countersign!.environment!.PORT).toBe('8080');
@@ -95,6 +101,21 @@ describe('docker-compose.yml', () => {
     expect(gitignore).toContain('/secrets/');
   });
 
+  it('migrates as the schema owner in a one-shot service; countersign connects as its least-privileged login', () => {
+    const migrate = compose.services.migrate!;
+    const service = compose.services.countersign!;
+    expect(migrate.command).toEqual(['node', 'node_modules/tsx/dist/cli.mjs', 'apps/server/src/migrate.ts']);
+    const user = (url: string | undefined) => (url ? decodeURIComponent(new URL(url.replace(/\$\{[^}]*\}/g, 'x')).username) : undefined);
+    expect(user(migrate.environment!.MIGRATION_DATABASE_URL)).toBe(compose.services.postgres!.environment!.POSTGRES_USER);
+    expect(user(migrate.environment!.DATABASE_URL)).toBe('countersign_app');
+    expect(service.environment!.DATABASE_URL).toBe(migrate.environment!.DATABASE_URL);
+    expect(service.environment!.COUNTERSIGN_SKIP_MIGRATIONS).toBe('1');
+    // The owner's password never reaches the long-running service.
+    expect(Object.values(service.environment!).some((value) => /\/\/countersign:/.test(value))).toBe(false);
+    expect(migrate.read_only).toBe(true);
+    expect(migrate.cap_drop).toEqual(['ALL']);
+  });
+
   it('runs countersign read-only, without capabilities, reachable from this host only', () => {
     const service = compose.services.countersign!;
     expect(service.read_only).toBe(true);
@@ -102,7 +123,7 @@ describe('docker-compose.yml', () => {
     expect(service.cap_drop).toEqual(['ALL']);
     expect(service.security_opt).toContain('no-new-privileges:true');
     expect(service.ports).toEqual(['127.0.0.1:8080:8080']);
-    for (const other of ['postgres', 'redis']) expect(compose.services[other]!.ports, other).toBeUndefined();
+    for (const other of ['postgres', 'redis', 'migrate']) expect(compose.services[other]!.ports, other).toBeUndefined();
     expect(service.volumes).toEqual(['./config:/app/config:ro']);
   });
 });

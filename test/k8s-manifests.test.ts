@@ -6,7 +6,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ensureKubectl } from '../packages/devstack/src/kubectl-install.ts';
-import { emptyDatabase, type TestDatabase } from './support/database.ts';
+import { emptyDatabase, serviceUrlOf, type TestDatabase } from './support/database.ts';
 
 // infra/k8s rendered offline by `kubectl kustomize` (no cluster), every object checked against
 // the Kubernetes API schemas (kubernetes-models: types, required fields, formats) and, through
@@ -291,9 +291,14 @@ describe('the migration Job', () => {
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
     expect(container.command).toEqual(imageCommand().map((part) => part.replace(/\bmain\.(ts|js)$/, 'migrate.$1')));
     expect(container.args).toBeUndefined();
-    expect(container.env.find((e: { name: string }) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({
+    expect(container.env.find((e: { name: string }) => e.name === 'MIGRATION_DATABASE_URL').valueFrom.secretKeyRef).toEqual({
       name: 'countersign-datastores',
       key: 'MIGRATION_DATABASE_URL',
+    });
+    // The service's role, which the Job creates and checks (it never migrates with it).
+    expect(container.env.find((e: { name: string }) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({
+      name: 'countersign-datastores',
+      key: 'DATABASE_URL',
     });
   });
 
@@ -307,6 +312,9 @@ describe('the migration Job', () => {
     expect(applied.applied).toHaveLength(migrations.length);
     const second = await run(process.execPath, entry, { cwd: ROOT, env });
     expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!)).toMatchObject({ applied: [], msg: 'database schema already current' });
+    // As the Job runs it: the owner migrates, then the service's login is made ready and checked.
+    const asJob = await run(process.execPath, entry, { cwd: ROOT, env: { ...env, MIGRATION_DATABASE_URL: database.url, DATABASE_URL: serviceUrlOf(database.url) } });
+    expect(JSON.parse(asJob.stdout.trim().split('\n').at(-1)!)).toMatchObject({ role: 'countersign_app', msg: 'service database login ready' });
     // A missing URL fails, without echoing anything secret.
     const bad = await run(process.execPath, entry, { cwd: ROOT, env: { PATH: env.PATH, DATABASE_URL: 'mysql://user:hunter2@db/x' } }).catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 1 });

@@ -70,6 +70,9 @@ describe('npm start', () => {
     const listed = await cliWithStateDir(['keys', 'list']);
     expect(listed.status, listed.out).toBe(0);
     expect(listed.out).toContain('deploy-bot');
+    // The service, and the CLI through runtime.json, connect as the least-privileged login.
+    const runtime = JSON.parse(fs.readFileSync(path.join(stateDir, 'runtime.json'), 'utf8')) as { databaseUrl: string };
+    expect(new URL(runtime.databaseUrl).username).toBe('countersign_app');
     // So do the examples.
     process.env.COUNTERSIGN_STATE_DIR = stateDir;
     try {

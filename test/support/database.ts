@@ -1,6 +1,10 @@
 // Per-test isolation on the run's shared servers (see test/setup/global-setup.ts):
 // a fresh, fully migrated database per call, cloned from a template that is migrated once per
 // run, and random queue prefixes for Redis.
+//
+// As in production, the migrations run as the owner and the service connects as a login role
+// that is only a member of countersign_service: every test that uses freshDatabase().url
+// exercises least privilege. Tests that change artifacts on purpose use ownerUrl.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,14 +12,19 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from '../../packages/devstack/src/index.ts';
-import { applyMigrations } from '@countersign/db/migrate';
+import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import './provided-context.ts';
 
 const MIGRATIONS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'prisma', 'migrations');
 
 export interface TestDatabase {
-  /** Connection URL of this test's own database. */
+  /**
+   * Connection URL of this test's own database, as the service connects: the login role
+   * countersign_app (member of countersign_service) after migrations; for emptyDatabase(), the owner.
+   */
   url: string;
+  /** The same database as its owner (the superuser that ran the migrations). */
+  ownerUrl: string;
   /** Drops the database, terminating connections still open to it. */
   drop(): Promise<void>;
 }
@@ -30,7 +39,8 @@ export async function freshDatabase(): Promise<TestDatabase> {
   const template = await migratedTemplate(adminUrl);
   const name = randomName('test');
   await createDatabase(adminUrl, name, { template });
-  return { url: databaseUrl(adminUrl, name), drop: () => dropDatabase(adminUrl, name) };
+  const ownerUrl = databaseUrl(adminUrl, name);
+  return { url: serviceUrlOf(ownerUrl), ownerUrl, drop: () => dropDatabase(adminUrl, name) };
 }
 
 /** A new database with nothing in it, not even migrations (for migration tests). */
@@ -38,7 +48,31 @@ export async function emptyDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('databaseAdminUrl');
   const name = randomName('empty');
   await createDatabase(adminUrl, name);
-  return { url: databaseUrl(adminUrl, name), drop: () => dropDatabase(adminUrl, name) };
+  const ownerUrl = databaseUrl(adminUrl, name);
+  return { url: ownerUrl, ownerUrl, drop: () => dropDatabase(adminUrl, name) };
+}
+
+/** The login role the service connects as in tests (created with the migrated template). */
+export const SERVICE_LOGIN = 'countersign_app';
+
+/** `url`'s database as the service's login role. */
+export function serviceUrlOf(url: string): string {
+  const adminUrl = inject('databaseAdminUrl');
+  const parsed = new URL(url);
+  parsed.username = SERVICE_LOGIN;
+  // Derived from the run's superuser password, so every test worker of the run agrees on it
+  // without sharing state, and no two runs' clusters share it.
+  parsed.password = createHash('sha256').update(`${SERVICE_LOGIN}\0${adminUrl}`).digest('hex').slice(0, 32);
+  return parsed.toString();
+}
+
+/** `url`'s database as its owner: for tests that tamper with sealed evidence on purpose. */
+export function ownerUrlOf(url: string): string {
+  const admin = new URL(inject('databaseAdminUrl'));
+  const parsed = new URL(url);
+  parsed.username = admin.username;
+  parsed.password = admin.password;
+  return parsed.toString();
 }
 
 /** Superuser URL of the run's Postgres, for tests that manage databases themselves. */
@@ -92,7 +126,10 @@ async function buildTemplate(adminUrl: string): Promise<string> {
       const building = `${name}_build`;
       await dropDatabase(adminUrl, building);
       await createDatabase(adminUrl, building);
-      await applyMigrations(databaseUrl(adminUrl, building), MIGRATIONS_DIR);
+      const buildingUrl = databaseUrl(adminUrl, building);
+      await applyMigrations(buildingUrl, MIGRATIONS_DIR);
+      // The login is the server's, not the database's: created once, with the first template.
+      await ensureServiceLogin(buildingUrl, serviceUrlOf(buildingUrl));
       // Renamed only once complete, so a template that exists is always fully migrated.
       await renameWhenIdle(admin, building, name);
     }

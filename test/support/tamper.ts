@@ -1,13 +1,15 @@
 import pg from 'pg';
+import { ownerUrlOf } from './database.ts';
 
 /**
- * Edits a sealed artifact the way only the database owner could: with the append-only
- * trigger switched off for this one statement's transaction. The service itself can never do
- * this (the trigger, and in production a role without the right); tests use it to show that
- * verification notices. Returns the edited artifact's seq.
+ * Edits a sealed artifact the way only the database owner could: connected as the owner (the
+ * service's role may not UPDATE the table, nor switch its trigger off), with the append-only
+ * trigger switched off for this one statement's transaction. Tests use it to show that
+ * verification notices. `databaseUrl` may be the service's: its database is edited as the owner.
+ * Returns the edited artifact's seq.
  */
 export async function tamperArtifact(databaseUrl: string, actionId: string, kind: string, edit: (canonical: string) => string): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = new pg.Client({ connectionString: ownerUrlOf(databaseUrl) });
   await client.connect();
   try {
     await client.query('BEGIN');

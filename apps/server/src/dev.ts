@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stateDir as stateDirOf } from '@countersign/config';
-import { applyMigrations } from '@countersign/db/migrate';
+import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import { startLocalStack, type LocalStack } from '@countersign/devstack';
 import { teamsFirstScreenLines } from '@countersign/teams';
 import { consoleFirstScreenLines } from '@countersign/console';
@@ -17,6 +17,9 @@ import { parseSettings, SettingsError } from './settings.ts';
 // `npm start`: the service on embedded defaults. Starts Postgres and Redis locally when
 // DATABASE_URL / REDIS_URL are unset, applies migrations, loads config/, creates demo keys
 // and prints what to do next. Ctrl-C stops everything it started.
+// Migrations run as the schema owner (the embedded superuser, or MIGRATION_DATABASE_URL);
+// the service connects as a role that may only append to the evidence (DATABASE_URL, or the
+// embedded countersign_app login), and so does the CLI through runtime.json.
 const rootDir = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 // Everything `npm start` keeps (database, Redis, keys, demo keys) lives in one folder: the
 // git-ignored .countersign/ by default; COUNTERSIGN_STATE_DIR moves it (a second instance,
@@ -37,6 +40,8 @@ function customStateDir(): string | undefined {
 async function main(): Promise<void> {
   const env = applyRoleFlag(process.argv.slice(2), { ...process.env });
   let stack: LocalStack | undefined;
+  // The embedded superuser's URL: it migrates; the service never gets it.
+  let embeddedOwnerUrl: string | undefined;
   let service: RunningService | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -55,7 +60,10 @@ async function main(): Promise<void> {
     if (!env.DATABASE_URL || !env.REDIS_URL) {
       process.stdout.write(`countersign: starting embedded Postgres and Redis (data in ${shownStateDir()})…\n`);
       stack = await startLocalStack({ rootDir, stateDir, log: (line) => process.stdout.write(`${line}\n`) });
-      env.DATABASE_URL ||= stack.databaseUrl;
+      if (!env.DATABASE_URL) {
+        embeddedOwnerUrl = stack.databaseUrl;
+        env.DATABASE_URL = stack.serviceDatabaseUrl;
+      }
       env.REDIS_URL ||= stack.redisUrl;
     }
     env.COUNTERSIGN_KEYS_DIR ??= path.join(stateDir, 'keys');
@@ -63,7 +71,11 @@ async function main(): Promise<void> {
     // refuses NODE_ENV=production). An organisation's provider: COUNTERSIGN_OIDC_ISSUER.
     if (!env.COUNTERSIGN_OIDC_ISSUER) env.COUNTERSIGN_OIDC_DEV ??= '1';
     const settings = parseSettings(env);
-    await applyMigrations(settings.DATABASE_URL);
+    const migrationUrl = embeddedOwnerUrl ?? (env.MIGRATION_DATABASE_URL || settings.DATABASE_URL);
+    if (!/^postgres(ql)?:\/\//.test(migrationUrl)) throw new SettingsError('invalid configuration:\n  MIGRATION_DATABASE_URL: must be a postgres:// URL');
+    await applyMigrations(migrationUrl);
+    // Creates the service's login (or checks it holds no more than countersign_service grants).
+    await ensureServiceLogin(migrationUrl, settings.DATABASE_URL);
     const logger = createLogger(env.LOG_LEVEL ?? 'warn', { human: true });
     service = await startService({ settings, logger, rootDir, env });
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });

@@ -153,18 +153,20 @@ describe('the artifact store', () => {
     expect(rows).toEqual([{ id: 1, seq: '0', hash: '0'.repeat(64) }]);
   });
 
-  it('accepts INSERT but the database refuses UPDATE, DELETE and TRUNCATE', async () => {
+  it('accepts INSERT but the database refuses UPDATE, DELETE and TRUNCATE, even to its owner', async () => {
     const database = await track(freshDatabase());
     await insertArtifact(database.url, 1);
     await insertArtifact(database.url, 2);
 
-    await expect(query(database.url, `UPDATE "Artifact" SET "kind" = 'forged' WHERE "seq" = 1`)).rejects.toThrow(
+    // The service's role has no such privilege at all (test/db-least-privilege.test.ts); the
+    // trigger is what still stops the owner, who has every privilege.
+    await expect(query(database.ownerUrl, `UPDATE "Artifact" SET "kind" = 'forged' WHERE "seq" = 1`)).rejects.toThrow(
       /artifact_append_only: UPDATE/,
     );
-    await expect(query(database.url, 'DELETE FROM "Artifact" WHERE "seq" = 2')).rejects.toThrow(
+    await expect(query(database.ownerUrl, 'DELETE FROM "Artifact" WHERE "seq" = 2')).rejects.toThrow(
       /artifact_append_only: DELETE/,
     );
-    await expect(query(database.url, 'TRUNCATE "Artifact"')).rejects.toThrow(/artifact_append_only: TRUNCATE/);
+    await expect(query(database.ownerUrl, 'TRUNCATE "Artifact"')).rejects.toThrow(/artifact_append_only: TRUNCATE/);
 
     const rows = await query<{ seq: string; kind: string }>(database.url, 'SELECT seq, kind FROM "Artifact" ORDER BY seq');
     expect(rows).toEqual([

@@ -221,7 +221,8 @@ describe('group commit of new actions', () => {
   it('asks for READ COMMITTED itself once it finds a database defaulting to another level', async () => {
     const rr = await freshDatabase();
     try {
-      const admin = createPrismaClient(rr.url, { max: 1 });
+      // Database settings are the owner's to change, not the service's.
+      const admin = createPrismaClient(rr.ownerUrl, { max: 1 });
       await admin.$executeRawUnsafe(`ALTER DATABASE "${new URL(rr.url).pathname.slice(1)}" SET default_transaction_isolation = 'repeatable read'`);
       await admin.$disconnect();
       const a = createPrismaClient(rr.url, { max: 4 });

@@ -11,3 +11,4 @@ export { freePort } from './free-port.ts';
 export { LOCAL_DATABASE_NAME, startLocalStack } from './local-stack.ts';
 export type { LocalStack, LocalStackOptions } from './local-stack.ts';
 export { removeAbandonedScratch } from './scratch-folders.ts';
+export { LOCAL_SERVICE_LOGIN, servicePassword, urlAs } from './service-login.ts';

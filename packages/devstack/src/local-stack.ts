@@ -3,6 +3,7 @@ import { databaseUrl, ensureDatabase } from './databases.ts';
 import { startPostgres } from './postgres.ts';
 import type { RunningPostgres } from './postgres.ts';
 import { startRedis } from './redis.ts';
+import { LOCAL_SERVICE_LOGIN, servicePassword, urlAs } from './service-login.ts';
 
 export interface LocalStackOptions {
   /** The repository root: data lives in <rootDir>/.countersign/{postgres,redis}. */
@@ -16,8 +17,14 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
-  /** URL of the `countersign` database (created on first start). */
+  /** URL of the `countersign` database (created on first start) as the superuser: for migrations. */
   databaseUrl: string;
+  /**
+   * The same database as the service's login role (LOCAL_SERVICE_LOGIN), its password kept in
+   * <stateDir>/postgres-service.password. The role exists once the migrations have run and
+   * ensureServiceLogin (packages/db) has created it.
+   */
+  serviceDatabaseUrl: string;
   redisUrl: string;
   /** Stops Redis, then Postgres; safe to call more than once. */
   stop(): Promise<void>;
@@ -49,8 +56,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     options.log(`devstack: Postgres on 127.0.0.1:${postgres.port}, Redis on 127.0.0.1:${redis.port}`);
     let stopping: Promise<void> | undefined;
+    const ownerUrl = databaseUrl(postgres.url, LOCAL_DATABASE_NAME);
     return {
-      databaseUrl: databaseUrl(postgres.url, LOCAL_DATABASE_NAME),
+      databaseUrl: ownerUrl,
+      serviceDatabaseUrl: urlAs(ownerUrl, LOCAL_SERVICE_LOGIN, servicePassword(join(stateDir, 'postgres-service.password'))),
       redisUrl: redis.url,
       stop: () => {
         stopping ??= (async () => {

@@ -6,3 +6,5 @@ export { createMigration } from './create-migration.ts';
 export type { CreatedMigration, CreateMigrationOptions } from './create-migration.ts';
 export { diffDatabaseAgainstSchema } from './diff-database.ts';
 export { DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_PATH } from './paths.ts';
+export { ensureServiceLogin, SERVICE_GROUP_ROLE } from './service-login.ts';
+export type { ServiceLogin } from './service-login.ts';
