@@ -1,6 +1,5 @@
 import type { Tool, ToolExecutionOptions } from 'ai';
-import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
-import { ApiError, DecisionError, NetworkError, TimeoutError, type AuthorizeOptions, type CountersignClient } from './countersign-sdk.ts';
+import { ApiError, bindCall, DecisionError, NetworkError, notApprovedText, TimeoutError, type AuthorizeOptions, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
 
 /** What a gated tool returns when countersign did not approve the call (its `execute` never ran). */
 export interface CountersignRefusal {

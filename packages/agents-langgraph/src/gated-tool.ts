@@ -1,8 +1,7 @@
 import { ToolMessage } from '@langchain/core/messages';
 import { tool, type StructuredToolInterface, type ToolRunnableConfig } from '@langchain/core/tools';
 import { interrupt } from '@langchain/langgraph';
-import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
-import { ApiError, DecisionError, NetworkError, TimeoutError, type Action, type AuthorizeOptions, type CountersignClient } from './countersign-sdk.ts';
+import { ApiError, bindCall, DecisionError, NetworkError, notApprovedText, TimeoutError, type Action, type AuthorizeOptions, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
 
 export interface GatedToolOptions {
   /** Longest to wait for people (ms), for `gatedTool`; then the request is withdrawn and the call not run. */

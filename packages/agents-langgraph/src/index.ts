@@ -3,5 +3,5 @@ export { gatedTool, interruptingTool } from './gated-tool.ts';
 export type { GatedToolOptions, CountersignInterrupt } from './gated-tool.ts';
 export { resumeWhenDecided, isCountersignInterrupt } from './resume.ts';
 export type { ResumableGraph } from './resume.ts';
-export type { DescribeCall } from './bound-call.ts';
+export type { DescribeCall } from './countersign-sdk.ts';
 export { currentRelease } from './countersign-sdk.ts';

@@ -12,8 +12,7 @@ import {
   type ToolOptions,
   type UnknownContext,
 } from '@openai/agents';
-import { bindCall, notApprovedText, type DescribeCall } from './bound-call.ts';
-import type { Action, CountersignClient } from './countersign-sdk.ts';
+import { bindCall, notApprovedText, type Action, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
 
 /** `tool()`'s options plus how a call becomes an intent (from the same parsed arguments `execute` gets). */
 export type GatedToolOptions<TParameters extends ToolInputParameters, Context = UnknownContext> = ToolOptions<TParameters, Context> & {

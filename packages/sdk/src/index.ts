@@ -14,6 +14,8 @@ export {
 } from './webhook.ts';
 export type { WebhookEvent, VerifyWebhookOptions, HeaderBag } from './webhook.ts';
 export { intentHash, normaliseIntent, canonicalJson } from './intent-hash.ts';
+export { bindCall, notApprovedText } from './bound-call.ts';
+export type { BoundCall, DescribeCall } from './bound-call.ts';
 export {
   CountersignError,
   ApiError,

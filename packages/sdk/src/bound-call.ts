@@ -1,4 +1,9 @@
-import { canonicalJson, DecisionError, intentHash, TimeoutError, type IntentInput } from './countersign-sdk.ts';
+import { DecisionError, TimeoutError } from './errors.ts';
+import { canonicalJson, intentHash } from './intent-hash.ts';
+import type { IntentInput } from './types.ts';
+
+// For agent frameworks' tools (the adapters for the AI SDK, LangGraph and the OpenAI Agents SDK
+// use it): a tool call described as an intent whose params are exactly the arguments that run.
 
 /** How a tool call is described to countersign: the call's arguments always become `action.params`. */
 export type DescribeCall<A> = (args: A) => IntentInput;
