@@ -1,10 +1,5 @@
 // `npm run countersign -- …`: the countersign command line (apps/cli/src/main.ts).
-import { ensureGenerated, ensureInstalled, fail, runTsx } from './lib.mjs';
+import { prepare, runTsx } from './lib.mjs';
 
-try {
-  ensureInstalled();
-  ensureGenerated();
-} catch (error) {
-  fail(error);
-}
+prepare();
 runTsx('apps/cli/src/main.ts', process.argv.slice(2));

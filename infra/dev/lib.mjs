@@ -129,6 +129,19 @@ export function runNode(entry, args = [], { env } = {}) {
 
 const signalNumbers = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
+/**
+ * What every entry point needs first: the workspace's packages installed and the Prisma client
+ * generated. Stops with the reason (no stack) when either fails.
+ */
+export function prepare() {
+  try {
+    ensureInstalled();
+    ensureGenerated();
+  } catch (error) {
+    fail(error);
+  }
+}
+
 /** Prints an error the way every script does and exits non-zero. */
 export function fail(error) {
   console.error(`countersign: ${error instanceof Error ? error.message : String(error)}`);

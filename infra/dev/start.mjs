@@ -1,12 +1,7 @@
 // `npm start`: install what is missing, generate the Prisma client, then run the server in
 // development mode (apps/server/src/dev.ts starts the local Postgres/Redis when DATABASE_URL /
 // REDIS_URL are unset, applies migrations, and prints where everything is).
-import { ensureGenerated, ensureInstalled, fail, runTsx } from './lib.mjs';
+import { prepare, runTsx } from './lib.mjs';
 
-try {
-  ensureInstalled();
-  ensureGenerated();
-} catch (error) {
-  fail(error);
-}
+prepare();
 runTsx('apps/server/src/dev.ts', process.argv.slice(2));

@@ -3,15 +3,10 @@
 // The vitest global setup (test/setup/global-setup.ts) starts one embedded Postgres and one
 // Redis for the whole run and stops them at the end.
 import { join } from 'node:path';
-import { ensureGenerated, ensureInstalled, ensureRedisServer, fail, repoRoot, runNode } from './lib.mjs';
+import { ensureRedisServer, fail, prepare, repoRoot, runNode } from './lib.mjs';
 
-try {
-  ensureInstalled();
-  ensureGenerated();
-  await ensureRedisServer();
-} catch (error) {
-  fail(error);
-}
+prepare();
+await ensureRedisServer().catch(fail);
 // `npm run fuzz` (= test.mjs --fuzz): the property-based fuzz tests alone, long (100,000 cases
 // unless FUZZ_RUNS says otherwise); `npm test` runs them bounded (5,000) with everything else.
 const args = process.argv.slice(2);
