@@ -20,13 +20,20 @@ export function checkEvent(event: unknown): Checked<ArtifactEvent> {
   return { ok: false, message: `${where}${issue?.message ?? 'invalid'}` };
 }
 
-export function checkArtifactBody(value: unknown): Checked<ArtifactBody> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('body is not an object');
-  const body = value as Record<string, unknown>;
-  const keys = Object.keys(body).sort();
-  if (keys.length !== BODY_KEYS.length || keys.some((key, i) => key !== BODY_KEYS[i])) {
-    return fail(`body fields must be exactly ${BODY_KEYS.join(', ')}; got ${keys.join(', ')}`);
+/** `value` as an object with exactly these fields (`sorted` in code-point order), or why not. */
+export function exactFields(value: unknown, sorted: readonly string[], what: string): Checked<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`${what} is not an object`);
+  const keys = Object.keys(value).sort();
+  if (keys.length !== sorted.length || keys.some((key, i) => key !== sorted[i])) {
+    return fail(`${what} fields must be exactly ${sorted.join(', ')}; got ${keys.join(', ')}`);
   }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+export function checkArtifactBody(value: unknown): Checked<ArtifactBody> {
+  const fields = exactFields(value, BODY_KEYS, 'body');
+  if (!fields.ok) return fields;
+  const body = fields.value;
   if (body.v !== 1) return fail(`unsupported body version ${JSON.stringify(body.v)}`);
   if (!isSeq(body.seq)) return fail('seq must be a positive integer');
   if (typeof body.prevHash !== 'string' || !HASH_HEX.test(body.prevHash)) return fail('prevHash must be 64 lowercase hex');

@@ -1,6 +1,6 @@
 import { sign } from 'node:crypto';
 import { DomainError } from '@countersign/contracts';
-import { HASH_HEX, isSeq, ISO_MS_UTC, type Checked } from './body.ts';
+import { exactFields, HASH_HEX, isSeq, ISO_MS_UTC, type Checked } from './body.ts';
 import { canonicalJson } from './canonical.ts';
 import type { SigningKey } from './keys.ts';
 
@@ -67,12 +67,9 @@ export function sealTrailer(input: TrailerInput): ExportTrailer {
 const TRAILER_KEYS = ['exportedAt', 'firstSeq', 'from', 'keyId', 'lastHash', 'lastSeq', 'records', 'to', 'type', 'v'];
 
 export function checkTrailerBody(value: unknown): Checked<TrailerBody> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('trailer body is not an object');
-  const body = value as Record<string, unknown>;
-  const keys = Object.keys(body).sort();
-  if (keys.length !== TRAILER_KEYS.length || keys.some((key, i) => key !== TRAILER_KEYS[i])) {
-    return fail(`trailer fields must be exactly ${TRAILER_KEYS.join(', ')}; got ${keys.join(', ')}`);
-  }
+  const fields = exactFields(value, TRAILER_KEYS, 'trailer body');
+  if (!fields.ok) return fields;
+  const body = fields.value;
   if (body.v !== 1 || body.type !== TRAILER_TYPE) return fail('unsupported trailer version or type');
   if (typeof body.records !== 'number' || !Number.isSafeInteger(body.records) || body.records < 0) {
     return fail('records must be a non-negative integer');
