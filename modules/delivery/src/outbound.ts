@@ -1,4 +1,6 @@
+import { fetch } from 'undici';
 import { networkErrorCode, retryAfterMs } from './countersign-sdk.ts';
+import { guardedAgent, INTERNAL_ADDRESS } from './guarded-agent.ts';
 
 // One outbound HTTP request to an organisation's endpoint, and what its result means for the
 // queue: delivered, retry later, or give up. Redirects are never followed: the allow-list
@@ -20,7 +22,7 @@ export type OutboundResult =
 export type Send = (req: OutboundRequest) => Promise<OutboundResult>;
 
 export async function send(req: OutboundRequest): Promise<OutboundResult> {
-  let response: Response;
+  let response: Awaited<ReturnType<typeof fetch>>;
   try {
     response = await fetch(req.url, {
       method: req.method,
@@ -28,8 +30,15 @@ export async function send(req: OutboundRequest): Promise<OutboundResult> {
       ...(req.body !== undefined ? { body: req.body } : {}),
       redirect: 'manual',
       signal: AbortSignal.timeout(req.timeoutMs),
+      // Connects only to addresses the guarded lookup accepted (see guarded-agent.ts).
+      dispatcher: guardedAgent,
     });
   } catch (err) {
+    // An allowed name pointing inside our network is a configuration or DNS attack: retrying
+    // cannot make it safe.
+    if (networkErrorCode(err) === INTERNAL_ADDRESS) {
+      return { outcome: 'give_up', status: null, error: 'refused: the destination resolves to an internal address' };
+    }
     // A short, secret-free reason: the error code, never the URL or body.
     return { outcome: 'retry', status: null, error: `network: ${networkErrorCode(err) ?? (err instanceof Error ? err.name : 'unknown error')}` };
   }
@@ -48,3 +57,4 @@ export function classify(status: number, retryAfter: string | null = null): Outb
   if (status >= 300 && status < 400) return { outcome: 'give_up', status, error: `HTTP ${status}: redirects are not followed` };
   return { outcome: 'give_up', status, error: `HTTP ${status}` };
 }
+

@@ -41,7 +41,15 @@ export function renderExecutor(executor: Executor, scope: RenderScope, secret: (
     return value;
   };
 
-  const url = interpolate(executor.url, (path) => encodeURIComponent(scalar(lookup(path, 'url'), path)));
+  // Substituted values are percent-encoded (a "/" cannot add a segment, "?" or "#" cannot end
+  // the path), and a value that is a whole "." or ".." segment is refused: URL parsing would
+  // resolve it and walk the request up the path the allow-list approved.
+  const url = interpolate(executor.url, (path) => {
+    const value = scalar(lookup(path, 'url'), path);
+    if (value === '.' || value === '..') throw new RenderError(`{{${path}}} is "${value}", which would be a relative path segment`);
+    return encodeURIComponent(value);
+  });
+  if (hasDotSegment(url)) throw new RenderError('the executor URL would contain a "." or ".." path segment');
   const headers: Record<string, string> = {};
   for (const [name, template] of Object.entries(executor.headers)) {
     const value = interpolate(template, (path) => scalar(lookup(path, 'header'), path));
@@ -90,4 +98,11 @@ function resolve(scope: RenderScope, path: string): unknown {
     value = (value as Record<string, unknown>)[key];
   }
   return value;
+}
+
+/** Whether the URL's path, as written (before any parser resolves it), has a "." or ".." segment. */
+function hasDotSegment(url: string): boolean {
+  const afterScheme = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  const path = afterScheme.split(/[?#]/)[0] ?? '';
+  return path.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
 }

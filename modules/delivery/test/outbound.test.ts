@@ -58,4 +58,15 @@ describe('send', () => {
     await closed.close();
     expect(await send({ ...req, url: `${closed.url}/x` })).toMatchObject({ outcome: 'retry', status: null, error: 'network: ECONNREFUSED' });
   });
+
+  // An allowed *name* must not lead into our own network: `localhost` resolves to loopback,
+  // which no entry names literally, so nothing is sent and retrying cannot help.
+  it('refuses a name that resolves to an internal address, sending nothing', async () => {
+    const before = allowed.requests.length;
+    const port = new URL(allowed.url).port;
+    const result = await send({ url: `http://localhost:${port}/hook`, method: 'POST', headers: {}, body: '{}', timeoutMs: 2_000 });
+    expect(result).toEqual({ outcome: 'give_up', status: null, error: 'refused: the destination resolves to an internal address' });
+    expect(allowed.requests.length).toBe(before);
+  });
 });
+

@@ -32,6 +32,20 @@ describe('renderExecutor', () => {
     expect(JSON.parse(out.body!)).toEqual({ amount: 12.5, tags: ['a', 'b'], flag: true, note: `region closed (${'f'.repeat(64)})`, fixed: [1, null] });
   });
 
+  it('refuses "." and ".." segments, from a value or written in the template', () => {
+    for (const resource of ['..', '.']) {
+      const dotted = IntentSchema.parse({ action: { type: 'environment.delete', resource } });
+      expect(() => renderExecutor(executor({ url: 'https://ops.example.com/environments/{{action.resource}}/delete', method: 'POST' }), { ...scope, intent: dotted }, noSecrets)).toThrow(RenderError);
+    }
+    for (const url of ['https://ops.example.com/a/../admin', 'https://ops.example.com/a/%2E%2e/admin', 'https://ops.example.com/./x']) {
+      expect(() => renderExecutor(executor({ url, method: 'POST' }), scope, noSecrets)).toThrow(/path segment/);
+    }
+    // Encoded, a value cannot add segments or end the path.
+    const sneaky = IntentSchema.parse({ action: { type: 'environment.delete', resource: '../admin?x=1#y' } });
+    const out = renderExecutor(executor({ url: 'https://ops.example.com/environments/{{action.resource}}', method: 'POST' }), { ...scope, intent: sneaky }, noSecrets);
+    expect(out.url).toBe('https://ops.example.com/environments/..%2Fadmin%3Fx%3D1%23y');
+  });
+
   it('sends no body when the template has none', () => {
     expect(renderExecutor(executor({ url: 'https://ops.example.com/x' }), scope, noSecrets)).toEqual({ url: 'https://ops.example.com/x', method: 'POST', headers: {} });
   });
