@@ -15,12 +15,12 @@ function trustProxy(value: string, ctx: z.core.$RefinementCtx<string>): boolean 
   if (text === 'true') return true;
   if (/^\d+$/.test(text)) return Number(text);
   const proxies = splitList(text);
-  for (const proxy of proxies) {
+  proxies.forEach((proxy, i) => {
     const [address, bits, extra] = proxy.split('/');
     if (isIP(address!) === 0 || extra !== undefined || (bits !== undefined && !/^\d{1,3}$/.test(bits))) {
-      ctx.addIssue({ code: 'custom', message: `"${proxy}" is not an IP address or CIDR; expected false, true, a hop count or the proxies' addresses` });
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is not an IP address or CIDR; expected false, true, a hop count or the proxies' addresses` });
     }
-  }
+  });
   return proxies;
 }
 

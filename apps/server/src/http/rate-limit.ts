@@ -62,6 +62,7 @@ function subjectOf(request: FastifyRequest, opts: RateLimitOptions): Subject {
  * gets the limiter's counters); closes its Redis connection with the app.
  */
 export function installRateLimit(app: FastifyInstance, opts: RateLimitOptions): void {
+  if (opts.perKey === 0 && opts.perAddress === 0) return;
   const connection = opts.redis.duplicate({
     lazyConnect: true,
     commandTimeout: RATE_LIMIT_REDIS_TIMEOUT_MS,
@@ -74,7 +75,7 @@ export function installRateLimit(app: FastifyInstance, opts: RateLimitOptions): 
   app.addHook('onClose', async () => connection.disconnect());
 
   const limited = counter(app.metricsRegistry, 'countersign_http_rate_limited_total', 'Requests refused with 429, by budget (api_key, client_address).', ['scope']);
-  const skipped = counter(app.metricsRegistry, 'countersign_rate_limit_errors_total', 'Requests served without a budget check because Redis did not answer in time.', []);
+  const skipped = counter(app.metricsRegistry, 'countersign_rate_limit_errors_total', 'Requests served without a budget check because Redis was unreachable or did not answer in time.', []);
 
   void app.register(fastifyRateLimit, {
     // No route gets the plugin's own hook: the one below covers every request, 404s included.
