@@ -4,6 +4,7 @@ import { KeyService, systemClock, type AuditExport } from '@countersign/core';
 import { loadConfigFiles } from '@countersign/config';
 import { Database } from '@countersign/db';
 import { loadKeyring } from '@countersign/evidence';
+import { installedChannels } from './channels.ts';
 import type { CliContext } from './registry.ts';
 
 /** What the CLI's commands reach the system of record through: the engine's services, never tables. */
@@ -32,7 +33,7 @@ export function openEngine(ctx: CliContext): LocalEngine {
   const files = loadConfigFiles({
     policyPath: resolve(ctx.env.COUNTERSIGN_POLICY ?? 'config/policy.yaml'),
     directoryPath: resolve(ctx.env.COUNTERSIGN_DIRECTORY ?? 'config/directory.yaml'),
-  });
+  }, { channels: installedChannels });
   const keyring = loadKeyring({
     pem: ctx.env.COUNTERSIGN_SIGNING_KEY,
     pemFile: ctx.env.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(ctx.env.COUNTERSIGN_SIGNING_KEY_FILE) : undefined,

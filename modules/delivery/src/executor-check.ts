@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { ChannelCatalog } from '@countersign/contracts';
 import { executorDestinationProblems, loadPolicy } from '@countersign/policy';
 import type { Destinations } from './destinations.ts';
 
@@ -8,9 +9,9 @@ import type { Destinations } from './destinations.ts';
  * destination that fails here stops the service. Execution checks again on every send (that
  * also covers policies reloaded while running).
  */
-export function checkPolicyExecutors(policyPath: string, destinations: Destinations): { checked: boolean } {
+export function checkPolicyExecutors(policyPath: string, destinations: Destinations, channels: ChannelCatalog): { checked: boolean } {
   if (!fs.existsSync(policyPath)) return { checked: false };
-  const policy = loadPolicy(fs.readFileSync(policyPath, 'utf8'), policyPath);
+  const policy = loadPolicy(fs.readFileSync(policyPath, 'utf8'), policyPath, { channels });
   const problems = executorDestinationProblems(policy, (url) => destinations.executor.allows(url));
   if (problems.length > 0) {
     throw new Error(`executor destinations not allowed (set COUNTERSIGN_EXECUTOR_ALLOWLIST or COUNTERSIGN_CALLBACK_ALLOWLIST):\n  ${problems.join('\n  ')}`);

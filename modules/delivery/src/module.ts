@@ -20,7 +20,7 @@ export const deliveryModule: ServiceModule = {
     const settings = parseDeliverySettings(ctx.env);
     const destinations = destinationsFrom(settings);
     const policyPath = path.resolve(ctx.rootDir, settings.COUNTERSIGN_POLICY);
-    if (!checkPolicyExecutors(policyPath, destinations).checked) {
+    if (!checkPolicyExecutors(policyPath, destinations, ctx.channelCatalog).checked) {
       ctx.logger.warn({ policyPath }, 'policy file not found by the delivery module; executor destinations are checked at execution only');
     }
     const webhookMaster = loadWebhookMaster({

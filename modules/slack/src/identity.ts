@@ -1,5 +1,6 @@
 import { DomainError, type Person } from '@countersign/contracts';
-import { ChannelError, type ConfigView, type DirectoryView } from '@countersign/core';
+import { ChannelError, identityDirectory, type ConfigView, type IdentityDirectory } from '@countersign/core';
+import { slackChannel, slackUserIdOf } from './definition.ts';
 import type { SlackApi } from './slack-api.ts';
 import type { SlackSettings } from './settings.ts';
 
@@ -8,19 +9,9 @@ import type { SlackSettings } from './settings.ts';
 // refusal: a user of another organisation in a shared channel, a deactivated account, an email
 // that Slack has not confirmed, an email that two people share.
 
-/** The directory as loaded (packages/directory) also answers Slack's questions. */
-export interface SlackDirectoryView extends DirectoryView {
-  personBySlackUserId(userId: string): Person | undefined;
-  peopleByEmail(email: string): Person[];
-}
-
-export function slackDirectory(config: ConfigView): SlackDirectoryView {
-  const dir = config.current().directory as Partial<SlackDirectoryView> & DirectoryView;
-  if (typeof dir.personBySlackUserId !== 'function' || typeof dir.peopleByEmail !== 'function') {
-    // Fail closed: without these lookups no Slack user can be mapped to a person.
-    throw new Error('the loaded directory cannot map Slack users (personBySlackUserId/peopleByEmail missing)');
-  }
-  return dir as SlackDirectoryView;
+/** The directory in force, with the look-ups a Slack user is mapped with. */
+export function slackDirectory(config: ConfigView): IdentityDirectory {
+  return identityDirectory(config.current().directory);
 }
 
 /** The clicking user as the signed payload names them. */
@@ -73,7 +64,7 @@ export async function personForSlackUser(deps: IdentityDeps, user: SlackUserRef)
     if (u.enterprise_user?.enterprise_id !== settings.SLACK_ENTERPRISE_ID) throw new DomainError('forbidden', NOT_ALLOWED);
   }
 
-  const byId = directory.personBySlackUserId(user.id);
+  const byId = directory.personByIdentity(slackChannel.name, user.id);
   if (byId) return byId;
 
   const u = await loadInfo();
@@ -85,7 +76,8 @@ export async function personForSlackUser(deps: IdentityDeps, user: SlackUserRef)
   if (matches.length !== 1) throw unknown();
   const person = matches[0]!;
   // The directory pins this person to another Slack account: the email match is not them.
-  if (person.slack && person.slack.userId !== user.id) throw unknown();
+  const pinned = slackUserIdOf(person);
+  if (pinned && pinned !== user.id) throw unknown();
   return person;
 }
 

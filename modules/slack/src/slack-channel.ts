@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget, type ConfigView, type Notice, type PostCardOptions } from '@countersign/core';
 import { noticeBlocks, reminderText, renderCard } from './blocks/card-blocks.ts';
 import type { ChannelNames } from './channel-names.ts';
+import { slackChannel, slackUserIdOf } from './definition.ts';
 import { slackDirectory } from './identity.ts';
 import type { SlackApi } from './slack-api.ts';
 
@@ -39,7 +40,7 @@ export interface SlackChannelDeps {
 }
 
 export class SlackChannel implements ApprovalChannel {
-  readonly name = 'slack' as const;
+  readonly name = slackChannel.name;
   private readonly userIdByEmail = new Map<string, string>();
   private readonly dmByUser = new Map<string, string>();
 
@@ -146,7 +147,8 @@ export class SlackChannel implements ApprovalChannel {
   private async userIdOf(personId: string): Promise<string | null> {
     const person = slackDirectory(this.deps.config).person(personId);
     if (!person) return null;
-    if (person.slack) return person.slack.userId;
+    const pinned = slackUserIdOf(person);
+    if (pinned) return pinned;
     const email = person.email.toLowerCase();
     const cached = this.userIdByEmail.get(email);
     if (cached) return cached;

@@ -1,4 +1,5 @@
 import { StateKey, type ServiceModule } from '@countersign/modules';
+import { slackChannel } from './definition.ts';
 import { parseSlackSettings } from './settings.ts';
 
 // Slack as a service module: the channel (for the queue's jobs, in every role) and, where this
@@ -10,6 +11,8 @@ const RUNNING = new StateKey<{ check: () => Promise<void> }>('slack wiring');
 
 export const slackModule: ServiceModule = {
   name: 'slack',
+  // Known to the policy and directory loaders even while Slack is off (no SLACK_* settings).
+  channels: [slackChannel],
   async register(ctx) {
     const settings = parseSlackSettings(ctx.env);
     if (!settings) {

@@ -1,7 +1,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChannelCatalog } from '@countersign/contracts';
 import type { ConfigView } from '@countersign/core';
 import { loadDirectory } from '@countersign/directory';
+import { slackChannel } from '../src/definition.ts';
 import { personForSlackUser } from '../src/identity.ts';
 import { parseSlackSettings, type SlackSettings } from '../src/settings.ts';
 import { SlackApi } from '../src/slack-api.ts';
@@ -23,7 +25,7 @@ const ORG = 'E0ORG00001';
 let fake: FakeSlack;
 // The loader already refuses two people sharing an email or a Slack id; identity.ts still
 // insists on exactly one match in case a directory ever reaches it another way.
-const directory = loadDirectory(DIRECTORY, 'directory.yaml');
+const directory = loadDirectory(DIRECTORY, 'directory.yaml', { channels: new ChannelCatalog([slackChannel]) });
 const config: ConfigView = { current: () => ({ directory, policy: { digest: 'x', evaluate: () => { throw new Error('unused'); } } }) };
 
 beforeAll(async () => {

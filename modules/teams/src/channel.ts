@@ -4,6 +4,7 @@ import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type 
 import { buildAdaptiveCard, cardAttachment, plain, shorten } from './cards/adaptive-card.ts';
 import { baseConversationId, type ConversationStore } from './conversations.ts';
 import { toChannelError } from './errors.ts';
+import { teamsChannel, teamsIdOf } from './definition.ts';
 import { teamsDirectory } from './identity.ts';
 import { plainMessage } from './message-text.ts';
 import { resolveTeamsTargets } from './targets.ts';
@@ -43,7 +44,7 @@ const TEAMS_PROBLEMS: Record<'not_installed' | 'ambiguous' | 'unknown_person' | 
 };
 
 export class TeamsChannel implements ApprovalChannel {
-  readonly name = 'teams' as const;
+  readonly name = teamsChannel.name;
 
   constructor(private readonly deps: TeamsChannelDeps) {}
 
@@ -55,7 +56,7 @@ export class TeamsChannel implements ApprovalChannel {
       records,
       teamsIdOf: (personId) => {
         const person = directory.person(personId);
-        return person ? (person.teams?.aadObjectId ?? null) : undefined;
+        return person ? (teamsIdOf(person) ?? null) : undefined;
       },
     });
     const problems: ChannelTarget[] = [];
@@ -122,7 +123,7 @@ export class TeamsChannel implements ApprovalChannel {
 
   async notifyPerson(personId: string, notice: Notice): Promise<boolean> {
     const person = this.deps.config.current().directory.person(personId);
-    const aad = person?.teams?.aadObjectId;
+    const aad = person && teamsIdOf(person);
     if (!aad) return false;
     const chat = await this.deps.conversations.personal(this.deps.tenantId, aad);
     if (!chat) return false;

@@ -1,23 +1,27 @@
 import type { Activity } from 'botbuilder';
 import type { Person } from '@countersign/contracts';
-import type { DirectoryView } from '@countersign/core';
-import type { Directory } from '@countersign/directory';
+import { identityDirectory, type DirectoryView, type IdentityDirectory } from '@countersign/core';
 import { tenantOf } from './conversations.ts';
+import { teamsChannel, teamsIdOf } from './definition.ts';
 
 // SPEC approver check 2 for Teams: the clicking user (the activity's AAD object id, in the
 // configured tenant) maps to exactly one directory person — by the Teams id the directory
 // pins, else by the roster's email/UPN matching exactly one person. The engine does the rest
 // (self-approval, roles, dual control). Any doubt is a refusal.
 
-export type TeamsDirectory = Pick<Directory, 'person' | 'personByTeamsId' | 'peopleByEmail'>;
+export interface TeamsDirectory extends Pick<IdentityDirectory, 'person' | 'peopleByEmail'> {
+  /** The person the directory pins to this AAD object id (any case). */
+  personByTeamsId(aadObjectId: string): Person | undefined;
+}
 
 /** The loaded directory with the Teams look-ups (the engine's view only promises `person`). */
 export function teamsDirectory(view: DirectoryView): TeamsDirectory {
-  const d = view as Partial<Directory>;
-  if (typeof d.personByTeamsId !== 'function' || typeof d.peopleByEmail !== 'function') {
-    throw new Error('the loaded directory has no Teams look-ups (personByTeamsId / peopleByEmail)');
-  }
-  return d as TeamsDirectory;
+  const directory = identityDirectory(view);
+  return {
+    person: (id) => directory.person(id),
+    peopleByEmail: (email) => directory.peopleByEmail(email),
+    personByTeamsId: (aad) => directory.personByIdentity(teamsChannel.name, aad.toLowerCase()),
+  };
 }
 
 /** What the Teams roster says about a member (TeamsInfo.getMember). */
@@ -55,8 +59,8 @@ export async function identifyClicker(input: {
   const aad = activity.from?.aadObjectId?.toLowerCase();
   if (!aad) return { refused: MESSAGES.noIdentity, code: 'unknown_identity' };
 
-  const pinned = directory.personByTeamsId(aad);
-  if (pinned) return { person: pinned };
+  const byId = directory.personByTeamsId(aad);
+  if (byId) return { person: byId };
 
   let member: RosterMember | null;
   try {
@@ -75,6 +79,7 @@ export async function identifyClicker(input: {
   if (matches.size > 1) return { refused: MESSAGES.ambiguous, code: 'ambiguous_identity' };
   const person = [...matches.values()][0]!;
   // The directory pins this person to another Teams account: the email match is not them.
-  if (person.teams && person.teams.aadObjectId.toLowerCase() !== aad) return { refused: MESSAGES.unknown, code: 'unknown_identity' };
+  const pinned = teamsIdOf(person);
+  if (pinned && pinned !== aad) return { refused: MESSAGES.unknown, code: 'unknown_identity' };
   return { person };
 }

@@ -1,4 +1,5 @@
 import type { ServiceContext, ServiceModule } from '@countersign/modules';
+import { teamsChannel } from './definition.ts';
 import { parseTeamsSettings, type TeamsSettings } from './settings.ts';
 
 // The Teams feature as a service module: the channel for the queue's workers (every role) and
@@ -27,6 +28,8 @@ export function teamsFirstScreenLines(env: NodeJS.ProcessEnv): string[] {
 
 export const teamsModule: ServiceModule = {
   name: 'teams',
+  // Known to the policy and directory loaders even while Teams is off.
+  channels: [teamsChannel],
   async register(ctx: ServiceContext) {
     const settings = parseTeamsSettings(ctx.env);
     const logger = ctx.logger.child({ module: 'teams' });

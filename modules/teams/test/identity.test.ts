@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { ChannelCatalog } from '@countersign/contracts';
 import { loadDirectory } from '@countersign/directory';
-import { identifyClicker, MESSAGES, type RosterMember } from '../src/identity.ts';
+import { teamsChannel } from '../src/definition.ts';
+import { identifyClicker, MESSAGES, teamsDirectory, type RosterMember } from '../src/identity.ts';
 
 const TENANT = '0b9f6d2e-3c4a-4b5d-9e8f-7a6b5c4d3e2f';
-const directory = loadDirectory(
+const directory = teamsDirectory(loadDirectory(
   `version: 1
 people:
   - { id: alice, name: Alice, email: alice@example.com, teams: { aadObjectId: 11111111-1111-4111-8111-111111111111 } }
@@ -12,7 +14,8 @@ people:
   - { id: upn, name: Upn, email: upn.person@example.com }
 `,
   'directory.yaml',
-);
+  { channels: new ChannelCatalog([teamsChannel]) },
+));
 
 function activity(aad: string | undefined, tenant = TENANT) {
   return { from: { id: '29:x', aadObjectId: aad }, conversation: { id: 'c', tenantId: tenant }, channelData: { tenant: { id: tenant } } } as never;

@@ -6,6 +6,7 @@ import type { WorkerDeps } from './deps.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
 import { OutboxDispatcher } from './outbox/dispatcher.ts';
+import { channelPacing } from './pacing.ts';
 import type { WorkerSettings } from './settings.ts';
 import { Sweeper } from './sweeper.ts';
 
@@ -44,6 +45,7 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
     const queues = new JobQueues({ connection: producer, prefix });
     stops.push(() => queues.close());
     const metrics = workerMetrics(ctx.metrics);
+    const pacing = channelPacing(ctx.channelCatalog, settings);
     const deps: WorkerDeps = {
       gate: ctx.gate,
       store: ctx.store,
@@ -53,8 +55,8 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
       cards: ctx.db.cards,
       channels: ctx.channels,
       queues,
-      pacer: new Pacer(ctx.redis, prefix, settings.COUNTERSIGN_CHANNEL_PACING_MS),
-      pacedUpdates: settings.COUNTERSIGN_PACE_UPDATES,
+      pacer: new Pacer(ctx.redis, prefix, pacing.intervals),
+      pacedUpdates: pacing.pacedUpdates,
       mutex: new RedisMutex(ctx.redis, prefix),
       marks: new DoneMarks(ctx.redis, prefix),
       metrics,

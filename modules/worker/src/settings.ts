@@ -1,17 +1,15 @@
 import { z } from 'zod';
-import { commaList, parseEnv, splitList } from '@countersign/config/env';
+import { parseEnv, splitList } from '@countersign/config/env';
 
 // The queue engine's own settings, parsed once from the environment at register(). A bad
 // value stops the service naming the variable (never echoing the value).
 
-const DEFAULT_PACING: Record<string, number> = { slack: 1_000, teams: 1_000 };
-
-// Naming one channel keeps the defaults for the others: "teams=2000" must not switch Slack
-// pacing off.
+// Overrides only: each channel's defaults come from its definition (pacing.ts), so naming one
+// channel here ("teams=2000") keeps the others' defaults.
 const pacing = z
   .string()
   .transform((text, ctx) => {
-    const out: Record<string, number> = { ...DEFAULT_PACING };
+    const out: Record<string, number> = {};
     for (const part of splitList(text)) {
       const m = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(part);
       if (!m) {
@@ -33,16 +31,18 @@ export const WorkerSettingsSchema = z.object({
   /** Fallback poll of the outbox, for notifications missed while LISTEN was down. */
   COUNTERSIGN_OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /**
-   * Minimum milliseconds between two messages to one channel target, per channel. Slack asks
-   * for about one message per second per channel; Teams allows a few per conversation.
+   * Minimum milliseconds between two messages to one channel target, for the channels named
+   * (`slack=1000,teams=2000`); the others keep their definition's default.
    */
-  COUNTERSIGN_CHANNEL_PACING_MS: pacing.default(DEFAULT_PACING),
+  COUNTERSIGN_CHANNEL_PACING_MS: pacing.default({}),
   /**
-   * Channels whose limits count every operation on a conversation, card updates included
-   * (Teams); their updates take the same pacing turn as posts. Slack rate-limits updates per
-   * method, not per channel, so its updates are not paced.
+   * The channels whose card updates take the same pacing turn as posts, replacing what the
+   * channels' definitions say (Teams limits every operation on a conversation; Slack does not).
    */
-  COUNTERSIGN_PACE_UPDATES: commaList('teams').transform((names) => new Set(names)),
+  COUNTERSIGN_PACE_UPDATES: z
+    .string()
+    .optional()
+    .transform((text) => (text === undefined ? undefined : new Set(splitList(text)))),
 });
 
 export type WorkerSettings = z.output<typeof WorkerSettingsSchema>;

@@ -1,4 +1,4 @@
-import type { ChannelHints, Requirement } from '@countersign/contracts';
+import { placesByChannel, type Requirement } from '@countersign/contracts';
 import type { ActionRecord } from '@countersign/core';
 import type { JobPayload } from '@countersign/queue';
 
@@ -30,22 +30,19 @@ export function timersFor(action: ActionRecord): TimerJob[] {
   return out;
 }
 
+/** Where one tier asks: people, and each channel's places under its name. */
 export interface TierHints {
-  slack: string[];
-  teams: string[];
   people: string[];
+  places: Record<string, string[]>;
 }
 
 /** Where tier `tier` asks: 0 is the rule's first ask, n is tiers[n - 1]; undefined if there is no such tier. */
 export function hintsForTier(requirement: Requirement, tier: number): TierHints | undefined {
-  const hints: ChannelHints = requirement.channels;
-  if (tier === 0) return { slack: hints.slack, teams: hints.teams, people: hints.people };
-  const t = hints.tiers[tier - 1];
-  return t ? { slack: t.slack, teams: t.teams, people: t.people } : undefined;
+  const hints = tier === 0 ? requirement.channels : requirement.channels.tiers[tier - 1];
+  return hints ? { people: hints.people, places: placesByChannel(hints) } : undefined;
 }
 
-/** The hints one channel resolves: its own channel names plus the people (each channel DMs them if it can). */
+/** The hints one channel resolves: its own places plus the people (each channel DMs them if it can). */
 export function hintsForChannel(hints: TierHints, channel: string): { channels: string[]; people: string[] } {
-  const channels = channel === 'slack' ? hints.slack : channel === 'teams' ? hints.teams : [];
-  return { channels, people: hints.people };
+  return { channels: hints.places[channel] ?? [], people: hints.people };
 }

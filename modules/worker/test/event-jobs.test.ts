@@ -94,8 +94,8 @@ describe('timers and event jobs', () => {
   });
 
   it('knows where each tier asks and who is behind a request', () => {
-    expect(hintsForTier(requirement, 0)).toEqual({ slack: ['#a'], teams: [], people: ['bob'] });
-    expect(hintsForTier(requirement, 1)).toEqual({ slack: ['#b'], teams: ['t'], people: [] });
+    expect(hintsForTier(requirement, 0)).toEqual({ places: { slack: ['#a'], teams: [] }, people: ['bob'] });
+    expect(hintsForTier(requirement, 1)).toEqual({ places: { slack: ['#b'], teams: ['t'] }, people: [] });
     expect(hintsForTier(requirement, 3)).toBeUndefined();
     expect(requesterOf(action())).toBe('erin');
     expect(requesterOf(action({ onBehalfOf: 'ivan' }))).toBe('ivan');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ChannelCatalog } from '@countersign/contracts';
 import { ConfigError, loadDirectory } from '@countersign/directory';
 import type { Directory } from '@countersign/directory';
 import type { ConfigSnapshot as Snapshot, PolicyView } from '@countersign/core';
@@ -8,6 +9,14 @@ import type { CompiledPolicy, EvaluationInput } from '@countersign/policy';
 export interface ConfigPaths {
   policyPath: string;
   directoryPath: string;
+}
+
+export interface ConfigLoadOptions {
+  /**
+   * The channels this process has installed: rules may name them in `channels`, people may
+   * carry an identity on them; any other channel key is a load error. None by default.
+   */
+  channels?: ChannelCatalog;
 }
 
 /** A compiled policy that evaluates itself: what the engine's PolicyView asks for. */
@@ -25,12 +34,12 @@ function loaded(policy: CompiledPolicy): LoadedPolicy {
  * Synchronous on purpose: it runs at boot and on reload, the files are small, and callers
  * can then build their engine in one step.
  */
-export function loadConfigFiles(paths: ConfigPaths): ConfigSnapshot {
+export function loadConfigFiles(paths: ConfigPaths, options: ConfigLoadOptions = {}): ConfigSnapshot {
   const policyText = readConfigFile(paths.policyPath);
   const directoryText = readConfigFile(paths.directoryPath);
   // Directory first: its errors are usually the cause when both are edited together.
-  const directory = loadDirectory(directoryText, paths.directoryPath);
-  const policy = loaded(loadPolicy(policyText, paths.policyPath));
+  const directory = loadDirectory(directoryText, paths.directoryPath, options);
+  const policy = loaded(loadPolicy(policyText, paths.policyPath, options));
   return { policy, directory };
 }
 

@@ -2,9 +2,9 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadConfigFiles } from './load.ts';
-import type { ConfigPaths, ConfigSnapshot } from './load.ts';
+import type { ConfigLoadOptions, ConfigPaths, ConfigSnapshot } from './load.ts';
 
-export interface WatchConfigOptions extends ConfigPaths {
+export interface WatchConfigOptions extends ConfigPaths, ConfigLoadOptions {
   /** A new, valid snapshot is in force. `previous` is the one it replaced. */
   onChange(snapshot: ConfigSnapshot, previous: ConfigSnapshot): void;
   /** A reload failed; the last good snapshot stays in force. The caller should log loudly. */
@@ -39,7 +39,8 @@ export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
     if (problems.length > 0) throw new Error(`configuration rejected:\n  ${problems.join('\n  ')}`);
     return candidate;
   };
-  let snapshot = checked(options.initial ?? loadConfigFiles(paths));
+  const load = () => loadConfigFiles(paths, { channels: options.channels });
+  let snapshot = checked(options.initial ?? load());
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -51,7 +52,7 @@ export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
     if (closed) return;
     let next: ConfigSnapshot;
     try {
-      next = checked(loadConfigFiles(paths));
+      next = checked(load());
     } catch (err) {
       report(err);
       return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChannelNameSchema } from './channel-catalog.ts';
 
 // Typed audit events: what each artifact kind records. Canonicalised (RFC 8785) before
 // hashing and signing by @countersign/evidence. Add kinds; never change an existing one.
@@ -28,8 +29,11 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     personId: z.string(),
     decision: z.enum(['approve', 'deny']),
     reason: z.string().nullable(),
-    /** `web`: the console (people signed in with the organisation's identity provider). */
-    channel: z.enum(['api', 'slack', 'teams', 'web']),
+    /**
+     * `api`, `web` (the console: people signed in with the organisation's identity provider)
+     * or an installed channel's name (`slack`, `teams`, …).
+     */
+    channel: ChannelNameSchema,
     rolesAtVote: z.array(z.string()),
     progress: z.strictObject({ filled: z.int(), needed: z.int() }),
   }),

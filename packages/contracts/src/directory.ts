@@ -9,14 +9,20 @@ export const RoleSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._:-]{0,99}$/, 'roles are lowercase letters, digits, ".", "_", ":" or "-"');
 
-export const PersonSchema = z.strictObject({
+/** What every person has, whatever channels are installed. */
+export const PersonFieldsSchema = z.strictObject({
   id: IdSchema,
   name: z.string().min(1).max(200),
   email: z.email(),
   roles: z.array(RoleSchema).default([]),
-  slack: z.strictObject({ userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }).optional(),
-  teams: z.strictObject({ aadObjectId: z.uuid() }).optional(),
 });
+
+/**
+ * A person, with their identity on each channel under the channel's name (`slack: {userId}`,
+ * `teams: {aadObjectId}`, …). The directory loader checks those against the installed
+ * channels' schemas (ChannelCatalog); read one with `identityOn(definition, person)`.
+ */
+export const PersonSchema = PersonFieldsSchema.catchall(z.unknown());
 
 export const AgentSchema = z.strictObject({
   id: IdSchema,

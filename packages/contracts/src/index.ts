@@ -1,6 +1,7 @@
 export * from './intent.ts';
 export * from './directory.ts';
 export * from './requirement.ts';
+export * from './channel-catalog.ts';
 export * from './executor.ts';
 export * from './verdict.ts';
 export * from './errors.ts';

@@ -14,9 +14,15 @@ export interface Verdict {
   requirement?: Requirement;
   /** Roles that may override this refusal (empty: not overridable). Present when outcome is refuse. */
   overrideRoles?: string[];
+  /**
+   * A refusal that escalate rules also matched: their combined requirement. An override lifts
+   * the refusal, not their requirement: the overridden action goes on to escalation with it.
+   */
+  requirementAfterOverride?: Requirement;
 }
 
 export type ActionStatus = 'pending' | 'approved' | 'refused' | 'expired' | 'cancelled';
 export const FINAL_STATUSES: readonly ActionStatus[] = ['approved', 'refused', 'expired', 'cancelled'];
 export type VoteDecision = 'approve' | 'deny';
-export type VoteChannel = 'api' | 'slack' | 'teams' | 'web';
+/** Where a vote came from: `api`, `web` (the console) or an installed channel's name (ChannelCatalog). */
+export type VoteChannel = string;

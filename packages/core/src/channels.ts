@@ -1,14 +1,41 @@
+import type { Person } from '@countersign/contracts';
 import type { CardModel } from './cards/card-model.ts';
+import type { DirectoryView } from './config-view.ts';
 
 // The one interface every chat channel implements (Slack through Bolt, Teams through
-// botbuilder). Queue jobs call it; the engine never knows which chat tool is on the other
-// side, so replacing botbuilder with Microsoft's successor SDK touches only the Teams app.
+// botbuilder, any plug-in after them). Queue jobs call it; the engine never knows which chat
+// tool is on the other side, so replacing botbuilder with Microsoft's successor SDK touches
+// only the Teams module. What the organisation's files may say about a channel (its hints,
+// its identities) is its ChannelDefinition (@countersign/contracts), registered beside this.
 
-export type ChannelName = 'slack' | 'teams';
+export type { AnyChannelDefinition, ChannelCatalog, ChannelDefinition } from '@countersign/contracts';
+
+/** A channel's name as its ChannelDefinition gives it (lowercase; `slack`, `teams`, …). */
+export type ChannelName = string;
+
+/** The directory as channels read it: a channel identity or an email back to a person. */
+export interface IdentityDirectory extends DirectoryView {
+  /** The person whose identity on `channel` has this key (its definition's `identityKey`). */
+  personByIdentity(channel: ChannelName, key: string): Person | undefined;
+  /** Case-insensitive; callers insist on exactly one match. */
+  peopleByEmail(email: string): Person[];
+}
+
+/**
+ * The loaded directory with the look-ups channels map clicks with (the engine's own view only
+ * promises `person`). Fails closed: without them no channel identity can map to a person.
+ */
+export function identityDirectory(view: DirectoryView): IdentityDirectory {
+  const d = view as Partial<IdentityDirectory> & DirectoryView;
+  if (typeof d.personByIdentity !== 'function' || typeof d.peopleByEmail !== 'function') {
+    throw new Error('the loaded directory cannot map channel identities (personByIdentity / peopleByEmail missing)');
+  }
+  return d as IdentityDirectory;
+}
 
 /** Where to ask, resolved from the rule's channel hints. */
 export interface ChannelTarget {
-  /** Slack: channel id/name or user id (DM); Teams: stored conversation id. */
+  /** Where, in the channel's own terms (e.g. a channel id, a user id for a DM, a conversation id). */
   target: string;
   /** A person id when the target is a direct message to that person. */
   personId?: string;
@@ -62,8 +89,9 @@ export class ChannelError extends Error {
 }
 
 export interface ApprovalChannel {
+  /** The name of the ChannelDefinition this implements. */
   readonly name: ChannelName;
-  /** Resolves the rule's hints (channel names, people) to concrete targets for this channel. */
+  /** Resolves the rule's hints (this channel's places, people) to concrete targets for this channel. */
   resolveTargets(hints: { channels: string[]; people: string[] }): Promise<ChannelTarget[]>;
   postCard(card: CardModel, target: ChannelTarget, options?: PostCardOptions): Promise<CardRef>;
   updateCard(card: CardModel, ref: CardRef): Promise<void>;

@@ -1,8 +1,9 @@
-import type { Actor, Agent, Person, Principal } from '@countersign/contracts';
+import { identityOn, NO_CHANNELS, type Actor, type Agent, type ChannelCatalog, type Person, type Principal } from '@countersign/contracts';
 
 /**
- * The directory as the engine reads it: who exists, which roles they hold and how a Slack or
- * Teams identity maps back to a person. Immutable; a reload builds a new one.
+ * The directory as the engine reads it: who exists, which roles they hold and how a channel
+ * identity (a Slack user id, a Teams AAD object id, …) maps back to a person. Immutable; a
+ * reload builds a new one.
  */
 export interface Directory {
   /** sha256 hex of the directory file's bytes. */
@@ -12,27 +13,35 @@ export interface Directory {
   principal(id: string): Principal | undefined;
   /** The actor as policy sees it; undefined for an unknown id (callers refuse). */
   actorOf(id: string): Actor | undefined;
-  personBySlackUserId(userId: string): Person | undefined;
+  /**
+   * The person whose identity on `channel` has this key (its definition's `identityKey`, e.g.
+   * a Slack user id, a lowercased Teams AAD object id).
+   */
+  personByIdentity(channel: string, key: string): Person | undefined;
   /** Case-insensitive. An array so callers can insist on exactly one match. */
   peopleByEmail(email: string): Person[];
-  personByTeamsId(aadObjectId: string): Person | undefined;
   people(): readonly Person[];
   agents(): readonly Agent[];
 }
 
-export function buildDirectory(digest: string, allPeople: readonly Person[], allAgents: readonly Agent[]): Directory {
+export function buildDirectory(
+  digest: string,
+  allPeople: readonly Person[],
+  allAgents: readonly Agent[],
+  channels: ChannelCatalog = NO_CHANNELS,
+): Directory {
   // Frozen: a caller that pushes onto a person's roles must not grant a role to everyone after it.
   const people = allPeople.map((p) => deepFreeze(structuredClone(p)));
   const agents = allAgents.map((a) => deepFreeze(structuredClone(a)));
   const peopleById = new Map(people.map((p) => [p.id, p]));
   const agentsById = new Map(agents.map((a) => [a.id, a]));
-  const bySlack = new Map<string, Person>();
-  const byTeams = new Map<string, Person>();
+  const byIdentity = new Map<string, Map<string, Person>>(channels.names.map((name) => [name, new Map()]));
   const byEmail = new Map<string, Person[]>();
   for (const p of people) {
-    if (p.slack) bySlack.set(p.slack.userId, p);
-    // AAD object ids are uuids; Teams may send them in either case.
-    if (p.teams) byTeams.set(p.teams.aadObjectId.toLowerCase(), p);
+    for (const definition of channels.definitions) {
+      const identity = identityOn(definition, p);
+      if (identity !== undefined) byIdentity.get(definition.name)!.set(definition.identityKey(identity).key, p);
+    }
     const key = p.email.toLowerCase();
     byEmail.set(key, [...(byEmail.get(key) ?? []), p]);
   }
@@ -57,9 +66,8 @@ export function buildDirectory(digest: string, allPeople: readonly Person[], all
       if (agent) return { kind: 'agent', id: agent.id, roles: [...agent.roles], owner: agent.owner };
       return undefined;
     },
-    personBySlackUserId: (userId: string) => bySlack.get(userId),
+    personByIdentity: (channel: string, key: string) => byIdentity.get(channel)?.get(key),
     peopleByEmail: (email: string) => [...(byEmail.get(email.trim().toLowerCase()) ?? [])],
-    personByTeamsId: (aadObjectId: string) => byTeams.get(aadObjectId.toLowerCase()),
     people: () => frozenPeople,
     agents: () => frozenAgents,
   });

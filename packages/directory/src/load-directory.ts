@@ -1,16 +1,38 @@
-import { DirectoryFileSchema } from '@countersign/contracts';
+import { AgentSchema, NO_CHANNELS, PersonFieldsSchema, type ChannelCatalog, type Person } from '@countersign/contracts';
+import { z } from 'zod';
 import { contentDigest } from './digest.ts';
 import { buildDirectory } from './directory.ts';
 import type { Directory } from './directory.ts';
 import { parseYamlWithSchema } from './yaml-config.ts';
 
+export interface DirectoryLoadOptions {
+  /** The installed channels: a person may carry an identity for these, and only these. */
+  channels?: ChannelCatalog;
+}
+
+/**
+ * The directory file as the installed channels allow it: each person's fields, plus an
+ * optional identity per channel, validated by that channel's schema. A key no channel defines
+ * is an unknown key like any other (fail closed).
+ */
+export function directoryFileSchema(channels: ChannelCatalog) {
+  // Built from the catalog at run time: the type checker sees a Person (fields + identities).
+  const person = PersonFieldsSchema.extend(channels.identityShape()) as unknown as z.ZodType<Person>;
+  return z.strictObject({
+    version: z.literal(1),
+    people: z.array(person).default([]),
+    agents: z.array(AgentSchema).default([]),
+  });
+}
+
 /**
  * Parse and check a directory file. Beyond the schema, identities must be unambiguous: a vote
- * maps a channel identity to exactly one person, so two people sharing a Slack id, Teams id
- * or email would let one of them vote as the other. Throws ConfigError.
+ * maps a channel identity to exactly one person, so two people sharing a channel identity or
+ * an email would let one of them vote as the other. Throws ConfigError.
  */
-export function loadDirectory(text: string, fileName: string): Directory {
-  const parsed = parseYamlWithSchema(text, fileName, DirectoryFileSchema);
+export function loadDirectory(text: string, fileName: string, options: DirectoryLoadOptions = {}): Directory {
+  const channels = options.channels ?? NO_CHANNELS;
+  const parsed = parseYamlWithSchema(text, fileName, directoryFileSchema(channels));
   const { people, agents } = parsed.value;
 
   const seenIds = new Map<string, string>();
@@ -23,22 +45,20 @@ export function loadDirectory(text: string, fileName: string): Directory {
   people.forEach((p, i) => claim(p.id, ['people', i, 'id']));
   agents.forEach((a, i) => claim(a.id, ['agents', i, 'id']));
 
-  const unique = (label: string, key: string, path: (string | number)[], seen: Map<string, string>) => {
+  const unique = (label: string, key: string, path: readonly (string | number)[], seen: Map<string, string>) => {
     const first = seen.get(key);
     if (first) throw parsed.errorAt(path, `${label} is also used by person "${first}"; each must map to exactly one person`);
   };
-  const slack = new Map<string, string>();
-  const teams = new Map<string, string>();
+  const identities = new Map(channels.names.map((name) => [name, new Map<string, string>()]));
   const email = new Map<string, string>();
   people.forEach((p, i) => {
-    if (p.slack) {
-      unique(`Slack user id ${p.slack.userId}`, p.slack.userId, ['people', i, 'slack', 'userId'], slack);
-      slack.set(p.slack.userId, p.id);
-    }
-    if (p.teams) {
-      const key = p.teams.aadObjectId.toLowerCase();
-      unique(`Teams AAD object id ${p.teams.aadObjectId}`, key, ['people', i, 'teams', 'aadObjectId'], teams);
-      teams.set(key, p.id);
+    for (const definition of channels.definitions) {
+      const identity = p[definition.name];
+      if (identity === undefined) continue;
+      const { key, path, label } = definition.identityKey(identity);
+      const seen = identities.get(definition.name)!;
+      unique(label, key, ['people', i, definition.name, ...path], seen);
+      seen.set(key, p.id);
     }
     const key = p.email.toLowerCase();
     unique(`email ${p.email}`, key, ['people', i, 'email'], email);
@@ -53,5 +73,5 @@ export function loadDirectory(text: string, fileName: string): Directory {
     }
   });
 
-  return buildDirectory(contentDigest(text), people, agents);
+  return buildDirectory(contentDigest(text), people, agents, channels);
 }

@@ -1,6 +1,24 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ChannelCatalog, type ChannelDefinition } from '@countersign/contracts';
 import { ConfigError, loadDirectory } from '../src/index.ts';
+
+// Two made-up channels: what a person may carry comes from the installed channels' definitions.
+const chat: ChannelDefinition<{ userId: string }> = {
+  name: 'chat',
+  hints: z.array(z.string()),
+  identity: z.strictObject({ userId: z.string().regex(/^U[A-Z0-9]+$/) }),
+  identityKey: (i) => ({ key: i.userId, path: ['userId'], label: `chat user id ${i.userId}` }),
+};
+const meet: ChannelDefinition<{ objectId: string }> = {
+  name: 'meet',
+  hints: z.array(z.string()),
+  identity: z.strictObject({ objectId: z.uuid() }),
+  // Ids are uuids, sent in either case.
+  identityKey: (i) => ({ key: i.objectId.toLowerCase(), path: ['objectId'], label: `meet object id ${i.objectId}` }),
+};
+const channels = new ChannelCatalog([chat, meet]);
 
 const GOOD = `version: 1
 people:
@@ -8,8 +26,8 @@ people:
     name: Alice
     email: Alice@Example.com
     roles: [sre-lead, on-call]
-    slack: { userId: U0ALICE01 }
-    teams: { aadObjectId: 6F1C2A3E-1B2D-4C5E-8F90-0A1B2C3D4E01 }
+    chat: { userId: U0ALICE01 }
+    meet: { objectId: 6F1C2A3E-1B2D-4C5E-8F90-0A1B2C3D4E01 }
   - id: bob
     name: Bob
     email: bob@example.com
@@ -24,7 +42,7 @@ agents:
 function expectConfigError(text: string, line: number, column: number, reason: RegExp): ConfigError {
   let caught: unknown;
   try {
-    loadDirectory(text, 'dir.yaml');
+    loadDirectory(text, 'dir.yaml', { channels });
   } catch (err) {
     caught = err;
   }
@@ -38,7 +56,7 @@ function expectConfigError(text: string, line: number, column: number, reason: R
 
 describe('loadDirectory', () => {
   it('loads people and agents and answers lookups', () => {
-    const dir = loadDirectory(GOOD, 'dir.yaml');
+    const dir = loadDirectory(GOOD, 'dir.yaml', { channels });
     expect(dir.digest).toBe(createHash('sha256').update(GOOD).digest('hex'));
     expect(dir.person('alice')?.roles).toEqual(['sre-lead', 'on-call']);
     expect(dir.person('deploy-bot')).toBeUndefined();
@@ -49,9 +67,10 @@ describe('loadDirectory', () => {
     expect(dir.actorOf('deploy-bot')).toEqual({ kind: 'agent', id: 'deploy-bot', roles: ['deployer'], owner: 'alice' });
     expect(dir.actorOf('bob')).toEqual({ kind: 'person', id: 'bob', roles: ['security'], owner: null });
     expect(dir.actorOf('nobody')).toBeUndefined();
-    expect(dir.personBySlackUserId('U0ALICE01')?.id).toBe('alice');
-    expect(dir.personBySlackUserId('U0NOBODY1')).toBeUndefined();
-    expect(dir.personByTeamsId('6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e01')?.id).toBe('alice');
+    expect(dir.personByIdentity('chat', 'U0ALICE01')?.id).toBe('alice');
+    expect(dir.personByIdentity('chat', 'U0NOBODY1')).toBeUndefined();
+    expect(dir.personByIdentity('meet', '6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e01')?.id).toBe('alice');
+    expect(dir.personByIdentity('pager', 'U0ALICE01')).toBeUndefined();
     expect(dir.peopleByEmail('ALICE@example.COM').map((p) => p.id)).toEqual(['alice']);
     expect(dir.peopleByEmail('carol@example.com')).toEqual([]);
     expect(dir.people().map((p) => p.id)).toEqual(['alice', 'bob']);
@@ -59,7 +78,7 @@ describe('loadDirectory', () => {
   });
 
   it('actorOf returns a copy: callers cannot change the directory', () => {
-    const dir = loadDirectory(GOOD, 'dir.yaml');
+    const dir = loadDirectory(GOOD, 'dir.yaml', { channels });
     dir.actorOf('alice')!.roles.push('cto');
     expect(dir.actorOf('alice')!.roles).toEqual(['sre-lead', 'on-call']);
   });
@@ -81,11 +100,26 @@ describe('loadDirectory', () => {
     expectConfigError(GOOD.replace('bob@example.com', 'alice@EXAMPLE.com'), 11, 12, /email .* also used by person "alice"/);
   });
 
-  it('Slack and Teams ids are unique', () => {
-    const withSlack = GOOD.replace('roles: [security]', 'roles: [security]\n    slack: { userId: U0ALICE01 }');
-    expectConfigError(withSlack, 13, 22, /Slack user id U0ALICE01 is also used by person "alice"/);
-    const withTeams = GOOD.replace('roles: [security]', 'roles: [security]\n    teams: { aadObjectId: 6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e01 }');
-    expectConfigError(withTeams, 13, 27, /Teams AAD object id/);
+  it("channel identities are unique, by each channel's own key", () => {
+    const withChat = GOOD.replace('roles: [security]', 'roles: [security]\n    chat: { userId: U0ALICE01 }');
+    expectConfigError(withChat, 13, 21, /chat user id U0ALICE01 is also used by person "alice"/);
+    const withMeet = GOOD.replace('roles: [security]', 'roles: [security]\n    meet: { objectId: 6f1c2a3e-1b2d-4c5e-8f90-0a1b2c3d4e01 }');
+    expectConfigError(withMeet, 13, 23, /meet object id/);
+  });
+
+  it("an identity is checked by its channel's schema", () => {
+    expectConfigError(GOOD.replace('userId: U0ALICE01', 'userId: alice'), 7, 21, /people\[0\]\.chat\.userId/);
+  });
+
+  it('an identity for a channel this process does not have is an unknown key (fail closed)', () => {
+    expectConfigError(GOOD.replace('roles: [security]', 'roles: [security]\n    pager: { id: P123 }'), 13, 5, /people\[1\]\.pager: unknown key/);
+    let caught: unknown;
+    try {
+      loadDirectory(GOOD, 'dir.yaml');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ line: 7, column: 5, reason: expect.stringMatching(/people\[0\]\.chat: unknown key/) });
   });
 
   it('YAML syntax errors carry a position', () => {

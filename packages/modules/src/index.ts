@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ActionReads, ApprovalChannel, AuditExport, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore, KeyService } from '@countersign/core';
 import type { Repositories } from '@countersign/db';
+import type { AnyChannelDefinition, ChannelCatalog } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 
 /** Which parts of the service this process runs (`--role`): HTTP, queue workers, or both. */
@@ -39,7 +40,15 @@ export interface ServiceContext {
   metrics: Registry;
   /** What a module keeps for this service between register() and start(), under its own keys. */
   state: ServiceState;
-  /** Chat channels by name; filled by channel modules during register(). */
+  /**
+   * The installed channels' definitions (names, hint and identity schemas, pacing), from every
+   * module's `channels`; known before any module registers, as the config loaders need them.
+   */
+  channelCatalog: ChannelCatalog;
+  /**
+   * Chat channels by name; a channel module sets its implementation here during register(),
+   * under the name of a definition it declares in `channels` (checked at start).
+   */
   channels: Map<ChannelName, ApprovalChannel>;
   /**
    * Webhooks and held execution for final decisions; set during register() by the module
@@ -81,6 +90,11 @@ export function serviceState(): ServiceState {
 
 export interface ServiceModule {
   name: string;
+  /**
+   * The channels this module implements (ChannelDefinition: name, schemas). Declared here, not
+   * in register(), so the policy and directory accept their keys even while the module is off.
+   */
+  channels?: readonly AnyChannelDefinition[];
   /** Before listening: routes, content parsers, channels. */
   register(ctx: ServiceContext): Promise<void> | void;
   /** After listening: workers, dispatchers, timers. */

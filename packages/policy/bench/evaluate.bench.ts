@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { IntentSchema } from '@countersign/contracts';
 import type { Actor, Intent } from '@countersign/contracts';
 import { evaluate, loadPolicy } from '../src/index.ts';
+import { channels } from '../test/helpers.ts';
 
 // How long one verdict takes with a realistically sized policy. Every request pays this
 // before anything else happens, so the target is p99 < 1 ms.
@@ -61,7 +62,7 @@ function benchIntents(): Intent[] {
 }
 
 export function benchPolicy(iterations = 20_000): { rules: 50; p50Micros: number; p99Micros: number; meanMicros: number } {
-  const policy = loadPolicy(benchPolicyText(), 'bench-policy.yaml');
+  const policy = loadPolicy(benchPolicyText(), 'bench-policy.yaml', { channels });
   if (policy.rules.length !== 50) throw new Error(`bench policy has ${policy.rules.length} rules, expected 50`);
   const intents = benchIntents();
   const actors: Actor[] = [

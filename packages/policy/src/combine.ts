@@ -1,4 +1,4 @@
-import { RequirementSchema } from '@countersign/contracts';
+import { placesByChannel, RequirementSchema } from '@countersign/contracts';
 import type { Requirement } from '@countersign/contracts';
 
 /**
@@ -24,8 +24,7 @@ export function combineRequirements(requirements: readonly Requirement[]): Requi
     approvalReasonRequired: requirements.some((r) => r.approvalReasonRequired),
     redact: union(requirements.map((r) => r.redact)),
     channels: {
-      slack: union(requirements.map((r) => r.channels.slack)),
-      teams: union(requirements.map((r) => r.channels.teams)),
+      ...unionPlaces(requirements),
       people: union(requirements.map((r) => r.channels.people)),
       reminders: union(requirements.map((r) => r.channels.reminders)).sort((a, b) => a - b),
       // Stable sort: tiers at the same time keep rule order.
@@ -48,6 +47,13 @@ export function intersectOverrideRoles(roleLists: readonly (readonly string[])[]
   const [first, ...rest] = roleLists;
   if (!first) return [];
   return [...new Set(first)].filter((role) => rest.every((roles) => roles.includes(role)));
+}
+
+/** Each channel's places across the requirements (a channel any of them names). */
+function unionPlaces(requirements: readonly Requirement[]): Record<string, string[]> {
+  const byChannel = requirements.map((r) => placesByChannel(r.channels));
+  const names = new Set(byChannel.flatMap((p) => Object.keys(p)));
+  return Object.fromEntries([...names].map((name) => [name, union(byChannel.map((p) => p[name] ?? []))]));
 }
 
 function union<T>(lists: readonly (readonly T[])[]): T[] {

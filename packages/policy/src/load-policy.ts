@@ -1,19 +1,25 @@
-import { RequirementSchema } from '@countersign/contracts';
-import type { Requirement } from '@countersign/contracts';
+import { NO_CHANNELS, RequirementSchema } from '@countersign/contracts';
+import type { ChannelCatalog, Requirement } from '@countersign/contracts';
 import { contentDigest, parseYamlWithSchema } from '@countersign/directory';
 import { compileCondition, ConditionError } from './cel.ts';
 import { executorIssues } from './executor-check.ts';
-import { PolicyFileSchema } from './policy-file.ts';
+import { policyFileSchema } from './policy-file.ts';
 import type { RuleFile } from './policy-file.ts';
 import type { CompiledPolicy, CompiledRule } from './types.ts';
+
+export interface PolicyLoadOptions {
+  /** The installed channels: a rule may name these in `channels`, and only these. */
+  channels?: ChannelCatalog;
+}
 
 /**
  * Parse, validate and compile a policy file. Every `when` is compiled here, once, so a broken
  * expression stops the load (and the reload keeps the last good policy) instead of failing
  * per request. Throws ConfigError pointing at the offending line.
  */
-export function loadPolicy(text: string, fileName: string): CompiledPolicy {
-  const parsed = parseYamlWithSchema(text, fileName, PolicyFileSchema);
+export function loadPolicy(text: string, fileName: string, options: PolicyLoadOptions = {}): CompiledPolicy {
+  const channels = options.channels ?? NO_CHANNELS;
+  const parsed = parseYamlWithSchema(text, fileName, policyFileSchema(channels));
   const file = parsed.value;
 
   const seen = new Set<string>();
@@ -37,7 +43,7 @@ export function loadPolicy(text: string, fileName: string): CompiledPolicy {
 
     let requirement: Requirement | undefined;
     if (rule.requirement) {
-      const result = RequirementSchema.safeParse(toRequirement(rule.requirement, rule.executor));
+      const result = RequirementSchema.safeParse(toRequirement(rule.requirement, rule.executor, channels));
       // The file schema already enforces these limits; reaching this means the two drifted.
       if (!result.success) throw parsed.errorAt(['rules', i, 'requirement'], `rule ${rule.id}: requirement: ${result.error.issues[0]?.message}`);
       requirement = result.data;
@@ -64,7 +70,9 @@ export function loadPolicy(text: string, fileName: string): CompiledPolicy {
   });
 }
 
-function toRequirement(req: NonNullable<RuleFile['requirement']>, executor: RuleFile['executor']): Requirement {
+function toRequirement(req: NonNullable<RuleFile['requirement']>, executor: RuleFile['executor'], channels: ChannelCatalog): Requirement {
+  // Every installed channel's places, [] where the rule names none: one shape for all rules.
+  const places = (hints: Record<string, unknown>) => Object.fromEntries(channels.names.map((name) => [name, [...((hints[name] as string[] | undefined) ?? [])]]));
   return {
     ...(executor ? { executor } : {}),
     groups: req.approvers.map((g) => ({ role: g.role, count: g.count })),
@@ -74,12 +82,11 @@ function toRequirement(req: NonNullable<RuleFile['requirement']>, executor: Rule
     approvalReasonRequired: req.approvalReasonRequired,
     redact: [...req.redact],
     channels: {
-      slack: [...req.channels.slack],
-      teams: [...req.channels.teams],
+      ...places(req.channels),
       people: [...req.channels.people],
       reminders: [...new Set(req.channels.reminders)].sort((a, b) => a - b),
       tiers: req.channels.tiers
-        .map((t) => ({ afterSeconds: t.after, slack: [...t.slack], teams: [...t.teams], people: [...t.people] }))
+        .map((t) => ({ afterSeconds: t.after, ...places(t), people: [...t.people] }))
         .sort((a, b) => a.afterSeconds - b.afterSeconds),
     },
   };

@@ -1,10 +1,11 @@
-import { ExecutorSchema, IdSchema, RoleSchema } from '@countersign/contracts';
+import { ExecutorSchema, IdSchema, RoleSchema, type ChannelCatalog } from '@countersign/contracts';
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 
 // The policy file as authors write it (see README.md for an annotated example). Strict
 // everywhere: a misspelt key such as `ownerMayAprove` must fail the load, not silently fall
-// back to the default.
+// back to the default. Which channels a rule may name (`channels: { slack: [...] }`) depends on
+// the channels installed, so the schema is built from their catalog (policyFileSchema).
 
 const duration = z.string().transform((text, ctx) => {
   const seconds = parseDuration(text);
@@ -15,29 +16,31 @@ const duration = z.string().transform((text, ctx) => {
   return seconds;
 });
 
-const channelName = z.string().min(1);
+/** Each installed channel's places, under its name, optional (a rule need not name them all). */
+function placesShape(channels: ChannelCatalog) {
+  return Object.fromEntries(channels.definitions.map((d) => [d.name, d.hints.optional()]));
+}
 
-const TierSchema = z.strictObject({
-  after: duration,
-  slack: z.array(channelName).default([]),
-  teams: z.array(channelName).default([]),
-  people: z.array(IdSchema).default([]),
-});
-
-const ChannelsSchema = z.strictObject({
-  slack: z.array(channelName).default([]),
-  teams: z.array(channelName).default([]),
-  people: z.array(IdSchema).default([]),
-  reminders: z.array(duration).default([]),
-  tiers: z.array(TierSchema).default([]),
-});
+function channelsSchema(channels: ChannelCatalog) {
+  const tier = z.strictObject({
+    after: duration,
+    people: z.array(IdSchema).default([]),
+    ...placesShape(channels),
+  });
+  return z.strictObject({
+    people: z.array(IdSchema).default([]),
+    reminders: z.array(duration).default([]),
+    tiers: z.array(tier).default([]),
+    ...placesShape(channels),
+  });
+}
 
 const ApproverGroupSchema = z.strictObject({
   role: RoleSchema,
   count: z.int().min(1).max(10).default(1),
 });
 
-const RequirementFileSchema = z.strictObject({
+const requirementFileSchema = (channels: ChannelCatalog) => z.strictObject({
   approvers: z
     .array(ApproverGroupSchema)
     .min(1, 'an escalation needs at least one approver group')
@@ -61,21 +64,21 @@ const RequirementFileSchema = z.strictObject({
         .regex(/^(?:(?:params|context|authority)(?:\.[^.\s]+)+|justification)$/, 'redact paths are params.X, context.X, authority.X or justification'),
     )
     .default([]),
-  channels: ChannelsSchema.default({ slack: [], teams: [], people: [], reminders: [], tiers: [] }),
+  channels: channelsSchema(channels).default({ people: [], reminders: [], tiers: [] }),
 });
 
 const RuleIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'rule ids are lowercase letters, digits and "-"');
 
-export const RuleFileSchema = z
+const ruleFileSchema = (channels: ChannelCatalog) => z
   .strictObject({
     id: RuleIdSchema,
     description: z.string().optional(),
     when: z.string().trim().min(1, 'when must be a CEL expression'),
     outcome: z.enum(['approve', 'refuse', 'escalate']),
     reason: z.string().trim().min(1).max(500),
-    requirement: RequirementFileSchema.optional(),
+    requirement: requirementFileSchema(channels).optional(),
     override: z.strictObject({ roles: z.array(RoleSchema) }).optional(),
     /** Held execution: the request countersign sends itself once the escalation is approved. */
     executor: ExecutorSchema.optional(),
@@ -97,9 +100,10 @@ export const RuleFileSchema = z
     }
   });
 
-export const PolicyFileSchema = z.strictObject({
+/** The policy file as the installed channels allow it. */
+export const policyFileSchema = (channels: ChannelCatalog) => z.strictObject({
   version: z.literal(1),
-  rules: z.array(RuleFileSchema),
+  rules: z.array(ruleFileSchema(channels)),
   defaults: z
     .strictObject({
       noMatch: z
@@ -109,5 +113,5 @@ export const PolicyFileSchema = z.strictObject({
     .default({ noMatch: { override: { roles: [] } } }),
 });
 
-export type RuleFile = z.output<typeof RuleFileSchema>;
-export type PolicyFile = z.output<typeof PolicyFileSchema>;
+export type RuleFile = z.output<ReturnType<typeof ruleFileSchema>>;
+export type PolicyFile = z.output<ReturnType<typeof policyFileSchema>>;

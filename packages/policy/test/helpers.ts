@@ -1,5 +1,6 @@
-import { IntentSchema } from '@countersign/contracts';
-import type { Actor, Intent, IntentInput } from '@countersign/contracts';
+import { z } from 'zod';
+import { ChannelCatalog, IntentSchema } from '@countersign/contracts';
+import type { Actor, ChannelDefinition, Intent, IntentInput } from '@countersign/contracts';
 import { loadPolicy } from '../src/index.ts';
 import type { CompiledPolicy } from '../src/index.ts';
 
@@ -8,8 +9,16 @@ export function policyText(rules: string, defaults = ''): string {
   return `version: 1\nrules:\n${rules}${defaults ? `defaults:\n${defaults}` : ''}`;
 }
 
+/** A channel as far as policy files see it: a name and a list of places (identities unused). */
+export function placesChannel(name: string): ChannelDefinition<string> {
+  return { name, hints: z.array(z.string().min(1)), identity: z.string(), identityKey: (id) => ({ key: id, path: [], label: id }) };
+}
+
+/** The channels a service would install in these tests (their real definitions live in modules/). */
+export const channels = new ChannelCatalog([placesChannel('slack'), placesChannel('teams')]);
+
 export function policy(rules: string, defaults = ''): CompiledPolicy {
-  return loadPolicy(policyText(rules, defaults), 'policy.yaml');
+  return loadPolicy(policyText(rules, defaults), 'policy.yaml', { channels });
 }
 
 export function intent(overrides: Partial<IntentInput> = {}): Intent {

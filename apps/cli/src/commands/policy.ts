@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFiles, validateAgainst } from '@countersign/config';
 import { lintPolicy, runPolicyTests } from '@countersign/policy';
+import { installedChannels } from '../channels.ts';
 
 // `countersign policy check` and `countersign policy test FILE`: the CI gate for policy and
 // directory changes. Exit codes: 0 fine, 1 the config or a test is wrong, 2 usage error.
@@ -51,7 +52,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   const directoryPath = resolve(ctx.cwd, parsed.directory ?? ctx.env.COUNTERSIGN_DIRECTORY ?? 'config/directory.yaml');
 
   try {
-    const { policy, directory } = await loadConfigFiles({ policyPath, directoryPath });
+    const { policy, directory } = await loadConfigFiles({ policyPath, directoryPath }, { channels: installedChannels });
 
     if (sub === 'check') {
       out(`policy    ${policyPath}: ${policy.rules.length} rules, digest ${policy.digest}`);
