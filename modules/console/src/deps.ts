@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ActionReads, AuditExport, Clock, ConfigView, Gate, PersonSessions, SessionCaller } from '@countersign/core';
+import type { ActionReads, AuditExport, ChannelCatalog, Clock, ConfigView, Gate, PersonSessions, SessionCaller } from '@countersign/core';
 import type { Logger } from 'pino';
 import type { OidcClient } from './oidc-client.ts';
 import type { Viewer } from './pages/layout.ts';
@@ -19,6 +19,8 @@ export interface ConsoleDeps {
   oidc: OidcClient | null;
   publicUrl: () => string;
   policyPath: string;
+  /** The installed channels, which the policy file may name (read with the same loader as the service). */
+  channels: ChannelCatalog;
   /** Subscribes to "something changed" (new action, vote, decision); returns an unsubscribe. */
   onChange(listener: () => void): () => void;
 }

@@ -59,6 +59,7 @@ export const consoleModule: ServiceModule = {
         oidc: idp ? oidcClient(() => idp) : null,
         publicUrl: ctx.publicUrl,
         policyPath: path.resolve(ctx.rootDir, s.COUNTERSIGN_POLICY),
+        channels: ctx.channelCatalog,
         onChange(listener) {
           listeners.add(listener);
           return () => listeners.delete(listener);

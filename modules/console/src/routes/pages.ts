@@ -124,7 +124,7 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       let policy: CompiledPolicy | null = null;
       let loadError: string | undefined;
       try {
-        policy = loadPolicy(fs.readFileSync(deps.policyPath, 'utf8'), deps.policyPath);
+        policy = loadPolicy(fs.readFileSync(deps.policyPath, 'utf8'), deps.policyPath, { channels: deps.channels });
       } catch (err) {
         loadError = (err as Error).message;
       }
