@@ -22,7 +22,8 @@ export function releaseIssuer(keyring: Keyring, opts: { issuer: string; audience
 
     async verify(token, expect) {
       try {
-        const claims = await verifyReleaseToken(token, { ...expect, keys: keyring.publicKeys(), issuer: opts.issuer, now: now() });
+        // Retired keys verify only tokens that expired by their retirement.
+        const claims = await verifyReleaseToken(token, { ...expect, keys: keyring.publicKeys(), retired: keyring.retirements(), issuer: opts.issuer, now: now() });
         return { actionId: claims.sub, audience: claims.aud, tokenId: claims.jti, intentHash: claims.intent_sha256 };
       } catch (err) {
         // A token that does not verify is not a credential problem of the caller's API key: 403,

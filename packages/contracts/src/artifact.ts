@@ -100,6 +100,18 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     principalId: z.string(),
   }),
   z.strictObject({
+    /**
+     * The organisation's signing key changed. Sealed by the service, signed by the NEW key,
+     * before that key signs anything else: the previous key signed nothing after
+     * `previousKeyLastSeq` (this artifact's seq - 1) and is retired as of this artifact's `at`.
+     * Verifiers derive each key's range from these records (see @countersign/evidence).
+     */
+    kind: z.literal('signing-key.rotated'),
+    previousKeyId: z.string().min(1),
+    newKeyId: z.string().min(1),
+    previousKeyLastSeq: z.int().min(1),
+  }),
+  z.strictObject({
     kind: z.literal('config.changed'),
     file: z.enum(['policy', 'directory']),
     digest: z.string(),

@@ -1,6 +1,7 @@
 import type { ActionSearchStore, AuditExport, ConversationRepository, DeliveryStore, SessionStore } from '@countersign/core';
 import { PrismaActionSearch } from './action-search.ts';
 import { PrismaSessionStore } from './session-store.ts';
+import type { SealedArtifact } from '@countersign/contracts';
 import type { Keyring } from '@countersign/evidence';
 import { auditExportLines } from './audit-export.ts';
 import { PrismaCardStore } from './card-store.ts';
@@ -11,6 +12,7 @@ import { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { PrismaMetricsQueries } from './metrics-queries.ts';
 import { PrismaOutboxStore } from './outbox-store.ts';
+import { sealSigningKey } from './signing-key-seal.ts';
 
 /**
  * What modules reach the tables through. Each repository is typed by the engine's port where
@@ -65,6 +67,14 @@ export class Database implements Repositories {
   /** The engine's GateStore on this database; artifacts are sealed with the keyring's active key. */
   gateStore(keyring: Keyring, now: () => Date = () => new Date(), options: PrismaGateStoreOptions = {}): PrismaGateStore {
     return new PrismaGateStore(this.prisma, keyring, now, options);
+  }
+
+  /**
+   * At start, before signing anything: learn the sealed key rotations and seal one if the
+   * active key changed since the chain's last artifact (see signing-key-seal.ts).
+   */
+  sealSigningKey(keyring: Keyring, now: () => Date = () => new Date()): Promise<SealedArtifact | null> {
+    return sealSigningKey(this.prisma, keyring, now);
   }
 
   /** Exports signed with the keyring's active key (the trailer). */

@@ -1,6 +1,7 @@
 import type { ArtifactEvent, ArtifactKind, GateEvent, SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, RedemptionRecord, VoteRecord } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
+import { assertActiveKeyMaySign } from './signing-key-guard.ts';
 import type { Action, Prisma, PrismaClient } from './generated/prisma/client.ts';
 import { toActionRecord, toRedemptionRecord, toVoteRecord } from './rows.ts';
 
@@ -79,10 +80,13 @@ export class PrismaGateTx implements GateTx {
     // Taking the head row lock serialises appends across every process: the sequence stays
     // gapless and each artifact links to the one committed before it. `at` is read under the
     // lock so it never goes backwards along the chain.
-    const head = await this.tx.$queryRaw<{ seq: bigint; hash: string }[]>`
-      UPDATE "ArtifactHead" SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`;
+    // headKeyId: who signed the artifact this one follows (see signing-key-guard.ts).
+    const head = await this.tx.$queryRaw<{ seq: bigint; hash: string; headKeyId: string | null }[]>`
+      UPDATE "ArtifactHead" SET seq = seq + 1 WHERE id = 1
+      RETURNING seq, hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = "ArtifactHead".seq - 1) AS "headKeyId"`;
     const h = head[0];
     if (!h) throw new Error('artifact chain head missing: migrations not applied');
+    await assertActiveKeyMaySign(this.tx, this.keyring, h.headKeyId);
     const sealed = sealArtifact({ seq: Number(h.seq), prevHash: h.hash, at: this.now(), event, key: this.keyring.active });
     await this.tx.$executeRaw`
       WITH ins AS (

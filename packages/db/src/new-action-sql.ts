@@ -1,6 +1,7 @@
 import type { SealedArtifact } from '@countersign/contracts';
 import type { NewActionWrite } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
+import { assertActiveKeyMaySign } from './signing-key-guard.ts';
 import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
 
 /** The unique index that makes an Idempotency-Key name at most one action per API key. */
@@ -36,6 +37,7 @@ export async function appendNewActions(
   const outcome = (w: NewActionWrite, sealed?: Map<string, SealedArtifact>) =>
     sealed?.get(w.action.id) ?? (revoked.has(w.action.apiKeyId) ? 'revoked' : 'taken');
   if (kept.length === 0) return { artifacts: writes.map((w) => outcome(w)), isolation: head.isolation };
+  await assertActiveKeyMaySign(tx, keyring, head.headKeyId);
 
   const events = kept.flatMap((w) => w.events);
   if (events.length > 0) {
@@ -85,14 +87,14 @@ export async function appendNewActions(
 async function insertActionsAndLockHead(
   tx: TxClient,
   writes: readonly NewActionWrite[],
-): Promise<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; isolation: string }> {
+): Promise<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; headKeyId: string | null; isolation: string }> {
   // Sorted by (key, Idempotency-Key) so that two transactions inserting the same keys wait
   // for each other in the same order and cannot deadlock. The sort is stable: within a
   // batch, the first submission of an Idempotency-Key wins.
   const actions = writes
     .map((w) => w.action)
     .sort((a, b) => compare(a.apiKeyId, b.apiKeyId) || compare(a.idempotencyKey ?? '', b.idempotencyKey ?? ''));
-  const rows = await tx.$queryRaw<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; isolation: string }[]>`
+  const rows = await tx.$queryRaw<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; headKeyId: string | null; isolation: string }[]>`
     WITH batch AS (
       SELECT * FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)
     ),
@@ -116,6 +118,7 @@ async function insertActionsAndLockHead(
     UPDATE "ArtifactHead" SET seq = seq + (SELECT count(*) FROM ins)
     WHERE id = 1
     RETURNING array(SELECT id FROM ins) AS ids, array(SELECT id FROM revoked) AS "revokedKeys", seq, hash,
+      (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = "ArtifactHead".seq - (SELECT count(*) FROM ins)) AS "headKeyId",
       current_setting('transaction_isolation') AS isolation`;
   const head = rows[0];
   if (!head) throw new Error('artifact chain head missing: migrations not applied');

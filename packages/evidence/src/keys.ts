@@ -9,14 +9,30 @@ export interface SigningKey {
   publicKey: KeyObject;
 }
 
-/** A public key as published in the JWKS (RFC 8037 OKP). */
+/** The public half of a signing key: what verifies, never signs. */
+export interface VerificationKey {
+  keyId: string;
+  publicKey: KeyObject;
+}
+
+/**
+ * A public key as published in the JWKS (RFC 8037 OKP). The active key has `use: "sig"`; a
+ * retired key has `key_ops: ["verify"]` and its range instead (RFC 7517 §4.3: not both).
+ */
 export interface Ed25519Jwk {
   kty: 'OKP';
   crv: 'Ed25519';
   x: string;
   kid: string;
   alg: 'EdDSA';
-  use: 'sig';
+  use?: 'sig';
+  key_ops?: ['verify'];
+  /** Retired keys: the last artifact seq this key signed. */
+  countersign_last_seq?: number;
+  /** Retired keys: when the rotation that retired it was sealed (ISO 8601 UTC). */
+  countersign_retired_at?: string;
+  /** Retired keys: the key that replaced it. */
+  countersign_successor?: string;
 }
 
 /**
@@ -63,7 +79,7 @@ export function privateKeyPem(key: SigningKey): string {
 }
 
 /** SPKI PEM of the public half: what `openssl pkeyutl -verify -pubin` takes. */
-export function publicKeyPem(key: SigningKey | KeyObject): string {
+export function publicKeyPem(key: VerificationKey | KeyObject): string {
   const publicKey = 'keyId' in key ? key.publicKey : key.type === 'private' ? createPublicKey(key) : key;
   return publicKey.export({ format: 'pem', type: 'spki' }).toString();
 }

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { ArtifactBody } from '@countersign/contracts';
 import { actionIdOf, checkArtifactBody } from './body.ts';
 import { canonicalJsonOfParsed, sha256Hex } from './canonical.ts';
 import type { VerifyProblemCode } from './verify-report.ts';
@@ -15,6 +16,8 @@ export interface CheckedRecord {
   bytes: Buffer;
   signature: Buffer;
   publicKey: KeyObject;
+  /** The signed body, parsed (rotation records change what later records may be signed with). */
+  body: ArtifactBody;
 }
 
 export type RecordCheck = { ok: true; value: CheckedRecord } | { ok: false; code: VerifyProblemCode; message: string; seq?: number };
@@ -81,7 +84,7 @@ export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyO
   }
   return {
     ok: true,
-    value: { seq: body.seq, hash, prevHash: body.prevHash, keyId: body.keyId, bytes, signature: Buffer.from(signature, 'base64'), publicKey },
+    value: { seq: body.seq, hash, prevHash: body.prevHash, keyId: body.keyId, bytes, signature: Buffer.from(signature, 'base64'), publicKey, body },
   };
 }
 

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { DomainError } from '@countersign/contracts';
 import { HASH_HEX } from './body.ts';
+import { retirementsFromJwks, type KeyRetirement } from './key-retirement.ts';
 import type { SigningKey } from './keys.ts';
 
 /**
@@ -28,7 +29,8 @@ export type ReleaseTokenFailure =
   | 'wrong_audience'
   | 'wrong_issuer'
   | 'wrong_action'
-  | 'intent_mismatch';
+  | 'intent_mismatch'
+  | 'retired_key';
 
 export class ReleaseTokenError extends DomainError {
   readonly reason: ReleaseTokenFailure;
@@ -65,8 +67,13 @@ export async function signReleaseToken(input: SignReleaseTokenInput): Promise<st
 }
 
 export interface VerifyReleaseTokenOptions {
-  /** Public keys by key id, or a JWKS as served at /.well-known/jwks.json. */
+  /**
+   * Public keys by key id, or a JWKS as served at /.well-known/jwks.json (whose retired keys
+   * carry their retirement, used unless `retired` is given).
+   */
   keys: Map<string, KeyObject> | JSONWebKeySet;
+  /** Retired keys: a token they signed that is still valid after their retirement is refused. */
+  retired?: ReadonlyMap<string, KeyRetirement>;
   audience: string;
   issuer: string;
   /** When given, the token must be bound to exactly this intent hash. */
@@ -80,9 +87,11 @@ export interface VerifyReleaseTokenOptions {
 
 export async function verifyReleaseToken(token: string, opts: VerifyReleaseTokenOptions): Promise<ReleaseTokenClaims> {
   const getKey = opts.keys instanceof Map ? keyFromMap(opts.keys) : createLocalJWKSet(opts.keys);
+  const retired = opts.retired ?? (opts.keys instanceof Map ? new Map<string, KeyRetirement>() : retirementsFromJwks(opts.keys));
   let payload: Record<string, unknown>;
+  let kid: string | undefined;
   try {
-    ({ payload } = await jwtVerify(token, getKey, {
+    ({ payload, protectedHeader: { kid } } = await jwtVerify(token, getKey, {
       algorithms: ['EdDSA'],
       audience: opts.audience,
       issuer: opts.issuer,
@@ -100,6 +109,13 @@ export async function verifyReleaseToken(token: string, opts: VerifyReleaseToken
     typeof claims.intent_sha256 !== 'string' || !HASH_HEX.test(claims.intent_sha256)
   ) {
     throw new ReleaseTokenError('malformed', 'claims have the wrong shape');
+  }
+  // A retired key signs nothing after its retirement. Its holder can backdate `iat`, but a
+  // token must expire by the retirement to count: every token it could still mint is refused,
+  // and so are its genuine tokens still outstanding at rotation (reading the action mints new ones).
+  const retirement = kid === undefined ? undefined : retired.get(kid);
+  if (retirement && typeof claims.exp === 'number' && claims.exp * 1000 > Date.parse(retirement.retiredAt)) {
+    throw new ReleaseTokenError('retired_key', `token is signed by key ${kid}, retired at ${retirement.retiredAt}`);
   }
   if (opts.actionId !== undefined && claims.sub !== opts.actionId) {
     throw new ReleaseTokenError('wrong_action', `token releases ${claims.sub}, not ${opts.actionId}`);

@@ -19,6 +19,10 @@ export type VerifyProblemCode =
   | 'unknown_key'
   /** The Ed25519 signature does not verify. */
   | 'bad_signature'
+  /** Signed by a key after its range ended (a rotation retired it): a retired key never signs. */
+  | 'retired_key'
+  /** A `signing-key.rotated` record contradicts itself (wrong signer, wrong last seq). */
+  | 'bad_rotation'
   /** seq skips ahead: records are missing. */
   | 'seq_gap'
   /** seq goes backwards or repeats: records were reordered or duplicated. */

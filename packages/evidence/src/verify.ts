@@ -1,5 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { parseExportLine } from './export-line.ts';
+import { KeyRanges } from './key-ranges.ts';
+import type { KeyRetirement } from './key-retirement.ts';
 import { checkRecord } from './record-check.ts';
 import { checkTrailer } from './trailer-check.ts';
 import { TRAILER_TYPE, type TrailerBody } from './trailer.ts';
@@ -13,11 +15,18 @@ export interface VerifyOptions {
   requireTrailer?: boolean;
   /** Signatures checked in parallel on the libuv thread pool (default 256 in flight). */
   concurrency?: number;
+  /**
+   * Retired keys' ranges known up front (`retirementsFromJwks` of the service's JWKS). Ranges
+   * are also learnt from the export's own `signing-key.rotated` records; a record, or the
+   * trailer, signed by a key after its range is refused.
+   */
+  retired?: ReadonlyMap<string, KeyRetirement>;
 }
 
 /** Everything one verification run has learnt so far. */
 interface Verification {
   keys: Map<string, KeyObject>;
+  ranges: KeyRanges;
   input: ExportInput;
   chain: ChainState;
   signatures: SignatureQueue;
@@ -38,6 +47,7 @@ export async function verifyExport(
 ): Promise<VerifyReport> {
   const v: Verification = {
     keys,
+    ranges: new KeyRanges(opts.retired),
     input: newExportInput(),
     chain: newChainState(),
     signatures: new SignatureQueue(Math.max(1, opts.concurrency ?? 256)),
@@ -72,12 +82,22 @@ async function checkLine(v: Verification, rawLine: string): Promise<boolean> {
   return checkRecordLine(v, raw, line, format);
 }
 
-/** A record line: its own fields and hash now, its link to the chain, its signature in the background. */
+/**
+ * A record line: its own fields and hash now, its key's range, its link to the chain, its
+ * signature in the background.
+ */
 function checkRecordLine(v: Verification, raw: Record<string, unknown>, line: number, format: 'jsonl' | 'csv'): Promise<boolean> | false {
   const checked = checkRecord(raw, v.keys, format === 'csv');
   if (!checked.ok) {
     return stop(v, { line, code: checked.code, message: checked.message, ...(checked.seq === undefined ? {} : { seq: checked.seq }) });
   }
+  const { seq, keyId, body } = checked.value;
+  const outOfRange = v.ranges.recordProblem(keyId, seq);
+  if (outOfRange) return stop(v, { line, seq, code: 'retired_key', message: outOfRange });
+  // A rotation read here constrains every later line; if its own signature turns out bad,
+  // that earlier problem is the one reported.
+  const badRotation = v.ranges.noteRotation(body);
+  if (badRotation) return stop(v, { line, seq, code: 'bad_rotation', message: badRotation });
   const chainProblem = linkRecord(v.chain, line, checked.value);
   return v.signatures.add(line, checked.value, chainProblem);
 }
@@ -99,8 +119,10 @@ async function finish(v: Verification, requireTrailer: boolean): Promise<VerifyR
   let trailerBody: TrailerBody | null = null;
   if (problem === null && v.trailer) {
     const result = checkTrailer(v.trailer.raw, v.keys, done);
-    if (result.ok) trailerBody = result.value;
-    else problem = { line: v.trailer.line, code: result.code, message: result.message };
+    const outOfRange = result.ok ? v.ranges.trailerProblem(result.value) : null;
+    if (!result.ok) problem = { line: v.trailer.line, code: result.code, message: result.message };
+    else if (outOfRange) problem = { line: v.trailer.line, code: 'retired_key', message: outOfRange };
+    else trailerBody = result.value;
   }
   if (problem === null && !v.trailer && requireTrailer) {
     problem = { line: v.input.lineNo + 1, code: 'truncated', message: 'the export ends without its signed trailer: records may have been cut off' };

@@ -6,7 +6,7 @@ import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
 
 const USAGE = `usage:
-  countersign signing-key rotate [--dir DIR]              new active key; old keys stay for verification
+  countersign signing-key rotate [--dir DIR]              new active key; old keys stay, for verification only
   countersign signing-key public [--dir DIR] [--all] [--jwks]
                                                           the active public key as PEM (--all: every key)
 DIR defaults to $COUNTERSIGN_KEYS_DIR or ${DEFAULT_KEY_DIR}. Without --dir, "public" reads
@@ -50,7 +50,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     const key = rotateKey(keyDir);
     ctx.stdout.write(`rotated: active signing key is now ${key.keyId}${previous ? ` (was ${previous}, kept for verification)` : ''}\n`);
-    ctx.stdout.write('Restart running countersign processes to sign with it, and publish the new public key to verifiers.\n');
+    ctx.stdout.write(
+      'Restart every running countersign process: the first to start seals the rotation (signing-key.rotated) before\n' +
+        'signing anything with the new key; from then on the old key is retired, and a process still running it stops signing.\n' +
+        'Verifiers: fetch /.well-known/jwks.json again (it marks the old key verify-only, with its last seq).\n',
+    );
     return 0;
   }
 

@@ -1,7 +1,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
-import { linesOf, publicKeysFromJwks, publicKeysFromText, verifyExport, type VerifyReport } from '@countersign/evidence';
+import { linesOf, publicKeysFromJwks, publicKeysFromText, retirementsFromJwks, verifyExport, type KeyRetirement, type VerifyReport } from '@countersign/evidence';
 import { GENESIS_HASH } from '@countersign/contracts';
 import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
@@ -9,7 +9,8 @@ import { parseCli } from '../args.ts';
 const USAGE = `usage: countersign verify FILE|- --key PUBKEY [--key PUBKEY ...] [--allow-no-trailer] [--json]
   FILE        an audit export (JSONL or CSV); "-" reads stdin
   --key       a PEM public key file, a JWKS JSON file, or an http(s) URL serving a JWKS
-              (repeat it for rotated keys)
+              (repeat it for rotated keys). A JWKS from /.well-known/jwks.json also says
+              where each retired key's range ends; rotations inside the export say it too
 exit status: 0 verified, 1 verification failed, 2 usage or key error
 `;
 
@@ -31,8 +32,13 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
   if (keySources.length === 0) return usage(ctx, '--key is required: verification needs the public key(s)');
 
   const keys = new Map<string, KeyObject>();
+  const retired = new Map<string, KeyRetirement>();
   try {
-    for (const source of keySources) for (const [keyId, key] of await loadKeys(source, ctx)) keys.set(keyId, key);
+    for (const source of keySources) {
+      const loaded = await loadKeys(source, ctx);
+      for (const [keyId, key] of loaded.keys) keys.set(keyId, key);
+      for (const [keyId, r] of loaded.retired) retired.set(keyId, r);
+    }
   } catch (err) {
     ctx.stderr.write(`countersign verify: ${(err as Error).message}\n`);
     return 2;
@@ -56,6 +62,7 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
   try {
     report = await verifyExport(linesOf(input as AsyncIterable<Uint8Array | string>), keys, {
       requireTrailer: !parsed.values['allow-no-trailer'],
+      retired,
     });
   } catch (err) {
     // A read error is not a verdict on the evidence: say so instead of reporting it as tampering.
@@ -85,12 +92,15 @@ function describe(report: VerifyReport): string {
   return out;
 }
 
-async function loadKeys(source: string, ctx: CliContext): Promise<Map<string, KeyObject>> {
+type LoadedKeys = { keys: Map<string, KeyObject>; retired: Map<string, KeyRetirement> };
+
+async function loadKeys(source: string, ctx: CliContext): Promise<LoadedKeys> {
   if (/^https?:\/\//i.test(source)) {
     const response = await fetch(source, { signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`${source} answered HTTP ${response.status}`);
     try {
-      return publicKeysFromJwks(await response.json());
+      const jwks: unknown = await response.json();
+      return { keys: publicKeysFromJwks(jwks), retired: retirementsFromJwks(jwks) };
     } catch (err) {
       throw new Error(`${source}: ${(err as Error).message}`);
     }
@@ -102,7 +112,10 @@ async function loadKeys(source: string, ctx: CliContext): Promise<Map<string, Ke
     throw new Error(`cannot read key file ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
-    return publicKeysFromText(text);
+    // A JWKS file may carry retired keys' ranges; a PEM file has none.
+    const keys = publicKeysFromText(text);
+    const retired = text.trimStart().startsWith('{') ? retirementsFromJwks(JSON.parse(text)) : new Map<string, KeyRetirement>();
+    return { keys, retired };
   } catch (err) {
     throw new Error(`${source}: ${(err as Error).message}`);
   }

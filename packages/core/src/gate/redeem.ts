@@ -53,6 +53,11 @@ async function redeemInTx(deps: GateDeps, tx: GateTx, claims: ReleaseClaims, cal
   if (!action || action.status !== 'approved') {
     throw new DomainError('invalid_release_token', 'The action this token releases is not approved.', { extra: { reason: 'not_approved' } });
   }
+  // The token is bound to an intent hash; it must be the approved action's own. A token signed
+  // for the right action id but another intent (a leaked or retired key's work) releases nothing.
+  if (claims.intentHash !== action.intentHash) {
+    throw new DomainError('invalid_release_token', 'This token is bound to a different intent than the approved action.', { extra: { reason: 'intent_mismatch' } });
+  }
   if (!(await tx.isKeyActive(caller.keyId))) throw new DomainError('unauthenticated', 'This API key has been revoked.');
   const earlier = await tx.findRedemption({ actionId: action.id, audience: claims.audience, tokenId: claims.tokenId });
   if (earlier) {
