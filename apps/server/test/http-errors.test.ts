@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -6,15 +5,7 @@ import { z } from 'zod';
 import { IntentSchema } from '@countersign/contracts';
 import { buildHttpApp } from '../src/http/app.ts';
 import { isUnavailableError } from '../src/http/errors.ts';
-
-/** A TCP port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { freePort } from '@countersign/devstack';
 
 const VoteSchema = z.strictObject({ decision: z.enum(['approve', 'deny']), reason: z.string().min(1) });
 
@@ -23,7 +14,7 @@ describe('error handler', () => {
   let deadPort: number;
 
   beforeAll(async () => {
-    deadPort = await closedPort();
+    deadPort = await freePort();
     app = buildHttpApp({ logger: { level: 'silent' }, bodyLimit: 1024, readinessChecks: [] });
     // Throwaway routes standing in for the domain routes.
     app.post('/intent', { config: { invalidCode: 'invalid_intent' } }, async (request) => IntentSchema.parse(request.body));

@@ -2,18 +2,10 @@ import net from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { databaseUnavailableReason, sqlStateOf, uniqueViolationOf } from '../src/pg-errors.ts';
+import { freePort } from '@countersign/devstack';
 
 // Postgres failures as the real clients raise them (pg, pg-pool, @prisma/adapter-pg, Prisma's
 // error classes), read through every wrapper.
-
-/** A TCP port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 const unavailable = (err: unknown) => databaseUnavailableReason(err) !== undefined;
 
@@ -25,7 +17,7 @@ function pgError(code: string, extra: Partial<pg.DatabaseError> = {}): pg.Databa
 
 describe('databaseUnavailableReason', () => {
   it('recognises pg socket failures, a pool that cannot connect, and connection-class SQLSTATEs', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     // The timeout only guards against the released port being taken meanwhile (no hang).
     const refused = await new pg.Client({ host: '127.0.0.1', port, connectionTimeoutMillis: 5000 }).connect().catch((e: unknown) => e);
     expect((refused as { code?: string }).code).toBe('ECONNREFUSED');
@@ -62,7 +54,7 @@ describe('databaseUnavailableReason', () => {
     const { PrismaClientKnownRequestError, PrismaClientInitializationError, PrismaClientUnknownRequestError } = await import(
       '@prisma/client/runtime/client'
     );
-    const port = await closedPort();
+    const port = await freePort();
     const adapter = await new PrismaPg({ connectionString: `postgres://u:p@127.0.0.1:${port}/d` }).connect();
     const driverError = await adapter.queryRaw({ sql: 'SELECT 1', args: [], argTypes: [] }).catch((e: unknown) => e);
     await adapter.dispose();

@@ -1,20 +1,11 @@
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { redisUnavailableReason } from '../src/redis-errors.ts';
-
-/** A TCP port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { freePort } from '@countersign/devstack';
 
 describe('redisUnavailableReason', () => {
   it('recognises what ioredis raises when Redis is unreachable', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     // As the server connects: no offline queue, one retry per command, no reconnecting here.
     const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
     const events: unknown[] = [];
