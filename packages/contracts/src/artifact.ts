@@ -58,9 +58,16 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     rolesAtOverride: z.array(z.string()),
     reason: z.string(),
     previousStatus: z.literal('refused'),
-    status: z.literal('approved'),
+    /**
+     * `approved`; `pending` when escalate rules also matched the intent: an override lifts the
+     * refusal, not their requirement, so the action goes on to escalation (`requirement`,
+     * `expiresAt` below, present exactly then).
+     */
+    status: z.enum(['approved', 'pending']),
     /** Always true: overrides are flagged for review. */
     reviewRequired: z.literal(true),
+    requirement: z.unknown().optional(),
+    expiresAt: iso.optional(),
   }),
   z.strictObject({
     /** Held execution: countersign sent the approved action's executor request (or gave up). */

@@ -22,8 +22,12 @@ export interface GateTx {
    * second decision can never overwrite the first, whatever the caller believes.
    */
   finalize(id: string, patch: FinalizePatch): Promise<void>;
-  /** refused → approved by a supervised override; guarded by `status = 'refused' AND overriddenBy IS NULL`. */
-  recordOverride(id: string, patch: { personId: string; reason: string; at: Date }): Promise<void>;
+  /**
+   * A supervised override of a refusal, guarded by `status = 'refused' AND overriddenBy IS NULL`:
+   * refused → approved; or, with `escalateUntil` (escalate rules also matched), refused →
+   * pending until then, the decision fields cleared for the escalation's own decision.
+   */
+  recordOverride(id: string, patch: OverridePatch): Promise<void>;
   insertApiKey(key: ApiKeyRecord): Promise<void>;
   revokeApiKey(id: string, at: Date): Promise<boolean>;
   /** Seals and appends the next artifact of the chain (gapless seq, previous hash, signature). */
@@ -56,6 +60,14 @@ export interface RedemptionRecord {
   /** The principal whose API key redeemed it (null only on rows older than that column). */
   redeemedBy: string | null;
   redeemedAt: Date;
+}
+
+export interface OverridePatch {
+  personId: string;
+  reason: string;
+  at: Date;
+  /** Set when the override hands the action to escalation: its new expiry. */
+  escalateUntil?: Date;
 }
 
 export interface FinalizePatch {

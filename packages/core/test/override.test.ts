@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { refuse } from './support/engine.ts';
+import { RequirementSchema } from '@countersign/contracts';
+import { refuse, T0 } from './support/engine.ts';
 import { eventOf, eventsFor } from './support/artifacts.ts';
-import { org, pendingAction, refusal, vote } from './support/org.ts';
+import { DUAL, org, pendingAction, refusal, vote } from './support/org.ts';
 
 // SPEC "Supervised override": only a role the refusing rule names, with a reason, never the
 // requester's side, at most once, and the artifact flags it for review.
@@ -96,6 +97,37 @@ describe('supervised override', () => {
     expect(err.code).toBe('unauthenticated');
     expect((await refusal(override(e, 'act_missing', 'ivan'))).code).toBe('not_found');
     expect((await e.store.findAction(id))!.status).toBe('refused');
+  });
+
+  it('with escalate rules matched too, an override escalates to their requirement instead of approving', async () => {
+    const e = org();
+    e.policy.verdict = {
+      outcome: 'refuse',
+      ruleIds: ['freeze'],
+      reasons: ['change freeze'],
+      policyDigest: e.policy.digest,
+      overrideRoles: ['incident-commander'],
+      requirementAfterOverride: RequirementSchema.parse(DUAL),
+    };
+    const { view } = await e.gate.submit({ caller: await e.callerFor('deploy-bot'), body: { action: { type: 'environment.delete', resource: 'env/prod' } } });
+    expect(view).toMatchObject({ status: 'refused', overridable: { roles: ['incident-commander'] } });
+    expect(view).not.toHaveProperty('requirement');
+
+    const { action, artifact } = await override(e, view.id, 'ivan');
+    expect(action).toMatchObject({ status: 'pending', overriddenBy: 'ivan', decidedAt: null, decidedBy: null, expiresAt: new Date(T0.getTime() + 600_000) });
+    expect(await e.store.findAction(view.id)).toMatchObject({ status: 'pending', overriddenBy: 'ivan', outcome: 'refuse' });
+    expect(eventOf(artifact)).toMatchObject({ kind: 'action.overridden', status: 'pending', reviewRequired: true, expiresAt: '2030-01-01T09:10:00.000Z' });
+    expect((eventOf(artifact) as { requirement: { groups: unknown } }).requirement.groups).toEqual(DUAL.groups);
+    // Cards and timers follow, as for any escalation; nothing final to announce yet.
+    expect(e.store.outbox).toContainEqual({ type: 'action.escalated', actionId: view.id });
+    expect(e.store.outbox.filter((x) => x.type === 'action.decided')).toEqual([]);
+    expect(e.store.published).toEqual([]);
+
+    // Dual control still holds: one person with both roles fills one slot.
+    await vote(e, view.id, 'carol');
+    expect((await e.store.findAction(view.id))!.status).toBe('pending');
+    await vote(e, view.id, 'bob');
+    expect(await e.store.findAction(view.id)).toMatchObject({ status: 'approved', decidedBy: 'bob', overriddenBy: 'ivan' });
   });
 
   it('an overridden refusal takes no votes', async () => {

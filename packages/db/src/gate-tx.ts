@@ -1,5 +1,5 @@
 import type { ArtifactEvent, ArtifactKind, GateEvent, SealedArtifact } from '@countersign/contracts';
-import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, RedemptionRecord, VoteRecord } from '@countersign/core';
+import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, OverridePatch, RedemptionRecord, VoteRecord } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import { assertActiveKeyMaySign } from './signing-key-guard.ts';
 import type { Action, Prisma, PrismaClient } from './generated/prisma/client.ts';
@@ -55,10 +55,13 @@ export class PrismaGateTx implements GateTx {
     if (count !== 1) throw new Error(`action ${id} was not pending when finalizing`);
   }
 
-  async recordOverride(id: string, patch: { personId: string; reason: string; at: Date }): Promise<void> {
+  async recordOverride(id: string, patch: OverridePatch): Promise<void> {
+    const overridden = { overriddenBy: patch.personId, overrideReason: patch.reason };
     const { count } = await this.tx.action.updateMany({
       where: { id, status: 'refused', outcome: 'refuse', overriddenBy: null },
-      data: { status: 'approved', overriddenBy: patch.personId, overrideReason: patch.reason, decidedAt: patch.at },
+      data: patch.escalateUntil
+        ? { ...overridden, status: 'pending', expiresAt: patch.escalateUntil, decidedAt: null, decidedBy: null, decisionReason: null }
+        : { ...overridden, status: 'approved', decidedAt: patch.at },
     });
     if (count !== 1) throw new Error(`action ${id} was not an un-overridden refusal`);
   }

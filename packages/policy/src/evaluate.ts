@@ -1,4 +1,4 @@
-import type { Actor, Intent, Verdict } from '@countersign/contracts';
+import type { Actor, Intent, Requirement, Verdict } from '@countersign/contracts';
 import { buildBindings } from './bindings.ts';
 import { asBoolean } from './cel.ts';
 import { combineRequirements, intersectOverrideRoles } from './combine.ts';
@@ -14,7 +14,7 @@ export interface EvaluationInput {
 }
 
 interface RefuseMatch {
-  ruleId: string;
+  ruleIds: string[];
   reason: string;
   overrideRoles: readonly string[];
 }
@@ -22,7 +22,9 @@ interface RefuseMatch {
 /**
  * What the policy says about one intent. Every rule is evaluated, so the verdict does not
  * depend on rule order: precedence is refuse > escalate > approve; no match is a refusal; a
- * rule that errors or yields a non-boolean is a refusal with no override (fail closed).
+ * rule that errors or yields a non-boolean is a refusal with no override (fail closed). A
+ * refusal that escalate rules also matched carries their combined requirement
+ * (`requirementAfterOverride`): overriding the refusal escalates to it, never approves past it.
  */
 export function evaluate(policy: CompiledPolicy, input: EvaluationInput): Verdict {
   const refuse: RefuseMatch[] = [];
@@ -50,43 +52,51 @@ export function evaluate(policy: CompiledPolicy, input: EvaluationInput): Verdic
       result = { ok: false as const, error: (err as Error).message };
     }
     if (!result.ok) {
-      refuse.push({ ruleId: rule.id, reason: `rule ${rule.id} could not be evaluated: ${result.error}`, overrideRoles: [] });
+      refuse.push({ ruleIds: [rule.id], reason: `rule ${rule.id} could not be evaluated: ${result.error}`, overrideRoles: [] });
       continue;
     }
     if (!result.value) continue;
-    if (rule.outcome === 'refuse') refuse.push({ ruleId: rule.id, reason: rule.reason, overrideRoles: rule.overrideRoles });
+    if (rule.outcome === 'refuse') refuse.push({ ruleIds: [rule.id], reason: rule.reason, overrideRoles: rule.overrideRoles });
     else if (rule.outcome === 'escalate') escalate.push(rule);
     else approve.push(rule);
+  }
+
+  // Escalate rules first: their requirement survives a refusal (see below).
+  let requirement: Requirement | undefined;
+  if (escalate.length > 0) {
+    // Two matching rules that would each send a different request: which one did approvers
+    // approve? Ambiguity refuses (fail closed, no override) rather than picking one.
+    const executors = new Set(escalate.flatMap((r) => (r.requirement?.executor ? [JSON.stringify(r.requirement.executor)] : [])));
+    if (executors.size > 1) {
+      refuse.push({
+        ruleIds: escalate.map((r) => r.id),
+        reason: `matching rules name different executors (${escalate.filter((r) => r.requirement?.executor).map((r) => r.id).join(', ')})`,
+        overrideRoles: [],
+      });
+    } else {
+      requirement = combineRequirements(escalate.map(requirementOf));
+    }
   }
 
   if (refuse.length > 0) {
     return {
       outcome: 'refuse',
-      ruleIds: refuse.map((m) => m.ruleId),
+      ruleIds: refuse.flatMap((m) => m.ruleIds),
       reasons: refuse.map((m) => m.reason),
       policyDigest: policy.digest,
       overrideRoles: intersectOverrideRoles(refuse.map((m) => m.overrideRoles)),
+      // An override lifts the refusal, not what the escalate rules that also matched ask for:
+      // the action then goes on to them, with their requirement (dual control, executor).
+      ...(requirement ? { requirementAfterOverride: requirement } : {}),
     };
   }
-  if (escalate.length > 0) {
-    // Two matching rules that would each send a different request: which one did approvers
-    // approve? Ambiguity refuses (fail closed) rather than picking one.
-    const executors = new Set(escalate.flatMap((r) => (r.requirement?.executor ? [JSON.stringify(r.requirement.executor)] : [])));
-    if (executors.size > 1) {
-      return {
-        outcome: 'refuse',
-        ruleIds: escalate.map((r) => r.id),
-        reasons: [`matching rules name different executors (${escalate.filter((r) => r.requirement?.executor).map((r) => r.id).join(', ')})`],
-        policyDigest: policy.digest,
-        overrideRoles: [],
-      };
-    }
+  if (requirement) {
     return {
       outcome: 'escalate',
       ruleIds: escalate.map((r) => r.id),
       reasons: escalate.map((r) => r.reason),
       policyDigest: policy.digest,
-      requirement: combineRequirements(escalate.map(requirementOf)),
+      requirement,
     };
   }
   if (approve.length > 0) {

@@ -59,6 +59,7 @@ describe('evaluate: outcomes', () => {
       denyEndsRequest: true,
       approvalReasonRequired: false,
       redact: [],
+      feature: [],
       channels: { slack: ['#prod'], teams: [], people: [], reminders: [600], tiers: [{ afterSeconds: 900, slack: ['#secondary'], teams: [], people: [] }] },
     });
   });
@@ -108,6 +109,73 @@ describe('evaluate: precedence refuse > escalate > approve', () => {
     expect(v.outcome).toBe('refuse');
     expect(v.ruleIds).toEqual(['pii-export']);
     expect(v.reasons).toEqual(['no PII exports']);
+  });
+});
+
+describe('evaluate: a refusal keeps the requirement of the escalate rules that also matched', () => {
+  // An override lifts the refusal, not what the other rules ask: the verdict carries their
+  // combined requirement so the overridden action goes on to escalation with it.
+  const p = policy(ESCALATE_PROD_DELETE + `
+  - id: freeze
+    when: 'action.type == "environment.delete"'
+    outcome: refuse
+    reason: change freeze
+    override: { roles: [cto] }
+  - id: deletes-need-ops
+    when: 'action.type == "environment.delete"'
+    outcome: escalate
+    reason: ops looks at every deletion
+    requirement: { approvers: [{ role: ops, count: 1 }], expiresIn: 1h }
+    executor: { url: https://ops.example.com/delete }
+`);
+  const prodDelete = intent({ action: { type: 'environment.delete' }, context: { environment: 'production' } });
+
+  it('refuses, lists only the refusing rules, and keeps the combined requirement (dual control, executor)', () => {
+    const v = evaluate(p, { intent: prodDelete, actor: agent(), now });
+    expect(v).toMatchObject({ outcome: 'refuse', ruleIds: ['freeze'], reasons: ['change freeze'], overrideRoles: ['cto'] });
+    expect(v.requirement).toBeUndefined();
+    expect(v.requirementAfterOverride?.groups).toEqual([
+      { role: 'sre-lead', count: 1 },
+      { role: 'security', count: 1 },
+      { role: 'ops', count: 1 },
+    ]);
+    expect(v.requirementAfterOverride?.expiresInSeconds).toBe(1800);
+    expect(v.requirementAfterOverride?.executor).toEqual({ url: 'https://ops.example.com/delete', method: 'POST', headers: {} });
+    expect(RequirementSchema.parse(v.requirementAfterOverride)).toEqual(v.requirementAfterOverride);
+  });
+
+  it('carries what matched: one escalate rule alone, or none at all', () => {
+    const staging = evaluate(p, { intent: intent({ action: { type: 'environment.delete' }, context: { environment: 'staging' } }), actor: agent(), now });
+    expect(staging).toMatchObject({ outcome: 'refuse', ruleIds: ['freeze'] });
+    expect(staging.requirementAfterOverride?.groups).toEqual([{ role: 'ops', count: 1 }]);
+    const pii = evaluate(policy(REFUSE_PII), { intent: intent({ action: { type: 'data.export' }, context: { attributes: { pii: true } } }), actor: agent(), now });
+    expect(pii.outcome).toBe('refuse');
+    expect(pii).not.toHaveProperty('requirementAfterOverride');
+  });
+
+  it('escalate rules naming different executors make the refusal final: nothing to escalate to', () => {
+    const conflicting = policy(`
+  - id: freeze
+    when: 'true'
+    outcome: refuse
+    reason: change freeze
+    override: { roles: [cto] }
+  - id: a
+    when: 'true'
+    outcome: escalate
+    reason: a
+    requirement: { approvers: [{ role: ops }], expiresIn: 1h }
+    executor: { url: https://a.example.com/run }
+  - id: b
+    when: 'true'
+    outcome: escalate
+    reason: b
+    requirement: { approvers: [{ role: ops }], expiresIn: 1h }
+    executor: { url: https://b.example.com/run }
+`);
+    const v = evaluate(conflicting, { intent: prodDelete, actor: agent(), now });
+    expect(v).toMatchObject({ outcome: 'refuse', ruleIds: ['freeze', 'a', 'b'], overrideRoles: [] });
+    expect(v).not.toHaveProperty('requirementAfterOverride');
   });
 });
 
@@ -263,6 +331,7 @@ describe('evaluate: several rules of one outcome', () => {
       denyEndsRequest: false,
       approvalReasonRequired: true,
       redact: ['params.iban', 'params.reference'],
+      feature: [],
       channels: {
         slack: ['#finance', '#payments'],
         teams: ['Finance'],

@@ -55,10 +55,13 @@ function entries(obj: Record<string, unknown> | undefined, skip: string[] = []):
 }
 
 function outcomeText(a: ActionRecord, directory: DirectoryView): string {
-  const by = a.overriddenBy ? display(directory, a.overriddenBy) : display(directory, a.decidedBy);
+  const by = display(directory, a.decidedBy);
   switch (a.status) {
     case 'approved':
-      return a.overriddenBy ? `Approved by override of ${by}: ${a.overrideReason ?? ''}` : `Approved${a.decidedBy === 'policy' ? ' by policy' : ` by ${by}`}`;
+      if (a.overriddenBy && a.decidedBy === 'policy') return `Approved by override of ${display(directory, a.overriddenBy)}: ${a.overrideReason ?? ''}`;
+      // An override that handed the action to escalation: the approvers decided.
+      if (a.overriddenBy) return `Approved by ${by} (refusal overridden by ${display(directory, a.overriddenBy)}: ${a.overrideReason ?? ''})`;
+      return `Approved${a.decidedBy === 'policy' ? ' by policy' : ` by ${by}`}`;
     case 'refused':
       return a.decidedBy === 'policy' ? 'Refused by policy' : `Denied by ${by}${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
     case 'expired':

@@ -5,7 +5,8 @@ import type { GateDeps } from './deps.ts';
 /**
  * Supervised override (SPEC "Decisions"): a policy refusal may be turned into an approval only
  * by a person holding a role the refusing rules name, with a reason, never by the requester's
- * side, at most once; the artifact flags it for review.
+ * side, at most once; the artifact flags it for review. When escalate rules matched as well,
+ * the override only lifts the refusal: the action becomes pending under their requirement.
  */
 export async function overrideRefusal(
   deps: GateDeps,
@@ -35,22 +36,36 @@ export async function overrideRefusal(
       return new DomainError('not_eligible', `Overriding this refusal needs one of: ${action.overrideRoles.join(', ')}.`);
     }
     const now = deps.clock.now();
-    await tx.recordOverride(action.id, { personId: person.id, reason, at: now });
-    action.status = 'approved';
-    action.overriddenBy = person.id;
-    action.overrideReason = reason;
-    const artifact = await tx.appendArtifact({
-      kind: 'action.overridden',
+    const overrideEvent = {
+      kind: 'action.overridden' as const,
       actionId: action.id,
       intentHash: action.intentHash,
       actionType: action.actionType,
       personId: person.id,
       rolesAtOverride: roles,
       reason,
-      previousStatus: 'refused',
-      status: 'approved',
-      reviewRequired: true,
-    });
+      previousStatus: 'refused' as const,
+      reviewRequired: true as const,
+    };
+    action.overriddenBy = person.id;
+    action.overrideReason = reason;
+
+    // Escalate rules matched too (their requirement was kept with the refusal): the override
+    // lifts the refusal, not their requirement. The action goes on to escalation exactly as a
+    // submission would — pending, cards, timers — and approves only when they approve.
+    const requirement = action.requirement;
+    if (requirement) {
+      const expiresAt = new Date(now.getTime() + requirement.expiresInSeconds * 1000);
+      await tx.recordOverride(action.id, { personId: person.id, reason, at: now, escalateUntil: expiresAt });
+      Object.assign(action, { status: 'pending', expiresAt, decidedAt: null, decidedBy: null, decisionReason: null });
+      const artifact = await tx.appendArtifact({ ...overrideEvent, status: 'pending', requirement, expiresAt: expiresAt.toISOString() });
+      await tx.emit({ type: 'action.escalated', actionId: action.id });
+      return { action, artifact };
+    }
+
+    await tx.recordOverride(action.id, { personId: person.id, reason, at: now });
+    action.status = 'approved';
+    const artifact = await tx.appendArtifact({ ...overrideEvent, status: 'approved' });
     await tx.publishDecision(action.id);
     await tx.emit({ type: 'action.decided', actionId: action.id, status: 'approved', automatic: false, override: true });
     return { action, artifact };

@@ -76,7 +76,8 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
   const now = deps.clock.now();
   const verdict = failClosed(policy.evaluate({ intent, actor, now }));
   const intentHash = hashIntent(intent);
-  const requirement = verdict.outcome === 'escalate' ? verdict.requirement! : null;
+  // A refusal keeps what escalate rules that also matched ask for: an override escalates to it.
+  const requirement = verdict.outcome === 'escalate' ? verdict.requirement! : (verdict.requirementAfterOverride ?? null);
 
   const action: ActionRecord = {
     id: randomId('act'),
@@ -95,7 +96,7 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     reasons: verdict.reasons,
     requirement,
     overrideRoles: verdict.overrideRoles ?? [],
-    expiresAt: requirement ? new Date(now.getTime() + requirement.expiresInSeconds * 1000) : null,
+    expiresAt: verdict.outcome === 'escalate' ? new Date(now.getTime() + requirement!.expiresInSeconds * 1000) : null,
     createdAt: now,
     decidedAt: verdict.outcome === 'escalate' ? null : now,
     decidedBy: verdict.outcome === 'escalate' ? null : 'policy',

@@ -55,7 +55,10 @@ export function buildTimeline(action: ActionRecord, votes: VoteRecord[], artifac
   };
 
   const onBehalf = action.onBehalfOf ? ` on behalf of ${action.onBehalfOf}` : '';
-  const first = take((e) => e.kind === 'action.escalated') ?? (action.decidedBy === 'policy' ? take((e) => e.kind === 'action.decided') : undefined);
+  // The submission's artifact: the escalation, or the policy's own decision. An overridden
+  // refusal that went on to escalation has both; the policy's refusal came first.
+  const byPolicy = (e: Event) => e.kind === 'action.decided' && e.decidedBy === 'policy';
+  const first = action.outcome === 'escalate' ? take((e) => e.kind === 'action.escalated') : take(byPolicy);
   out.push({
     at: action.createdAt.toISOString(),
     kind: 'submitted',
@@ -63,8 +66,9 @@ export function buildTimeline(action: ActionRecord, votes: VoteRecord[], artifac
     text: `${action.actorId} submitted ${action.actionType}${onBehalf}; policy said ${action.outcome}`,
     ...(first ? { seq: first.seq } : {}),
   });
-  if (first && action.decidedBy === 'policy') {
-    out.push({ at: action.createdAt.toISOString(), kind: 'decided', by: 'policy', text: `${action.status} by policy`, seq: first.seq });
+  if (first && first.kind === 'action.decided') {
+    const status = action.overriddenBy ? 'refused' : action.status;
+    out.push({ at: action.createdAt.toISOString(), kind: 'decided', by: 'policy', text: `${status} by policy`, seq: first.seq });
   }
 
   for (const c of facts.cards) {

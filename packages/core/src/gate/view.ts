@@ -39,7 +39,8 @@ export function toView(
     createdAt: a.createdAt.toISOString(),
     artifact,
   };
-  if (a.requirement) {
+  // A refusal's stored requirement is what an override would escalate to: not in force yet.
+  if (a.requirement && (a.status !== 'refused' || a.overriddenBy)) {
     view.requirement = a.requirement;
     const approvals = approvalsNow ?? votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
     const p = progress(a.requirement.groups, approvals);

@@ -5,6 +5,7 @@ import {
   type ActionRecord,
   type ApiKeyRecord,
   type FinalizePatch,
+  type OverridePatch,
   type GateStore,
   type GateTx,
   type RedemptionRecord,
@@ -156,10 +157,12 @@ class MemoryGateTx implements GateTx {
     if (!a || a.status !== 'pending') throw new Error(`action ${id} was not pending when finalizing`);
     Object.assign(a, { status: patch.status, decidedAt: patch.at, decidedBy: patch.decidedBy, decisionReason: patch.reason });
   }
-  async recordOverride(id: string, patch: { personId: string; reason: string; at: Date }) {
+  async recordOverride(id: string, patch: OverridePatch) {
     const a = this.state.actions.get(id);
     if (!a || a.status !== 'refused' || a.outcome !== 'refuse' || a.overriddenBy) throw new Error(`action ${id} was not an un-overridden refusal`);
-    Object.assign(a, { status: 'approved', overriddenBy: patch.personId, overrideReason: patch.reason, decidedAt: patch.at });
+    Object.assign(a, { overriddenBy: patch.personId, overrideReason: patch.reason });
+    if (patch.escalateUntil) Object.assign(a, { status: 'pending', expiresAt: patch.escalateUntil, decidedAt: null, decidedBy: null, decisionReason: null });
+    else Object.assign(a, { status: 'approved', decidedAt: patch.at });
   }
   async insertApiKey(key: ApiKeyRecord) {
     this.state.keys.set(key.id, copy(key));
