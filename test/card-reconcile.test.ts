@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackModule } from '@countersign/slack';
 import { workerModule } from '@countersign/worker';
 import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
-import { waitFor } from './fakes/fake-channel.ts';
+import { channelModule, waitFor } from './fakes/fake-channel.ts';
+import { queueIntents, queueTestsPerCase } from './fakes/queue-harness.ts';
+import { ScriptedChannel } from './fakes/scripted-channel.ts';
 import { randomQueuePrefix, redisUrlForTests } from './support/database.ts';
 import { startTestService, type TestService } from './support/service.ts';
 import { isCardPost, newSigningKey, RECOVERY_CHANNEL, recoveryConfig, recoveryIntent, recoverySlack, WorkerCluster } from './bench/worker-recovery.ts';
@@ -173,6 +175,41 @@ describe('card reconciliation in one process (Slack faked at the Web API)', () =
       return r.length === 1 && r[0]!.state === 'unverified' && r;
     }, 30_000);
     expect(row!.error).toMatch(/missing_scope/);
+  });
+});
+
+describe('a channel that cannot look for a message (no findCard, as Teams)', () => {
+  const startQueue = queueTestsPerCase();
+
+  it('a card in doubt when the action is decided is recorded unverified, and nothing is posted again', async () => {
+    const teams = new ScriptedChannel('teams', { find: false });
+    const t = await startQueue({ modules: [channelModule(teams)] });
+    // The first card is taken by the chat service, the action is cancelled while that post is
+    // in flight, and then its answer is lost.
+    let cancelled: ReturnType<typeof t.api> | undefined;
+    teams.loseAnswers = 1;
+    teams.duringPost = async () => {
+      if (cancelled) return;
+      const id = [...teams.messages.values()].at(-1)!.card.actionId;
+      cancelled = t.api('POST', `/v1/actions/${id}/cancel`, { token: t.tokens['deploy-bot'], body: { reason: 'not needed' } });
+      expect((await cancelled).status).toBe(200);
+    };
+    const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: queueIntents.cards });
+    expect(res.status).toBe(201);
+    const id = res.body.id as string;
+
+    const rows = await waitFor('every card row final', async () => {
+      const r = await t.prisma.channelCard.findMany({ where: { actionId: id, NOT: { target: { startsWith: 'notice/' } } }, orderBy: { target: 'asc' } });
+      return r.length === 2 && r.every((x) => ['posted', 'unverified'].includes(x.state)) && r;
+    }, 30_000);
+    const lost = teams.eventsOf('post')[0]!;
+    expect(rows.map((r) => [r.target, r.state])).toEqual(
+      [[lost.target, 'unverified'], ...rows.filter((r) => r.target !== lost.target).map((r) => [r.target, 'posted'])].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+    expect(rows.find((r) => r.target === lost.target)!.error).toMatch(/cannot look/);
+    // The card confirmed shows the outcome; the one in doubt was not posted again.
+    await waitFor('the posted card shows the outcome', () => teams.live(id).some((m) => m.target !== lost.target && m.card.status === 'cancelled' && !m.card.actionable));
+    expect(teams.eventsOf('post').filter((e) => e.target === lost.target)).toHaveLength(1);
   });
 });
 
