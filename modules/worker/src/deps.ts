@@ -1,6 +1,6 @@
 import type { ApprovalChannel, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore } from '@countersign/core';
 import type { PrismaCardStore } from '@countersign/db';
-import type { DoneMarks, JobQueues, Pacer, RedisMutex } from '@countersign/queue';
+import type { JobQueues, Pacer, RedisMutex } from '@countersign/queue';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -19,7 +19,6 @@ export interface WorkerDeps {
   /** Channels whose card updates are paced like posts (COUNTERSIGN_PACE_UPDATES). */
   pacedUpdates?: ReadonlySet<string>;
   mutex: RedisMutex;
-  marks: DoneMarks;
   metrics: WorkerMetrics;
   /** Looked up when a delivery job runs, so a module may register it at any point before. */
   deliveries(): DecisionDelivery | undefined;

@@ -1,6 +1,6 @@
 import { OutboxListener } from '@countersign/db';
 import type { ServiceContext } from '@countersign/modules';
-import { DoneMarks, JobQueues, Pacer, RedisMutex, startJobWorkers, type JobWorkers } from '@countersign/queue';
+import { JobQueues, Pacer, RedisMutex, startJobWorkers, type JobWorkers } from '@countersign/queue';
 import type { Redis } from 'ioredis';
 import type { WorkerDeps } from './deps.ts';
 import { jobHandlers } from './jobs/index.ts';
@@ -58,7 +58,6 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
       pacer: new Pacer(ctx.redis, prefix, pacing.intervals),
       pacedUpdates: pacing.pacedUpdates,
       mutex: new RedisMutex(ctx.redis, prefix),
-      marks: new DoneMarks(ctx.redis, prefix),
       metrics,
       deliveries: () => ctx.deliveries,
     };

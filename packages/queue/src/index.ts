@@ -13,6 +13,6 @@ export {
   type JobWorkersOptions,
 } from './job-workers.ts';
 export { Pacer } from './pacer.ts';
-export { RedisMutex, DoneMarks } from './mutex.ts';
+export { RedisMutex } from './mutex.ts';
 export { redisUnavailableReason } from './redis-errors.ts';
 export { UnrecoverableError, DelayedError } from 'bullmq';

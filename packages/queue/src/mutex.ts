@@ -54,19 +54,3 @@ export class RedisMutex {
     }
   }
 }
-
-/** "Done" marks with a time to live, for best-effort dedupe of side effects Postgres does not record (reminders). */
-export class DoneMarks {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
-  async has(name: string): Promise<boolean> {
-    return (await this.redis.exists(`${this.prefix}:done:${name}`)) === 1;
-  }
-
-  async set(name: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(`${this.prefix}:done:${name}`, '1', 'EX', Math.max(1, Math.round(ttlSeconds)));
-  }
-}
