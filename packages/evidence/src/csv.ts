@@ -1,23 +1,85 @@
-import type { SealedArtifact } from '@countersign/contracts';
+import type { ArtifactEvent, SealedArtifact } from '@countersign/contracts';
 import { TRAILER_TYPE, type ExportTrailer } from './trailer.ts';
+import type { RecordSubject } from './subject.ts';
 
 /**
  * CSV form of an export (RFC 4180). Same content as JSONL: one artifact per row, the signed
  * trailer as the final row with kind `export.trailer`. Rows are returned WITHOUT a line
  * terminator; join them with "\r\n" (RFC 4180) — verify also accepts "\n".
+ *
+ * Columns are found by their name in the header, so a spreadsheet may add its own. Three
+ * kinds of column:
+ * - the record (CSV_RECORD_COLUMNS): what verification checks, as in the JSONL line;
+ * - read from the signed body (CSV_SIGNED_COLUMNS): for people; verify recomputes each from
+ *   the signed `canonical` and refuses a row where one differs;
+ * - what was approved (CSV_SUBJECT_COLUMNS) and any other column: the unsigned `subject`
+ *   annotation, informational only; verify never trusts nor checks it.
  */
-export const CSV_COLUMNS = ['seq', 'at', 'kind', 'actionId', 'hash', 'prevHash', 'keyId', 'signature', 'canonical'] as const;
+export const CSV_RECORD_COLUMNS = ['seq', 'at', 'kind', 'actionId', 'hash', 'prevHash', 'keyId', 'signature', 'canonical'] as const;
+export const CSV_SIGNED_COLUMNS = ['actionType', 'actor', 'onBehalfOf', 'decision', 'reason', 'channel'] as const;
+export const CSV_SUBJECT_COLUMNS = ['resource', 'summary', 'params'] as const;
+export const CSV_COLUMNS = [
+  'seq', 'at', 'kind', 'actionId', ...CSV_SIGNED_COLUMNS, ...CSV_SUBJECT_COLUMNS, 'hash', 'prevHash', 'keyId', 'signature', 'canonical',
+] as const;
+
+type SignedColumn = (typeof CSV_SIGNED_COLUMNS)[number];
+export type SignedColumns = Record<SignedColumn, string>;
 
 export function exportCsvHeader(): string {
   return CSV_COLUMNS.join(',');
 }
 
+/**
+ * The columns a CSV row shows from an artifact's signed event (empty where the kind has none):
+ * `actor` is who acted (the requester of an escalation, the voter, the decider of a decision:
+ * a person id, `policy` or `system`; the overrider, the redeeming principal, a key's principal),
+ * `decision` a vote's approve/deny, a decision's or override's status, an execution's result.
+ */
+export function signedColumnsOf(event: ArtifactEvent): SignedColumns {
+  const c: SignedColumns = { actionType: 'actionType' in event ? event.actionType : '', actor: '', onBehalfOf: '', decision: '', reason: '', channel: '' };
+  switch (event.kind) {
+    case 'action.escalated':
+      return { ...c, actor: event.actor.id, onBehalfOf: event.onBehalfOf ?? '', reason: event.reasons.join('; ') };
+    case 'vote.recorded':
+      return { ...c, actor: event.personId, decision: event.decision, reason: event.reason ?? '', channel: event.channel };
+    case 'action.decided':
+      return { ...c, actor: event.decidedBy, onBehalfOf: event.onBehalfOf ?? '', decision: event.status, reason: event.reasons.join('; ') };
+    case 'action.overridden':
+      return { ...c, actor: event.personId, decision: event.status, reason: event.reason };
+    case 'action.executed':
+      return { ...c, decision: event.result };
+    case 'release.redeemed':
+      return { ...c, actor: event.redeemedBy };
+    case 'key.created':
+    case 'key.revoked':
+      return { ...c, actor: event.principalId };
+    default:
+      return c;
+  }
+}
+
+/** One artifact as a row; its unsigned subject annotation (what was approved) when given. */
+export function recordToCsvRow(a: SealedArtifact, subject: RecordSubject | null): string {
+  const signed = signedColumnsOf((JSON.parse(a.canonical) as { event: ArtifactEvent }).event);
+  const cells: Record<(typeof CSV_COLUMNS)[number], string | number | null> = {
+    seq: a.seq, at: a.at, kind: a.kind, actionId: a.actionId,
+    ...signed,
+    resource: subject?.resource ?? null,
+    summary: subject?.summary ?? null,
+    params: subject ? JSON.stringify(subject.params) : null,
+    hash: a.hash, prevHash: a.prevHash, keyId: a.keyId, signature: a.signature, canonical: a.canonical,
+  };
+  return toCsvRow(CSV_COLUMNS.map((name) => cells[name]));
+}
+
+/** One artifact as a row, without annotation. */
 export function artifactToCsvRow(a: SealedArtifact): string {
-  return toCsvRow([a.seq, a.at, a.kind, a.actionId, a.hash, a.prevHash, a.keyId, a.signature, a.canonical]);
+  return recordToCsvRow(a, null);
 }
 
 export function trailerToCsvRow(t: ExportTrailer): string {
-  return toCsvRow([null, null, TRAILER_TYPE, null, null, null, t.keyId, t.signature, t.canonical]);
+  const cells: Partial<Record<(typeof CSV_COLUMNS)[number], string>> = { kind: TRAILER_TYPE, keyId: t.keyId, signature: t.signature, canonical: t.canonical };
+  return toCsvRow(CSV_COLUMNS.map((name) => cells[name] ?? null));
 }
 
 /** One RFC 4180 row; null becomes an empty field. */
@@ -69,16 +131,67 @@ export function parseCsvRecord(text: string): string[] | null {
   }
 }
 
+/** Where each column is, from the header row. */
+export interface CsvLayout {
+  index: Map<string, number>;
+  width: number;
+  /** Signed-body columns present in this header (checked against the signed body). */
+  signed: SignedColumn[];
+  /** Every other non-record column: annotation, never checked. */
+  annotations: string[];
+}
+
+/**
+ * The header's layout: every record column exactly once, in any order; any other column is
+ * allowed (a signed-body column is checked, the rest are annotations).
+ */
+export function csvLayout(header: string[]): { ok: true; layout: CsvLayout } | { ok: false; message: string } {
+  const index = new Map<string, number>();
+  for (const [i, name] of header.entries()) {
+    if (index.has(name)) return { ok: false, message: `column "${name}" appears twice in the header` };
+    index.set(name, i);
+  }
+  const missing = CSV_RECORD_COLUMNS.filter((name) => !index.has(name));
+  if (missing.length > 0) return { ok: false, message: `the header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` };
+  const record = new Set<string>(CSV_RECORD_COLUMNS);
+  const signedNames = new Set<string>(CSV_SIGNED_COLUMNS);
+  return {
+    ok: true,
+    layout: {
+      index,
+      width: header.length,
+      signed: CSV_SIGNED_COLUMNS.filter((name) => index.has(name)),
+      annotations: header.filter((name) => !record.has(name) && !signedNames.has(name)),
+    },
+  };
+}
+
+/** A CSV row as a JSONL-shaped record, plus its signed-body columns (to be checked) and whether it carries annotation. */
+export interface CsvRecord {
+  raw: Record<string, unknown>;
+  signed: Partial<SignedColumns>;
+  annotated: boolean;
+}
+
 /** A CSV row turned back into the JSONL line shape, so one verifier checks both formats. */
-export function csvFieldsToRecord(fields: string[]): Record<string, unknown> {
-  if (fields.length !== CSV_COLUMNS.length) throw new Error(`expected ${CSV_COLUMNS.length} fields, got ${fields.length}`);
-  const [seq, at, kind, actionId, hash, prevHash, keyId, signature, canonical] = fields as [
+export function csvFieldsToRecord(fields: string[], layout: CsvLayout): CsvRecord {
+  if (fields.length !== layout.width) throw new Error(`expected ${layout.width} fields, got ${fields.length}`);
+  const cell = (name: string): string => fields[layout.index.get(name)!]!;
+  const [seq, at, kind, actionId, hash, prevHash, keyId, signature, canonical] = CSV_RECORD_COLUMNS.map(cell) as [
     string, string, string, string, string, string, string, string, string,
   ];
+  const signed: Partial<SignedColumns> = {};
+  for (const name of layout.signed) signed[name] = cell(name);
+  const annotated = layout.annotations.some((name) => cell(name) !== '');
   if (kind === TRAILER_TYPE) {
     if (seq || at || actionId || hash || prevHash) throw new Error('trailer row must leave seq, at, actionId, hash and prevHash empty');
-    return { type: TRAILER_TYPE, canonical, signature, keyId };
+    if (annotated || layout.signed.some((name) => cell(name) !== '')) throw new Error('trailer row must leave the record\'s other columns empty');
+    return { raw: { type: TRAILER_TYPE, canonical, signature, keyId }, signed: {}, annotated: false };
   }
   if (!/^[1-9][0-9]*$/.test(seq)) throw new Error(`seq "${seq}" is not a positive integer`);
-  return { seq: Number(seq), kind, actionId: actionId === '' ? null : actionId, at, canonical, hash, prevHash, signature, keyId };
+  return {
+    raw: { seq: Number(seq), kind, actionId: actionId === '' ? null : actionId, at, canonical, hash, prevHash, signature, keyId },
+    signed,
+    annotated,
+  };
 }

@@ -8,6 +8,8 @@ export * from './pem.ts';
 export * from './seal.ts';
 export * from './trailer.ts';
 export * from './csv.ts';
+export * from './subject.ts';
+export * from './selection-digest.ts';
 export * from './verify-report.ts';
 export * from './verify.ts';
 export * from './lines.ts';

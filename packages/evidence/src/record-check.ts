@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { ArtifactBody } from '@countersign/contracts';
 import { actionIdOf, checkArtifactBody } from './body.ts';
 import { canonicalJsonOfParsed, sha256Hex } from './canonical.ts';
+import { signedColumnsOf, type SignedColumns } from './csv.ts';
 import type { VerifyProblemCode } from './verify-report.ts';
 
 // Sync, per-line checks of one export record, in the order a reader would reason: shape,
@@ -28,7 +29,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 // (skips junk), so the text form is checked first.
 const SIGNATURE_B64 = /^[A-Za-z0-9+/]{86}==$/;
 
-export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyObject>, csv: boolean): RecordCheck {
+/** `signed`: a CSV row's columns read from the signed body, each checked against it. */
+export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyObject>, csv: boolean, signed: Partial<SignedColumns> = {}): RecordCheck {
   const keyNames = Object.keys(raw).sort();
   if (keyNames.length !== RECORD_KEYS.length || keyNames.some((key, i) => key !== RECORD_KEYS[i])) {
     return { ok: false, code: 'invalid_record', message: `record fields must be exactly ${RECORD_KEYS.join(', ')}; got ${keyNames.join(', ')}`, ...seqOf(raw.seq) };
@@ -76,6 +78,8 @@ export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyO
       return { ok: false, code: 'field_mismatch', message: `${field} ${JSON.stringify(got)} differs from the signed body's ${JSON.stringify(signed)}`, seq: body.seq };
     }
   }
+  const columnProblem = checkSignedColumns(signed, body);
+  if (columnProblem) return { ok: false, code: 'field_mismatch', message: columnProblem, seq: body.seq };
 
   const publicKey = keys.get(body.keyId);
   if (!publicKey) return { ok: false, code: 'unknown_key', message: `no public key for keyId ${body.keyId}`, seq: body.seq };
@@ -86,6 +90,17 @@ export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyO
     ok: true,
     value: { seq: body.seq, hash, prevHash: body.prevHash, keyId: body.keyId, bytes, signature: Buffer.from(signature, 'base64'), publicKey, body },
   };
+}
+
+/** A CSV column shown from the signed body must say what the body says. */
+function checkSignedColumns(columns: Partial<SignedColumns>, body: ArtifactBody): string | null {
+  const names = Object.keys(columns) as Array<keyof SignedColumns>;
+  if (names.length === 0) return null;
+  const expected = signedColumnsOf(body.event);
+  for (const name of names) {
+    if (columns[name] !== expected[name]) return `column ${name} ${JSON.stringify(columns[name])} differs from the signed body's ${JSON.stringify(expected[name])}`;
+  }
+  return null;
 }
 
 function seqOf(value: unknown): { seq?: number } {

@@ -15,8 +15,12 @@ export type TrailerCheck = { ok: true; value: TrailerBody } | { ok: false; code:
 const TRAILER_KEYS = ['canonical', 'keyId', 'signature', 'type'];
 const SIGNATURE_B64 = /^[A-Za-z0-9+/]{86}==$/;
 
-/** Check the trailer's form and signature, then that it describes exactly what was read. */
-export function checkTrailer(raw: Record<string, unknown>, keys: Map<string, KeyObject>, read: ChainSummary): TrailerCheck {
+/**
+ * Check the trailer's form and signature, then that it describes exactly what was read:
+ * count, first/last seq and last hash, and for a selection the digest of every record's hash
+ * in order (`selectionDigest`: SelectionDigest over what was read).
+ */
+export function checkTrailer(raw: Record<string, unknown>, keys: Map<string, KeyObject>, read: ChainSummary, selectionDigest?: string): TrailerCheck {
   const names = Object.keys(raw).sort();
   if (names.length !== TRAILER_KEYS.length || names.some((key, i) => key !== TRAILER_KEYS[i])) {
     return { ok: false, code: 'trailer_invalid', message: `trailer fields must be exactly ${TRAILER_KEYS.join(', ')}` };
@@ -49,6 +53,13 @@ export function checkTrailer(raw: Record<string, unknown>, keys: Map<string, Key
       ok: false,
       code: 'trailer_mismatch',
       message: `trailer says ${describe(body)}; the export holds ${describe(read)}`,
+    };
+  }
+  if (body.selection && body.selection.digest !== selectionDigest) {
+    return {
+      ok: false,
+      code: 'trailer_mismatch',
+      message: `the selection's signed digest ${body.selection.digest} differs from the digest of the records read, ${selectionDigest ?? 'none'}: records were removed, added or replaced`,
     };
   }
   return { ok: true, value: body };

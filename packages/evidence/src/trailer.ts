@@ -31,6 +31,20 @@ export interface TrailerBody {
   to: string | null;
   exportedAt: string;
   keyId: string;
+  /**
+   * Present only when the export is a selection (filtered by action): its seq numbers then
+   * have gaps by design, and `records` with `selection.digest` are what prove that nothing was
+   * removed from or added to it. Absent: the export is the whole chain in [from, to), gapless.
+   */
+  selection?: ExportSelection;
+}
+
+/** What a selection export holds: the filter that chose it and a digest of its records. */
+export interface ExportSelection {
+  /** The filter as query parameters (GET /v1/actions names), e.g. `{ resource: 'env/prod-' }`. */
+  filter: Record<string, string>;
+  /** SelectionDigest of the included records' hashes, in export order. */
+  digest: string;
 }
 
 export interface TrailerInput {
@@ -42,6 +56,7 @@ export interface TrailerInput {
   to: Date | string | null;
   exportedAt: Date;
   key: SigningKey;
+  selection?: ExportSelection;
 }
 
 export function sealTrailer(input: TrailerInput): ExportTrailer {
@@ -56,6 +71,7 @@ export function sealTrailer(input: TrailerInput): ExportTrailer {
     to: isoOrNull(input.to),
     exportedAt: input.exportedAt.toISOString(),
     keyId: input.key.keyId,
+    ...(input.selection ? { selection: input.selection } : {}),
   };
   const checked = checkTrailerBody(body);
   if (!checked.ok) throw new DomainError('internal', `cannot seal export trailer: ${checked.message}`);
@@ -65,9 +81,12 @@ export function sealTrailer(input: TrailerInput): ExportTrailer {
 }
 
 const TRAILER_KEYS = ['exportedAt', 'firstSeq', 'from', 'keyId', 'lastHash', 'lastSeq', 'records', 'to', 'type', 'v'];
+const SELECTION_TRAILER_KEYS = [...TRAILER_KEYS, 'selection'].sort();
+const SELECTION_KEYS = ['digest', 'filter'];
 
 export function checkTrailerBody(value: unknown): Checked<TrailerBody> {
-  const fields = exactFields(value, TRAILER_KEYS, 'trailer body');
+  const isSelection = typeof value === 'object' && value !== null && 'selection' in value;
+  const fields = exactFields(value, isSelection ? SELECTION_TRAILER_KEYS : TRAILER_KEYS, 'trailer body');
   if (!fields.ok) return fields;
   const body = fields.value;
   if (body.v !== 1 || body.type !== TRAILER_TYPE) return fail('unsupported trailer version or type');
@@ -84,7 +103,22 @@ export function checkTrailerBody(value: unknown): Checked<TrailerBody> {
   }
   if (typeof body.exportedAt !== 'string' || !ISO_MS_UTC.test(body.exportedAt)) return fail('exportedAt must be an ISO-8601 UTC timestamp');
   if (typeof body.keyId !== 'string' || body.keyId === '') return fail('keyId must be a non-empty string');
+  if (isSelection) {
+    const selection = checkSelection(body.selection);
+    if (!selection.ok) return selection;
+  }
   return { ok: true, value: body as unknown as TrailerBody };
+}
+
+function checkSelection(value: unknown): Checked<ExportSelection> {
+  const fields = exactFields(value, SELECTION_KEYS, 'trailer selection');
+  if (!fields.ok) return fields;
+  const { digest, filter } = fields.value;
+  if (typeof digest !== 'string' || !HASH_HEX.test(digest)) return fail('selection.digest must be 64 lowercase hex');
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter) || Object.values(filter).some((v) => typeof v !== 'string')) {
+    return fail('selection.filter must be an object of strings');
+  }
+  return { ok: true, value: fields.value as unknown as ExportSelection };
 }
 
 function isoOrNull(value: Date | string | null): string | null {

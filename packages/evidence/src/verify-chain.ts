@@ -1,5 +1,6 @@
 import { GENESIS_HASH } from '@countersign/contracts';
 import type { CheckedRecord } from './record-check.ts';
+import { SelectionDigest } from './selection-digest.ts';
 import type { VerifyProblem } from './verify-report.ts';
 
 /** The chain as read so far (signatures possibly still being checked). */
@@ -8,19 +9,36 @@ export interface ChainState {
   lastHash: string | null;
   /** The prevHash of the first record: what a partial export hangs from. */
   anchor: string | null;
+  /** Records linked so far. */
+  records: number;
+  /** Their hashes in order, as a selection's trailer signs them. */
+  digest: SelectionDigest;
+  /**
+   * The first place seq skipped ahead, and the chain just before it. Only the trailer says
+   * whether that is missing records (a full export) or a selection's gap by design, so reading
+   * goes on and the verdict waits for the trailer.
+   */
+  firstGap: { problem: VerifyProblem; records: number; lastSeq: number | null; lastHash: string | null } | null;
 }
 
 export function newChainState(): ChainState {
-  return { lastSeq: null, lastHash: null, anchor: null };
+  return { lastSeq: null, lastHash: null, anchor: null, records: 0, digest: new SelectionDigest(), firstGap: null };
 }
 
-/** Appends a record to the chain read so far; returns its sequence or link problem, if any. */
+/**
+ * Appends a record to the chain read so far; returns its sequence or link problem, if any. A
+ * gap is not returned but kept in `firstGap`; across it, the link cannot be checked (the
+ * record it hangs from is not in the export).
+ */
 export function linkRecord(chain: ChainState, line: number, record: CheckedRecord): VerifyProblem | null {
   const problem = checkLink(line, record, chain.lastSeq, chain.lastHash);
+  if (problem?.code === 'seq_gap') chain.firstGap ??= { problem, records: chain.records, lastSeq: chain.lastSeq, lastHash: chain.lastHash };
   if (chain.lastSeq === null) chain.anchor = record.prevHash;
   chain.lastSeq = record.seq;
   chain.lastHash = record.hash;
-  return problem;
+  chain.records += 1;
+  chain.digest.add(record.hash);
+  return problem?.code === 'seq_gap' ? null : problem;
 }
 
 function checkLink(line: number, record: CheckedRecord, lastSeq: number | null, lastHash: string | null): VerifyProblem | null {

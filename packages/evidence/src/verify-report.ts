@@ -65,6 +65,11 @@ export interface VerifyReport {
   anchor: string | null;
   /** The verified trailer body, when there is one and it checked out. */
   trailer: TrailerBody | null;
+  /**
+   * Records that carried an unsigned annotation (a JSONL `subject`, CSV annotation columns such
+   * as resource, summary, params): set aside and not checked. Nothing signed covers them.
+   */
+  annotated: number;
   /** Empty when ok; otherwise the first problem (verification stops there). */
   problems: VerifyProblem[];
 }

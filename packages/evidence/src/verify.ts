@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { parseExportLine } from './export-line.ts';
 import { KeyRanges } from './key-ranges.ts';
 import type { KeyRetirement } from './key-retirement.ts';
+import type { SignedColumns } from './csv.ts';
 import { checkRecord } from './record-check.ts';
 import { checkTrailer } from './trailer-check.ts';
 import { TRAILER_TYPE, type TrailerBody } from './trailer.ts';
@@ -33,6 +34,10 @@ interface Verification {
   trailer: { raw: Record<string, unknown>; line: number } | null;
   /** A problem found while reading a line; signatures of earlier lines may still beat it. */
   lineProblem: VerifyProblem | null;
+  /** Records that carried an unsigned annotation (set aside, never checked). */
+  annotated: number;
+  /** The last line, when reading stopped early after a seq gap (the trailer, if any). */
+  lastLine: string | null;
 }
 
 /**
@@ -53,9 +58,20 @@ export async function verifyExport(
     signatures: new SignatureQueue(Math.max(1, opts.concurrency ?? 256)),
     trailer: null,
     lineProblem: null,
+    annotated: 0,
+    lastLine: null,
   };
+  let checking = true;
   for await (const rawLine of lines) {
-    if (!(await checkLine(v, rawLine))) break;
+    if (checking) {
+      if (await checkLine(v, rawLine)) continue;
+      // Stopped at a problem after a seq gap: whether the gap is one too depends on the
+      // trailer (a selection's gaps are by design), so the rest is read only to find it.
+      if (!v.chain.firstGap) break;
+      checking = false;
+    } else if (rawLine.trim() !== '') {
+      v.lastLine = rawLine;
+    }
   }
   return finish(v, opts.requireTrailer ?? true);
 }
@@ -64,30 +80,38 @@ export async function verifyExport(
 async function checkLine(v: Verification, rawLine: string): Promise<boolean> {
   const next = readLine(v.input, rawLine);
   if (!next) return true;
+  if ('problem' in next) return stop(v, next.problem);
   const { line, text, format } = next;
   if (v.trailer) return stop(v, { line, code: 'after_trailer', message: 'content after the trailer' });
 
-  const parsed = parseExportLine(text, format);
+  const parsed = parseExportLine(text, format, v.input.csv);
   if (parsed.kind === 'incomplete') {
     carryLine(v.input, text, line);
     return true;
   }
   if (parsed.kind === 'problem') return stop(v, { line, code: parsed.code, message: parsed.message });
-  const { raw } = parsed;
+  const { raw, signed } = parsed;
+  if (parsed.annotated) v.annotated += 1;
   if ('type' in raw) {
     if (raw.type !== TRAILER_TYPE) return stop(v, { line, code: 'invalid_record', message: `unknown line type ${JSON.stringify(raw.type)}` });
     v.trailer = { raw, line };
     return true;
   }
-  return checkRecordLine(v, raw, line, format);
+  return checkRecordLine(v, raw, line, format, signed);
 }
 
 /**
  * A record line: its own fields and hash now, its key's range, its link to the chain, its
  * signature in the background.
  */
-function checkRecordLine(v: Verification, raw: Record<string, unknown>, line: number, format: 'jsonl' | 'csv'): Promise<boolean> | false {
-  const checked = checkRecord(raw, v.keys, format === 'csv');
+function checkRecordLine(
+  v: Verification,
+  raw: Record<string, unknown>,
+  line: number,
+  format: 'jsonl' | 'csv',
+  signed: Partial<SignedColumns>,
+): Promise<boolean> | false {
+  const checked = checkRecord(raw, v.keys, format === 'csv', signed);
   if (!checked.ok) {
     return stop(v, { line, code: checked.code, message: checked.message, ...(checked.seq === undefined ? {} : { seq: checked.seq }) });
   }
@@ -114,11 +138,13 @@ async function finish(v: Verification, requireTrailer: boolean): Promise<VerifyR
     v.lineProblem = { line: v.input.carry.line, code: 'invalid_csv', message: 'unterminated quoted field (cut short?)' };
   }
   problem ??= v.lineProblem;
+  const gap = gapProblem(v, problem);
+  if (gap) problem = gap;
 
-  const done = v.signatures.done;
+  const done = gap ? { ...v.signatures.done, records: v.chain.firstGap!.records, lastSeq: v.chain.firstGap!.lastSeq, lastHash: v.chain.firstGap!.lastHash } : v.signatures.done;
   let trailerBody: TrailerBody | null = null;
   if (problem === null && v.trailer) {
-    const result = checkTrailer(v.trailer.raw, v.keys, done);
+    const result = checkTrailer(v.trailer.raw, v.keys, done, v.chain.digest.hex());
     const outOfRange = result.ok ? v.ranges.trailerProblem(result.value) : null;
     if (!result.ok) problem = { line: v.trailer.line, code: result.code, message: result.message };
     else if (outOfRange) problem = { line: v.trailer.line, code: 'retired_key', message: outOfRange };
@@ -134,6 +160,39 @@ async function finish(v: Verification, requireTrailer: boolean): Promise<VerifyR
     ...done,
     anchor: done.records > 0 ? v.chain.anchor : null,
     trailer: trailerBody,
+    annotated: v.annotated,
     problems: problem ? [problem] : [],
   };
+}
+
+/**
+ * A seq gap is missing records in a full export, and by design in a selection: the trailer
+ * says which (`selection`), and then its count and digest prove the selection whole. The gap
+ * is the problem when it comes before any other and the trailer, read, does not claim a
+ * selection (a forged claim fails the trailer's signature, or the problem after the gap is
+ * reported).
+ */
+function gapProblem(v: Verification, problem: VerifyProblem | null): VerifyProblem | null {
+  const gap = v.chain.firstGap?.problem;
+  if (!gap || (problem !== null && problem.line <= gap.line)) return null;
+  if (claimsSelection(v.trailer?.raw ?? trailerAtEnd(v))) return null;
+  return gap;
+}
+
+/** The trailer at the end of an export whose reading stopped early, if it has one (unchecked). */
+function trailerAtEnd(v: Verification): Record<string, unknown> | undefined {
+  if (v.lastLine === null || v.input.format === null) return undefined;
+  const text = v.lastLine.endsWith('\r') ? v.lastLine.slice(0, -1) : v.lastLine;
+  const parsed = parseExportLine(text, v.input.format, v.input.csv);
+  return parsed.kind === 'record' && parsed.raw.type === TRAILER_TYPE ? parsed.raw : undefined;
+}
+
+function claimsSelection(trailer: Record<string, unknown> | undefined): boolean {
+  if (typeof trailer?.canonical !== 'string') return false;
+  try {
+    const body: unknown = JSON.parse(trailer.canonical);
+    return typeof body === 'object' && body !== null && 'selection' in body;
+  } catch {
+    return false;
+  }
 }

@@ -31,10 +31,12 @@ describe('CSV rows (RFC 4180)', () => {
   });
 
   it('has the documented header and puts the trailer in the kind column', () => {
-    expect(exportCsvHeader()).toBe('seq,at,kind,actionId,hash,prevHash,keyId,signature,canonical');
-    expect(trailerToCsvRow(chain.trailer)).toMatch(/^,,export\.trailer,,,,ed25519-[0-9a-f]{16},/);
+    expect(exportCsvHeader()).toBe(
+      'seq,at,kind,actionId,actionType,actor,onBehalfOf,decision,reason,channel,resource,summary,params,hash,prevHash,keyId,signature,canonical',
+    );
+    expect(trailerToCsvRow(chain.trailer)).toMatch(/^,,export\.trailer,,,,,,,,,,,,,ed25519-[0-9a-f]{16},/);
     const row = parseCsvRecord(artifactToCsvRow(chain.artifacts[0]!))!;
-    expect(row[8]).toBe(chain.artifacts[0]!.canonical);
+    expect(row[17]).toBe(chain.artifacts[0]!.canonical);
   });
 });
 
