@@ -9,3 +9,4 @@ export * from './artifact.ts';
 export * from './ids.ts';
 export * from './events.ts';
 export * from './action-filter.ts';
+export * from './api/index.ts';

@@ -1,12 +1,14 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DomainError } from '@countersign/contracts';
+import { ActionFilterQuerySchema, DomainError } from '@countersign/contracts';
+import { auditExportRequest } from '@countersign/core';
 import type { RouteContext } from './context.ts';
 import { callerOf } from './context.ts';
 import { parseInput } from './parse.ts';
 
-const ExportQuery = z.strictObject({
+// The list's filters (GET /v1/actions) plus the export's own: its format and the artifacts' time range.
+const ExportQuery = ActionFilterQuerySchema.extend({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
@@ -14,25 +16,24 @@ const ExportQuery = z.strictObject({
 
 /**
  * The approval history with its artifacts, streamed, ending in a signed trailer so a verifier
- * can tell a complete export from a truncated one.
+ * can tell a complete export from a truncated one. The list's filters make it a selection (the
+ * trailer says so); each record says what was approved, redacted as the auditor reads actions.
  */
 export function auditRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/v1/audit/export', { preHandler: ctx.authenticate }, async (request, reply) => {
     const caller = callerOf(request);
-    const allowed = ctx.settings.COUNTERSIGN_AUDIT_ROLES;
-    if (caller.principal.kind !== 'person' || !caller.principal.roles.some((r) => allowed.includes(r))) {
-      throw new DomainError('forbidden', `Exporting the audit history needs one of the roles: ${allowed.join(', ')}.`);
-    }
-    const q = parseInput(ExportQuery, request.query, 'query');
-    const range = { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined };
+    ctx.reads.assertAuditor(caller);
+    const { format, from, to, ...query } = parseInput(ExportQuery, request.query, 'query');
+    const range = { ...(from ? { from: new Date(from) } : {}), ...(to ? { to: new Date(to) } : {}) };
     if (range.from && range.to && range.from >= range.to) {
       throw new DomainError('invalid_request', '`from` must be before `to`.', { issues: [{ field: 'from', message: 'must be before to' }] });
     }
+    const exported = await auditExportRequest(ctx.reads, caller, { format, range, query });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     reply
-      .header('content-type', q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="countersign-audit-${stamp}.${q.format}"`);
-    return reply.send(Readable.from(ctx.audit.lines({ format: q.format, range })));
+      .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="countersign-audit-${stamp}.${format}"`);
+    return reply.send(Readable.from(ctx.audit.lines(exported)));
   });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { RedemptionSchema } from '@countersign/contracts';
+import { describeRoute } from '../openapi/route-doc.ts';
 import type { RouteContext } from './context.ts';
 import { callerOf } from './context.ts';
 import { parseInput } from './parse.ts';
@@ -17,6 +19,17 @@ const RedeemBody = z.strictObject({
  * (the engine's Gate.redeem decides and seals it as a `release.redeemed` artifact).
  */
 export function releaseRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  describeRoute(app, {
+    method: 'POST',
+    url: '/v1/releases/redeem',
+    tag: 'releases',
+    auth: true,
+    summary: 'Redeem a release token before acting (once per approval and audience)',
+    body: RedeemBody,
+    bodyRequired: true,
+    responses: { 201: { description: 'The redemption, sealed as a `release.redeemed` artifact.', schema: RedemptionSchema } },
+    problems: [403, 404, 409],
+  });
   app.post('/v1/releases/redeem', { preHandler: ctx.authenticate }, async (request, reply) => {
     const caller = callerOf(request);
     const body = parseInput(RedeemBody, request.body, 'body');

@@ -5,6 +5,7 @@ import type { Keyring } from '@countersign/evidence';
 import { bearerAuth } from '../http/auth.ts';
 import type { RouteContext } from '../routes/context.ts';
 import { registerRoutes } from '../routes/index.ts';
+import { installRouteDocs, registerOpenApiRoutes } from '../openapi/index.ts';
 import type { Settings } from '../settings.ts';
 
 /** The HTTP API's routes, authenticated by API key; returns what they were handed. */
@@ -24,6 +25,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: { settings: Settin
     reads,
     authenticate: bearerAuth<Caller>(async (token) => (await keys.authenticate(token)) ?? null),
   };
+  installRouteDocs(app);
   registerRoutes(app, ctx);
+  // The document covers every route registered by the time it is first asked for (modules too).
+  registerOpenApiRoutes(app);
   return ctx;
 }
