@@ -37,6 +37,8 @@ export interface SlackChannelDeps {
   config: ConfigView;
   names: ChannelNames;
   logger: Logger;
+  /** The service's URL, for the card's link to the full request in the console. */
+  publicUrl?: () => string;
 }
 
 export class SlackChannel implements ApprovalChannel {
@@ -45,6 +47,10 @@ export class SlackChannel implements ApprovalChannel {
   private readonly dmByUser = new Map<string, string>();
 
   constructor(private readonly deps: SlackChannelDeps) {}
+
+  private links(): { publicUrl?: string } {
+    return this.deps.publicUrl ? { publicUrl: this.deps.publicUrl() } : {};
+  }
 
   async resolveTargets(hints: { channels: string[]; people: string[] }): Promise<ChannelTarget[]> {
     const targets = new Map<string, ChannelTarget>();
@@ -70,7 +76,7 @@ export class SlackChannel implements ApprovalChannel {
 
   async postCard(card: CardModel, target: ChannelTarget, options: PostCardOptions = {}): Promise<CardRef> {
     const channel = await this.conversationFor(target.target);
-    const { text, blocks } = renderCard(card);
+    const { text, blocks } = renderCard(card, this.links());
     const res = await this.deps.api.call('chat.postMessage', (c) =>
       c.chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false, ...cardMetadata(options.cardId) }),
     );
@@ -81,7 +87,7 @@ export class SlackChannel implements ApprovalChannel {
 
   async updateCard(card: CardModel, ref: CardRef): Promise<void> {
     const { channel, ts } = parseRef(ref);
-    const { text, blocks } = renderCard(card);
+    const { text, blocks } = renderCard(card, this.links());
     await this.deps.api.call('chat.update', (c) => c.chat.update({ channel, ts, text, blocks }));
   }
 

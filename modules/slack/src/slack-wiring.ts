@@ -85,7 +85,7 @@ export async function wireSlack(ctx: ServiceContext, settings: SlackSettings): P
   const logger = ctx.logger.child({ module: 'slack' });
   const api = new SlackApi(createWebClient(settings, logger), logger, ctx.metrics);
   const names = new ChannelNames(api, settings.SLACK_CHANNEL_CACHE_SECONDS * 1000);
-  const channel = new SlackChannel({ api, config: ctx.config, names, logger });
+  const channel = new SlackChannel({ api, config: ctx.config, names, logger, publicUrl: ctx.publicUrl });
   ctx.channels.set(channel.name, channel);
   // Clicks are ingress: taken where HTTP is served, over the socket or at /slack/events.
   let socket: SocketReceiver | undefined;

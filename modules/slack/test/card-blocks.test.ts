@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CardModel } from '@countersign/core';
 import { LIMITS, noticeBlocks, parseClick, reminderText, renderCard } from '../src/blocks/card-blocks.ts';
+import { buildCardModel } from '@countersign/core';
 import { blocksProblem } from '../../../test/fakes/slack-api.ts';
+import { EMPTY_DIRECTORY, HOSTILE_TEXT, hostileAction } from '../../../test/fakes/hostile-intent.ts';
 
 function model(overrides: Partial<CardModel> = {}): CardModel {
   return {
@@ -10,10 +12,14 @@ function model(overrides: Partial<CardModel> = {}): CardModel {
     title: 'Delete prod-eu-1',
     actionType: 'environment.delete',
     resource: 'env/prod-eu-1',
+    featured: [],
     params: [
       { key: 'region', value: 'eu-1' },
       { key: 'iban', value: '[redacted]' },
     ],
+    moreParams: 0,
+    fullRequestPath: '/console/actions/act_123',
+    intentHashPrefix: '3f9a1c0b7e22',
     who: { actor: 'Deploy bot (deploy-bot)', actorKind: 'agent', owner: 'Erin (erin)', onBehalfOf: 'Frank (frank)' },
     where: [{ key: 'environment', value: 'production' }],
     risk: { class: 'destructive', urgency: 'high' },
@@ -41,21 +47,37 @@ function model(overrides: Partial<CardModel> = {}): CardModel {
 
 const text = (card: CardModel) => JSON.stringify(renderCard(card).blocks);
 
+/** Every text object in the blocks (section text and fields, context elements, header). */
+function textObjects(blocks: unknown[]): { type: string; text: string }[] {
+  const out: { type: string; text: string }[] = [];
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) return x.forEach(walk);
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if ((o.type === 'mrkdwn' || o.type === 'plain_text') && typeof o.text === 'string') out.push({ type: o.type, text: o.text });
+    else Object.values(o).forEach(walk);
+  };
+  walk(blocks);
+  return out;
+}
+
 describe('renderCard', () => {
   it('shows what, who, where, risk, authority, justification, rule, progress and expiry', () => {
     const s = text(model());
     for (const part of [
-      'Approval needed: Delete prod-eu-1',
+      'Approval needed: environment.delete',
+      'The agent says: “Delete prod-eu-1”',
       '`environment.delete` on `env/prod-eu-1`',
-      '*region*\\neu-1',
-      '*iban*\\n[redacted]',
+      'Intent sha256 `3f9a1c0b7e22…`',
+      'region:\\neu-1',
+      'iban:\\n[redacted]',
       'Deploy bot (deploy-bot) (agent)',
       '*Agent owner:* Erin (erin)',
       '*On behalf of:* Frank (frank)',
-      '*environment*\\nproduction',
+      'environment:\\nproduction',
       '*Risk:* destructive   *Urgency:* high',
-      '*changeTicket*\\nCHG-42',
-      '*Justification:* region decommissioned',
+      'changeTicket:\\nCHG-42',
+      'Justification, the agent says: “region decommissioned”',
       'Rule: `prod-delete`',
       '*Approvals:* 1 of 2: still needs security',
       'approved by Alice (alice)',
@@ -84,7 +106,7 @@ describe('renderCard', () => {
     );
     const s = JSON.stringify(card.blocks);
     expect(card.blocks.some((b) => b.type === 'actions')).toBe(false);
-    expect(s).toContain('Approved: Delete prod-eu-1');
+    expect(s).toContain('Approved: environment.delete');
     expect(s).toContain('*Approved by Bob (bob)* <!date^1767323400^');
     expect(s).toContain('*Approvals:* 2 of 2');
     expect(s).not.toContain('still needs');
@@ -96,15 +118,13 @@ describe('renderCard', () => {
     expect(text(model({ requirement: { ...model().requirement!, approvalReasonRequired: true } }))).toContain('(approvals need a reason)');
   });
 
-  it("escapes the caller's text so it cannot ping a channel or disguise a link", () => {
+  it("shows the caller's text only as plain_text, so it cannot ping a channel or disguise a link", () => {
     const card = renderCard(model({ title: '<!channel> click <https://evil.test|here> & win', justification: '<@U0ALICE01>' }));
     // The header is plain_text, which Slack never parses for mentions or links.
     expect(card.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
-    const s = JSON.stringify(card.blocks.slice(1));
-    expect(s).not.toContain('<!channel>');
-    expect(s).not.toContain('<https://evil');
-    expect(s).not.toContain('<@U0ALICE01>');
-    expect(s).toContain('&lt;!channel&gt; click &lt;https://evil.test|here&gt; &amp; win');
+    const mrkdwn = JSON.stringify(textObjects(card.blocks).filter((t) => t.type === 'mrkdwn'));
+    for (const raw of ['<!channel>', '<https://evil', '<@U0ALICE01>']) expect(mrkdwn).not.toContain(raw);
+    expect(JSON.stringify(textObjects(card.blocks).filter((t) => t.type === 'plain_text'))).toContain('<!channel> click <https://evil.test|here> & win');
     expect(card.text).not.toContain('<!channel>');
   });
 
@@ -153,5 +173,43 @@ describe('renderCard', () => {
     expect(parseClick('countersign:approve:act_9')).toEqual({ actionId: 'act_9', decision: 'approve', needsReason: false });
     expect(parseClick('countersign:approve:')).toBeNull();
     expect(parseClick('something-else')).toBeNull();
+  });
+});
+
+describe('renderCard: a card never hides what matters', () => {
+  const card = renderCard(buildCardModel(hostileAction({ feature: ['params.amount', 'params.payee', 'params.iban', 'params.note'] }), [], EMPTY_DIRECTORY), { publicUrl: 'https://gate.example.com/' });
+  const texts = textObjects(card.blocks);
+  const at = (needle: string) => texts.findIndex((t) => t.text.includes(needle));
+
+  it('shows the featured fields first, before the numeric-looking keys', () => {
+    const amount = at('amount:\n250000');
+    expect(amount).toBeGreaterThan(-1);
+    expect(at('payee:\nMallory Ltd')).toBeGreaterThan(amount);
+    expect(at('iban:\nGB33BUKB20201555555555')).toBeGreaterThan(amount);
+    expect(at('0:\nok')).toBeGreaterThan(at('iban:\nGB33BUKB20201555555555'));
+    expect(blocksProblem(card.blocks as unknown as Record<string, unknown>[])).toBeNull();
+  });
+
+  it('counts what it does not show and links to the full request', () => {
+    // 4 featured + 8 others shown of 50.
+    expect(JSON.stringify(card.blocks)).toContain('*+38 more fields* — <https://gate.example.com/console/actions/act_hostile|open the full request>');
+  });
+
+  it('shows the intent hash prefix and cuts long values visibly', () => {
+    expect(JSON.stringify(card.blocks)).toContain('Intent sha256 `3f9a1c0b7e22…`');
+    expect(texts.some((t) => t.text.endsWith(`${'x'.repeat(200)}…(+1,234 chars)`))).toBe(true);
+  });
+
+  it("renders the agent's markup inert: only ever inside plain_text, labelled as the agent's", () => {
+    for (const hostile of HOSTILE_TEXT) {
+      const holders = texts.filter((t) => t.text.includes(hostile));
+      expect(holders.length, hostile).toBeGreaterThan(0);
+      for (const t of holders) expect(t.type, hostile).toBe('plain_text');
+    }
+    expect(texts).toContainEqual(expect.objectContaining({ type: 'plain_text', text: expect.stringMatching(/^The agent says: “Pay ACME Corp invoice/) }));
+    expect(texts).toContainEqual(expect.objectContaining({ type: 'plain_text', text: expect.stringMatching(/^Justification, the agent says: “routine/) }));
+    // The heading is ours: status and action type, never the agent's summary.
+    expect(card.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Approval needed: payment.send' } });
+    expect(card.text).not.toContain('<!channel>');
   });
 });

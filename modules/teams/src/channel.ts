@@ -26,6 +26,8 @@ export interface TeamsChannelDeps {
   conversations: ConversationStore;
   config: ConfigView;
   logger: Logger;
+  /** The service's URL, for the card's link to the full request in the console. */
+  publicUrl?: () => string;
 }
 
 function asRef(ref: CardRef): TeamsCardRef {
@@ -47,6 +49,10 @@ export class TeamsChannel implements ApprovalChannel {
   readonly name = teamsChannel.name;
 
   constructor(private readonly deps: TeamsChannelDeps) {}
+
+  private links(): { publicUrl?: string } {
+    return this.deps.publicUrl ? { publicUrl: this.deps.publicUrl() } : {};
+  }
 
   async resolveTargets(hints: { channels: string[]; people: string[] }): Promise<ChannelTarget[]> {
     const records = await this.deps.conversations.list(this.deps.tenantId);
@@ -83,8 +89,8 @@ export class TeamsChannel implements ApprovalChannel {
     const activityId = await this.speak(reference, 'posting a card', async (context) => {
       const sent = await context.sendActivity({
         type: 'message',
-        summary: `Approval needed: ${plain(shorten(card.title, 200))}`,
-        attachments: [cardAttachment(buildAdaptiveCard(card))],
+        summary: `Approval needed: ${plain(shorten(card.actionType, 200))}`,
+        attachments: [cardAttachment(buildAdaptiveCard(card, {}, this.links()))],
       });
       return sent?.id;
     });
@@ -101,7 +107,7 @@ export class TeamsChannel implements ApprovalChannel {
         type: 'message',
         id: ref.activityId,
         conversation: reference.conversation,
-        attachments: [cardAttachment(buildAdaptiveCard(card))],
+        attachments: [cardAttachment(buildAdaptiveCard(card, {}, this.links()))],
       });
       return undefined;
     });
@@ -128,7 +134,7 @@ export class TeamsChannel implements ApprovalChannel {
     const chat = await this.deps.conversations.personal(this.deps.tenantId, aad);
     if (!chat) return false;
     await this.speak(chat.reference as ConversationReference, 'notifying a person', async (context) => {
-      await context.sendActivity({ type: 'message', text: plainMessage(notice.text), attachments: [cardAttachment(buildAdaptiveCard(notice.card))] });
+      await context.sendActivity({ type: 'message', text: plainMessage(notice.text), attachments: [cardAttachment(buildAdaptiveCard(notice.card, {}, this.links()))] });
       return undefined;
     });
     return true;

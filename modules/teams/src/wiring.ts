@@ -20,7 +20,7 @@ export function wireTeams(ctx: ServiceContext, settings: Exclude<TeamsSettings, 
     throw err;
   };
   const conversations = new ConversationStore(ctx.db.conversations);
-  const channel = new TeamsChannel({ adapter, appId, tenantId: settings.tenantId, conversations, config: ctx.config, logger });
+  const channel = new TeamsChannel({ adapter, appId, tenantId: settings.tenantId, conversations, config: ctx.config, logger, publicUrl: ctx.publicUrl });
   ctx.channels.set(channel.name, channel);
 
   if (ctx.role === 'all' || ctx.role === 'api') {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CardModel } from '@countersign/core';
 import { APPROVE_REASON_INPUT, buildAdaptiveCard, CARD_BYTE_BUDGET, CARD_VERSION, DENY_REASON_INPUT, shorten } from '../src/cards/adaptive-card.ts';
 import { validateAdaptiveCard } from './validate-card.ts';
+import { buildCardModel } from '@countersign/core';
+import { EMPTY_DIRECTORY, HOSTILE_TEXT, hostileAction } from '../../../test/fakes/hostile-intent.ts';
 
 // The Teams card is a pure function of the engine's CardModel; every variant is validated
 // with the adaptivecards library's own parser.
@@ -13,10 +15,14 @@ function cardModel(overrides: Partial<CardModel> = {}): CardModel {
     title: 'Delete prod-eu-1',
     actionType: 'environment.delete',
     resource: 'env/prod-eu-1',
+    featured: [],
     params: [
       { key: 'region', value: 'eu-1' },
       { key: 'token', value: '[redacted]' },
     ],
+    moreParams: 0,
+    fullRequestPath: '/console/actions/act_01TEST',
+    intentHashPrefix: '3f9a1c0b7e22',
     who: { actor: 'Deploy bot (deploy-bot)', actorKind: 'agent', owner: 'Erin (erin)', onBehalfOf: null },
     where: [{ key: 'environment', value: 'production' }],
     risk: { class: 'destructive', urgency: 'high' },
@@ -145,12 +151,14 @@ describe('buildAdaptiveCard', () => {
     for (const absent of ['Resource', 'Parameters', 'Where', 'Authority', 'Justification', 'Agent owner', 'Risk', 'Expires', '(agent)']) expect(all).not.toContain(absent);
   });
 
-  it('keeps caller text as written but never as a link', () => {
+  it('keeps caller text as written but never as a link (TextRuns are not Markdown)', () => {
     const card = build(cardModel({ title: '[Approve here](https://evil.example)', justification: 'see [ref][1]\n\n[1]: https://evil.example', params: [{ key: 'k', value: '[x](https://evil.example)' }] }));
     expect(validateAdaptiveCard(card as never)).toEqual([]);
-    const all = text(card);
-    expect(all).not.toMatch(/\]\(|\]\[|\]:/);
-    expect(all).toContain('[Approve here]\u200B(https://evil.example)');
+    // The caller's words are TextRuns (never Markdown); no Markdown text carries link syntax.
+    const { markdown, runs } = texts(card);
+    expect(markdown.join('\n')).not.toMatch(/\]\(|\]\[|\]:/);
+    expect(runs).toContain('“[Approve here](https://evil.example)”');
+    expect(runs).toContain(': [x](https://evil.example)');
   });
 
   it('is a pure function of the model', () => {
@@ -222,7 +230,9 @@ describe('card size', () => {
     const card = build(cardModel({ where: rows(300), authority: rows(13) }));
     expect(validateAdaptiveCard(card as never)).toEqual([]);
     const factSets = card.body.filter((b) => b.type === 'FactSet') as { facts: unknown[] }[];
-    expect(factSets.map((f) => f.facts.length)).toEqual([6, 2, 12, 12]);
+    expect(factSets.map((f) => f.facts.length)).toEqual([6]);
+    // Params, where and authority are the caller's words: one inert row each.
+    expect(card.body.filter((b) => b.type === 'RichTextBlock' && b.spacing === 'None')).toHaveLength(2 + 12 + 12);
     expect(text(card)).toContain('and 288 more entries not shown');
     expect(text(card)).toContain('and 1 more entries not shown');
     expect(text(card)).toContain('value 11');
@@ -259,5 +269,66 @@ describe('validateAdaptiveCard', () => {
     expect(problems.join('\n')).toMatch(/Duplicate Id "a"/);
     expect(problems.join('\n')).toMatch(/Invalid value "Purple"/);
     expect(problems.join('\n')).toMatch(/sparkle was dropped/);
+  });
+});
+
+/** Every text a Markdown renderer reads (TextBlock, facts) and every TextRun (never Markdown). */
+function texts(card: unknown): { markdown: string[]; runs: string[] } {
+  const markdown: string[] = [];
+  const runs: string[] = [];
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) return x.forEach(walk);
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (o.type === 'TextBlock' && typeof o.text === 'string') markdown.push(o.text);
+    else if (o.type === 'TextRun' && typeof o.text === 'string') runs.push(o.text);
+    else if (o.type === 'FactSet') for (const f of o.facts as { title: string; value: string }[]) markdown.push(f.title, f.value);
+    else Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return { markdown, runs };
+}
+
+describe('buildAdaptiveCard: a card never hides what matters', () => {
+  const card = build(buildCardModel(hostileAction({ feature: ['params.amount', 'params.payee', 'params.iban', 'params.note'] }), [], EMPTY_DIRECTORY), undefined);
+  const linked = buildAdaptiveCard(buildCardModel(hostileAction(), [], EMPTY_DIRECTORY), {}, { publicUrl: 'https://gate.example.com' });
+  const { markdown, runs } = texts(card);
+  const all = text(card);
+
+  it('is valid and shows the featured fields first, before the numeric-looking keys', () => {
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const amount = all.indexOf('"amount"');
+    expect(amount).toBeGreaterThan(-1);
+    expect(all.indexOf('"payee"')).toBeGreaterThan(amount);
+    expect(all.indexOf(': GB33BUKB20201555555555')).toBeGreaterThan(amount);
+    expect(all.indexOf('"0"')).toBeGreaterThan(all.indexOf(': GB33BUKB20201555555555'));
+  });
+
+  it('counts what it does not show and links to the full request', () => {
+    expect(markdown).toContain('+38 more fields — open the full request in the console at /console/actions/act_hostile');
+    expect(text(linked)).toContain('+38 more fields — [open the full request](https://gate.example.com/console/actions/act_hostile)');
+  });
+
+  it('shows the intent hash prefix and cuts long values visibly', () => {
+    expect(markdown).toContain('Intent sha256 3f9a1c0b7e22… (what the release token binds)');
+    expect(runs).toContain(`: ${'x'.repeat(200)}…(+1,234 chars)`);
+  });
+
+  it("renders the agent's markup inert: only ever in TextRuns, labelled as the agent's", () => {
+    for (const hostile of HOSTILE_TEXT) {
+      expect(runs.some((r) => r.includes(hostile)), hostile).toBe(true);
+      expect(markdown.some((t) => t.includes(hostile)), hostile).toBe(false);
+    }
+    expect(runs).toContain('The agent says: ');
+    // The heading is ours: the action type, never the agent's summary.
+    expect(markdown).toContain('payment.send');
+  });
+
+  it('keeps the featured fields even at the smallest size limits', () => {
+    const huge = buildCardModel(hostileAction(), [], EMPTY_DIRECTORY);
+    const squeezed = build({ ...huge, where: Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: '\u0001'.repeat(200) })), justification: '\u0001'.repeat(2000) });
+    expect(bytes(squeezed)).toBeLessThanOrEqual(CARD_BYTE_BUDGET);
+    expect(text(squeezed)).toContain(': GB33BUKB20201555555555');
+    expect(text(squeezed)).toContain('more fields');
   });
 });

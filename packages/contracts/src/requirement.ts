@@ -53,6 +53,11 @@ export const RequirementSchema = z.strictObject({
   approvalReasonRequired: z.boolean().default(false),
   /** Param keys (dotted paths under action.params) that cards must not show. */
   redact: z.array(z.string().min(1)).default([]),
+  /**
+   * Param paths (`params.amount`) cards always show, first, whatever else the intent carries.
+   * Redaction still applies: a featured and redacted field shows as "[redacted]".
+   */
+  feature: z.array(z.string().min(1)).default([]),
   channels: ChannelHintsSchema.default({ people: [], reminders: [], tiers: [] }),
   /** Held execution: the request countersign sends itself once approved (see executor.ts). */
   executor: ExecutorSchema.optional(),

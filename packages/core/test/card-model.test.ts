@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IntentSchema, RequirementSchema } from '@countersign/contracts';
 import type { ActionRecord, DirectoryView } from '../src/index.ts';
 import { buildCardModel, REDACTED } from '../src/index.ts';
+import { EMPTY_DIRECTORY, hostileAction } from '../../../test/fakes/hostile-intent.ts';
 
 const directory: DirectoryView = {
   digest: 'd',
@@ -47,3 +48,32 @@ describe('card model redaction', () => {
   });
 });
 
+
+describe('card model: nothing that matters is hidden', () => {
+  it('shows featured fields first, however many numeric-looking keys come before them, and counts the rest', () => {
+    const card = buildCardModel(hostileAction(), [], EMPTY_DIRECTORY);
+    expect(card.featured).toEqual([
+      { key: 'amount', value: '250000' },
+      { key: 'payee', value: 'Mallory Ltd' },
+      { key: 'iban', value: 'GB33BUKB20201555555555' },
+    ]);
+    // 50 params: 3 featured + 9 others shown = 12 rows; the other 38 are counted, not dropped.
+    expect(card.params).toHaveLength(9);
+    expect(card.params.map((p) => p.key)).not.toContain('amount');
+    expect(card.moreParams).toBe(38);
+    expect(card.featured.length + card.params.length + card.moreParams).toBe(50);
+    expect(card.fullRequestPath).toBe('/console/actions/act_hostile');
+    expect(card.intentHashPrefix).toBe('3f9a1c0b7e22');
+  });
+
+  it('cuts long values visibly, saying how much is missing', () => {
+    const card = buildCardModel(hostileAction({ feature: ['params.note'] }), [], EMPTY_DIRECTORY);
+    expect(card.featured).toEqual([{ key: 'note', value: `${'x'.repeat(200)}…(+1,234 chars)` }]);
+  });
+
+  it('redacts before featuring: a featured, redacted field shows as redacted', () => {
+    const card = buildCardModel(hostileAction({ redact: ['params.iban'] }), [], EMPTY_DIRECTORY);
+    expect(card.featured).toContainEqual({ key: 'iban', value: REDACTED });
+    expect(JSON.stringify(card)).not.toContain('GB33BUKB20201555555555');
+  });
+});

@@ -5,7 +5,7 @@ import type { Requirement } from '@countersign/contracts';
  * Several escalate rules matched: the action must satisfy all of them at once, so the combined
  * requirement is the strictest of each field. Per role the largest count; the shortest expiry;
  * owners may approve only if every rule allows it; a deny ends the request, and a reason is
- * required, if any rule says so; redactions and channels are unioned.
+ * required, if any rule says so; redactions, featured fields and channels are unioned.
  */
 export function combineRequirements(requirements: readonly Requirement[]): Requirement {
   const first = requirements[0];
@@ -23,6 +23,7 @@ export function combineRequirements(requirements: readonly Requirement[]): Requi
     denyEndsRequest: requirements.some((r) => r.denyEndsRequest),
     approvalReasonRequired: requirements.some((r) => r.approvalReasonRequired),
     redact: union(requirements.map((r) => r.redact)),
+    feature: union(requirements.map((r) => r.feature)),
     channels: {
       ...unionPlaces(requirements),
       people: union(requirements.map((r) => r.channels.people)),

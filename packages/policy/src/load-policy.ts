@@ -81,6 +81,7 @@ function toRequirement(req: NonNullable<RuleFile['requirement']>, executor: Rule
     denyEndsRequest: req.denyEndsRequest,
     approvalReasonRequired: req.approvalReasonRequired,
     redact: [...req.redact],
+    feature: [...req.feature],
     channels: {
       ...places(req.channels),
       people: [...req.channels.people],

@@ -64,6 +64,8 @@ const requirementFileSchema = (channels: ChannelCatalog) => z.strictObject({
         .regex(/^(?:(?:params|context|authority)(?:\.[^.\s]+)+|justification)$/, 'redact paths are params.X, context.X, authority.X or justification'),
     )
     .default([]),
+  // Fields every card shows first (and never drops): only params can be featured.
+  feature: z.array(z.string().regex(/^params(?:\.[^.\s]+)+$/, 'feature paths are params.X')).default([]),
   channels: channelsSchema(channels).default({ people: [], reminders: [], tiers: [] }),
 });
 

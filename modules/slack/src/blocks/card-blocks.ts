@@ -1,6 +1,6 @@
-import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, PlainTextElement, SectionBlock } from '@slack/types';
 import type { CardModel } from '@countersign/core';
-import { clip, safe, slackDate } from './mrkdwn.ts';
+import { clip, escapeText, safe, slackDate } from './mrkdwn.ts';
 
 // The approval card as Block Kit: a pure function of the engine's CardModel. The model has
 // already decided what may be shown (redacted parameters, display names); this file only
@@ -74,13 +74,23 @@ function section(text: string): SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.sectionText) } };
 }
 
+/**
+ * Text the agent wrote goes out as plain_text: Slack shows it exactly as written, so "*APPROVED*",
+ * "<!channel>" or "<https://evil|here>" can never become the card's own bold, mentions or links.
+ * (plain_text is never parsed, so it is not entity-escaped either.) Emoji codes stay literal.
+ */
+function agentText(text: string, max: number): PlainTextElement {
+  return { type: 'plain_text', text: clip(text, max), emoji: false };
+}
+
+function agentSection(text: string): SectionBlock {
+  return { type: 'section', text: agentText(text, LIMITS.sectionText) };
+}
+
 function fieldSections(pairs: { key: string; value: string }[]): SectionBlock[] {
   const out: SectionBlock[] = [];
   for (let i = 0; i < pairs.length; i += LIMITS.fields) {
-    const fields = pairs.slice(i, i + LIMITS.fields).map((p) => ({
-      type: 'mrkdwn' as const,
-      text: clip(`*${safe(p.key, 100)}*\n${safe(p.value, LIMITS.fieldText - 110)}`, LIMITS.fieldText),
-    }));
+    const fields = pairs.slice(i, i + LIMITS.fields).map((p) => agentText(`${clip(p.key, 100)}:\n${p.value}`, LIMITS.fieldText));
     out.push({ type: 'section', fields });
   }
   return out;
@@ -93,14 +103,27 @@ function context(parts: string[]): ContextBlock {
   };
 }
 
+// The heading is ours (status and action type), never the agent's summary.
 function header(card: CardModel): HeaderBlock {
-  return { type: 'header', text: { type: 'plain_text', text: clip(`${STATUS_WORD[card.status]}: ${card.title}`, LIMITS.headerText), emoji: true } };
+  return { type: 'header', text: { type: 'plain_text', text: clip(`${STATUS_WORD[card.status]}: ${card.actionType}`, LIMITS.headerText), emoji: true } };
 }
 
-function whatBlocks(card: CardModel): KnownBlock[] {
+/** Where the whole request can be read; a path alone when the service's URL is unknown. */
+function fullRequestLink(card: CardModel, links: CardLinks): string {
+  if (!links.publicUrl) return `open the full request in the console at \`${safe(card.fullRequestPath, 300)}\``;
+  const url = new URL(card.fullRequestPath, links.publicUrl).href;
+  return `<${escapeText(url)}|open the full request>`;
+}
+
+function whatBlocks(card: CardModel, links: CardLinks): KnownBlock[] {
   const on = card.resource ? ` on \`${safe(card.resource, 500)}\`` : '';
-  const blocks: KnownBlock[] = [section(`*${safe(card.title, 500)}*\n\`${safe(card.actionType, 200)}\`${on}`)];
-  if (card.params.length > 0) blocks.push(...fieldSections(card.params));
+  const blocks: KnownBlock[] = [
+    section(`\`${safe(card.actionType, 200)}\`${on}\nIntent sha256 \`${safe(card.intentHashPrefix, 64)}…\` (what the release token binds)`),
+    agentSection(`The agent says: “${card.title}”`),
+  ];
+  if (card.featured.length > 0) blocks.push(section('*Key fields* (named by the rule; values as the agent sent them)'), ...fieldSections(card.featured));
+  if (card.params.length > 0) blocks.push(section(card.featured.length > 0 ? '*Other fields* (as the agent sent them)' : '*Fields* (as the agent sent them)'), ...fieldSections(card.params));
+  if (card.moreParams > 0) blocks.push(section(`*+${card.moreParams} more field${card.moreParams === 1 ? '' : 's'}* — ${fullRequestLink(card, links)}`));
   return blocks;
 }
 
@@ -125,7 +148,7 @@ function authorityBlocks(card: CardModel): KnownBlock[] {
   } else {
     blocks.push(section('*Authority:* none given'));
   }
-  blocks.push(section(`*Justification:* ${card.justification ? safe(card.justification, 2500) : 'none given'}`));
+  blocks.push(card.justification ? agentSection(`Justification, the agent says: “${card.justification}”`) : section('*Justification:* none given'));
   return blocks;
 }
 
@@ -174,14 +197,19 @@ function buttons(card: CardModel): ActionsBlock {
   };
 }
 
+/** What the card links to; without a public URL the console path is shown as text. */
+export interface CardLinks {
+  publicUrl?: string;
+}
+
 /** The card for one action in its current state. Pure: same model, same blocks. */
-export function renderCard(card: CardModel): RenderedCard {
+export function renderCard(card: CardModel, links: CardLinks = {}): RenderedCard {
   const ruleLine = `Rule: ${card.ruleIds.map((r) => `\`${safe(r, 100)}\``).join(', ') || 'none'}`;
   const reasons = card.reasons.length > 0 ? `Why: ${safe(card.reasons.join('; '), 1000)}` : null;
   const where = card.where.length > 0 ? [section('*Where*'), ...fieldSections(card.where)] : [];
   const blocks: KnownBlock[] = [
     header(card),
-    ...whatBlocks(card),
+    ...whatBlocks(card, links),
     whoBlock(card),
     ...where,
     riskBlock(card),
@@ -192,12 +220,13 @@ export function renderCard(card: CardModel): RenderedCard {
     ...statusBlocks(card),
   ];
   // Params, where and authority are capped by the model (12 each), so this never bites in
-  // practice; if it did, the tail (status and buttons) must survive, so cut from the middle.
+  // practice; if it did, the tail (status and buttons) must survive, so cut from the middle
+  // (after the featured fields and the "+N more" line, which come first).
   const fitted = blocks.length <= LIMITS.blocks ? blocks : [...blocks.slice(0, LIMITS.blocks - 4), ...blocks.slice(-3)];
   const progress = card.requirement && !card.outcome ? ` (${card.requirement.filled} of ${card.requirement.needed})` : '';
   const outcome = card.outcome ? `: ${safe(card.outcome.text, 1000)}` : '';
   // The fallback is mrkdwn too (it becomes the notification): escaped like the blocks.
-  return { text: clip(`${STATUS_WORD[card.status]}: ${safe(card.title, 1000)}${progress}${outcome}`, LIMITS.fallbackText), blocks: fitted };
+  return { text: clip(`${STATUS_WORD[card.status]}: ${safe(card.actionType, 200)}, “${safe(card.title, 1000)}”${progress}${outcome}`, LIMITS.fallbackText), blocks: fitted };
 }
 
 /** The text of a reminder posted in the card's thread (the queue words it; we escape it). */
@@ -210,6 +239,12 @@ export function noticeBlocks(text: string, card: CardModel): RenderedCard {
   const outcome = card.outcome ? `${STATUS_EMOJI[card.status]} *${safe(card.outcome.text, 2000)}*` : null;
   const blocks: KnownBlock[] = [section(safe(text, 2500))];
   if (outcome) blocks.push(section(`${outcome}${card.outcome?.at ? ` ${slackDate(card.outcome.at)}` : ''}`));
-  blocks.push(context([`*${safe(card.title, 500)}* · Action \`${safe(card.actionId, 100)}\``]));
+  blocks.push({
+    type: 'context',
+    elements: [
+      { type: 'mrkdwn', text: `\`${safe(card.actionType, 200)}\` · Action \`${safe(card.actionId, 100)}\`` },
+      agentText(`The agent says: “${card.title}”`, 500),
+    ],
+  });
   return { text: safe(text, LIMITS.fallbackText), blocks };
 }

@@ -70,7 +70,8 @@ interface Limits {
 }
 
 const LIMITS: readonly Limits[] = [
-  { rows: 12, key: 60, value: 200, title: 300, long: 1000, lines: 12, line: 500 },
+  // value 240: the model's own cut (200 characters and "…(+N chars)") shows whole.
+  { rows: 12, key: 60, value: 240, title: 300, long: 1000, lines: 12, line: 500 },
   { rows: 8, key: 50, value: 150, title: 300, long: 600, lines: 8, line: 300 },
   { rows: 6, key: 40, value: 100, title: 200, long: 400, lines: 6, line: 150 },
   { rows: 3, key: 30, value: 60, title: 120, long: 150, lines: 3, line: 80 },
@@ -86,6 +87,46 @@ export function shorten(value: string, max: number): string {
   const last = value.charCodeAt(cut - 1);
   if (last >= 0xd800 && last <= 0xdbff) cut -= 1;
   return `${value.slice(0, cut)}…`;
+}
+
+/** Cut so the reader sees it: "…(+1,234 chars)". */
+export function cutVisibly(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const kept = shorten(value, max + 1).slice(0, -1);
+  return `${kept}…(+${(value.length - kept.length).toLocaleString('en-US')} chars)`;
+}
+
+/**
+ * Text the agent wrote, as TextRuns: a RichTextBlock's TextRun is never read as Markdown, so
+ * "**APPROVED**", "# Heading" or "[link](http://evil)" show exactly as written and can never
+ * pass for the card's own headings, emphasis or links.
+ */
+function agentWords(label: string, words: string, extra: Json = {}): Json {
+  return {
+    type: 'RichTextBlock',
+    inlines: [
+      { type: 'TextRun', text: label, italic: true, isSubtle: true },
+      { type: 'TextRun', text: `“${words}”` },
+    ],
+    ...extra,
+  };
+}
+
+/** One key/value row of caller text, inert (TextRuns), the value cut visibly. */
+function agentRow(r: { key: string; value: string }, l: Limits): Json {
+  return {
+    type: 'RichTextBlock',
+    spacing: 'None',
+    inlines: [
+      { type: 'TextRun', text: shorten(r.key, l.key), weight: 'Bolder' },
+      { type: 'TextRun', text: `: ${cutVisibly(r.value, l.value)}` },
+    ],
+  };
+}
+
+/** Where a reader finds the whole request: the console's action page. */
+export interface CardLinks {
+  publicUrl?: string;
 }
 
 function more(shown: number, total: number, what: string): string | null {
@@ -106,6 +147,40 @@ function facts(title: string | null, rows: { key: string; value: string }[], l: 
   }
   const rest = more(shown.length, rows.length, 'entries');
   if (rest) blocks.push(text(rest, { isSubtle: true, spacing: 'None', size: 'Small' }));
+  return blocks;
+}
+
+/** Rows the caller wrote (where, authority): inert TextRuns, capped, the rest counted. */
+function agentFacts(title: string, rows: { key: string; value: string }[], l: Limits): Json[] {
+  if (rows.length === 0) return [];
+  const shown = rows.slice(0, l.rows);
+  const blocks: Json[] = [text(title, { weight: 'Bolder', spacing: 'Medium' }), ...shown.map((r) => agentRow(r, l))];
+  const rest = more(shown.length, rows.length, 'entries');
+  if (rest) blocks.push(text(rest, { isSubtle: true, spacing: 'None', size: 'Small' }));
+  return blocks;
+}
+
+/**
+ * The intent's fields: the rule's featured ones always, first, whatever the size budget; then
+ * the others as room allows; every field not shown is counted, with where to read it.
+ */
+function paramBlocks(m: CardModel, l: Limits, links: CardLinks): Json[] {
+  const blocks: Json[] = [];
+  if (m.featured.length > 0) {
+    blocks.push(text('Key fields (named by the rule; values as the agent sent them)', { weight: 'Bolder', spacing: 'Medium' }));
+    blocks.push(...m.featured.map((r) => agentRow(r, l)));
+  }
+  const shown = m.params.slice(0, l.rows);
+  if (shown.length > 0) {
+    blocks.push(text(m.featured.length > 0 ? 'Other fields (as the agent sent them)' : 'Fields (as the agent sent them)', { weight: 'Bolder', spacing: 'Medium' }));
+    blocks.push(...shown.map((r) => agentRow(r, l)));
+  }
+  const hidden = m.params.length - shown.length + m.moreParams;
+  if (hidden > 0) {
+    const where = links.publicUrl ? `[open the full request](${new URL(m.fullRequestPath, links.publicUrl).href})` : `open the full request in the console at ${m.fullRequestPath}`;
+    // Our own words and URL (the id is percent-encoded by the model): a real link, not plain().
+    blocks.push({ type: 'TextBlock', text: `+${hidden} more field${hidden === 1 ? '' : 's'} — ${where}`, wrap: true, weight: 'Bolder', spacing: 'Small' });
+  }
   return blocks;
 }
 
@@ -206,10 +281,10 @@ function actionButtons(m: CardModel): Json[] {
  * The card for `m` as `view`'s viewer sees it, within CARD_BYTE_BUDGET: rendered with the
  * fullest limits that fit.
  */
-export function buildAdaptiveCard(m: CardModel, view: CardView = {}): Json {
+export function buildAdaptiveCard(m: CardModel, view: CardView = {}, links: CardLinks = {}): Json {
   let card: Json = {};
   for (const limits of LIMITS) {
-    card = render(m, view, limits);
+    card = render(m, view, limits, links);
     if (Buffer.byteLength(JSON.stringify(card), 'utf8') <= CARD_BYTE_BUDGET) return card;
   }
   // Not reached: the last limits leave about 1,500 characters of text, under the budget even
@@ -217,7 +292,7 @@ export function buildAdaptiveCard(m: CardModel, view: CardView = {}): Json {
   return card;
 }
 
-function render(m: CardModel, view: CardView, l: Limits): Json {
+function render(m: CardModel, view: CardView, l: Limits, links: CardLinks): Json {
   const headline = STATUS_HEADLINE[m.status];
   const title = shorten(m.title, l.title);
   const body: Json[] = [];
@@ -230,13 +305,16 @@ function render(m: CardModel, view: CardView, l: Limits): Json {
   }
   body.push(
     text(`countersign · ${headline.text}`, { size: 'Small', weight: 'Bolder', color: headline.color }),
-    text(title, { size: 'Large', weight: 'Bolder', spacing: 'Small' }),
+    // The heading is ours (the action type); the agent's summary is quoted below it, as theirs.
+    text(shorten(m.actionType, l.title), { size: 'Large', weight: 'Bolder', spacing: 'Small' }),
+    agentWords('The agent says: ', title, { spacing: 'Small' }),
+    text(`Intent sha256 ${m.intentHashPrefix}… (what the release token binds)`, { size: 'Small', isSubtle: true, spacing: 'Small' }),
     // The summary rows are few and fixed; only their values are shortened.
     ...facts(null, summaryFacts(m), l, false),
-    ...facts('Parameters', m.params, l),
-    ...facts('Where', m.where, l),
-    ...facts('Authority', m.authority, l),
-    ...(m.justification ? [text('Justification', { weight: 'Bolder', spacing: 'Medium' }), text(shorten(m.justification, l.long))] : []),
+    ...paramBlocks(m, l, links),
+    ...agentFacts('Where', m.where, l),
+    ...agentFacts('Authority', m.authority, l),
+    ...(m.justification ? [text('Justification', { weight: 'Bolder', spacing: 'Medium' }), agentWords('The agent says: ', cutVisibly(m.justification, l.long))] : []),
     ...whyBlocks(m, l),
     ...requirementBlocks(m, l),
     ...voteBlocks(m, l),
@@ -247,7 +325,7 @@ function render(m: CardModel, view: CardView, l: Limits): Json {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: CARD_VERSION,
-    fallbackText: `${headline.text}: ${plain(title)}`,
+    fallbackText: `${headline.text}: ${plain(shorten(m.actionType, l.title))}`,
     body,
     msteams: { width: 'Full' },
   };

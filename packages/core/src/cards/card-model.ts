@@ -15,8 +15,19 @@ export interface CardModel {
   title: string;
   actionType: string;
   resource: string | null;
-  /** Key parameters with the rule's redacted fields replaced by "[redacted]". */
+  /**
+   * The fields the rule features (`feature: [params.amount, …]`), always shown, before anything
+   * else: an agent cannot push them off the card with extra (or numeric-looking) keys.
+   */
+  featured: { key: string; value: string }[];
+  /** Other parameters, up to a cap, with the rule's redacted fields replaced by "[redacted]". */
   params: { key: string; value: string }[];
+  /** Parameters neither featured nor shown: the card says how many and links to the full request. */
+  moreParams: number;
+  /** The console page with the whole (redacted) request: `/console/actions/<id>`. */
+  fullRequestPath: string;
+  /** The first characters of the normalised intent's SHA-256, the hash the release token binds. */
+  intentHashPrefix: string;
   who: { actor: string; actorKind: 'person' | 'agent'; owner: string | null; onBehalfOf: string | null };
   where: { key: string; value: string }[];
   risk: { class: string | null; urgency: string | null };
@@ -35,6 +46,13 @@ export interface CardModel {
 
 const MAX_PARAMS = 12;
 const MAX_VALUE = 200;
+const HASH_PREFIX = 12;
+
+/** Cut visibly: the reader sees that, and how much, is missing. */
+export function cutValue(text: string, max = MAX_VALUE): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}…(+${(text.length - max).toLocaleString('en-US')} chars)`;
+}
 
 function display(directory: DirectoryView, id: string | null): string | null {
   if (!id) return null;
@@ -43,8 +61,37 @@ function display(directory: DirectoryView, id: string | null): string | null {
 }
 
 function short(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+  return cutValue(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+/** The value at a `params.a.b` path under the (redacted) params, if present. */
+function paramAt(params: Record<string, unknown>, spec: string): { found: boolean; value: unknown } {
+  let node: unknown = params;
+  for (const key of spec.split('.').slice(1)) {
+    if (!node || typeof node !== 'object' || !Object.hasOwn(node, key)) return { found: false, value: undefined };
+    node = (node as Record<string, unknown>)[key];
+  }
+  return { found: node !== undefined, value: node };
+}
+
+/**
+ * Featured fields first (as the rule lists them), then the other top-level params up to the
+ * cap; whatever is left is counted, never silently dropped.
+ */
+function paramRows(params: Record<string, unknown>, feature: string[]): Pick<CardModel, 'featured' | 'params' | 'moreParams'> {
+  const featured: CardModel['featured'] = [];
+  const featuredTop = new Set<string>();
+  for (const spec of feature) {
+    const at = paramAt(params, spec);
+    if (!at.found) continue;
+    const key = spec.slice('params.'.length);
+    featured.push({ key, value: short(at.value) });
+    // A featured top-level key is not listed again; a featured nested field leaves its parent listed.
+    if (!key.includes('.')) featuredTop.add(key);
+  }
+  const rest = entries(params).filter((p) => !featuredTop.has(p.key));
+  const room = Math.max(0, MAX_PARAMS - featured.length);
+  return { featured, params: rest.slice(0, room), moreParams: Math.max(0, rest.length - room) };
 }
 
 function entries(obj: Record<string, unknown> | undefined, skip: string[] = []): { key: string; value: string }[] {
@@ -76,7 +123,7 @@ function outcomeText(a: ActionRecord, directory: DirectoryView): string {
 export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: DirectoryView): CardModel {
   // Everything below reads the redacted copy: a field the rule redacts never reaches a card.
   const intent: Intent = redactIntent(a.intent, a.requirement?.redact ?? []);
-  const params = entries(intent.action.params ?? {}).slice(0, MAX_PARAMS);
+  const rows = paramRows(intent.action.params ?? {}, a.requirement?.feature ?? []);
   let requirement: CardModel['requirement'] = null;
   if (a.requirement) {
     const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
@@ -96,7 +143,9 @@ export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: 
     title: intent.action.summary ?? `${intent.action.type}${intent.action.resource ? ` on ${intent.action.resource}` : ''}`,
     actionType: intent.action.type,
     resource: intent.action.resource ?? null,
-    params,
+    ...rows,
+    fullRequestPath: `/console/actions/${encodeURIComponent(a.id)}`,
+    intentHashPrefix: a.intentHash.slice(0, HASH_PREFIX),
     who: {
       actor: display(directory, a.actorId) ?? a.actorId,
       actorKind: a.actorKind,
