@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ActionFilterQuerySchema, DomainError } from '@countersign/contracts';
+import { ActionFilterQuerySchema, DomainError, JwksSchema } from '@countersign/contracts';
 import { auditExportRequest } from '@countersign/core';
+import { describeRoute } from '../openapi/route-doc.ts';
 import type { RouteContext } from './context.ts';
 import { callerOf } from './context.ts';
 import { parseInput } from './parse.ts';
@@ -20,6 +21,17 @@ const ExportQuery = ActionFilterQuerySchema.extend({
  * trailer says so); each record says what was approved, redacted as the auditor reads actions.
  */
 export function auditRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  describeRoute(app, {
+    method: 'GET',
+    url: '/v1/audit/export',
+    tag: 'evidence',
+    auth: true,
+    summary: 'The approval history with its artifacts (audit roles)',
+    description: 'Streamed: one sealed artifact per line (JSONL) or a CSV, ending in a signed trailer so a verifier can tell a complete export from a truncated one. The list’s filters make it a selection (the trailer says so).',
+    query: ExportQuery,
+    responses: { 200: { description: 'The export, as an attachment.', contentType: ['application/x-ndjson', 'text/csv'] } },
+    problems: [403],
+  });
   app.get('/v1/audit/export', { preHandler: ctx.authenticate }, async (request, reply) => {
     const caller = callerOf(request);
     ctx.reads.assertAuditor(caller);
@@ -36,6 +48,13 @@ export function auditRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.send(Readable.from(ctx.audit.lines(exported)));
   });
 
+  describeRoute(app, {
+    method: 'GET',
+    url: '/.well-known/jwks.json',
+    tag: 'evidence',
+    summary: 'Public keys for release tokens and artifacts',
+    responses: { 200: { description: 'Ed25519 keys; retired ones are verify-only with the last sequence number they signed.', schema: JwksSchema } },
+  });
   app.get('/.well-known/jwks.json', async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300');
     return ctx.keyring.jwks();
