@@ -68,6 +68,12 @@ export interface Action {
   intent?: Record<string, unknown>;
   /** …and the paths replaced by "[redacted]". */
   redacted?: string[];
+  /**
+   * For the requester (and readers allowed unredacted intents): the intent as the server
+   * normalised, stored and hashed it. `sha256(RFC 8785 canonical JSON of it)` is `intentHash`
+   * and a release token's `intent_sha256`.
+   */
+  normalizedIntent?: Record<string, unknown>;
   /** Pending only: the people who could still fill an open slot. */
   canStillDecide?: string[];
   /** What happened, in time order (submitted, cards, votes, decision, redemptions, deliveries…). */

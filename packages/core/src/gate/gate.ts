@@ -31,7 +31,8 @@ export class Gate {
     const { action, artifact } = result;
     this.observer.decided({ outcome: action.outcome, ruleIds: action.ruleIds });
     const release = action.status === 'approved' && mayHoldRelease(action, req.caller) ? await this.deps.release.issue(action) : undefined;
-    return { view: toView(action, [], artifact, release), replayed: false };
+    // The submitter is the requesting side: it gets the intent its hash was computed over.
+    return { view: { ...toView(action, [], artifact, release), normalizedIntent: action.intent }, replayed: false };
   }
 
   read(id: string, caller: Caller): Promise<ActionView> {

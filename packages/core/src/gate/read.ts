@@ -60,7 +60,10 @@ export async function viewOf(deps: GateDeps, action: ActionRecord, releaseTo?: C
   // Pending progress is shown as it counts now (a revoked role no longer fills its slot).
   const directory = deps.config.current().directory;
   const approvalsNow = action.status === 'pending' ? currentApprovals(votes, (id) => directory.person(id)?.roles) : undefined;
-  return toView(action, votes, artifact, release, approvalsNow);
+  const view = toView(action, votes, artifact, release, approvalsNow);
+  // The requesting side may recompute the hash its release token is bound to.
+  if (mayHoldRelease(action, releaseTo)) view.normalizedIntent = action.intent;
+  return view;
 }
 
 /**

@@ -56,6 +56,7 @@ export class ActionReads {
       ...view,
       intent: redactIntent(action.intent, redact),
       redacted: redact,
+      ...(access.unredacted ? { normalizedIntent: action.intent } : {}),
       ...(action.status === 'pending' && action.requirement ? { canStillDecide: await whoCanStillFill(this.deps.config, action, votes, now) } : {}),
       timeline: buildTimeline(action, votes, artifacts, facts, now),
     };

@@ -8,12 +8,18 @@ import { progress, type Approval } from '../slots.ts';
  * SDK's wire type with the engine's own, stricter types where it has them. Extending it keeps
  * the two from parting: a field the SDK promises cannot vanish or change here unnoticed.
  */
-export interface ActionView extends Omit<ActionWire, 'requirement' | 'progress' | 'artifact' | 'intent' | 'timeline'> {
+export interface ActionView extends Omit<ActionWire, 'requirement' | 'progress' | 'artifact' | 'intent' | 'normalizedIntent' | 'timeline'> {
   requirement?: Requirement;
   progress?: { filled: number; needed: number; open: RoleGroup[]; approvals: { personId: string; role: string }[] };
   artifact: SealedArtifact | null;
   /** On reads (GET /v1/actions/:id): the intent as its approvers see it, the rule's `redact` applied. */
   intent?: Intent;
+  /**
+   * The intent exactly as normalised, stored and hashed (`intentHash`, a release token's
+   * `intent_sha256`): for the requesting side (the key's principal, the person it acts for) and
+   * readers allowed unredacted intents; never for other approvers, who see `intent` redacted.
+   */
+  normalizedIntent?: Intent;
   /** Submitted, cards, reminders, tiers, votes, decision, override, redemptions, deliveries. */
   timeline?: TimelineEntry[];
 }
