@@ -3,7 +3,7 @@ import { UniqueViolation, type NewActionWrite } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { appendNewActions, IDEMPOTENCY_CONSTRAINT, type AppendedActions } from './new-action-sql.ts';
-import { sqlStateOf } from './pg-errors.ts';
+import { databaseUnavailableReason, sqlStateOf } from './pg-errors.ts';
 import { asUniqueViolation } from './unique-violation.ts';
 
 /** Most submissions committed by one transaction (bounds statement size and lock hold time). */
@@ -86,8 +86,9 @@ export class NewActionWriter {
     } catch (err) {
       if (sqlStateOf(err) === SERIALIZATION_FAILURE) this.explicitIsolation = true;
       if (batch.length > 1 && mayBeOneSubmissions(err)) {
-        // One bad row (say, text Postgres refuses) must not fail its neighbours: the whole
-        // transaction rolled back, so each member is retried in a transaction of its own.
+        // One agent's intent must never fail another's: the whole transaction rolled back, so
+        // each member is retried in a transaction of its own, and only the one that fails
+        // again is refused.
         this.queue.unshift(...batch.map((q) => ({ ...q, alone: true })));
         return;
       }
@@ -109,18 +110,13 @@ export class NewActionWriter {
 const SERIALIZATION_FAILURE = '40001';
 
 /**
- * Whether a failed batch may have failed because of one member's data rather than the
- * database being unavailable: Postgres answered with a data (22), integrity (23), deadlock
- * (40P01) or program-limit (54) error, or the failure happened in our own code (sealing).
- * Connectivity failures are not retried member by member: each would wait out the same outage.
+ * Whether a failed batch may have failed because of one member rather than the database being
+ * unavailable. Anything but unavailability may be one member's: text Postgres refuses (22),
+ * a constraint (23), a deadlock, a statement too deep or too large for Postgres (54), a value
+ * our code cannot serialise or seal (a BigInt, an intent nested deep enough to overflow
+ * JSON.stringify's stack), or a failure nobody foresaw; a retry alone tells. Unavailability is
+ * not retried member by member: each retry would wait out the same outage.
  */
 function mayBeOneSubmissions(err: unknown): boolean {
-  const state = sqlStateOf(err);
-  if (state === undefined) return isOwnError(err);
-  return /^(22|23|54)/.test(state) || state === '40P01';
-}
-
-/** Thrown by our code (e.g. sealing refused an event), not by the driver or Prisma. */
-function isOwnError(err: unknown): boolean {
-  return err instanceof DomainError;
+  return databaseUnavailableReason(err) === undefined;
 }

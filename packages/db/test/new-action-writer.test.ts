@@ -6,6 +6,7 @@ import { auditExportLines } from '../src/audit-export.ts';
 import { createPrismaClient, type PrismaClient } from '../src/client.ts';
 import { PrismaGateStore } from '../src/gate-store.ts';
 import { MAX_BATCH } from '../src/new-action-writer.ts';
+import { databaseUnavailableReason } from '../src/pg-errors.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
 
 // Group commit of new actions (NewActionWriter behind PrismaGateStore.insertNewAction), on a
@@ -201,6 +202,56 @@ describe('group commit of new actions', () => {
       expect(await prisma.artifact.count({ where: { actionId: w.action.id } })).toBe(0);
     }
     await expectChainIntact();
+  });
+
+  it("fails only the member whose write throws outside SQL (too deep to serialise, a BigInt): one agent's intent never fails another's", async () => {
+    const store = new PrismaGateStore(prisma, keyring, now);
+    // Injected at the port, past the HTTP edge's limits: 6,000 levels of params overflow
+    // JSON.stringify's stack while the batch's statement is built (a RangeError), and a BigInt
+    // has no JSON form (a TypeError). Neither is Postgres' answer nor a DomainError.
+    let deepParams: Record<string, unknown> = {};
+    for (let i = 0; i < 6_000; i++) deepParams = { nested: deepParams };
+    const deep = newWrite();
+    deep.action.intent = { ...deep.action.intent, action: { ...deep.action.intent.action, params: deepParams } };
+    const bigint = newWrite();
+    bigint.action.intent = { ...bigint.action.intent, action: { ...bigint.action.intent.action, params: { amount: 10n } } };
+    const good = Array.from({ length: 10 }, () => newWrite());
+    const before = await prisma.artifact.count();
+    // Submitted in one turn of the event loop: all of them start in one batch.
+    const all = [...good.slice(0, 5), deep, bigint, ...good.slice(5)];
+    const results = await Promise.allSettled(all.map((w) => store.insertNewAction(w)));
+
+    expect((results[all.indexOf(deep)] as PromiseRejectedResult).reason).toBeInstanceOf(RangeError);
+    expect((results[all.indexOf(bigint)] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+    for (const w of good) expect(results[all.indexOf(w)]!.status).toBe('fulfilled');
+    for (const w of [deep, bigint]) {
+      expect(await prisma.action.findUnique({ where: { id: w.action.id } })).toBeNull();
+      expect(await prisma.artifact.count({ where: { actionId: w.action.id } })).toBe(0);
+    }
+    expect(await expectChainIntact()).toBe(before + good.length);
+  });
+
+  it('fails a whole batch at once, with no retry per member, when the database is unreachable', async () => {
+    // Counts the transactions the writer starts, at the port it is given.
+    const dead = createPrismaClient('postgresql://nobody:nothing@127.0.0.1:1/none', { max: 2 });
+    clients.push(dead);
+    let transactions = 0;
+    const counting = new Proxy(dead, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== '$transaction' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          transactions += 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const store = new PrismaGateStore(counting, keyring, now);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.insertNewAction(newWrite())));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    for (const r of results) expect(databaseUnavailableReason((r as PromiseRejectedResult).reason)).toBeDefined();
+    // One batch of 20 was tried once; retrying each alone would have made it 21.
+    expect(transactions).toBe(1);
   });
 
   it('keeps one gapless chain when two processes batch at once', async () => {
