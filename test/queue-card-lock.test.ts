@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { channelModule, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 import { ScriptedChannel } from './fakes/scripted-channel.ts';
 import { redisUrlForTests } from './support/database.ts';
 
@@ -13,11 +13,6 @@ import { redisUrlForTests } from './support/database.ts';
 const startQueue = queueTestsPerCase();
 const start = (channel: ScriptedChannel) => startQueue({ modules: [channelModule(channel)] });
 
-async function escalate(t: QueueTest): Promise<string> {
-  const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: queueIntents.cards });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
 
 const approve = (t: QueueTest, id: string) => t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
 

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
 // The queue-backed escalation engine end to end: real Postgres, Redis and BullMQ; recording
 // chat channels. Escalation → cards; votes → cards updated; decision → cards + requester.
 
 const start = queueTestsPerCase();
 
-async function escalate(t: QueueTest, body: unknown = queueIntents.cards, token = t.tokens['deploy-bot']!): Promise<string> {
-  const res = await t.api('POST', '/v1/actions', { token, body });
-  expect(res.status, res.text).toBe(201);
-  expect(res.body.status).toBe('pending');
-  return res.body.id as string;
-}
 
 async function cardRows(t: QueueTest, actionId: string) {
   return t.service.context.db.cards.forAction(actionId);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChannelError } from '@countersign/core';
 import { InvalidJobPayload } from '@countersign/queue';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
 // Failures sorted into retry and give up: a channel that says retrying cannot help is not
 // retried and is counted; a 429 is retried after its Retry-After; other errors are retried
@@ -10,11 +10,6 @@ import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-h
 
 const start = queueTestsPerCase();
 
-async function escalate(t: QueueTest, body: unknown = queueIntents.cards): Promise<string> {
-  const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
 
 async function metric(t: QueueTest, line: RegExp): Promise<number> {
   const text = (await t.api('GET', '/metrics')).text;

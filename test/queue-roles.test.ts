@@ -1,33 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeliveryError, type DecisionDelivery } from '@countersign/core';
 import type { ServiceModule } from '@countersign/modules';
 import { Redis } from 'ioredis';
 import { freshDatabase, randomQueuePrefix, redisUrlForTests } from './support/database.ts';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, queueIntents, queueTestsPerCase } from './fakes/queue-harness.ts';
 
 // Roles and the outbox: an api-only process enqueues nothing itself (the outbox holds the
 // work), a worker started later dispatches what was committed meanwhile, and every role
 // serves health and metrics. Final decisions reach the registered DecisionDelivery.
 
-type Running = Awaited<ReturnType<typeof startQueueTest>>;
-const running: Running[] = [];
-const drops: (() => Promise<void>)[] = [];
-async function start(...args: Parameters<typeof startQueueTest>): Promise<Running> {
-  const t = await startQueueTest(...args);
-  running.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of running.splice(0).reverse()) await t.stop();
-  for (const d of drops.splice(0)) await d();
-});
-
-async function escalate(t: QueueTest, body: unknown = queueIntents.slack): Promise<string> {
-  const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
+const start = queueTestsPerCase();
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const redis = new Redis(redisUrlForTests());
@@ -41,12 +24,12 @@ async function keysUnder(prefix: string): Promise<string[]> {
 describe('queue engine: roles and the outbox', () => {
   it('an event committed while no worker runs is dispatched when one starts', async () => {
     const db = await freshDatabase();
-    drops.push(db.drop);
+    start.afterwards(db.drop);
     const prefix = randomQueuePrefix();
     const apiSlack = new RecordingChannel('slack');
     const api = await start({ role: 'api', channels: [apiSlack], databaseUrl: db.url, prefix });
     expect(api.service.context.role).toBe('api');
-    const id = await escalate(api);
+    const id = await escalate(api, queueIntents.slack);
     await new Promise((r) => setTimeout(r, 1_000));
     // Nothing reached Redis or a channel: the event waits in the outbox.
     expect(await keysUnder(prefix)).toEqual([]);
@@ -54,8 +37,7 @@ describe('queue engine: roles and the outbox', () => {
     const pending = await api.prisma.outboxEvent.findMany({ where: { actionId: id } });
     expect(pending.map((e) => [e.type, e.dispatchedAt])).toEqual([['action.escalated', null]]);
     for (const path of ['/healthz', '/readyz', '/metrics']) expect((await api.api('GET', path)).status).toBe(200);
-    await api.stop();
-    running.splice(running.indexOf(api), 1);
+    await start.stop(api);
 
     const slack = new RecordingChannel('slack');
     const worker = await start({ role: 'worker', channels: [slack], databaseUrl: db.url, prefix });

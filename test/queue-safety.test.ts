@@ -1,32 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobContext } from '@countersign/queue';
 import { jobHandlers } from '@countersign/worker';
 import { Redis } from 'ioredis';
 import { redisUrlForTests } from './support/database.ts';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, startQueueTest, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, queueTestsPerCase } from './fakes/queue-harness.ts';
 
 // A retried, stalled or duplicated job never posts a card twice: the same post-cards job run
 // again, run concurrently after its lease ran out, and two worker processes sharing the work.
 
-type Running = Awaited<ReturnType<typeof startQueueTest>>;
-const running: Running[] = [];
-const dbs: (() => Promise<void>)[] = [];
-async function start(...args: Parameters<typeof startQueueTest>): Promise<Running> {
-  const t = await startQueueTest(...args);
-  running.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of running.splice(0).reverse()) await t.stop();
-  for (const drop of dbs.splice(0)) await drop();
-});
-
-async function escalate(t: QueueTest, body: unknown = queueIntents.cards): Promise<string> {
-  const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
+const start = queueTestsPerCase();
 
 /** A JobContext for calling a processor directly, as a second (stalled) runner would. */
 function directContext(deferred: string[]): JobContext {
@@ -52,7 +35,6 @@ describe('queue engine: idempotent jobs', () => {
   it('running the same post-cards job again, or again after Redis forgot it, posts nothing new', async () => {
     const slack = new RecordingChannel('slack');
     const t = await start({ channels: [slack] });
-    dbs.push(t.dropDatabase);
     const id = await escalate(t);
     const queues = t.engine().queues;
     await waitFor('first run done', async () => (await (await queues.find('post-cards', { actionId: id, tier: 0 }))?.getState()) === 'completed');
@@ -75,7 +57,6 @@ describe('queue engine: idempotent jobs', () => {
     // Slow posts: the first runner is still inside channel calls when the second one starts.
     const slack = new RecordingChannel('slack', { delayMs: 400 });
     const t = await start({ channels: [slack], env: { COUNTERSIGN_WORKER_CONCURRENCY: '1' } });
-    dbs.push(t.dropDatabase);
     const handlers = jobHandlers(t.engine().deps);
     // Stop the engine's own workers so only our two runners post.
     await Promise.all(t.engine().workers.workers.map((w) => w.pause(true)));
@@ -109,7 +90,6 @@ describe('queue engine: idempotent jobs', () => {
     const a = { slack: new RecordingChannel('slack'), teams: new RecordingChannel('teams') };
     const b = { slack: new RecordingChannel('slack'), teams: new RecordingChannel('teams') };
     const first = await start({ channels: [a.slack, a.teams], env: { COUNTERSIGN_WORKER_CONCURRENCY: '4' } });
-    dbs.push(first.dropDatabase);
     const second = await start({ channels: [b.slack, b.teams], databaseUrl: first.databaseUrl, prefix: first.prefix, env: { COUNTERSIGN_WORKER_CONCURRENCY: '4' } });
     const all = [a.slack, a.teams, b.slack, b.teams];
 

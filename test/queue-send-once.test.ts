@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { channelModule, waitFor } from './fakes/fake-channel.ts';
-import { queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 import { ScriptedChannel } from './fakes/scripted-channel.ts';
 
 // A card or a requester DM whose post was accepted by the chat service but whose answer was
@@ -11,11 +11,6 @@ import { ScriptedChannel } from './fakes/scripted-channel.ts';
 const startQueue = queueTestsPerCase();
 const start = (channel: ScriptedChannel, env: Record<string, string> = {}) => startQueue({ modules: [channelModule(channel)], env });
 
-async function escalate(t: QueueTest, by = 'deploy-bot'): Promise<string> {
-  const res = await t.api('POST', '/v1/actions', { token: t.tokens[by], body: queueIntents.cards });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
 
 const rows = (t: QueueTest, id: string) => t.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
 
@@ -58,7 +53,7 @@ describe('queue engine: sending once', () => {
     const slack = new ScriptedChannel('slack');
     const t = await start(slack, { COUNTERSIGN_CHANNEL_PACING_MS: 'slack=1500,teams=0' });
     // bob asks, and the rule also asks bob (by DM): the card and the outcome share his DM.
-    const id = await escalate(t, 'bob');
+    const id = await escalate(t, queueIntents.cards, 'bob');
     const card = await waitFor("bob's card", () => slack.eventsOf('post').find((e) => e.target === '@bob'));
     expect((await t.api('POST', `/v1/actions/${id}/cancel`, { token: t.tokens.bob, body: { reason: 'not needed' } })).status).toBe(200);
     const notice = await waitFor('notice to bob', () => slack.eventsOf('notify').find((e) => e.target === '@bob'), 10_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { deletePrefixKeys, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { deletePrefixKeys, escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
 // Timers are delayed jobs computed from Postgres timestamps and the service clock: reminders,
 // escalation tiers and expiry. The TestClock moves time; the sweeper runs what is due by it.
@@ -9,11 +9,6 @@ const start = queueTestsPerCase();
 
 const MIN = 60_000;
 
-async function escalate(t: QueueTest, body: unknown = queueIntents.cards): Promise<string> {
-  const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
-}
 
 async function status(t: QueueTest, id: string): Promise<string> {
   return (await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.status;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { ServiceModule } from '@countersign/modules';
 import { workerEngine, workerModule, type WorkerEngine } from '@countersign/worker';
 import { freshDatabase, randomQueuePrefix, redisUrlForTests } from '../support/database.ts';
@@ -70,7 +70,7 @@ export interface QueueTestOptions {
   prefix?: string;
 }
 
-export async function startQueueTest(opts: QueueTestOptions = {}): Promise<QueueTest & { dropDatabase(): Promise<void> }> {
+export async function startQueueTest(opts: QueueTestOptions = {}): Promise<StartedQueueTest> {
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await freshDatabase();
   const prefix = opts.prefix ?? randomQueuePrefix();
   const t = await startTestService({
@@ -102,23 +102,47 @@ export async function startQueueTest(opts: QueueTestOptions = {}): Promise<Queue
   };
 }
 
+export type StartedQueueTest = QueueTest & { dropDatabase(): Promise<void> };
+
+export interface QueueStarter {
+  (opts?: QueueTestOptions): Promise<StartedQueueTest>;
+  /** Stops one service before the case ends (it is not stopped again). */
+  stop(t: StartedQueueTest): Promise<void>;
+  /** Runs once the case's services are stopped (e.g. drops a database they shared). */
+  afterwards(cleanup: () => Promise<void>): void;
+}
+
 /**
- * For files that start a queue test per case: returns the starter, and stops every service it
- * started (and drops its database) after each case.
+ * For files that start queue tests per case: returns the starter, and after each case stops
+ * every service it started, last first, dropping each one's own database, then runs what was
+ * registered with `afterwards`.
  */
-export function queueTestsPerCase(): (opts?: QueueTestOptions) => Promise<QueueTest & { dropDatabase(): Promise<void> }> {
-  const running: (QueueTest & { dropDatabase(): Promise<void> })[] = [];
+export function queueTestsPerCase(): QueueStarter {
+  const running: StartedQueueTest[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async (t: StartedQueueTest) => {
+    running.splice(running.indexOf(t), 1);
+    await t.stop();
+    await t.dropDatabase();
+  };
   afterEach(async () => {
-    for (const t of running.splice(0).reverse()) {
-      await t.stop();
-      await t.dropDatabase();
-    }
+    for (const t of [...running].reverse()) await stop(t);
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   });
-  return async (opts) => {
+  const start = async (opts?: QueueTestOptions) => {
     const t = await startQueueTest(opts);
     running.push(t);
     return t;
   };
+  return Object.assign(start, { stop, afterwards: (cleanup: () => Promise<void>) => void cleanups.push(cleanup) });
+}
+
+/** Submits `body` (held for approval under the queue policy) as `as` and returns the action id. */
+export async function escalate(t: QueueTest, body: unknown = queueIntents.cards, as = 'deploy-bot'): Promise<string> {
+  const res = await t.api('POST', '/v1/actions', { token: t.tokens[as], body });
+  expect(res.status, res.text).toBe(201);
+  expect(res.body.status).toBe('pending');
+  return res.body.id as string;
 }
 
 /** Deletes every Redis key under the prefix: what losing Redis looks like to this engine. */
