@@ -69,6 +69,8 @@ export async function startTestService(
     /** Feature modules to run (Slack, Teams, queue…); none by default, so each test says what it needs. */
     modules?: ServiceModule[];
     role?: Role;
+    /** Sees every response `api()` receives (test/support/openapi-check.ts holds them to the OpenAPI document). */
+    onResponse?: (method: string, route: string, res: ApiResponse) => void;
   } = {},
 ): Promise<TestService> {
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-test-'));
@@ -114,7 +116,11 @@ export async function startTestService(
     databaseUrl: db.url,
     prisma,
     tokens,
-    api: (method, route, o) => api(service.url, method, route, o),
+    api: async (method, route, o) => {
+      const res = await api(service.url, method, route, o);
+      opts.onResponse?.(method, route, res);
+      return res;
+    },
     async stop() {
       await service.stop();
       await prisma.$disconnect();
