@@ -18,7 +18,6 @@ export interface VoteCheckInput {
    * the reason checks are then left to the real vote, which always passes a string or null.
    */
   reason: string | null | undefined;
-  now: Date;
 }
 
 export function assertMayVote({ action, votes, approvals, person, decision, reason }: VoteCheckInput): void {
