@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BODY_LIMITS } from '../apps/server/src/http/body-limits.ts';
 import { intents, startTestService, type ApiResponse, type TestService } from './support/service.ts';
 
-// Limits at the edge (issue: nothing bad in). Every JSON body — intent, vote, override,
+// Limits at the edge: nothing malformed gets in. Every JSON body — intent, vote, override,
 // cancel, redemption — is bounded in depth, entries and string length, and must be valid
 // Unicode without NUL and with finite numbers, before anything reaches the engine. Each
 // breach is a 400 naming the field; nothing is stored; and one agent's hostile intent never

@@ -64,7 +64,7 @@ export type TeamsSettings =
   | { mode: 'dev'; tenantId: string }
   | { mode: 'bot'; appId: string; tenantId: string; credential: BotCredential; cloud: CloudEndpoints | null };
 
-// Which mode the variables ask for, and whether they go together. A rule broken is an issue on
+// Which mode the variables ask for, and whether they go together. A broken rule is reported on
 // the variable to change, so every problem reads like a bad value would.
 const TeamsSettingsSchema = TeamsEnvSchema.transform((e, ctx): TeamsSettings => {
   const fail = (variable: string, message: string) => {
