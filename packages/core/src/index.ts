@@ -13,6 +13,7 @@ export * from './read-ports.ts';
 export * from './gate/access.ts';
 export { canStillFill, peopleOf, whoCanStillFill } from './gate/awaiting.ts';
 export { ActionReads, subjectOf, type ActionSubject } from './gate/reads.ts';
+export { auditExportRequest } from './gate/export-request.ts';
 export { MAX_PAGE, decodeCursor, encodeCursor, filterFromQuery, isNarrowed, type ActionPage, type ActionSummary, type ListRequest } from './gate/search.ts';
 export type { TimelineEntry, TimelineKind } from './gate/timeline.ts';
 export * from './sessions/session-store.ts';

@@ -116,7 +116,29 @@ export type ExportFormat = 'jsonl' | 'csv';
  * trailer; the HTTP route and the CLI stream the same bytes.
  */
 export interface AuditExport {
-  lines(opts: { format: ExportFormat; range: { from?: Date; to?: Date } }): AsyncIterable<string>;
+  lines(opts: AuditExportRequest): AsyncIterable<string>;
+}
+
+export interface AuditExportRequest {
+  format: ExportFormat;
+  /** Artifacts sealed in [from, to). */
+  range: { from?: Date; to?: Date };
+  /**
+   * Only these actions' artifacts: a selection, with gaps in seq by design; its signed trailer
+   * names the filter (as query parameters) and a digest of the records. Absent: every artifact
+   * in the range, a gapless piece of the chain.
+   */
+  selection?: { filter: Record<string, string>; actionIds: string[] };
+  /** What each record says was approved, an unsigned annotation (ActionReads.subjects). */
+  subjectOf?: (actionId: string) => Promise<ExportSubject | null>;
+}
+
+/** The annotation's source: what an action's approvers saw (redacted unless allowed more). */
+export interface ExportSubject {
+  actionType: string;
+  resource: string | null;
+  summary: string | null;
+  params: Record<string, unknown>;
 }
 
 /** Cross-process wake-ups for long-polls (Postgres LISTEN/NOTIFY in production). */

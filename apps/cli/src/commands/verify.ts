@@ -83,9 +83,17 @@ function describe(report: VerifyReport): string {
     const verified = report.records > 0 ? ` (${report.records} records before it verified, seq ${report.firstSeq}..${report.lastSeq})` : '';
     return `FAILED: line ${problem.line}${seq}: ${problem.code}: ${problem.message}${verified}\n`;
   }
-  if (report.records === 0) return 'OK: 0 records\n';
-  let out = `OK: ${report.records} records, seq ${report.firstSeq}..${report.lastSeq}, last hash ${report.lastHash}\n`;
-  if (report.anchor !== null && report.anchor !== GENESIS_HASH) {
+  const selection = report.trailer?.selection;
+  let out = report.records === 0 ? 'OK: 0 records\n' : `OK: ${report.records} records, seq ${report.firstSeq}..${report.lastSeq}, last hash ${report.lastHash}\n`;
+  if (selection) {
+    const filter = Object.entries(selection.filter).map(([k, v]) => `${k}=${v}`).join(' ');
+    out += `selection: the actions matching ${filter}; seq gaps are by design. The signed trailer's count and digest (${selection.digest}) match every record, so none was removed, added or swapped\n`;
+  }
+  if (report.annotated > 0) {
+    out += `note: ${report.annotated} records carry what was approved (subject: type, resource, summary, params), an annotation no signature covers: ignored by verify, not evidence\n`;
+  }
+  if (report.records === 0) return out;
+  if (!selection && report.anchor !== null && report.anchor !== GENESIS_HASH) {
     out += `note: partial export; seq ${report.firstSeq} links to ${report.anchor} (the hash of seq ${(report.firstSeq ?? 1) - 1} in an earlier export)\n`;
   }
   if (!report.trailer) out += 'note: no trailer; records cut off the end would go unnoticed\n';

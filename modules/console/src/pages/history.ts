@@ -1,3 +1,4 @@
+import { ActionFilterQuerySchema } from '@countersign/contracts';
 import type { ActionSummary } from '@countersign/core';
 import { html, when, type Html } from '../html.ts';
 import { riskBadge, titleOf } from './inbox.ts';
@@ -47,8 +48,9 @@ export function historyPage(opts: {
   const { viewer, values, problem } = opts;
   const query = new URLSearchParams(Object.entries(values).filter(([k, v]) => v !== '' && k !== 'cursor')).toString();
   const general = problem && problem.fields.length === 0 ? problem : undefined;
-  const range = new URLSearchParams([...(values.submittedFrom ? [['from', values.submittedFrom]] : []), ...(values.submittedTo ? [['to', values.submittedTo]] : [])]).toString();
-  const exportQuery = range ? `${range}&` : '';
+  // The export takes the list's filters (not its page: cursor, limit): a selection of those actions.
+  const filters = new URLSearchParams(Object.entries(values).filter(([k, v]) => v !== '' && k in ActionFilterQuerySchema.shape)).toString();
+  const exportQuery = filters ? `${filters}&` : '';
   return layout({
     title: 'History',
     viewer,
@@ -63,7 +65,7 @@ export function historyPage(opts: {
 </form>
 ${viewer.auditor
   ? html`<section class="downloads" aria-labelledby="dl-title"><h2 id="dl-title">Export with evidence</h2>
-  <p>The whole signed evidence chain for the submission dates above (other filters are not applied, so <code>countersign verify</code> can prove the file complete):
+  <p>${exportQuery ? 'The signed evidence of the actions matching the filters above; its signed trailer names the filters and counts and digests the records, so <code>countersign verify</code> proves none was removed or added:' : 'The whole signed evidence chain, which <code>countersign verify</code> proves complete:'}
   <a href="/console/history/export?${exportQuery}format=jsonl" download>JSONL</a> ·
   <a href="/console/history/export?${exportQuery}format=csv" download>CSV</a></p></section>`
   : ''}

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ActionListQuerySchema, DomainError } from '@countersign/contracts';
-import { filterFromQuery, peopleOf, zodIssues } from '@countersign/core';
+import { ActionFilterQuerySchema, ActionListQuerySchema, DomainError } from '@countersign/contracts';
+import { auditExportRequest, filterFromQuery, peopleOf, zodIssues } from '@countersign/core';
 import { loadPolicy, type CompiledPolicy } from '@countersign/policy';
 import type { ConsoleDeps } from '../deps.ts';
 import { actionPage } from '../pages/action.ts';
@@ -21,7 +21,8 @@ const VoteForm = z.strictObject({
 });
 
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'an ISO-8601 date or date-time with offset' });
-const ExportQuery = z.strictObject({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: instant.optional(), to: instant.optional() });
+// The list's filters (a selection of those actions) plus the export's format and artifact time range.
+const ExportQuery = ActionFilterQuerySchema.extend({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: instant.optional(), to: instant.optional() });
 const dayOrInstant = (v: string) => new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
@@ -99,22 +100,23 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     }),
   );
 
-  // The whole evidence chain for a period: only dates narrow it, so `countersign verify` can
-  // prove the download complete (a selection of actions would leave gaps in the chain).
+  // The history's filters make the download a selection (its signed trailer names them and
+  // digests the records, so `countersign verify` proves it whole); none, the whole chain.
   app.get(
     '/console/history/export',
     page(deps, async (request, reply, who) => {
       deps.reads.assertAuditor(who.caller);
-      const q = parse(ExportQuery, filled(request.query), 'query');
-      const range = { ...(q.from ? { from: dayOrInstant(q.from) } : {}), ...(q.to ? { to: dayOrInstant(q.to) } : {}) };
+      const { format, from, to, ...query } = parse(ExportQuery, filled(request.query), 'query');
+      const range = { ...(from ? { from: dayOrInstant(from) } : {}), ...(to ? { to: dayOrInstant(to) } : {}) };
       if (range.from && range.to && range.from >= range.to) {
         throw new DomainError('invalid_request', '`from` must be before `to`.', { issues: [{ field: 'from', message: 'must be before to' }] });
       }
+      const exported = await auditExportRequest(deps.reads, who.caller, { format, range, query });
       const stamp = deps.clock.now().toISOString().replace(/[:.]/g, '-');
       reply
-        .header('content-type', q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-        .header('content-disposition', `attachment; filename="countersign-audit-${stamp}.${q.format}"`);
-      return reply.send(Readable.from(deps.audit.lines({ format: q.format, range })));
+        .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="countersign-audit-${stamp}.${format}"`);
+      return reply.send(Readable.from(deps.audit.lines(exported)));
     }),
   );
 
