@@ -102,7 +102,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     }, stops);
     metrics.instrument(context);
 
-    listeningUrl = await listen(app, settings);
+    listeningUrl = await listen(app, settings, stops);
     await startModules(modules, context);
     return { app, url: settings.PUBLIC_URL ?? listeningUrl, gate, keys, keyring, context, stop };
   } catch (err) {

@@ -24,6 +24,11 @@ function trustProxy(value: string, ctx: z.core.$RefinementCtx<string>): boolean 
   return proxies;
 }
 
+/** An optional setting that an empty value (`VAR=` in a Compose or env file) leaves unset. */
+function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema);
+}
+
 export const SettingsSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
@@ -65,6 +70,13 @@ export const SettingsSchema = z.object({
    * count, or the proxies' addresses/CIDRs, comma-separated.
    */
   COUNTERSIGN_TRUST_PROXY: z.string().default('false').transform(trustProxy),
+  /**
+   * /metrics requires `Authorization: Bearer <this>` (at least 32 characters). Unset: anyone
+   * who reaches the port reads it. Empty counts as unset.
+   */
+  COUNTERSIGN_METRICS_TOKEN: unsetWhenEmpty(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional()),
+  /** Serve /metrics on this port (on HOST) instead of the API's port. Unset: on the API's port. */
+  COUNTERSIGN_METRICS_PORT: unsetWhenEmpty(z.coerce.number().int().min(0).max(65535).optional()),
 });
 
 export type Settings = z.output<typeof SettingsSchema>;

@@ -99,6 +99,9 @@ class ObservedStore implements GateStore {
   touchApiKey(id: string, at: Date): Promise<void> {
     return this.inner.touchApiKey(id, at);
   }
+  bindApiKey(id: string, binding: string): Promise<string> {
+    return this.inner.bindApiKey(id, binding);
+  }
   dueForExpiry(now: Date, limit: number): Promise<string[]> {
     return this.inner.dueForExpiry(now, limit);
   }

@@ -103,6 +103,8 @@ export interface GateStore {
   findApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | null>;
   findApiKeyById(id: string): Promise<ApiKeyRecord | null>;
   touchApiKey(id: string, at: Date): Promise<void>;
+  /** Binds a key made before keys were bound, unless it is bound already; returns the key's binding. */
+  bindApiKey(id: string, binding: string): Promise<string>;
   /** Pending actions whose expiry has passed (for sweepers and timers). */
   dueForExpiry(now: Date, limit: number): Promise<string[]>;
   /** Every API key, revoked ones included, oldest first (for operators; hashes, never secrets). */

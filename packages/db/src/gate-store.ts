@@ -95,6 +95,16 @@ export class PrismaGateStore implements GateStore {
     await this.prisma.apiKey.update({ where: { id }, data: { lastUsedAt: at } });
   }
 
+  async bindApiKey(id: string, binding: string): Promise<string> {
+    // COALESCE: the first binding written wins, so two processes binding at once agree.
+    const rows = await this.prisma.$queryRaw<{ principalBinding: string }[]>`
+      UPDATE "ApiKey" SET "principalBinding" = COALESCE("principalBinding", ${binding}) WHERE id = ${id}
+      RETURNING "principalBinding"`;
+    const bound = rows[0]?.principalBinding;
+    if (bound === undefined) throw new Error(`no API key ${id} to bind`);
+    return bound;
+  }
+
   async dueForExpiry(now: Date, limit: number): Promise<string[]> {
     const rows = await this.prisma.action.findMany({
       where: { status: 'pending', expiresAt: { lte: now } },

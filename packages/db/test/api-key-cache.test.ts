@@ -21,6 +21,7 @@ function keyRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
     secretHash: 'f'.repeat(64),
     principalId: 'deploy-bot',
     principalKind: 'agent',
+    principalBinding: null,
     canDelegate: false,
     label: 'test',
     createdAt: new Date(),

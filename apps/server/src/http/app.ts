@@ -38,6 +38,8 @@ export interface HttpAppOptions {
   registry?: Registry;
   /** Request budgets per API key and client address (rate-limit.ts); none when absent. */
   rateLimit?: RateLimitOptions;
+  /** /metrics: a bearer token it requires, or off this app (served on its own port). */
+  metrics?: { token?: string; separatePort?: boolean };
 }
 
 function isLoggerInstance(logger: LoggerOptions | Logger): logger is Logger {
@@ -106,6 +108,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   registerHealthRoutes(app, {
     checks: opts.readinessChecks,
     registry: metrics.registry,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.readinessTimeoutMs !== undefined ? { checkTimeoutMs: opts.readinessTimeoutMs } : {}),
   });
   return app;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, type Registry } from 'prom-client';
+import { metricsAuthorized, sendMetricsUnauthorized } from './metrics-access.ts';
 import { PROBLEM_CONTENT_TYPE, RETRY_AFTER_SECONDS, problemType, titleFor } from './problem.ts';
 import { unavailableReason } from './unavailable.ts';
 
@@ -24,6 +25,11 @@ export interface HealthRoutesOptions {
   /** Per-check limit; a hanging dependency must not hang the probe. Default 2000 ms. */
   checkTimeoutMs?: number;
   registry: Registry;
+  /**
+   * /metrics on this app: `token` makes it require `Authorization: Bearer <token>`;
+   * `separatePort` leaves it off this app (it is served on its own port, metrics-server.ts).
+   */
+  metrics?: { token?: string; separatePort?: boolean };
 }
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 2000;
@@ -118,7 +124,10 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthRoutesOpt
       });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  if (opts.metrics?.separatePort) return;
+  const token = opts.metrics?.token;
+  app.get('/metrics', async (request, reply) => {
+    if (token !== undefined && !metricsAuthorized(request.headers.authorization, token)) return sendMetricsUnauthorized(reply);
     const text = await opts.registry.metrics();
     return reply.header('cache-control', 'no-store').type(opts.registry.contentType).send(text);
   });

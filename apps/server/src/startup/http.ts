@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Role } from '@countersign/modules';
 import type { Database } from '@countersign/db';
 import { buildHttpApp } from '../http/app.ts';
+import { startMetricsServer } from '../http/metrics-server.ts';
 import type { Settings } from '../settings.ts';
 import type { Stops } from './stops.ts';
 
@@ -22,6 +23,10 @@ export function buildApp(deps: { settings: Settings; logger: Logger; role: Role;
       perAddress: settings.COUNTERSIGN_RATE_LIMIT_PER_IP,
       windowSeconds: settings.COUNTERSIGN_RATE_LIMIT_WINDOW_SECONDS,
     },
+    metrics: {
+      ...(settings.COUNTERSIGN_METRICS_TOKEN ? { token: settings.COUNTERSIGN_METRICS_TOKEN } : {}),
+      separatePort: settings.COUNTERSIGN_METRICS_PORT !== undefined,
+    },
     readinessChecks: [
       { name: 'db', check: () => db.ping() },
       // Deciding needs only Postgres; a worker process cannot work without Redis.
@@ -32,8 +37,21 @@ export function buildApp(deps: { settings: Settings; logger: Logger; role: Role;
   return app;
 }
 
-/** Listens, then answers the URL it is reachable at from this host. */
-export async function listen(app: FastifyInstance, settings: Settings): Promise<string> {
+/**
+ * Listens (and, with COUNTERSIGN_METRICS_PORT, starts /metrics on its own port), then answers
+ * the URL the API is reachable at from this host.
+ */
+export async function listen(app: FastifyInstance, settings: Settings, stops: Stops): Promise<string> {
+  if (settings.COUNTERSIGN_METRICS_PORT !== undefined) {
+    const metrics = await startMetricsServer({
+      host: settings.HOST,
+      port: settings.COUNTERSIGN_METRICS_PORT,
+      registry: app.metricsRegistry,
+      ...(settings.COUNTERSIGN_METRICS_TOKEN ? { token: settings.COUNTERSIGN_METRICS_TOKEN } : {}),
+      logger: app.log as unknown as Logger,
+    });
+    stops.add(() => metrics.close());
+  }
   await app.listen({ host: settings.HOST, port: settings.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.PORT;

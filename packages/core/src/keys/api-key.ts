@@ -9,6 +9,12 @@ export interface ApiKeyRecord {
   secretHash: string;
   principalId: string;
   principalKind: 'person' | 'agent';
+  /**
+   * principalBinding() of the principal when the key was made: the key authenticates only while
+   * the directory entry under `principalId` still matches it. Null for keys made before keys
+   * were bound: such a key is bound at its first use (principal-binding.ts).
+   */
+  principalBinding: string | null;
   canDelegate: boolean;
   label: string | null;
   createdAt: Date;

@@ -2,6 +2,7 @@ import { DomainError, randomId, type Principal } from '@countersign/contracts';
 import type { DirectoryView } from '../config-view.ts';
 import type { Clock, GateStore } from '../ports.ts';
 import { newKeyMaterial, parseToken, secretMatches, type ApiKeyRecord } from './api-key.ts';
+import { principalBinding } from './principal-binding.ts';
 
 /** Who is calling: the principal an API key belongs to, re-read from the directory each time. */
 export interface Caller {
@@ -37,6 +38,7 @@ export class KeyService {
       secretHash: material.secretHash,
       principalId,
       principalKind: principal.kind,
+      principalBinding: principalBinding(principal),
       canDelegate: opts.canDelegate ?? false,
       label: opts.label ?? null,
       createdAt: this.clock.now(),
@@ -79,7 +81,9 @@ export class KeyService {
 
   /**
    * Returns the caller for a bearer token, or undefined for anything doubtful: malformed,
-   * unknown, revoked, or a principal no longer in the directory.
+   * unknown, revoked, a principal no longer in the directory, or another principal under the
+   * same id (the key is bound to whom it was made for, principal-binding.ts). The directory is
+   * read on every call, so a principal removed from it stops authenticating at once.
    */
   async authenticate(token: string): Promise<Caller | undefined> {
     const parsed = parseToken(token);
@@ -88,6 +92,13 @@ export class KeyService {
     if (!key || key.revokedAt || !secretMatches(parsed.secret, key.secretHash)) return undefined;
     const principal = this.config.current().directory.principal(key.principalId);
     if (!principal || principal.kind !== key.principalKind) return undefined;
+    const binding = principalBinding(principal);
+    if (key.principalBinding === null) {
+      // A key from before keys were bound: bound now, to the principal it serves today; the
+      // store keeps the first binding written, whichever process wrote it.
+      key.principalBinding = await this.store.bindApiKey(key.id, binding);
+    }
+    if (key.principalBinding !== binding) return undefined;
     const now = this.clock.now();
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       key.lastUsedAt = now;

@@ -111,6 +111,12 @@ export class MemoryGateStore implements GateStore {
     const k = this.state.keys.get(id);
     return k ? copy(k) : null;
   }
+  async bindApiKey(id: string, binding: string) {
+    const k = this.state.keys.get(id);
+    if (!k) throw new Error(`no API key ${id} to bind`);
+    k.principalBinding ??= binding;
+    return k.principalBinding;
+  }
   async touchApiKey(id: string, at: Date) {
     const k = this.state.keys.get(id);
     if (k) k.lastUsedAt = at;

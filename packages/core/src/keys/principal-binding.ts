@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+import type { Principal } from '@countersign/contracts';
+
+// An API key belongs to one principal — not to an id. Ids get reused: erin leaves, and a year
+// later another Erin joins as `erin`; an agent is deleted and a new one takes its name. A key
+// records, at creation, a digest of what identifies its principal in the directory, and
+// authenticates only while the entry under that id still has it:
+//   - a person: their email (the identity the organisation's IdP, Slack and Teams share);
+//   - an agent: its owner (the person accountable for it).
+// Roles and names are left out on purpose: they change without the principal changing (a role
+// revoked stops counting at once anyway, everywhere it is checked). Changing a person's email
+// or an agent's owner ends the keys issued before: they are re-issued to the entry as it is now.
+
+/** sha256 hex of the principal's stable identity: kind, id and email (people) or owner (agents). */
+export function principalBinding(principal: Principal): string {
+  const anchor = principal.kind === 'person' ? `email:${principal.email.trim().toLowerCase()}` : `owner:${principal.owner}`;
+  return createHash('sha256').update(`countersign-principal-v1\n${principal.kind}\n${principal.id}\n${anchor}`, 'utf8').digest('hex');
+}
