@@ -71,6 +71,30 @@ describe('console for auditors', () => {
     expect(code).toBe(0);
   });
 
+  it('grace downloads a filtered export (a selection) that `countersign verify` accepts; one line deleted, it fails', async () => {
+    const page = grace.page;
+    await page.goto(`${t.url}/console/history?resource=env%2Fprod-us&status=refused`, { waitUntil: 'load' });
+    const href = await page.$eval('a[href*="/console/history/export"][href*="format=csv"]', (a) => (a as HTMLAnchorElement).href);
+    expect(new URL(href).searchParams.get('resource')).toBe('env/prod-us');
+    expect(new URL(href).searchParams.get('status')).toBe('refused');
+    const body = await page.evaluate(async (url) => (await fetch(url)).text(), href);
+    const rows = body.trimEnd().split(/\r?\n/);
+    expect(rows).toHaveLength(5);
+    // Only the refused prod-us-2 action (escalation, judy's denial, decision), each row naming its resource.
+    expect(rows.slice(1, -1).every((r) => r.includes(refused) && r.includes('env/prod-us-2'))).toBe(true);
+    expect(rows.some((r) => r.includes(approved))).toBe(false);
+    const cli = cliFor(t);
+    const file = path.join(t.configDir, 'selection.csv');
+    fs.writeFileSync(file, body);
+    expect(await verifyCommand([file, '--key', `${t.url}/.well-known/jwks.json`], cli.ctx)).toBe(0);
+    expect(cli.out()).toMatch(/^OK: 3 records[\s\S]*selection: the actions matching resource=env\/prod-us status=refused/);
+
+    fs.writeFileSync(file, rows.filter((_, i) => i !== 2).join('\n') + '\n');
+    const failed = cliFor(t);
+    expect(await verifyCommand([file, '--key', `${t.url}/.well-known/jwks.json`], failed.ctx)).toBe(1);
+    expect(failed.out()).toMatch(/^FAILED: .*trailer_mismatch/);
+  });
+
   it('reads every action as an auditor, redacted as approvers see it', async () => {
     const res = await t.api('GET', `/v1/actions/${approved}`, { token: t.tokens.grace });
     expect(res.status).toBe(200);
