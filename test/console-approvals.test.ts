@@ -55,6 +55,12 @@ describe('console approvals', () => {
       ['bob', 'web'],
     ]);
     expect(released.body.releaseToken).toEqual(expect.any(String));
+    // The evidence names the console sessions' identity-provider subjects that voted.
+    const sealed = (await t.service.context.db.actions.artifactsOf(id)).filter((a) => a.kind === 'vote.recorded').map((a) => JSON.parse(a.canonical).event);
+    expect(sealed.map((e) => e.via)).toEqual([
+      { channel: 'web', account: { sessionSubject: expect.stringContaining('alice') } },
+      { channel: 'web', account: { sessionSubject: expect.stringContaining('bob') } },
+    ]);
     expect(await text(bob, 'h1')).toMatch(/approved/);
     expect(await text(bob, '.timeline')).toMatch(/alice approved via web: runbook checked[\s\S]*bob approved via web[\s\S]*approved \(bob\)/);
     await bob.click('#verify');

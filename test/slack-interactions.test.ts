@@ -134,6 +134,12 @@ describe('Slack clicks', () => {
       ['alice', 'slack', 'approve'],
       ['bob', 'slack', 'approve'],
     ]);
+    // The evidence names the Slack accounts that clicked, not only the people they became.
+    const sealed = (await t.service.context.db.actions.artifactsOf(card.id)).filter((a) => a.kind === 'vote.recorded').map((a) => JSON.parse(a.canonical).event);
+    expect(sealed.map((e) => e.via)).toEqual([
+      { channel: 'slack', account: { teamId: alice.teamId, userId: alice.id } },
+      { channel: 'slack', account: { teamId: bob.teamId, userId: bob.id } },
+    ]);
     expect(fake.callsTo('views.open').filter((c) => JSON.stringify(c.args).includes(card.id))).toEqual([]);
   });
 

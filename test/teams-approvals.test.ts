@@ -164,6 +164,9 @@ describe('approvals', () => {
     expect(first.actions).toBeUndefined();
     expect(text(first)).toContain('Approvals: 1 of 2');
     expect((await votes(id)).map((v) => [v.personId, v.channel])).toEqual([['alice', 'teams']]);
+    // The evidence names the Teams account that clicked: tenant and AAD object id.
+    const sealed = (await t.service.context.db.actions.artifactsOf(id)).filter((a) => a.kind === 'vote.recorded').map((a) => JSON.parse(a.canonical).event);
+    expect(sealed.map((e) => e.via)).toEqual([{ channel: 'teams', account: { tenantId: expect.any(String), aadObjectId: alice.aadObjectId.toLowerCase() } }]);
 
     // The queue's update job shows progress on every card.
     for (const card of [channelCard, bobCard]) await teams.updateCard(await model(id), card.ref as never);

@@ -83,7 +83,7 @@ async function onClick(
   const { user, actionId, decision, site } = click;
   try {
     const person = await personForSlackUser(deps, user);
-    if (!click.needsReason) return await vote(deps, person, { actionId, decision, reason: null });
+    if (!click.needsReason) return await vote(deps, person, user, { actionId, decision, reason: null });
     // Nobody types a reason for a click the engine would refuse anyway: ask it first. Advisory
     // only: the submit is a real vote and checks everything again.
     const check = await deps.gate.checkVote({ actionId, personId: person.id, decision, reason: undefined });
@@ -100,7 +100,7 @@ async function castSlackVote(deps: InteractionDeps, user: SlackUserRef, meta: Re
   const site: ClickSite = { channel: meta.channel };
   try {
     const person = await personForSlackUser(deps, user);
-    await vote(deps, person, { actionId: meta.actionId, decision: meta.decision, reason });
+    await vote(deps, person, user, { actionId: meta.actionId, decision: meta.decision, reason });
   } catch (err) {
     await refuse(deps, user, site, err);
   }
@@ -111,8 +111,10 @@ async function castSlackVote(deps: InteractionDeps, user: SlackUserRef, meta: Re
  * expiry) in one Postgres transaction. Cards are not touched here: the vote's outbox event
  * makes the queue update every card of the action, the clicked one included.
  */
-async function vote(deps: InteractionDeps, person: Person, req: { actionId: string; decision: VoteDecision; reason: string | null }): Promise<void> {
-  const result = await deps.gate.vote({ actionId: req.actionId, personId: person.id, channel: 'slack', decision: req.decision, reason: req.reason });
+async function vote(deps: InteractionDeps, person: Person, user: SlackUserRef, req: { actionId: string; decision: VoteDecision; reason: string | null }): Promise<void> {
+  // The evidence names the Slack account that clicked (its workspace was checked above).
+  const account = { ...(user.teamId ? { teamId: user.teamId } : {}), userId: user.id };
+  const result = await deps.gate.vote({ actionId: req.actionId, personId: person.id, channel: 'slack', decision: req.decision, reason: req.reason, account });
   deps.logger.info({ actionId: req.actionId, personId: person.id, decision: req.decision, decided: result.decided }, 'Slack vote recorded');
 }
 

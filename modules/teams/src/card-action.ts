@@ -86,7 +86,9 @@ export async function answerCardAction(
   }
 
   try {
-    const result = await deps.gate.vote({ actionId: data.actionId, personId: who.person.id, channel: 'teams', decision: verb, reason: reasonOf(data, verb) });
+    // The evidence names the Teams account that clicked: our tenant (checked) and its AAD object id.
+    const account = { tenantId: deps.tenantId, aadObjectId: String(activity.from?.aadObjectId ?? '').toLowerCase() };
+    const result = await deps.gate.vote({ actionId: data.actionId, personId: who.person.id, channel: 'teams', decision: verb, reason: reasonOf(data, verb), account });
     deps.logger.info({ actionId: data.actionId, personId: who.person.id, decision: verb, decided: result.decided }, 'Teams vote recorded');
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;

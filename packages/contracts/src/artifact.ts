@@ -36,6 +36,13 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     channel: ChannelNameSchema,
     rolesAtVote: z.array(z.string()),
     progress: z.strictObject({ filled: z.int(), needed: z.int() }),
+    /**
+     * The account that acted, as the channel verified it before mapping it to `personId`:
+     * Slack `{ teamId, userId }`, Teams `{ tenantId, aadObjectId }`, the API `{ apiKeyId }`, the
+     * console `{ sessionSubject }` (the identity provider's claim the session was opened with).
+     * Optional: votes sealed before it existed have none.
+     */
+    via: z.strictObject({ channel: ChannelNameSchema, account: z.record(z.string().min(1).max(64), z.string().max(500)) }).optional(),
   }),
   z.strictObject({
     kind: z.literal('action.decided'),

@@ -45,6 +45,7 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
       decision: body.decision,
       reason: body.reason,
       keyId: callerOf(request).keyId,
+      account: { apiKeyId: callerOf(request).keyId },
     });
     const action = await ctx.gate.view(result.action);
     return reply.code(201).send({

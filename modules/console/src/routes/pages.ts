@@ -64,7 +64,8 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       const typed = typeof (request.body as Record<string, unknown>)?.reason === 'string' ? String((request.body as Record<string, unknown>).reason) : '';
       try {
         const form = parse(VoteForm, request.body, 'form');
-        await deps.gate.vote({ actionId: id, personId: who.caller.principal.id, channel: 'web', decision: form.decision, reason: form.reason ?? null });
+        const account = { sessionSubject: who.caller.session.subject };
+        await deps.gate.vote({ actionId: id, personId: who.caller.principal.id, channel: 'web', decision: form.decision, reason: form.reason ?? null, account });
         return reply.redirect(`/console/actions/${id}?voted=${form.decision}`, 303);
       } catch (err) {
         if (!(err instanceof DomainError) || err.code === 'not_found') throw err;

@@ -14,6 +14,12 @@ export interface VoteRequest {
   reason: string | null;
   /** The API key the vote came with (API channel): re-checked inside the transaction. */
   keyId?: string;
+  /**
+   * The channel account that was mapped to `personId` (Slack team and user, Teams tenant and
+   * AAD object id, console session subject), sealed in the vote's artifact. An API vote without
+   * one records its key id.
+   */
+  account?: Record<string, string>;
 }
 
 export interface VoteResult {
@@ -25,6 +31,11 @@ export interface VoteResult {
 }
 
 type Outcome = { ok: VoteResult } | { refused: DomainError };
+
+function viaOf(req: VoteRequest): { via?: { channel: VoteChannel; account: Record<string, string> } } {
+  const account = req.account ?? (req.keyId ? { apiKeyId: req.keyId } : undefined);
+  return account ? { via: { channel: req.channel, account } } : {};
+}
 
 /**
  * Records one vote. The action row is locked for the whole check-and-write, so simultaneous
@@ -70,6 +81,7 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
         channel: req.channel,
         rolesAtVote: vote.roles,
         progress: { filled: p.filled, needed: p.needed },
+        ...viaOf(req),
       }),
     ];
     await tx.emit({ type: 'vote.recorded', actionId: action.id, personId: person.id, decision: req.decision });

@@ -20,7 +20,8 @@ export interface SessionPolicy {
 
 /** A signed-in person as the engine sees any caller; never holds an API key. */
 export interface SessionCaller extends Caller {
-  session: { id: string; csrfToken: string; expiresAt: Date };
+  /** `subject`: the identity provider's claim value the session was opened with (votes record it). */
+  session: { id: string; csrfToken: string; expiresAt: Date; subject: string };
 }
 
 const LOGIN_TTL_MS = 10 * 60_000;
@@ -115,7 +116,7 @@ export class PersonSessions {
     const principal = this.config.current().directory.principal(session.personId);
     if (!principal || principal.kind !== 'person') return null;
     if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await this.store.touchSession(session.id, now);
-    return { keyId: `session:${session.id.slice(0, 12)}`, principal, canDelegate: false, session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt } };
+    return { keyId: `session:${session.id.slice(0, 12)}`, principal, canDelegate: false, session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt, subject: session.subject } };
   }
 
   /** Refuses a state change whose CSRF token is missing or not this session's. */
