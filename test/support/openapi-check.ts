@@ -59,7 +59,7 @@ export class OpenApiResponseChecker {
   readonly check = (method: string, route: string, res: Pick<ApiResponse, 'status' | 'headers' | 'body' | 'text'>): void => {
     const path = route.split('?')[0]!;
     const request = `${method} ${route.slice(0, 200)}`;
-    const fail = (problem: string) => this.violations.push({ request, status: res.status, problem });
+    const fail = (problem: string): void => void this.violations.push({ request, status: res.status, problem });
     const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     // A literal path wins over a template (no such overlap today, but be exact).
     const matches = this.routes.filter((r) => r.pattern.test(path) && r.method === method.toUpperCase());
