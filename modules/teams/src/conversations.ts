@@ -35,9 +35,12 @@ export function channelDataOf(activity: Partial<Activity>): TeamsChannelDataLike
 
 /**
  * The activity's tenant, from channelData.tenant.id and conversation.tenantId. Both are checked
- * when present: if they disagree the activity has no trustworthy tenant (null).
+ * when present: if they disagree the activity has no trustworthy tenant (null). Only Teams
+ * vouches for them: a Direct Line or Web Chat client on the same bot registration writes its
+ * own channelData and `from`, so any other channelId has no tenant at all (and nothing counts).
  */
 export function tenantOf(activity: Partial<Activity>): string | null {
+  if (activity.channelId !== 'msteams') return null;
   const fromChannelData = channelDataOf(activity).tenant?.id?.toLowerCase();
   const fromConversation = activity.conversation?.tenantId?.toLowerCase();
   if (fromChannelData && fromConversation && fromChannelData !== fromConversation) return null;

@@ -13,7 +13,11 @@ const base = {
 describe('conversation records', () => {
   it('reads the tenant from channelData and the conversation, and distrusts a disagreement', () => {
     expect(tenantOf({ ...base, conversation: { id: 'c', tenantId: TENANT } } as never)).toBe(TENANT.toLowerCase());
-    expect(tenantOf({ conversation: { id: 'c', tenantId: TENANT } } as never)).toBe(TENANT.toLowerCase());
+    expect(tenantOf({ channelId: 'msteams', conversation: { id: 'c', tenantId: TENANT } } as never)).toBe(TENANT.toLowerCase());
+    // Direct Line / Web Chat on the same bot registration: the client wrote channelData itself.
+    for (const channelId of ['directline', 'webchat', 'emulator', undefined]) {
+      expect(tenantOf({ ...base, channelId, conversation: { id: 'c', tenantId: TENANT } } as never)).toBeNull();
+    }
     expect(tenantOf({ ...base, conversation: { id: 'c', tenantId: 'other' } } as never)).toBeNull();
     expect(tenantOf({ conversation: { id: 'c' } } as never)).toBeNull();
   });

@@ -18,7 +18,7 @@ people:
 ));
 
 function activity(aad: string | undefined, tenant = TENANT) {
-  return { from: { id: '29:x', aadObjectId: aad }, conversation: { id: 'c', tenantId: tenant }, channelData: { tenant: { id: tenant } } } as never;
+  return { channelId: 'msteams', from: { id: '29:x', aadObjectId: aad }, conversation: { id: 'c', tenantId: tenant }, channelData: { tenant: { id: tenant } } } as never;
 }
 const id = (aad: string | undefined, member: RosterMember | null | Error, tenant = TENANT) => {
   let asked = 0;
