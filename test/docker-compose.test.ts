@@ -104,7 +104,7 @@ describe('docker-compose.yml', () => {
   it('migrates as the schema owner in a one-shot service; countersign connects as its least-privileged login', () => {
     const migrate = compose.services.migrate!;
     const service = compose.services.countersign!;
-    expect(migrate.command).toEqual(['node', 'node_modules/tsx/dist/cli.mjs', 'apps/server/src/migrate.ts']);
+    expect(migrate.command).toEqual(['node', 'dist/apps/server/src/migrate.js']);
     const user = (url: string | undefined) => (url ? decodeURIComponent(new URL(url.replace(/\$\{[^}]*\}/g, 'x')).username) : undefined);
     expect(user(migrate.environment!.MIGRATION_DATABASE_URL)).toBe(compose.services.postgres!.environment!.POSTGRES_USER);
     expect(user(migrate.environment!.DATABASE_URL)).toBe('countersign_app');

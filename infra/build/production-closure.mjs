@@ -44,8 +44,9 @@ function dependenciesOf(pkg) {
   const out = [];
   for (const name of Object.keys(pkg.dependencies ?? {})) out.push([name, false]);
   for (const name of Object.keys(pkg.optionalDependencies ?? {})) out.push([name, true]);
+  // Optional peers are used when something else installs them; npm does not add them.
   for (const name of Object.keys(pkg.peerDependencies ?? {})) {
-    out.push([name, pkg.peerDependenciesMeta?.[name]?.optional === true]);
+    if (pkg.peerDependenciesMeta?.[name]?.optional !== true) out.push([name, false]);
   }
   return out;
 }
