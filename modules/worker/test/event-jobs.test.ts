@@ -10,6 +10,7 @@ const requirement: Requirement = {
   denyEndsRequest: true,
   approvalReasonRequired: false,
   redact: [],
+  feature: [],
   channels: {
     slack: ['#a'],
     teams: [],
