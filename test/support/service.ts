@@ -104,9 +104,13 @@ export async function startTestService(
   const prisma = createPrismaClient(db.url, { max: 4 });
   const tokens: Record<string, string> = {};
   const principals = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'ivan', 'judy', 'deploy-bot', 'owner-bot'];
+  const directory = service.gate.deps.config.current().directory;
+  // deploy-bot delegates for every person the tests know (a delegate key must name whom).
+  const people = principals.filter((p) => directory.person(p));
   for (const p of principals) {
-    if (!service.gate.deps.config.current().directory.principal(p)) continue;
-    tokens[p] = (await service.keys.create(p, { canDelegate: p === 'deploy-bot' })).token;
+    if (!directory.principal(p)) continue;
+    const delegate = p === 'deploy-bot' ? { canDelegate: true, delegateFor: people } : {};
+    tokens[p] = (await service.keys.create(p, delegate)).token;
   }
   return {
     url: service.url,

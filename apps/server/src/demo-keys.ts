@@ -13,8 +13,8 @@ export interface DemoKey {
   note: string;
 }
 
-const DEMO: { principal: string; delegate: boolean; note: string }[] = [
-  { principal: 'deploy-bot', delegate: true, note: 'agent that submits intents (owner: erin)' },
+const DEMO: { principal: string; delegate: boolean; delegateFor?: string[]; note: string }[] = [
+  { principal: 'deploy-bot', delegate: true, delegateFor: ['role:developer'], note: 'agent that submits intents (owner: erin); may act for developers' },
   { principal: 'alice', delegate: false, note: 'sre-lead: approves production changes' },
   { principal: 'bob', delegate: false, note: 'security: the second approver' },
   { principal: 'carol', delegate: false, note: 'sre-lead AND security: still only one slot' },
@@ -31,12 +31,14 @@ export async function ensureDemoKeys(keys: KeyService, stateDir: string): Promis
   for (const demo of DEMO) {
     const existing = saved.find((k) => k.principal === demo.principal);
     // A saved token that no longer authenticates (database reset, key revoked) is replaced.
-    if (existing && (await keys.authenticate(existing.token))) {
+    const caller = existing ? await keys.authenticate(existing.token) : undefined;
+    // A delegate key saved before delegation scopes acts for nobody: replaced like a dead one.
+    if (existing && caller && !(demo.delegate && caller.delegateFor.length === 0)) {
       out.push(existing);
       continue;
     }
     try {
-      const { token } = await keys.create(demo.principal, { canDelegate: demo.delegate, label: 'demo (npm start)' });
+      const { token } = await keys.create(demo.principal, { canDelegate: demo.delegate, ...(demo.delegateFor ? { delegateFor: demo.delegateFor } : {}), label: 'demo (npm start)' });
       out.push({ principal: demo.principal, token, note: demo.note });
     } catch (err) {
       // The demo directory may have been edited to drop this person: no key, no line.

@@ -106,6 +106,8 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     principalId: z.string(),
     principalKind: z.enum(['person', 'agent']),
     canDelegate: z.boolean(),
+    /** Whom a delegate key may act for (person ids, `role:<role>`); absent on keys that may not, and on older records. */
+    delegateFor: z.array(z.string()).optional(),
     label: z.string().nullable(),
   }),
   z.strictObject({

@@ -7,6 +7,7 @@ export * from './approver-checks.ts';
 export * from './keys/api-key.ts';
 export * from './keys/key-service.ts';
 export * from './keys/principal-binding.ts';
+export * from './keys/delegation-scope.ts';
 export * from './gate/deps.ts';
 export * from './gate/view.ts';
 export * from './gate/gate.ts';

@@ -23,6 +23,7 @@ function keyRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
     principalKind: 'agent',
     principalBinding: null,
     canDelegate: false,
+    delegateFor: [],
     label: 'test',
     createdAt: new Date(),
     revokedAt: null,

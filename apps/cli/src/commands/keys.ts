@@ -1,9 +1,10 @@
 import type { CliContext } from '../registry.ts';
 import { openEngine } from '../engine.ts';
 import { parseCli } from '../args.ts';
+import { parseDelegationScope } from '@countersign/core';
 
 const USAGE = `usage:
-  countersign keys create --principal ID [--delegate] [--label TEXT]
+  countersign keys create --principal ID [--delegate --for ID,role:ROLE,…] [--label TEXT]
   countersign keys list
   countersign keys revoke KEY_ID_OR_PREFIX
 `;
@@ -15,6 +16,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     parsed = parseCli(args, {
       principal: { type: 'string' },
       delegate: { type: 'boolean', default: false },
+      for: { type: 'string' },
       label: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
@@ -27,6 +29,21 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`--principal is required\n${USAGE}`);
     return 2;
   }
+  // Fail closed: a delegate key without --for would act for nobody, and one with --for but no
+  // --delegate says something the key cannot do; both are refused before anything is created.
+  let delegateFor: string[] | undefined;
+  if (sub === 'create' && (parsed.values.delegate || parsed.values.for !== undefined)) {
+    if (!parsed.values.delegate || parsed.values.for === undefined) {
+      ctx.stderr.write(`--delegate and --for go together: name whom the key may act for (people ids or role:ROLE)\n${USAGE}`);
+      return 2;
+    }
+    try {
+      delegateFor = parseDelegationScope(parsed.values.for);
+    } catch (err) {
+      ctx.stderr.write(`${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+  }
   if (sub !== 'create' && sub !== 'list' && !(sub === 'revoke' && target)) {
     ctx.stderr.write(USAGE);
     return 2;
@@ -36,12 +53,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (sub === 'create') {
       const { token, key } = await engine.keys.create(parsed.values.principal!, {
         canDelegate: parsed.values.delegate,
+        ...(delegateFor ? { delegateFor } : {}),
         label: parsed.values.label,
       });
       if (parsed.values.json) {
-        ctx.stdout.write(JSON.stringify({ id: key.id, prefix: key.prefix, principalId: key.principalId, token }) + '\n');
+        ctx.stdout.write(JSON.stringify({ id: key.id, prefix: key.prefix, principalId: key.principalId, delegateFor: key.delegateFor, token }) + '\n');
       } else {
-        ctx.stdout.write(`created ${key.id} (${key.prefix}) for ${key.principalKind} ${key.principalId}${key.canDelegate ? ', may delegate' : ''}\n`);
+        ctx.stdout.write(`created ${key.id} (${key.prefix}) for ${key.principalKind} ${key.principalId}${key.canDelegate ? `, may act for ${key.delegateFor.join(', ')}` : ''}\n`);
         ctx.stdout.write(`\n  ${token}\n\nThis is the only time the key is shown; store it now.\n`);
       }
       return 0;
@@ -50,7 +68,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       for (const k of await engine.keys.list()) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
         const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
-        ctx.stdout.write(`${k.id}  ${k.prefix}  ${k.principalKind}:${k.principalId}  ${state}  last used ${used}${k.label ? `  "${k.label}"` : ''}\n`);
+        ctx.stdout.write(`${k.id}  ${k.prefix}  ${k.principalKind}:${k.principalId}  ${state}  last used ${used}${k.canDelegate ? `  for ${k.delegateFor.join(',') || '(nobody: re-issue with --for)'}` : ''}${k.label ? `  "${k.label}"` : ''}\n`);
       }
       return 0;
     }

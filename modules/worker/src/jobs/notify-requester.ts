@@ -3,6 +3,7 @@ import { noticeTarget } from '@countersign/db';
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { NOTICE_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { TargetOutcomes } from './outcomes.ts';
+import { requesterNotice } from './requester-notice.ts';
 import { isHeld, lookForEarlierSend, settleFailedSend } from './send-once.ts';
 
 /** The person behind the request: who the agent acted for, else the requesting person, else the agent's owner. */
@@ -41,7 +42,7 @@ export function notifyRequester(deps: WorkerDeps): JobHandler<'notify-requester'
       return;
     }
     const card = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
-    const text = `Your request "${card.title}" (${actionId}): ${card.outcome?.text ?? action.status}.`;
+    const text = requesterNotice(action, card);
     const outcomes = new TargetOutcomes(deps, job, actionId);
     for (const channel of deps.channels.values()) {
       const target = noticeTarget(action.status, personId);

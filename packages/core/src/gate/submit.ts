@@ -11,6 +11,7 @@ import {
   type Verdict,
 } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
+import { inDelegationScope } from '../keys/delegation-scope.ts';
 import type { Caller } from '../keys/key-service.ts';
 import { UniqueViolation } from '../ports.ts';
 import type { GateDeps } from './deps.ts';
@@ -60,9 +61,22 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
         issues: [{ field: 'onBehalfOf', message: 'the key is not allowed to delegate' }],
       });
     }
-    if (!directory.person(intent.onBehalfOf)) {
+    const onBehalfOf = directory.person(intent.onBehalfOf);
+    if (!onBehalfOf) {
       throw new DomainError('invalid_intent', 'onBehalfOf must name a person in the directory.', {
         issues: [{ field: 'onBehalfOf', message: `no person "${intent.onBehalfOf}" in the directory` }],
+      });
+    }
+    // Naming someone makes them the requester: they are told, and they may not approve it. A key
+    // acts only for whom it was made for. A delegate key from before scopes existed has an empty
+    // scope and is refused, not grandfathered: "anyone" is exactly what lets an agent disqualify
+    // an approver or put its words in a DM to them, and re-issuing with --for is one command.
+    if (!inDelegationScope(req.caller.delegateFor, onBehalfOf)) {
+      const why = req.caller.delegateFor.length === 0
+        ? 'the key predates delegation scopes; re-issue it with --for'
+        : `"${intent.onBehalfOf}" is outside the key's delegation scope`;
+      throw new DomainError('delegation_not_allowed', 'This API key may not act on behalf of this person.', {
+        issues: [{ field: 'onBehalfOf', message: why }],
       });
     }
   }

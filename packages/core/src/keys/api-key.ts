@@ -16,6 +16,12 @@ export interface ApiKeyRecord {
    */
   principalBinding: string | null;
   canDelegate: boolean;
+  /**
+   * Whom a delegate key may act for: person ids and `role:<role>` entries (delegation-scope.ts).
+   * Empty for keys that may not delegate, and for delegate keys made before scopes existed,
+   * which may act for nobody until re-issued (see submit.ts).
+   */
+  delegateFor: string[];
   label: string | null;
   createdAt: Date;
   revokedAt: Date | null;

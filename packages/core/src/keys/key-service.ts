@@ -2,6 +2,7 @@ import { DomainError, randomId, type Principal } from '@countersign/contracts';
 import type { DirectoryView } from '../config-view.ts';
 import type { Clock, GateStore } from '../ports.ts';
 import { newKeyMaterial, parseToken, secretMatches, type ApiKeyRecord } from './api-key.ts';
+import { scopeRole } from './delegation-scope.ts';
 import { principalBinding } from './principal-binding.ts';
 
 /** Who is calling: the principal an API key belongs to, re-read from the directory each time. */
@@ -9,6 +10,8 @@ export interface Caller {
   keyId: string;
   principal: Principal;
   canDelegate: boolean;
+  /** The key's delegation scope (ApiKeyRecord.delegateFor). */
+  delegateFor: readonly string[];
 }
 
 // lastUsedAt is recorded at most once a minute per key so the hot path does not pay a write
@@ -28,9 +31,14 @@ export class KeyService {
   ) {}
 
   /** Creates a key for a directory principal. The token is returned once and never stored. */
-  async create(principalId: string, opts: { canDelegate?: boolean; label?: string } = {}): Promise<{ token: string; key: ApiKeyRecord }> {
-    const principal = this.config.current().directory.principal(principalId);
+  async create(
+    principalId: string,
+    opts: { canDelegate?: boolean; delegateFor?: readonly string[]; label?: string } = {},
+  ): Promise<{ token: string; key: ApiKeyRecord }> {
+    const { directory } = this.config.current();
+    const principal = directory.principal(principalId);
     if (!principal) throw new DomainError('unknown_principal', `No person or agent "${principalId}" in the directory.`);
+    const delegateFor = checkedScope(opts.canDelegate ?? false, opts.delegateFor ?? [], directory);
     const material = newKeyMaterial();
     const key: ApiKeyRecord = {
       id: randomId('key'),
@@ -40,6 +48,7 @@ export class KeyService {
       principalKind: principal.kind,
       principalBinding: principalBinding(principal),
       canDelegate: opts.canDelegate ?? false,
+      delegateFor,
       label: opts.label ?? null,
       createdAt: this.clock.now(),
       revokedAt: null,
@@ -53,6 +62,7 @@ export class KeyService {
         principalId,
         principalKind: principal.kind,
         canDelegate: key.canDelegate,
+        ...(key.canDelegate ? { delegateFor: key.delegateFor } : {}),
         label: key.label,
       });
     });
@@ -104,6 +114,26 @@ export class KeyService {
       key.lastUsedAt = now;
       await this.store.touchApiKey(key.id, now);
     }
-    return { keyId: key.id, principal, canDelegate: key.canDelegate };
+    return { keyId: key.id, principal, canDelegate: key.canDelegate, delegateFor: key.delegateFor };
   }
+}
+
+/**
+ * A delegate key must name whom it acts for (fail closed: no scope is not "anyone"), and a
+ * non-delegate key names nobody. Person ids must exist now so a typo is caught at creation;
+ * roles are not checked against today's holders, since a role may be granted later.
+ */
+function checkedScope(canDelegate: boolean, scope: readonly string[], directory: DirectoryView): string[] {
+  if (!canDelegate) {
+    if (scope.length > 0) throw new DomainError('invalid_request', 'A delegation scope needs a delegate key (--delegate).');
+    return [];
+  }
+  if (scope.length === 0) throw new DomainError('invalid_request', 'A delegate key must name whom it may act for (--for person,role:name).');
+  for (const entry of scope) {
+    const role = scopeRole(entry);
+    if (role !== undefined ? role === '' : !directory.person(entry)) {
+      throw new DomainError('invalid_request', `Delegation scope entry "${entry}" is not a person in the directory or role:<role>.`);
+    }
+  }
+  return [...new Set(scope)];
 }

@@ -116,7 +116,7 @@ export class PersonSessions {
     const principal = this.config.current().directory.principal(session.personId);
     if (!principal || principal.kind !== 'person') return null;
     if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await this.store.touchSession(session.id, now);
-    return { keyId: `session:${session.id.slice(0, 12)}`, principal, canDelegate: false, session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt, subject: session.subject } };
+    return { keyId: `session:${session.id.slice(0, 12)}`, principal, canDelegate: false, delegateFor: [], session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt, subject: session.subject } };
   }
 
   /** Refuses a state change whose CSRF token is missing or not this session's. */

@@ -76,7 +76,7 @@ export interface TestEngine {
   policy: TestPolicy;
   keys: KeyService;
   /** A caller holding a fresh, active API key for the principal. */
-  callerFor(principalId: string, opts?: { canDelegate?: boolean }): Promise<Caller>;
+  callerFor(principalId: string, opts?: { canDelegate?: boolean; delegateFor?: string[] }): Promise<Caller>;
 }
 
 export function testEngine(): TestEngine {
@@ -121,8 +121,10 @@ export function testEngine(): TestEngine {
     policy,
     keys,
     async callerFor(principalId, opts = {}) {
-      const { key } = await keys.create(principalId, opts);
-      return { keyId: key.id, principal: directory.principal(principalId)!, canDelegate: key.canDelegate };
+      // A delegate key must name whom it acts for; unless a test says, everyone in the directory now.
+      const delegateFor = opts.delegateFor ?? (opts.canDelegate ? [...directory.people.keys()] : undefined);
+      const { key } = await keys.create(principalId, { ...opts, ...(delegateFor ? { delegateFor } : {}) });
+      return { keyId: key.id, principal: directory.principal(principalId)!, canDelegate: key.canDelegate, delegateFor: key.delegateFor };
     },
   };
 }

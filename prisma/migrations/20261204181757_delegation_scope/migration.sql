@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ApiKey" ADD COLUMN     "delegateFor" TEXT[] DEFAULT ARRAY[]::TEXT[];

@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentDigest } from '@countersign/directory';
+import { run as runKeys } from '../apps/cli/src/commands/keys.ts';
+import { cliFor } from './support/cli.ts';
+import { intents, startTestService, type TestService } from './support/service.ts';
+
+// Delegation cannot be used against approvers: a delegate key names whom it may act for
+// (people ids or role:<role>, read from the directory at each submission), and naming anyone
+// else is refused with 403 delegation_not_allowed on the onBehalfOf field.
+
+const FIXTURE = fs.readFileSync(path.resolve(import.meta.dirname, 'fixtures/directory.yaml'), 'utf8');
+const FRANK = '  - { id: frank, name: Frank, email: frank@example.com, roles: [finance-approver] }\n';
+
+let t: TestService;
+beforeAll(async () => {
+  expect(FIXTURE).toContain(FRANK);
+  t = await startTestService();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+async function keys(args: string[]) {
+  const cli = cliFor(t, {});
+  const code = await runKeys(args, cli.ctx);
+  return { code, stdout: cli.out(), stderr: cli.err() };
+}
+
+async function setDirectory(text: string): Promise<void> {
+  fs.writeFileSync(path.join(t.configDir, 'directory.yaml'), text);
+  const want = contentDigest(text);
+  const until = Date.now() + 10_000;
+  while (t.service.gate.deps.config.current().directory.digest !== want) {
+    if (Date.now() > until) throw new Error('the directory change was not accepted');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const submitFor = (token: string, onBehalfOf: string) => t.api('POST', '/v1/actions', { token, body: { ...intents.read, onBehalfOf } });
+
+describe('delegation scope', () => {
+  it('acts for the people and roles the key names, and for nobody else', async () => {
+    const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'alice,role:finance-approver', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { token, id, delegateFor } = JSON.parse(created.stdout);
+    expect(delegateFor).toEqual(['alice', 'role:finance-approver']);
+    expect((await t.prisma.apiKey.findUniqueOrThrow({ where: { id } })).delegateFor).toEqual(['alice', 'role:finance-approver']);
+    const sealed = await t.prisma.artifact.findFirstOrThrow({ where: { kind: 'key.created' }, orderBy: { seq: 'desc' } });
+    expect(JSON.parse(sealed.canonical)).toMatchObject({ event: { kind: 'key.created', keyId: id, delegateFor: ['alice', 'role:finance-approver'] } });
+
+    const forAlice = await submitFor(token, 'alice');
+    expect(forAlice.status, forAlice.text).toBe(201);
+
+    // bob is a security approver outside the scope: naming him would make him the requester
+    // (disqualified from approving) and put the agent's words in a DM to him.
+    const forBob = await submitFor(token, 'bob');
+    expect(forBob.status).toBe(403);
+    expect(forBob.body.code).toBe('delegation_not_allowed');
+    expect(forBob.body.errors).toEqual([{ field: 'onBehalfOf', message: expect.stringContaining('outside') }]);
+
+    // frank holds the role: allowed, until the directory takes the role away.
+    expect((await submitFor(token, 'frank')).status).toBe(201);
+    await setDirectory(FIXTURE.replace(FRANK, '  - { id: frank, name: Frank, email: frank@example.com, roles: [] }\n'));
+    try {
+      const after = await submitFor(token, 'frank');
+      expect(after.status).toBe(403);
+      expect(after.body.code).toBe('delegation_not_allowed');
+    } finally {
+      await setDirectory(FIXTURE);
+    }
+    expect((await submitFor(token, 'frank')).status).toBe(201);
+  });
+
+  it('refuses a delegate key from before scopes (empty scope) for everyone', async () => {
+    const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'alice', '--json']);
+    const { token, id } = JSON.parse(created.stdout);
+    // What a key created before the delegation_scope migration looks like: may delegate, names nobody.
+    await t.prisma.apiKey.update({ where: { id }, data: { delegateFor: [] } });
+    const res = await submitFor(token, 'alice');
+    expect(res.status).toBe(403);
+    expect(res.body.errors).toEqual([{ field: 'onBehalfOf', message: expect.stringContaining('re-issue it with --for') }]);
+    expect((await keys(['list'])).stdout).toMatch(/for \(nobody: re-issue with --for\)/);
+  });
+
+  it('the CLI requires --for with --delegate and parses it strictly', async () => {
+    const before = await t.prisma.apiKey.count();
+    for (const args of [
+      ['--delegate'],
+      ['--for', 'alice'],
+      ['--delegate', '--for', ''],
+      ['--delegate', '--for', 'alice,,bob'],
+      ['--delegate', '--for', 'role:'],
+    ]) {
+      const res = await keys(['create', '--principal', 'deploy-bot', ...args]);
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr).toMatch(/--for|empty entry/);
+    }
+    await expect(keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'alice,mallory'])).rejects.toThrow(/mallory/);
+    expect(await t.prisma.apiKey.count()).toBe(before);
+    const ok = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', ' alice , role:finance-approver']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('may act for alice, role:finance-approver');
+  });
+});
