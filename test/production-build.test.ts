@@ -174,6 +174,7 @@ describe('npm run build', () => {
     const token = (await engine.keys.create('deploy-bot')).token;
     await engine.close();
 
+    const treeBefore = filesUnder(out);
     const loads = path.join(work, 'loads.txt');
     const recorder = writeLoadRecorder(work);
     const child = spawn(process.execPath, ['--import', pathToFileURL(recorder).href, path.join(out, built.entries.main)], {
@@ -188,6 +189,9 @@ describe('npm run build', () => {
         // WebAssembly from the production tree; then the service's own login.
         MIGRATION_DATABASE_URL: db.ownerUrl,
         REDIS_URL: redisUrlForTests(),
+        // Shared by every process of a deployment; without it the service would create a file
+        // under its keys folder, which a read-only image cannot hold.
+        COUNTERSIGN_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
         COUNTERSIGN_QUEUE_PREFIX: randomQueuePrefix(),
         HOST: '127.0.0.1',
         PORT: '0',
@@ -222,6 +226,9 @@ describe('npm run build', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // Nothing written beside the code or in the working directory: a read-only /app works.
+    expect(filesUnder(out)).toEqual(treeBefore);
+    expect(filesUnder(app)).toEqual(['config/directory.yaml', 'config/policy.yaml']);
 
     const loaded = fs.readFileSync(loads, 'utf8').split('\n').filter(Boolean);
     expect(loaded).toContain(pathToFileURL(path.join(out, built.entries.main)).href);
