@@ -17,6 +17,7 @@ import { loadSigningKeys } from './startup/keys.ts';
 import { connectRedis } from './startup/redis.ts';
 import { registerApiRoutes } from './startup/routes.ts';
 import { Stops } from './startup/stops.ts';
+import { traceChannels } from './telemetry/index.ts';
 import { openDatabase, openEngineStore } from './startup/store.ts';
 
 export interface RunningService {
@@ -73,7 +74,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const config = watchSealedConfig({ settings, logger, store, channels: channelCatalog, reloads: metrics.configReloads, resolve, stops });
     const bus = decisionBus(settings, logger, keyCache);
     const redis = await connectRedis(settings, logger, stops);
-    const { gate, keys } = await buildGate({ settings, store, config, clock, bus, keyring, observer: metrics.observer });
+    const { gate, keys } = await buildGate({ settings, store, config, clock, bus, keyring, observer: metrics.observer, actionTrace: (id) => db.outbox.traceOf(id) });
     const app = buildApp({ settings, logger, role, db, redis, registry: metrics.registry, stops });
     await startBus(bus, stops);
     const { reads, audit } = registerApiRoutes(app, { settings, gate, keys, keyring, db });
@@ -101,6 +102,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       channelCatalog,
     }, stops);
     metrics.instrument(context);
+    traceChannels(context.channels);
 
     listeningUrl = await listen(app, settings, stops);
     await startModules(modules, context);

@@ -8,5 +8,6 @@ export * from './errors.ts';
 export * from './artifact.ts';
 export * from './ids.ts';
 export * from './events.ts';
+export * from './trace-context.ts';
 export * from './action-filter.ts';
 export * from './api/index.ts';

@@ -54,6 +54,19 @@ export class PrismaOutboxStore {
     );
   }
 
+  /**
+   * The trace context the action's first traced event carries (its submission's trace), or null:
+   * a vote's span links to it. Only asked while tracing is on.
+   */
+  async traceOf(actionId: string): Promise<unknown> {
+    const rows = await this.prisma.$queryRaw<{ trace: unknown }[]>`
+      SELECT payload->'trace' AS trace FROM "OutboxEvent"
+      WHERE "actionId" = ${actionId} AND payload->'trace' IS NOT NULL
+      ORDER BY id
+      LIMIT 1`;
+    return rows[0]?.trace ?? null;
+  }
+
   /** Undispatched events older than `seconds` (a dispatcher missed them: worth a warning). */
   async staleCount(seconds: number): Promise<number> {
     const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TraceContextSchema } from '@countersign/contracts';
 
 // The job catalog: the single source of truth for every queue job. Each entry says which queue
 // carries it, what its payload looks like (validated when enqueued AND when consumed), how
@@ -50,7 +51,13 @@ function id(...parts: (string | number | undefined)[]): string {
   return parts.filter((p) => p !== undefined).join('/');
 }
 
-const OneAction = z.strictObject({ actionId: ActionId });
+/**
+ * Every payload may carry where it sits in a trace (JobQueues.enqueue stamps it while tracing is
+ * on); it never takes part in the job id, so the same work traced or not is still one job.
+ */
+const Trace = TraceContextSchema.optional();
+
+const OneAction = z.strictObject({ actionId: ActionId, trace: Trace });
 
 /**
  * A job about one action as a whole. `perEvent`: every outbox event that asks for it gets a job
@@ -63,7 +70,7 @@ function actionJob(name: string, s: Omit<JobSpec, 'schema' | 'jobId'> & { perEve
 
 /** A job about one numbered step of an action (a tier, a reminder): one job per step. */
 function stepJob<K extends string>(name: string, step: K, range: { min: number; max: number }, s: Omit<JobSpec, 'schema' | 'jobId'>) {
-  const shape = { actionId: ActionId, [step]: z.int().min(range.min).max(range.max) } as { actionId: typeof ActionId } & Record<K, z.ZodInt>;
+  const shape = { actionId: ActionId, trace: Trace, [step]: z.int().min(range.min).max(range.max) } as { actionId: typeof ActionId; trace: typeof Trace } & Record<K, z.ZodInt>;
   // The schema above is exactly this shape; TypeScript cannot see through the computed key.
   const jobId = (p: unknown) => id(name, (p as { actionId: string }).actionId, (p as Record<K, number>)[step]);
   return spec({ ...s, schema: z.strictObject(shape), jobId });

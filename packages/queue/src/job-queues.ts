@@ -1,6 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE, JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './catalog.ts';
+import { currentTraceContext } from './trace.ts';
 
 /** A payload that does not match the catalog: a bug in the caller, never retried. */
 export class InvalidJobPayload extends Error {
@@ -69,7 +70,9 @@ export class JobQueues {
    */
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions = {}): Promise<string> {
     const spec = JOBS[name];
-    const parsed = spec.schema.safeParse(payload);
+    // The job continues the trace it was enqueued in (nothing is added while tracing is off).
+    const trace = payload.trace ?? currentTraceContext();
+    const parsed = spec.schema.safeParse(trace ? { ...payload, trace } : payload);
     if (!parsed.success) throw new InvalidJobPayload(name, issuesOf(parsed.error));
     const jobId = (spec.jobId as (p: unknown, ref?: string) => string)(parsed.data, opts.ref);
     await this.queue(spec.queue).add(name, parsed.data, {

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE, JOBS, QUEUE_NAMES, backoffDelay, isJobName, jobsOn, type JobName, type JobPayload, type QueueName } from './catalog.ts';
 import { issuesOf } from './job-queues.ts';
+import { inCarriedTrace, SpanKind } from './trace.ts';
 
 /** What a processor gets besides its (validated) payload. */
 export interface JobContext {
@@ -72,6 +73,10 @@ export function isUnrecoverable(err: unknown): boolean {
   return err instanceof UnrecoverableError || (err as Error | undefined)?.name === 'UnrecoverableError';
 }
 
+function isDeferral(err: unknown): boolean {
+  return err instanceof DelayedError;
+}
+
 /** Ends the job for good: no retry, counted as a final failure. */
 export function giveUp(message: string): UnrecoverableError {
   return new UnrecoverableError(message);
@@ -110,7 +115,11 @@ export function startJobWorkers(opts: JobWorkersOptions): JobWorkers {
             throw new DelayedError();
           },
         };
-        await (opts.handlers[name] as JobHandler<JobName>)(parsed.data as JobPayload<JobName>, ctx);
+        // One span per run, in the trace the job was enqueued in; a deferral is not a failure.
+        const attributes = { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': ctx.jobId, 'countersign.job.attempt': ctx.attempt, 'countersign.action_id': parsed.data.actionId };
+        await inCarriedTrace(parsed.data.trace, `countersign.job ${name}`, { kind: SpanKind.CONSUMER, attributes, expected: isDeferral }, () =>
+          (opts.handlers[name] as JobHandler<JobName>)(parsed.data as JobPayload<JobName>, ctx),
+        );
       },
       {
         connection: opts.connection,

@@ -1,6 +1,5 @@
 import {
   destinationAllowlist,
-  Gate,
   KeyService,
   recordConfigChanges,
   type Clock,
@@ -11,6 +10,7 @@ import {
 } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import { releaseIssuer } from '../release-issuer.ts';
+import { TracedGate, traceEvents, type ActionTraceLookup } from '../telemetry/index.ts';
 import type { Settings } from '../settings.ts';
 
 /** The engine and the key service over the store, then the configuration in force sealed. */
@@ -22,10 +22,13 @@ export async function buildGate(deps: {
   bus: DecisionBus;
   keyring: Keyring;
   observer: GateObserver;
+  /** Where an action's trace context is stored (tracing; asked only while it is on). */
+  actionTrace: ActionTraceLookup;
 }) {
   const { settings, store, config, clock, bus, keyring } = deps;
-  const gate = new Gate({
-    store,
+  // Traced: spans when an OpenTelemetry SDK runs, the API's no-op otherwise (telemetry/).
+  const gate = new TracedGate({
+    store: traceEvents(store),
     config,
     clock,
     bus,
@@ -37,7 +40,7 @@ export async function buildGate(deps: {
       ttlSeconds: settings.COUNTERSIGN_RELEASE_TTL_SECONDS,
       now: () => clock.now(),
     }),
-  });
+  }, deps.actionTrace);
   const keys = new KeyService(store, config, clock);
   await recordConfigChanges(store, config.current());
   return { gate, keys };

@@ -1,7 +1,7 @@
 import { GateEventSchema } from '@countersign/contracts';
 import type { ActionRecord, Clock } from '@countersign/core';
 import type { OutboxEventRecord, OutboxListener, PrismaOutboxStore } from '@countersign/db';
-import type { JobQueues } from '@countersign/queue';
+import { inCarriedTrace, SpanKind, type JobQueues } from '@countersign/queue';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics.ts';
 import { jobsForEvent } from './event-jobs.ts';
@@ -104,9 +104,13 @@ export class OutboxDispatcher {
         continue;
       }
       // An enqueue error (Redis down) aborts the batch: nothing is marked, all is retried.
-      for (const job of jobsForEvent(parsed.data, row.id, action, now)) {
-        await this.deps.queues.enqueue(job.name, job.payload, { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) });
-      }
+      // In the trace of the change that wrote the event (the action's), so its jobs continue it.
+      const attributes = { 'countersign.action_id': row.actionId, 'countersign.outbox.event': parsed.data.type, 'countersign.outbox.event_id': row.id };
+      await inCarriedTrace(parsed.data.trace, 'countersign.outbox.dispatch', { kind: SpanKind.PRODUCER, attributes }, async () => {
+        for (const job of jobsForEvent(parsed.data, row.id, action, now)) {
+          await this.deps.queues.enqueue(job.name, job.payload, { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) });
+        }
+      });
       handled.push(row.id);
     }
     return handled;

@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { slackModule } from '@countersign/slack';
+import { workerModule } from '@countersign/worker';
+import { startTelemetry, tracingRequested, type Telemetry } from '../apps/server/src/telemetry/index.ts';
+import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
+import { click, type Clicker } from './fakes/slack-interactions.ts';
+import { randomQueuePrefix } from './support/database.ts';
+import { startTestService, type TestService } from './support/service.ts';
+
+// OpenTelemetry tracing of one escalation through the real service and the Slack fake: the
+// submission starts the action's trace; the outbox dispatch, the post-cards job and its Slack
+// call continue it; each vote is a trace of its own (its request) linking to the action's; the
+// card updates the votes cause continue the action's trace and link back to the vote.
+
+const SECRET = 'tracing-signing-secret-0123456';
+const TEAM = 'T0TEAM0001';
+const CHANNEL = 'C0TRACED01';
+const alice: Clicker = { id: 'U0ALICE01', teamId: TEAM };
+const bob: Clicker = { id: 'U0BOB0001', teamId: TEAM };
+
+const RULES = `
+  - id: traced
+    when: 'action.type == "traced.change"'
+    outcome: escalate
+    reason: an SRE lead and security
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }, { role: security, count: 1 }]
+      expiresIn: 30m
+      channels:
+        slack: ['${CHANNEL}']
+`;
+
+const exporter = new InMemorySpanExporter();
+let telemetry: Telemetry;
+let fake: FakeSlack;
+let t: TestService;
+
+beforeAll(async () => {
+  // The in-memory exporter stands in for OTLP; everything else is the production start-up.
+  telemetry = startTelemetry({}, { spanProcessors: [new SimpleSpanProcessor(exporter)] })!;
+  fake = await FakeSlack.start({
+    teamId: TEAM,
+    channels: [{ id: CHANNEL, name: 'traced-approvals' }],
+    users: [
+      { id: alice.id, team_id: TEAM, email: 'alice@example.com', is_email_confirmed: true },
+      { id: bob.id, team_id: TEAM, email: 'bob@example.com', is_email_confirmed: true },
+    ],
+  });
+  const fixture = fs.readFileSync(path.resolve(import.meta.dirname, 'fixtures', 'policy.yaml'), 'utf8');
+  t = await startTestService({
+    policy: `${fixture.trimEnd()}\n${RULES}`,
+    modules: [slackModule, workerModule],
+    env: {
+      SLACK_BOT_TOKEN: fake.token,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_TEAM_ID: TEAM,
+      SLACK_API_URL: fake.url,
+      COUNTERSIGN_QUEUE_PREFIX: randomQueuePrefix(),
+      COUNTERSIGN_OUTBOX_POLL_MS: '250',
+      COUNTERSIGN_SWEEP_SECONDS: '3600',
+    },
+  });
+});
+afterAll(async () => {
+  await t?.stop();
+  await fake?.close();
+  await telemetry?.shutdown();
+});
+
+const spans = () => exporter.getFinishedSpans();
+const attr = (s: ReadableSpan, key: string) => s.attributes[key];
+const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+const hasButtons = (m: FakeMessage) => m.blocks.some((b) => b.type === 'actions');
+
+/** The one finished span that matches, waiting for it (jobs end after the card is visible). */
+async function span(what: string, match: (s: ReadableSpan) => boolean): Promise<ReadableSpan> {
+  const found = await fake.waitFor(() => spans().find(match), 10_000, what);
+  expect(spans().filter(match), what).toHaveLength(1);
+  return found;
+}
+
+describe('tracing', () => {
+  it('is off unless the OTEL_* variables ask for it', () => {
+    expect(tracingRequested({})).toBe(false);
+    expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'none' })).toBe(false);
+    expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe(true);
+    expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
+    expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' })).toBe(false);
+  });
+
+  it('one escalation is one trace: submit → outbox → post-cards → Slack → votes (linked) → update-cards → Slack', async () => {
+    const res = await t.api('POST', '/v1/actions', {
+      token: t.tokens['deploy-bot']!,
+      body: { action: { type: 'traced.change', resource: 'env/prod', summary: 'Traced change' }, context: { environment: 'production' }, risk: { class: 'write' } },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.id as string;
+    const forAction = (s: ReadableSpan) => attr(s, 'countersign.action_id') === id;
+
+    const submit = await span('submit span', (s) => s.name === 'countersign.submit' && forAction(s));
+    const trace = submit.spanContext().traceId;
+    const inTrace = (s: ReadableSpan) => s.spanContext().traceId === trace;
+
+    // Outbox → job → Slack call, each the child of the one before.
+    const escalated = await span('dispatch of action.escalated', (s) => s.name === 'countersign.outbox.dispatch' && forAction(s) && attr(s, 'countersign.outbox.event') === 'action.escalated');
+    expect(inTrace(escalated)).toBe(true);
+    expect(parentOf(escalated)).toBe(submit.spanContext().spanId);
+    const postJob = await span('post-cards job', (s) => s.name === 'countersign.job post-cards' && forAction(s));
+    expect(inTrace(postJob)).toBe(true);
+    expect(parentOf(postJob)).toBe(escalated.spanContext().spanId);
+    const post = await span('postCard call', (s) => s.name === 'countersign.channel postCard' && parentOf(s) === postJob.spanContext().spanId);
+    expect(inTrace(post)).toBe(true);
+
+    const card = await fake.waitFor(() => fake.cardsIn(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id)), 10_000, 'card');
+    for (const who of [alice, bob]) {
+      const clicked = await click(t.url, SECRET, { user: who, decision: 'approve', actionId: id, channel: card.channel, messageTs: card.ts });
+      expect(clicked.status).toBe(200);
+    }
+    await fake.waitFor(() => {
+      const c = fake.cardsIn(CHANNEL).find((m) => JSON.stringify(m.blocks).includes(id));
+      return c && !hasButtons(c);
+    }, 10_000, 'final card');
+
+    // Each vote: its own request's trace, linked to the action's submission.
+    const votes = await fake.waitFor(() => {
+      const v = spans().filter((s) => s.name === 'countersign.vote' && forAction(s));
+      return v.length === 2 && v;
+    }, 10_000, 'two vote spans');
+    for (const vote of votes) {
+      expect(inTrace(vote)).toBe(false);
+      expect(vote.links.map((l) => l.context.spanId)).toEqual([submit.spanContext().spanId]);
+      expect(vote.links[0]!.context.traceId).toBe(trace);
+    }
+
+    // What each vote caused continues the action's trace and links back to the vote.
+    const voteIds = new Set(votes.map((v) => v.spanContext().spanId));
+    const recorded = await fake.waitFor(() => {
+      const d = spans().filter((s) => s.name === 'countersign.outbox.dispatch' && forAction(s) && attr(s, 'countersign.outbox.event') === 'vote.recorded');
+      return d.length === 2 && d;
+    }, 10_000, 'dispatch of both vote.recorded events');
+    for (const d of recorded) {
+      expect(inTrace(d)).toBe(true);
+      expect(d.links).toHaveLength(1);
+      expect(voteIds.has(d.links[0]!.context.spanId)).toBe(true);
+    }
+    const decided = await span('dispatch of action.decided', (s) => s.name === 'countersign.outbox.dispatch' && forAction(s) && attr(s, 'countersign.outbox.event') === 'action.decided');
+    expect(inTrace(decided)).toBe(true);
+    expect(voteIds.has(decided.links[0]!.context.spanId)).toBe(true);
+
+    // Every update-cards job hangs off one of those dispatches, and its Slack calls off the job.
+    const causes = new Set([...recorded, decided].map((d) => d.spanContext().spanId));
+    const updateJobs = await fake.waitFor(() => {
+      const j = spans().filter((s) => s.name === 'countersign.job update-cards' && forAction(s));
+      return j.length === 3 && j;
+    }, 10_000, 'three update-cards jobs');
+    for (const job of updateJobs) {
+      expect(inTrace(job)).toBe(true);
+      expect(causes.has(parentOf(job)!)).toBe(true);
+    }
+    const jobIds = new Set(updateJobs.map((j) => j.spanContext().spanId));
+    const updates = spans().filter((s) => s.name === 'countersign.channel updateCard' && jobIds.has(parentOf(s)!));
+    expect(updates.length).toBeGreaterThan(0);
+    expect(updates.every(inTrace)).toBe(true);
+
+    // Nothing about this action left the two kinds of trace: the action's, or a vote's.
+    const voteTraces = new Set(votes.map((v) => v.spanContext().traceId));
+    for (const s of spans().filter(forAction)) expect(inTrace(s) || voteTraces.has(s.spanContext().traceId), s.name).toBe(true);
+  });
+});
