@@ -1,3 +1,5 @@
+// First: tracing (when OTEL_* asks for it) must be in place before anything else loads.
+import './telemetry/register.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,13 +1,15 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { createRequire } from 'node:module';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 
 // Tracing is off unless the standard OpenTelemetry variables ask for it: without them no SDK is
 // started, and @opentelemetry/api stays the no-op it is by default (no span is recorded, no
 // trace context is stamped on outbox events or jobs, the vote's trace look-up is skipped).
 // Traces only: /metrics (Prometheus) stays the metrics, pino the logs.
+
+// The SDK is loaded only when asked for (it costs over a second and ~25 MB to load), and
+// synchronously (these packages are CommonJS), so that it is in place before the modules the
+// entry point imports next are evaluated.
+const requireSdk = createRequire(import.meta.url);
 
 export type TelemetryEnv = Record<string, string | undefined>;
 
@@ -34,6 +36,10 @@ export interface Telemetry {
  */
 export function startTelemetry(env: TelemetryEnv, opts: { spanProcessors?: SpanProcessor[] } = {}): Telemetry | undefined {
   if (!opts.spanProcessors && !tracingRequested(env)) return undefined;
+  const { NodeSDK } = requireSdk('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { HttpInstrumentation } = requireSdk('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { IORedisInstrumentation } = requireSdk('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
+  const { PgInstrumentation } = requireSdk('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || 'countersign',
     ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : {}),
