@@ -90,9 +90,12 @@ describe('docker-compose.yml', () => {
     expect(compose.services.countersign!.environment!.PORT).toBe('8080');
   });
 
-  it('mounts the signing key as a secret file, never an environment variable', () => {
+  it('mounts the signing key and the webhook master as secret files, never environment variables', () => {
     const service = compose.services.countersign!;
-    expect(service.secrets).toEqual(['countersign_signing_key']);
+    expect(service.secrets).toEqual(['countersign_signing_key', 'countersign_webhook_secret']);
+    // A read-only container cannot generate a webhook master of its own: it is mounted.
+    expect(service.environment!.COUNTERSIGN_WEBHOOK_SECRET_FILE).toBe('/run/secrets/countersign_webhook_secret');
+    expect(service.environment!.COUNTERSIGN_WEBHOOK_SECRET).toBeUndefined();
     expect(compose.secrets.countersign_signing_key!.file).toMatch(/signing-key\.pem\}?$/);
     expect(service.environment!.COUNTERSIGN_SIGNING_KEY_FILE).toBe('/run/secrets/countersign_signing_key');
     expect(service.environment!.COUNTERSIGN_SIGNING_KEY).toBeUndefined();

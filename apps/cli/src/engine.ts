@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KeyService, systemClock, type AuditExport } from '@countersign/core';
-import { loadConfigFiles } from '@countersign/config';
+import { keysDir, loadConfigFiles, stateDir } from '@countersign/config';
 import { Database } from '@countersign/db';
 import { loadKeyring } from '@countersign/evidence';
 import { installedChannels } from './channels.ts';
@@ -16,11 +16,12 @@ export interface LocalEngine {
 
 /**
  * The database the CLI talks to: DATABASE_URL, else the one a running `npm start` recorded in
- * .countersign/runtime.json. Never guessed: without either we stop with what to do.
+ * runtime.json in its state folder (.countersign/, or COUNTERSIGN_STATE_DIR). Never guessed:
+ * without either we stop with what to do.
  */
 export function databaseUrl(ctx: CliContext): string {
   if (ctx.env.DATABASE_URL) return ctx.env.DATABASE_URL;
-  const runtime = path.join(ctx.cwd, '.countersign', 'runtime.json');
+  const runtime = path.join(stateDir(ctx.env, ctx.cwd), 'runtime.json');
   if (fs.existsSync(runtime)) {
     const parsed = JSON.parse(fs.readFileSync(runtime, 'utf8')) as { databaseUrl?: string };
     if (parsed.databaseUrl) return parsed.databaseUrl;
@@ -37,7 +38,7 @@ export function openEngine(ctx: CliContext): LocalEngine {
   const keyring = loadKeyring({
     pem: ctx.env.COUNTERSIGN_SIGNING_KEY,
     pemFile: ctx.env.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(ctx.env.COUNTERSIGN_SIGNING_KEY_FILE) : undefined,
-    dir: resolve(ctx.env.COUNTERSIGN_KEYS_DIR ?? '.countersign/keys'),
+    dir: keysDir(ctx.env, ctx.cwd),
     // Never mint a key here: evidence sealed with a key nobody configured would be
     // unverifiable forever (the store is append-only). The service creates the embedded one.
     create: false,

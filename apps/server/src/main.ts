@@ -1,4 +1,6 @@
-import { applyMigrations } from '@countersign/db/migrate';
+// First: tracing (when OTEL_* asks for it) must be in place before anything else loads.
+import './telemetry/register.ts';
+import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
 import { startService } from './service.ts';
@@ -11,7 +13,7 @@ async function main(): Promise<void> {
   const env = applyRoleFlag(process.argv.slice(2), process.env);
   const settings = parseSettings(env);
   const logger = createLogger(settings.LOG_LEVEL);
-  if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await applyMigrations(settings.DATABASE_URL);
+  if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await migrate(env, settings.DATABASE_URL);
   const service = await startService({ settings, logger, rootDir: process.cwd(), env, createSigningKey: env.COUNTERSIGN_KEYS_DIR !== undefined });
   logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE }, 'countersign listening');
   let stopping = false;
@@ -29,6 +31,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * Migrations run as the schema owner: MIGRATION_DATABASE_URL when set (then the service's own
+ * login, DATABASE_URL, is made sure of too), else DATABASE_URL. A least-privileged DATABASE_URL
+ * alone cannot migrate: say what to do instead of Postgres' "permission denied".
+ */
+async function migrate(env: NodeJS.ProcessEnv, serviceUrl: string): Promise<void> {
+  const ownerUrl = env.MIGRATION_DATABASE_URL || serviceUrl;
+  try {
+    await applyMigrations(ownerUrl);
+  } catch (err) {
+    if (!env.MIGRATION_DATABASE_URL && /permission denied|must be owner/i.test((err as Error).message)) {
+      throw new Error(
+        'DATABASE_URL cannot apply migrations (it is least-privileged, as it should be): set MIGRATION_DATABASE_URL to the schema owner, or run the migration job first and set COUNTERSIGN_SKIP_MIGRATIONS=1',
+      );
+    }
+    throw err;
+  }
+  if (env.MIGRATION_DATABASE_URL) await ensureServiceLogin(ownerUrl, serviceUrl);
 }
 
 main().catch((err: Error) => {

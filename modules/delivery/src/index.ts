@@ -10,7 +10,7 @@ export type { DeliveryRows, DeliveryRow, DeliveryKind, DeliveryState } from './d
 export { renderExecutor, RenderError, type RenderedRequest, type RenderScope } from './render-executor.ts';
 export { send, classify, type OutboundRequest, type OutboundResult, type Send } from './outbound.ts';
 export { signatureHeader, SIGNATURE_HEADER, EVENT_ID_HEADER, ATTEMPT_HEADER } from './signature.ts';
-export { loadWebhookMaster, webhookSecretFor, MASTER_FILE } from './signing-secret.ts';
+export { loadWebhookMaster, webhookSecretFromFile, webhookSecretFor, MASTER_FILE } from './signing-secret.ts';
 export { webhookEvent, type WebhookEvent } from './webhook-event.ts';
 export { destinationsFrom, type Destinations } from './destinations.ts';
 export { checkPolicyExecutors } from './executor-check.ts';

@@ -7,7 +7,7 @@ import { checkPolicyExecutors } from './executor-check.ts';
 import { send } from './outbound.ts';
 import { parseDeliverySettings } from './settings.ts';
 import { signingSecretRoute } from './signing-secret-route.ts';
-import { loadWebhookMaster } from './signing-secret.ts';
+import { loadWebhookMaster, webhookSecretFromFile } from './signing-secret.ts';
 
 /**
  * Webhooks and held execution for final decisions. Registers `ctx.deliveries`, which the queue
@@ -24,7 +24,7 @@ export const deliveryModule: ServiceModule = {
       ctx.logger.warn({ policyPath }, 'policy file not found by the delivery module; executor destinations are checked at execution only');
     }
     const webhookMaster = loadWebhookMaster({
-      secret: settings.COUNTERSIGN_WEBHOOK_SECRET,
+      secret: settings.COUNTERSIGN_WEBHOOK_SECRET ?? webhookSecretFromFile(settings.COUNTERSIGN_WEBHOOK_SECRET_FILE, ctx.rootDir),
       keysDir: path.resolve(ctx.rootDir, settings.COUNTERSIGN_KEYS_DIR),
     });
     const deps: DeliveryDeps = {
@@ -42,3 +42,4 @@ export const deliveryModule: ServiceModule = {
     if (ctx.role === 'all' || ctx.role === 'api') signingSecretRoute(ctx.app, ctx.keys, webhookMaster);
   },
 };
+

@@ -7,6 +7,8 @@ import { commaList, parseEnv } from '@countersign/config/env';
 export const DeliverySettingsSchema = z.object({
   /** Master secret the per-key webhook secrets derive from; else generated once under the keys folder. */
   COUNTERSIGN_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The same, read from a file (a Compose or Kubernetes secret mount); the variable wins. */
+  COUNTERSIGN_WEBHOOK_SECRET_FILE: z.string().min(1).optional(),
   COUNTERSIGN_KEYS_DIR: z.string().default('.countersign/keys'),
   /** Where callbackUrl may point (and executors too): URL prefixes or host names. */
   COUNTERSIGN_CALLBACK_ALLOWLIST: commaList(),

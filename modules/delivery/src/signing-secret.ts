@@ -38,3 +38,15 @@ export function loadWebhookMaster(opts: { secret?: string | undefined; keysDir: 
 export function webhookSecretFor(master: Buffer, keyId: string): string {
   return PREFIX + createHmac('sha256', master).update(`countersign/webhook/v1/${keyId}`, 'utf8').digest('base64url');
 }
+
+/**
+ * COUNTERSIGN_WEBHOOK_SECRET_FILE's content. In a read-only container with split roles the
+ * generated master (a file under the keys folder) can be neither written nor shared, so
+ * deployments mount one secret for every process.
+ */
+export function webhookSecretFromFile(file: string | undefined, rootDir: string): string | undefined {
+  if (file === undefined) return undefined;
+  const secret = fs.readFileSync(path.resolve(rootDir, file), 'utf8').trim();
+  if (secret.length < 32) throw new Error('COUNTERSIGN_WEBHOOK_SECRET_FILE: the secret must be at least 32 characters');
+  return secret;
+}

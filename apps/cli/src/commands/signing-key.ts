@@ -9,7 +9,8 @@ const USAGE = `usage:
   countersign signing-key rotate [--dir DIR]              new active key; old keys stay, for verification only
   countersign signing-key public [--dir DIR] [--all] [--jwks]
                                                           the active public key as PEM (--all: every key)
-DIR defaults to $COUNTERSIGN_KEYS_DIR or ${DEFAULT_KEY_DIR}. Without --dir, "public" reads
+DIR defaults to $COUNTERSIGN_KEYS_DIR, else keys/ in the state folder (${DEFAULT_KEY_DIR}, or
+$COUNTERSIGN_STATE_DIR/keys). Without --dir, "public" reads
 $COUNTERSIGN_SIGNING_KEY / $COUNTERSIGN_SIGNING_KEY_FILE first, like the server does.
 `;
 

@@ -1,4 +1,4 @@
-import { loadWebhookMaster, webhookSecretFor } from '@countersign/delivery';
+import { loadWebhookMaster, webhookSecretFor, webhookSecretFromFile } from '@countersign/delivery';
 import { keysDir } from '@countersign/config';
 import { parseCli } from '../args.ts';
 import { openEngine } from '../engine.ts';
@@ -10,7 +10,7 @@ const USAGE = `usage:
 Prints the secret that signs webhooks about actions submitted with that API key
 (Countersign-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>).
 It is derived from COUNTERSIGN_WEBHOOK_SECRET, or from the master secret the service keeps
-in COUNTERSIGN_KEYS_DIR (.countersign/keys), so it is never stored on its own.
+in COUNTERSIGN_KEYS_DIR (default: keys/ in the state folder, .countersign/ or COUNTERSIGN_STATE_DIR), so it is never stored on its own.
 `;
 
 /** Tells the owner of an API key how to verify the webhooks sent for it. */
@@ -35,7 +35,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       return 1;
     }
     const master = loadWebhookMaster({
-      secret: ctx.env.COUNTERSIGN_WEBHOOK_SECRET,
+      secret: ctx.env.COUNTERSIGN_WEBHOOK_SECRET || webhookSecretFromFile(ctx.env.COUNTERSIGN_WEBHOOK_SECRET_FILE || undefined, ctx.cwd),
       keysDir: keysDir(ctx.env, ctx.cwd),
       create: false,
     });

@@ -81,10 +81,10 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     }
   }
 
-  if (intent.callbackUrl !== undefined && !deps.destinations.allows(intent.callbackUrl)) {
-    throw new DomainError('invalid_intent', 'callbackUrl is not an allowed destination.', {
-      issues: [{ field: 'callbackUrl', message: `not an allowed destination; allowed: ${deps.destinations.describe()}` }],
-    });
+  // Says why, never what is allowed: the allow-list is the organisation's, not the caller's.
+  const callbackProblem = intent.callbackUrl === undefined ? null : deps.destinations.check(intent.callbackUrl);
+  if (callbackProblem !== null) {
+    throw new DomainError('invalid_intent', 'callbackUrl is not an allowed destination.', { issues: [{ field: 'callbackUrl', message: callbackProblem }] });
   }
 
   const now = deps.clock.now();
