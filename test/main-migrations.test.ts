@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyDatabase, redisUrlForTests, serviceUrlOf, type TestDatabase } from './support/database.ts';
+
+// The production entry (apps/server/src/main.ts) migrates as the schema owner: with
+// MIGRATION_DATABASE_URL it migrates an empty database and starts as the least-privileged
+// DATABASE_URL; with a least-privileged DATABASE_URL alone it stops with what to do.
+
+const root = path.resolve(import.meta.dirname, '..');
+const dbs: TestDatabase[] = [];
+afterAll(async () => {
+  for (const db of dbs) await db.drop();
+});
+
+function runMain(env: Record<string, string>, until: RegExp): Promise<{ code: number | null; out: string }> {
+  const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-main-'));
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'apps/server/src/main.ts')], {
+    cwd: root,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: redisUrlForTests(), COUNTERSIGN_KEYS_DIR: keys, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (until.test(out)) child.kill('SIGTERM');
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      fs.rmSync(keys, { recursive: true, force: true });
+      resolve({ code, out });
+    });
+  });
+}
+
+describe('main.ts migrations', () => {
+  it('migrates as MIGRATION_DATABASE_URL, then serves as the service login', async () => {
+    const db = await emptyDatabase();
+    dbs.push(db);
+    const { out } = await runMain({ MIGRATION_DATABASE_URL: db.ownerUrl, DATABASE_URL: serviceUrlOf(db.ownerUrl) }, /countersign listening|countersign: |Error/);
+    expect(out).toMatch(/countersign listening/);
+  }, 120_000);
+
+  it('a least-privileged DATABASE_URL alone cannot migrate: it says what to set', async () => {
+    const db = await emptyDatabase();
+    dbs.push(db);
+    // Create the login (as the migration job would) without migrating this database.
+    const { ensureServiceLogin } = await import('@countersign/db/migrate');
+    await ensureServiceLogin(db.ownerUrl, serviceUrlOf(db.ownerUrl)).catch(() => undefined);
+    // It exits by itself (code 1); the guard only ends a hang.
+    const { code, out } = await runMain({ DATABASE_URL: serviceUrlOf(db.ownerUrl) }, /(?!)/);
+    expect(code).toBe(1);
+    expect(out).toMatch(/MIGRATION_DATABASE_URL/);
+  }, 120_000);
+});
