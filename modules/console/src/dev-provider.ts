@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
+import type Provider from 'oidc-provider';
 import { escapeHtml } from './html.ts';
 
 // The embedded identity provider for development (`npm start`, tests): a real OIDC provider
@@ -37,7 +37,10 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
   });
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
-  const provider = new Provider(issuer, {
+  // Loaded only when the development provider starts: importing oidc-provider at module load
+  // would make every process that composes the console pay for (and log about) it.
+  const { default: OidcProvider } = await import('oidc-provider');
+  const provider = new OidcProvider(issuer, {
     clients: [
       {
         client_id: opts.clientId,

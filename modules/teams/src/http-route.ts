@@ -82,7 +82,11 @@ export function registerBotRoute(
       opts.logger.error({ status: res.statusCode, reason }, 'Teams request failed');
       throw new DomainError('internal', 'The Teams request could not be processed.');
     }
-    if (res.statusCode >= 400) {
+    // An invoke response (a card action's answer, e.g. application/vnd.microsoft.error with
+    // 403) is the bot's own reply to Teams: relayed as it is. Only the SDK's bare refusals
+    // (no body, or its plain-text reason) become problem documents.
+    const invokeReply = typeof res.body === 'object' && res.body !== null;
+    if (res.statusCode >= 400 && !invokeReply) {
       opts.logger.info({ status: res.statusCode, reason: reason?.slice(0, 200) }, 'Teams request refused by the Bot Framework SDK');
       throw new DomainError('invalid_request', 'The Bot Framework activity is not valid.');
     }
