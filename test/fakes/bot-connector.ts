@@ -30,6 +30,8 @@ export interface TeamsUser {
   email?: string;
   userPrincipalName?: string;
   tenantId?: string;
+  /** What the roster says: 'user' (the default), 'guest' or 'anonymous'. */
+  userRole?: string;
 }
 
 export interface FakeTeam {
@@ -493,7 +495,7 @@ export class FakeBotFramework {
           email: user.email,
           userPrincipalName: user.userPrincipalName ?? user.email,
           tenantId: user.tenantId ?? this.tenantId,
-          userRole: 'user',
+          userRole: user.userRole ?? 'user',
         });
       }
     }

@@ -30,6 +30,8 @@ export interface RosterMember {
   email?: string;
   userPrincipalName?: string;
   tenantId?: string;
+  /** 'user' for members of the tenant; 'guest' for B2B guests, 'anonymous' for meeting guests. */
+  userRole?: string;
 }
 
 export type Identification = { person: Person } | { refused: string; code: 'wrong_tenant' | 'unknown_identity' | 'ambiguous_identity' };
@@ -39,6 +41,7 @@ export const MESSAGES = {
   noIdentity: 'Teams did not say who you are, so your click cannot count.',
   unknown: 'You are not in the countersign directory, so your click cannot count. Ask an administrator to add your Teams account.',
   ambiguous: 'Your Teams account matches more than one person in the countersign directory; ask an administrator to pin your Teams id.',
+  guest: 'Guest accounts cannot decide here: a guest\'s email says who invited them, not who they are. Ask an administrator to pin your Teams id.',
   rosterFailed: 'countersign could not confirm who you are with Teams right now; try again in a moment.',
 } as const;
 
@@ -70,7 +73,14 @@ export async function identifyClicker(input: {
     return { refused: MESSAGES.rosterFailed, code: 'unknown_identity' };
   }
   if (!member || member.aadObjectId?.toLowerCase() !== aad) return { refused: MESSAGES.unknown, code: 'unknown_identity' };
-  if (member.tenantId && member.tenantId.toLowerCase() !== input.tenantId.toLowerCase()) return { refused: MESSAGES.wrongTenant, code: 'wrong_tenant' };
+  // The email/UPN fallback trusts only the tenant's own members: a guest (B2B or anonymous)
+  // brings an email its home organisation or the guest chose, so a guest carrying a directory
+  // person's address must not become that person. A member that does not name our tenant is
+  // no proof either. Pinning the Teams id in the directory is the way for a real guest.
+  if (!member.tenantId || member.tenantId.toLowerCase() !== input.tenantId.toLowerCase()) return { refused: MESSAGES.wrongTenant, code: 'wrong_tenant' };
+  if ((member.userRole !== undefined && member.userRole.toLowerCase() !== 'user') || /#ext#/i.test(member.userPrincipalName ?? '')) {
+    return { refused: MESSAGES.guest, code: 'unknown_identity' };
+  }
 
   const addresses = [member.email, member.userPrincipalName].filter((a): a is string => typeof a === 'string' && a.includes('@'));
   const matches = new Map<string, Person>();

@@ -44,8 +44,8 @@ describe('identifyClicker', () => {
 
   it('else maps the roster email or UPN to exactly one person', async () => {
     const aad = '33333333-3333-4333-8333-333333333333';
-    expect((await id(aad, { aadObjectId: aad, email: 'CAROL@example.com' })).r).toMatchObject({ person: { id: 'carol' } });
-    expect((await id(aad, { aadObjectId: aad, userPrincipalName: 'upn.person@example.com' })).r).toMatchObject({ person: { id: 'upn' } });
+    expect((await id(aad, { tenantId: TENANT, aadObjectId: aad, email: 'CAROL@example.com' })).r).toMatchObject({ person: { id: 'carol' } });
+    expect((await id(aad, { tenantId: TENANT, aadObjectId: aad, userPrincipalName: 'upn.person@example.com' })).r).toMatchObject({ person: { id: 'upn' } });
   });
 
   it('refuses another tenant before anything else', async () => {
@@ -58,11 +58,21 @@ describe('identifyClicker', () => {
     const aad = '44444444-4444-4444-8444-444444444444';
     expect((await id(undefined, null)).r).toMatchObject({ code: 'unknown_identity' });
     expect((await id(aad, null)).r).toMatchObject({ refused: MESSAGES.unknown });
-    expect((await id(aad, { aadObjectId: '55555555-5555-4555-8555-555555555555', email: 'carol@example.com' })).r).toMatchObject({ refused: MESSAGES.unknown });
-    expect((await id(aad, { aadObjectId: aad, email: 'nobody@example.com' })).r).toMatchObject({ refused: MESSAGES.unknown });
-    expect((await id(aad, { aadObjectId: aad, email: 'carol@example.com', userPrincipalName: 'upn.person@example.com' })).r).toMatchObject({ code: 'ambiguous_identity' });
-    expect((await id(aad, { aadObjectId: aad, email: 'ivan@example.com' })).r).toMatchObject({ refused: MESSAGES.unknown });
+    expect((await id(aad, { tenantId: TENANT, aadObjectId: '55555555-5555-4555-8555-555555555555', email: 'carol@example.com' })).r).toMatchObject({ refused: MESSAGES.unknown });
+    expect((await id(aad, { tenantId: TENANT, aadObjectId: aad, email: 'nobody@example.com' })).r).toMatchObject({ refused: MESSAGES.unknown });
+    expect((await id(aad, { tenantId: TENANT, aadObjectId: aad, email: 'carol@example.com', userPrincipalName: 'upn.person@example.com' })).r).toMatchObject({ code: 'ambiguous_identity' });
+    expect((await id(aad, { tenantId: TENANT, aadObjectId: aad, email: 'ivan@example.com' })).r).toMatchObject({ refused: MESSAGES.unknown });
     expect((await id(aad, { aadObjectId: aad, email: 'carol@example.com', tenantId: '00000000-0000-4000-8000-000000000000' })).r).toMatchObject({ code: 'wrong_tenant' });
     expect((await id(aad, new Error('connector down'))).r).toMatchObject({ refused: MESSAGES.rosterFailed });
+  });
+
+  it('never maps a guest or a member naming no tenant by email or UPN', async () => {
+    const aad = '66666666-6666-4666-8666-666666666666';
+    const carol = { aadObjectId: aad, email: 'carol@example.com' };
+    expect((await id(aad, { ...carol, tenantId: TENANT, userRole: 'user' })).r).toMatchObject({ person: { id: 'carol' } });
+    expect((await id(aad, { ...carol, tenantId: TENANT, userRole: 'guest' })).r).toEqual({ refused: MESSAGES.guest, code: 'unknown_identity' });
+    expect((await id(aad, { ...carol, tenantId: TENANT, userRole: 'anonymous' })).r).toEqual({ refused: MESSAGES.guest, code: 'unknown_identity' });
+    expect((await id(aad, { ...carol, tenantId: TENANT, userPrincipalName: 'carol_example.com#EXT#@contoso.onmicrosoft.com' })).r).toMatchObject({ refused: MESSAGES.guest });
+    expect((await id(aad, carol)).r).toMatchObject({ code: 'wrong_tenant' });
   });
 });
