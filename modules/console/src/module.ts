@@ -71,7 +71,9 @@ export const consoleModule: ServiceModule = {
         });
         installSecurityHeaders(scope);
         scope.setErrorHandler((err, request, reply) => {
-          const domain = err instanceof DomainError ? err : null;
+          // Framework errors about the request itself (a wrong content type, a bad body) are
+          // the caller's: mapped like the API does, never a 500.
+          const domain = err instanceof DomainError ? err : toRequestError(err);
           if (!domain) request.log.error({ err }, 'console request failed');
           const code = domain?.code ?? 'internal';
           const status = STATUS[code] ?? (domain ? 400 : 500);
@@ -114,3 +116,12 @@ export const consoleModule: ServiceModule = {
       }
     },
 };
+
+/** Fastify's own 4xx errors (FST_ERR_CTP_*, a bad URL…) as the API's problem codes. */
+function toRequestError(err: unknown): DomainError | null {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e.code !== 'string' || !e.code.startsWith('FST_') || typeof e.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return null;
+  if (e.statusCode === 415) return new DomainError('unsupported_media_type', 'This form must be sent as application/x-www-form-urlencoded.');
+  if (e.statusCode === 413) return new DomainError('payload_too_large', 'The form is larger than the console accepts.');
+  return new DomainError('invalid_request', 'The request is not valid.');
+}

@@ -18,7 +18,9 @@ function filterWhere(f: ActionFilter): Where[] {
   const and: Where[] = [];
   if (f.status?.length) and.push({ status: { in: f.status } });
   if (f.actionType) and.push({ actionType: f.actionType });
-  if (f.resourcePrefix) and.push({ intent: { path: ['action', 'resource'], string_starts_with: f.resourcePrefix } });
+  // Prisma passes string_starts_with to LIKE: `%` and `_` in a prefix are wildcards unless
+  // escaped (and `\\` is LIKE's escape character), so "env_prod" must not match "env/prod".
+  if (f.resourcePrefix) and.push({ intent: { path: ['action', 'resource'], string_starts_with: escapeLike(f.resourcePrefix) } });
   if (f.requester) and.push({ actorId: f.requester });
   if (f.onBehalfOf) and.push({ onBehalfOf: f.onBehalfOf });
   if (f.decidedBy) and.push({ OR: [{ decidedBy: f.decidedBy }, { overriddenBy: f.decidedBy }] });
@@ -109,4 +111,9 @@ export class PrismaActionSearch implements ActionSearchStore {
       redemptions: redemptions.map((r) => ({ jti: r.jti, audience: r.audience, redeemedAt: r.redeemedAt, redeemedBy: r.redeemedBy })),
     };
   }
+}
+
+/** A LIKE pattern that matches `text` literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -15,8 +15,17 @@ function stamp(event: GateEvent): GateEvent {
 /** The store, stamping every outbox event with its trace context (a no-op while tracing is off). */
 export function traceEvents(store: GateStore): GateStore {
   // Proxies, so every other member (and any the ports gain later) reaches the store unchanged.
+  // A member assigned through the proxy (a test wrapping `transaction` around the one it read)
+  // is kept here and answered as is: written through to the store, the wrapper would call
+  // itself through this proxy forever.
+  const assigned = new Map<string | symbol, unknown>();
   return new Proxy(store, {
+    set(_target, prop, value) {
+      assigned.set(prop, value);
+      return true;
+    },
     get(target, prop) {
+      if (assigned.has(prop)) return assigned.get(prop);
       const value: unknown = Reflect.get(target, prop, target);
       if (prop === 'insertNewAction') {
         return (write: NewActionWrite) => target.insertNewAction({ ...write, events: write.events.map(stamp) });

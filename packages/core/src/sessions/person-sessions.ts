@@ -69,8 +69,10 @@ export class PersonSessions {
     if (typeof value !== 'string' || value === '') {
       throw new DomainError('unknown_identity', `The identity provider did not send the "${name}" claim countersign is configured to use.`);
     }
-    if (name === 'email' && claims.email_verified === false) {
-      throw new DomainError('unknown_identity', `The identity provider has not verified the email address ${value}.`);
+    // Only an address the provider vouches for: a missing claim is not a yes (providers that let
+    // users set their own email, or omit the claim, would otherwise sign anyone in as anyone).
+    if (name === 'email' && claims.email_verified !== true) {
+      throw new DomainError('unknown_identity', `The identity provider has not said that the email address ${value} is verified; countersign needs email_verified=true (or COUNTERSIGN_OIDC_CLAIM=sub).`);
     }
     const matches = peopleOf(this.config).filter((p) => (name === 'email' ? p.email.toLowerCase() === value.toLowerCase() : p.id === value));
     if (matches.length !== 1) {
