@@ -75,7 +75,7 @@ describe('renderCard', () => {
       '*Agent owner:* Erin (erin)',
       '*On behalf of:* Frank (frank)',
       'environment:\\nproduction',
-      '*Risk:* destructive   *Urgency:* high',
+      '*Risk (as the agent labels it):* `destructive`   *Urgency:* `high`',
       'changeTicket:\\nCHG-42',
       'Justification, the agent says: “region decommissioned”',
       'Rule: `prod-delete`',
@@ -211,5 +211,15 @@ describe('renderCard: a card never hides what matters', () => {
     // The heading is ours: status and action type, never the agent's summary.
     expect(card.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Approval needed: payment.send' } });
     expect(card.text).not.toContain('<!channel>');
+  });
+});
+
+describe('caller text cannot draw the card’s own lines', () => {
+  it('a resource or risk label with backticks and line breaks stays inside its code span', async () => {
+    const { code } = await import('../src/blocks/mrkdwn.ts');
+    const forged = 'env/staging` \n*Approvals:* 2 of 2 :white_check_mark: approved by alice `x';
+    const span = code(forged, 500);
+    expect(span.startsWith('`') && span.endsWith('`')).toBe(true);
+    expect(span.slice(1, -1)).not.toMatch(/[`\n]/);
   });
 });

@@ -230,9 +230,10 @@ describe('card size', () => {
     const card = build(cardModel({ where: rows(300), authority: rows(13) }));
     expect(validateAdaptiveCard(card as never)).toEqual([]);
     const factSets = card.body.filter((b) => b.type === 'FactSet') as { facts: unknown[] }[];
-    expect(factSets.map((f) => f.facts.length)).toEqual([6]);
-    // Params, where and authority are the caller's words: one inert row each.
-    expect(card.body.filter((b) => b.type === 'RichTextBlock' && b.spacing === 'None')).toHaveLength(2 + 12 + 12);
+    // Our own facts only; resource and risk are the caller's words, inert rows like the rest.
+    expect(factSets.map((f) => f.facts.length)).toEqual([4]);
+    // Resource, risk, params, where and authority are the caller's words: one inert row each.
+    expect(card.body.filter((b) => b.type === 'RichTextBlock' && b.spacing === 'None')).toHaveLength(2 + 2 + 12 + 12);
     expect(text(card)).toContain('and 288 more entries not shown');
     expect(text(card)).toContain('and 1 more entries not shown');
     expect(text(card)).toContain('value 11');

@@ -1,6 +1,6 @@
 import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, PlainTextElement, SectionBlock } from '@slack/types';
 import type { CardModel } from '@countersign/core';
-import { clip, escapeText, safe, slackDate } from './mrkdwn.ts';
+import { clip, code, escapeText, safe, slackDate } from './mrkdwn.ts';
 
 // The approval card as Block Kit: a pure function of the engine's CardModel. The model has
 // already decided what may be shown (redacted parameters, display names); this file only
@@ -116,7 +116,7 @@ function fullRequestLink(card: CardModel, links: CardLinks): string {
 }
 
 function whatBlocks(card: CardModel, links: CardLinks): KnownBlock[] {
-  const on = card.resource ? ` on \`${safe(card.resource, 500)}\`` : '';
+  const on = card.resource ? ` on ${code(card.resource, 500)}` : '';
   const blocks: KnownBlock[] = [
     section(`\`${safe(card.actionType, 200)}\`${on}\nIntent sha256 \`${safe(card.intentHashPrefix, 64)}…\` (what the release token binds)`),
     agentSection(`The agent says: “${card.title}”`),
@@ -136,9 +136,10 @@ function whoBlock(card: CardModel): SectionBlock {
 }
 
 function riskBlock(card: CardModel): SectionBlock {
-  const risk = card.risk.class ? safe(card.risk.class, 100) : 'not stated';
-  const urgency = card.risk.urgency ? safe(card.risk.urgency, 100) : 'not stated';
-  return section(`*Risk:* ${risk}   *Urgency:* ${urgency}`);
+  // The agent's own labels: code spans, so they cannot draw formatting of the card's own.
+  const risk = card.risk.class ? code(card.risk.class, 100) : 'not stated';
+  const urgency = card.risk.urgency ? code(card.risk.urgency, 100) : 'not stated';
+  return section(`*Risk (as the agent labels it):* ${risk}   *Urgency:* ${urgency}`);
 }
 
 function authorityBlocks(card: CardModel): KnownBlock[] {

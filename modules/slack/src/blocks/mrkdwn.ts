@@ -20,6 +20,15 @@ export function clip(text: string, max: number): string {
   return `${cut}…`;
 }
 
+/**
+ * Caller text as an inline code span: Slack applies no formatting inside one, and a backtick
+ * (drawn as a look-alike) or a line break can no longer close it and start the card's own
+ * looking text ("*Approvals:* 2 of 2 ✅").
+ */
+export function code(text: string, max: number): string {
+  return `\`${safe(text.replace(/`/g, 'ˋ').replace(/[\r\n]+/g, ' '), max)}\``;
+}
+
 /** Escaped and clipped: the form every caller-supplied value takes on a card. */
 export function safe(text: string, max: number): string {
   return clip(escapeText(text), max);

@@ -184,16 +184,26 @@ function paramBlocks(m: CardModel, l: Limits, links: CardLinks): Json[] {
   return blocks;
 }
 
+/** Facts countersign states itself (directory names, times): a FactSet. */
 function summaryFacts(m: CardModel): { key: string; value: string }[] {
   const rows = [{ key: 'Action', value: m.actionType }];
-  if (m.resource) rows.push({ key: 'Resource', value: m.resource });
   rows.push({ key: 'Requested by', value: `${m.who.actor}${m.who.actorKind === 'agent' ? ' (agent)' : ''}` });
   if (m.who.owner) rows.push({ key: 'Agent owner', value: m.who.owner });
   if (m.who.onBehalfOf) rows.push({ key: 'On behalf of', value: m.who.onBehalfOf });
-  const risk = [m.risk.class, m.risk.urgency ? `urgency ${m.risk.urgency}` : null].filter(Boolean).join(' · ');
-  if (risk) rows.push({ key: 'Risk', value: risk });
   if (m.expiresAt && m.status === 'pending') rows.push({ key: 'Expires', value: formatTime(m.expiresAt) });
   return rows;
+}
+
+/**
+ * The resource and the risk labels are the agent's words: FactSet values are read as Markdown
+ * (a resource could draw "**Approvals: 2 of 2**"), so they go out as inert TextRuns instead.
+ */
+function summaryAgentRows(m: CardModel, l: Limits): Json[] {
+  const rows: { key: string; value: string }[] = [];
+  if (m.resource) rows.push({ key: 'Resource', value: m.resource });
+  const risk = [m.risk.class, m.risk.urgency ? `urgency ${m.risk.urgency}` : null].filter(Boolean).join(' · ');
+  if (risk) rows.push({ key: 'Risk (as the agent labels it)', value: risk });
+  return rows.map((r) => agentRow(r, l));
 }
 
 /** A bulleted list of at most `l.lines` lines, each shortened, then "and N more". */
@@ -311,6 +321,7 @@ function render(m: CardModel, view: CardView, l: Limits, links: CardLinks): Json
     text(`Intent sha256 ${m.intentHashPrefix}… (what the release token binds)`, { size: 'Small', isSubtle: true, spacing: 'Small' }),
     // The summary rows are few and fixed; only their values are shortened.
     ...facts(null, summaryFacts(m), l, false),
+    ...summaryAgentRows(m, l),
     ...paramBlocks(m, l, links),
     ...agentFacts('Where', m.where, l),
     ...agentFacts('Authority', m.authority, l),
