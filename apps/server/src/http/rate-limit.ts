@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -9,10 +10,10 @@ import { PROBE_PATHS } from './health.ts';
 
 // Request budgets (@fastify/rate-limit), counted in Redis so that every API process spends
 // the same budget. Two scopes:
-// - a request with a bearer token shaped like an API key spends its key's budget. The key is
-//   named by its public prefix (cs_xxxxxxxxxx), read before authentication and never checked
-//   here: limiting must stay cheaper than what it protects, and a made-up prefix buys nothing
-//   but a 401 from authentication;
+// - a request with a bearer token shaped like an API key spends that token's budget, named by
+//   a hash of the whole token (never verified here: limiting must stay cheaper than what it
+//   protects). Knowing a key's public prefix does not let anyone spend its budget; a made-up
+//   token gets a budget of its own and a 401 from authentication;
 // - any other request (the console, JWKS, the API document, malformed credentials) spends the
 //   client address's budget. Which address that is depends on COUNTERSIGN_TRUST_PROXY.
 // Exempt: the probes (an orchestrator must always see the truth) and the chat webhooks, which
@@ -52,7 +53,10 @@ interface Subject {
 function subjectOf(request: FastifyRequest, opts: RateLimitOptions): Subject {
   const token = bearerToken(request.headers.authorization);
   const prefix = typeof token === 'string' ? parseToken(token)?.prefix : undefined;
-  if (prefix) return { scope: 'api_key', key: `key:${prefix}`, max: opts.perKey };
+  // The bucket is named by a hash of the whole token, not its public prefix: whoever knows a
+  // key's prefix (it is printed in listings) must not be able to spend that key's budget and
+  // lock it out. Made-up secrets get buckets of their own, and fail authentication.
+  if (prefix) return { scope: 'api_key', key: `key:${createHash('sha256').update(token as string).digest('base64url').slice(0, 22)}`, max: opts.perKey };
   // IPv6 clients are counted per /64, as one host usually holds the whole subnet.
   return { scope: 'client_address', key: `ip:${normalizeIP(request.ip)}`, max: opts.perAddress };
 }
