@@ -6,18 +6,15 @@ import type { ConversationKind, ConversationRepository, StoredConversation } fro
 // engine's ConversationRepository. Posting is proactive, so without a stored reference there is
 // nowhere to post.
 
-export interface ConversationRecord {
-  /** The Teams conversation id (a channel id for channels, never with ";messageid="). */
-  id: string;
-  kind: ConversationKind;
-  tenantId: string;
-  teamId: string | null;
-  teamName: string | null;
-  channelName: string | null;
+/**
+ * The engine's stored conversation in Teams' words: the person id is the AAD object id, and the
+ * reference is a botbuilder ConversationReference.
+ */
+export type ConversationRecord = Omit<StoredConversation, 'userId' | 'reference'> & {
   /** Personal chats: the user's AAD object id (lower-case). */
   aadObjectId: string | null;
   reference: Partial<ConversationReference>;
-}
+};
 
 /** Teams sends the General channel without a name. */
 export const GENERAL_CHANNEL = 'General';

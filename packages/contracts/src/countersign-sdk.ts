@@ -3,4 +3,4 @@
 // may depend on nothing of ours, so it holds the one intent normalisation (the rule a release
 // token's hash is computed over) and the wire types: the intent a caller sends (the schema here
 // uses both) and the action the API answers with (the engine's view extends it).
-export { normaliseIntent, type IntentInput, type Action as ActionWire } from '../../sdk/src/index.ts';
+export { normaliseIntent, type IntentInput, type Action as ActionWire, type ReleaseFailure } from '../../sdk/src/index.ts';

@@ -11,3 +11,4 @@ export * from './events.ts';
 export * from './trace-context.ts';
 export * from './action-filter.ts';
 export * from './api/index.ts';
+export type { ReleaseFailure } from './countersign-sdk.ts';

@@ -1,5 +1,6 @@
 import type { ActionStatus, SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from './action.ts';
+import type { DeliveryRow } from './delivery-store.ts';
 
 // What the read side of the engine (search, the action page, exports) needs from storage.
 // packages/db implements it on Postgres; the rules of who may read what stay in core.
@@ -58,16 +59,8 @@ export interface CardFact {
   updatedAt: Date;
 }
 
-export interface DeliveryFact {
-  kind: string;
-  state: string;
-  attempts: number;
-  responseStatus: number | null;
-  lastError: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  deliveredAt: Date | null;
-}
+/** A delivery as the timeline shows it: the row without its destination and key. */
+export type DeliveryFact = Omit<DeliveryRow, 'id' | 'actionId' | 'url' | 'idempotencyKey' | 'state'> & { state: string };
 
 export interface RedemptionFact {
   jti: string;

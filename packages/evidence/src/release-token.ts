@@ -1,3 +1,4 @@
+import type { ReleaseFailure } from '@countersign/contracts';
 import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { DomainError } from '@countersign/contracts';
@@ -20,17 +21,8 @@ export interface ReleaseTokenClaims {
   intent_sha256: string;
 }
 
-export type ReleaseTokenFailure =
-  | 'malformed'
-  | 'unknown_key'
-  | 'bad_signature'
-  | 'expired'
-  | 'not_yet_valid'
-  | 'wrong_audience'
-  | 'wrong_issuer'
-  | 'wrong_action'
-  | 'intent_mismatch'
-  | 'retired_key';
+/** Why a release token releases nothing: one list, the SDK's (verifiers there and here agree). */
+export type ReleaseTokenFailure = ReleaseFailure;
 
 export class ReleaseTokenError extends DomainError {
   readonly reason: ReleaseTokenFailure;

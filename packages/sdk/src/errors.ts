@@ -86,7 +86,9 @@ export type ReleaseFailure =
   | 'wrong_audience'
   | 'wrong_issuer'
   | 'wrong_action'
-  | 'intent_mismatch';
+  | 'intent_mismatch'
+  /** Signed by a signing key after its retirement (see the JWKS' countersign_retired_at). */
+  | 'retired_key';
 
 /** A release token that must not be acted on. `reason` says why. */
 export class ReleaseVerificationError extends CountersignError {

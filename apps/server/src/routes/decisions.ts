@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ActionViewSchema, VoteResponseSchema } from '@countersign/contracts';
-import { describeRoute } from '../openapi/route-doc.ts';
+import { describeRoute, type RouteDoc } from '../openapi/route-doc.ts';
 import { IdParams } from './actions.ts';
 import type { RouteContext } from './context.ts';
 import { callerOf, personOf } from './context.ts';
@@ -21,14 +21,13 @@ const OverrideBody = z.strictObject({ reason });
 
 /** People decide: API-channel votes, the requester's cancel, supervised overrides. */
 export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  describeRoute(app, {
-    method: 'POST',
-    url: '/v1/actions/:id/votes',
-    tag: 'decisions',
-    auth: true,
+  // Each decision is a POST by an authenticated caller on one action.
+  const describeDecision = (url: string, doc: Omit<RouteDoc, 'method' | 'url' | 'tag' | 'auth' | 'params'>) =>
+    describeRoute(app, { method: 'POST', url, tag: 'decisions', auth: true, params: IdParams, ...doc });
+
+  describeDecision('/v1/actions/:id/votes', {
     summary: 'Vote on a pending action (a person’s API key)',
     description: 'Every approver check applies: no self-approval, an open slot the person’s role fills, one vote each. A deny ends the request unless the rule says otherwise.',
-    params: IdParams,
     body: VoteBody,
     bodyRequired: true,
     responses: { 201: { description: 'The vote, sealed; `decided` when it decided the action.', schema: VoteResponseSchema } },
@@ -55,13 +54,8 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     });
   });
 
-  describeRoute(app, {
-    method: 'POST',
-    url: '/v1/actions/:id/cancel',
-    tag: 'decisions',
-    auth: true,
+  describeDecision('/v1/actions/:id/cancel', {
     summary: 'The requester withdraws a pending action',
-    params: IdParams,
     body: CancelBody,
     responses: { 200: { description: 'The cancelled action.', schema: ActionViewSchema } },
     problems: [403, 404, 409],
@@ -72,13 +66,8 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return ctx.gate.cancel(id, callerOf(request), body.reason);
   });
 
-  describeRoute(app, {
-    method: 'POST',
-    url: '/v1/actions/:id/override',
-    tag: 'decisions',
-    auth: true,
+  describeDecision('/v1/actions/:id/override', {
     summary: 'Supervised override of a refusal (a role the policy names, with a reason)',
-    params: IdParams,
     body: OverrideBody,
     bodyRequired: true,
     responses: { 200: { description: 'The action: approved, or pending when escalate rules also matched.', schema: ActionViewSchema } },
