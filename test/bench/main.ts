@@ -9,6 +9,7 @@ import { formatSlackBench, runSlackBench } from './slack-escalations.ts';
 import { cpuSampler, describeCpu } from './cpu.ts';
 import { measureAutoDecide, AUTO_INTENT } from './auto-decide.ts';
 import { runLoad, type LoadResult } from './loadgen.ts';
+import { formatMcpProxyBench, measureMcpProxyOverhead, type McpProxyBenchResult } from './mcp-proxy.ts';
 
 // `npm run bench`: measures on this machine and prints one table.
 //  1. policy evaluation alone, 50-rule policy, p50/p99
@@ -79,6 +80,14 @@ async function main(): Promise<void> {
       concurrency: CONCURRENCY,
       durationMs: DURATION_MS,
     });
+    // The MCP proxy's added latency per auto-approved call, against a direct call to the same
+    // MCP server in the same run, through this gate.
+    let mcp: McpProxyBenchResult | string;
+    try {
+      mcp = await measureMcpProxyOverhead({ countersignUrl: `http://127.0.0.1:${gatePort}`, apiKey: token! });
+    } catch (err) {
+      mcp = `MCP proxy: not measured (${(err as Error).message})`;
+    }
     await stopChild(gate.child);
 
     process.stdout.write('bench: 3/5 bare Fastify + one INSERT (the floor)…\n');
@@ -115,10 +124,11 @@ async function main(): Promise<void> {
       `gate / floor throughput ratio       ${(auto.throughput / floor.throughput).toFixed(2)}   (p99 ratio ${(auto.p99Ms / floor.p99Ms).toFixed(2)})`,
       `verify                              ${verify.recordsPerSecond.toFixed(0)} records/s over ${verify.records} records (${verify.seconds.toFixed(2)} s)   (target ≥ 20000/s)`,
       ...formatSlackBench(slack),
+      typeof mcp === 'string' ? mcp : formatMcpProxyBench(mcp),
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    const results = { at: new Date().toISOString(), concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoCpu: autoUsed, floor, floorCpu: floorUsed, verify, slack };
+    const results = { at: new Date().toISOString(), concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoCpu: autoUsed, floor, floorCpu: floorUsed, verify, slack, mcp };
     fs.writeFileSync(path.join(root, '.countersign', 'bench', 'results.json'), JSON.stringify(results, null, 2));
   } finally {
     for (const c of children) await stopChild(c);
