@@ -189,7 +189,8 @@ describe('Slack full path', () => {
         return c && !hasButtons(c) && c;
       }, 10_000, `final card in ${where}`);
       expect(text(m)).toContain('Approved by Bob (bob)');
-      expect(m.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Approved: Delete prod-eu-1' } });
+      // The heading is countersign's own words (status and action type); the summary is the agent's.
+      expect(m.blocks[0]).toMatchObject({ type: 'header', text: { text: 'Approved: slack.full' } });
     }
     // The requester (the agent's owner, erin) hears of it by DM.
     const dm = await fake.waitFor(() => fake.cardsIn(fake.dmOf('U0ERIN001')).find((m) => m.text.includes(id)), 10_000, 'DM to erin');
