@@ -104,9 +104,12 @@ export async function httpHarness(opts: HarnessOptions): Promise<ProxyHarness & 
     proxy,
     calls: () => [...upstream.calls],
     async close() {
-      await client.close();
-      await proxy.close();
-      await upstream.close();
+      // Bounded: after a client-cancelled held call, closing the Streamable HTTP client can wait
+      // on a response stream that never ends (a known gap, see the package README); cleanup
+      // must not hang the suite, and every server here is stopped regardless.
+      await settleWithin(proxy.close(), 5_000);
+      await settleWithin(client.close(), 5_000);
+      await settleWithin(upstream.close(), 5_000);
     },
   };
 }
@@ -136,4 +139,11 @@ export function heldCall(
 
 export function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+}
+
+/** Waits for `work` at most `ms`; either way cleanup goes on. */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -5,7 +5,7 @@ import { startTestService, type TestService } from '../../../../test/support/ser
 import { canonicalJson, intentHash, verifyRelease } from '../../src/countersign-sdk.ts';
 import { describeCall, META_KEY } from '../../src/index.ts';
 import { RELEASE_HEADER } from './environments-server.ts';
-import { heldCall, httpHarness, stdioHarness, testMapping, textOf, type HarnessOptions, type ProxyHarness } from './harness.ts';
+import { heldCall, settleWithin, httpHarness, stdioHarness, testMapping, textOf, type HarnessOptions, type ProxyHarness } from './harness.ts';
 
 // The same end-to-end behaviour over both transports: the MCP SDK's Client, through the proxy,
 // to a real MCP server, with a real countersign service deciding (test/fixtures/policy.yaml:
@@ -32,8 +32,9 @@ export function proxyScenarios(kind: 'stdio' | 'http'): void {
   }, 120_000);
   afterAll(async () => {
     await h?.close();
-    await t?.stop();
-  });
+    // Bounded like the harness' close (see there): the suite must end even if a stop lingers.
+    await settleWithin(t?.stop() ?? Promise.resolve(), 20_000);
+  }, 60_000);
 
   describe(`mcp-proxy over ${kind}`, () => {
     it('lists the upstream tools, annotated from the mapping', async () => {
