@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { generateText, stepCountIs, tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import type { LanguageModelV3CallOptions, LanguageModelV3GenerateResult } from '@ai-sdk/provider';
-import { startTestService, type TestService } from '../../../test/support/service.ts';
+import { useAgentGate } from '../../../test/support/agent-gate.ts';
+import type { TestService } from '../../../test/support/service.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { currentRelease, gateTool } from '../src/index.ts';
 
@@ -22,18 +23,13 @@ const say = (text: string): LanguageModelV3GenerateResult => ({ content: [{ type
 const shownToModel = (calls: LanguageModelV3CallOptions[]) =>
   calls.flatMap((c) => c.prompt).flatMap((m) => (m.role === 'tool' ? m.content : [])).map((part) => (part.type === 'tool-result' ? part.output : undefined));
 
+const gate = useAgentGate();
 let t: TestService;
 let cs: Countersign;
-beforeAll(async () => {
-  t = await startTestService();
-  cs = new Countersign({ baseUrl: t.url, apiKey: t.tokens['deploy-bot']! });
-}, 120_000);
-afterAll(async () => {
-  await t?.stop();
+beforeAll(() => {
+  ({ t, cs } = gate);
 });
-
-const vote = (id: string, who: string, decision: 'approve' | 'deny', reason = 'checked') =>
-  t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens[who]!, body: { decision, reason } });
+const vote = gate.vote;
 
 function setup(script: LanguageModelV3GenerateResult[]) {
   const deleted: { name: string; token: string | undefined }[] = [];

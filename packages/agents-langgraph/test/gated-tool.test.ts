@@ -1,29 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
 import { tool } from '@langchain/core/tools';
 import { END, MemorySaver, MessagesAnnotation, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { ToolNode, toolsCondition } from '@langchain/langgraph/prebuilt';
-import { startTestService, type TestService } from '../../../test/support/service.ts';
+import { useAgentGate } from '../../../test/support/agent-gate.ts';
+import type { TestService } from '../../../test/support/service.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { currentRelease, gatedTool, interruptingTool, isCountersignInterrupt, resumeWhenDecided } from '../src/index.ts';
 
 // The real LangGraph.js runtime (StateGraph, ToolNode, interrupt, MemorySaver) with LangChain's
 // own scripted chat model (no network) and a real countersign service deciding.
 
+const gate = useAgentGate();
 let t: TestService;
 let cs: Countersign;
-beforeAll(async () => {
-  t = await startTestService();
-  cs = new Countersign({ baseUrl: t.url, apiKey: t.tokens['deploy-bot']! });
-}, 120_000);
-afterAll(async () => {
-  await t?.stop();
+beforeAll(() => {
+  ({ t, cs } = gate);
 });
-
-const vote = (id: string, who: string, decision: 'approve' | 'deny', reason = 'checked') =>
-  t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens[who]!, body: { decision, reason } });
+const vote = gate.vote;
 const deletion = ({ name }: Record<string, unknown>) => ({ action: { type: 'environment.delete', resource: String(name) }, context: { environment: 'production' } });
 
 function environmentTool(deleted: unknown[]) {

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent, run, RunState, setTracingDisabled, Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
-import { startTestService, type TestService } from '../../../test/support/service.ts';
+import { useAgentGate } from '../../../test/support/agent-gate.ts';
+import type { TestService } from '../../../test/support/service.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { CountersignApprovals } from '../src/index.ts';
 
@@ -36,18 +37,13 @@ const say = (text: string): ModelResponse['output'] => [
 const toolOutputs = (model: ScriptedModel) =>
   model.requests.flatMap((r) => (Array.isArray(r.input) ? r.input : [])).filter((item) => item.type === 'function_call_result').map((item) => JSON.stringify((item as { output: unknown }).output));
 
+const gate = useAgentGate();
 let t: TestService;
 let cs: Countersign;
-beforeAll(async () => {
-  t = await startTestService();
-  cs = new Countersign({ baseUrl: t.url, apiKey: t.tokens['deploy-bot']! });
-}, 120_000);
-afterAll(async () => {
-  await t?.stop();
+beforeAll(() => {
+  ({ t, cs } = gate);
 });
-
-const vote = (id: string, who: string, decision: 'approve' | 'deny', reason = 'checked') =>
-  t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens[who]!, body: { decision, reason } });
+const vote = gate.vote;
 
 function setup(script: ModelResponse['output'][]) {
   const deleted: unknown[] = [];
