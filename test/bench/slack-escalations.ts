@@ -72,7 +72,6 @@ const SECRET = 'bench-signing-secret-0123456789';
 const REVIEWER = { id: 'U0REVIEW01', teamId: TEAM };
 const PACING_MS = Number(process.env.BENCH_SLACK_PACING_MS ?? 1000);
 const root = path.resolve(import.meta.dirname, '..', '..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 const pad = (i: number) => String(i).padStart(4, '0');
 
@@ -103,7 +102,10 @@ function benchFiles(workDir: string, channels: number): { policy: string; direct
 
 function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [path.join(import.meta.dirname, 'slack-server.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    // BENCH_PROFILE_DIR: write a V8 CPU profile of the service process there (where the time goes).
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    if (process.env.BENCH_EXTRA_IMPORT) profile.push('--import', process.env.BENCH_EXTRA_IMPORT);
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'slack-server.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
