@@ -21,7 +21,7 @@ describe('queue engine: cards', () => {
 
     await waitFor('four cards', async () => (await cardRows(t, id)).filter((c) => c.state === 'posted').length === 4);
     expect(slack.done('postCard', id).map((c) => c.target).sort()).toEqual(['#sre-approvals', '@bob']);
-    expect(teams.done('postCard', id).map((c) => c.target).sort()).toEqual(['@bob', 'sre-team']);
+    expect(teams.done('postCard', id).map((c) => c.target).sort()).toEqual(['19:sre-team@thread.tacv2', '@bob']);
     const card = slack.done('postCard', id)[0]!.card!;
     expect(card).toMatchObject({ actionId: id, status: 'pending', actionable: true, title: 'Delete prod-eu-1' });
     expect(card.requirement).toMatchObject({ filled: 0, needed: 2 });

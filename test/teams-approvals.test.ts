@@ -116,22 +116,23 @@ describe('conversations', () => {
     expect((await fake.send(t.url, fake.removeFromTeam(doomed, alice))).status).toBe(200);
     expect(await prisma.teamsConversation.count({ where: { teamId: doomed.id } })).toBe(0);
     // Not asked any more; named by a rule, it is now a visible problem (a failed card row).
-    expect(await teams.resolveTargets({ channels: ['Doomed/B'], people: [] })).toEqual([
-      { target: 'Doomed/B', problem: { code: 'teams_not_installed', message: expect.stringContaining('Doomed/B') } },
+    expect(await teams.resolveTargets({ channels: ['19:doomed-b@thread.tacv2'], people: [] })).toEqual([
+      { target: '19:doomed-b@thread.tacv2', problem: { code: 'teams_not_installed', message: expect.stringContaining('19:doomed-b@thread.tacv2') } },
     ]);
   });
 
-  it("maps a rule's hints to stored conversations: team/channel, team, conversation id, people", async () => {
+  it("maps a rule's hints to stored conversations: team id/channel id, team id, conversation id, people", async () => {
     const targets = await teams.resolveTargets({
-      channels: ['Platform/Approvals', 'platform', APPROVALS, GROUP_CHAT, 'Platform/Nowhere', 'Nobody/Approvals'],
+      channels: [`${PLATFORM.id}/${APPROVALS}`, PLATFORM.id, APPROVALS, GROUP_CHAT, `${PLATFORM.id}/19:nowhere@thread.tacv2`, 'Platform/Approvals'],
       people: ['bob', 'dave', 'carol', 'nobody'],
     });
     expect(targets.filter((x) => !x.problem)).toEqual([{ target: APPROVALS }, { target: PLATFORM.id }, { target: GROUP_CHAT }, { target: personalChat(bob), personId: 'bob' }]);
     // What cannot be reached is returned as problems, so the queue records and counts it; people
-    // without a Teams identity (dave, carol) are simply asked elsewhere.
+    // without a Teams identity (dave, carol) are simply asked elsewhere. A display name (stored
+    // in a requirement before places were ids only) is never matched.
     expect(targets.filter((x) => x.problem).map((x) => [x.target, x.personId, x.problem!.code])).toEqual([
-      ['Platform/Nowhere', undefined, 'teams_not_installed'],
-      ['Nobody/Approvals', undefined, 'teams_not_installed'],
+      [`${PLATFORM.id}/19:nowhere@thread.tacv2`, undefined, 'teams_not_installed'],
+      ['Platform/Approvals', undefined, 'teams_not_an_id'],
       ['person/nobody', 'nobody', 'teams_unknown_person'],
     ]);
   });

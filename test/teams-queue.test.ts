@@ -44,11 +44,11 @@ const RULES = `
       approvers: [{ role: sre-lead, count: 1 }, { role: security, count: 1 }]
       expiresIn: 30m
       channels:
-        teams: ['Platform/Approvals']
+        teams: ['19:general-platform@thread.tacv2/19:approvals@thread.tacv2']
         people: [bob]
         reminders: [5m]
         tiers:
-          - { after: 10m, teams: ['Platform/Secondary'], people: [judy] }
+          - { after: 10m, teams: ['19:secondary@thread.tacv2'], people: [judy] }
 
   - id: teams-one-channel
     when: 'action.type == "teams.one"'
@@ -58,7 +58,7 @@ const RULES = `
       approvers: [{ role: sre-lead, count: 1 }]
       expiresIn: 30m
       channels:
-        teams: ['Platform/Approvals']
+        teams: ['19:general-platform@thread.tacv2/19:approvals@thread.tacv2']
 
   - id: slack-and-teams
     when: 'action.type == "mixed.both"'
@@ -69,7 +69,7 @@ const RULES = `
       expiresIn: 30m
       channels:
         slack: ['#prod-approvals']
-        teams: ['Platform/Approvals']
+        teams: ['19:approvals@thread.tacv2']
 `;
 
 const fullIntent = {

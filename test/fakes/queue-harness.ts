@@ -23,7 +23,7 @@ export const QUEUE_RULES = `
       expiresIn: 30m
       channels:
         slack: ['#sre-approvals']
-        teams: ['sre-team']
+        teams: ['19:sre-team@thread.tacv2']
         people: [bob]
         reminders: [5m, 10m]
         tiers:

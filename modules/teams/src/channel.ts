@@ -38,9 +38,9 @@ function asRef(ref: CardRef): TeamsCardRef {
   return { conversationId, activityId, serviceUrl };
 }
 
-const TEAMS_PROBLEMS: Record<'not_installed' | 'ambiguous' | 'unknown_person' | 'no_personal_chat', (hint: string) => string> = {
+const TEAMS_PROBLEMS: Record<'not_an_id' | 'not_installed' | 'unknown_person' | 'no_personal_chat', (hint: string) => string> = {
+  not_an_id: (h) => `"${h}" is not a Teams id; Teams places are matched by conversation id, never by team or channel name`,
   not_installed: (h) => `the bot is not installed in a Teams conversation matching "${h}"`,
-  ambiguous: (h) => `"${h}" matches more than one Teams conversation; use the team and channel ids`,
   unknown_person: (h) => `no person "${h}" in the directory`,
   no_personal_chat: (h) => `${h} has not installed the bot in a personal chat`,
 };

@@ -1,19 +1,21 @@
 import type { ChannelTarget } from '@countersign/core';
-import { baseConversationId, type ConversationRecord } from './conversations.ts';
+import type { ConversationRecord } from './conversations.ts';
+import { parseTeamsPlace } from './definition.ts';
 
 // A rule's `channels.teams` hints and `people`, resolved against the conversations the bot has
 // been installed in. Pure: the caller loads the records and the directory look-up.
 //
-// Hint forms:
-//   "Platform/Approvals"        team name (or team id) / channel name, case-insensitive
-//   "Platform"                  the team's General channel
-//   "19:abc…@thread.tacv2"      a conversation id (channel or group chat)
-// An ambiguous hint (two teams with that name) resolves to nothing rather than to a guess:
-// a card in the wrong team shows an intent to people who should not see it.
+// Hint forms (ids only; definition.ts refuses anything else when the policy loads):
+//   "19:abc…@thread.tacv2"                      a channel (a team's id is its General channel)
+//   "19:abc…@thread.v2"                         a group chat
+//   "19:team…@thread.tacv2/19:chan…@thread.tacv2"  that channel, only if it is in that team
+// Team and channel display names are never matched: anyone in the tenant can name a team
+// "Finance", and a card in a look-alike team shows the intent to people who should not see it.
 
 export interface Unresolved {
   hint: string;
-  why: 'not_installed' | 'ambiguous' | 'no_teams_identity' | 'no_personal_chat' | 'unknown_person';
+  /** not_an_id: a name-based hint stored before hints were ids only (a pending action's requirement). */
+  why: 'not_an_id' | 'not_installed' | 'no_teams_identity' | 'no_personal_chat' | 'unknown_person';
 }
 
 export interface ResolvedTargets {
@@ -21,27 +23,13 @@ export interface ResolvedTargets {
   unresolved: Unresolved[];
 }
 
-const CONVERSATION_ID = /^(19|a|29):/;
-
-function same(a: string | null, b: string): boolean {
-  return a !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
-}
-
-function matchChannelHint(hint: string, records: ConversationRecord[]): ConversationRecord[] {
-  if (CONVERSATION_ID.test(hint)) {
-    const id = baseConversationId(hint);
-    return records.filter((r) => r.id === id && r.kind !== 'personal');
-  }
-  const slash = hint.lastIndexOf('/');
-  const teamPart = slash === -1 ? hint : hint.slice(0, slash);
-  const channelPart = slash === -1 ? null : hint.slice(slash + 1);
-  const channels = records.filter((r) => r.kind === 'channel');
-  const byId = channels.filter((r) => r.teamId === teamPart);
-  const inTeam = byId.length > 0 ? byId : channels.filter((r) => same(r.teamName, teamPart));
-  // Two different teams answering to one name is ambiguous even if each has the channel.
-  if (new Set(inTeam.map((r) => r.teamId)).size > 1) return [...new Map(inTeam.map((r) => [r.teamId, r])).values()];
-  if (channelPart === null) return inTeam.filter((r) => r.id === r.teamId);
-  return inTeam.filter((r) => same(r.channelName, channelPart));
+function matchChannelHint(hint: string, records: ConversationRecord[]): ConversationRecord | 'not_an_id' | null {
+  const place = parseTeamsPlace(hint);
+  if (!place) return 'not_an_id';
+  // Conversation ids are the table's key: at most one record.
+  const match = records.find((r) => r.id === place.conversationId && r.kind !== 'personal');
+  if (!match || (place.teamId !== null && match.teamId !== place.teamId)) return null;
+  return match;
 }
 
 export function resolveTeamsTargets(input: {
@@ -53,12 +41,11 @@ export function resolveTeamsTargets(input: {
   const targets = new Map<string, ChannelTarget>();
   const unresolved: Unresolved[] = [];
   for (const hint of input.hints.channels) {
-    const matches = matchChannelHint(hint, input.records);
-    if (matches.length === 1) {
-      const id = matches[0]!.id;
-      if (!targets.has(id)) targets.set(id, { target: id });
-    } else {
-      unresolved.push({ hint, why: matches.length === 0 ? 'not_installed' : 'ambiguous' });
+    const match = matchChannelHint(hint, input.records);
+    if (match === 'not_an_id' || match === null) {
+      unresolved.push({ hint, why: match ?? 'not_installed' });
+    } else if (!targets.has(match.id)) {
+      targets.set(match.id, { target: match.id });
     }
   }
   for (const personId of input.hints.people) {

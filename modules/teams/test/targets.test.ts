@@ -1,47 +1,67 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationRecord } from '../src/conversations.ts';
+import { parseTeamsPlace, teamsChannel } from '../src/definition.ts';
 import { resolveTeamsTargets } from '../src/targets.ts';
 
 const T = 'tenant';
 function channel(id: string, teamId: string, teamName: string, channelName: string): ConversationRecord {
   return { id, kind: 'channel', tenantId: T, teamId, teamName, channelName, aadObjectId: null, reference: {} };
 }
+const PLAT = '19:plat@thread.tacv2';
+const PLAT_APPR = '19:plat-appr@thread.tacv2';
+const SEC = '19:sec@thread.tacv2';
+const SEC_APPR = '19:sec-appr@thread.tacv2';
+const CHAT = '19:chat@thread.v2';
 const records: ConversationRecord[] = [
-  channel('19:plat@thread', '19:plat@thread', 'Platform', 'General'),
-  channel('19:plat-appr@thread', '19:plat@thread', 'Platform', 'Approvals'),
-  channel('19:sec@thread', '19:sec@thread', 'Security', 'General'),
-  channel('19:sec-appr@thread', '19:sec@thread', 'Security', 'Approvals'),
-  // Two teams called "Ops": a name alone cannot say which.
-  channel('19:ops1@thread', '19:ops1@thread', 'Ops', 'General'),
-  channel('19:ops2@thread', '19:ops2@thread', 'Ops', 'General'),
-  { id: '19:chat@thread.v2', kind: 'groupChat', tenantId: T, teamId: null, teamName: null, channelName: null, aadObjectId: null, reference: {} },
+  channel(PLAT, PLAT, 'Platform', 'General'),
+  channel(PLAT_APPR, PLAT, 'Platform', 'Approvals'),
+  channel(SEC, SEC, 'Security', 'General'),
+  channel(SEC_APPR, SEC, 'Security', 'Approvals'),
+  // Two teams called "Finance": only an id can say which.
+  channel('19:fin-real@thread.tacv2', '19:fin-real@thread.tacv2', 'Finance', 'General'),
+  channel('19:fin-fake@thread.tacv2', '19:fin-fake@thread.tacv2', 'Finance', 'General'),
+  { id: CHAT, kind: 'groupChat', tenantId: T, teamId: null, teamName: null, channelName: null, aadObjectId: null, reference: {} },
   { id: 'a:bob', kind: 'personal', tenantId: T, teamId: null, teamName: null, channelName: null, aadObjectId: 'aad-bob', reference: {} },
 ];
 const teamsIds: Record<string, string | null> = { bob: 'AAD-BOB', carol: null, dave: 'aad-dave' };
 const resolve = (channels: string[], people: string[] = []) => resolveTeamsTargets({ hints: { channels, people }, records, teamsIdOf: (id) => teamsIds[id] });
 
+describe('parseTeamsPlace', () => {
+  it('reads a conversation id, or a team id and a channel id', () => {
+    expect(parseTeamsPlace(PLAT_APPR)).toEqual({ conversationId: PLAT_APPR, teamId: null });
+    expect(parseTeamsPlace(CHAT)).toEqual({ conversationId: CHAT, teamId: null });
+    expect(parseTeamsPlace(`${PLAT}/${PLAT_APPR}`)).toEqual({ conversationId: PLAT_APPR, teamId: PLAT });
+  });
+
+  it('refuses display names, personal chats and anything else that is not an id', () => {
+    for (const place of ['Platform', 'Platform/Approvals', `${PLAT}/Approvals`, `Platform/${PLAT_APPR}`, 'a:bob', '29:user', `${PLAT};messageid=1`, '19:x', `${PLAT}/${PLAT_APPR}/x`]) {
+      expect(parseTeamsPlace(place), place).toBeNull();
+    }
+  });
+});
+
 describe('resolveTeamsTargets', () => {
-  it('maps team/channel names case-insensitively, a team to its General channel, ids as given', () => {
-    expect(resolve(['Platform/Approvals', 'security/approvals', 'Platform', '19:plat@thread/Approvals', '19:chat@thread.v2']).targets).toEqual([
-      { target: '19:plat-appr@thread' },
-      { target: '19:sec-appr@thread' },
-      { target: '19:plat@thread' },
-      { target: '19:chat@thread.v2' },
-    ]);
+  it('maps a channel or group chat by its id, and a team id to its General channel', () => {
+    expect(resolve([PLAT_APPR, SEC, CHAT, `${SEC}/${SEC_APPR}`]).targets).toEqual([{ target: PLAT_APPR }, { target: SEC }, { target: CHAT }, { target: SEC_APPR }]);
   });
 
-  it('accepts a conversation id with a thread suffix, and never targets a personal chat by id', () => {
-    expect(resolve(['19:sec-appr@thread;messageid=123', 'a:bob']).targets).toEqual([{ target: '19:sec-appr@thread' }]);
+  it('never matches a display name, even one only a single team has', () => {
+    const r = resolve(['Platform/Approvals', 'Platform', 'Finance', 'Finance/General']);
+    expect(r.targets).toEqual([]);
+    expect(r.unresolved.map((u) => u.why)).toEqual(['not_an_id', 'not_an_id', 'not_an_id', 'not_an_id']);
   });
 
-  it('leaves ambiguous and unknown hints unresolved rather than guessing', () => {
-    const r = resolve(['Ops', 'Ops/General', 'Nope/Approvals', 'Platform/Nope']);
+  it('of two teams with one name, only the team whose id the hint names is asked', () => {
+    expect(resolve(['19:fin-real@thread.tacv2']).targets).toEqual([{ target: '19:fin-real@thread.tacv2' }]);
+  });
+
+  it('a team id and channel id resolve only when the channel is in that team; personal chats are never targeted by id', () => {
+    const r = resolve([`${PLAT}/${SEC_APPR}`, '19:nowhere@thread.tacv2', 'a:bob']);
     expect(r.targets).toEqual([]);
     expect(r.unresolved).toEqual([
-      { hint: 'Ops', why: 'ambiguous' },
-      { hint: 'Ops/General', why: 'ambiguous' },
-      { hint: 'Nope/Approvals', why: 'not_installed' },
-      { hint: 'Platform/Nope', why: 'not_installed' },
+      { hint: `${PLAT}/${SEC_APPR}`, why: 'not_installed' },
+      { hint: '19:nowhere@thread.tacv2', why: 'not_installed' },
+      { hint: 'a:bob', why: 'not_an_id' },
     ]);
   });
 
@@ -56,9 +76,17 @@ describe('resolveTeamsTargets', () => {
   });
 
   it('asks each conversation once', () => {
-    expect(resolve(['Platform/Approvals', '19:plat-appr@thread', 'PLATFORM/APPROVALS'], ['bob', 'bob']).targets).toEqual([
-      { target: '19:plat-appr@thread' },
-      { target: 'a:bob', personId: 'bob' },
+    expect(resolve([PLAT_APPR, `${PLAT}/${PLAT_APPR}`], ['bob', 'bob']).targets).toEqual([{ target: PLAT_APPR }, { target: 'a:bob', personId: 'bob' }]);
+  });
+});
+
+describe('Teams places as a rule writes them', () => {
+  it('accepts ids and refuses a team or channel named by display name, saying to use ids', () => {
+    expect(teamsChannel.hints.parse([PLAT_APPR, `${PLAT}/${PLAT_APPR}`, CHAT])).toEqual([PLAT_APPR, `${PLAT}/${PLAT_APPR}`, CHAT]);
+    const refused = teamsChannel.hints.safeParse([PLAT_APPR, 'Finance/Approvals']);
+    expect(refused.success).toBe(false);
+    expect(refused.error!.issues).toEqual([
+      expect.objectContaining({ path: [1], message: expect.stringMatching(/^"Finance\/Approvals" is not a Teams id\. Teams places are ids, never display names.*<team id>\/<channel id>/) }),
     ]);
   });
 });

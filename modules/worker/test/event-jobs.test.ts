@@ -17,7 +17,7 @@ const requirement: Requirement = {
     people: ['bob'],
     reminders: [300, 3600],
     tiers: [
-      { afterSeconds: 600, slack: ['#b'], teams: ['t'], people: [] },
+      { afterSeconds: 600, slack: ['#b'], teams: ['19:t@thread.tacv2'], people: [] },
       { afterSeconds: 7200, slack: ['#c'], teams: [], people: [] },
     ],
   },
@@ -96,7 +96,7 @@ describe('timers and event jobs', () => {
 
   it('knows where each tier asks and who is behind a request', () => {
     expect(hintsForTier(requirement, 0)).toEqual({ places: { slack: ['#a'], teams: [] }, people: ['bob'] });
-    expect(hintsForTier(requirement, 1)).toEqual({ places: { slack: ['#b'], teams: ['t'] }, people: [] });
+    expect(hintsForTier(requirement, 1)).toEqual({ places: { slack: ['#b'], teams: ['19:t@thread.tacv2'] }, people: [] });
     expect(hintsForTier(requirement, 3)).toBeUndefined();
     expect(requesterOf(action())).toBe('erin');
     expect(requesterOf(action({ onBehalfOf: 'ivan' }))).toBe('ivan');

@@ -9,7 +9,7 @@ import { z } from 'zod';
 /** Lowercase: a key in YAML files, a label in metrics, the `channel` of a vote. */
 export const ChannelNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'channel names are lowercase letters, digits and "-"');
 
-/** Places to ask as a rule lists them (a Slack "#channel", a Teams "Team/Channel"…). */
+/** Places to ask as a rule lists them (a Slack "#channel", a Teams conversation id…). */
 export const PlacesSchema = z.array(z.string().min(1));
 
 /** The value that names one person on a channel: unique in the directory; what votes are looked up by. */

@@ -314,7 +314,7 @@ describe('evaluate: several rules of one outcome', () => {
       denyEndsRequest: false
       approvalReasonRequired: true
       redact: [params.iban, params.reference]
-      channels: { slack: ["#finance", "#payments"], teams: [Finance], reminders: [10m, 20m], tiers: [{ after: 30m, people: [dave] }] }
+      channels: { slack: ["#finance", "#payments"], teams: ['19:finance@thread.tacv2'], reminders: [10m, 20m], tiers: [{ after: 30m, people: [dave] }] }
 `);
     const v = evaluate(p, { intent: intent({ action: { type: 'payment.send', params: { amount: 5000 } } }), actor: agent(), now });
     expect(v.outcome).toBe('escalate');
@@ -334,7 +334,7 @@ describe('evaluate: several rules of one outcome', () => {
       feature: [],
       channels: {
         slack: ['#finance', '#payments'],
-        teams: ['Finance'],
+        teams: ['19:finance@thread.tacv2'],
         people: ['frank'],
         reminders: [600, 1200, 1800],
         tiers: [
