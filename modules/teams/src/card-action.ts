@@ -1,9 +1,9 @@
 import type { Activity, AdaptiveCardInvokeResponse } from 'botbuilder';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { DomainError } from '@countersign/contracts';
-import { buildCardModel, type ConfigView, type Gate, type GateStore } from '@countersign/core';
-import { ADAPTIVE_CARD_CONTENT_TYPE, APPROVE_REASON_INPUT, buildAdaptiveCard, DENY_REASON_INPUT, formatTime, type CardView } from './cards/adaptive-card.ts';
+import { DomainError, type Person } from '@countersign/contracts';
+import { buildCardModel, type ActionReads, type ActionRecord, type Caller, type ConfigView, type Gate, type GateStore } from '@countersign/core';
+import { ADAPTIVE_CARD_CONTENT_TYPE, APPROVE_REASON_INPUT, buildAdaptiveCard, buildWithheldCard, DENY_REASON_INPUT, formatTime, type CardView } from './cards/adaptive-card.ts';
 import { identifyClicker, MESSAGES, sameTenant, teamsDirectory, type RosterMember } from './identity.ts';
 
 // An `adaptiveCard/action` invoke: Approve, Deny (Universal Actions) or a refresh. Identity is
@@ -11,6 +11,12 @@ import { identifyClicker, MESSAGES, sameTenant, teamsDirectory, type RosterMembe
 // a click, its dry run on a refresh (what this viewer may still do). Whatever happens, the
 // clicking user gets an answer: the card as it now is, with a message for them alone, in the
 // engine's words. A refused click records nothing.
+//
+// The answer is the whole action (amount, IBAN, justification, votes), and anyone in the tenant
+// can send an invoke naming any action id. So the card goes only to a person the HTTP API would
+// let read the action (the same rule, ActionReads.may); anyone else, and anyone we cannot map
+// to a directory person, gets a card that says nothing about the action, the same whether the
+// action exists or not (the API's not_found is no oracle either).
 
 export interface CardActionDeps {
   gate: Gate;
@@ -18,6 +24,8 @@ export interface CardActionDeps {
   config: ConfigView;
   tenantId: string;
   logger: Logger;
+  /** Who may read an action: the API's rule (GET /v1/actions/:id), never a copy of it. */
+  mayRead: ActionReads['may'];
 }
 
 const DataSchema = z.looseObject({
@@ -32,19 +40,34 @@ const NOTICE_TONE: Partial<Record<string, 'attention' | 'warning'>> = {
   expired: 'warning',
 };
 
+const NOT_RECORDED = 'Your click was not recorded.';
+
 function error(statusCode: number, code: string, message: string): AdaptiveCardInvokeResponse {
   return { statusCode, type: 'application/vnd.microsoft.error', value: { code, message } };
 }
 
-function message(text: string): AdaptiveCardInvokeResponse {
-  // Teams shows a plain message response as a toast to the clicking user.
-  return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> };
+function card(value: Record<string, unknown>): AdaptiveCardInvokeResponse {
+  return { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value };
 }
 
 function reasonOf(data: z.output<typeof DataSchema>, verb: 'approve' | 'deny'): string | null {
   const raw = verb === 'approve' ? data[APPROVE_REASON_INPUT] : data[DENY_REASON_INPUT];
   const trimmed = typeof raw === 'string' ? raw.trim() : '';
   return trimmed === '' ? null : trimmed;
+}
+
+/** The Teams user as the read rule sees a caller: their directory principal (no API key behind it). */
+function callerFor(deps: CardActionDeps, person: Person, aadObjectId: string): Caller | null {
+  const principal = deps.config.current().directory.principal(person.id);
+  if (!principal || principal.kind !== 'person') return null;
+  return { keyId: `teams:${aadObjectId}`, principal, canDelegate: false, delegateFor: [] };
+}
+
+/** The action if `person` may read it by the API's rule; null when not, or when there is none. */
+async function readableBy(deps: CardActionDeps, actionId: string, person: Person, aadObjectId: string): Promise<ActionRecord | null> {
+  const action = await deps.store.findAction(actionId);
+  const caller = callerFor(deps, person, aadObjectId);
+  return action && caller && deps.mayRead(action, caller) ? action : null;
 }
 
 export async function answerCardAction(
@@ -62,38 +85,38 @@ export async function answerCardAction(
 
   const render = async (view: CardView): Promise<AdaptiveCardInvokeResponse> => {
     const action = await deps.store.findAction(data.actionId);
-    if (!action) return message('countersign has no such request.');
+    if (!action) return card(buildWithheldCard());
     const votes = await deps.store.votesFor(action.id);
     const model = buildCardModel(action, votes, deps.config.current().directory);
-    return { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value: buildAdaptiveCard(model, view) };
+    return card(buildAdaptiveCard(model, view));
   };
 
+  // A refresh shows the action as fully as a click's answer does, so it needs the same proof of
+  // who is looking (the roster too, for a member the directory knows by email only).
   const directory = teamsDirectory(deps.config.current().directory);
-
-  if (verb === 'refresh') {
-    // A refresh runs for every viewer of a pending card: only the pinned Teams id is used
-    // (no roster calls), and it only personalises; it never decides anything.
-    const aad = activity.from?.aadObjectId;
-    const viewer = aad ? directory.personByTeamsId(aad) : undefined;
-    return viewer ? render(await viewFor(deps, data.actionId, viewer.id)) : render({});
-  }
-
   const who = await identifyClicker({ activity, tenantId: deps.tenantId, directory, roster: input.roster });
   if ('refused' in who) {
-    deps.logger.warn({ actionId: data.actionId, code: who.code }, 'Teams vote refused: identity');
+    deps.logger.warn({ actionId: data.actionId, verb, code: who.code }, 'Teams card action refused: identity');
     if (who.code === 'wrong_tenant') return error(403, 'Forbidden', who.refused);
-    return render({ notice: { text: who.refused, tone: 'attention' } });
+    return card(buildWithheldCard({ text: who.refused, tone: 'attention' }));
   }
+  const aad = String(activity.from?.aadObjectId ?? '').toLowerCase();
+  if (!(await readableBy(deps, data.actionId, who.person, aad))) {
+    deps.logger.info({ actionId: data.actionId, personId: who.person.id, verb }, 'Teams card withheld: not a reader of this action');
+    return card(buildWithheldCard(verb === 'refresh' ? undefined : { text: NOT_RECORDED, tone: 'attention' }));
+  }
+
+  if (verb === 'refresh') return render(await viewFor(deps, data.actionId, who.person.id));
 
   try {
     // The evidence names the Teams account that clicked: our tenant (checked) and its AAD object id.
-    const account = { tenantId: deps.tenantId, aadObjectId: String(activity.from?.aadObjectId ?? '').toLowerCase() };
+    const account = { tenantId: deps.tenantId, aadObjectId: aad };
     const result = await deps.gate.vote({ actionId: data.actionId, personId: who.person.id, channel: 'teams', decision: verb, reason: reasonOf(data, verb), account });
     deps.logger.info({ actionId: data.actionId, personId: who.person.id, decision: verb, decided: result.decided }, 'Teams vote recorded');
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     deps.logger.info({ actionId: data.actionId, personId: who.person.id, code: err.code }, 'Teams vote refused by the engine');
-    if (err.code === 'not_found') return message('countersign has no such request.');
+    if (err.code === 'not_found') return card(buildWithheldCard({ text: NOT_RECORDED, tone: 'attention' }));
     return render({ notice: { text: err.message, tone: NOTICE_TONE[err.code] ?? 'attention' } });
   }
   return render({

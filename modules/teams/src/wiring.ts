@@ -24,7 +24,7 @@ export function wireTeams(ctx: ServiceContext, settings: Exclude<TeamsSettings, 
   ctx.channels.set(channel.name, channel);
 
   if (ctx.role === 'all' || ctx.role === 'api') {
-    const bot = new CountersignTeamsBot({ gate: ctx.gate, store: ctx.store, config: ctx.config, tenantId: settings.tenantId, conversations, logger });
+    const bot = new CountersignTeamsBot({ gate: ctx.gate, store: ctx.store, config: ctx.config, tenantId: settings.tenantId, conversations, logger, mayRead: ctx.reads.may });
     registerBotRoute(ctx.app, { adapter, logic: (context) => bot.run(context), devMode: settings.mode === 'dev', logger });
   }
 }

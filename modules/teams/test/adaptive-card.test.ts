@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CardModel } from '@countersign/core';
-import { APPROVE_REASON_INPUT, buildAdaptiveCard, CARD_BYTE_BUDGET, CARD_VERSION, DENY_REASON_INPUT, shorten } from '../src/cards/adaptive-card.ts';
+import { APPROVE_REASON_INPUT, buildAdaptiveCard, buildWithheldCard, CARD_BYTE_BUDGET, CARD_VERSION, DENY_REASON_INPUT, shorten } from '../src/cards/adaptive-card.ts';
 import { validateAdaptiveCard } from './validate-card.ts';
 import { buildCardModel } from '@countersign/core';
 import { EMPTY_DIRECTORY, HOSTILE_TEXT, hostileAction } from '../../../test/fakes/hostile-intent.ts';
@@ -331,5 +331,17 @@ describe('buildAdaptiveCard: a card never hides what matters', () => {
     expect(bytes(squeezed)).toBeLessThanOrEqual(CARD_BYTE_BUDGET);
     expect(text(squeezed)).toContain(': GB33BUKB20201555555555');
     expect(text(squeezed)).toContain('more fields');
+  });
+});
+
+describe('buildWithheldCard', () => {
+  it('is a valid card with no action, no refresh and nothing but the notice about the viewer', () => {
+    const card = buildWithheldCard({ text: 'You are not in the countersign directory.', tone: 'attention' });
+    expect(validateAdaptiveCard(card)).toEqual([]);
+    expect(card.actions).toBeUndefined();
+    expect(card.refresh).toBeUndefined();
+    expect(JSON.stringify((card.body as unknown[])[0])).toContain('You are not in the countersign directory.');
+    expect(JSON.stringify(card)).toContain("You can't view this request");
+    expect(buildWithheldCard().body).toHaveLength(2);
   });
 });

@@ -306,13 +306,7 @@ function render(m: CardModel, view: CardView, l: Limits, links: CardLinks): Json
   const headline = STATUS_HEADLINE[m.status];
   const title = shorten(m.title, l.title);
   const body: Json[] = [];
-  if (view.notice) {
-    body.push({
-      type: 'Container',
-      style: view.notice.tone === 'default' ? 'emphasis' : view.notice.tone,
-      items: [text(shorten(view.notice.text, Math.max(l.long, 300)), { weight: 'Bolder', color: view.notice.tone === 'default' ? 'Default' : capitalise(view.notice.tone) })],
-    });
-  }
+  if (view.notice) body.push(noticeBlock(view.notice, Math.max(l.long, 300)));
   body.push(
     text(`countersign · ${headline.text}`, { size: 'Small', weight: 'Bolder', color: headline.color }),
     // The heading is ours (the action type); the agent's summary is quoted below it, as theirs.
@@ -346,6 +340,36 @@ function render(m: CardModel, view: CardView, l: Limits, links: CardLinks): Json
     if (!view.hideActions) card.actions = actionButtons(m);
   }
   return card;
+}
+
+/**
+ * What someone who may not read the action gets instead of its card (a refresh, a refused
+ * click): nothing about the action, not even whether it exists or how it ended, as the API's
+ * not_found says nothing either. Only `notice`, which is about the viewer (who they are to us).
+ */
+export function buildWithheldCard(notice?: CardView['notice']): Json {
+  const body: Json[] = [];
+  if (notice) body.push(noticeBlock(notice, 300));
+  body.push(
+    text('countersign · Request not shown', { size: 'Small', weight: 'Bolder' }),
+    text("You can't view this request. It is shown only to the people who may read it in countersign: its requester, those who can decide it, and auditors.", { spacing: 'Small' }),
+  );
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: CARD_VERSION,
+    fallbackText: "countersign: you can't view this request.",
+    body,
+    msteams: { width: 'Full' },
+  };
+}
+
+function noticeBlock(notice: NonNullable<CardView['notice']>, max: number): Json {
+  return {
+    type: 'Container',
+    style: notice.tone === 'default' ? 'emphasis' : notice.tone,
+    items: [text(shorten(notice.text, max), { weight: 'Bolder', color: notice.tone === 'default' ? 'Default' : capitalise(notice.tone) })],
+  };
 }
 
 function capitalise(s: string): string {
