@@ -2,6 +2,7 @@ import type { Actor, Intent, Requirement, Verdict } from '@countersign/contracts
 import { buildBindings } from './bindings.ts';
 import { asBoolean } from './cel.ts';
 import { combineRequirements, intersectOverrideRoles } from './combine.ts';
+import { candidateRules } from './rule-index.ts';
 import type { CompiledPolicy, CompiledRule } from './types.ts';
 
 export interface EvaluationInput {
@@ -13,6 +14,14 @@ export interface EvaluationInput {
   now: Date;
 }
 
+export interface EvaluateOptions {
+  /**
+   * false: run every rule's CEL instead of skipping the rules whose guard rules them out. The
+   * verdict is the same either way (the property tests compare the two); this is the reference.
+   */
+  index?: boolean;
+}
+
 interface RefuseMatch {
   ruleIds: string[];
   reason: string;
@@ -20,13 +29,15 @@ interface RefuseMatch {
 }
 
 /**
- * What the policy says about one intent. Every rule is evaluated, so the verdict does not
- * depend on rule order: precedence is refuse > escalate > approve; no match is a refusal; a
- * rule that errors or yields a non-boolean is a refusal with no override (fail closed). A
+ * What the policy says about one intent. Every rule counts, so the verdict does not depend on
+ * rule order (rule order only orders ids and reasons). A rule whose guard field is a string other
+ * than its literal is skipped without running its CEL: its condition is then `false && …`,
+ * which CEL makes false even when the rest would error (see guard.ts).
+ * Precedence is refuse > escalate > approve; no match is a refusal; a rule that errors or yields a non-boolean is a refusal with no override (fail closed). A
  * refusal that escalate rules also matched carries their combined requirement
  * (`requirementAfterOverride`): overriding the refusal escalates to it, never approves past it.
  */
-export function evaluate(policy: CompiledPolicy, input: EvaluationInput): Verdict {
+export function evaluate(policy: CompiledPolicy, input: EvaluationInput, options: EvaluateOptions = {}): Verdict {
   const refuse: RefuseMatch[] = [];
   const escalate: CompiledRule[] = [];
   const approve: CompiledRule[] = [];
@@ -44,7 +55,10 @@ export function evaluate(policy: CompiledPolicy, input: EvaluationInput): Verdic
     };
   }
 
-  for (const rule of policy.rules) {
+  const positions = options.index === false ? undefined : candidateRules(policy.index, bindings);
+  const count = positions ? positions.length : policy.rules.length;
+  for (let k = 0; k < count; k++) {
+    const rule = policy.rules[positions ? positions[k]! : k]!;
     let result;
     try {
       result = asBoolean(rule.condition(bindings));

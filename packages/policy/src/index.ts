@@ -1,7 +1,8 @@
 export { loadPolicy, type PolicyLoadOptions } from './load-policy.ts';
 export { policyFileSchema } from './policy-file.ts';
 export { evaluate } from './evaluate.ts';
-export type { EvaluationInput } from './evaluate.ts';
+export type { EvaluateOptions, EvaluationInput } from './evaluate.ts';
+export type { RuleGuard } from './guard.ts';
 export { combineRequirements, intersectOverrideRoles } from './combine.ts';
 export { runPolicyTests } from './policy-tests.ts';
 export type { PolicyTestExpectation, PolicyTestActual, PolicyTestResult, PolicyTestReport } from './policy-tests.ts';

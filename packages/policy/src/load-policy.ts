@@ -3,8 +3,10 @@ import type { ChannelCatalog, Requirement } from '@countersign/contracts';
 import { contentDigest, parseYamlWithSchema } from '@countersign/directory';
 import { compileCondition, ConditionError } from './cel.ts';
 import { executorIssues } from './executor-check.ts';
+import { guardTerms } from './guard.ts';
 import { policyFileSchema } from './policy-file.ts';
 import type { RuleFile } from './policy-file.ts';
+import { buildRuleIndex, chooseGuards } from './rule-index.ts';
 import type { CompiledPolicy, CompiledRule } from './types.ts';
 
 export interface PolicyLoadOptions {
@@ -23,7 +25,7 @@ export function loadPolicy(text: string, fileName: string, options: PolicyLoadOp
   const file = parsed.value;
 
   const seen = new Set<string>();
-  const rules: CompiledRule[] = file.rules.map((rule, i) => {
+  const drafts: Omit<CompiledRule, 'guard'>[] = file.rules.map((rule, i) => {
     if (seen.has(rule.id)) throw parsed.errorAt(['rules', i, 'id'], `duplicate rule id "${rule.id}"`);
     seen.add(rule.id);
 
@@ -49,7 +51,7 @@ export function loadPolicy(text: string, fileName: string, options: PolicyLoadOp
       requirement = result.data;
     }
 
-    return Object.freeze({
+    return {
       id: rule.id,
       description: rule.description,
       outcome: rule.outcome,
@@ -59,14 +61,19 @@ export function loadPolicy(text: string, fileName: string, options: PolicyLoadOp
       overrideRoles: Object.freeze([...(rule.override?.roles ?? [])]),
       line: parsed.locate(['rules', i]).line,
       condition,
-    });
+    };
   });
+
+  // Guards are chosen across the policy: the most selective term of each rule (see rule-index.ts).
+  const guards = chooseGuards(drafts.map((rule) => guardTerms(rule.when)));
+  const rules: CompiledRule[] = drafts.map((rule, i) => Object.freeze({ ...rule, guard: guards[i] }));
 
   return Object.freeze({
     digest: contentDigest(text),
     fileName,
     rules: Object.freeze(rules),
     noMatchOverrideRoles: Object.freeze([...file.defaults.noMatch.override.roles]),
+    index: buildRuleIndex(guards),
   });
 }
 

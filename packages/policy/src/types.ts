@@ -1,5 +1,7 @@
 import type { Outcome, Requirement } from '@countersign/contracts';
 import type { CompiledCondition } from './cel.ts';
+import type { RuleGuard } from './guard.ts';
+import type { RuleIndex } from './rule-index.ts';
 
 export interface CompiledRule {
   readonly id: string;
@@ -15,6 +17,8 @@ export interface CompiledRule {
   /** Where the rule starts in the policy file, for messages. */
   readonly line: number;
   readonly condition: CompiledCondition;
+  /** A `path == "literal"` conjunct of `when` that evaluate() checks before running the CEL. */
+  readonly guard: RuleGuard | undefined;
 }
 
 export interface CompiledPolicy {
@@ -24,4 +28,6 @@ export interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
   /** Roles that may override the "no rule matched" refusal. */
   readonly noMatchOverrideRoles: readonly string[];
+  /** The rules by guard, so an intent evaluates only those that can match it. */
+  readonly index: RuleIndex;
 }
