@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { slackModule } from '@countersign/slack';
 import { workerModule } from '@countersign/worker';
@@ -13,7 +14,8 @@ import { startTestService, type TestService } from './support/service.ts';
 // OpenTelemetry tracing of one escalation through the real service and the Slack fake: the
 // submission starts the action's trace; the outbox dispatch, the post-cards job and its Slack
 // call continue it; each vote is a trace of its own (its request) linking to the action's; the
-// card updates the votes cause continue the action's trace and link back to the vote.
+// card updates the votes cause continue the action's trace and link back to the vote. The
+// libraries' spans (http, Fastify, BullMQ, pg, ioredis) sit inside the same traces.
 
 const SECRET = 'tracing-signing-secret-0123456';
 const TEAM = 'T0TEAM0001';
@@ -74,6 +76,59 @@ const spans = () => exporter.getFinishedSpans();
 const attr = (s: ReadableSpan, key: string) => s.attributes[key];
 const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 const hasButtons = (m: FakeMessage) => m.blocks.some((b) => b.type === 'actions');
+const scopeOf = (s: ReadableSpan) => s.instrumentationScope.name;
+
+// Instrumentation scopes of the libraries' spans.
+const FASTIFY = '@fastify/otel';
+const BULLMQ = 'bullmq';
+const HTTP = '@opentelemetry/instrumentation-http';
+const PG = '@opentelemetry/instrumentation-pg';
+const IOREDIS = '@opentelemetry/instrumentation-ioredis';
+
+/** The finished span with this id (undefined while it runs, or if it was never recorded). */
+const byId = (spanId: string | undefined) => spans().find((s) => s.spanContext().spanId === spanId);
+
+/** The parent of `s`, once it has ended (a job's span ends before BullMQ's around it). */
+const parent = (s: ReadableSpan, what: string) => fake.waitFor(() => byId(parentOf(s)), 10_000, `${what}: the parent of ${s.name}`);
+
+/**
+ * The path a job took through BullMQ: its run hangs under BullMQ's consumer span, which hangs
+ * under BullMQ's producer span (the add, in the context the job was enqueued in). Returns the
+ * span the job was enqueued under.
+ */
+async function enqueuedUnder(job: ReadableSpan): Promise<ReadableSpan> {
+  const consumer = await parent(job, 'BullMQ consumer span');
+  expect(scopeOf(consumer), `${job.name}: BullMQ consumer span`).toBe(BULLMQ);
+  expect(consumer.kind).toBe(SpanKind.CONSUMER);
+  expect(consumer.name).toBe(`process ${attr(job, 'messaging.destination.name')}`);
+  const producer = await parent(consumer, 'BullMQ producer span');
+  expect(scopeOf(producer), `${job.name}: BullMQ producer span`).toBe(BULLMQ);
+  expect(producer.kind).toBe(SpanKind.PRODUCER);
+  return parent(producer, 'the enqueuing span');
+}
+
+/**
+ * The spans of one trace once it is whole: every span's parent is among them (waiting for the
+ * ones still running, such as BullMQ's consumer span around a job that just ended), but one,
+ * the root.
+ */
+async function wholeTrace(traceId: string, what: string): Promise<ReadableSpan[]> {
+  const orphans = (all: ReadableSpan[]) => {
+    const ids = new Set(all.map((s) => s.spanContext().spanId));
+    return all.filter((s) => parentOf(s) !== undefined && !ids.has(parentOf(s)!));
+  };
+  const trace = await fake.waitFor(() => {
+    const all = spans().filter((s) => s.spanContext().traceId === traceId);
+    return orphans(all).length === 0 && all;
+  }, 10_000, `${what}: every span's parent recorded`);
+  expect(orphans(trace)).toEqual([]);
+  const roots = trace.filter((s) => parentOf(s) === undefined);
+  expect(roots.map((s) => s.name), `${what}: one root`).toHaveLength(1);
+  // The root is the request that started it, as the HTTP server saw it.
+  expect(scopeOf(roots[0]!)).toBe(HTTP);
+  expect(roots[0]!.kind).toBe(SpanKind.SERVER);
+  return trace;
+}
 
 /** The one finished span that matches, waiting for it (jobs end after the card is visible). */
 async function span(what: string, match: (s: ReadableSpan) => boolean): Promise<ReadableSpan> {
@@ -89,9 +144,13 @@ describe('tracing', () => {
     expect(tracingRequested({ OTEL_TRACES_EXPORTER: 'otlp' })).toBe(true);
     expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
     expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' })).toBe(false);
+    // Off: no SDK, no instrumentation, no BullMQ telemetry.
+    expect(startTelemetry({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' })).toBeUndefined();
   });
 
   it('one escalation is one trace: submit → outbox → post-cards → Slack → votes (linked) → update-cards → Slack', async () => {
+    // A probe before anything else: long finished when the spans are looked at below.
+    expect((await t.api('GET', '/healthz')).status).toBe(200);
     const res = await t.api('POST', '/v1/actions', {
       token: t.tokens['deploy-bot']!,
       body: { action: { type: 'traced.change', resource: 'env/prod', summary: 'Traced change' }, context: { environment: 'production' }, risk: { class: 'write' } },
@@ -104,13 +163,24 @@ describe('tracing', () => {
     const trace = submit.spanContext().traceId;
     const inTrace = (s: ReadableSpan) => s.spanContext().traceId === trace;
 
-    // Outbox → job → Slack call, each the child of the one before.
+    // The request: the HTTP server span, Fastify's request span under it, and the submission
+    // inside Fastify's route handler span.
+    const handler = await parent(submit, 'the route handler');
+    expect(scopeOf(handler), 'submit hangs under a Fastify span').toBe(FASTIFY);
+    const request = await parent(handler, 'the request');
+    expect(scopeOf(request)).toBe(FASTIFY);
+    const server = await parent(request, 'the HTTP server span');
+    expect(scopeOf(server)).toBe(HTTP);
+    expect(server.kind).toBe(SpanKind.SERVER);
+    expect(parentOf(server)).toBeUndefined();
+
+    // Outbox → BullMQ (add, process) → job → Slack call, each the child of the one before.
     const escalated = await span('dispatch of action.escalated', (s) => s.name === 'countersign.outbox.dispatch' && forAction(s) && attr(s, 'countersign.outbox.event') === 'action.escalated');
     expect(inTrace(escalated)).toBe(true);
     expect(parentOf(escalated)).toBe(submit.spanContext().spanId);
     const postJob = await span('post-cards job', (s) => s.name === 'countersign.job post-cards' && forAction(s));
     expect(inTrace(postJob)).toBe(true);
-    expect(parentOf(postJob)).toBe(escalated.spanContext().spanId);
+    expect((await enqueuedUnder(postJob)).spanContext().spanId).toBe(escalated.spanContext().spanId);
     const post = await span('postCard call', (s) => s.name === 'countersign.channel postCard' && parentOf(s) === postJob.spanContext().spanId);
     expect(inTrace(post)).toBe(true);
 
@@ -158,7 +228,7 @@ describe('tracing', () => {
     }, 10_000, 'three update-cards jobs');
     for (const job of updateJobs) {
       expect(inTrace(job)).toBe(true);
-      expect(causes.has(parentOf(job)!)).toBe(true);
+      expect(causes.has((await enqueuedUnder(job)).spanContext().spanId)).toBe(true);
     }
     const jobIds = new Set(updateJobs.map((j) => j.spanContext().spanId));
     const updates = spans().filter((s) => s.name === 'countersign.channel updateCard' && jobIds.has(parentOf(s)!));
@@ -168,5 +238,20 @@ describe('tracing', () => {
     // Nothing about this action left the two kinds of trace: the action's, or a vote's.
     const voteTraces = new Set(votes.map((v) => v.spanContext().traceId));
     for (const s of spans().filter(forAction)) expect(inTrace(s) || voteTraces.has(s.spanContext().traceId), s.name).toBe(true);
+
+    // Each trace is connected (every span's parent is in it, up to the one request that started
+    // it), and the libraries' spans are part of it: Fastify's and BullMQ's, Postgres queries
+    // and Redis commands included.
+    const action = await wholeTrace(trace, 'the action');
+    expect(action.find((s) => parentOf(s) === undefined)).toBe(server);
+    const scopes = new Set(action.map(scopeOf));
+    for (const scope of [HTTP, FASTIFY, BULLMQ, PG, IOREDIS, 'countersign']) expect(scopes.has(scope), `${scope} spans in the action's trace`).toBe(true);
+    for (const vote of votes) {
+      const voted = await wholeTrace(vote.spanContext().traceId, 'a vote');
+      expect(voted.some((s) => scopeOf(s) === FASTIFY)).toBe(true);
+    }
+
+    // Probes and scrapes are not traced, not even by Fastify's instrumentation.
+    expect(spans().filter((s) => ['/healthz', '/readyz', '/metrics'].includes(String(attr(s, 'url.path') ?? attr(s, 'http.target') ?? '')))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ export {
   type JobWorkersOptions,
 } from './job-workers.ts';
 export { Pacer } from './pacer.ts';
-export { currentTraceContext, contextFrom, inCarriedTrace, linkTo, tracer, SpanKind, TRACER_NAME } from './trace.ts';
+export { currentTraceContext, contextFrom, inCarriedTrace, linkTo, tracer, setQueueTelemetry, SpanKind, TRACER_NAME } from './trace.ts';
 export { RedisMutex } from './mutex.ts';
 export { redisUnavailableReason } from './redis-errors.ts';
 export { UnrecoverableError, DelayedError } from 'bullmq';

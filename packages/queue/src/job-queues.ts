@@ -1,7 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE, JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './catalog.ts';
-import { currentTraceContext } from './trace.ts';
+import { currentTraceContext, queueTelemetryOption } from './trace.ts';
 
 /** A payload that does not match the catalog: a bug in the caller, never retried. */
 export class InvalidJobPayload extends Error {
@@ -43,7 +43,7 @@ export class JobQueues {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(private readonly opts: JobQueuesOptions) {
-    for (const name of QUEUE_NAMES) this.queues.set(name, new Queue(name, { connection: opts.connection, prefix: opts.prefix }));
+    for (const name of QUEUE_NAMES) this.queues.set(name, new Queue(name, { connection: opts.connection, prefix: opts.prefix, ...queueTelemetryOption() }));
   }
 
   get prefix(): string {
@@ -75,6 +75,7 @@ export class JobQueues {
     const parsed = spec.schema.safeParse(trace ? { ...payload, trace } : payload);
     if (!parsed.success) throw new InvalidJobPayload(name, issuesOf(parsed.error));
     const jobId = (spec.jobId as (p: unknown, ref?: string) => string)(parsed.data, opts.ref);
+    // In the caller's context: BullMQ's producer span (when its telemetry is on) hangs there.
     await this.queue(spec.queue).add(name, parsed.data, {
       jobId,
       attempts: spec.attempts,

@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE, JOBS, QUEUE_NAMES, backoffDelay, isJobName, jobsOn, type JobName, type JobPayload, type QueueName } from './catalog.ts';
 import { issuesOf } from './job-queues.ts';
-import { inCarriedTrace, SpanKind } from './trace.ts';
+import { inCarriedTrace, queueTelemetryOption, SpanKind } from './trace.ts';
 
 /** What a processor gets besides its (validated) payload. */
 export interface JobContext {
@@ -117,7 +117,7 @@ export function startJobWorkers(opts: JobWorkersOptions): JobWorkers {
         };
         // One span per run, in the trace the job was enqueued in; a deferral is not a failure.
         const attributes = { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': ctx.jobId, 'countersign.job.attempt': ctx.attempt, 'countersign.action_id': parsed.data.actionId };
-        await inCarriedTrace(parsed.data.trace, `countersign.job ${name}`, { kind: SpanKind.CONSUMER, attributes, expected: isDeferral }, () =>
+        await inCarriedTrace(parsed.data.trace, `countersign.job ${name}`, { kind: SpanKind.CONSUMER, attributes, expected: isDeferral, underActive: true }, () =>
           (opts.handlers[name] as JobHandler<JobName>)(parsed.data as JobPayload<JobName>, ctx),
         );
       },
@@ -128,6 +128,7 @@ export function startJobWorkers(opts: JobWorkersOptions): JobWorkers {
         lockDuration: opts.lockDurationMs ?? JOB_LOCK_MS,
         stalledInterval: opts.stalledIntervalMs ?? STALLED_CHECK_MS,
         maxStalledCount: MAX_STALLS,
+        ...queueTelemetryOption(),
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string, err?: Error, job?: { name: string }) => {
             const spec = job && isJobName(job.name) ? JOBS[job.name] : undefined;

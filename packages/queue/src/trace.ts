@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import type { TraceContext } from '@countersign/contracts';
+import type { Telemetry } from 'bullmq';
 
 // Trace context across the outbox and the queue, with OpenTelemetry's API only: without an SDK
 // started (the default) every call here is the API's no-op — nothing is stamped on a payload,
@@ -9,6 +10,21 @@ export const TRACER_NAME = 'countersign';
 
 export function tracer() {
   return trace.getTracer(TRACER_NAME);
+}
+
+// BullMQ's own spans (its `telemetry` option: add, process, …), handed over by the server when
+// tracing is on; process-wide like OpenTelemetry's own provider, so every queue and worker made
+// afterwards has them, and none has them (not even the option's checks) while tracing is off.
+let bullmqTelemetry: Telemetry | undefined;
+
+/** Sets (or, with undefined, clears) the telemetry every Queue and Worker made from now on gets. */
+export function setQueueTelemetry(telemetry: Telemetry | undefined): void {
+  bullmqTelemetry = telemetry;
+}
+
+/** BullMQ options carrying the telemetry, if any (spread into Queue and Worker options). */
+export function queueTelemetryOption(): { telemetry?: Telemetry } {
+  return bullmqTelemetry ? { telemetry: bullmqTelemetry } : {};
 }
 
 /** The active span's W3C context, or undefined when nothing is being traced. */
@@ -43,10 +59,19 @@ export type IsExpected = (err: unknown) => boolean;
 export function inCarriedTrace<T>(
   carried: TraceContext | undefined,
   name: string,
-  opts: { kind?: SpanKind; attributes?: Attributes; expected?: IsExpected },
+  opts: {
+    kind?: SpanKind;
+    attributes?: Attributes;
+    expected?: IsExpected;
+    /**
+     * Hang under the active span when it is already in the carried trace (BullMQ's consumer span
+     * around a job, when its telemetry is on), so the library's spans stay on the path.
+     */
+    underActive?: boolean;
+  },
   fn: () => Promise<T>,
 ): Promise<T> {
-  const parent = contextFrom(carried);
+  const parent = opts.underActive && inTrace(context.active(), carried) ? context.active() : contextFrom(carried);
   return tracer().startActiveSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, attributes: opts.attributes, links: linkTo(carried?.link) }, parent, async (span) => {
     try {
       return await fn();
@@ -60,6 +85,12 @@ export function inCarriedTrace<T>(
       span.end();
     }
   });
+}
+
+
+function inTrace(ctx: Context, carried: TraceContext | undefined): boolean {
+  const active = trace.getSpanContext(ctx);
+  return Boolean(carried && active && carried.traceparent.split('-')[1] === active.traceId);
 }
 
 export { SpanKind };

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { setQueueTelemetry } from '@countersign/queue';
+import { bullmqTelemetry } from './bullmq-telemetry.ts';
 
 // Tracing is off unless the standard OpenTelemetry variables ask for it: without them no SDK is
 // started, and @opentelemetry/api stays the no-op it is by default (no span is recorded, no
@@ -23,6 +25,7 @@ export function tracingRequested(env: TelemetryEnv): boolean {
 
 /** Requests that are not worth a trace: probes and scrapes, many a minute. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const untraced = (url: string | undefined) => UNTRACED_PATHS.has((url ?? '').split('?')[0] ?? '');
 
 export interface Telemetry {
   /** Flushes what is buffered and stops exporting (call before the process exits). */
@@ -40,6 +43,12 @@ export function startTelemetry(env: TelemetryEnv, opts: { spanProcessors?: SpanP
   const { HttpInstrumentation } = requireSdk('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { IORedisInstrumentation } = requireSdk('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   const { PgInstrumentation } = requireSdk('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { FastifyOtelInstrumentation } = requireSdk('@fastify/otel') as typeof import('@fastify/otel');
+  // Fastify's own spans (request, hooks, handler) under the HTTP server span. Its plugin is
+  // registered through Fastify's `fastify.initialization` diagnostics channel on every instance
+  // made from now on, so the app needs no code of its own and has no plugin while tracing is
+  // off. Probe routes are left unwrapped (their requests are untraced by the HTTP span anyway).
+  const fastify = new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => untraced(route.url) });
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || 'countersign',
     ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : {}),
@@ -47,7 +56,8 @@ export function startTelemetry(env: TelemetryEnv, opts: { spanProcessors?: SpanP
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? '') }),
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => untraced(req.url) }),
+      fastify,
       // Only inside a trace of ours: BullMQ's and the outbox poller's own round trips would
       // otherwise each be a trace of one span.
       new PgInstrumentation({ requireParentSpan: true }),
@@ -55,5 +65,19 @@ export function startTelemetry(env: TelemetryEnv, opts: { spanProcessors?: SpanP
     ],
   });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  // The pg and ioredis instrumentations patch through the require hook, which an ES `import` of
+  // these CommonJS packages does not pass, and which misses them when they were loaded before
+  // this ran (the tests, an entry point without `--import`): requiring them once here patches
+  // their classes in place, for every importer.
+  for (const name of ['pg', 'ioredis']) requireSdk(name);
+  // BullMQ has no instrumentation to patch it: its spans come through its `telemetry` option,
+  // which every queue and worker made from now on gets.
+  setQueueTelemetry(bullmqTelemetry());
+  return {
+    shutdown: () => {
+      setQueueTelemetry(undefined);
+      fastify.disable();
+      return sdk.shutdown();
+    },
+  };
 }
