@@ -1,10 +1,9 @@
 import { startTelemetry } from './sdk.ts';
 
 // Imported first by the entry points (main.ts, dev.ts): ES modules evaluate in import order, so
-// the SDK and its instrumentations are in place before the server's own modules run. For the
-// pg/ioredis instrumentations to see modules loaded through `import` as well, start Node with
-// this file as `--import` (see the README's tracing section). Does nothing unless the OTEL_*
-// variables ask for traces.
+// the SDK and its instrumentations are in place before the server's own modules run (pg and
+// ioredis, loaded through `import`, are patched in place by startTelemetry itself). Does nothing
+// unless the OTEL_* variables ask for traces.
 
 export const telemetry = startTelemetry(process.env);
 
