@@ -1,7 +1,13 @@
 import { GENESIS_HASH } from '@countersign/contracts';
-import type { CheckedRecord } from './record-check.ts';
 import { SelectionDigest } from './selection-digest.ts';
 import type { VerifyProblem } from './verify-report.ts';
+
+/** What linking needs of a record. */
+export interface ChainedRecord {
+  seq: number;
+  hash: string;
+  prevHash: string;
+}
 
 /** The chain as read so far (signatures possibly still being checked). */
 export interface ChainState {
@@ -30,7 +36,7 @@ export function newChainState(): ChainState {
  * gap is not returned but kept in `firstGap`; across it, the link cannot be checked (the
  * record it hangs from is not in the export).
  */
-export function linkRecord(chain: ChainState, line: number, record: CheckedRecord): VerifyProblem | null {
+export function linkRecord(chain: ChainState, line: number, record: ChainedRecord): VerifyProblem | null {
   const problem = checkLink(line, record, chain.lastSeq, chain.lastHash);
   if (problem?.code === 'seq_gap') chain.firstGap ??= { problem, records: chain.records, lastSeq: chain.lastSeq, lastHash: chain.lastHash };
   if (chain.lastSeq === null) chain.anchor = record.prevHash;
@@ -41,7 +47,7 @@ export function linkRecord(chain: ChainState, line: number, record: CheckedRecor
   return problem?.code === 'seq_gap' ? null : problem;
 }
 
-function checkLink(line: number, record: CheckedRecord, lastSeq: number | null, lastHash: string | null): VerifyProblem | null {
+function checkLink(line: number, record: ChainedRecord, lastSeq: number | null, lastHash: string | null): VerifyProblem | null {
   const { seq } = record;
   if (lastSeq === null) {
     // The first record of a partial export anchors on whatever precedes it; only a chain

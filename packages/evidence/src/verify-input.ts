@@ -24,7 +24,7 @@ export function newExportInput(): ExportInput {
  * (blank, the CSV header). CR and a leading BOM are dropped; a carried CSV row is joined with
  * this line and reported at the line where it began.
  */
-export function readLine(
+function readLine(
   input: ExportInput,
   rawLine: string,
 ): { line: number; text: string; format: 'jsonl' | 'csv' } | { problem: VerifyProblem } | null {
@@ -58,9 +58,47 @@ export function readLine(
   return { line, text, format: input.format };
 }
 
-/** Keeps a CSV row whose quoted field is still open, to be joined with the next line. */
-export function carryLine(input: ExportInput, text: string, line: number): void {
-  input.carry = { text, line };
+/**
+ * What reading one physical line yields for the checks, in export order:
+ * - `text`: a logical line (a CSV row whose quoted field spans lines is joined) from its first
+ *   physical `line` to `endLine`, to be examined on its own (with the header's `csv` layout)
+ *   and then judged in order;
+ * - `problem`: the CSV header is unusable;
+ * - `unterminated`: the export ended inside a quoted CSV field begun at `line`.
+ */
+export type ReadLine =
+  | { kind: 'text'; line: number; endLine: number; text: string; format: 'jsonl' | 'csv'; csv: CsvLayout | null }
+  | { kind: 'problem'; problem: VerifyProblem }
+  | { kind: 'unterminated'; line: number };
+
+/**
+ * The next logical line of the export, or null while there is none yet (blank line, header,
+ * a CSV row still open). Reading depends only on the text, never on the verdict so far, so it
+ * can run ahead of the checks (which may run on other threads).
+ */
+export function readExportLine(input: ExportInput, rawLine: string): ReadLine | null {
+  const next = readLine(input, rawLine);
+  if (!next) return null;
+  if ('problem' in next) return { kind: 'problem', problem: next.problem };
+  if (next.format === 'csv' && csvRowOpen(next.text)) {
+    input.carry = { text: next.text, line: next.line };
+    return null;
+  }
+  return { kind: 'text', line: next.line, endLine: input.lineNo, text: next.text, format: next.format, csv: input.csv };
+}
+
+/** At the end of the input: the CSV row still open, if any. */
+export function endOfExport(input: ExportInput): ReadLine | null {
+  return input.carry ? { kind: 'unterminated', line: input.carry.line } : null;
+}
+
+/** The row ends inside a quoted field (parseCsvRecord's null); a malformed row is complete, and refused when examined. */
+function csvRowOpen(text: string): boolean {
+  try {
+    return parseCsvRecord(text) === null;
+  } catch {
+    return false;
+  }
 }
 
 /** The first line's fields when it reads as a CSV header (it names the `seq` column), else null. */
