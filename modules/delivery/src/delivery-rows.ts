@@ -1,4 +1,4 @@
-// The Delivery table is packages/db's (PrismaDeliveryStore); this module sees it through the
+// The Delivery table is packages/db's (PgDeliveryStore); this module sees it through the
 // engine's DeliveryStore port, under the names its files use.
 export type {
   DeliveryClaim as Claim,

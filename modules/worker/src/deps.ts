@@ -1,5 +1,5 @@
 import type { ApprovalChannel, ChannelName, Clock, ConfigView, DecisionDelivery, Gate, GateStore } from '@countersign/core';
-import type { PrismaCardStore } from '@countersign/db';
+import type { PgCardStore } from '@countersign/db';
 import type { JobQueues, Pacer, RedisMutex } from '@countersign/queue';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './metrics.ts';
@@ -11,7 +11,7 @@ export interface WorkerDeps {
   config: ConfigView;
   clock: Clock;
   logger: Logger;
-  cards: PrismaCardStore;
+  cards: PgCardStore;
   /** Chat channels registered by channel modules (read once the service has started). */
   channels: ReadonlyMap<ChannelName, ApprovalChannel>;
   queues: JobQueues;

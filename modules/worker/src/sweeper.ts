@@ -1,5 +1,5 @@
 import type { ActionRecord } from '@countersign/core';
-import type { PrismaOutboxStore } from '@countersign/db';
+import type { PgOutboxStore } from '@countersign/db';
 import type { JobRequest } from '@countersign/queue';
 import type { WorkerDeps } from './deps.ts';
 import type { OutboxDispatcher } from './outbox/dispatcher.ts';
@@ -35,7 +35,7 @@ export class Sweeper {
 
   constructor(
     private readonly deps: WorkerDeps,
-    private readonly outbox: PrismaOutboxStore,
+    private readonly outbox: PgOutboxStore,
     private readonly dispatcher: OutboxDispatcher,
     private readonly everyMs: number,
   ) {}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ChannelCard, Prisma, PrismaClient } from './generated/prisma/client.ts';
+import type { ChannelCard } from './generated/prisma/client.ts';
+import type { Sql } from './sql.ts';
 
 // Approval cards and requester notices, one row per (action, channel, target). The unique
 // index is what makes a retried or stalled job never post twice: a job must CLAIM the row
@@ -66,8 +67,6 @@ function reminderTarget(index: number, cardTarget: string): string {
   return `remind/${index}/${cardTarget}`;
 }
 
-/** Rows that are not cards: notices and reminders. */
-const NOT_CARDS = [{ target: { startsWith: 'notice/' } }, { target: { startsWith: 'remind/' } }];
 /** A card row no job has brought to an end yet. */
 const UNSETTLED: CardState[] = ['claimed', 'checking', 'ambiguous', 'retry'];
 
@@ -88,8 +87,8 @@ function toCard(row: ChannelCard): ChannelCardRecord {
 
 const MAX_ERROR = 500;
 
-export class PrismaCardStore {
-  constructor(private readonly prisma: PrismaClient) {}
+export class PgCardStore {
+  constructor(private readonly sql: Sql) {}
 
   /**
    * Claims the row for one channel call. Granted when the row is new, was given back (`retry`,
@@ -99,7 +98,7 @@ export class PrismaCardStore {
    */
   async claim(key: CardKey, leaseMs: number): Promise<ClaimResult> {
     const id = `card_${randomBytes(10).toString('hex')}`;
-    const rows = await this.prisma.$queryRaw<ChannelCard[]>`
+    const rows = await this.sql.query<ChannelCard>`
       INSERT INTO "ChannelCard" (id, "actionId", channel, target, state, tier, "createdAt", "updatedAt")
       VALUES (${id}, ${key.actionId}, ${key.channel}, ${key.target}, 'claimed', ${key.tier}, now(), now())
       ON CONFLICT ("actionId", channel, target) DO UPDATE
@@ -108,9 +107,8 @@ export class PrismaCardStore {
            OR ("ChannelCard".state IN ('claimed', 'checking') AND "ChannelCard"."updatedAt" < now() - make_interval(secs => ${leaseMs / 1000}))
       RETURNING *`;
     if (rows[0]) return { claimed: true, card: toCard(rows[0]) };
-    const current = await this.prisma.channelCard.findUnique({
-      where: { actionId_channel_target: { actionId: key.actionId, channel: key.channel, target: key.target } },
-    });
+    const [current] = await this.sql.query<ChannelCard>`
+      SELECT * FROM "ChannelCard" WHERE "actionId" = ${key.actionId} AND channel = ${key.channel} AND target = ${key.target}`;
     // The row existed a moment ago and rows are never deleted.
     if (!current) throw new Error(`channel card ${key.channel}/${key.target} of ${key.actionId} vanished while claiming`);
     return { claimed: false, card: toCard(current) };
@@ -123,17 +121,17 @@ export class PrismaCardStore {
 
   /** The card is in the channel; false when our claim had been taken over meanwhile. */
   async markPosted(claim: Claim, messageRef: Record<string, unknown>): Promise<boolean> {
-    return this.settle(claim, { state: 'posted', messageRef: messageRef as Prisma.InputJsonValue, error: null });
+    return this.settle(claim, 'posted', null, messageRef);
   }
 
   /** A notice went out (`reached`) or the channel cannot reach the person. */
   async markNotified(claim: Claim, reached: boolean): Promise<boolean> {
-    return this.settle(claim, { state: reached ? 'sent' : 'unreachable', error: null });
+    return this.settle(claim, reached ? 'sent' : 'unreachable', null);
   }
 
   /** Retrying cannot help (unknown channel, invalid blocks): never tried again. */
   async markFailed(claim: Claim, error: string): Promise<boolean> {
-    return this.settle(claim, { state: 'failed', error: error.slice(0, MAX_ERROR) });
+    return this.settle(claim, 'failed', error);
   }
 
   /**
@@ -142,7 +140,7 @@ export class PrismaCardStore {
    * until someone has looked and posted.
    */
   async release(claim: Claim, error: string | null): Promise<boolean> {
-    const count = await this.prisma.$executeRaw`
+    const count = await this.sql.execute`
       UPDATE "ChannelCard"
         SET state = CASE WHEN state = 'checking' THEN 'ambiguous' ELSE 'retry' END, error = ${error?.slice(0, MAX_ERROR) ?? null}, "updatedAt" = now()
         WHERE id = ${claim.id} AND state IN ('claimed', 'checking') AND "updatedAt" = ${claim.updatedAt}`;
@@ -154,12 +152,12 @@ export class PrismaCardStore {
    * for there (see the states above); `why` is kept in `error`.
    */
   async markClosed(claim: Claim, state: 'absent' | 'unverified', why: string): Promise<boolean> {
-    return this.settle(claim, { state, error: why.slice(0, MAX_ERROR) });
+    return this.settle(claim, state, why);
   }
 
   /** The call failed in a way that leaves open whether the message went out: look before posting again. */
   async markAmbiguous(claim: Claim, error: string): Promise<boolean> {
-    return this.settle(claim, { state: 'ambiguous', error: error.slice(0, MAX_ERROR) });
+    return this.settle(claim, 'ambiguous', error);
   }
 
   /**
@@ -169,7 +167,7 @@ export class PrismaCardStore {
    */
   async recordFailed(key: CardKey, error: string): Promise<boolean> {
     const id = `card_${randomBytes(10).toString('hex')}`;
-    const n = await this.prisma.$executeRaw`
+    const n = await this.sql.execute`
       INSERT INTO "ChannelCard" (id, "actionId", channel, target, state, error, tier, "createdAt", "updatedAt")
       VALUES (${id}, ${key.actionId}, ${key.channel}, ${key.target}, 'failed', ${error.slice(0, MAX_ERROR)}, ${key.tier}, now(), now())
       ON CONFLICT ("actionId", channel, target) DO NOTHING`;
@@ -178,39 +176,50 @@ export class PrismaCardStore {
 
   /** The row as it is now (after a fenced write came back false: who has it?). */
   async get(id: string): Promise<ChannelCardRecord | null> {
-    const row = await this.prisma.channelCard.findUnique({ where: { id } });
+    const [row] = await this.sql.query<ChannelCard>`SELECT * FROM "ChannelCard" WHERE id = ${id}`;
     return row ? toCard(row) : null;
   }
 
-  /** One fenced write: only while the row is still held under this very claim. */
-  private async settle(claim: Claim, data: Prisma.ChannelCardUpdateManyMutationInput): Promise<boolean> {
-    const { count } = await this.prisma.channelCard.updateMany({
-      where: { id: claim.id, state: { in: [...HELD_STATES] }, updatedAt: claim.updatedAt },
-      data,
-    });
+  /**
+   * One fenced write: only while the row is still held under this very claim. `messageRef`
+   * undefined leaves it as it is.
+   */
+  private async settle(claim: Claim, state: CardState, error: string | null, messageRef?: Record<string, unknown>): Promise<boolean> {
+    const ref = messageRef === undefined ? null : JSON.stringify(messageRef);
+    const count = await this.sql.execute`
+      UPDATE "ChannelCard"
+        SET state = ${state}, error = ${error?.slice(0, MAX_ERROR) ?? null}, "updatedAt" = now(),
+            "messageRef" = CASE WHEN ${ref}::jsonb IS NULL THEN "messageRef" ELSE ${ref}::jsonb END
+        WHERE id = ${claim.id} AND state = ANY(${HELD_STATES}::text[]) AND "updatedAt" = ${claim.updatedAt}`;
     return count === 1;
   }
 
   /** Remembers the last failure of a posted card (an update that could not be applied). */
   async recordError(id: string, error: string): Promise<void> {
-    await this.prisma.channelCard.update({ where: { id }, data: { error: error.slice(0, MAX_ERROR) } });
+    await this.sql.execute`UPDATE "ChannelCard" SET error = ${error.slice(0, MAX_ERROR)}, "updatedAt" = now() WHERE id = ${id}`;
   }
 
   /** The action's cards that are in a channel (notices excluded), oldest first. */
   async posted(actionId: string): Promise<ChannelCardRecord[]> {
-    const rows = await this.prisma.channelCard.findMany({ where: { actionId, state: 'posted' }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.sql.query<ChannelCard>`
+      SELECT * FROM "ChannelCard" WHERE "actionId" = ${actionId} AND state = 'posted' ORDER BY "createdAt", id`;
     return rows.map(toCard);
   }
 
   /** The action's card rows not brought to an end (in doubt, given back, or held), oldest first. */
   async unsettled(actionId: string): Promise<ChannelCardRecord[]> {
-    const rows = await this.prisma.channelCard.findMany({ where: { actionId, state: { in: UNSETTLED }, NOT: NOT_CARDS }, orderBy: { createdAt: 'asc' } });
+    // Notices (notice/…) and reminders (remind/…) share the table but are not cards.
+    const rows = await this.sql.query<ChannelCard>`
+      SELECT * FROM "ChannelCard"
+      WHERE "actionId" = ${actionId} AND state = ANY(${UNSETTLED}::text[])
+        AND target NOT LIKE 'notice/%' AND target NOT LIKE 'remind/%'
+      ORDER BY "createdAt", id`;
     return rows.map(toCard);
   }
 
   /** Every row of the action, notices included. */
   async forAction(actionId: string): Promise<ChannelCardRecord[]> {
-    const rows = await this.prisma.channelCard.findMany({ where: { actionId }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.sql.query<ChannelCard>`SELECT * FROM "ChannelCard" WHERE "actionId" = ${actionId} ORDER BY "createdAt", id`;
     return rows.map(toCard);
   }
 }

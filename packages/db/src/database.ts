@@ -4,15 +4,16 @@ import { PrismaSessionStore } from './session-store.ts';
 import type { SealedArtifact } from '@countersign/contracts';
 import type { Keyring } from '@countersign/evidence';
 import { auditExportLines } from './audit-export.ts';
-import { PrismaCardStore } from './card-store.ts';
-import { createPrismaClient, type PrismaClientOptions } from './client.ts';
+import { PgCardStore } from './card-store.ts';
+import { createPrismaClient, sqlOf, type PrismaClientOptions } from './client.ts';
 import { PrismaConversationRepository } from './conversation-repository.ts';
-import { PrismaDeliveryStore } from './delivery-store.ts';
-import { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
+import { PgDeliveryStore } from './delivery-store.ts';
+import { PgGateStore, type PgGateStoreOptions } from './gate-store.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { PrismaMetricsQueries } from './metrics-queries.ts';
-import { PrismaOutboxStore } from './outbox-store.ts';
+import { PgOutboxStore } from './outbox-store.ts';
 import { sealSigningKey } from './signing-key-seal.ts';
+import type { Sql } from './sql.ts';
 
 /**
  * What modules reach the tables through. Each repository is typed by the engine's port where
@@ -20,9 +21,9 @@ import { sealSigningKey } from './signing-key-seal.ts';
  */
 export interface Repositories {
   /** Approval cards and requester notices: the worker's send-once claims. */
-  readonly cards: PrismaCardStore;
+  readonly cards: PgCardStore;
   /** The transactional outbox, drained by the worker's dispatcher and sweeper. */
-  readonly outbox: PrismaOutboxStore;
+  readonly outbox: PgOutboxStore;
   /** Conversations a chat channel may post to proactively. */
   readonly conversations: ConversationRepository;
   /** People's console sign-ins and sessions. */
@@ -38,17 +39,21 @@ export interface Repositories {
  * repositories, the engine's store, the audit export, a readiness ping and `close()`.
  */
 export class Database implements Repositories {
-  readonly cards: PrismaCardStore;
-  readonly outbox: PrismaOutboxStore;
+  readonly cards: PgCardStore;
+  readonly outbox: PgOutboxStore;
   readonly conversations: ConversationRepository;
   readonly sessions: SessionStore;
   readonly actions: ActionSearchStore;
   /** The backlog /metrics reports (pending actions, outbox lag), read at scrape time. */
   readonly metrics: PrismaMetricsQueries;
 
+  /** Plain SQL on Prisma's pool, for the paths every decision takes (sql.ts). */
+  private readonly sql: Sql;
+
   private constructor(private readonly prisma: PrismaClient) {
-    this.cards = new PrismaCardStore(prisma);
-    this.outbox = new PrismaOutboxStore(prisma);
+    this.sql = sqlOf(prisma);
+    this.cards = new PgCardStore(this.sql);
+    this.outbox = new PgOutboxStore(this.sql);
     this.conversations = new PrismaConversationRepository(prisma);
     this.sessions = new PrismaSessionStore(prisma);
     this.actions = new PrismaActionSearch(prisma);
@@ -61,12 +66,12 @@ export class Database implements Repositories {
   }
 
   deliveries(leaseMs: number): DeliveryStore {
-    return new PrismaDeliveryStore(this.prisma, leaseMs);
+    return new PgDeliveryStore(this.sql, leaseMs);
   }
 
   /** The engine's GateStore on this database; artifacts are sealed with the keyring's active key. */
-  gateStore(keyring: Keyring, now: () => Date = () => new Date(), options: PrismaGateStoreOptions = {}): PrismaGateStore {
-    return new PrismaGateStore(this.prisma, keyring, now, options);
+  gateStore(keyring: Keyring, now: () => Date = () => new Date(), options: PgGateStoreOptions = {}): PgGateStore {
+    return new PgGateStore(this.sql, keyring, now, options);
   }
 
   /**
@@ -74,7 +79,7 @@ export class Database implements Repositories {
    * active key changed since the chain's last artifact (see signing-key-seal.ts).
    */
   sealSigningKey(keyring: Keyring, now: () => Date = () => new Date()): Promise<SealedArtifact | null> {
-    return sealSigningKey(this.prisma, keyring, now);
+    return sealSigningKey(this.sql, keyring, now);
   }
 
   /** Exports signed with the keyring's active key (the trailer). */
@@ -84,7 +89,7 @@ export class Database implements Repositories {
 
   /** Readiness: one round trip to Postgres; throws when it cannot be reached. */
   async ping(): Promise<void> {
-    await this.prisma.$queryRaw`SELECT 1`;
+    await this.sql.query`SELECT 1`;
   }
 
   /** Ends the connection pool. */

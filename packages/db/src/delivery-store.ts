@@ -1,26 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { DeliveryClaim, DeliveryKind, DeliveryRow, DeliveryStore } from '@countersign/core';
-import type { PrismaClient } from './generated/prisma/client.ts';
+import type { Sql } from './sql.ts';
 
 // The Delivery table (see DeliveryStore in @countersign/core): every send claims its row in
 // one conditional UPDATE first, so two workers never send at once and a delivered or failed
 // row is never sent again. A claim whose worker died is taken over once its lease ran out.
 
-export class PrismaDeliveryStore implements DeliveryStore {
+export class PgDeliveryStore implements DeliveryStore {
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly sql: Sql,
     /** How long a claim protects a send in flight (longer than any request may take). */
     private readonly leaseMs: number,
   ) {}
 
   async claim(input: { actionId: string; kind: DeliveryKind; url: string; idempotencyKey: string }): Promise<DeliveryClaim> {
     const id = `dlv_${randomBytes(12).toString('hex')}`;
-    await this.prisma.$executeRaw`
+    await this.sql.execute`
       INSERT INTO "Delivery" (id, "actionId", kind, url, "idempotencyKey", state, attempts)
       VALUES (${id}, ${input.actionId}, ${input.kind}, ${input.url}, ${input.idempotencyKey}, 'pending', 0)
       ON CONFLICT ("actionId", kind) DO NOTHING`;
     const leaseSeconds = this.leaseMs / 1000;
-    const claimed = await this.prisma.$queryRaw<DeliveryRow[]>`
+    const claimed = await this.sql.query<DeliveryRow>`
       UPDATE "Delivery"
          SET state = 'sending', attempts = attempts + 1, url = ${input.url}, "updatedAt" = now()
        WHERE "actionId" = ${input.actionId} AND kind = ${input.kind}
@@ -38,7 +38,7 @@ export class PrismaDeliveryStore implements DeliveryStore {
 
   async failWithoutSending(input: { actionId: string; kind: DeliveryKind; url: string; idempotencyKey: string; error: string }): Promise<DeliveryRow> {
     const id = `dlv_${randomBytes(12).toString('hex')}`;
-    await this.prisma.$executeRaw`
+    await this.sql.execute`
       INSERT INTO "Delivery" (id, "actionId", kind, url, "idempotencyKey", state, attempts, "lastError")
       VALUES (${id}, ${input.actionId}, ${input.kind}, ${input.url}, ${input.idempotencyKey}, 'failed', 0, ${input.error})
       ON CONFLICT ("actionId", kind) DO UPDATE
@@ -49,7 +49,7 @@ export class PrismaDeliveryStore implements DeliveryStore {
 
   async finish(row: DeliveryRow, result: { state: 'delivered' | 'failed' | 'pending'; responseStatus: number | null; error: string | null }): Promise<DeliveryRow> {
     const deliveredAt = result.state === 'delivered' ? new Date() : null;
-    const updated = await this.prisma.$queryRaw<DeliveryRow[]>`
+    const updated = await this.sql.query<DeliveryRow>`
       UPDATE "Delivery"
          SET state = ${result.state}, "responseStatus" = ${result.responseStatus}, "lastError" = ${result.error},
              "deliveredAt" = ${deliveredAt}, "updatedAt" = now()
@@ -59,7 +59,7 @@ export class PrismaDeliveryStore implements DeliveryStore {
   }
 
   async find(actionId: string, kind: DeliveryKind): Promise<DeliveryRow | null> {
-    const rows = await this.prisma.$queryRaw<DeliveryRow[]>`SELECT * FROM "Delivery" WHERE "actionId" = ${actionId} AND kind = ${kind}`;
+    const rows = await this.sql.query<DeliveryRow>`SELECT * FROM "Delivery" WHERE "actionId" = ${actionId} AND kind = ${kind}`;
     return rows[0] ?? null;
   }
 }

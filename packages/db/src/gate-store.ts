@@ -1,41 +1,37 @@
 import { DomainError, type SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, ApiKeyRecord, GateStore, GateTx, NewActionWrite, VoteRecord } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
-import type { PrismaClient } from './generated/prisma/client.ts';
 import type { ApiKeyCache } from './api-key-cache.ts';
-import { PrismaGateTx } from './gate-tx.ts';
+import { PgGateTx } from './gate-tx.ts';
 import { NewActionWriter } from './new-action-writer.ts';
-import { toActionRecord, toApiKeyRecord, toSealedArtifact, toVoteRecord } from './rows.ts';
+import { toActionRecord, toApiKeyRecord, toSealedArtifact, toVoteRecord, type ActionRow, type ApiKeyRow, type ArtifactRow, type VoteRow } from './rows.ts';
+import type { Sql } from './sql.ts';
 import { asUniqueViolation } from './unique-violation.ts';
 
-/** The engine's system of record on Postgres through Prisma. */
-export interface PrismaGateStoreOptions {
+/** The engine's system of record on Postgres, in plain SQL (every decision runs through it). */
+export interface PgGateStoreOptions {
   /** Caches API keys for authentication; only safe when the cache is also on the decision bus. */
   keyCache?: ApiKeyCache;
 }
 
-export class PrismaGateStore implements GateStore {
+export class PgGateStore implements GateStore {
   private readonly newActions: NewActionWriter;
   private readonly keyCache: ApiKeyCache | undefined;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly sql: Sql,
     private readonly keyring: Keyring,
     private readonly now: () => Date = () => new Date(),
-    options: PrismaGateStoreOptions = {},
+    options: PgGateStoreOptions = {},
   ) {
-    this.newActions = new NewActionWriter(prisma, keyring, now);
+    this.newActions = new NewActionWriter(sql, keyring, now);
     this.keyCache = options.keyCache;
   }
 
   async transaction<T>(fn: (tx: GateTx) => Promise<T>): Promise<T> {
-    let gateTx: PrismaGateTx | undefined;
+    let gateTx: PgGateTx | undefined;
     try {
-      return await this.prisma.$transaction((tx) => fn((gateTx = new PrismaGateTx(tx, this.keyring, this.now))), {
-        isolationLevel: 'ReadCommitted',
-        maxWait: 5_000,
-        timeout: 15_000,
-      });
+      return await this.sql.transaction((tx) => fn((gateTx = new PgGateTx(tx, this.keyring, this.now))), { readCommitted: true });
     } catch (err) {
       throw asUniqueViolation(err) ?? err;
     } finally {
@@ -56,22 +52,22 @@ export class PrismaGateStore implements GateStore {
   }
 
   async findAction(id: string): Promise<ActionRecord | null> {
-    const row = await this.prisma.action.findUnique({ where: { id } });
+    const [row] = await this.sql.query<ActionRow>`SELECT * FROM "Action" WHERE id = ${id}`;
     return row ? toActionRecord(row) : null;
   }
 
   async findByIdempotencyKey(apiKeyId: string, key: string): Promise<ActionRecord | null> {
-    const row = await this.prisma.action.findUnique({ where: { apiKeyId_idempotencyKey: { apiKeyId, idempotencyKey: key } } });
+    const [row] = await this.sql.query<ActionRow>`SELECT * FROM "Action" WHERE "apiKeyId" = ${apiKeyId} AND "idempotencyKey" = ${key}`;
     return row ? toActionRecord(row) : null;
   }
 
   async votesFor(actionId: string): Promise<VoteRecord[]> {
-    const rows = await this.prisma.vote.findMany({ where: { actionId }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.sql.query<VoteRow>`SELECT * FROM "Vote" WHERE "actionId" = ${actionId} ORDER BY "createdAt", id`;
     return rows.map(toVoteRecord);
   }
 
   async latestArtifactFor(actionId: string): Promise<SealedArtifact | null> {
-    const row = await this.prisma.artifact.findFirst({ where: { actionId }, orderBy: { seq: 'desc' } });
+    const [row] = await this.sql.query<ArtifactRow>`SELECT * FROM "Artifact" WHERE "actionId" = ${actionId} ORDER BY seq DESC LIMIT 1`;
     return row ? toSealedArtifact(row) : null;
   }
 
@@ -79,7 +75,7 @@ export class PrismaGateStore implements GateStore {
     const cached = this.keyCache?.get(prefix);
     if (cached) return cached;
     const ticket = this.keyCache?.ticket();
-    const row = await this.prisma.apiKey.findUnique({ where: { prefix } });
+    const [row] = await this.sql.query<ApiKeyRow>`SELECT * FROM "ApiKey" WHERE prefix = ${prefix}`;
     if (!row) return null;
     const key = toApiKeyRecord(row);
     if (ticket !== undefined) this.keyCache?.remember(ticket, key);
@@ -87,17 +83,17 @@ export class PrismaGateStore implements GateStore {
   }
 
   async findApiKeyById(id: string): Promise<ApiKeyRecord | null> {
-    const row = await this.prisma.apiKey.findUnique({ where: { id } });
+    const [row] = await this.sql.query<ApiKeyRow>`SELECT * FROM "ApiKey" WHERE id = ${id}`;
     return row ? toApiKeyRecord(row) : null;
   }
 
   async touchApiKey(id: string, at: Date): Promise<void> {
-    await this.prisma.apiKey.update({ where: { id }, data: { lastUsedAt: at } });
+    await this.sql.execute`UPDATE "ApiKey" SET "lastUsedAt" = ${at} WHERE id = ${id}`;
   }
 
   async bindApiKey(id: string, binding: string): Promise<string> {
     // COALESCE: the first binding written wins, so two processes binding at once agree.
-    const rows = await this.prisma.$queryRaw<{ principalBinding: string }[]>`
+    const rows = await this.sql.query<{ principalBinding: string }>`
       UPDATE "ApiKey" SET "principalBinding" = COALESCE("principalBinding", ${binding}) WHERE id = ${id}
       RETURNING "principalBinding"`;
     const bound = rows[0]?.principalBinding;
@@ -106,17 +102,13 @@ export class PrismaGateStore implements GateStore {
   }
 
   async dueForExpiry(now: Date, limit: number): Promise<string[]> {
-    const rows = await this.prisma.action.findMany({
-      where: { status: 'pending', expiresAt: { lte: now } },
-      select: { id: true },
-      orderBy: { expiresAt: 'asc' },
-      take: limit,
-    });
+    const rows = await this.sql.query<{ id: string }>`
+      SELECT id FROM "Action" WHERE status = 'pending' AND "expiresAt" <= ${now} ORDER BY "expiresAt" LIMIT ${limit}`;
     return rows.map((r) => r.id);
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    const rows = await this.prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
+    const rows = await this.sql.query<ApiKeyRow>`SELECT * FROM "ApiKey" ORDER BY "createdAt", id`;
     return rows.map(toApiKeyRecord);
   }
 }

@@ -3,13 +3,13 @@
 // only: `@countersign/db/testing`; migrations: `@countersign/db/migrate`).
 export { Database, type Repositories } from './database.ts';
 export type { PrismaClientOptions } from './client.ts';
-export { PrismaGateStore, type PrismaGateStoreOptions } from './gate-store.ts';
+export { PgGateStore, type PgGateStoreOptions } from './gate-store.ts';
 export { PgDecisionBus, type BusChannelListener } from './decision-bus.ts';
 export { ApiKeyCache, type ApiKeyCacheOptions } from './api-key-cache.ts';
 export { databaseUnavailableReason, sqlStateOf, uniqueViolationOf } from './pg-errors.ts';
 export type { ExportRange } from './artifact-reader.ts';
-export { PrismaOutboxStore, OutboxListener, type OutboxEventRecord, type OutboxHandler } from './outbox-store.ts';
-export { PrismaCardStore, noticeTarget, type CardKey, type CardState, type ChannelCardRecord, type ClaimResult } from './card-store.ts';
+export { PgOutboxStore, OutboxListener, type OutboxEventRecord, type OutboxHandler } from './outbox-store.ts';
+export { PgCardStore, noticeTarget, type CardKey, type CardState, type ChannelCardRecord, type ClaimResult } from './card-store.ts';
 export { PrismaConversationRepository } from './conversation-repository.ts';
-export { PrismaDeliveryStore } from './delivery-store.ts';
+export { PgDeliveryStore } from './delivery-store.ts';
 export { PrismaMetricsQueries, type BacklogSnapshot } from './metrics-queries.ts';

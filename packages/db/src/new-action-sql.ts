@@ -43,7 +43,7 @@ export async function appendNewActions(
   if (events.length > 0) {
     const rows = events.map((e) => ({ type: e.type, actionId: e.actionId, payload: e }));
     // NOTIFY is transactional: the dispatcher hears of the events only once they commit.
-    await tx.$queryRaw`
+    await tx.query`
       WITH ins AS (
         INSERT INTO "OutboxEvent" (type, "actionId", payload)
         SELECT type, "actionId", payload FROM json_to_recordset(${JSON.stringify(rows)}::json) AS e(type text, "actionId" text, payload jsonb)
@@ -63,7 +63,7 @@ export async function appendNewActions(
     sealed.set(w.action.id, artifact);
     prevHash = artifact.hash;
   }
-  await tx.$executeRaw`
+  await tx.execute`
     WITH ins AS (
       INSERT INTO "Artifact" (seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId")
       SELECT seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId"
@@ -87,14 +87,14 @@ export async function appendNewActions(
 async function insertActionsAndLockHead(
   tx: TxClient,
   writes: readonly NewActionWrite[],
-): Promise<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; headKeyId: string | null; isolation: string }> {
+): Promise<{ ids: string[]; revokedKeys: string[]; seq: string; hash: string; headKeyId: string | null; isolation: string }> {
   // Sorted by (key, Idempotency-Key) so that two transactions inserting the same keys wait
   // for each other in the same order and cannot deadlock. The sort is stable: within a
   // batch, the first submission of an Idempotency-Key wins.
   const actions = writes
     .map((w) => w.action)
     .sort((a, b) => compare(a.apiKeyId, b.apiKeyId) || compare(a.idempotencyKey ?? '', b.idempotencyKey ?? ''));
-  const rows = await tx.$queryRaw<{ ids: string[]; revokedKeys: string[]; seq: bigint; hash: string; headKeyId: string | null; isolation: string }[]>`
+  const rows = await tx.query<{ ids: string[]; revokedKeys: string[]; seq: string; hash: string; headKeyId: string | null; isolation: string }>`
     WITH batch AS (
       SELECT * FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)
     ),

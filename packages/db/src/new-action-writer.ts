@@ -1,9 +1,9 @@
 import { DomainError, type SealedArtifact } from '@countersign/contracts';
 import { UniqueViolation, type NewActionWrite } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
-import type { PrismaClient } from './generated/prisma/client.ts';
 import { appendNewActions, IDEMPOTENCY_CONSTRAINT, type AppendedActions } from './new-action-sql.ts';
 import { databaseUnavailableReason, sqlStateOf } from './pg-errors.ts';
+import type { Sql } from './sql.ts';
 import { asUniqueViolation } from './unique-violation.ts';
 
 /** Most submissions committed by one transaction (bounds statement size and lock hold time). */
@@ -36,7 +36,7 @@ export class NewActionWriter {
   private explicitIsolation = false;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly sql: Sql,
     private readonly keyring: Keyring,
     private readonly now: () => Date,
     private readonly maxBatch: number = MAX_BATCH,
@@ -73,13 +73,11 @@ export class NewActionWriter {
   private async commit(batch: Queued[]): Promise<void> {
     let results: AppendedActions['artifacts'];
     try {
-      const appended = await this.prisma.$transaction((tx) => appendNewActions(tx, batch.map((q) => q.write), this.keyring, this.now), {
-        // Postgres' default, READ COMMITTED, is what the batch needs (wait on the head lock,
-        // then see the head as committed). Not asking saves a round trip per batch; should a
-        // database default to another level, we ask from then on.
-        ...(this.explicitIsolation ? { isolationLevel: 'ReadCommitted' as const } : {}),
-        maxWait: 5_000,
-        timeout: 15_000,
+      // Postgres' default, READ COMMITTED, is what the batch needs (wait on the head lock,
+      // then see the head as committed); should a database default to another level, the
+      // writer asks for it from then on.
+      const appended = await this.sql.transaction((tx) => appendNewActions(tx, batch.map((q) => q.write), this.keyring, this.now), {
+        readCommitted: this.explicitIsolation,
       });
       if (appended.isolation !== 'read committed') this.explicitIsolation = true;
       results = appended.artifacts;

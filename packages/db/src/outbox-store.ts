@@ -1,8 +1,9 @@
 import pg from 'pg';
 import type { ActionRecord } from '@countersign/core';
-import type { Action, OutboxEvent, PrismaClient } from './generated/prisma/client.ts';
+import type { OutboxEvent } from './generated/prisma/client.ts';
 import { OUTBOX_CHANNEL } from './gate-tx.ts';
-import { toActionRecord } from './rows.ts';
+import { toActionRecord, type ActionRow } from './rows.ts';
+import type { Sql } from './sql.ts';
 
 // The queue engine's side of the transactional outbox: claim undispatched events, turn them
 // into jobs, mark them dispatched. Plus what the sweeper reads to rebuild lost timers.
@@ -19,8 +20,8 @@ export interface OutboxEventRecord {
 /** Returns the ids it handled; only those are marked dispatched. Throwing marks none. */
 export type OutboxHandler = (events: OutboxEventRecord[], actions: Map<string, ActionRecord>) => Promise<string[]>;
 
-export class PrismaOutboxStore {
-  constructor(private readonly prisma: PrismaClient) {}
+export class PgOutboxStore {
+  constructor(private readonly sql: Sql) {}
 
   /**
    * Claims up to `limit` undispatched events, oldest first, with FOR UPDATE SKIP LOCKED so that
@@ -31,9 +32,9 @@ export class PrismaOutboxStore {
    */
   async dispatchBatch(limit: number, handle: OutboxHandler, opts: { olderThanSeconds?: number } = {}): Promise<{ claimed: number; dispatched: number }> {
     const olderThan = opts.olderThanSeconds ?? 0;
-    return this.prisma.$transaction(
+    return this.sql.transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<OutboxEvent[]>`
+        const rows = await tx.query<Omit<OutboxEvent, 'id'> & { id: string }>`
           SELECT * FROM "OutboxEvent"
           WHERE "dispatchedAt" IS NULL AND "createdAt" <= now() - make_interval(secs => ${olderThan})
           ORDER BY id
@@ -41,16 +42,16 @@ export class PrismaOutboxStore {
           FOR UPDATE SKIP LOCKED`;
         if (rows.length === 0) return { claimed: 0, dispatched: 0 };
         const actionIds = [...new Set(rows.map((r) => r.actionId))];
-        const actionRows = await tx.action.findMany({ where: { id: { in: actionIds } } });
-        const actions = new Map<string, ActionRecord>(actionRows.map((a: Action) => [a.id, toActionRecord(a)]));
-        const events = rows.map((r) => ({ id: r.id.toString(), type: r.type, actionId: r.actionId, payload: r.payload, createdAt: r.createdAt }));
+        const actionRows = await tx.query<ActionRow>`SELECT * FROM "Action" WHERE id = ANY(${actionIds}::text[])`;
+        const actions = new Map<string, ActionRecord>(actionRows.map((a) => [a.id, toActionRecord(a)]));
+        const events = rows.map((r) => ({ id: String(r.id), type: r.type, actionId: r.actionId, payload: r.payload, createdAt: r.createdAt }));
         const handled = await handle(events, actions);
         if (handled.length > 0) {
-          await tx.outboxEvent.updateMany({ where: { id: { in: handled.map((id) => BigInt(id)) }, dispatchedAt: null }, data: { dispatchedAt: new Date() } });
+          await tx.execute`UPDATE "OutboxEvent" SET "dispatchedAt" = now() WHERE id = ANY(${handled}::bigint[]) AND "dispatchedAt" IS NULL`;
         }
         return { claimed: rows.length, dispatched: handled.length };
       },
-      { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 20_000 },
+      { readCommitted: true },
     );
   }
 
@@ -59,7 +60,7 @@ export class PrismaOutboxStore {
    * a vote's span links to it. Only asked while tracing is on.
    */
   async traceOf(actionId: string): Promise<unknown> {
-    const rows = await this.prisma.$queryRaw<{ trace: unknown }[]>`
+    const rows = await this.sql.query<{ trace: unknown }>`
       SELECT payload->'trace' AS trace FROM "OutboxEvent"
       WHERE "actionId" = ${actionId} AND payload->'trace' IS NOT NULL
       ORDER BY id
@@ -69,7 +70,7 @@ export class PrismaOutboxStore {
 
   /** Undispatched events older than `seconds` (a dispatcher missed them: worth a warning). */
   async staleCount(seconds: number): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`
+    const rows = await this.sql.query<{ n: string }>`
       SELECT count(*) AS n FROM "OutboxEvent"
       WHERE "dispatchedAt" IS NULL AND "createdAt" < now() - make_interval(secs => ${seconds})`;
     return Number(rows[0]?.n ?? 0);
@@ -77,11 +78,8 @@ export class PrismaOutboxStore {
 
   /** Pending actions in id order after `afterId` (keyset paging for the sweeper). */
   async pendingActions(afterId: string | null, limit: number): Promise<ActionRecord[]> {
-    const rows = await this.prisma.action.findMany({
-      where: { status: 'pending', ...(afterId ? { id: { gt: afterId } } : {}) },
-      orderBy: { id: 'asc' },
-      take: limit,
-    });
+    const rows = await this.sql.query<ActionRow>`
+      SELECT * FROM "Action" WHERE status = 'pending' AND (${afterId}::text IS NULL OR id > ${afterId}) ORDER BY id LIMIT ${limit}`;
     return rows.map(toActionRecord);
   }
 }
@@ -91,7 +89,7 @@ interface Logger {
 }
 
 /**
- * LISTEN countersign_outbox on a connection of its own (PrismaGateTx.emit sends the NOTIFY in
+ * LISTEN countersign_outbox on a connection of its own (PgGateTx.emit sends the NOTIFY in
  * the committing transaction) and calls `onEvent` for each notification, and once after every
  * (re)connect so that whatever was committed while we were deaf is picked up. Reconnects with
  * backoff; the dispatcher also polls, so a lost notification only costs latency.

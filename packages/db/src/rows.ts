@@ -2,10 +2,17 @@ import type { Intent, Requirement, SealedArtifact, VoteChannel, VoteDecision } f
 import type { ActionRecord, ApiKeyRecord, RedemptionRecord, VoteRecord } from '@countersign/core';
 import type { Action, ApiKey, Artifact, ReleaseRedemption, Vote } from './generated/prisma/client.ts';
 
-// Row ↔ domain mapping, in one place. Raw SQL rows (FOR UPDATE reads) have the same column
-// names as the Prisma models, so both go through these.
+// Row ↔ domain mapping, in one place. Plain SQL rows (sql.ts) have the same column names as
+// the Prisma models, so both go through these; pg hands int8 (an artifact's seq) over as a
+// decimal string where Prisma gives a BigInt.
 
-export function toActionRecord(row: Action): ActionRecord {
+export type ActionRow = Action;
+export type VoteRow = Vote;
+export type ApiKeyRow = ApiKey;
+export type RedemptionRow = ReleaseRedemption;
+export type ArtifactRow = Omit<Artifact, 'seq'> & { seq: bigint | string };
+
+export function toActionRecord(row: ActionRow): ActionRecord {
   return {
     id: row.id,
     status: row.status,
@@ -35,7 +42,7 @@ export function toActionRecord(row: Action): ActionRecord {
   };
 }
 
-export function toVoteRecord(row: Vote): VoteRecord {
+export function toVoteRecord(row: VoteRow): VoteRecord {
   return {
     id: row.id,
     actionId: row.actionId,
@@ -48,11 +55,11 @@ export function toVoteRecord(row: Vote): VoteRecord {
   };
 }
 
-export function toApiKeyRecord(row: ApiKey): ApiKeyRecord {
+export function toApiKeyRecord(row: ApiKeyRow): ApiKeyRecord {
   return { ...row };
 }
 
-export function toSealedArtifact(row: Artifact): SealedArtifact {
+export function toSealedArtifact(row: ArtifactRow): SealedArtifact {
   return {
     seq: Number(row.seq),
     kind: row.kind as SealedArtifact['kind'],
@@ -66,6 +73,6 @@ export function toSealedArtifact(row: Artifact): SealedArtifact {
   };
 }
 
-export function toRedemptionRecord(row: ReleaseRedemption): RedemptionRecord {
+export function toRedemptionRecord(row: RedemptionRow): RedemptionRecord {
   return { tokenId: row.jti, actionId: row.actionId, audience: row.audience, redeemedBy: row.redeemedBy, redeemedAt: row.redeemedAt };
 }

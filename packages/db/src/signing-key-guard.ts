@@ -18,7 +18,7 @@ export async function assertActiveKeyMaySign(tx: TxClient, keyring: Keyring, hea
       `the signing key changed from ${headKeyId} to ${active} but the rotation is not sealed yet: restart the service (it seals the rotation at start) before signing with the new key`,
     );
   }
-  const retired = await tx.$queryRaw<{ successor: string }[]>`
+  const retired = await tx.query<{ successor: string }>`
     SELECT canonical::jsonb #>> '{event,newKeyId}' AS successor FROM "Artifact"
     WHERE "actionId" IS NULL AND kind = ${ROTATION_KIND} AND canonical::jsonb #>> '{event,previousKeyId}' = ${active}
     LIMIT 1`;

@@ -1,8 +1,8 @@
 import type { SealedArtifact } from '@countersign/contracts';
 import { reconcileSigningKey, ROTATION_KIND, type Keyring } from '@countersign/evidence';
-import type { PrismaClient } from './generated/prisma/client.ts';
-import { PrismaGateTx } from './gate-tx.ts';
-import { toSealedArtifact } from './rows.ts';
+import { PgGateTx } from './gate-tx.ts';
+import { toSealedArtifact, type ArtifactRow } from './rows.ts';
+import type { Sql } from './sql.ts';
 
 /**
  * At start, before the process signs anything: under the chain-head lock, teach the keyring the
@@ -10,23 +10,24 @@ import { toSealedArtifact } from './rows.ts';
  * active key as the very next artifact. Processes starting together serialise on the lock, so
  * one of them seals it and the others find it sealed. Returns the rotation sealed now, if any.
  */
-export async function sealSigningKey(prisma: PrismaClient, keyring: Keyring, now: () => Date): Promise<SealedArtifact | null> {
-  return prisma.$transaction(
+export async function sealSigningKey(sql: Sql, keyring: Keyring, now: () => Date): Promise<SealedArtifact | null> {
+  return sql.transaction(
     async (tx) => {
-      const heads = await tx.$queryRaw<{ seq: bigint; keyId: string | null }[]>`
+      const heads = await tx.query<{ seq: string; keyId: string | null }>`
         SELECT h.seq, a."keyId" FROM "ArtifactHead" h LEFT JOIN "Artifact" a ON a.seq = h.seq
         WHERE h.id = 1 FOR UPDATE OF h`;
       const h = heads[0];
       if (!h) throw new Error('artifact chain head missing: migrations not applied');
       // Key and config artifacts carry no action id, so the actionId index keeps this small.
-      const rotations = await tx.artifact.findMany({ where: { actionId: null, kind: ROTATION_KIND }, orderBy: { seq: 'asc' } });
+      const rotations = await tx.query<ArtifactRow>`
+        SELECT * FROM "Artifact" WHERE "actionId" IS NULL AND kind = ${ROTATION_KIND} ORDER BY seq`;
       const at = now();
       const head = h.keyId === null ? null : { seq: Number(h.seq), keyId: h.keyId };
       const rotation = reconcileSigningKey(keyring, { head, rotations: rotations.map(toSealedArtifact) }, at);
       if (!rotation) return null;
       // Sealed at the same clock reading the keyring recorded as the retirement time.
-      return new PrismaGateTx(tx, keyring, () => at).appendArtifact(rotation);
+      return new PgGateTx(tx, keyring, () => at).appendArtifact(rotation);
     },
-    { isolationLevel: 'ReadCommitted', maxWait: 5_000, timeout: 15_000 },
+    { readCommitted: true },
   );
 }

@@ -3,9 +3,9 @@ import pg from 'pg';
 import type { ApiKeyRecord } from '@countersign/core';
 import { generateSigningKey, Keyring } from '@countersign/evidence';
 import { ApiKeyCache } from '../src/api-key-cache.ts';
-import { createPrismaClient, type PrismaClient } from '../src/client.ts';
+import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
 import { PgDecisionBus } from '../src/decision-bus.ts';
-import { PrismaGateStore } from '../src/gate-store.ts';
+import { PgGateStore } from '../src/gate-store.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { startTcpProxy } from '../../../test/support/tcp-proxy.ts';
 
@@ -103,8 +103,8 @@ describe('ApiKeyCache with the decision bus and the store', () => {
   });
 
   it('serves a key from memory, and drops it when another process revokes any key', async () => {
-    const store = new PrismaGateStore(prisma, keyring, () => new Date(), { keyCache: cache });
-    const elsewhere = new PrismaGateStore(other, keyring); // another process: no shared memory
+    const store = new PgGateStore(sqlOf(prisma), keyring, () => new Date(), { keyCache: cache });
+    const elsewhere = new PgGateStore(sqlOf(other), keyring); // another process: no shared memory
     const key = keyRecord();
     const unrelated = keyRecord();
     await store.transaction(async (tx) => {
@@ -123,7 +123,7 @@ describe('ApiKeyCache with the decision bus and the store', () => {
   });
 
   it('forgets at once a key revoked through this store', async () => {
-    const store = new PrismaGateStore(prisma, keyring, () => new Date(), { keyCache: cache });
+    const store = new PgGateStore(sqlOf(prisma), keyring, () => new Date(), { keyCache: cache });
     const key = keyRecord();
     await store.transaction((tx) => tx.insertApiKey(key));
     expect((await store.findApiKeyByPrefix(key.prefix))?.revokedAt).toBeNull();
@@ -144,7 +144,7 @@ describe('ApiKeyCache with the decision bus and the store', () => {
     ownBus.listen(ownCache);
     await ownBus.start();
     try {
-      const store = new PrismaGateStore(prisma, keyring, () => new Date(), { keyCache: ownCache });
+      const store = new PgGateStore(sqlOf(prisma), keyring, () => new Date(), { keyCache: ownCache });
       const key = keyRecord();
       await store.transaction((tx) => tx.insertApiKey(key));
       await store.findApiKeyByPrefix(key.prefix);

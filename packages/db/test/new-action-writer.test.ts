@@ -3,13 +3,13 @@ import { IntentSchema, randomId, type GateEvent, type Intent } from '@countersig
 import { UniqueViolation, type ActionRecord, type NewActionWrite } from '@countersign/core';
 import { generateSigningKey, intentHash, Keyring, sha256Hex, verifyExport } from '@countersign/evidence';
 import { auditExportLines } from '../src/audit-export.ts';
-import { createPrismaClient, type PrismaClient } from '../src/client.ts';
-import { PrismaGateStore } from '../src/gate-store.ts';
+import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
+import { PgGateStore } from '../src/gate-store.ts';
 import { MAX_BATCH } from '../src/new-action-writer.ts';
 import { databaseUnavailableReason } from '../src/pg-errors.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
 
-// Group commit of new actions (NewActionWriter behind PrismaGateStore.insertNewAction), on a
+// Group commit of new actions (NewActionWriter behind PgGateStore.insertNewAction), on a
 // real Postgres: concurrent submissions share transactions, yet every action commits with its
 // own artifact, the chain stays gapless and verifiable, and one submission's problem
 // (Idempotency-Key taken, data Postgres refuses, an event that cannot be sealed) refuses only it.
@@ -104,7 +104,7 @@ async function expectChainIntact(): Promise<number> {
 
 describe('group commit of new actions', () => {
   it('commits 200 concurrent submissions in shared transactions, each with its own artifact', async () => {
-    const store = new PrismaGateStore(prisma, keyring, now);
+    const store = new PgGateStore(sqlOf(prisma), keyring, now);
     const before = await prisma.artifact.count();
     const writes = Array.from({ length: 200 }, (_, i) => newWrite({ escalate: i % 10 === 0 }));
     const artifacts = await Promise.all(writes.map((w) => store.insertNewAction(w)));
@@ -136,7 +136,7 @@ describe('group commit of new actions', () => {
   });
 
   it('refuses only the submissions whose Idempotency-Key is taken; the rest of the batch commits', async () => {
-    const store = new PrismaGateStore(prisma, keyring, now);
+    const store = new PgGateStore(sqlOf(prisma), keyring, now);
     await store.insertNewAction(newWrite({ apiKeyId: 'key_a', idempotencyKey: 'taken' }));
 
     const late = newWrite({ apiKeyId: 'key_a', idempotencyKey: 'taken' });
@@ -168,7 +168,7 @@ describe('group commit of new actions', () => {
   });
 
   it('records nothing under an API key revoked before the batch, whatever the caller believed', async () => {
-    const store = new PrismaGateStore(prisma, keyring, now);
+    const store = new PgGateStore(sqlOf(prisma), keyring, now);
     await prisma.apiKey.create({
       data: { id: 'key_revoked', prefix: 'cs_revokedkey', secretHash: 'f'.repeat(64), principalId: 'deploy-bot', principalKind: 'agent', revokedAt: new Date() },
     });
@@ -185,7 +185,7 @@ describe('group commit of new actions', () => {
   });
 
   it('retries the others alone when one submission is refused by Postgres or cannot be sealed', async () => {
-    const store = new PrismaGateStore(prisma, keyring, now);
+    const store = new PgGateStore(sqlOf(prisma), keyring, now);
     // jsonb cannot hold U+0000: Postgres refuses this row, and with it the whole first attempt.
     const nul = newWrite({ intent: { action: { type: 'db.query', resource: 'bad\u0000name' } } });
     const unsealable = newWrite({ badEvent: true });
@@ -205,7 +205,7 @@ describe('group commit of new actions', () => {
   });
 
   it("fails only the member whose write throws outside SQL (too deep to serialise, a BigInt): one agent's intent never fails another's", async () => {
-    const store = new PrismaGateStore(prisma, keyring, now);
+    const store = new PgGateStore(sqlOf(prisma), keyring, now);
     // Injected at the port, past the HTTP edge's limits: 6,000 levels of params overflow
     // JSON.stringify's stack while the batch's statement is built (a RangeError), and a BigInt
     // has no JSON form (a TypeError). Neither is Postgres' answer nor a DomainError.
@@ -236,17 +236,17 @@ describe('group commit of new actions', () => {
     const dead = createPrismaClient('postgresql://nobody:nothing@127.0.0.1:1/none', { max: 2 });
     clients.push(dead);
     let transactions = 0;
-    const counting = new Proxy(dead, {
+    const counting = new Proxy(sqlOf(dead), {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver) as unknown;
-        if (property !== '$transaction' || typeof value !== 'function') return value;
+        if (property !== 'transaction' || typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           transactions += 1;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
     });
-    const store = new PrismaGateStore(counting, keyring, now);
+    const store = new PgGateStore(counting, keyring, now);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.insertNewAction(newWrite())));
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     for (const r of results) expect(databaseUnavailableReason((r as PromiseRejectedResult).reason)).toBeDefined();
@@ -256,8 +256,8 @@ describe('group commit of new actions', () => {
 
   it('keeps one gapless chain when two processes batch at once', async () => {
     // Two stores on two clients (two pools): as two service processes would be.
-    const one = new PrismaGateStore(client(), keyring, now);
-    const two = new PrismaGateStore(client(), keyring, now);
+    const one = new PgGateStore(sqlOf(client()), keyring, now);
+    const two = new PgGateStore(sqlOf(client()), keyring, now);
     const before = await prisma.artifact.count();
     const writes = Array.from({ length: 200 }, (_, i) => ({ store: i % 2 ? one : two, write: newWrite({ apiKeyId: 'key_c', idempotencyKey: `k${i % 150}` }) }));
     const results = await Promise.allSettled(writes.map(({ store, write }) => store.insertNewAction(write)));
@@ -279,8 +279,8 @@ describe('group commit of new actions', () => {
       const a = createPrismaClient(rr.url, { max: 4 });
       const b = createPrismaClient(rr.url, { max: 4 });
       clients.push(a, b);
-      const one = new PrismaGateStore(a, keyring, now);
-      const two = new PrismaGateStore(b, keyring, now);
+      const one = new PgGateStore(sqlOf(a), keyring, now);
+      const two = new PgGateStore(sqlOf(b), keyring, now);
       // Alone, each first batch commits even at REPEATABLE READ, and tells the writer the level.
       await one.insertNewAction(newWrite());
       await two.insertNewAction(newWrite());
@@ -297,7 +297,7 @@ describe('group commit of new actions', () => {
   it('fails every waiting submission, without retrying each, when the database is unreachable', async () => {
     const dead = createPrismaClient('postgresql://nobody:nothing@127.0.0.1:1/none', { max: 2 });
     clients.push(dead);
-    const store = new PrismaGateStore(dead, keyring, now);
+    const store = new PgGateStore(sqlOf(dead), keyring, now);
     const started = Date.now();
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.insertNewAction(newWrite())));
     expect(results.every((r) => r.status === 'rejected')).toBe(true);

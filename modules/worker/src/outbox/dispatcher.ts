@@ -1,13 +1,13 @@
 import { GateEventSchema } from '@countersign/contracts';
 import type { ActionRecord, Clock } from '@countersign/core';
-import type { OutboxEventRecord, OutboxListener, PrismaOutboxStore } from '@countersign/db';
+import type { OutboxEventRecord, OutboxListener, PgOutboxStore } from '@countersign/db';
 import { inCarriedTrace, SpanKind, type JobQueues } from '@countersign/queue';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics.ts';
 import { jobsForEvent } from './event-jobs.ts';
 
 export interface DispatcherDeps {
-  outbox: PrismaOutboxStore;
+  outbox: PgOutboxStore;
   queues: JobQueues;
   clock: Clock;
   logger: Logger;
