@@ -7,21 +7,23 @@ export const AUTO_INTENT = JSON.stringify({ action: { type: 'db.query', resource
 
 /**
  * Drives `POST /v1/actions` on a running gate with `concurrency` clients for `durationMs`
- * (after a 2 s warm-up) and samples the CPU the server and Postgres spend meanwhile. Shared by
+ * (after a 2 s warm-up) and samples the CPU the server processes and Postgres spend meanwhile.
+ * Several ports (API processes of one cluster) share the clients between them. Shared by
  * `npm run bench` and the auto-decide-only profiling script.
  */
 export async function measureAutoDecide(opts: {
-  port: string;
+  ports: string[];
   token: string;
-  serverPid: number;
+  /** Processes to sample, by name (e.g. { server: pid } or { 'api 1': pid, … }). */
+  servers: Record<string, number>;
   postgresPid: number;
   databaseUrl: string;
   concurrency: number;
   durationMs: number;
 }): Promise<{ result: LoadResult; cpu: CpuUsed }> {
-  const cpu = cpuSampler({ server: opts.serverPid, postgres: opts.postgresPid }, opts.databaseUrl);
+  const cpu = cpuSampler({ ...opts.servers, postgres: opts.postgresPid }, opts.databaseUrl);
   const result = await runLoad({
-    url: `http://127.0.0.1:${opts.port}/v1/actions`,
+    url: opts.ports.map((port) => `http://127.0.0.1:${port}/v1/actions`),
     headers: { authorization: `Bearer ${opts.token}` },
     body: () => AUTO_INTENT,
     concurrency: opts.concurrency,

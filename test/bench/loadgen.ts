@@ -1,7 +1,8 @@
 import http from 'node:http';
 
 // A closed-loop load generator: `concurrency` clients, each sending its next request as soon
-// as the previous one answers, over keep-alive connections, for a fixed time.
+// as the previous one answers, over keep-alive connections, for a fixed time. Given several
+// URLs (processes of one cluster), client k sends to URL k mod n.
 
 export interface LoadResult {
   requests: number;
@@ -32,7 +33,7 @@ function send(agent: http.Agent, url: URL, method: string, headers: Record<strin
 }
 
 export async function runLoad(opts: {
-  url: string;
+  url: string | string[];
   method?: string;
   headers?: Record<string, string>;
   body: (i: number) => string;
@@ -43,11 +44,11 @@ export async function runLoad(opts: {
   onMeasureStart?: () => void;
   okStatus: number;
 }): Promise<LoadResult> {
-  const url = new URL(opts.url);
+  const urls = (Array.isArray(opts.url) ? opts.url : [opts.url]).map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const headers = { 'content-type': 'application/json', ...opts.headers };
   let i = 0;
-  const loop = async (until: number, record: boolean, latencies: number[], statuses: Record<number, number>, errors: { n: number }) => {
+  const loop = async (url: URL, until: number, record: boolean, latencies: number[], statuses: Record<number, number>, errors: { n: number }) => {
     while (Date.now() < until) {
       const start = process.hrtime.bigint();
       try {
@@ -63,7 +64,7 @@ export async function runLoad(opts: {
   };
   if (opts.warmupMs) {
     const until = Date.now() + opts.warmupMs;
-    await Promise.all(Array.from({ length: opts.concurrency }, () => loop(until, false, [], {}, { n: 0 })));
+    await Promise.all(Array.from({ length: opts.concurrency }, (_, k) => loop(urls[k % urls.length]!, until, false, [], {}, { n: 0 })));
   }
   opts.onMeasureStart?.();
   const latencies: number[] = [];
@@ -71,7 +72,7 @@ export async function runLoad(opts: {
   const errors = { n: 0 };
   const started = Date.now();
   const until = started + opts.durationMs;
-  await Promise.all(Array.from({ length: opts.concurrency }, () => loop(until, true, latencies, statuses, errors)));
+  await Promise.all(Array.from({ length: opts.concurrency }, (_, k) => loop(urls[k % urls.length]!, until, true, latencies, statuses, errors)));
   const seconds = (Date.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);

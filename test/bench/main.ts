@@ -1,99 +1,99 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createDatabase, databaseUrl, startPostgres, startRedis } from '@countersign/devstack';
 import { applyMigrations } from '@countersign/db/migrate';
 import { benchPolicy } from '../../packages/policy/bench/evaluate.bench.ts';
 import { benchVerify } from '../../packages/evidence/bench/verify.bench.ts';
-import { formatSlackBench, runSlackBench } from './slack-escalations.ts';
-import { cpuSampler, describeCpu } from './cpu.ts';
-import { measureAutoDecide, AUTO_INTENT } from './auto-decide.ts';
-import { runLoad, type LoadResult } from './loadgen.ts';
-import { formatMcpProxyBench, measureMcpProxyOverhead, type McpProxyBenchResult } from './mcp-proxy.ts';
+import { AUTO_INTENT, measureAutoDecide } from './auto-decide.ts';
+import { startChild, stopChild } from './children.ts';
+import { cpuSampler } from './cpu.ts';
+import { runStageBench } from './escalation-stages.ts';
+import { startGateCluster } from './gate-cluster.ts';
+import { runLoad } from './loadgen.ts';
+import { measureMcpProxyOverhead, type McpProxyBenchResult } from './mcp-proxy.ts';
+import { Report } from './report.ts';
+import { reportSlackRun, reportStages, reportSustained } from './report-escalations.ts';
+import { numericFields, recordsPerSecondOf, reportLoad, reportMcp } from './report-rows.ts';
+import { machine, machineAtStart, ratioFigureName, writeResults, type RatioName } from './results.ts';
+import { runSlackBench } from './slack-escalations.ts';
+import { startSlackStack, type ServiceRole } from './slack-stack.ts';
+import { rateStepsFromEnv, runSustainedRate, type SustainedResult } from './sustained-rate.ts';
 
-// `npm run bench`: measures on this machine and prints one table.
-//  1. policy evaluation alone, 50-rule policy, p50/p99
-//  2. the auto-decide path over HTTP (auth, policy, durable commit + sealed artifact)
-//  3. a bare Fastify route doing one INSERT per request, the floor to compare with
-//  4. `verify` speed over 100,000 artifacts
-//  5. 1,000 escalations through the fake Slack API: submit → card posted, click → release
+// `npm run bench`: measures on this machine, prints one table and writes every figure in it,
+// with the ratios between figures of this same run, to .countersign/bench/results.json.
+//  1. policy evaluation alone, 50-rule policy
+//  2. the auto-decide path over HTTP (auth, policy, durable commit + sealed artifact), one process
+//  3. the same through 2 api + 2 worker processes (scale-out)
+//  4. a bare Fastify route doing one INSERT per request, the floor to compare with
+//  5. `verify` over 100,000 artifacts
+//  6. 1,000 escalations at 25/s through the fake Slack API: latencies, CPU per escalation, memory
+//  7. CPU per escalation by stage (api and worker processes, phase by phase)
+//  8. sustained escalation rate, one process, then 2 api + 2 worker processes
+// BENCH_QUICK=1 shortens every row (a smoke pass, figures not comparable with a full run);
+// BENCH_SCALEOUT=0 skips the 2 + 2 rows. Other knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS
+// (10), BENCH_SLACK_COUNT (1000), BENCH_SLACK_RATE (25), BENCH_SLACK_CHANNELS (100),
+// BENCH_STAGE_COUNT (300), BENCH_SUSTAINED_CHANNELS (600), BENCH_STEP_* (sustained-rate.ts).
 const root = path.resolve(import.meta.dirname, '..', '..');
-const work = path.join(root, '.countersign', 'bench', `run-${process.pid}`);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-
-function startChild(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; fields: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [path.join(import.meta.dirname, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const line = buf.split('\n').find((l) => l.startsWith('READY '));
-      if (line) resolve({ child, fields: line.split(' ').slice(1) });
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.removeAllListeners('exit');
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-const row = (name: string, r: LoadResult) =>
-  `${name.padEnd(34)} ${r.throughput.toFixed(0).padStart(8)}/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(7)} ms   (${r.requests} requests, ${r.errors} errors)`;
+const benchDir = path.join(root, '.countersign', 'bench');
+const work = path.join(benchDir, `run-${process.pid}`);
+const QUICK = process.env.BENCH_QUICK === '1';
+const SCALEOUT = process.env.BENCH_SCALEOUT !== '0';
+const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
+const CONCURRENCY = num('BENCH_CONCURRENCY', 32, 32);
+const DURATION_MS = num('BENCH_SECONDS', 10, 3) * 1000;
+const SPLIT: ServiceRole[] = ['api', 'api', 'worker', 'worker'];
 
 async function main(): Promise<void> {
+  const start = machineAtStart();
+  const steps = 8;
+  const progress = (i: number, what: string) => process.stdout.write(`bench: ${i}/${steps} ${what}…\n`);
   fs.mkdirSync(work, { recursive: true });
-  process.stdout.write('bench: starting Postgres and Redis…\n');
+  process.stdout.write(`bench: starting Postgres and Redis${QUICK ? ' (BENCH_QUICK: short smoke pass)' : ''}…\n`);
   const pg = await startPostgres({ dataDir: path.join(work, 'pg') });
   const redis = await startRedis({ dir: path.join(work, 'redis') });
-  const children: ChildProcess[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  const freshDb = async (name: string) => {
+    await createDatabase(pg.url, name);
+    const url = databaseUrl(pg.url, name);
+    await applyMigrations(url);
+    return url;
+  };
   try {
-    await createDatabase(pg.url, 'bench_gate');
-    await createDatabase(pg.url, 'bench_floor');
-    const gateDb = databaseUrl(pg.url, 'bench_gate');
-    await applyMigrations(gateDb);
+    progress(1, 'policy evaluation');
+    const policy = benchPolicy(QUICK ? 2_000 : 20_000);
 
-    process.stdout.write('bench: 1/5 policy evaluation…\n');
-    const policy = benchPolicy(20_000);
-
-    process.stdout.write(`bench: 2/5 auto-decide path over HTTP (${CONCURRENCY} clients, ${DURATION_MS / 1000} s)…\n`);
-    const gate = await startChild('gate-server.ts', {
-      DATABASE_URL: gateDb,
-      REDIS_URL: redis.url,
-      COUNTERSIGN_KEYS_DIR: path.join(work, 'keys'),
-    });
-    children.push(gate.child);
-    const [gatePort, token] = gate.fields;
-    const { result: auto, cpu: autoUsed } = await measureAutoDecide({
-      port: gatePort!,
-      token: token!,
-      serverPid: gate.child.pid!,
-      postgresPid: pg.pid,
-      databaseUrl: gateDb,
-      concurrency: CONCURRENCY,
-      durationMs: DURATION_MS,
-    });
+    progress(2, `auto-decide path over HTTP, one process (${CONCURRENCY} clients, ${DURATION_MS / 1000} s)`);
+    const gateDb = await freshDb('bench_gate');
+    const gate = await startGateCluster({ databaseUrl: gateDb, redisUrl: redis.url, keysDir: path.join(work, 'keys'), roles: ['all'] });
+    stops.push(gate.stop);
+    const auto = await measureAutoDecide({ ports: gate.apiPorts, token: gate.token, servers: { server: gate.processes[0]!.pid }, postgresPid: pg.pid, databaseUrl: gateDb, concurrency: CONCURRENCY, durationMs: DURATION_MS });
     // The MCP proxy's added latency per auto-approved call, against a direct call to the same
     // MCP server in the same run, through this gate.
     let mcp: McpProxyBenchResult | string;
     try {
-      mcp = await measureMcpProxyOverhead({ countersignUrl: `http://127.0.0.1:${gatePort}`, apiKey: token! });
+      mcp = await measureMcpProxyOverhead({ countersignUrl: `http://127.0.0.1:${gate.apiPorts[0]}`, apiKey: gate.token, ...(QUICK ? { calls: 30, warmup: 5 } : {}) });
     } catch (err) {
       mcp = `MCP proxy: not measured (${(err as Error).message})`;
     }
-    await stopChild(gate.child);
+    await gate.stop();
 
-    process.stdout.write('bench: 3/5 bare Fastify + one INSERT (the floor)…\n');
-    const floorServer = await startChild('bare-server.ts', { DATABASE_URL: databaseUrl(pg.url, 'bench_floor') });
-    children.push(floorServer.child);
-    const floorCpu = cpuSampler({ server: floorServer.child.pid!, postgres: pg.pid }, databaseUrl(pg.url, 'bench_floor'));
+    let autoSplit: Awaited<ReturnType<typeof measureAutoDecide>> | undefined;
+    if (SCALEOUT) {
+      progress(3, 'auto-decide path, 2 api + 2 worker processes');
+      const splitDb = await freshDb('bench_gate_split');
+      const split = await startGateCluster({ databaseUrl: splitDb, redisUrl: redis.url, keysDir: path.join(work, 'keys-split'), roles: SPLIT });
+      stops.push(split.stop);
+      const servers = Object.fromEntries(split.processes.map((p) => [p.name, p.pid]));
+      autoSplit = await measureAutoDecide({ ports: split.apiPorts, token: split.token, servers, postgresPid: pg.pid, databaseUrl: splitDb, concurrency: CONCURRENCY, durationMs: DURATION_MS });
+      await split.stop();
+    }
+
+    progress(4, 'bare Fastify + one INSERT (the floor)');
+    await createDatabase(pg.url, 'bench_floor');
+    const floorUrl = databaseUrl(pg.url, 'bench_floor');
+    const floorServer = await startChild('bare-server.ts', { DATABASE_URL: floorUrl });
+    stops.push(() => stopChild(floorServer.child));
+    const floorCpu = cpuSampler({ server: floorServer.pid, postgres: pg.pid }, floorUrl);
     const floor = await runLoad({
       url: `http://127.0.0.1:${floorServer.fields[0]}/floor`,
       body: () => AUTO_INTENT,
@@ -106,32 +106,75 @@ async function main(): Promise<void> {
     const floorUsed = await floorCpu.stop();
     await stopChild(floorServer.child);
 
-    process.stdout.write('bench: 4/5 verify over 100,000 artifacts…\n');
-    const verify = await benchVerify(100_000);
+    const verifyCount = QUICK ? 20_000 : 100_000;
+    progress(5, `verify over ${verifyCount} artifacts`);
+    const verify = await benchVerify(verifyCount);
 
-    process.stdout.write('bench: 5/5 1,000 escalations through the fake Slack API…\n');
-    const slack = await runSlackBench({ postgresUrl: pg.url, redisUrl: redis.url, workDir: path.join(work, 'slack') });
+    const slackCount = num('BENCH_SLACK_COUNT', 1000, 100);
+    const slackRate = num('BENCH_SLACK_RATE', 25, 25);
+    progress(6, `${slackCount} escalations at ${slackRate}/s through the fake Slack API`);
+    const slackWork = path.join(work, 'slack');
+    const slack = await runSlackBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: slackCount, ratePerSecond: slackRate, channels: num('BENCH_SLACK_CHANNELS', 100, 100) });
 
-    const lines = [
-      '',
-      'countersign benchmark (2-core machine; load generator shares the machine)',
-      '-'.repeat(100),
-      `policy evaluate, ${policy.rules} rules               p50 ${policy.p50Micros.toFixed(1)} µs   p99 ${policy.p99Micros.toFixed(1)} µs   (target p99 < 1000 µs)`,
-      row('auto-decide POST /v1/actions', auto) + '   (target ≥ 1000/s, p99 < 25 ms)',
-      describeCpu(autoUsed, auto),
-      row('floor: bare Fastify + 1 INSERT', floor),
-      describeCpu(floorUsed, floor),
-      `gate / floor throughput ratio       ${(auto.throughput / floor.throughput).toFixed(2)}   (p99 ratio ${(auto.p99Ms / floor.p99Ms).toFixed(2)})`,
-      `verify                              ${verify.recordsPerSecond.toFixed(0)} records/s over ${verify.records} records (${verify.seconds.toFixed(2)} s)   (target ≥ 20000/s)`,
-      ...formatSlackBench(slack),
-      typeof mcp === 'string' ? mcp : formatMcpProxyBench(mcp),
-      '',
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
-    const results = { at: new Date().toISOString(), concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoCpu: autoUsed, floor, floorCpu: floorUsed, verify, slack, mcp };
-    fs.writeFileSync(path.join(root, '.countersign', 'bench', 'results.json'), JSON.stringify(results, null, 2));
+    const stageCount = num('BENCH_STAGE_COUNT', 300, 30);
+    progress(7, `CPU by stage, ${stageCount} escalations through an api and a worker process`);
+    const stages = await runStageBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: stageCount, ...(QUICK ? { warmup: 5 } : {}) });
+
+    const sustainedChannels = num('BENCH_SUSTAINED_CHANNELS', 600, 100);
+    const stepping = rateStepsFromEnv(QUICK);
+    const sustainedRun = async (name: string, roles: ServiceRole[]): Promise<SustainedResult> => {
+      const stack = await startSlackStack({ postgresUrl: pg.url, redisUrl: redis.url, workDir: slackWork, name, channels: sustainedChannels, roles });
+      stops.push(stack.stop);
+      try {
+        return await runSustainedRate(stack, redis.url, stepping);
+      } finally {
+        await stack.stop();
+      }
+    };
+    progress(8, `sustained escalation rate, stepping ${stepping.rates.join(', ')}/s: one process${SCALEOUT ? ', then 2 api + 2 worker processes' : ''}`);
+    const sustained = await sustainedRun('sustained', ['all']);
+    const sustainedSplit = SCALEOUT ? await sustainedRun('sustained-split', SPLIT) : undefined;
+
+    // The table, and results.json from the same figures.
+    const r = new Report();
+    const m = machine(start);
+    r.line();
+    r.line(`countersign benchmark, ${start.at.slice(0, 10)}: ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.load1.start.toFixed(2)} → ${m.load1.end.toFixed(2)}${QUICK ? ' (BENCH_QUICK)' : ''}`);
+    r.line('load generator, fake Slack and the service share the machine; compare figures only within one run');
+    r.line('-'.repeat(110));
+    r.line(`policy evaluate: ${numericFields(r, 'policy', policy).join(', ')}`);
+    reportLoad(r, 'auto_decide', 'auto-decide POST /v1/actions', auto.result, auto.cpu);
+    if (autoSplit) reportLoad(r, 'scaleout.auto_decide', 'auto-decide, 2 api + 2 worker processes', autoSplit.result, autoSplit.cpu);
+    reportLoad(r, 'floor', 'floor: bare Fastify + 1 INSERT', floor, floorUsed);
+    r.line(`verify: ${numericFields(r, 'verify', verify).join('; ')}`);
+    reportSlackRun(r, slack);
+    reportStages(r, stages);
+    reportSustained(r, 'sustained', sustained);
+    if (sustainedSplit) reportSustained(r, 'scaleout.sustained', sustainedSplit);
+    reportMcp(r, mcp);
+
+    const v = verify as unknown as Record<string, unknown>;
+    const verifyParallel = recordsPerSecondOf(v.parallel);
+    const verifySingle = recordsPerSecondOf(v.single);
+    const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !(b > 0) ? null : a / b);
+    const ratios: Record<RatioName, { value: number | null; says: string }> = {
+      gate_over_floor: { value: ratio(auto.result.throughput, floor.throughput), says: 'auto-decide throughput / floor throughput (target ≥ 0.5)' },
+      sustained_escalations_over_auto: { value: ratio(sustained.sustainedPerSecond, auto.result.throughput), says: 'sustained escalations/s (one process) / auto-decide throughput (target ≥ 0.1)' },
+      click_p95_over_auto_p99: { value: ratio(slack.releaseMs.p95, auto.result.p99Ms), says: `click → released p95 at ${slackRate}/s / auto-decide p99 (target ≤ 5)` },
+      verify_parallel_over_single: { value: ratio(verifyParallel, verifySingle), says: 'verify records/s, all threads / one thread (target ≥ 1.8 on 2 cores)' },
+      scaleout_auto: { value: ratio(autoSplit?.result.throughput, auto.result.throughput), says: 'auto-decide throughput, 2 api + 2 worker / one process' },
+      scaleout_escalations: { value: ratio(sustainedSplit?.sustainedPerSecond, sustained.sustainedPerSecond), says: 'sustained escalations/s, 2 api + 2 worker / one process' },
+    };
+    r.line('ratios (same run):');
+    for (const [name, { value, says }] of Object.entries(ratios) as [RatioName, { value: number | null; says: string }][]) {
+      r.line(`  ${name.padEnd(34)} ${r.fig(ratioFigureName(name), value, 'ratio', 3).padStart(6)}   ${says}`);
+    }
+    r.line();
+    process.stdout.write(r.lines.join('\n') + '\n');
+    const file = writeResults(benchDir, r, m, { quick: QUICK, concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoSplit, floor: { result: floor, cpu: floorUsed }, verify, slack, stages, sustained, sustainedSplit, mcp });
+    process.stdout.write(`bench: wrote ${path.relative(root, file)}\n`);
   } finally {
-    for (const c of children) await stopChild(c);
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await redis.stop();
     await pg.stop();
     fs.rmSync(work, { recursive: true, force: true });

@@ -1,19 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { createDatabase, databaseUrl, startPostgres, startRedis } from '@countersign/devstack';
-import { applyMigrations } from '@countersign/db/migrate';
-import { FakeSlack, type SlackCall } from '../fakes/slack-api.ts';
-import { click } from '../fakes/slack-interactions.ts';
+import { startPostgres, startRedis } from '@countersign/devstack';
+import type { SlackCall } from '../fakes/slack-api.ts';
+import { treeCpuSeconds } from './cpu.ts';
+import { escalate, percentiles, SlackWatch, type Percentiles } from './escalation-flow.ts';
+import { processMemory, type ProcessMemory } from './memory.ts';
+import { QueueWatch } from './queue-watch.ts';
+import { Report } from './report.ts';
+import { reportSlackRun } from './report-escalations.ts';
+import { startSlackStack } from './slack-stack.ts';
 
 // Escalations through Slack, measured end to end: the service (API + queue workers + Bolt) in
-// its own process, the fake Slack Web API and the "people" (agents submitting and long-polling,
-// a reviewer clicking) here. For each escalation:
+// one process of its own, the fake Slack Web API and the "people" (agents submitting and
+// long-polling, a reviewer clicking) here. For each escalation:
 //   card latency    = POST /v1/actions sent → the card's chat.postMessage reaching Slack
 //   release latency = the deciding click sent → the agent's long-poll answering "approved"
+// and for the run: the service process's CPU seconds from the first submission to the last
+// release, per escalation (with Postgres', Redis' and this process's beside it), and the
+// service's resident memory right after the last release.
 // Slack allows about one message per second per channel. The queue paces posts per channel
 // (COUNTERSIGN_CHANNEL_PACING_MS slack=1000) and the fake answers 429 to any channel that gets
 // a second post within a second, so the run also shows the limit was respected. Escalations
@@ -27,8 +32,7 @@ import { click } from '../fakes/slack-interactions.ts';
 // Standalone: npx tsx test/bench/slack-escalations.ts
 //   BENCH_SLACK_COUNT (1000), BENCH_SLACK_CHANNELS (100), BENCH_SLACK_RATE (25/s),
 //   BENCH_SLACK_PACING_MS (1000), COUNTERSIGN_WORKER_CONCURRENCY (8)
-// From test/bench/main.ts: runSlackBench({ postgresUrl, redisUrl, workDir }) and
-// formatSlackBench(result) for the table.
+// From test/bench/main.ts: runSlackBench({ postgresUrl, redisUrl, workDir }).
 
 export interface SlackBenchOptions {
   /** Superuser URL of a Postgres to create the bench database in. */
@@ -36,17 +40,13 @@ export interface SlackBenchOptions {
   redisUrl: string;
   /** Scratch folder (policy, directory, keys). */
   workDir: string;
+  /** Sampled for CPU beside the service, when given. */
+  postgresPid?: number;
+  redisPid?: number;
   count?: number;
   channels?: number;
   /** Escalations submitted per second. */
   ratePerSecond?: number;
-}
-
-export interface Percentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
 }
 
 export interface SlackBenchResult {
@@ -65,79 +65,16 @@ export interface SlackBenchResult {
    */
   cardBreakdown: { dispatchMs: Percentiles; queueWaitMs: Percentiles; jobMs: Percentiles } | null;
   rateLimit: { pacingMs: number; answered429: number; maxPostsPerChannelPerSecond: number };
+  /** CPU seconds from the first submission to the last release: the service process, and beside it Postgres, Redis and this process. */
+  cpuSeconds: { service: number; postgres?: number; redis?: number; bench: number };
+  /** Seconds from the first submission to the last release (the CPU window). */
+  cpuWindowSeconds: number;
+  /** The service process right after the last release. */
+  memory: ProcessMemory;
 }
 
-const TEAM = 'T0BENCH001';
-const SECRET = 'bench-signing-secret-0123456789';
-const REVIEWER = { id: 'U0REVIEW01', teamId: TEAM };
 const PACING_MS = Number(process.env.BENCH_SLACK_PACING_MS ?? 1000);
 const root = path.resolve(import.meta.dirname, '..', '..');
-
-const pad = (i: number) => String(i).padStart(4, '0');
-
-function benchFiles(workDir: string, channels: number): { policy: string; directory: string; agents: string[] } {
-  const rules = [];
-  const people = [`  - { id: reviewer, name: Reviewer, email: reviewer@bench.test, roles: [sre-lead], slack: { userId: ${REVIEWER.id} } }`];
-  const agents = [];
-  for (let i = 0; i < channels; i++) {
-    rules.push(`  - id: bench-slack-${i}
-    when: 'action.type == "bench.slack" && action.resource == "res-${i}"'
-    outcome: escalate
-    reason: bench escalation ${i}
-    requirement:
-      approvers: [{ role: sre-lead, count: 1 }]
-      expiresIn: 30m
-      channels: { slack: ['#bench-${i}'] }`);
-    // One agent (and owner) per channel, so requester DMs spread like the cards do.
-    people.push(`  - { id: owner-${i}, name: Owner ${i}, email: owner-${i}@bench.test, roles: [], slack: { userId: U0OWN${pad(i)} } }`);
-    agents.push(`agent-${i}`);
-  }
-  const agentLines = agents.map((a, i) => `  - { id: ${a}, name: Agent ${i}, owner: owner-${i}, roles: [] }`);
-  const policy = path.join(workDir, 'slack-bench-policy.yaml');
-  const directory = path.join(workDir, 'slack-bench-directory.yaml');
-  fs.writeFileSync(policy, `version: 1\nrules:\n${rules.join('\n\n')}\n`);
-  fs.writeFileSync(directory, `version: 1\npeople:\n${people.join('\n')}\nagents:\n${agentLines.join('\n')}\n`);
-  return { policy, directory, agents };
-}
-
-function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: string }> {
-  return new Promise((resolve, reject) => {
-    // BENCH_PROFILE_DIR: write a V8 CPU profile of the service process there (where the time goes).
-    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    if (process.env.BENCH_EXTRA_IMPORT) profile.push('--import', process.env.BENCH_EXTRA_IMPORT);
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'slack-server.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const line = buf.split('\n').find((l) => l.startsWith('READY '));
-      if (line) resolve({ child, port: line.split(' ')[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`slack-server exited with ${code}`)));
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.removeAllListeners('exit');
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]! : Number.NaN);
-  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? s[s.length - 1]! : Number.NaN };
-}
-
-/** The action id a top-level card is about (its Approve button carries it). */
-function cardActionId(call: SlackCall): string | null {
-  if (call.method !== 'chat.postMessage' || call.status !== 200 || call.response.ok !== true || call.args.thread_ts) return null;
-  const blocks = call.args.blocks as { type: string; elements?: { action_id?: string }[] }[] | undefined;
-  const id = blocks?.find((b) => b.type === 'actions')?.elements?.[0]?.action_id;
-  return id?.startsWith('countersign:approve:') ? id.slice('countersign:approve:'.length) : null;
-}
 
 /** Most top-level posts any one channel received within one second. */
 function maxPostsPerSecond(calls: SlackCall[]): number {
@@ -163,131 +100,82 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
   const count = opts.count ?? 1000;
   const channels = opts.channels ?? 100;
   const rate = opts.ratePerSecond ?? 25;
-  fs.mkdirSync(opts.workDir, { recursive: true });
-  const files = benchFiles(opts.workDir, channels);
-
-  const fake = await FakeSlack.start({
-    teamId: TEAM,
-    channelRate: { windowMs: 1000, burst: 1 },
-    channels: Array.from({ length: channels }, (_, i) => ({ id: `C0BENCH${pad(i)}`, name: `bench-${i}` })),
-    users: [
-      { id: REVIEWER.id, team_id: TEAM, email: 'reviewer@bench.test', is_email_confirmed: true },
-      ...Array.from({ length: channels }, (_, i) => ({ id: `U0OWN${pad(i)}`, team_id: TEAM, email: `owner-${i}@bench.test`, is_email_confirmed: true })),
-    ],
-  });
-  const dbName = `bench_slack_${process.pid}`;
-  await createDatabase(opts.postgresUrl, dbName);
-  const dbUrl = databaseUrl(opts.postgresUrl, dbName);
-  await applyMigrations(dbUrl);
-  const tokensFile = path.join(opts.workDir, 'slack-bench-tokens.json');
-  const server = await startServer({
-    DATABASE_URL: dbUrl,
-    REDIS_URL: opts.redisUrl,
-    COUNTERSIGN_POLICY: files.policy,
-    COUNTERSIGN_DIRECTORY: files.directory,
-    COUNTERSIGN_KEYS_DIR: path.join(opts.workDir, 'slack-bench-keys'),
-    COUNTERSIGN_QUEUE_PREFIX: `bench-slack-${process.pid}`,
-    COUNTERSIGN_WORKER_CONCURRENCY: process.env.COUNTERSIGN_WORKER_CONCURRENCY ?? '8',
-    COUNTERSIGN_CHANNEL_PACING_MS: `slack=${PACING_MS}`,
-    SLACK_BOT_TOKEN: fake.token,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_TEAM_ID: TEAM,
-    SLACK_API_URL: fake.url,
-    BENCH_AGENTS: files.agents.join(','),
-    BENCH_TOKENS_FILE: tokensFile,
-  });
-  const base = `http://127.0.0.1:${server.port}`;
-  const tokens = JSON.parse(fs.readFileSync(tokensFile, 'utf8')) as Record<string, string>;
-
-  // Card posted → the reviewer clicks Approve on it at once.
-  const cardWaiters = new Map<string, (call: SlackCall) => void>();
-  const early = new Map<string, SlackCall>();
-  fake.onCall((call) => {
-    const id = cardActionId(call);
-    if (!id) return;
-    const waiter = cardWaiters.get(id);
-    if (waiter) waiter(call);
-    else early.set(id, call);
-  });
-  const cardPosted = (id: string) =>
-    new Promise<SlackCall>((resolve) => {
-      const seen = early.get(id);
-      if (seen) resolve(seen);
-      else cardWaiters.set(id, resolve);
-    });
+  const stack = await startSlackStack({ postgresUrl: opts.postgresUrl, redisUrl: opts.redisUrl, workDir: opts.workDir, name: 'slack', channels, roles: ['all'], pacingMs: PACING_MS });
+  const service = stack.processes[0]!;
+  const url = service.url;
+  const watch = new SlackWatch(stack.fake);
 
   const cardMs: number[] = [];
-  const submittedAtById = new Map<string, number>();
   const releaseMs: number[] = [];
+  const submittedAtById = new Map<string, number>();
   let failures = 0;
-  const one = async (i: number): Promise<void> => {
-    const c = i % channels;
-    const token = tokens[`agent-${c}`]!;
-    const submittedAt = Date.now();
-    const res = await fetch(`${base}/v1/actions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ action: { type: 'bench.slack', resource: `res-${c}`, summary: `Bench escalation ${i}` }, risk: { class: 'write' } }),
-    });
-    const body = (await res.json()) as { id: string; status: string };
-    if (body.status !== 'pending') throw new Error(`escalation ${i}: ${res.status} ${JSON.stringify(body)}`);
-    submittedAtById.set(body.id, submittedAt);
-    // The agent waits for the verdict from the moment it has an id.
-    const released = fetch(`${base}/v1/actions/${body.id}?wait=60`, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({ at: Date.now(), body: (await r.json()) as { status: string; releaseToken?: string } }));
-    const card = await cardPosted(body.id);
-    cardMs.push(card.at - submittedAt);
-    const clickedAt = Date.now();
-    const answer = await click(base, SECRET, { user: REVIEWER, decision: 'approve', actionId: body.id, channel: String(card.response.channel), messageTs: String(card.response.ts) });
-    if (answer.status !== 200) throw new Error(`click ${i}: ${answer.status}`);
-    const verdict = await released;
-    if (verdict.body.status !== 'approved' || !verdict.body.releaseToken) throw new Error(`escalation ${i} ended ${verdict.body.status}`);
-    releaseMs.push(verdict.at - clickedAt);
-  };
-
-  const started = Date.now();
-  const prefix = `bench-slack-${process.pid}`;
-  let cardBreakdown: SlackBenchResult['cardBreakdown'] = null;
+  const others = () => ({
+    postgres: opts.postgresPid ? treeCpuSeconds(opts.postgresPid) : undefined,
+    redis: opts.redisPid ? treeCpuSeconds(opts.redisPid) : undefined,
+    bench: process.cpuUsage(),
+  });
   try {
+    const before = { service: treeCpuSeconds(service.pid), ...others() };
+    const started = Date.now();
     const runs: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
       const due = started + (i * 1000) / rate;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const c = i % channels;
       runs.push(
-        one(i).catch((err: Error) => {
-          failures++;
-          if (failures <= 5) process.stderr.write(`slack bench: ${err.message}\n`);
-        }),
+        escalate({ urls: [url, url, url], token: stack.agentToken(c), channel: c, i, watch, timeoutMs: 120_000 }).then(
+          (t) => {
+            submittedAtById.set(t.id, t.submittedAt);
+            cardMs.push(t.cardMs);
+            releaseMs.push(t.releaseMs);
+          },
+          (err: Error) => {
+            failures++;
+            if (failures <= 5) process.stderr.write(`slack bench: ${err.message}\n`);
+          },
+        ),
       );
     }
     await Promise.all(runs);
-    cardBreakdown = await postCardsBreakdown(opts.redisUrl, prefix, submittedAtById);
+    const after = { service: treeCpuSeconds(service.pid), ...others() };
+    const cpuWindowSeconds = (Date.now() - started) / 1000;
+    const memory = processMemory(service.pid);
+    const bench = process.cpuUsage(before.bench);
+    const cpuSeconds = {
+      service: after.service - before.service,
+      ...(after.postgres !== undefined && before.postgres !== undefined ? { postgres: after.postgres - before.postgres } : {}),
+      ...(after.redis !== undefined && before.redis !== undefined ? { redis: after.redis - before.redis } : {}),
+      bench: (bench.user + bench.system) / 1e6,
+    };
+    const cardBreakdown = await postCardsBreakdown(opts.redisUrl, stack.queuePrefix, submittedAtById);
+    return {
+      count,
+      channels,
+      ratePerSecond: rate,
+      seconds: cpuWindowSeconds,
+      cardMs: percentiles(cardMs),
+      releaseMs: percentiles(releaseMs),
+      failures,
+      cardBreakdown,
+      rateLimit: {
+        pacingMs: PACING_MS,
+        answered429: stack.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429).length,
+        maxPostsPerChannelPerSecond: maxPostsPerSecond(stack.fake.calls),
+      },
+      cpuSeconds,
+      cpuWindowSeconds,
+      memory,
+    };
   } finally {
-    await stopServer(server.child);
-    await fake.close();
+    await stack.stop();
   }
-  return {
-    count,
-    channels,
-    ratePerSecond: rate,
-    seconds: (Date.now() - started) / 1000,
-    cardMs: percentiles(cardMs),
-    releaseMs: percentiles(releaseMs),
-    failures,
-    cardBreakdown,
-    rateLimit: {
-      pacingMs: PACING_MS,
-      answered429: fake.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429).length,
-      maxPostsPerChannelPerSecond: maxPostsPerSecond(fake.calls),
-    },
-  };
 }
 
 async function postCardsBreakdown(redisUrl: string, prefix: string, submittedAt: Map<string, number>): Promise<SlackBenchResult['cardBreakdown']> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const chat = new Queue('chat', { connection, prefix });
+  const queues = new QueueWatch(redisUrl, prefix);
   try {
-    const jobs = (await chat.getJobs(['completed'], 0, -1)).filter((j) => j.name === 'post-cards' && (j.data as { tier?: number }).tier === 0);
+    const jobs = (await queues.queueOf('post-cards').getJobs(['completed'], 0, -1)).filter((j) => j.name === 'post-cards' && (j.data as { tier?: number }).tier === 0);
     const dispatch: number[] = [];
     const wait: number[] = [];
     const run: number[] = [];
@@ -300,27 +188,8 @@ async function postCardsBreakdown(redisUrl: string, prefix: string, submittedAt:
     }
     return dispatch.length ? { dispatchMs: percentiles(dispatch), queueWaitMs: percentiles(wait), jobMs: percentiles(run) } : null;
   } finally {
-    await chat.close();
-    connection.disconnect();
+    await queues.close();
   }
-}
-
-/** Lines for the bench table. */
-export function formatSlackBench(r: SlackBenchResult): string[] {
-  const f = (p: Percentiles) => `p50 ${p.p50.toFixed(0).padStart(5)} ms   p95 ${p.p95.toFixed(0).padStart(5)} ms   p99 ${p.p99.toFixed(0).padStart(5)} ms   max ${p.max.toFixed(0)} ms`;
-  return [
-    `slack: ${r.count} escalations over ${r.channels} channels at ${r.ratePerSecond}/s (${r.seconds.toFixed(1)} s, ${r.failures} failed)`,
-    `  POST /v1/actions → card posted     ${f(r.cardMs)}   (target p95 < 2000 ms)`,
-    `  deciding click → long-poll returns ${f(r.releaseMs)}   (target p95 < 1000 ms)`,
-    ...(r.cardBreakdown
-      ? [
-          `    of which: to enqueued p50 ${r.cardBreakdown.dispatchMs.p50.toFixed(0)} / p95 ${r.cardBreakdown.dispatchMs.p95.toFixed(0)} ms; ` +
-            `queue wait p50 ${r.cardBreakdown.queueWaitMs.p50.toFixed(0)} / p95 ${r.cardBreakdown.queueWaitMs.p95.toFixed(0)} ms; ` +
-            `post-cards job p50 ${r.cardBreakdown.jobMs.p50.toFixed(0)} / p95 ${r.cardBreakdown.jobMs.p95.toFixed(0)} ms`,
-        ]
-      : []),
-    `  per-channel limit: queue paces ${r.rateLimit.pacingMs} ms/channel; max ${r.rateLimit.maxPostsPerChannelPerSecond} post(s) per channel in any 1 s; fake Slack answered ${r.rateLimit.answered429} × 429`,
-  ];
 }
 
 async function main(): Promise<void> {
@@ -333,12 +202,16 @@ async function main(): Promise<void> {
     const result = await runSlackBench({
       postgresUrl: pg.url,
       redisUrl: redis.url,
+      postgresPid: pg.pid,
+      redisPid: redis.pid,
       workDir: work,
       count: Number(process.env.BENCH_SLACK_COUNT ?? 1000),
       channels: Number(process.env.BENCH_SLACK_CHANNELS ?? 100),
       ratePerSecond: Number(process.env.BENCH_SLACK_RATE ?? 25),
     });
-    process.stdout.write(['', ...formatSlackBench(result), ''].join('\n') + '\n');
+    const report = new Report();
+    reportSlackRun(report, result);
+    process.stdout.write(['', ...report.lines, ''].join('\n') + '\n');
     fs.writeFileSync(path.join(root, '.countersign', 'bench', 'slack-results.json'), JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2));
   } finally {
     await redis.stop();

@@ -7,9 +7,11 @@ import { workerModule } from '@countersign/worker';
 import { parseSettings } from '../../apps/server/src/settings.ts';
 
 // The real service with the Slack app and the queue workers, in its own process for the Slack
-// benchmark (the load generator and the fake Slack must not share its event loop). Policy,
-// directory and SLACK_* come from the environment; API keys for the bench agents are written
-// to BENCH_TOKENS_FILE. Prints READY <port> once it can take requests.
+// benchmarks (the load generator and the fake Slack must not share its event loop). Policy,
+// directory, SLACK_* and COUNTERSIGN_ROLE (all, api or worker) come from the environment; API
+// keys for the agents in BENCH_AGENTS are written to BENCH_TOKENS_FILE (one process of a
+// cluster makes them: keys live in the shared database). Prints READY <port> once it can take
+// requests.
 const root = path.resolve(import.meta.dirname, '..', '..');
 // The benchmark measures deciding, not request budgets (set them in the environment to include them).
 const settings = parseSettings({ COUNTERSIGN_RATE_LIMIT_PER_KEY: '0', COUNTERSIGN_RATE_LIMIT_PER_IP: '0', ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
@@ -21,8 +23,11 @@ const service = await startService({
 });
 const agents = (process.env.BENCH_AGENTS ?? '').split(',').filter(Boolean);
 const tokens: Record<string, string> = {};
-for (const agent of agents) tokens[agent] = (await service.keys.create(agent, { label: 'bench' })).token;
-fs.writeFileSync(process.env.BENCH_TOKENS_FILE!, JSON.stringify(tokens));
+// Hundreds of agents: a few at a time, so boot stays short without flooding the pool.
+for (let i = 0; i < agents.length; i += 20) {
+  await Promise.all(agents.slice(i, i + 20).map(async (agent) => (tokens[agent] = (await service.keys.create(agent, { label: 'bench' })).token)));
+}
+if (process.env.BENCH_TOKENS_FILE) fs.writeFileSync(process.env.BENCH_TOKENS_FILE, JSON.stringify(tokens));
 process.stdout.write(`READY ${new URL(service.url).port}\n`);
 process.on('SIGTERM', () => {
   void service.stop().then(() => process.exit(0));

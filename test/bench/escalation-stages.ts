@@ -1,0 +1,184 @@
+import { treeCpuSeconds } from './cpu.ts';
+import { approveCard, escalate, inPool, longPoll, sleep, SlackWatch, submitEscalation } from './escalation-flow.ts';
+import { ESCALATION_JOBS, QueueWatch, until } from './queue-watch.ts';
+import { startSlackStack } from './slack-stack.ts';
+
+// Where an escalation's CPU goes, stage by stage. The service runs split in two processes of
+// the same database and Redis (COUNTERSIGN_ROLE=api: HTTP, Slack clicks, long-polls;
+// COUNTERSIGN_ROLE=worker: outbox dispatcher, queue jobs), so each process's CPU belongs to
+// its role; the escalations go through in phases, so each phase's CPU belongs to one stage:
+//   a. submit N escalations, the card queue paused from here (BullMQ Queue.pause()):
+//      api = submit; worker = outbox → queue (until every card job and expiry timer is queued)
+//   b. resume the card queue, until every card is posted and the queue is empty:
+//      worker = card post (+ the requester's DM)
+//   c. the agents open N long-polls, until the API's CPU is back to idle: api = long-poll wait
+//   d. the reviewer clicks Approve on every card (16 at a time), until every long-poll has
+//      answered, every card was updated (chat.update at the fake) and the queues are empty:
+//      api = click → vote → long-poll answer; worker = card update + notices
+// Each process's idle CPU rate (measured for 2 s before, after a warm-up round) times the
+// phase's duration is subtracted. What the api process does in b and the worker in c is
+// reported as "other"; Postgres' and Redis' CPU per phase beside it.
+
+export const PHASES = ['submit', 'cards', 'wait', 'clicks'] as const;
+export type Phase = (typeof PHASES)[number];
+export type Sampled = 'api' | 'worker' | 'postgres' | 'redis';
+
+export const STAGES = [
+  { key: 'submit', label: 'submit (POST /v1/actions)', process: 'api', phase: 'submit' },
+  { key: 'outbox_to_queue', label: 'outbox → queue', process: 'worker', phase: 'submit' },
+  { key: 'card_post', label: 'card post (+ requester DM)', process: 'worker', phase: 'cards' },
+  { key: 'long_poll_wait', label: 'long-poll wait', process: 'api', phase: 'wait' },
+  { key: 'click_vote_answer', label: 'click → vote → long-poll answer', process: 'api', phase: 'clicks' },
+  { key: 'card_update_notices', label: 'card update + notices', process: 'worker', phase: 'clicks' },
+] as const satisfies readonly { key: string; label: string; process: 'api' | 'worker'; phase: Phase }[];
+
+export interface StageBenchOptions {
+  postgresUrl: string;
+  redisUrl: string;
+  workDir: string;
+  postgresPid?: number;
+  redisPid?: number;
+  /** Escalations per phase (300). */
+  count?: number;
+  /** Slack channels (one card each by default, so pacing never defers one). */
+  channels?: number;
+  /** Full escalations before measuring, so the phases run warm code (20). */
+  warmup?: number;
+  clickConcurrency?: number;
+  idleMs?: number;
+}
+
+export interface PhaseCpu {
+  seconds: number;
+  /** CPU seconds each sampled process used in the phase. */
+  cpuSeconds: Partial<Record<Sampled, number>>;
+  /** The same minus its idle rate × the phase's duration. */
+  netSeconds: Partial<Record<Sampled, number>>;
+}
+
+export interface StageBenchResult {
+  count: number;
+  channels: number;
+  /** Idle CPU rate of each sampled process (CPU seconds per second, i.e. share of a core). */
+  idle: { seconds: number; rate: Partial<Record<Sampled, number>> };
+  phases: Record<Phase, PhaseCpu>;
+  /** Net service CPU per escalation (µs) of each named stage. */
+  stages: { key: string; label: string; process: 'api' | 'worker'; micros: number }[];
+  /** What no stage names: the api process in phase b, the worker in phase c (µs per escalation). */
+  otherMicros: number;
+  /** Every phase, both service processes (µs per escalation). */
+  sumMicros: number;
+}
+
+export async function runStageBench(opts: StageBenchOptions): Promise<StageBenchResult> {
+  const n = opts.count ?? 300;
+  const channels = opts.channels ?? n;
+  const warmup = Math.min(opts.warmup ?? 20, channels);
+  const stack = await startSlackStack({ postgresUrl: opts.postgresUrl, redisUrl: opts.redisUrl, workDir: opts.workDir, name: 'stages', channels, roles: ['api', 'worker'] });
+  const queues = new QueueWatch(opts.redisUrl, stack.queuePrefix);
+  const watch = new SlackWatch(stack.fake);
+  const api = stack.processes.find((p) => p.role === 'api')!;
+  const worker = stack.processes.find((p) => p.role === 'worker')!;
+  const pids: Partial<Record<Sampled, number>> = { api: api.pid, worker: worker.pid, postgres: opts.postgresPid, redis: opts.redisPid };
+  const sample = () => {
+    const cpu: Partial<Record<Sampled, number>> = {};
+    for (const [name, pid] of Object.entries(pids)) if (pid) cpu[name as Sampled] = treeCpuSeconds(pid);
+    return { at: performance.now(), cpu };
+  };
+  type Sample = ReturnType<typeof sample>;
+  const delta = (a: Sample, b: Sample) => {
+    const cpu: Partial<Record<Sampled, number>> = {};
+    for (const k of Object.keys(b.cpu) as Sampled[]) cpu[k] = b.cpu[k]! - a.cpu[k]!;
+    return { seconds: (b.at - a.at) / 1000, cpu };
+  };
+  const timeout = 300_000;
+  try {
+    // Warm-up: a few whole escalations, so the measured phases do not pay for compiling code.
+    const url = api.url;
+    await inPool(warmup, 4, async (i) => {
+      await escalate({ urls: [url, url, url], token: stack.agentToken(i), channel: i, i, watch, timeoutMs: 60_000 });
+    });
+    await until('the warm-up to settle', () => queues.idle(ESCALATION_JOBS), timeout, 100);
+    // Past the warm-up cards' pacing turn, and their last Slack calls.
+    await sleep(1_500);
+
+    const idleStart = sample();
+    await sleep(opts.idleMs ?? 2_000);
+    const idle = delta(idleStart, sample());
+    const idleRate: Partial<Record<Sampled, number>> = {};
+    for (const k of Object.keys(idle.cpu) as Sampled[]) idleRate[k] = idle.cpu[k]! / idle.seconds;
+
+    // a. submit, card queue held: only post-cards jobs land on it now (one per escalation).
+    const cardQueue = queues.queueOf('post-cards');
+    await cardQueue.pause();
+    const timersBefore = await queues.count('expire', ['delayed']);
+    const ids: string[] = [];
+    const a0 = sample();
+    await inPool(n, 16, async (i) => {
+      const c = i % channels;
+      ids[i] = await submitEscalation(api.url, stack.agentToken(c), c, i);
+    });
+    await until(
+      'every card job and expiry timer queued',
+      async () => (await queues.count('post-cards', ['waiting', 'prioritized'])) >= n && (await queues.count('expire', ['delayed'])) >= timersBefore + n,
+      timeout,
+    );
+    const a1 = sample();
+
+    // b. cards.
+    await cardQueue.resume();
+    await until('every card posted', async () => ids.every((id) => watch.card(id)) && (await queues.idle(ESCALATION_JOBS)), timeout);
+    const b1 = sample();
+
+    // c. long-polls, held open until their actions are decided in d.
+    const polls = ids.map((id, i) => longPoll(api.url, stack.agentToken(i % channels), id, 300));
+    polls.forEach((p) => p.catch(() => undefined));
+    await settled(api.pid, idleRate.api ?? 0);
+    const c1 = sample();
+
+    // d. clicks.
+    await inPool(n, opts.clickConcurrency ?? 16, (i) => approveCard(api.url, ids[i]!, watch.card(ids[i]!)!));
+    const verdicts = await Promise.all(polls);
+    const notApproved = verdicts.filter((v) => v.status !== 'approved').length;
+    if (notApproved) throw new Error(`${notApproved} escalations were not approved`);
+    await until(
+      'every card updated and the queues empty',
+      async () => ids.every((id) => watch.updates.has(String(watch.card(id)!.response.ts))) && (await queues.idle(ESCALATION_JOBS)),
+      timeout,
+    );
+    const d1 = sample();
+
+    const phase = (from: Sample, to: Sample): PhaseCpu => {
+      const d = delta(from, to);
+      const netSeconds: Partial<Record<Sampled, number>> = {};
+      for (const k of Object.keys(d.cpu) as Sampled[]) netSeconds[k] = d.cpu[k]! - (idleRate[k] ?? 0) * d.seconds;
+      return { seconds: d.seconds, cpuSeconds: d.cpu, netSeconds };
+    };
+    const phases: Record<Phase, PhaseCpu> = { submit: phase(a0, a1), cards: phase(a1, b1), wait: phase(b1, c1), clicks: phase(c1, d1) };
+    const micros = (s: number | undefined) => ((s ?? 0) * 1e6) / n;
+    const stages = STAGES.map((s) => ({ key: s.key, label: s.label, process: s.process, micros: micros(phases[s.phase].netSeconds[s.process]) }));
+    const sumMicros = PHASES.reduce((sum, p) => sum + micros(phases[p].netSeconds.api) + micros(phases[p].netSeconds.worker), 0);
+    const otherMicros = sumMicros - stages.reduce((sum, s) => sum + s.micros, 0);
+    return { count: n, channels, idle: { seconds: idle.seconds, rate: idleRate }, phases, stages, otherMicros, sumMicros };
+  } finally {
+    await queues.close();
+    await stack.stop();
+  }
+}
+
+/**
+ * Waits until `pid` is back to about its idle CPU rate (within 5 % of a core over 400 ms),
+ * at least 400 ms and at most 15 s: the server has taken every request sent to it.
+ */
+async function settled(pid: number, idleRate: number): Promise<void> {
+  const windowMs = 400;
+  const deadline = Date.now() + 15_000;
+  let last = treeCpuSeconds(pid);
+  for (;;) {
+    await sleep(windowMs);
+    const now = treeCpuSeconds(pid);
+    const rate = (now - last) / (windowMs / 1000);
+    last = now;
+    if (rate <= idleRate + 0.05 || Date.now() > deadline) return;
+  }
+}
