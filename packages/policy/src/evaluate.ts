@@ -32,10 +32,11 @@ interface RefuseMatch {
  * What the policy says about one intent. Every rule counts, so the verdict does not depend on
  * rule order (rule order only orders ids and reasons). A rule whose guard field is a string other
  * than its literal is skipped without running its CEL: its condition is then `false && …`,
- * which CEL makes false even when the rest would error (see guard.ts).
- * Precedence is refuse > escalate > approve; no match is a refusal; a rule that errors or yields a non-boolean is a refusal with no override (fail closed). A
- * refusal that escalate rules also matched carries their combined requirement
- * (`requirementAfterOverride`): overriding the refusal escalates to it, never approves past it.
+ * which CEL makes false even when the rest would error (see guard.ts). Precedence is
+ * refuse > escalate > approve; no match is a refusal; a rule that errors or yields a non-boolean
+ * is a refusal with no override (fail closed). A refusal that escalate rules also matched
+ * carries their combined requirement (`requirementAfterOverride`): overriding the refusal
+ * escalates to it, never approves past it.
  */
 export function evaluate(policy: CompiledPolicy, input: EvaluationInput, options: EvaluateOptions = {}): Verdict {
   const refuse: RefuseMatch[] = [];
