@@ -14,7 +14,7 @@ import { measureMcpProxyOverhead, type McpProxyBenchResult } from './mcp-proxy.t
 import { Report } from './report.ts';
 import { reportSlackRun, reportStages, reportSustained } from './report-escalations.ts';
 import { numericFields, recordsPerSecondOf, reportLoad, reportMcp } from './report-rows.ts';
-import { machine, machineAtStart, ratioFigureName, writeResults, type RatioName } from './results.ts';
+import { machine, machineAtStart, reportRatios, writeResults, type RatioName } from './results.ts';
 import { runSlackBench } from './slack-escalations.ts';
 import { startSlackStack, type ServiceRole } from './slack-stack.ts';
 import { rateStepsFromEnv, runSustainedRate, type SustainedResult } from './sustained-rate.ts';
@@ -165,10 +165,7 @@ async function main(): Promise<void> {
       scaleout_auto: { value: ratio(autoSplit?.result.throughput, auto.result.throughput), says: 'auto-decide throughput, 2 api + 2 worker / one process' },
       scaleout_escalations: { value: ratio(sustainedSplit?.sustainedPerSecond, sustained.sustainedPerSecond), says: 'sustained escalations/s, 2 api + 2 worker / one process' },
     };
-    r.line('ratios (same run):');
-    for (const [name, { value, says }] of Object.entries(ratios) as [RatioName, { value: number | null; says: string }][]) {
-      r.line(`  ${name.padEnd(34)} ${r.fig(ratioFigureName(name), value, 'ratio', 3).padStart(6)}   ${says}`);
-    }
+    reportRatios(r, ratios);
     r.line();
     process.stdout.write(r.lines.join('\n') + '\n');
     const file = writeResults(benchDir, r, m, { quick: QUICK, concurrency: CONCURRENCY, durationMs: DURATION_MS, policy, auto, autoSplit, floor: { result: floor, cpu: floorUsed }, verify, slack, stages, sustained, sustainedSplit, mcp });

@@ -74,6 +74,15 @@ export function ratioFigureName(name: RatioName): string {
   return `ratios.${name}`;
 }
 
+/** The ratios section of the table: each ratio a figure named `ratios.<name>`, with what it divides. */
+export function reportRatios(r: Report, ratios: Record<RatioName, { value: number | null; says: string }>): void {
+  r.line('ratios (same run):');
+  for (const name of RATIO_NAMES) {
+    const { value, says } = ratios[name];
+    r.line(`  ${name.padEnd(34)} ${r.fig(ratioFigureName(name), value, 'ratio', 3).padStart(6)}   ${says}`);
+  }
+}
+
 /** The results from a finished report; throws (naming the problem) if the shape is wrong. */
 export function buildResults(machineInfo: BenchResults['machine'], figures: Figure[]): BenchResults {
   const byName = new Map(figures.map((f) => [f.name, f]));
