@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { FakeSlack, SlackCall } from '../fakes/slack-api.ts';
 import { click } from '../fakes/slack-interactions.ts';
 import { REVIEWER, SLACK_SECRET } from './slack-stack.ts';
@@ -84,13 +85,40 @@ export async function submitEscalation(apiUrl: string, token: string, channel: n
   return body.id;
 }
 
-/** The agent's long-poll: resolves with when it answered and the final status. */
-export async function longPoll(apiUrl: string, token: string, id: string, seconds: number): Promise<{ at: number; status: string }> {
-  const res = await fetch(`${apiUrl}/v1/actions/${id}?wait=${seconds}`, { headers: { authorization: `Bearer ${token}` } });
-  const body = (await res.json()) as { status: string; releaseToken?: string };
-  const at = Date.now();
-  if (body.status === 'approved' && !body.releaseToken) throw new Error(`${id} approved without a release token`);
-  return { at, status: body.status };
+/** Kept-alive connections, as fetch would keep them (one per long-poll in flight). */
+const pollAgent = new http.Agent({ keepAlive: true });
+
+/**
+ * The agent's long-poll (GET /v1/actions/:id?wait=N): `sent` settles once the request is written
+ * to the socket (the server has it to read), `answer` with when it answered and the final status.
+ */
+export function openLongPoll(apiUrl: string, token: string, id: string, seconds: number): { sent: Promise<void>; answer: Promise<{ at: number; status: string }> } {
+  let sent!: () => void;
+  const sentP = new Promise<void>((resolve) => (sent = resolve));
+  const answer = new Promise<{ at: number; status: string }>((resolve, reject) => {
+    const req = http.get(`${apiUrl}/v1/actions/${id}?wait=${seconds}`, { agent: pollAgent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('error', reject);
+      res.on('end', () => {
+        const at = Date.now();
+        try {
+          const body = JSON.parse(text) as { status: string; releaseToken?: string };
+          if (body.status === 'approved' && !body.releaseToken) throw new Error(`${id} approved without a release token`);
+          resolve({ at, status: body.status });
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    });
+    req.on('finish', () => sent());
+    req.on('error', (err) => {
+      sent();
+      reject(err);
+    });
+  });
+  return { sent: sentP, answer };
 }
 
 /** The reviewer clicks Approve on the card (a signed block_actions post to /slack/events). */
@@ -117,7 +145,7 @@ export async function escalate(opts: { urls: [string, string, string]; token: st
   const [submitUrl, pollUrl, clickUrl] = opts.urls;
   const submittedAt = Date.now();
   const id = await submitEscalation(submitUrl, opts.token, opts.channel, opts.i);
-  const released = longPoll(pollUrl, opts.token, id, Math.ceil(opts.timeoutMs / 1000));
+  const released = openLongPoll(pollUrl, opts.token, id, Math.ceil(opts.timeoutMs / 1000)).answer;
   // Not left unhandled if the card never comes.
   released.catch(() => undefined);
   const card = await opts.watch.posted(id, opts.timeoutMs);

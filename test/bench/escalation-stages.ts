@@ -1,7 +1,9 @@
 import { treeCpuSeconds } from './cpu.ts';
-import { approveCard, escalate, inPool, longPoll, sleep, SlackWatch, submitEscalation } from './escalation-flow.ts';
+import { approveCard, escalate, inPool, openLongPoll, sleep, SlackWatch, submitEscalation } from './escalation-flow.ts';
 import { ESCALATION_JOBS, QueueWatch, until } from './queue-watch.ts';
 import { startSlackStack } from './slack-stack.ts';
+import { reportStages } from './report-escalations.ts';
+import { isMain, runStandalone } from './standalone.ts';
 
 // Where an escalation's CPU goes, stage by stage. The service runs split in two processes of
 // the same database and Redis (COUNTERSIGN_ROLE=api: HTTP, Slack clicks, long-polls;
@@ -11,7 +13,8 @@ import { startSlackStack } from './slack-stack.ts';
 //      api = submit; worker = outbox → queue (until every card job and expiry timer is queued)
 //   b. resume the card queue, until every card is posted and the queue is empty:
 //      worker = card post (+ the requester's DM)
-//   c. the agents open N long-polls, until the API's CPU is back to idle: api = long-poll wait
+//   c. the agents open N long-polls, until all are sent and the API's CPU is back to idle:
+//      api = long-poll wait
 //   d. the reviewer clicks Approve on every card (16 at a time), until every long-poll has
 //      answered, every card was updated (chat.update at the fake) and the queues are empty:
 //      api = click → vote → long-poll answer; worker = card update + notices
@@ -62,6 +65,8 @@ export interface StageBenchResult {
   /** Idle CPU rate of each sampled process (CPU seconds per second, i.e. share of a core). */
   idle: { seconds: number; rate: Partial<Record<Sampled, number>> };
   phases: Record<Phase, PhaseCpu>;
+  /** Slack Web API calls per escalation in each phase, by method (what the worker's CPU bought). */
+  slackCalls: Record<Phase, Record<string, number>>;
   /** Net service CPU per escalation (µs) of each named stage. */
   stages: { key: string; label: string; process: 'api' | 'worker'; micros: number }[];
   /** What no stage names: the api process in phase b, the worker in phase c (µs per escalation). */
@@ -83,7 +88,7 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
   const sample = () => {
     const cpu: Partial<Record<Sampled, number>> = {};
     for (const [name, pid] of Object.entries(pids)) if (pid) cpu[name as Sampled] = treeCpuSeconds(pid);
-    return { at: performance.now(), cpu };
+    return { at: performance.now(), cpu, slackCalls: stack.fake.calls.length };
   };
   type Sample = ReturnType<typeof sample>;
   const delta = (a: Sample, b: Sample) => {
@@ -131,8 +136,10 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     const b1 = sample();
 
     // c. long-polls, held open until their actions are decided in d.
-    const polls = ids.map((id, i) => longPoll(api.url, stack.agentToken(i % channels), id, 300));
+    const opened = ids.map((id, i) => openLongPoll(api.url, stack.agentToken(i % channels), id, 300));
+    const polls = opened.map((p) => p.answer);
     polls.forEach((p) => p.catch(() => undefined));
+    await Promise.all(opened.map((p) => p.sent));
     await settled(api.pid, idleRate.api ?? 0);
     const c1 = sample();
 
@@ -155,11 +162,17 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
       return { seconds: d.seconds, cpuSeconds: d.cpu, netSeconds };
     };
     const phases: Record<Phase, PhaseCpu> = { submit: phase(a0, a1), cards: phase(a1, b1), wait: phase(b1, c1), clicks: phase(c1, d1) };
+    const calls = (from: Sample, to: Sample) => {
+      const byMethod: Record<string, number> = {};
+      for (const c of stack.fake.calls.slice(from.slackCalls, to.slackCalls)) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1 / n;
+      return byMethod;
+    };
+    const slackCalls: Record<Phase, Record<string, number>> = { submit: calls(a0, a1), cards: calls(a1, b1), wait: calls(b1, c1), clicks: calls(c1, d1) };
     const micros = (s: number | undefined) => ((s ?? 0) * 1e6) / n;
     const stages = STAGES.map((s) => ({ key: s.key, label: s.label, process: s.process, micros: micros(phases[s.phase].netSeconds[s.process]) }));
     const sumMicros = PHASES.reduce((sum, p) => sum + micros(phases[p].netSeconds.api) + micros(phases[p].netSeconds.worker), 0);
     const otherMicros = sumMicros - stages.reduce((sum, s) => sum + s.micros, 0);
-    return { count: n, channels, idle: { seconds: idle.seconds, rate: idleRate }, phases, stages, otherMicros, sumMicros };
+    return { count: n, channels, idle: { seconds: idle.seconds, rate: idleRate }, phases, slackCalls, stages, otherMicros, sumMicros };
   } finally {
     await queues.close();
     await stack.stop();
@@ -181,4 +194,9 @@ async function settled(pid: number, idleRate: number): Promise<void> {
     last = now;
     if (rate <= idleRate + 0.05 || Date.now() > deadline) return;
   }
+}
+
+// Standalone: npx tsx test/bench/escalation-stages.ts   (BENCH_STAGE_COUNT, default 300)
+if (isMain(import.meta.url)) {
+  await runStandalone('stages', (d) => runStageBench({ ...d, count: Number(process.env.BENCH_STAGE_COUNT ?? 300) }), reportStages);
 }

@@ -1,5 +1,5 @@
 import type { Percentiles } from './escalation-flow.ts';
-import { PHASES, type StageBenchResult } from './escalation-stages.ts';
+import type { Phase, StageBenchResult } from './escalation-stages.ts';
 import type { Report } from './report.ts';
 import type { SlackBenchResult } from './slack-escalations.ts';
 import type { SustainedResult } from './sustained-rate.ts';
@@ -54,11 +54,17 @@ export function reportStages(r: Report, s: StageBenchResult): void {
   for (const st of s.stages) r.line(`  ${st.label.padEnd(36)} ${st.process.padEnd(8)} ${r.fig(`${k}.${st.key}`, st.micros, 'µs/escalation', 0).padStart(18)}`);
   r.line(`  ${'other (api in b, worker in c)'.padEnd(36)} ${'both'.padEnd(8)} ${r.fig(`${k}.other`, s.otherMicros, 'µs/escalation', 0).padStart(18)}`);
   r.line(`  ${'sum: the service'.padEnd(36)} ${''.padEnd(8)} ${r.fig(`${k}.sum`, s.sumMicros, 'µs/escalation', 0).padStart(18)}`);
-  const phaseNames: Record<(typeof PHASES)[number], string> = { submit: 'a submit', cards: 'b cards', wait: 'c long-polls', clicks: 'd clicks' };
+  const phaseNames: Record<Phase, string> = { submit: 'a submit', cards: 'b cards', wait: 'c long-polls', clicks: 'd clicks' };
+  // Type-only import above: the stage bench imports this file when run on its own.
+  const PHASES = Object.keys(phaseNames) as Phase[];
   const per = (sec: number | undefined) => (sec === undefined ? undefined : (sec * 1e6) / s.count);
   r.line(
     `  phases: ${PHASES.map((p) => `${phaseNames[p]} ${r.fig(`${k}.phase.${p}.seconds`, s.phases[p].seconds, 's', 2)}`).join(', ')}`,
   );
+  const calls = PHASES.filter((p) => Object.keys(s.slackCalls[p]).length > 0).map(
+    (p) => `${phaseNames[p]}: ${Object.entries(s.slackCalls[p]).map(([m, x]) => `${m} ${r.fig(`${k}.phase.${p}.slack.${m}`, x, 'calls/escalation', 2)}`).join(', ')}`,
+  );
+  r.line(`  Slack calls per escalation: ${calls.join('; ') || 'none'}`);
   r.line(
     `  beside it, postgres: ${PHASES.map((p) => `${p} ${r.fig(`${k}.phase.${p}.postgres`, per(s.phases[p].netSeconds.postgres), 'µs/escalation', 0)}`).join(', ')}; ` +
       `redis: ${PHASES.map((p) => `${p} ${r.fig(`${k}.phase.${p}.redis`, per(s.phases[p].netSeconds.redis), 'µs/escalation', 0)}`).join(', ')}`,

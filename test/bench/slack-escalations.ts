@@ -1,15 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startPostgres, startRedis } from '@countersign/devstack';
 import type { SlackCall } from '../fakes/slack-api.ts';
 import { treeCpuSeconds } from './cpu.ts';
 import { escalate, percentiles, SlackWatch, type Percentiles } from './escalation-flow.ts';
 import { processMemory, type ProcessMemory } from './memory.ts';
 import { QueueWatch } from './queue-watch.ts';
-import { Report } from './report.ts';
 import { reportSlackRun } from './report-escalations.ts';
 import { startSlackStack } from './slack-stack.ts';
+import { isMain, runStandalone } from './standalone.ts';
 
 // Escalations through Slack, measured end to end: the service (API + queue workers + Bolt) in
 // one process of its own, the fake Slack Web API and the "people" (agents submitting and
@@ -74,7 +70,6 @@ export interface SlackBenchResult {
 }
 
 const PACING_MS = Number(process.env.BENCH_SLACK_PACING_MS ?? 1000);
-const root = path.resolve(import.meta.dirname, '..', '..');
 
 /** Most top-level posts any one channel received within one second. */
 function maxPostsPerSecond(calls: SlackCall[]): number {
@@ -192,37 +187,16 @@ async function postCardsBreakdown(redisUrl: string, prefix: string, submittedAt:
   }
 }
 
-async function main(): Promise<void> {
-  const work = path.join(root, '.countersign', 'bench', `slack-${process.pid}`);
-  fs.mkdirSync(work, { recursive: true });
-  process.stdout.write('slack bench: starting Postgres and Redis…\n');
-  const pg = await startPostgres({ dataDir: path.join(work, 'pg'), ephemeral: true });
-  const redis = await startRedis({ dir: path.join(work, 'redis') });
-  try {
-    const result = await runSlackBench({
-      postgresUrl: pg.url,
-      redisUrl: redis.url,
-      postgresPid: pg.pid,
-      redisPid: redis.pid,
-      workDir: work,
-      count: Number(process.env.BENCH_SLACK_COUNT ?? 1000),
-      channels: Number(process.env.BENCH_SLACK_CHANNELS ?? 100),
-      ratePerSecond: Number(process.env.BENCH_SLACK_RATE ?? 25),
-    });
-    const report = new Report();
-    reportSlackRun(report, result);
-    process.stdout.write(['', ...report.lines, ''].join('\n') + '\n');
-    fs.writeFileSync(path.join(root, '.countersign', 'bench', 'slack-results.json'), JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2));
-  } finally {
-    await redis.stop();
-    await pg.stop();
-    fs.rmSync(work, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((err: Error) => {
-    process.stderr.write(`slack bench failed: ${err.stack ?? err.message}\n`);
-    process.exit(1);
-  });
+if (isMain(import.meta.url)) {
+  await runStandalone(
+    'slack',
+    (d) =>
+      runSlackBench({
+        ...d,
+        count: Number(process.env.BENCH_SLACK_COUNT ?? 1000),
+        channels: Number(process.env.BENCH_SLACK_CHANNELS ?? 100),
+        ratePerSecond: Number(process.env.BENCH_SLACK_RATE ?? 25),
+      }),
+    reportSlackRun,
+  );
 }

@@ -1,7 +1,9 @@
 import { treeCpuSeconds } from './cpu.ts';
 import { escalate, percentiles, sleep, SlackWatch, type Percentiles } from './escalation-flow.ts';
 import { ESCALATION_JOBS, QueueWatch, until } from './queue-watch.ts';
-import type { SlackStack } from './slack-stack.ts';
+import { startSlackStack, type ServiceRole, type SlackStack } from './slack-stack.ts';
+import { reportSustained } from './report-escalations.ts';
+import { isMain, runStandalone } from './standalone.ts';
 
 // The highest escalation rate the service sustains: whole escalations (submit, card, click,
 // long-poll answered) offered at a steady rate that steps up (10, 20, 40, 80, 120, 160, 240,
@@ -131,4 +133,22 @@ export async function runSustainedRate(stack: SlackStack, redisUrl: string, opts
   const processes = roles.length === 1 ? 'all-in-one' : `${roles.filter((r) => r === 'api').length} api + ${roles.filter((r) => r === 'worker').length} worker`;
   const passedRates = steps.filter((s) => s.passed).map((s) => s.rate);
   return { processes, channels: stack.channels, thresholdMs: opts.thresholdMs, steps, sustainedPerSecond: passedRates.length ? Math.max(...passedRates) : 0 };
+}
+
+// Standalone: npx tsx test/bench/sustained-rate.ts   (BENCH_SUSTAINED_ROLES all | split,
+// BENCH_SUSTAINED_CHANNELS (600), BENCH_STEP_* above)
+if (isMain(import.meta.url)) {
+  const roles: ServiceRole[] = process.env.BENCH_SUSTAINED_ROLES === 'split' ? ['api', 'api', 'worker', 'worker'] : ['all'];
+  await runStandalone(
+    'sustained',
+    async (d) => {
+      const stack = await startSlackStack({ ...d, name: 'sustained', channels: Number(process.env.BENCH_SUSTAINED_CHANNELS ?? 600), roles });
+      try {
+        return await runSustainedRate(stack, d.redisUrl, rateStepsFromEnv(process.env.BENCH_QUICK === '1'));
+      } finally {
+        await stack.stop();
+      }
+    },
+    (r, result) => reportSustained(r, 'sustained', result),
+  );
 }
