@@ -84,9 +84,15 @@ describe('timers and event jobs', () => {
     expect(jobsForEvent({ type: 'vote.recorded', actionId: 'act_1', personId: 'alice', decision: 'approve' }, '10', action(), now)).toEqual([
       { name: 'update-cards', payload: { actionId: 'act_1' }, delayMs: 0, ref: '10' },
     ]);
+    // Decided by now (by this vote or a later one): the decision's own update-cards renders it.
+    expect(jobsForEvent({ type: 'vote.recorded', actionId: 'act_1', personId: 'alice', decision: 'approve' }, '10', action({ status: 'approved' }), now)).toEqual([]);
     const decided = { type: 'action.decided' as const, actionId: 'act_1', status: 'approved' as const, automatic: false, override: false };
-    expect(jobsForEvent(decided, '11', action(), now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester', 'execute-action']);
-    const withCallback = action({ intent: { action: { type: 'x' }, callbackUrl: 'https://h.example/x' } as never });
+    const executor = { method: 'POST', url: 'https://runner.example/run' };
+    const withExecutor = action({ requirement: { ...requirement, executor } as Requirement });
+    expect(jobsForEvent(decided, '11', withExecutor, now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester', 'execute-action']);
+    // No executor named: nothing to execute, so no job.
+    expect(jobsForEvent(decided, '11', action(), now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester']);
+    const withCallback = action({ intent: { action: { type: 'x' }, callbackUrl: 'https://h.example/x' } as never, requirement: { ...requirement, executor } as Requirement });
     expect(jobsForEvent({ ...decided, status: 'refused' }, '12', withCallback, now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester', 'deliver-webhook']);
     expect(jobsForEvent({ ...decided, automatic: true }, '13', withCallback, now).map((j) => [j.name, j.ref])).toEqual([
       ['deliver-webhook', '13'],

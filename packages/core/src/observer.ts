@@ -87,6 +87,9 @@ class ObservedStore implements GateStore {
   votesFor(actionId: string): Promise<VoteRecord[]> {
     return this.inner.votesFor(actionId);
   }
+  findActionWithVotes(id: string): Promise<{ action: ActionRecord; votes: VoteRecord[] } | null> {
+    return this.inner.findActionWithVotes(id);
+  }
   latestArtifactFor(actionId: string): Promise<SealedArtifact | null> {
     return this.inner.latestArtifactFor(actionId);
   }

@@ -99,6 +99,8 @@ export interface GateStore {
   findAction(id: string): Promise<ActionRecord | null>;
   findByIdempotencyKey(apiKeyId: string, key: string): Promise<ActionRecord | null>;
   votesFor(actionId: string): Promise<VoteRecord[]>;
+  /** The action and its votes (oldest first) as one read: what a card is rendered from. */
+  findActionWithVotes(id: string): Promise<{ action: ActionRecord; votes: VoteRecord[] } | null>;
   latestArtifactFor(actionId: string): Promise<SealedArtifact | null>;
   findApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | null>;
   findApiKeyById(id: string): Promise<ApiKeyRecord | null>;

@@ -1,7 +1,8 @@
 import type { SealedArtifact } from '@countersign/contracts';
-import type { ActionFacts, ActionFilter, ActionQuery, ActionRecord, ActionSearchStore, VoteRecord } from '@countersign/core';
+import type { ActionDetail, ActionFacts, ActionFilter, ActionQuery, ActionRecord, ActionSearchStore, VoteRecord } from '@countersign/core';
+import { sqlOf } from './client.ts';
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
-import { toActionRecord, toSealedArtifact, toVoteRecord } from './rows.ts';
+import { toActionRecord, toSealedArtifact, toVoteRecord, type ActionRow } from './rows.ts';
 
 // The read side on Postgres: the list's filters as one Prisma `where`, in a stable order
 // (createdAt desc, id desc) with keyset pagination. Who may read what is narrowed here for
@@ -96,21 +97,66 @@ export class PrismaActionSearch implements ActionSearchStore {
       this.prisma.delivery.findMany({ where: { actionId }, orderBy: { createdAt: 'asc' } }),
       this.prisma.releaseRedemption.findMany({ where: { actionId }, orderBy: { redeemedAt: 'asc' } }),
     ]);
-    return {
-      cards: cards.map((c) => ({ channel: c.channel, target: c.target, state: c.state, tier: c.tier, error: c.error, createdAt: c.createdAt, updatedAt: c.updatedAt })),
-      deliveries: deliveries.map((d) => ({
-        kind: d.kind,
-        state: d.state,
-        attempts: d.attempts,
-        responseStatus: d.responseStatus,
-        lastError: d.lastError,
-        createdAt: d.createdAt,
-        updatedAt: d.updatedAt,
-        deliveredAt: d.deliveredAt,
-      })),
-      redemptions: redemptions.map((r) => ({ jti: r.jti, audience: r.audience, redeemedAt: r.redeemedAt, redeemedBy: r.redeemedBy })),
-    };
+    return factsFrom(cards, deliveries, redemptions);
   }
+
+  detailOf(actionId: string): Promise<ActionDetail | null> {
+    return readActionDetail(this.prisma, actionId);
+  }
+}
+
+/** Timestamps inside json_agg arrive as text: these fields become Dates again. */
+const DATE_FIELDS = ['createdAt', 'updatedAt', 'deliveredAt', 'redeemedAt', 'at'] as const;
+function withDates<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = { ...row };
+  for (const f of DATE_FIELDS) if (typeof out[f] === 'string') out[f] = new Date(out[f] as string);
+  return out as T;
+}
+
+type DetailRow = ActionRow & { votes: Record<string, unknown>[]; artifacts: Record<string, unknown>[]; cards: Record<string, unknown>[]; deliveries: Record<string, unknown>[]; redemptions: Record<string, unknown>[] };
+
+/**
+ * One action and everything about it in one round trip (the API's action page and every
+ * long-poll answer), each list as JSON in the order the separate reads give.
+ */
+export async function readActionDetail(prisma: PrismaClient, actionId: string): Promise<ActionDetail | null> {
+  const [row] = await sqlOf(prisma).query<DetailRow>`
+    SELECT a.*,
+      COALESCE((SELECT json_agg(v ORDER BY v."createdAt", v.id) FROM "Vote" v WHERE v."actionId" = a.id), '[]'::json) AS votes,
+      COALESCE((SELECT json_agg(r ORDER BY r.seq) FROM "Artifact" r WHERE r."actionId" = a.id), '[]'::json) AS artifacts,
+      COALESCE((SELECT json_agg(c ORDER BY c."createdAt", c.id) FROM "ChannelCard" c WHERE c."actionId" = a.id), '[]'::json) AS cards,
+      COALESCE((SELECT json_agg(d ORDER BY d."createdAt", d.id) FROM "Delivery" d WHERE d."actionId" = a.id), '[]'::json) AS deliveries,
+      COALESCE((SELECT json_agg(x ORDER BY x."redeemedAt", x.jti) FROM "ReleaseRedemption" x WHERE x."actionId" = a.id), '[]'::json) AS redemptions
+    FROM "Action" a WHERE a.id = ${actionId}`;
+  if (!row) return null;
+  const { votes, artifacts, cards, deliveries, redemptions, ...action } = row;
+  return {
+    action: toActionRecord(action),
+    votes: votes.map((v) => toVoteRecord(withDates(v))),
+    artifacts: artifacts.map((a) => toSealedArtifact(withDates(a))),
+    facts: factsFrom(cards.map((c) => withDates(c)), deliveries.map((d) => withDates(d)), redemptions.map((r) => withDates(r))),
+  };
+}
+
+type CardRow = { channel: string; target: string; state: string; tier: number; error: string | null; createdAt: Date; updatedAt: Date };
+type DeliveryFactRow = ActionFacts['deliveries'][number];
+type RedemptionFactRow = ActionFacts['redemptions'][number];
+
+function factsFrom(cards: CardRow[], deliveries: DeliveryFactRow[], redemptions: RedemptionFactRow[]): ActionFacts {
+  return {
+    cards: cards.map((c) => ({ channel: c.channel, target: c.target, state: c.state, tier: c.tier, error: c.error, createdAt: c.createdAt, updatedAt: c.updatedAt })),
+    deliveries: deliveries.map((d) => ({
+      kind: d.kind,
+      state: d.state,
+      attempts: d.attempts,
+      responseStatus: d.responseStatus,
+      lastError: d.lastError,
+      createdAt: d.createdAt,
+      updatedAt: d.updatedAt,
+      deliveredAt: d.deliveredAt,
+    })),
+    redemptions: redemptions.map((r) => ({ jti: r.jti, audience: r.audience, redeemedAt: r.redeemedAt, redeemedBy: r.redeemedBy })),
+  };
 }
 
 /** A LIKE pattern that matches `text` literally. */

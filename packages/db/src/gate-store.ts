@@ -66,6 +66,16 @@ export class PgGateStore implements GateStore {
     return rows.map(toVoteRecord);
   }
 
+  async findActionWithVotes(id: string): Promise<{ action: ActionRecord; votes: VoteRecord[] } | null> {
+    // One round trip: the votes ride along as JSON (timestamps as text, turned back into Dates).
+    const [row] = await this.sql.query<ActionRow & { votes: (Omit<VoteRow, 'createdAt'> & { createdAt: string })[] }>`
+      SELECT a.*, COALESCE((SELECT json_agg(v ORDER BY v."createdAt", v.id) FROM "Vote" v WHERE v."actionId" = a.id), '[]'::json) AS votes
+      FROM "Action" a WHERE a.id = ${id}`;
+    if (!row) return null;
+    const { votes, ...action } = row;
+    return { action: toActionRecord(action), votes: votes.map((v) => toVoteRecord({ ...v, createdAt: new Date(v.createdAt) })) };
+  }
+
   async latestArtifactFor(actionId: string): Promise<SealedArtifact | null> {
     const [row] = await this.sql.query<ArtifactRow>`SELECT * FROM "Artifact" WHERE "actionId" = ${actionId} ORDER BY seq DESC LIMIT 1`;
     return row ? toSealedArtifact(row) : null;

@@ -30,8 +30,9 @@ async function dmTarget(channel: ApprovalChannel, personId: string): Promise<Cha
  */
 export function notifyRequester(deps: WorkerDeps): JobHandler<'notify-requester'> {
   return async ({ actionId }, job) => {
-    const action = await deps.store.findAction(actionId);
-    if (!action) throw giveUp(`no action ${actionId}`);
+    const found = await deps.store.findActionWithVotes(actionId);
+    if (!found) throw giveUp(`no action ${actionId}`);
+    const { action, votes } = found;
     if (action.status === 'pending') {
       deps.logger.warn({ actionId }, 'notify-requester for an action still pending; nothing to tell');
       return;
@@ -41,7 +42,7 @@ export function notifyRequester(deps: WorkerDeps): JobHandler<'notify-requester'
       deps.logger.info({ actionId }, 'no person behind this request to notify');
       return;
     }
-    const card = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
+    const card = buildCardModel(action, votes, deps.config.current().directory);
     const text = requesterNotice(action, card);
     const outcomes = new TargetOutcomes(deps, job, actionId);
     for (const channel of deps.channels.values()) {

@@ -20,8 +20,9 @@ export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
   return async ({ actionId, tier }, job) => {
     const outcomes = new TargetOutcomes(deps, job, actionId);
     await withCardLock(deps, actionId, job, async (lease) => {
-      const action = await deps.store.findAction(actionId);
-      if (!action) throw giveUp(`no action ${actionId}`);
+      const found = await deps.store.findActionWithVotes(actionId);
+      if (!found) throw giveUp(`no action ${actionId}`);
+      const { action, votes } = found;
       // Decided meanwhile: the decision's update-cards job shows the outcome on cards already
       // posted and settles the ones never confirmed (reconcile-cards.ts).
       if (action.status !== 'pending' || !action.requirement) return;
@@ -30,7 +31,7 @@ export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
         deps.logger.warn({ actionId, tier }, 'post-cards for a tier the requirement does not have; nothing to post');
         return;
       }
-      const card = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
+      const card = buildCardModel(action, votes, deps.config.current().directory);
       const done: Posted[] = [];
       for (const channel of deps.channels.values()) {
         const asked = hintsForChannel(hints, channel.name);
@@ -128,9 +129,9 @@ async function rerenderIfNeeded(deps: WorkerDeps, actionId: string, rendered: Ca
   // Renewing tells whether the lease held to the end: a loss at any point since it was taken
   // leaves our token gone from Redis.
   if (!needed && done.includes('posted') && !(await lease.renew())) {
-    const action = await deps.store.findAction(actionId);
-    if (!action) return;
-    const now = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
+    const found = await deps.store.findActionWithVotes(actionId);
+    if (!found) return;
+    const now = buildCardModel(found.action, found.votes, deps.config.current().directory);
     needed = JSON.stringify(now) !== JSON.stringify(rendered);
   }
   if (needed) await deps.queues.enqueue('update-cards', { actionId }, { ref: `rerender-${Date.now()}-${randomBytes(3).toString('hex')}` });

@@ -18,11 +18,12 @@ export function reminderText(card: CardModel): string {
  */
 export function remind(deps: WorkerDeps): JobHandler<'remind'> {
   return async ({ actionId, index }, job) => {
-    const action = await deps.store.findAction(actionId);
-    if (!action || action.status !== 'pending') return;
+    const found = await deps.store.findActionWithVotes(actionId);
+    if (!found || found.action.status !== 'pending') return;
+    const { action, votes } = found;
     const cards = await deps.cards.posted(actionId);
     if (cards.length === 0) return;
-    const model = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
+    const model = buildCardModel(action, votes, deps.config.current().directory);
     const text = reminderText(model);
     const outcomes = new TargetOutcomes(deps, job, actionId);
     for (const card of cards) {

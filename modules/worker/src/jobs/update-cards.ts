@@ -16,12 +16,13 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
   return async ({ actionId }, job) => {
     const outcomes = new TargetOutcomes(deps, job, actionId);
     await withCardLock(deps, actionId, job, async () => {
-      const action = await deps.store.findAction(actionId);
-      if (!action) throw giveUp(`no action ${actionId}`);
+      const found = await deps.store.findActionWithVotes(actionId);
+      if (!found) throw giveUp(`no action ${actionId}`);
+      const { action, votes } = found;
       if (action.status !== 'pending') await reconcileCards(deps, actionId, outcomes);
       const cards = await deps.cards.posted(actionId);
       if (cards.length === 0) return;
-      const model = buildCardModel(action, await deps.store.votesFor(actionId), deps.config.current().directory);
+      const model = buildCardModel(action, votes, deps.config.current().directory);
       for (const card of cards) {
         const channel = deps.channels.get(card.channel);
         if (!channel || !card.messageRef) {

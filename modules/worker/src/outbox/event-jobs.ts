@@ -20,7 +20,9 @@ export function jobsForEvent(event: GateEvent, eventId: string, action: ActionRe
       return jobs;
     }
     case 'vote.recorded':
-      return [{ name: 'update-cards', payload: { actionId }, delayMs: 0, ref: eventId }];
+      // A vote on an action that is decided by now (this vote, or a later one) needs no render
+      // of its own: every final state emits action.decided, whose update-cards shows it.
+      return action.status === 'pending' ? [{ name: 'update-cards', payload: { actionId }, delayMs: 0, ref: eventId }] : [];
     case 'action.decided': {
       const jobs: PlannedJob[] = [];
       // Automatic decisions (policy at submission) never had cards, and the caller already has the answer.
@@ -29,8 +31,9 @@ export function jobsForEvent(event: GateEvent, eventId: string, action: ActionRe
         jobs.push({ name: 'notify-requester', payload: { actionId }, delayMs: 0, ref: eventId });
       }
       if (action.intent.callbackUrl) jobs.push({ name: 'deliver-webhook', payload: { actionId }, delayMs: 0, ref: eventId });
-      // The handler decides whether the rule names an executor.
-      if (event.status === 'approved') jobs.push({ name: 'execute-action', payload: { actionId }, delayMs: 0, ref: eventId });
+      // Held execution only where the rule named an executor (stored with the requirement; the
+      // handler checks again, and that the action is approved, before anything runs).
+      if (event.status === 'approved' && action.requirement?.executor) jobs.push({ name: 'execute-action', payload: { actionId }, delayMs: 0, ref: eventId });
       return jobs;
     }
   }

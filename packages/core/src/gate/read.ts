@@ -1,5 +1,5 @@
-import { DomainError } from '@countersign/contracts';
-import type { ActionRecord } from '../action.ts';
+import { DomainError, type SealedArtifact } from '@countersign/contracts';
+import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { Caller } from '../keys/key-service.ts';
 import type { GateDeps } from './deps.ts';
 import { expireIfDue } from './expire.ts';
@@ -55,6 +55,11 @@ export async function viewOf(deps: GateDeps, action: ActionRecord, releaseTo?: C
     action.requirement ? deps.store.votesFor(action.id) : Promise.resolve([]),
     deps.store.latestArtifactFor(action.id),
   ]);
+  return viewFrom(deps, action, votes, artifact, releaseTo);
+}
+
+/** viewOf with the votes and the latest artifact already read. */
+export async function viewFrom(deps: GateDeps, action: ActionRecord, votes: VoteRecord[], artifact: SealedArtifact | null, releaseTo?: Caller): Promise<ActionView> {
   // Release tokens are minted on read and short-lived.
   const release = action.status === 'approved' && mayHoldRelease(action, releaseTo) ? await deps.release.issue(action) : undefined;
   // Pending progress is shown as it counts now (a revoked role no longer fills its slot).
@@ -86,6 +91,16 @@ export async function waitForAction(
 /** The action as it is once final, or after `waitSeconds` (the wait of waitForAction). */
 export async function waitForDecision(deps: GateDeps, action: ActionRecord, waitSeconds: number, signal?: AbortSignal): Promise<ActionRecord> {
   if (action.status !== 'pending' || waitSeconds <= 0) return action;
+  await waitUntilDecided(deps, action, waitSeconds, signal);
+  return (await deps.store.findAction(action.id))!;
+}
+
+/**
+ * Resolves once the pending `action` is final, or after `waitSeconds`; the caller reads what
+ * it needs afterwards.
+ */
+export async function waitUntilDecided(deps: GateDeps, action: ActionRecord, waitSeconds: number, signal?: AbortSignal): Promise<void> {
+  if (action.status !== 'pending' || waitSeconds <= 0) return;
   const id = action.id;
 
   await new Promise<void>((resolve) => {
@@ -113,5 +128,4 @@ export async function waitForDecision(deps: GateDeps, action: ActionRecord, wait
       if (a && a.status !== 'pending') done();
     }, done);
   });
-  return (await deps.store.findAction(id))!;
 }

@@ -2,11 +2,11 @@ import { DomainError, type SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
 import { redactIntent } from '../cards/redact.ts';
 import type { Caller } from '../keys/key-service.ts';
-import type { ActionFilter, ActionSearchStore } from '../read-ports.ts';
+import type { ActionDetail, ActionFilter, ActionSearchStore } from '../read-ports.ts';
 import { isAuditor, readAccess, seesUnredacted, type ReadPolicy } from './access.ts';
 import { whoCanStillFill } from './awaiting.ts';
 import type { GateDeps } from './deps.ts';
-import { load, viewOf, waitForDecision } from './read.ts';
+import { load, viewFrom, waitUntilDecided } from './read.ts';
 import { listActions, type ActionPage, type ListRequest } from './search.ts';
 import { buildTimeline } from './timeline.ts';
 import type { ActionView } from './view.ts';
@@ -43,15 +43,20 @@ export class ActionReads {
   /** GET /v1/actions/:id (optionally long-polling), with intent, progress, who can decide and timeline. */
   async read(id: string, caller: Caller, wait?: { seconds: number; signal?: AbortSignal }): Promise<ActionView> {
     const loaded = await load(this.deps, id, caller, this.may);
-    const action = wait && wait.seconds > 0 ? await waitForDecision(this.deps, loaded, wait.seconds, wait.signal) : loaded;
-    return this.detail(await viewOf(this.deps, action, caller), action, caller);
+    if (wait && wait.seconds > 0) await waitUntilDecided(this.deps, loaded, wait.seconds, wait.signal);
+    // Everything the answer shows, in one read, as it is now (after the wait).
+    const detail = await this.store.detailOf(id);
+    if (!detail) throw new DomainError('not_found', `No action ${id}.`);
+    const { action, votes, artifacts, facts } = detail;
+    const view = await viewFrom(this.deps, action, action.requirement ? votes : [], artifacts.at(-1) ?? null, caller);
+    return this.detail(view, action, caller, { votes, artifacts, facts });
   }
 
-  private async detail(view: ActionView, action: ActionRecord, caller: Caller): Promise<ActionView> {
+  private async detail(view: ActionView, action: ActionRecord, caller: Caller, read: Omit<ActionDetail, 'action'>): Promise<ActionView> {
     const access = readAccess(action, caller, this.policy)!;
     const redact = access.unredacted ? [] : (action.requirement?.redact ?? []);
     const now = this.deps.clock.now();
-    const [votes, artifacts, facts] = await Promise.all([this.deps.store.votesFor(action.id), this.store.artifactsOf(action.id), this.store.factsOf(action.id)]);
+    const { votes, artifacts, facts } = read;
     return {
       ...view,
       intent: redactIntent(action.intent, redact),

@@ -100,6 +100,10 @@ export class MemoryGateStore implements GateStore {
   async votesFor(actionId: string) {
     return copy(this.state.votes.filter((v) => v.actionId === actionId));
   }
+  async findActionWithVotes(id: string) {
+    const action = await this.findAction(id);
+    return action ? { action, votes: await this.votesFor(id) } : null;
+  }
   async latestArtifactFor(actionId: string) {
     return this.state.artifacts.filter((a) => a.actionId === actionId).at(-1) ?? null;
   }
