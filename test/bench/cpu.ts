@@ -13,7 +13,11 @@ export interface CpuUsed {
   commits: number | undefined;
 }
 
-/** CPU seconds (user + system) used so far by `root` and all its descendants, from /proc. */
+/**
+ * CPU seconds (user + system) used so far by `root` and all its descendants, from /proc: each
+ * live process's own time plus its reaped children's (cutime, cstime), so a Postgres backend
+ * that exits between two readings still counts.
+ */
 export function treeCpuSeconds(root: number): number {
   const children = new Map<number, number[]>();
   const cpu = new Map<number, number>();
@@ -26,11 +30,11 @@ export function treeCpuSeconds(root: number): number {
     } catch {
       continue; // exited meanwhile
     }
-    // Fields after "(comm)": state ppid … utime(12th) stime(13th).
+    // Fields after "(comm)": state ppid … utime(12th) stime(13th) cutime(14th) cstime(15th).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const pid = Number(entry);
     const ppid = Number(fields[1]);
-    cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    cpu.set(pid, (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticks);
     children.set(ppid, [...(children.get(ppid) ?? []), pid]);
   }
   let total = 0;

@@ -1,6 +1,7 @@
+import pg from 'pg';
 import { treeCpuSeconds } from './cpu.ts';
 import { approveCard, escalate, inPool, openLongPoll, sleep, SlackWatch, submitEscalation } from './escalation-flow.ts';
-import { ESCALATION_JOBS, QueueWatch, until } from './queue-watch.ts';
+import { QueueWatch, until } from './queue-watch.ts';
 import { startSlackStack } from './slack-stack.ts';
 import { reportStages } from './report-escalations.ts';
 import { isMain, runStandalone } from './standalone.ts';
@@ -10,7 +11,7 @@ import { isMain, runStandalone } from './standalone.ts';
 // COUNTERSIGN_ROLE=worker: outbox dispatcher, queue jobs), so each process's CPU belongs to
 // its role; the escalations go through in phases, so each phase's CPU belongs to one stage:
 //   a. submit N escalations, the card queue paused from here (BullMQ Queue.pause()):
-//      api = submit; worker = outbox → queue (until every card job and expiry timer is queued)
+//      api = submit; worker = outbox → queue (until no outbox event is left undispatched)
 //   b. resume the card queue, until every card is posted and the queue is empty:
 //      worker = card post (+ the requester's DM)
 //   c. the agents open N long-polls, until all are sent and the API's CPU is back to idle:
@@ -97,13 +98,16 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     return { seconds: (b.at - a.at) / 1000, cpu };
   };
   const timeout = 300_000;
+  // One connection for the whole run: a backend per poll would add Postgres CPU to the phase.
+  const db = new pg.Client({ connectionString: stack.databaseUrl });
   try {
+    await db.connect();
     // Warm-up: a few whole escalations, so the measured phases do not pay for compiling code.
     const url = api.url;
     await inPool(warmup, 4, async (i) => {
       await escalate({ urls: [url, url, url], token: stack.agentToken(i), channel: i, i, watch, timeoutMs: 60_000 });
     });
-    await until('the warm-up to settle', () => queues.idle(ESCALATION_JOBS), timeout, 100);
+    await until('the warm-up to settle', () => queues.idle(), timeout, 100);
     // Past the warm-up cards' pacing turn, and their last Slack calls.
     await sleep(1_500);
 
@@ -113,26 +117,22 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     const idleRate: Partial<Record<Sampled, number>> = {};
     for (const k of Object.keys(idle.cpu) as Sampled[]) idleRate[k] = idle.cpu[k]! / idle.seconds;
 
-    // a. submit, card queue held: only post-cards jobs land on it now (one per escalation).
+    // a. submit, card queue held. The dispatcher marks an outbox event dispatched in the
+    // transaction that follows enqueueing its jobs: none left undispatched = all queued.
     const cardQueue = queues.queueOf('post-cards');
     await cardQueue.pause();
-    const timersBefore = await queues.count('expire', ['delayed']);
     const ids: string[] = [];
     const a0 = sample();
     await inPool(n, 16, async (i) => {
       const c = i % channels;
       ids[i] = await submitEscalation(api.url, stack.agentToken(c), c, i);
     });
-    await until(
-      'every card job and expiry timer queued',
-      async () => (await queues.count('post-cards', ['waiting', 'prioritized'])) >= n && (await queues.count('expire', ['delayed'])) >= timersBefore + n,
-      timeout,
-    );
+    await until('every outbox event dispatched', async () => (await undispatched(db)) === 0, timeout);
     const a1 = sample();
 
     // b. cards.
     await cardQueue.resume();
-    await until('every card posted', async () => ids.every((id) => watch.card(id)) && (await queues.idle(ESCALATION_JOBS)), timeout);
+    await until('every card posted', async () => ids.every((id) => watch.card(id)) && (await queues.idle()), timeout);
     const b1 = sample();
 
     // c. long-polls, held open until their actions are decided in d.
@@ -150,7 +150,7 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     if (notApproved) throw new Error(`${notApproved} escalations were not approved`);
     await until(
       'every card updated and the queues empty',
-      async () => ids.every((id) => watch.updates.has(String(watch.card(id)!.response.ts))) && (await queues.idle(ESCALATION_JOBS)),
+      async () => ids.every((id) => watch.updates.has(String(watch.card(id)!.response.ts))) && (await queues.idle()),
       timeout,
     );
     const d1 = sample();
@@ -174,6 +174,7 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     const otherMicros = sumMicros - stages.reduce((sum, s) => sum + s.micros, 0);
     return { count: n, channels, idle: { seconds: idle.seconds, rate: idleRate }, phases, slackCalls, stages, otherMicros, sumMicros };
   } finally {
+    await db.end().catch(() => undefined);
     await queues.close();
     await stack.stop();
   }
@@ -199,4 +200,10 @@ async function settled(pid: number, idleRate: number): Promise<void> {
 // Standalone: npx tsx test/bench/escalation-stages.ts   (BENCH_STAGE_COUNT, default 300)
 if (isMain(import.meta.url)) {
   await runStandalone('stages', (d) => runStageBench({ ...d, count: Number(process.env.BENCH_STAGE_COUNT ?? 300) }), reportStages);
+}
+
+/** Outbox events not yet turned into queue jobs (read as the database owner). */
+async function undispatched(db: pg.Client): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM "OutboxEvent" WHERE "dispatchedAt" IS NULL');
+  return Number(rows[0]!.n);
 }

@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { JOBS, QUEUE_NAMES, type JobName, type QueueName } from '@countersign/queue';
 import { sleep } from './escalation-flow.ts';
 
-// The service's queues seen from the benchmark process (same Redis, same prefix): how many jobs
-// wait or run, and pausing the queue that posts cards so the stage benchmark can hold them.
+// The service's queues seen from the benchmark process (same Redis, same prefix): whether any
+// job is left to run, and the queue that posts cards, which the stage benchmark pauses.
 
 /** Jobs not finished yet: waiting (a paused queue's too), prioritised, running or delayed (retries, pacing). */
 const UNFINISHED = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children'] as const;
@@ -23,24 +23,19 @@ export class QueueWatch {
     return this.queues.get(JOBS[job].queue)!;
   }
 
-  /** Jobs in these states on the queue that carries `job` (whatever their names). */
-  async count(job: JobName, types: readonly JobType[]): Promise<number> {
-    return this.unfinished(this.queueOf(job), types);
-  }
-
   private async unfinished(queue: Queue, types: readonly JobType[] = UNFINISHED): Promise<number> {
     const counts = await queue.getJobCounts(...types);
     return Object.values(counts).reduce((a, b) => a + b, 0);
   }
 
   /**
-   * Nothing left to run on the queues that `jobs` use, delayed jobs included except on the
-   * timers queue, where expiries wait by design.
+   * Nothing left to run on any queue, delayed jobs included (retries, pacing deferrals) except
+   * on the timers queue, where expiries wait by design.
    */
-  async idle(jobs: JobName[]): Promise<boolean> {
-    for (const q of new Set(jobs.map((j) => JOBS[j].queue))) {
-      const types = q === JOBS.expire.queue ? UNFINISHED.filter((t) => t !== 'delayed') : UNFINISHED;
-      if ((await this.unfinished(this.queues.get(q)!, types)) > 0) return false;
+  async idle(): Promise<boolean> {
+    for (const [name, queue] of this.queues) {
+      const types = name === JOBS.expire.queue ? UNFINISHED.filter((t) => t !== 'delayed') : UNFINISHED;
+      if ((await this.unfinished(queue, types)) > 0) return false;
     }
     return true;
   }
@@ -59,6 +54,3 @@ export async function until(what: string, done: () => boolean | Promise<boolean>
     await sleep(everyMs);
   }
 }
-
-/** The jobs an escalation's life runs after its submission: cards, updates, notices, release. */
-export const ESCALATION_JOBS: JobName[] = ['post-cards', 'update-cards', 'notify-requester', 'execute-action'];

@@ -1,6 +1,6 @@
 import { treeCpuSeconds } from './cpu.ts';
 import { escalate, percentiles, sleep, SlackWatch, type Percentiles } from './escalation-flow.ts';
-import { ESCALATION_JOBS, QueueWatch, until } from './queue-watch.ts';
+import { QueueWatch, until } from './queue-watch.ts';
 import { startSlackStack, type ServiceRole, type SlackStack } from './slack-stack.ts';
 import { reportSustained } from './report-escalations.ts';
 import { isMain, runStandalone } from './standalone.ts';
@@ -77,7 +77,7 @@ export async function runSustainedRate(stack: SlackStack, redisUrl: string, opts
   };
   const serviceCpu = () => stack.processes.reduce((sum, p) => sum + treeCpuSeconds(p.pid), 0);
   const drained = async () => {
-    await until('the step to drain', () => queues.idle(ESCALATION_JOBS), 300_000, 100);
+    await until('the step to drain', () => queues.idle(), 300_000, 100);
     // Past the last cards' pacing turn.
     await sleep(1_000);
   };
@@ -116,7 +116,7 @@ export async function runSustainedRate(stack: SlackStack, redisUrl: string, opts
         );
       }
       await Promise.all(runs);
-      await until('the step to drain', () => queues.idle(ESCALATION_JOBS), 300_000, 100);
+      await until('the step to drain', () => queues.idle(), 300_000, 100);
       const seconds = (performance.now() - started) / 1000;
       const serviceCores = (serviceCpu() - cpuBefore) / seconds;
       const offeredPerSecond = count > 1 ? ((count - 1) * 1000) / (lastSubmit - started) : rate;
