@@ -5,7 +5,7 @@ import type { Report } from './report.ts';
 
 // Rows of the bench table for the request-path measures: policy, auto-decide, floor, verify, MCP.
 
-/** A field's unit and figure name from its name: p99Micros → p99 µs, recordsPerSecond → /s. */
+/** A field's unit and figure name from its name: p99Micros → p99 µs, recordsPerSecond → records/s, p50OverX → ratio. */
 function unitOf(key: string): { name: string; unit: string } {
   const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   const per = /^(.*)MicrosPer([A-Z]\w*)$/.exec(key);
@@ -15,6 +15,7 @@ function unitOf(key: string): { name: string; unit: string } {
   const rate = /^(.+)PerSecond$/.exec(key);
   if (rate) return { name: snake(key), unit: `${snake(rate[1]!)}/s` };
   if (/^(seconds|.*Seconds)$/.test(key)) return { name: snake(key), unit: 's' };
+  if (/[a-z0-9]Over[A-Z]/.test(key)) return { name: snake(key), unit: 'ratio' };
   return { name: snake(key), unit: 'count' };
 }
 
@@ -27,12 +28,12 @@ export function numericFields(r: Report, prefix: string, value: object): string[
   for (const [key, v] of Object.entries(value)) {
     if (typeof v === 'number') {
       const { name, unit } = unitOf(key);
-      parts.push(`${key} ${r.fig(`${prefix}.${name}`, v, unit)}`);
+      parts.push(`${name} ${r.fig(`${prefix}.${name}`, v, unit)}`);
     } else if (v && typeof v === 'object' && !Array.isArray(v)) {
       const inner = Object.entries(v as Record<string, unknown>).filter(([, x]) => typeof x === 'number') as [string, number][];
       if (inner.length === 0) continue;
       const { name } = unitOf(key);
-      parts.push(`${key}: ${inner.map(([k, x]) => `${k} ${r.fig(`${prefix}.${name}.${unitOf(k).name}`, x, unitOf(k).unit)}`).join(', ')}`);
+      parts.push(`${name}: ${inner.map(([k, x]) => `${unitOf(k).name} ${r.fig(`${prefix}.${name}.${unitOf(k).name}`, x, unitOf(k).unit)}`).join(', ')}`);
     }
   }
   return parts;
