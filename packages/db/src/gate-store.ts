@@ -31,7 +31,15 @@ export class PgGateStore implements GateStore {
   async transaction<T>(fn: (tx: GateTx) => Promise<T>): Promise<T> {
     let gateTx: PgGateTx | undefined;
     try {
-      return await this.sql.transaction((tx) => fn((gateTx = new PgGateTx(tx, this.keyring, this.now))), { readCommitted: true });
+      return await this.sql.transaction(
+        async (tx) => {
+          const result = await fn((gateTx = new PgGateTx(tx, this.keyring, this.now)));
+          // Writes the transaction deferred go out before COMMIT (see PgGateTx.pending).
+          await gateTx.flush();
+          return result;
+        },
+        { readCommitted: true },
+      );
     } catch (err) {
       throw asUniqueViolation(err) ?? err;
     } finally {

@@ -1,6 +1,7 @@
 import type { ArtifactEvent, ArtifactKind, GateEvent, SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, OverridePatch, RedemptionRecord, VoteRecord } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
+import { PendingWrites } from './pending-writes.ts';
 import { assertActiveKeyMaySign } from './signing-key-guard.ts';
 import type { SqlRunner } from './sql.ts';
 import { toActionRecord, toRedemptionRecord, toVoteRecord, type ActionRow, type RedemptionRow, type VoteRow } from './rows.ts';
@@ -16,6 +17,20 @@ export const KEYS_CHANNEL = 'countersign_keys';
 export class PgGateTx implements GateTx {
   /** Set when this transaction revoked a key: the store drops its key cache once it ends. */
   revokedKeys = false;
+  /**
+   * Writes that need no answer before commit wait here and go out together (pending-writes.ts):
+   * votes, final states, overrides, redemptions, outbox events, NOTIFYs and artifacts. Every
+   * read and every other write sends them first, so the transaction reads its own writes.
+   */
+  private readonly pending = new PendingWrites();
+  /** Outbox events in emit order: one INSERT, so their ids keep that order. */
+  private events: GateEvent[] = [];
+  private decisions: string[] = [];
+  /** The chain head as this transaction holds it (row-locked) and the artifacts sealed onto it. */
+  private chain: { seq: number; hash: string } | undefined;
+  private sealed: SealedArtifact[] = [];
+  /** An Action row write is pending: a second one to the same row must not share its statement. */
+  private actionWritePending = false;
 
   constructor(
     private readonly tx: TxClient,
@@ -23,7 +38,55 @@ export class PgGateTx implements GateTx {
     private readonly now: () => Date,
   ) {}
 
+  /** Sends what is pending; the store calls it before COMMIT, and every read calls it first. */
+  async flush(): Promise<void> {
+    if (this.events.length > 0) {
+      const rows = this.events.map((e) => ({ type: e.type, actionId: e.actionId, payload: e }));
+      // NOTIFY is transactional: the dispatcher hears of the events only once they commit.
+      this.pending.add({
+        sql: `INSERT INTO "OutboxEvent" (type, "actionId", payload)
+              SELECT type, "actionId", payload FROM json_to_recordset(?::json) AS e(type text, "actionId" text, payload jsonb)
+              RETURNING pg_notify('${OUTBOX_CHANNEL}', "actionId")`,
+        values: [JSON.stringify(rows)],
+      });
+      this.events = [];
+    }
+    for (const actionId of this.decisions) {
+      // Listeners hear it only if and when the decision commits.
+      this.pending.add({ sql: `SELECT pg_notify('${DECISION_CHANNEL}', ?)`, values: [actionId] });
+    }
+    this.decisions = [];
+    if (this.sealed.length > 0) {
+      const last = this.sealed.at(-1)!;
+      this.pending.add({
+        sql: `INSERT INTO "Artifact" (seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId")
+              SELECT seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId"
+              FROM json_to_recordset(?::json)
+                AS a(seq bigint, kind text, "actionId" text, at timestamptz, canonical text, hash text, "prevHash" text, signature text, "keyId" text)
+              RETURNING 1`,
+        values: [JSON.stringify(this.sealed)],
+        expect: { rows: this.sealed.length, otherwise: 'artifacts were not all written' },
+      });
+      this.pending.add({
+        sql: `UPDATE "ArtifactHead" SET seq = ?, hash = ? WHERE id = 1 RETURNING 1`,
+        values: [last.seq, last.hash],
+        expect: { rows: 1, otherwise: 'artifact chain head missing: migrations not applied' },
+      });
+      this.sealed = [];
+    }
+    this.actionWritePending = false;
+    await this.pending.flush(this.tx);
+  }
+
+  /** A write to the Action row: one per statement (see actionWritePending). */
+  private async actionWrite(sql: string, values: unknown[], otherwise: string): Promise<void> {
+    if (this.actionWritePending) await this.flush();
+    this.actionWritePending = true;
+    this.pending.add({ sql, values, expect: { rows: 1, otherwise } });
+  }
+
   async insertAction(a: ActionRecord): Promise<void> {
+    await this.flush();
     await this.tx.execute`
       INSERT INTO "Action" (
         id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
@@ -37,42 +100,58 @@ export class PgGateTx implements GateTx {
   }
 
   async lockAction(id: string): Promise<ActionRecord | null> {
+    await this.flush();
     const rows = await this.tx.query<ActionRow>`SELECT * FROM "Action" WHERE id = ${id} FOR UPDATE`;
     return rows[0] ? toActionRecord(rows[0]) : null;
   }
 
   async votesFor(actionId: string): Promise<VoteRecord[]> {
+    await this.flush();
     const rows = await this.tx.query<VoteRow>`SELECT * FROM "Vote" WHERE "actionId" = ${actionId} ORDER BY "createdAt", id`;
     return rows.map(toVoteRecord);
   }
 
   async insertVote(v: VoteRecord): Promise<void> {
-    await this.tx.execute`
-      INSERT INTO "Vote" (id, "actionId", "personId", decision, reason, channel, roles, "createdAt")
-      VALUES (${v.id}, ${v.actionId}, ${v.personId}, ${v.decision}, ${v.reason}, ${v.channel}, ${v.roles}::text[], ${v.createdAt})`;
+    this.pending.add({
+      sql: `INSERT INTO "Vote" (id, "actionId", "personId", decision, reason, channel, roles, "createdAt")
+            VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?) RETURNING 1`,
+      values: [v.id, v.actionId, v.personId, v.decision, v.reason, v.channel, v.roles, v.createdAt],
+      expect: { rows: 1, otherwise: `vote ${v.id} was not written` },
+    });
   }
 
   async finalize(id: string, patch: FinalizePatch): Promise<void> {
-    const count = await this.tx.execute`
-      UPDATE "Action" SET status = ${patch.status}::"ActionStatus", "decidedAt" = ${patch.at}, "decidedBy" = ${patch.decidedBy}, "decisionReason" = ${patch.reason}
-      WHERE id = ${id} AND status = 'pending'`;
-    // The row lock makes this unreachable; if it ever happens we abort rather than decide twice.
-    if (count !== 1) throw new Error(`action ${id} was not pending when finalizing`);
+    // The row lock makes a miss unreachable; if it ever happens we abort rather than decide twice.
+    await this.actionWrite(
+      `UPDATE "Action" SET status = ?::"ActionStatus", "decidedAt" = ?, "decidedBy" = ?, "decisionReason" = ?
+       WHERE id = ? AND status = 'pending' RETURNING 1`,
+      [patch.status, patch.at, patch.decidedBy, patch.reason, id],
+      `action ${id} was not pending when finalizing`,
+    );
   }
 
   async recordOverride(id: string, patch: OverridePatch): Promise<void> {
-    const count = patch.escalateUntil
-      ? await this.tx.execute`
-          UPDATE "Action" SET "overriddenBy" = ${patch.personId}, "overrideReason" = ${patch.reason}, status = 'pending',
-            "expiresAt" = ${patch.escalateUntil}, "decidedAt" = NULL, "decidedBy" = NULL, "decisionReason" = NULL
-          WHERE id = ${id} AND status = 'refused' AND outcome = 'refuse' AND "overriddenBy" IS NULL`
-      : await this.tx.execute`
-          UPDATE "Action" SET "overriddenBy" = ${patch.personId}, "overrideReason" = ${patch.reason}, status = 'approved', "decidedAt" = ${patch.at}
-          WHERE id = ${id} AND status = 'refused' AND outcome = 'refuse' AND "overriddenBy" IS NULL`;
-    if (count !== 1) throw new Error(`action ${id} was not an un-overridden refusal`);
+    const otherwise = `action ${id} was not an un-overridden refusal`;
+    if (patch.escalateUntil) {
+      await this.actionWrite(
+        `UPDATE "Action" SET "overriddenBy" = ?, "overrideReason" = ?, status = 'pending',
+           "expiresAt" = ?, "decidedAt" = NULL, "decidedBy" = NULL, "decisionReason" = NULL
+         WHERE id = ? AND status = 'refused' AND outcome = 'refuse' AND "overriddenBy" IS NULL RETURNING 1`,
+        [patch.personId, patch.reason, patch.escalateUntil, id],
+        otherwise,
+      );
+    } else {
+      await this.actionWrite(
+        `UPDATE "Action" SET "overriddenBy" = ?, "overrideReason" = ?, status = 'approved', "decidedAt" = ?
+         WHERE id = ? AND status = 'refused' AND outcome = 'refuse' AND "overriddenBy" IS NULL RETURNING 1`,
+        [patch.personId, patch.reason, patch.at, id],
+        otherwise,
+      );
+    }
   }
 
   async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.flush();
     await this.tx.execute`
       INSERT INTO "ApiKey" (id, prefix, "secretHash", "principalId", "principalKind", "principalBinding", "canDelegate", "delegateFor", label, "createdAt", "revokedAt", "lastUsedAt")
       VALUES (${key.id}, ${key.prefix}, ${key.secretHash}, ${key.principalId}, ${key.principalKind}::"PrincipalKind", ${key.principalBinding}, ${key.canDelegate},
@@ -80,6 +159,7 @@ export class PgGateTx implements GateTx {
   }
 
   async revokeApiKey(id: string, at: Date): Promise<boolean> {
+    await this.flush();
     const count = await this.tx.execute`UPDATE "ApiKey" SET "revokedAt" = ${at} WHERE id = ${id} AND "revokedAt" IS NULL`;
     if (count !== 1) return false;
     this.revokedKeys = true;
@@ -89,28 +169,28 @@ export class PgGateTx implements GateTx {
   }
 
   async appendArtifact(event: ArtifactEvent): Promise<SealedArtifact> {
-    // Taking the head row lock serialises appends across every process: the sequence stays
-    // gapless and each artifact links to the one committed before it. `at` is read under the
-    // lock so it never goes backwards along the chain.
-    // headKeyId: who signed the artifact this one follows (see signing-key-guard.ts).
-    const head = await this.tx.query<{ seq: string; hash: string; headKeyId: string | null }>`
-      UPDATE "ArtifactHead" SET seq = seq + 1 WHERE id = 1
-      RETURNING seq, hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = "ArtifactHead".seq - 1) AS "headKeyId"`;
-    const h = head[0];
-    if (!h) throw new Error('artifact chain head missing: migrations not applied');
-    await assertActiveKeyMaySign(this.tx, this.keyring, h.headKeyId);
-    const sealed = sealArtifact({ seq: Number(h.seq), prevHash: h.hash, at: this.now(), event, key: this.keyring.active });
-    await this.tx.execute`
-      WITH ins AS (
-        INSERT INTO "Artifact" (seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId")
-        VALUES (${h.seq}, ${sealed.kind}, ${sealed.actionId}, ${new Date(sealed.at)}, ${sealed.canonical},
-                ${sealed.hash}, ${sealed.prevHash}, ${sealed.signature}, ${sealed.keyId})
-      )
-      UPDATE "ArtifactHead" SET hash = ${sealed.hash} WHERE id = 1`;
+    // The head row lock, taken by the first append and held to commit, serialises appends
+    // across every process: the sequence stays gapless and each artifact links to the one
+    // committed before it. Later appends of this transaction chain on locally; all are
+    // written, with the new head, at the flush. `at` is read under the lock so it never goes
+    // backwards along the chain.
+    if (!this.chain) {
+      // headKeyId: who signed the artifact this one follows (see signing-key-guard.ts).
+      const [h] = await this.tx.query<{ seq: string; hash: string; headKeyId: string | null }>`
+        SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId"
+        FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
+      if (!h) throw new Error('artifact chain head missing: migrations not applied');
+      await assertActiveKeyMaySign(this.tx, this.keyring, h.headKeyId);
+      this.chain = { seq: Number(h.seq), hash: h.hash };
+    }
+    const sealed = sealArtifact({ seq: this.chain.seq + 1, prevHash: this.chain.hash, at: this.now(), event, key: this.keyring.active });
+    this.chain = { seq: sealed.seq, hash: sealed.hash };
+    this.sealed.push(sealed);
     return sealed;
   }
 
   async recordConfigVersion(file: 'policy' | 'directory', digest: string): Promise<{ isNew: boolean; previousDigest: string | null }> {
+    await this.flush();
     // Serialise config recording across processes starting at once.
     await this.tx.query`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${'config:' + file}))`;
     const [previous] = await this.tx.query<{ digest: string }>`
@@ -124,38 +204,36 @@ export class PgGateTx implements GateTx {
   }
 
   async publishDecision(actionId: string): Promise<void> {
-    // NOTIFY is transactional: listeners hear it only if and when the decision commits.
-    await this.tx.query`SELECT 1 AS notified FROM pg_notify(${DECISION_CHANNEL}, ${actionId})`;
+    this.decisions.push(actionId);
   }
 
   async emit(event: GateEvent): Promise<void> {
-    // One round trip: the row and the NOTIFY that wakes the dispatcher once it commits.
-    await this.tx.query`
-      WITH ins AS (
-        INSERT INTO "OutboxEvent" (type, "actionId", payload) VALUES (${event.type}, ${event.actionId}, ${JSON.stringify(event)}::jsonb)
-        RETURNING "actionId"
-      )
-      SELECT pg_notify(${OUTBOX_CHANNEL}, "actionId") FROM ins`;
+    this.events.push(event);
   }
 
   async hasArtifact(actionId: string, kind: ArtifactKind): Promise<boolean> {
+    await this.flush();
     const rows = await this.tx.query<{ seq: string }>`SELECT seq FROM "Artifact" WHERE "actionId" = ${actionId} AND kind = ${kind} LIMIT 1`;
     return rows.length > 0;
   }
 
   async findRedemption(q: { actionId: string; audience: string; tokenId: string }): Promise<RedemptionRecord | null> {
+    await this.flush();
     const rows = await this.tx.query<RedemptionRow>`
       SELECT * FROM "ReleaseRedemption" WHERE ("actionId" = ${q.actionId} AND audience = ${q.audience}) OR jti = ${q.tokenId} LIMIT 1`;
     return rows[0] ? toRedemptionRecord(rows[0]) : null;
   }
 
   async insertRedemption(r: RedemptionRecord): Promise<void> {
-    await this.tx.execute`
-      INSERT INTO "ReleaseRedemption" (jti, "actionId", audience, "redeemedBy", "redeemedAt")
-      VALUES (${r.tokenId}, ${r.actionId}, ${r.audience}, ${r.redeemedBy}, ${r.redeemedAt})`;
+    this.pending.add({
+      sql: `INSERT INTO "ReleaseRedemption" (jti, "actionId", audience, "redeemedBy", "redeemedAt") VALUES (?, ?, ?, ?, ?) RETURNING 1`,
+      values: [r.tokenId, r.actionId, r.audience, r.redeemedBy, r.redeemedAt],
+      expect: { rows: 1, otherwise: `redemption ${r.tokenId} was not written` },
+    });
   }
 
   async isKeyActive(keyId: string): Promise<boolean> {
+    await this.flush();
     const rows = await this.tx.query<{ active: boolean }>`
       SELECT ("revokedAt" IS NULL) AS active FROM "ApiKey" WHERE id = ${keyId}`;
     return rows[0]?.active === true;

@@ -26,7 +26,10 @@ export async function sealSigningKey(sql: Sql, keyring: Keyring, now: () => Date
       const rotation = reconcileSigningKey(keyring, { head, rotations: rotations.map(toSealedArtifact) }, at);
       if (!rotation) return null;
       // Sealed at the same clock reading the keyring recorded as the retirement time.
-      return new PgGateTx(tx, keyring, () => at).appendArtifact(rotation);
+      const gateTx = new PgGateTx(tx, keyring, () => at);
+      const sealed = await gateTx.appendArtifact(rotation);
+      await gateTx.flush();
+      return sealed;
     },
     { readCommitted: true },
   );

@@ -14,6 +14,8 @@ export interface SqlRunner {
   query<R>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]>;
   /** How many rows the statement changed. */
   execute(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
+  /** A statement composed by our own code, already numbered $1…$n (pending-writes.ts). */
+  queryText<R>(text: string, values: unknown[]): Promise<R[]>;
 }
 
 export interface TransactionOptions {
@@ -37,6 +39,11 @@ class Runner implements SqlRunner {
   async query<R>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
     const { text, values: params } = statement(strings, values);
     const result = await this.target.query(text, params);
+    return result.rows as R[];
+  }
+
+  async queryText<R>(text: string, values: unknown[]): Promise<R[]> {
+    const result = await this.target.query(text, values);
     return result.rows as R[];
   }
 
