@@ -22,7 +22,7 @@ export interface RateStepsOptions {
   minPerStep: number;
   maxPerStep: number;
   thresholdMs: number;
-  /** Escalations before the first step, not counted (warm code). */
+  /** Escalations per service process before the first step, not counted (warm code in each). */
   warmup: number;
 }
 
@@ -84,7 +84,7 @@ export async function runSustainedRate(stack: SlackStack, redisUrl: string, opts
   const steps: RateStep[] = [];
   try {
     const warm: Promise<unknown>[] = [];
-    for (let i = 0; i < opts.warmup; i++) {
+    for (let i = 0; i < opts.warmup * stack.processes.length; i++) {
       warm.push(one(60_000));
       await sleep(100);
     }
