@@ -12,6 +12,8 @@ export * from './subject.ts';
 export * from './selection-digest.ts';
 export * from './verify-report.ts';
 export * from './verify.ts';
+export * from './verify-parallel.ts';
+export { VerifyThreadError, VerifyThreads, type VerifyThreadsOptions } from './verify-threads.ts';
 export * from './lines.ts';
 export * from './public-keys.ts';
 export * from './release-token.ts';

@@ -29,7 +29,7 @@ export async function runVerification(
   examiner: LineExaminer,
   requireTrailer: boolean,
 ): Promise<VerifyReport> {
-  let checking = true;
+  let stopped = false;
   let physical = 0;
   // The last non-blank physical line: the trailer, when reading went on past a stop to find it.
   let last: { text: string; line: number } | null = null;
@@ -37,16 +37,16 @@ export async function runVerification(
     for await (const rawLine of lines) {
       physical += 1;
       if (rawLine.trim() !== '') last = { text: rawLine, line: physical };
-      if (!checking) continue;
+      if (stopped) continue;
       const read = readExportLine(v.input, rawLine);
       if (!read) continue;
       if (await judgeAll(v, await examiner.examine(read))) continue;
+      stopped = true;
       // Stopped at a problem after a seq gap: whether the gap is one too depends on the
       // trailer (a selection's gaps are by design), so the rest is read only to find it.
       if (!v.chain.firstGap) break;
-      checking = false;
     }
-    if (checking) {
+    if (!stopped) {
       const end = endOfExport(v.input);
       if (await judgeAll(v, end ? await examiner.examine(end) : [])) await judgeAll(v, await examiner.flush());
     }

@@ -1,0 +1,133 @@
+import type { KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_SIGNATURE_WINDOW, examinerHere, type VerifyOptions } from './verify.ts';
+import type { ReadLine } from './verify-input.ts';
+import { newVerification, type JudgedLine } from './verify-judge.ts';
+import type { VerifyReport } from './verify-report.ts';
+import { runVerification, type LineExaminer } from './verify-run.ts';
+import { verifySignatureLater, verifySignatureNow } from './verify-signatures.ts';
+import { VerifyThreadError, VerifyThreads } from './verify-threads.ts';
+
+export interface ParallelVerifyOptions extends VerifyOptions {
+  /**
+   * Verifying threads (default `os.availableParallelism()`), started for this run and stopped
+   * after it, or `VerifyThreads` the caller started and will close. Each examines whole lines
+   * (parse, canonical form, hash, body, key, signature); the calling thread reads the export
+   * and judges the chain in order. 0: everything on the calling thread, signatures included.
+   */
+  threads?: number | VerifyThreads;
+  /**
+   * Exports with fewer lines are verified on the calling thread as `verifyExport` does (default
+   * 2,000): starting threads costs more than they save there.
+   */
+  minLinesForThreads?: number;
+  /** Lines sent to a thread at a time (default 256). */
+  batchLines?: number;
+}
+
+export const MIN_LINES_FOR_THREADS = 2_000;
+const BATCH_LINES = 256;
+// Batches out per thread: one being examined, the next ones waiting, so no thread idles while
+// the calling thread judges.
+const BATCHES_PER_THREAD = 3;
+
+/**
+ * `verifyExport` with the per-line work spread over worker threads: the same checks, the same
+ * first problem, the same report. A thread that fails ends the verification with a
+ * `VerifyThreadError`, never with a verdict.
+ */
+export async function verifyExportParallel(
+  lines: Iterable<string> | AsyncIterable<string>,
+  keys: Map<string, KeyObject>,
+  opts: ParallelVerifyOptions = {},
+): Promise<VerifyReport> {
+  const threads = opts.threads instanceof VerifyThreads ? opts.threads : Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
+  const v = newVerification(keys, opts.retired, opts.concurrency ?? DEFAULT_SIGNATURE_WINDOW);
+  const examiner =
+    threads === 0
+      ? examinerHere(keys, verifySignatureNow)
+      : new ThreadedExaminer(keys, threads, opts.minLinesForThreads ?? MIN_LINES_FOR_THREADS, Math.max(1, opts.batchLines ?? BATCH_LINES));
+  return runVerification(lines, v, examiner, opts.requireTrailer ?? true);
+}
+
+/**
+ * Holds the first lines until there are enough to be worth threads; then sends batches to the
+ * threads and hands back examined batches in export order, keeping a few batches ahead.
+ */
+class ThreadedExaminer implements LineExaminer {
+  private held: ReadLine[] = [];
+  private heldTexts = 0;
+  private threads: VerifyThreads | null = null;
+  private batch: ReadLine[] = [];
+  private readonly out: Array<Promise<JudgedLine[]>> = [];
+  private readonly ahead: number;
+
+  constructor(
+    private readonly keys: Map<string, KeyObject>,
+    /** Threads to start, or the caller's (then not closed here). */
+    private readonly given: number | VerifyThreads,
+    private readonly minLines: number,
+    private readonly batchLines: number,
+  ) {
+    this.ahead = (typeof given === 'number' ? given : given.size) * BATCHES_PER_THREAD;
+  }
+
+  examine(read: ReadLine): JudgedLine[] | Promise<JudgedLine[]> {
+    if (this.threads === null) {
+      this.held.push(read);
+      if (read.kind === 'text') this.heldTexts += 1;
+      if (this.heldTexts < this.minLines) return [];
+      this.threads = typeof this.given === 'number' ? new VerifyThreads(this.given) : this.given;
+      for (const line of this.held) this.add(line);
+      this.held = [];
+    } else {
+      this.add(read);
+    }
+    return this.out.length > this.ahead ? this.oldest(this.ahead) : [];
+  }
+
+  async flush(): Promise<JudgedLine[]> {
+    if (this.threads === null) {
+      // A small export: examined here, signatures on the libuv pool, exactly as verifyExport does.
+      const here = examinerHere(this.keys, verifySignatureLater);
+      return this.held.flatMap((line) => here.examine(line) as JudgedLine[]);
+    }
+    this.send();
+    return this.oldest(0);
+  }
+
+  async close(): Promise<void> {
+    if (typeof this.given === 'number') await this.threads?.close();
+  }
+
+  private add(read: ReadLine): void {
+    this.batch.push(read);
+    if (this.batch.length >= this.batchLines) this.send();
+  }
+
+  private send(): void {
+    if (this.batch.length === 0) return;
+    const examined = examineBatch(this.threads!, this.keys, this.batch);
+    // Awaited in order by oldest(); a batch left behind when verification stops early must not
+    // become an unhandled rejection.
+    examined.catch(() => undefined);
+    this.out.push(examined);
+    this.batch = [];
+  }
+
+  /** The oldest batches' lines, until at most `keep` batches are still out. */
+  private async oldest(keep: number): Promise<JudgedLine[]> {
+    const lines: JudgedLine[] = [];
+    while (this.out.length > keep) lines.push(...(await this.out.shift()!));
+    return lines;
+  }
+}
+
+async function examineBatch(threads: VerifyThreads, keys: Map<string, KeyObject>, batch: ReadLine[]): Promise<JudgedLine[]> {
+  const texts = batch.filter((read) => read.kind === 'text');
+  const first = texts[0];
+  const outcomes = first ? await threads.examine(keys, first.format, first.csv, texts.map((read) => read.text)) : [];
+  if (outcomes.length !== texts.length) throw new VerifyThreadError(`a verifying thread answered ${outcomes.length} lines for ${texts.length}`);
+  let next = 0;
+  return batch.map((read) => (read.kind === 'text' ? { kind: 'examined', line: read.line, endLine: read.endLine, outcome: outcomes[next++]! } : read));
+}

@@ -1,0 +1,48 @@
+import type { KeyObject } from 'node:crypto';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { CsvLayout } from './csv.ts';
+import { examineLineNow, type LineOutcome } from './verify-line.ts';
+
+// A verifying thread: examines the lines it is sent, each on its own (parse, canonical form,
+// hash, body, key, signature), and sends back each line's outcome. The chain is judged by the
+// thread that reads the export (verify-parallel.ts).
+
+/**
+ * This module's own address, for starting threads on it: the TypeScript source when running
+ * from sources, the compiled file in a build (the build compiles it because it is imported).
+ */
+export const VERIFY_WORKER_URL: string = import.meta.url;
+
+export interface VerifyWorkerSetup {
+  role: 'countersign-verify';
+}
+
+export interface ExamineRequest {
+  batch: number;
+  /** The run's public keys: a thread may serve several runs (KeyObjects are cloned cheaply). */
+  keys: Map<string, KeyObject>;
+  format: 'jsonl' | 'csv';
+  csv: CsvLayout | null;
+  texts: string[];
+}
+
+export interface ExamineReply {
+  batch: number;
+  outcomes: LineOutcome[];
+}
+
+function isSetup(data: unknown): data is VerifyWorkerSetup {
+  return typeof data === 'object' && data !== null && (data as { role?: unknown }).role === 'countersign-verify';
+}
+
+function serve(port: MessagePort): void {
+  port.on('message', (request: ExamineRequest) => {
+    // An exception here is not caught: it ends the thread, and the verification with an error.
+    const outcomes = request.texts.map((text) => examineLineNow(text, request.format, request.csv, request.keys));
+    const reply: ExamineReply = { batch: request.batch, outcomes };
+    port.postMessage(reply);
+  });
+}
+
+// Imported by the reading thread too (for the address): only a thread started as a verifier serves.
+if (!isMainThread && parentPort && isSetup(workerData)) serve(parentPort);

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  generateSigningKey,
+  verifyExport,
+  verifyExportParallel,
+  VerifyThreadError,
+  VerifyThreads,
+  type VerifyReport,
+} from '../src/index.ts';
+import { jsonlLines, sealChain } from './factories.ts';
+import { exportCases } from './tampered-exports.ts';
+
+// Verifying on worker threads must give exactly the report verifying on one thread gives: the
+// same verdict, the same first problem (line, seq, code, message), the same counts. Small
+// batches spread even these small exports over every thread, with problems on both sides of
+// batch boundaries.
+
+const cases = exportCases(300);
+const THREAD_COUNTS = [1, 2, 3] as const;
+const threads = new Map<number, VerifyThreads>();
+
+beforeAll(() => {
+  for (const n of THREAD_COUNTS) threads.set(n, new VerifyThreads(n));
+});
+afterAll(async () => {
+  for (const t of threads.values()) await t.close();
+});
+
+describe('verifying on threads gives the one-thread report', () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const expected = await verifyExport(c.lines, c.keys, c.opts);
+    expect(await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: 0 })).toEqual(expected);
+    for (const n of THREAD_COUNTS) {
+      const report = await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: threads.get(n)!, minLinesForThreads: 0, batchLines: 16 });
+      expect(report, `${n} threads`).toEqual(expected);
+    }
+  });
+
+  it('the cases are what they say: good ones verify, tampered ones fail where they were tampered with', async () => {
+    const byName = new Map(cases.map((c) => [c.name, c]));
+    const reportOf = async (name: string): Promise<VerifyReport> => {
+      const c = byName.get(name)!;
+      return verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: threads.get(2)!, minLinesForThreads: 0, batchLines: 16 });
+    };
+    for (const c of cases.filter((c) => c.name.startsWith('good'))) expect((await reportOf(c.name)).ok, c.name).toBe(true);
+    expect((await reportOf('bad signature in the middle')).problems).toMatchObject([{ line: 150, seq: 150, code: 'bad_signature' }]);
+    expect((await reportOf('broken link (a validly signed record hung elsewhere)')).problems).toMatchObject([{ line: 150, seq: 150, code: 'chain_broken' }]);
+    expect((await reportOf('reordered: two swapped records')).problems).toMatchObject([{ line: 151, seq: 152, code: 'seq_gap' }]);
+    expect((await reportOf('duplicated record')).problems).toMatchObject([{ line: 151, seq: 150, code: 'seq_order' }]);
+    expect((await reportOf('retired-key forgery: the old key signs after its rotation')).problems).toMatchObject([{ line: 170, seq: 170, code: 'retired_key' }]);
+    expect((await reportOf('truncated: trailer and tail dropped')).problems).toMatchObject([{ line: 151, code: 'truncated' }]);
+    expect((await reportOf('CSV with a bad signature in the middle')).problems).toMatchObject([{ seq: 150, code: 'bad_signature' }]);
+    expect(threads.get(2)!.examinedBatches.every((n) => n > 0)).toBe(true);
+  });
+});
+
+describe('threads for large exports only', () => {
+  const key = generateSigningKey();
+  const keys = new Map([[key.keyId, key.publicKey]]);
+  const chain = jsonlLines(sealChain(2_100, key));
+
+  it('spreads an export over threads it starts and stops, with the default batches and threshold', async () => {
+    const tampered = [...chain];
+    const record = JSON.parse(tampered[1_999]!) as { signature: string };
+    const signature = Buffer.from(record.signature, 'base64');
+    signature[3]! ^= 0x10;
+    tampered[1_999] = JSON.stringify({ ...record, signature: signature.toString('base64') });
+    for (const lines of [chain, tampered]) {
+      const expected = await verifyExport(lines, keys);
+      expect(await verifyExportParallel(lines, keys, { threads: 2 })).toEqual(expected);
+    }
+    expect((await verifyExport(tampered, keys)).problems).toMatchObject([{ line: 2_000, code: 'bad_signature' }]);
+  });
+
+  it('verifies an export under the threshold on the calling thread: closed threads are never asked', async () => {
+    const closed = new VerifyThreads(1);
+    await closed.close();
+    const small = jsonlLines(sealChain(30, key));
+    expect(await verifyExportParallel(small, keys, { threads: closed })).toEqual(await verifyExport(small, keys));
+    await expect(verifyExportParallel(small, keys, { threads: closed, minLinesForThreads: 0 })).rejects.toBeInstanceOf(VerifyThreadError);
+  });
+});
+
+describe('a verifying thread that fails fails the verification, never reports it valid', () => {
+  const key = generateSigningKey();
+  const keys = new Map([[key.keyId, key.publicKey]]);
+  const good = jsonlLines(sealChain(200, key));
+  const failing = (query: string) => new VerifyThreads(2, { module: new URL(`./fixtures/failing-verify-thread.ts?${query}`, import.meta.url).href });
+
+  it.each([
+    ['ends mid-run', 'fail=exit&after=3', /stopped \(exit code 3\)/],
+    ['throws mid-run', 'fail=throw&after=3', /this verifying thread broke/],
+    ['answers too few lines', 'fail=short&after=3', /answered 15 lines for 16/],
+    ['cannot start', 'fail=start', /cannot start/],
+  ])('a thread that %s', async (_what, query, message) => {
+    const t = failing(query);
+    try {
+      const run = verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 });
+      await expect(run).rejects.toBeInstanceOf(VerifyThreadError);
+      await expect(run).rejects.toThrow(message);
+      // The threads stay failed: a later run does not quietly succeed on the ones left.
+      await expect(verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 })).rejects.toBeInstanceOf(VerifyThreadError);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the same fixture verifies when it does not fail (the failures above are the threads\', not the export\'s)', async () => {
+    const t = failing('fail=none');
+    try {
+      expect(await verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 })).toMatchObject({ ok: true, records: 200 });
+    } finally {
+      await t.close();
+    }
+  });
+});
