@@ -38,6 +38,13 @@ export function issuesOf(error: { issues: { path: PropertyKey[]; message: string
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(payload)'}: ${i.message}`);
 }
 
+interface PreparedJob {
+  queue: QueueName;
+  name: JobName;
+  data: unknown;
+  opts: { jobId: string; attempts: number; backoff: { type: string; delay: number }; delay: number; removeOnComplete: { age: number }; removeOnFail: { age: number } };
+}
+
 /** The producing side: validates against the catalog and adds with the job's deterministic id. */
 export class JobQueues {
   private readonly queues = new Map<QueueName, Queue>();
@@ -69,22 +76,50 @@ export class JobQueues {
    * Returns the job id.
    */
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: EnqueueOptions = {}): Promise<string> {
+    const job = this.prepare(name, payload, opts);
+    // In the caller's context: BullMQ's producer span (when its telemetry is on) hangs there.
+    await this.queue(job.queue).add(job.name, job.data, job.opts);
+    return job.opts.jobId;
+  }
+
+  /**
+   * Adds several jobs at once: one round trip per queue (BullMQ addBulk, a MULTI) instead of
+   * one per job, each still with its deterministic id (a job Redis still knows is not added
+   * again). Returns the job ids in order. All or nothing per queue.
+   */
+  async enqueueMany(requests: readonly { name: JobName; payload: JobPayload<JobName>; opts?: EnqueueOptions }[]): Promise<string[]> {
+    const jobs = requests.map((r) => this.prepare(r.name, r.payload, r.opts ?? {}));
+    const byQueue = new Map<QueueName, PreparedJob[]>();
+    for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+    await Promise.all(
+      [...byQueue].map(([queue, list]) =>
+        list.length === 1 ? this.queue(queue).add(list[0]!.name, list[0]!.data, list[0]!.opts) : this.queue(queue).addBulk(list.map(({ name, data, opts }) => ({ name, data, opts }))),
+      ),
+    );
+    return jobs.map((j) => j.opts.jobId);
+  }
+
+  /** Validates the payload, carries the current trace, and computes the job's id and options. */
+  private prepare(name: JobName, payload: JobPayload<JobName>, opts: EnqueueOptions): PreparedJob {
     const spec = JOBS[name];
     // The job continues the trace it was enqueued in (nothing is added while tracing is off).
     const trace = payload.trace ?? currentTraceContext();
     const parsed = spec.schema.safeParse(trace ? { ...payload, trace } : payload);
     if (!parsed.success) throw new InvalidJobPayload(name, issuesOf(parsed.error));
     const jobId = (spec.jobId as (p: unknown, ref?: string) => string)(parsed.data, opts.ref);
-    // In the caller's context: BullMQ's producer span (when its telemetry is on) hangs there.
-    await this.queue(spec.queue).add(name, parsed.data, {
-      jobId,
-      attempts: spec.attempts,
-      backoff: { type: BACKOFF_TYPE, delay: spec.backoff.baseMs },
-      delay: Math.max(0, Math.round(opts.delayMs ?? 0)),
-      removeOnComplete: { age: this.opts.keepCompletedSeconds ?? DAY },
-      removeOnFail: { age: this.opts.keepFailedSeconds ?? 7 * DAY },
-    });
-    return jobId;
+    return {
+      queue: spec.queue,
+      name,
+      data: parsed.data,
+      opts: {
+        jobId,
+        attempts: spec.attempts,
+        backoff: { type: BACKOFF_TYPE, delay: spec.backoff.baseMs },
+        delay: Math.max(0, Math.round(opts.delayMs ?? 0)),
+        removeOnComplete: { age: this.opts.keepCompletedSeconds ?? DAY },
+        removeOnFail: { age: this.opts.keepFailedSeconds ?? 7 * DAY },
+      },
+    };
   }
 
   /** The job with this name, payload and ref, if Redis still knows it. */

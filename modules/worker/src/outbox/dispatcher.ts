@@ -93,6 +93,10 @@ export class OutboxDispatcher {
   private async enqueueAll(events: OutboxEventRecord[], actions: Map<string, ActionRecord>): Promise<string[]> {
     const handled: string[] = [];
     const now = this.deps.clock.now();
+    // Every event's jobs are added at once (no event waits on another's round trips); an
+    // enqueue error still aborts the whole batch: nothing is marked, all is retried, and the
+    // deterministic job ids make what did get added a no-op then.
+    const adds: Promise<unknown>[] = [];
     for (const row of events) {
       const parsed = GateEventSchema.safeParse(row.payload);
       const action = actions.get(row.actionId);
@@ -106,13 +110,15 @@ export class OutboxDispatcher {
       // An enqueue error (Redis down) aborts the batch: nothing is marked, all is retried.
       // In the trace of the change that wrote the event (the action's), so its jobs continue it.
       const attributes = { 'countersign.action_id': row.actionId, 'countersign.outbox.event': parsed.data.type, 'countersign.outbox.event_id': row.id };
-      await inCarriedTrace(parsed.data.trace, 'countersign.outbox.dispatch', { kind: SpanKind.PRODUCER, attributes }, async () => {
-        for (const job of jobsForEvent(parsed.data, row.id, action, now)) {
-          await this.deps.queues.enqueue(job.name, job.payload, { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) });
-        }
-      });
+      const jobs = jobsForEvent(parsed.data, row.id, action, now);
+      adds.push(
+        inCarriedTrace(parsed.data.trace, 'countersign.outbox.dispatch', { kind: SpanKind.PRODUCER, attributes }, () =>
+          this.deps.queues.enqueueMany(jobs.map((job) => ({ name: job.name, payload: job.payload, opts: { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) } }))),
+        ),
+      );
       handled.push(row.id);
     }
+    await Promise.all(adds);
     return handled;
   }
 
