@@ -148,7 +148,10 @@ export class FakeSlack {
 
   private async listen(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 1000;
+    // Like slack.com, connections stay open between calls. (Node clients drop a connection whose
+    // server announces a keep-alive of 1 s or less, so a short value here would make every call
+    // a new connection.) close() ends open connections itself.
+    this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}/api/`;
