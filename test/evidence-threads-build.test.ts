@@ -47,6 +47,7 @@ const keys = new Map([[key.keyId, key.publicKey]]);
 const threads = new VerifyThreads(2);
 const result = { module: VERIFY_WORKER_URL, reports: [] };
 try {
+  await threads.ready;
   for (const export_ of [lines, tampered]) {
     result.reports.push({
       parallel: await verifyExportParallel(export_, keys, { threads, minLinesForThreads: 0, batchLines: 16 }),

@@ -17,8 +17,9 @@ export interface ParallelVerifyOptions extends VerifyOptions {
    */
   threads?: number | VerifyThreads;
   /**
-   * Exports with fewer lines are verified on the calling thread as `verifyExport` does (default
-   * 2,000): starting threads costs more than they save there.
+   * Threads are started once this many lines have been read (default 2,000): a shorter export
+   * is verified on the calling thread as `verifyExport` does, since starting threads costs more
+   * than they save. Until the threads are up, lines go on being checked on the calling thread.
    */
   minLinesForThreads?: number;
   /** Lines sent to a thread at a time (default 256). */
@@ -51,15 +52,18 @@ export async function verifyExportParallel(
 }
 
 /**
- * Holds the first lines until there are enough to be worth threads; then sends batches to the
- * threads and hands back examined batches in export order, keeping a few batches ahead.
+ * Examines lines on this thread, as verifyExport does, until the export is long enough to be
+ * worth threads and they are up; from then on sends batches to the threads and hands back
+ * examined batches in export order, a few batches ahead. Judging depends only on the lines'
+ * order, so where each line was examined never changes the report.
  */
 class ThreadedExaminer implements LineExaminer {
-  private held: ReadLine[] = [];
-  private heldTexts = 0;
+  private texts = 0;
   private threads: VerifyThreads | null = null;
+  private batched = false;
   private batch: ReadLine[] = [];
   private readonly out: Array<Promise<JudgedLine[]>> = [];
+  private readonly here: LineExaminer;
   private readonly ahead: number;
 
   constructor(
@@ -69,40 +73,34 @@ class ThreadedExaminer implements LineExaminer {
     private readonly minLines: number,
     private readonly batchLines: number,
   ) {
+    this.here = examinerHere(keys, verifySignatureLater);
     this.ahead = (typeof given === 'number' ? given : given.size) * BATCHES_PER_THREAD;
   }
 
   examine(read: ReadLine): JudgedLine[] | Promise<JudgedLine[]> {
-    if (this.threads === null) {
-      this.held.push(read);
-      if (read.kind === 'text') this.heldTexts += 1;
-      if (this.heldTexts < this.minLines) return [];
+    if (read.kind === 'text') this.texts += 1;
+    if (this.threads === null && this.texts >= this.minLines) {
       this.threads = typeof this.given === 'number' ? new VerifyThreads(this.given) : this.given;
-      for (const line of this.held) this.add(line);
-      this.held = [];
-    } else {
-      this.add(read);
     }
+    if (!this.batched) {
+      // A thread that failed fails the run even before it is used.
+      if (this.threads?.failure) throw this.threads.failure;
+      if (!this.threads?.isReady) return this.here.examine(read);
+      this.batched = true;
+    }
+    this.batch.push(read);
+    if (this.batch.length >= this.batchLines) this.send();
     return this.out.length > this.ahead ? this.oldest(this.ahead) : [];
   }
 
   async flush(): Promise<JudgedLine[]> {
-    if (this.threads === null) {
-      // A small export: examined here, signatures on the libuv pool, exactly as verifyExport does.
-      const here = examinerHere(this.keys, verifySignatureLater);
-      return this.held.flatMap((line) => here.examine(line) as JudgedLine[]);
-    }
+    if (this.threads?.failure) throw this.threads.failure;
     this.send();
     return this.oldest(0);
   }
 
   async close(): Promise<void> {
     if (typeof this.given === 'number') await this.threads?.close();
-  }
-
-  private add(read: ReadLine): void {
-    this.batch.push(read);
-    if (this.batch.length >= this.batchLines) this.send();
   }
 
   private send(): void {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LineOutcome } from './verify-line.ts';
-import { VERIFY_WORKER_URL, type ExamineReply, type ExamineRequest, type VerifyWorkerSetup } from './verify-worker.ts';
+import { VERIFY_WORKER_URL, type ExamineReply, type ExamineRequest, type ThreadReady, type VerifyWorkerSetup } from './verify-worker.ts';
 
 /**
  * A verifying thread failed (crashed, could not start, or sent something unreadable). The
@@ -23,6 +23,7 @@ interface Thread {
   waiting: Map<number, { resolve: (outcomes: LineOutcome[]) => void; reject: (err: Error) => void }>;
   /** Batches this thread has examined. */
   examined: number;
+  up: boolean;
 }
 
 export interface VerifyThreadsOptions {
@@ -40,15 +41,32 @@ export interface VerifyThreadsOptions {
  */
 export class VerifyThreads {
   readonly size: number;
+  /** Resolves once every thread has loaded and listens; rejects if one fails first. */
+  readonly ready: Promise<void>;
   private readonly threads: Thread[];
   private nextBatch = 0;
-  private failure: VerifyThreadError | null = null;
+  private failed: VerifyThreadError | null = null;
   private closing = false;
+  private upCount = 0;
+  private settleReady: { resolve: () => void; reject: (err: Error) => void } | null = null;
 
   constructor(count: number, opts: VerifyThreadsOptions = {}) {
     const setup: VerifyWorkerSetup = { role: 'countersign-verify' };
     this.size = Math.max(1, Math.floor(count));
+    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    // Whoever never awaits `ready` still learns of a failure from examine(); no unhandled rejection.
+    this.ready.catch(() => undefined);
     this.threads = Array.from({ length: this.size }, () => this.watch(startThread(opts.module ?? VERIFY_WORKER_URL, setup)));
+  }
+
+  /** Every thread is up. */
+  get isReady(): boolean {
+    return this.upCount === this.size;
+  }
+
+  /** Why these threads can no longer be used (a thread failed, or they were closed), if so. */
+  get failure(): VerifyThreadError | null {
+    return this.failed;
   }
 
   /** How many batches each thread has examined so far (how evenly the work spread). */
@@ -58,8 +76,7 @@ export class VerifyThreads {
 
   /** Examines lines on the least busy thread; rejects if any thread has failed. */
   examine(keys: Map<string, KeyObject>, format: ExamineRequest['format'], csv: ExamineRequest['csv'], texts: string[]): Promise<LineOutcome[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new VerifyThreadError('the verifying threads are closed'));
+    if (this.failed) return Promise.reject(this.failed);
     const thread = this.threads.reduce((a, b) => (b.waiting.size < a.waiting.size ? b : a));
     const batch = this.nextBatch++;
     return new Promise((resolve, reject) => {
@@ -70,13 +87,21 @@ export class VerifyThreads {
   }
 
   async close(): Promise<void> {
+    this.failed ??= new VerifyThreadError('the verifying threads are closed');
+    this.settleReady?.reject(this.failed);
     this.closing = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 
   private watch(worker: Worker): Thread {
-    const thread: Thread = { worker, waiting: new Map(), examined: 0 };
-    worker.on('message', (reply: ExamineReply) => {
+    const thread: Thread = { worker, waiting: new Map(), examined: 0, up: false };
+    worker.on('message', (reply: ExamineReply | ThreadReady) => {
+      if ('ready' in reply) {
+        if (!thread.up) this.upCount += 1;
+        thread.up = true;
+        if (this.isReady) this.settleReady?.resolve();
+        return;
+      }
       const waiter = thread.waiting.get(reply.batch);
       thread.waiting.delete(reply.batch);
       thread.examined += 1;
@@ -93,9 +118,10 @@ export class VerifyThreads {
   // One thread failing fails every batch still out: the run cannot be completed honestly.
   private fail(err: VerifyThreadError): void {
     if (this.closing) return;
-    this.failure ??= err;
+    this.failed ??= err;
+    this.settleReady?.reject(this.failed);
     for (const thread of this.threads) {
-      for (const waiter of thread.waiting.values()) waiter.reject(this.failure);
+      for (const waiter of thread.waiting.values()) waiter.reject(this.failed);
       thread.waiting.clear();
     }
   }

@@ -31,6 +31,11 @@ export interface ExamineReply {
   outcomes: LineOutcome[];
 }
 
+/** Sent once, when the thread has loaded and listens. */
+export interface ThreadReady {
+  ready: true;
+}
+
 function isSetup(data: unknown): data is VerifyWorkerSetup {
   return typeof data === 'object' && data !== null && (data as { role?: unknown }).role === 'countersign-verify';
 }
@@ -42,6 +47,8 @@ function serve(port: MessagePort): void {
     const reply: ExamineReply = { batch: request.batch, outcomes };
     port.postMessage(reply);
   });
+  const ready: ThreadReady = { ready: true };
+  port.postMessage(ready);
 }
 
 // Imported by the reading thread too (for the address): only a thread started as a verifier serves.

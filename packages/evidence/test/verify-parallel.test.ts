@@ -19,8 +19,10 @@ const cases = exportCases(300);
 const THREAD_COUNTS = [1, 2, 3] as const;
 const threads = new Map<number, VerifyThreads>();
 
-beforeAll(() => {
+// Started once and awaited, so that every run below is examined on threads from its first line.
+beforeAll(async () => {
   for (const n of THREAD_COUNTS) threads.set(n, new VerifyThreads(n));
+  await Promise.all([...threads.values()].map((t) => t.ready));
 });
 afterAll(async () => {
   for (const t of threads.values()) await t.close();
@@ -34,6 +36,9 @@ describe('verifying on threads gives the one-thread report', () => {
       const report = await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: threads.get(n)!, minLinesForThreads: 0, batchLines: 16 });
       expect(report, `${n} threads`).toEqual(expected);
     }
+    // The first 99 lines on this thread, the rest on threads.
+    const switched = await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: threads.get(2)!, minLinesForThreads: 100, batchLines: 16 });
+    expect(switched, 'switching to threads at line 100').toEqual(expected);
   });
 
   it('the cases are what they say: good ones verify, tampered ones fail where they were tampered with', async () => {
@@ -59,7 +64,8 @@ describe('threads for large exports only', () => {
   const keys = new Map([[key.keyId, key.publicKey]]);
   const chain = jsonlLines(sealChain(2_100, key));
 
-  it('spreads an export over threads it starts and stops, with the default batches and threshold', async () => {
+  it('verifies an export on threads it starts and stops, with the default batches and threshold', async () => {
+    // Lines are checked on this thread until the threads are up, then on them: same report.
     const tampered = [...chain];
     const record = JSON.parse(tampered[1_999]!) as { signature: string };
     const signature = Buffer.from(record.signature, 'base64');
@@ -91,10 +97,10 @@ describe('a verifying thread that fails fails the verification, never reports it
     ['ends mid-run', 'fail=exit&after=3', /stopped \(exit code 3\)/],
     ['throws mid-run', 'fail=throw&after=3', /this verifying thread broke/],
     ['answers too few lines', 'fail=short&after=3', /answered 15 lines for 16/],
-    ['cannot start', 'fail=start', /cannot start/],
   ])('a thread that %s', async (_what, query, message) => {
     const t = failing(query);
     try {
+      await t.ready;
       const run = verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 });
       await expect(run).rejects.toBeInstanceOf(VerifyThreadError);
       await expect(run).rejects.toThrow(message);
@@ -105,9 +111,20 @@ describe('a verifying thread that fails fails the verification, never reports it
     }
   });
 
+  it('a thread that cannot start', async () => {
+    const t = failing('fail=start');
+    try {
+      await expect(t.ready).rejects.toThrow(/cannot start/);
+      await expect(verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0 })).rejects.toBeInstanceOf(VerifyThreadError);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('the same fixture verifies when it does not fail (the failures above are the threads\', not the export\'s)', async () => {
     const t = failing('fail=none');
     try {
+      await t.ready;
       expect(await verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 })).toMatchObject({ ok: true, records: 200 });
     } finally {
       await t.close();

@@ -1,17 +1,29 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
-import { linesOf, publicKeysFromJwks, publicKeysFromText, retirementsFromJwks, verifyExport, type KeyRetirement, type VerifyReport } from '@countersign/evidence';
+import {
+  linesOf,
+  publicKeysFromJwks,
+  publicKeysFromText,
+  retirementsFromJwks,
+  verifyExportParallel,
+  VerifyThreadError,
+  type KeyRetirement,
+  type VerifyReport,
+} from '@countersign/evidence';
 import { GENESIS_HASH } from '@countersign/contracts';
 import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
 
-const USAGE = `usage: countersign verify FILE|- --key PUBKEY [--key PUBKEY ...] [--allow-no-trailer] [--json]
+const USAGE = `usage: countersign verify FILE|- --key PUBKEY [--key PUBKEY ...] [--allow-no-trailer] [--threads N] [--json]
   FILE        an audit export (JSONL or CSV); "-" reads stdin
   --key       a PEM public key file, a JWKS JSON file, or an http(s) URL serving a JWKS
               (repeat it for rotated keys). A JWKS from /.well-known/jwks.json also says
               where each retired key's range ends; rotations inside the export say it too
-exit status: 0 verified, 1 verification failed, 2 usage or key error
+  --threads   verifying threads for a large export (default: one per CPU core; 0: this
+              thread only). The report is the same whatever the number
+exit status: 0 verified, 1 verification failed, 2 usage, key or read error, or the
+             verification could not finish
 `;
 
 /** Offline verification of an audit export: every hash, signature, seq and link, and the trailer. */
@@ -21,11 +33,15 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
     parsed = parseCli(args, {
       key: { type: 'string', multiple: true },
       'allow-no-trailer': { type: 'boolean', default: false },
+      threads: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
   } catch (err) {
     return usage(ctx, (err as Error).message);
   }
+  const threadsText = parsed.values.threads;
+  if (threadsText !== undefined && !/^[0-9]{1,4}$/.test(threadsText)) return usage(ctx, `--threads must be a whole number (0 or more), got ${JSON.stringify(threadsText)}`);
+  const threads = threadsText === undefined ? undefined : Number(threadsText);
   const [file, ...extra] = parsed.positionals;
   if (!file || extra.length > 0) return usage(ctx, file ? `unexpected argument ${extra[0]}` : 'FILE is required');
   const keySources = parsed.values.key ?? [];
@@ -60,13 +76,16 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
 
   let report: VerifyReport;
   try {
-    report = await verifyExport(linesOf(input as AsyncIterable<Uint8Array | string>), keys, {
+    report = await verifyExportParallel(linesOf(input as AsyncIterable<Uint8Array | string>), keys, {
       requireTrailer: !parsed.values['allow-no-trailer'],
       retired,
+      ...(threads === undefined ? {} : { threads }),
     });
   } catch (err) {
-    // A read error is not a verdict on the evidence: say so instead of reporting it as tampering.
-    ctx.stderr.write(`countersign verify: cannot read ${file}: ${(err as Error).message}\n`);
+    // Neither a read error nor a failed verifying thread is a verdict on the evidence: say
+    // so, never report the export as verified or as tampered with.
+    if (err instanceof VerifyThreadError) ctx.stderr.write(`countersign verify: verification did not finish: ${err.message}\n`);
+    else ctx.stderr.write(`countersign verify: cannot read ${file}: ${(err as Error).message}\n`);
     return 2;
   }
 
