@@ -44,7 +44,8 @@ export interface SlackChannelDeps {
 export class SlackChannel implements ApprovalChannel {
   readonly name = slackChannel.name;
   private readonly userIdByEmail = new Map<string, string>();
-  private readonly dmByUser = new Map<string, string>();
+  /** The bot's DM with each user, as an answer or one in flight (notices to one person at once open it once). */
+  private readonly dmByUser = new Map<string, Promise<string>>();
 
   constructor(private readonly deps: SlackChannelDeps) {}
 
@@ -175,11 +176,17 @@ export class SlackChannel implements ApprovalChannel {
     if (!USER_ID.test(target)) return target;
     const cached = this.dmByUser.get(target);
     if (cached) return cached;
-    const res = await this.deps.api.call('conversations.open', (c) => c.conversations.open({ users: target }));
-    const id = res.channel?.id;
-    if (!id) throw new ChannelError('Slack conversations.open: no channel in the answer', false, 'bad_response');
-    this.dmByUser.set(target, id);
-    return id;
+    const opening = this.deps.api.call('conversations.open', (c) => c.conversations.open({ users: target })).then((res) => {
+      const id = res.channel?.id;
+      if (!id) throw new ChannelError('Slack conversations.open: no channel in the answer', false, 'bad_response');
+      return id;
+    });
+    this.dmByUser.set(target, opening);
+    // A failed open is not remembered: the next notice asks again.
+    opening.catch(() => {
+      if (this.dmByUser.get(target) === opening) this.dmByUser.delete(target);
+    });
+    return opening;
   }
 }
 

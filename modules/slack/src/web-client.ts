@@ -1,4 +1,5 @@
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { WebClient, WebClientOptions } from '@slack/web-api';
+import { LeanWebClient } from './lean-web-client.ts';
 import type { Logger } from 'pino';
 import type { SlackSettings } from './settings.ts';
 import { slackLogger } from './slack-logger.ts';
@@ -20,5 +21,5 @@ export function webClientOptions(settings: SlackSettings, logger: Logger): WebCl
 }
 
 export function createWebClient(settings: SlackSettings, logger: Logger): WebClient {
-  return new WebClient(settings.SLACK_BOT_TOKEN, webClientOptions(settings, logger));
+  return new LeanWebClient(settings.SLACK_BOT_TOKEN, webClientOptions(settings, logger));
 }
