@@ -95,3 +95,15 @@ export function describeCpu(used: CpuUsed, r: LoadResult): string {
   const commits = used.commits === undefined ? '' : `; ${used.commits} write transactions (${(r.requests / Math.max(1, used.commits)).toFixed(1)} requests each)`;
   return `    cpu: ${parts.join(', ')}${commits}`;
 }
+
+/**
+ * CPU seconds the whole machine has spent busy so far (all cores; /proc/stat: everything but
+ * idle, iowait and time stolen by the hypervisor). Against the processes a bench watches, it shows how much other work shared
+ * the machine meanwhile.
+ */
+export function machineBusySeconds(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const [, ...ticks] = line.trim().split(/\s+/).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = ticks;
+  return (user + nice + system + irq + softirq) / 100;
+}

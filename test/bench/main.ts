@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createDatabase, databaseUrl, startPostgres, startRedis } from '@countersign/devstack';
 import { applyMigrations } from '@countersign/db/migrate';
@@ -46,7 +47,12 @@ const SPLIT: ServiceRole[] = ['api', 'api', 'worker', 'worker'];
 async function main(): Promise<void> {
   const start = machineAtStart();
   const steps = 8;
-  const progress = (i: number, what: string) => process.stdout.write(`bench: ${i}/${steps} ${what}…\n`);
+  // The load average as each step starts: figures from a step that shared the machine with other work say so.
+  const loads: number[] = [];
+  const progress = (i: number, what: string) => {
+    loads[i] = os.loadavg()[0]!;
+    process.stdout.write(`bench: ${i}/${steps} ${what}…\n`);
+  };
   fs.mkdirSync(work, { recursive: true });
   process.stdout.write(`bench: starting Postgres and Redis${QUICK ? ' (BENCH_QUICK: short smoke pass)' : ''}…\n`);
   const pg = await startPostgres({ dataDir: path.join(work, 'pg') });
@@ -142,6 +148,7 @@ async function main(): Promise<void> {
     r.line(`countersign benchmark, ${start.at.slice(0, 10)}: ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.load1.start.toFixed(2)} → ${m.load1.end.toFixed(2)}${QUICK ? ' (BENCH_QUICK)' : ''}`);
     r.line('load generator, fake Slack and the service share the machine; compare figures only within one run');
     r.line('-'.repeat(110));
+    r.line(`load average (1 min) as each step started: ${loads.map((l, i) => (l === undefined ? '' : `${i} ${r.fig(`load1.step_${i}`, l, 'load', 2)}`)).filter(Boolean).join(', ')}`);
     r.line(`policy evaluate: ${numericFields(r, 'policy', policy).join(', ')}`);
     reportLoad(r, 'auto_decide', 'auto-decide POST /v1/actions', auto.result, auto.cpu);
     if (autoSplit) reportLoad(r, 'scaleout.auto_decide', 'auto-decide, 2 api + 2 worker processes', autoSplit.result, autoSplit.cpu);

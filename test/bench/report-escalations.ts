@@ -40,6 +40,12 @@ export function reportSlackRun(r: Report, s: SlackBenchResult): void {
       `beside it postgres ${r.fig(`${k}.cpu.postgres`, per(s.cpuSeconds.postgres), 'ms/escalation', 2)}, redis ${r.fig(`${k}.cpu.redis`, per(s.cpuSeconds.redis), 'ms/escalation', 2)}, ` +
       `bench process (fake Slack, agents, reviewer) ${r.fig(`${k}.cpu.bench`, per(s.cpuSeconds.bench), 'ms/escalation', 2)}`,
   );
+  const c = s.cpuSeconds;
+  const others = c.machine - c.service - (c.postgres ?? 0) - (c.redis ?? 0) - c.bench;
+  r.line(
+    `  the machine meanwhile: ${r.fig(`${k}.cpu.machine_cores`, c.machine / s.cpuWindowSeconds, 'cores', 2)} busy, ` +
+      `of which ${r.fig(`${k}.cpu.other_work_cores`, others / s.cpuWindowSeconds, 'cores', 2)} other work than this bench's processes`,
+  );
   r.line(`  service memory after the run: RSS ${r.fig(`${k}.service_rss`, s.memory.rssBytes / MiB, 'MiB', 0)} (peak ${r.fig(`${k}.service_peak_rss`, s.memory.peakRssBytes / MiB, 'MiB', 0)})   (target < 300 MiB)`);
 }
 
@@ -82,7 +88,7 @@ export function reportSustained(r: Report, key: string, s: SustainedResult): voi
       `  ${`${st.rate}/s`.padStart(6)}: offered ${r.fig(`${sk}.offered`, st.offeredPerSecond, 'escalations/s', 1)} × ${r.fig(`${sk}.count`, st.count, 'count', 0)}; ` +
         `card p50 ${r.fig(`${sk}.card.p50`, st.cardMs.p50, 'ms', 0)} p95 ${r.fig(`${sk}.card.p95`, st.cardMs.p95, 'ms', 0)}; ` +
         `release p95 ${r.fig(`${sk}.release.p95`, st.releaseMs.p95, 'ms', 0)}; ${r.fig(`${sk}.failures`, st.failures, 'count', 0)} failed; ` +
-        `service ${r.fig(`${sk}.service_cores`, st.serviceCores, 'cores', 2)}; ${st.passed ? 'pass' : 'FAIL (stop)'}`,
+        `service ${r.fig(`${sk}.service_cores`, st.serviceCores, 'cores', 2)} (machine ${r.fig(`${sk}.machine_cores`, st.machineCores, 'cores', 2)}); ${st.passed ? 'pass' : 'FAIL (stop)'}`,
     );
   }
 }

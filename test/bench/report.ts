@@ -10,7 +10,7 @@ export interface Figure {
 }
 
 /** How a unit shows after a printed value; others print after a space. */
-const SUFFIX: Record<string, string> = { ratio: '', count: '', '%': '%' };
+const SUFFIX: Record<string, string> = { ratio: '', count: '', load: '', '%': '%' };
 
 /** Digits after the point for a value of this size: about 3 significant, never more than 2. */
 function autoDigits(v: number): number {

@@ -1,5 +1,5 @@
 import type { SlackCall } from '../fakes/slack-api.ts';
-import { treeCpuSeconds } from './cpu.ts';
+import { machineBusySeconds, treeCpuSeconds } from './cpu.ts';
 import { escalate, percentiles, SlackWatch, type Percentiles } from './escalation-flow.ts';
 import { processMemory, type ProcessMemory } from './memory.ts';
 import { QueueWatch } from './queue-watch.ts';
@@ -61,8 +61,11 @@ export interface SlackBenchResult {
    */
   cardBreakdown: { dispatchMs: Percentiles; queueWaitMs: Percentiles; jobMs: Percentiles } | null;
   rateLimit: { pacingMs: number; answered429: number; maxPostsPerChannelPerSecond: number };
-  /** CPU seconds from the first submission to the last release: the service process, and beside it Postgres, Redis and this process. */
-  cpuSeconds: { service: number; postgres?: number; redis?: number; bench: number };
+  /**
+   * CPU seconds from the first submission to the last release: the service process, and beside
+   * it Postgres, Redis, this process, and the whole machine (whatever else ran shows there).
+   */
+  cpuSeconds: { service: number; postgres?: number; redis?: number; bench: number; machine: number };
   /** Seconds from the first submission to the last release (the CPU window). */
   cpuWindowSeconds: number;
   /** The service process right after the last release. */
@@ -108,6 +111,7 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
     postgres: opts.postgresPid ? treeCpuSeconds(opts.postgresPid) : undefined,
     redis: opts.redisPid ? treeCpuSeconds(opts.redisPid) : undefined,
     bench: process.cpuUsage(),
+    machine: machineBusySeconds(),
   });
   try {
     const before = { service: treeCpuSeconds(service.pid), ...others() };
@@ -142,6 +146,7 @@ export async function runSlackBench(opts: SlackBenchOptions): Promise<SlackBench
       ...(after.postgres !== undefined && before.postgres !== undefined ? { postgres: after.postgres - before.postgres } : {}),
       ...(after.redis !== undefined && before.redis !== undefined ? { redis: after.redis - before.redis } : {}),
       bench: (bench.user + bench.system) / 1e6,
+      machine: after.machine - before.machine,
     };
     const cardBreakdown = await postCardsBreakdown(opts.redisUrl, stack.queuePrefix, submittedAtById);
     return {

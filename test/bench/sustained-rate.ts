@@ -1,4 +1,4 @@
-import { treeCpuSeconds } from './cpu.ts';
+import { machineBusySeconds, treeCpuSeconds } from './cpu.ts';
 import { escalate, percentiles, sleep, SlackWatch, type Percentiles } from './escalation-flow.ts';
 import { QueueWatch, until } from './queue-watch.ts';
 import { startSlackStack, type ServiceRole, type SlackStack } from './slack-stack.ts';
@@ -52,6 +52,8 @@ export interface RateStep {
   seconds: number;
   /** Service CPU meanwhile, in cores (all its processes together). */
   serviceCores: number;
+  /** The whole machine's busy CPU meanwhile, in cores (the service, Postgres, Redis, this process, anything else). */
+  machineCores: number;
 }
 
 export interface SustainedResult {
@@ -96,6 +98,7 @@ export async function runSustainedRate(stack: SlackStack, redisUrl: string, opts
       const releaseMs: number[] = [];
       let failures = 0;
       const cpuBefore = serviceCpu();
+      const machineBefore = machineBusySeconds();
       const started = performance.now();
       let lastSubmit = started;
       const runs: Promise<void>[] = [];
@@ -119,10 +122,11 @@ export async function runSustainedRate(stack: SlackStack, redisUrl: string, opts
       await until('the step to drain', () => queues.idle(), 300_000, 100);
       const seconds = (performance.now() - started) / 1000;
       const serviceCores = (serviceCpu() - cpuBefore) / seconds;
+      const machineCores = (machineBusySeconds() - machineBefore) / seconds;
       const offeredPerSecond = count > 1 ? ((count - 1) * 1000) / (lastSubmit - started) : rate;
       const card = percentiles(cardMs);
       const passed = failures === 0 && card.p95 < opts.thresholdMs && offeredPerSecond >= 0.9 * rate;
-      steps.push({ rate, count, offeredPerSecond, cardMs: card, releaseMs: percentiles(releaseMs), failures, passed, seconds, serviceCores });
+      steps.push({ rate, count, offeredPerSecond, cardMs: card, releaseMs: percentiles(releaseMs), failures, passed, seconds, serviceCores, machineCores });
       if (!passed) break;
       await sleep(1_000);
     }
