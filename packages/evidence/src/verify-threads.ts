@@ -1,8 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { threadEntry, type ThreadEntry } from './thread-entry.ts';
+import { unpackOutcomes } from './verify-batch.ts';
 import type { LineOutcome } from './verify-line.ts';
 import { VERIFY_WORKER_URL, type ExamineReply, type ExamineRequest, type ThreadReady, type VerifyWorkerSetup } from './verify-worker.ts';
 
@@ -43,7 +42,9 @@ export class VerifyThreads {
   readonly size: number;
   /** Resolves once every thread has loaded and listens; rejects if one fails first. */
   readonly ready: Promise<void>;
-  private readonly threads: Thread[];
+  private threads: Thread[] = [];
+  /** Settles when the threads exist (their module found, see thread-entry.ts). */
+  private readonly started: Promise<void>;
   private nextBatch = 0;
   private failed: VerifyThreadError | null = null;
   private closing = false;
@@ -56,7 +57,13 @@ export class VerifyThreads {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     // Whoever never awaits `ready` still learns of a failure from examine(); no unhandled rejection.
     this.ready.catch(() => undefined);
-    this.threads = Array.from({ length: this.size }, () => this.watch(startThread(opts.module ?? VERIFY_WORKER_URL, setup)));
+    this.started = threadEntry(opts.module ?? VERIFY_WORKER_URL).then(
+      (entry) => {
+        if (this.closing) return;
+        this.threads = Array.from({ length: this.size }, () => this.watch(startThread(entry, setup)));
+      },
+      (err: unknown) => this.fail(new VerifyThreadError(`verifying threads could not start: ${(err as Error).message}`, { cause: err })),
+    );
   }
 
   /** Every thread is up. */
@@ -75,8 +82,9 @@ export class VerifyThreads {
   }
 
   /** Examines lines on the least busy thread; rejects if any thread has failed. */
-  examine(keys: Map<string, KeyObject>, format: ExamineRequest['format'], csv: ExamineRequest['csv'], texts: string[]): Promise<LineOutcome[]> {
-    if (this.failed) return Promise.reject(this.failed);
+  async examine(keys: Map<string, KeyObject>, format: ExamineRequest['format'], csv: ExamineRequest['csv'], texts: string[]): Promise<LineOutcome[]> {
+    await this.started;
+    if (this.failed) throw this.failed;
     const thread = this.threads.reduce((a, b) => (b.waiting.size < a.waiting.size ? b : a));
     const batch = this.nextBatch++;
     return new Promise((resolve, reject) => {
@@ -90,6 +98,7 @@ export class VerifyThreads {
     this.failed ??= new VerifyThreadError('the verifying threads are closed');
     this.settleReady?.reject(this.failed);
     this.closing = true;
+    await this.started;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 
@@ -105,7 +114,14 @@ export class VerifyThreads {
       const waiter = thread.waiting.get(reply.batch);
       thread.waiting.delete(reply.batch);
       thread.examined += 1;
-      waiter?.resolve(reply.outcomes);
+      let outcomes: LineOutcome[];
+      try {
+        outcomes = unpackOutcomes(reply.outcomes);
+      } catch (err) {
+        this.fail(new VerifyThreadError(`a verifying thread sent an unreadable answer: ${(err as Error).message}`, { cause: err }));
+        return;
+      }
+      waiter?.resolve(outcomes);
     });
     worker.on('error', (err) => this.fail(new VerifyThreadError(`a verifying thread failed: ${err.message}`, { cause: err })));
     worker.on('messageerror', (err) => this.fail(new VerifyThreadError(`a verifying thread sent an unreadable message: ${err.message}`, { cause: err })));
@@ -127,20 +143,6 @@ export class VerifyThreads {
   }
 }
 
-/**
- * Compiled JavaScript (a build) starts directly. From TypeScript sources (tsx, vitest) a new
- * thread has no TypeScript loader (Node 20 hands none to workers), so it first registers tsx,
- * a development dependency, and then loads the module.
- */
-function startThread(module: string, setup: VerifyWorkerSetup): Worker {
-  if (!/\.(c|m)?ts$/.test(new URL(module).pathname)) return new Worker(new URL(module), { workerData: setup });
-  const bootstrap = `import(${JSON.stringify(tsxApiUrl(module))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: setup });
-}
-
-function tsxApiUrl(module: string): string {
-  // require.resolve gives the CommonJS entry; the ES module one beside it is what import() wants.
-  const resolved = createRequire(fileURLToPath(module)).resolve('tsx/esm/api');
-  const esm = resolved.replace(/\.cjs$/, '.mjs');
-  return pathToFileURL(existsSync(esm) ? esm : resolved).href;
+function startThread(entry: ThreadEntry, setup: VerifyWorkerSetup): Worker {
+  return 'url' in entry ? new Worker(entry.url, { workerData: setup }) : new Worker(entry.source, { eval: true, workerData: setup });
 }

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { CsvLayout } from './csv.ts';
-import { examineLineNow, type LineOutcome } from './verify-line.ts';
+import { packOutcomes, type PackedOutcomes } from './verify-batch.ts';
+import { examineLineNow } from './verify-line.ts';
 
 // A verifying thread: examines the lines it is sent, each on its own (parse, canonical form,
 // hash, body, key, signature), and sends back each line's outcome. The chain is judged by the
@@ -28,7 +29,8 @@ export interface ExamineRequest {
 
 export interface ExamineReply {
   batch: number;
-  outcomes: LineOutcome[];
+  /** Each line's outcome, in the order of `texts`. */
+  outcomes: PackedOutcomes;
 }
 
 /** Sent once, when the thread has loaded and listens. */
@@ -44,7 +46,7 @@ function serve(port: MessagePort): void {
   port.on('message', (request: ExamineRequest) => {
     // An exception here is not caught: it ends the thread, and the verification with an error.
     const outcomes = request.texts.map((text) => examineLineNow(text, request.format, request.csv, request.keys));
-    const reply: ExamineReply = { batch: request.batch, outcomes };
+    const reply: ExamineReply = { batch: request.batch, outcomes: packOutcomes(outcomes) };
     port.postMessage(reply);
   });
   const ready: ThreadReady = { ready: true };
