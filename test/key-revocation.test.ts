@@ -57,6 +57,24 @@ describe('revoking a cached API key', () => {
     expect(atA.body.releaseToken).toBeUndefined();
   });
 
+  it('gives no release token to a long-poll whose key was revoked while it waited', async () => {
+    // A key of its own for the agent, so the other tests' keys stay usable.
+    const { token } = await a.service.keys.create('deploy-bot', { label: 'long-poll' });
+    const submitted = await a.api('POST', '/v1/actions', { token, body: intents.prodDelete });
+    expect(submitted.body.status).toBe('pending');
+    const id = submitted.body.id as string;
+    const waiting = a.api('GET', `/v1/actions/${id}?wait=20`, { token });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await a.service.keys.revoke(prefixOf(token))).toBe(true);
+    for (const who of ['alice', 'bob']) {
+      const voter = (await a.service.keys.create(who, { label: 'approver' })).token;
+      expect((await a.api('POST', `/v1/actions/${id}/votes`, { token: voter, body: { decision: 'approve', reason: 'ok' } })).status).toBe(201);
+    }
+    const answer = await waiting;
+    expect(answer.status).toBe(401);
+    expect(JSON.stringify(answer.body)).not.toMatch(/releaseToken/);
+  });
+
   it('refuses a key revoked in the same process on the very next request', async () => {
     const token = a.tokens.bob!;
     expect((await read(a, token)).status).toBe(404);

@@ -24,6 +24,8 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
     connectionTimeoutMillis: 5_000,
     // A transaction left open (a stuck caller) is ended by Postgres, releasing its row locks.
     idle_in_transaction_session_timeout: 15_000,
+    // A peer that vanished without closing (a network partition) is noticed, not waited on forever.
+    keepAlive: true,
   });
   // An idle connection that breaks (Postgres restarting) must not crash the process: the
   // next query gets a fresh connection, or fails and is answered as unavailable.

@@ -180,7 +180,7 @@ export class PgGateTx implements GateTx {
         SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId"
         FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
       if (!h) throw new Error('artifact chain head missing: migrations not applied');
-      await assertActiveKeyMaySign(this.tx, this.keyring, h.headKeyId);
+      await assertActiveKeyMaySign(this.tx, this.keyring, { seq: Number(h.seq), keyId: h.headKeyId });
       this.chain = { seq: Number(h.seq), hash: h.hash };
     }
     const sealed = sealArtifact({ seq: this.chain.seq + 1, prevHash: this.chain.hash, at: this.now(), event, key: this.keyring.active });

@@ -37,7 +37,8 @@ export async function appendNewActions(
   const outcome = (w: NewActionWrite, sealed?: Map<string, SealedArtifact>) =>
     sealed?.get(w.action.id) ?? (revoked.has(w.action.apiKeyId) ? 'revoked' : 'taken');
   if (kept.length === 0) return { artifacts: writes.map((w) => outcome(w)), isolation: head.isolation };
-  await assertActiveKeyMaySign(tx, keyring, head.headKeyId);
+  // The head as it was before this batch reserved its sequence numbers.
+  await assertActiveKeyMaySign(tx, keyring, { seq: Number(head.seq) - head.ids.length, keyId: head.headKeyId });
 
   const events = kept.flatMap((w) => w.events);
   if (events.length > 0) {

@@ -67,19 +67,29 @@ export class Sql extends Runner {
   async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // While checked out, a client has no pool listener: a connection Postgres ends under us
+    // (restart, failover, idle_in_transaction_session_timeout) would otherwise be an unhandled
+    // 'error' event and take the process down. The query in flight fails on its own.
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query(options.readCommitted ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN');
       const result = await fn(new Runner(client));
-      await client.query('COMMIT');
+      const committed = await client.query('COMMIT');
+      // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
+      if (committed.command === 'ROLLBACK') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
       return result;
     } catch (err) {
       try {
         await client.query('ROLLBACK');
       } catch (rollbackFailed) {
-        broken = rollbackFailed as Error;
+        broken ??= rollbackFailed as Error;
       }
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

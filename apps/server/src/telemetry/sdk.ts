@@ -13,6 +13,9 @@ import { bullmqTelemetry } from './bullmq-telemetry.ts';
 // entry point imports next are evaluated.
 const requireSdk = createRequire(import.meta.url);
 
+
+/** Query parameters whose values spans never show (the instrumentation's own list plus OAuth's). */
+const SECRET_QUERY_PARAMS = ['code', 'state', 'session_state', 'token', 'access_token', 'id_token', 'refresh_token', 'client_secret', 'sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature'];
 export type TelemetryEnv = Record<string, string | undefined>;
 
 /** True when the environment asks for traces to be exported (and the SDK is not disabled). */
@@ -48,7 +51,13 @@ export function startTelemetry(env: TelemetryEnv, opts: { spanProcessors?: SpanP
   // registered through Fastify's `fastify.initialization` diagnostics channel on every instance
   // made from now on, so the app needs no code of its own and has no plugin while tracing is
   // off. Probe routes are left unwrapped (their requests are untraced by the HTTP span anyway).
-  const fastify = new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => untraced(route.url) });
+  const fastify = new FastifyOtelInstrumentation({
+    registerOnInitialization: true,
+    ignorePaths: (route) => untraced(route.url),
+    // Its request span records the raw URL as url.path, query string included (the console's
+    // sign-in callback carries the IdP's code there): the path alone, like the HTTP span's.
+    requestHook: (span, request) => span.setAttribute('url.path', request.url.split('?')[0]!),
+  });
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || 'countersign',
     ...(opts.spanProcessors ? { spanProcessors: opts.spanProcessors } : {}),
@@ -56,7 +65,13 @@ export function startTelemetry(env: TelemetryEnv, opts: { spanProcessors?: SpanP
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => untraced(req.url) }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => untraced(req.url),
+        // The console's sign-in callback carries the IdP's authorization code and state in its
+        // query string: never into a span (nor tokens, should a client send one there).
+        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
+        redactedQueryParams: SECRET_QUERY_PARAMS,
+      }),
       fastify,
       // Only inside a trace of ours: BullMQ's and the outbox poller's own round trips would
       // otherwise each be a trace of one span.

@@ -48,6 +48,12 @@ export class ActionReads {
     const detail = await this.store.detailOf(id);
     if (!detail) throw new DomainError('not_found', `No action ${id}.`);
     const { action, votes, artifacts, facts } = detail;
+    // A long wait outlives the authentication it started with: a key revoked meanwhile gets no
+    // release token (nor anything else) from its answer.
+    if (wait && wait.seconds > 0 && action.status !== loaded.status && !caller.keyId.startsWith('session:')) {
+      const key = await this.deps.store.findApiKeyById(caller.keyId);
+      if (!key || key.revokedAt) throw new DomainError('unauthenticated', 'This API key has been revoked.');
+    }
     const view = await viewFrom(this.deps, action, action.requirement ? votes : [], artifacts.at(-1) ?? null, caller);
     return this.detail(view, action, caller, { votes, artifacts, facts });
   }

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DomainError } from '@countersign/contracts';
+import { generateSigningKey, Keyring } from '@countersign/evidence';
+import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
+import { sealSigningKey } from '../src/signing-key-seal.ts';
+import { PgGateStore } from '../src/gate-store.ts';
+import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
+
+// A process still running a retired key must not sign, even when it got the chain head lock
+// only after waiting for another process's append: the statement that waited reads the
+// artifact table as of before the wait, so the new head's signer has to be asked again.
+
+const oldKey = generateSigningKey();
+const newKey = generateSigningKey();
+let db: TestDatabase;
+let prisma: PrismaClient;
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  prisma = createPrismaClient(db.url, { max: 6 });
+});
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+const event = (digest: string) => ({ kind: 'config.changed' as const, file: 'policy' as const, digest, previousDigest: null });
+
+describe('the retired-key guard under contention for the chain head', () => {
+  it('refuses the retired key that waited for the head while the new key appended', async () => {
+    const sql = sqlOf(prisma);
+    // History signed by the old key, then the rotation sealed by a process with the new one.
+    await new PgGateStore(sql, new Keyring([oldKey])).transaction((tx) => tx.appendArtifact(event('a')));
+    await sealSigningKey(sql, new Keyring([newKey, oldKey]), () => new Date());
+
+    const current = new PgGateStore(sql, new Keyring([newKey, oldKey]));
+    const stale = new PgGateStore(sql, new Keyring([oldKey]));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const headLocked = new Promise<void>((r) => (locked = r));
+    // The current process takes the head and keeps its transaction open…
+    const appending = current.transaction(async (tx) => {
+      await tx.appendArtifact(event('b'));
+      locked();
+      await held;
+    });
+    await headLocked;
+    // …while the stale one asks for the head and waits behind it.
+    const forging = stale.transaction((tx) => tx.appendArtifact(event('forged')));
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await appending;
+    const outcome = await forging.then(
+      () => 'signed',
+      (err: unknown) => err,
+    );
+    expect(outcome).toBeInstanceOf(DomainError);
+    expect((outcome as DomainError).message).toMatch(/retired/);
+    // Nothing the old key signed after the rotation is in the chain.
+    const after = await prisma.artifact.findMany({ where: { kind: 'config.changed' }, orderBy: { seq: 'asc' } });
+    expect(after.map((a) => [JSON.parse(a.canonical).event.digest, a.keyId])).toEqual([
+      ['a', oldKey.keyId],
+      ['b', newKey.keyId],
+    ]);
+  });
+});
