@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { generateSigningKey, verifyExport, verifyExportParallel, VerifyThreads, type VerifyReport } from '../src/index.ts';
+import { generateSigningKey, verifyExport, verifyExportOnOneThread, verifyExportParallel, VerifyThreads, type VerifyReport } from '../src/index.ts';
 import { jsonlLines, sealChain } from '../test/factories.ts';
 
 /** One way of verifying, timed over the whole export. */
@@ -17,7 +17,7 @@ export interface VerifyBench {
   seconds: number;
   recordsPerSecond: number;
   cpuMicrosPerRecord: number;
-  /** Everything on one thread: parsing, hashing and signatures (`threads: 0`). */
+  /** Everything on one thread: parsing, hashing and signatures (`verifyExportOnOneThread`). */
   single: VerifyRun;
   /**
    * `verifyExportParallel` starting its own `threads` verifying threads, as `countersign verify`
@@ -59,7 +59,7 @@ export async function benchVerify(n = 100_000, opts: { threads?: number; rounds?
     // Warm the threads' compiled code, as the calling thread's is by the runs before.
     await verifyExportParallel(lines.slice(0, Math.min(n, 20_000)), keys, { threads: up, requireTrailer: false });
     const ways = {
-      single: () => verifyExportParallel(lines, keys, { threads: 0 }),
+      single: () => verifyExportOnOneThread(lines, keys),
       parallel: () => verifyExportParallel(lines, keys, { threads }),
       parallelThreadsUp: () => verifyExportParallel(lines, keys, { threads: up }),
       callingThreadAndLibuv: () => verifyExport(lines, keys),

@@ -5,7 +5,7 @@ import type { ReadLine } from './verify-input.ts';
 import { newVerification, type JudgedLine } from './verify-judge.ts';
 import type { VerifyReport } from './verify-report.ts';
 import { runVerification, type LineExaminer } from './verify-run.ts';
-import { verifySignatureLater, verifySignatureNow } from './verify-signatures.ts';
+import { verifySignatureLater } from './verify-signatures.ts';
 import { VerifyThreadError, VerifyThreads } from './verify-threads.ts';
 
 export interface ParallelVerifyOptions extends VerifyOptions {
@@ -13,20 +13,23 @@ export interface ParallelVerifyOptions extends VerifyOptions {
    * Verifying threads (default `os.availableParallelism()`), started for this run and stopped
    * after it, or `VerifyThreads` the caller started and will close. Each examines whole lines
    * (parse, canonical form, hash, body, key, signature); the calling thread reads the export
-   * and judges the chain in order. 0: everything on the calling thread, signatures included.
+   * and judges the chain in order. 0: no verifying threads, exactly `verifyExport`.
    */
   threads?: number | VerifyThreads;
   /**
-   * Threads are started once this many lines have been read (default 2,000): a shorter export
-   * is verified on the calling thread as `verifyExport` does, since starting threads costs more
-   * than they save. Until the threads are up, lines go on being checked on the calling thread.
+   * Threads are started once this many lines have been read (default 20,000); a shorter export
+   * is verified as `verifyExport` does. Until the threads are up, lines go on being checked on
+   * the calling thread. `verifyExport` already keeps about one and a half cores busy (signatures
+   * on the libuv pool), so threads gain little per line on a small machine, and starting them
+   * costs about 0.3 s of CPU each (plus bundling the thread module once, from TypeScript
+   * sources): measured on 2 cores, that pays back only after a few tens of thousands of lines.
    */
   minLinesForThreads?: number;
   /** Lines sent to a thread at a time (default 256). */
   batchLines?: number;
 }
 
-export const MIN_LINES_FOR_THREADS = 2_000;
+export const MIN_LINES_FOR_THREADS = 20_000;
 const BATCH_LINES = 256;
 // Batches out per thread: one being examined, the next ones waiting, so no thread idles while
 // the calling thread judges.
@@ -46,7 +49,7 @@ export async function verifyExportParallel(
   const v = newVerification(keys, opts.retired, opts.concurrency ?? DEFAULT_SIGNATURE_WINDOW);
   const examiner =
     threads === 0
-      ? examinerHere(keys, verifySignatureNow)
+      ? examinerHere(keys, verifySignatureLater)
       : new ThreadedExaminer(keys, threads, opts.minLinesForThreads ?? MIN_LINES_FOR_THREADS, Math.max(1, opts.batchLines ?? BATCH_LINES));
   return runVerification(lines, v, examiner, opts.requireTrailer ?? true);
 }

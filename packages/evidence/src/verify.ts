@@ -6,7 +6,7 @@ import { newVerification, type JudgedLine } from './verify-judge.ts';
 import { examineLine } from './verify-line.ts';
 import type { VerifyReport } from './verify-report.ts';
 import { runVerification, type LineExaminer } from './verify-run.ts';
-import { verifySignatureLater, type SignatureResult } from './verify-signatures.ts';
+import { verifySignatureLater, verifySignatureNow, type SignatureResult } from './verify-signatures.ts';
 
 export interface VerifyOptions {
   /** A missing trailer is reported as `truncated` (default true). */
@@ -41,6 +41,19 @@ export async function verifyExport(
 ): Promise<VerifyReport> {
   const v = newVerification(keys, opts.retired, opts.concurrency ?? DEFAULT_SIGNATURE_WINDOW);
   return runVerification(lines, v, examinerHere(keys, verifySignatureLater), opts.requireTrailer ?? true);
+}
+
+/**
+ * `verifyExport` with everything on the calling thread, signatures included: the same report,
+ * on one core. What the other ways of verifying are measured against (bench/verify.bench.ts).
+ */
+export async function verifyExportOnOneThread(
+  lines: Iterable<string> | AsyncIterable<string>,
+  keys: Map<string, KeyObject>,
+  opts: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const v = newVerification(keys, opts.retired, opts.concurrency ?? DEFAULT_SIGNATURE_WINDOW);
+  return runVerification(lines, v, examinerHere(keys, verifySignatureNow), opts.requireTrailer ?? true);
 }
 
 /** Examines each line as it is read, on this thread; `verify` checks a record's signature. */

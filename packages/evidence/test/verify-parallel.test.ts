@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   generateSigningKey,
+  MIN_LINES_FOR_THREADS,
   verifyExport,
+  verifyExportOnOneThread,
   verifyExportParallel,
   VerifyThreadError,
   VerifyThreads,
@@ -31,7 +33,8 @@ afterAll(async () => {
 describe('verifying on threads gives the one-thread report', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const expected = await verifyExport(c.lines, c.keys, c.opts);
-    expect(await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: 0 })).toEqual(expected);
+    expect(await verifyExportOnOneThread(c.lines, c.keys, c.opts), 'one thread').toEqual(expected);
+    expect(await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: 0 }), 'no verifying threads').toEqual(expected);
     for (const n of THREAD_COUNTS) {
       const report = await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: threads.get(n)!, minLinesForThreads: 0, batchLines: 16 });
       expect(report, `${n} threads`).toEqual(expected);
@@ -64,7 +67,7 @@ describe('threads for large exports only', () => {
   const keys = new Map([[key.keyId, key.publicKey]]);
   const chain = jsonlLines(sealChain(2_100, key));
 
-  it('verifies an export on threads it starts and stops, with the default batches and threshold', async () => {
+  it('verifies an export on threads it starts and stops, with the default batches', async () => {
     // Lines are checked on this thread until the threads are up, then on them: same report.
     const tampered = [...chain];
     const record = JSON.parse(tampered[1_999]!) as { signature: string };
@@ -73,7 +76,7 @@ describe('threads for large exports only', () => {
     tampered[1_999] = JSON.stringify({ ...record, signature: signature.toString('base64') });
     for (const lines of [chain, tampered]) {
       const expected = await verifyExport(lines, keys);
-      expect(await verifyExportParallel(lines, keys, { threads: 2 })).toEqual(expected);
+      expect(await verifyExportParallel(lines, keys, { threads: 2, minLinesForThreads: 2_000 })).toEqual(expected);
     }
     expect((await verifyExport(tampered, keys)).problems).toMatchObject([{ line: 2_000, code: 'bad_signature' }]);
   });
@@ -82,7 +85,9 @@ describe('threads for large exports only', () => {
     const closed = new VerifyThreads(1);
     await closed.close();
     const small = jsonlLines(sealChain(30, key));
+    expect(MIN_LINES_FOR_THREADS).toBe(20_000);
     expect(await verifyExportParallel(small, keys, { threads: closed })).toEqual(await verifyExport(small, keys));
+    expect(await verifyExportParallel(chain, keys, { threads: closed })).toEqual(await verifyExport(chain, keys));
     await expect(verifyExportParallel(small, keys, { threads: closed, minLinesForThreads: 0 })).rejects.toBeInstanceOf(VerifyThreadError);
   });
 });
