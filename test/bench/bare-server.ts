@@ -1,8 +1,10 @@
 import Fastify from 'fastify';
 import pg from 'pg';
+import { exitWhenOrphaned } from './orphan-guard.ts';
 
 // The floor to compare the gate with: a bare Fastify route doing one INSERT per request on
 // the same Postgres, same durability (synchronous commit), no auth, no policy, no evidence.
+exitWhenOrphaned();
 const databaseUrl = process.env.DATABASE_URL!;
 const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(process.env.POOL ?? 20) });
 await pool.query('CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, body jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())');

@@ -19,10 +19,20 @@ export function startChild(script: string, env: Record<string, string>, nodeArgs
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let buf = '';
+    let ready = false;
     child.stdout!.on('data', (d: Buffer) => {
+      // After READY, whatever the process prints (logs at BENCH_LOG_LEVEL) goes to our stderr.
+      if (ready) {
+        process.stderr.write(d);
+        return;
+      }
       buf += d.toString();
       const line = buf.split('\n').find((l) => l.startsWith('READY '));
-      if (line) resolve({ child, pid: child.pid!, fields: line.trim().split(' ').slice(1) });
+      if (!line) return;
+      ready = true;
+      resolve({ child, pid: child.pid!, fields: line.trim().split(' ').slice(1) });
+      const rest = buf.slice(buf.indexOf(line) + line.length + 1);
+      if (rest) process.stderr.write(rest);
     });
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));

@@ -92,10 +92,10 @@ const pollAgent = new http.Agent({ keepAlive: true });
  * The agent's long-poll (GET /v1/actions/:id?wait=N): `sent` settles once the request is written
  * to the socket (the server has it to read), `answer` with when it answered and the final status.
  */
-export function openLongPoll(apiUrl: string, token: string, id: string, seconds: number): { sent: Promise<void>; answer: Promise<{ at: number; status: string }> } {
+export function openLongPoll(apiUrl: string, token: string, id: string, seconds: number): { sent: Promise<void>; answer: Promise<{ at: number; status: string; httpStatus: number }> } {
   let sent!: () => void;
   const sentP = new Promise<void>((resolve) => (sent = resolve));
-  const answer = new Promise<{ at: number; status: string }>((resolve, reject) => {
+  const answer = new Promise<{ at: number; status: string; httpStatus: number }>((resolve, reject) => {
     const req = http.get(`${apiUrl}/v1/actions/${id}?wait=${seconds}`, { agent: pollAgent, headers: { authorization: `Bearer ${token}` } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -106,7 +106,7 @@ export function openLongPoll(apiUrl: string, token: string, id: string, seconds:
         try {
           const body = JSON.parse(text) as { status: string; releaseToken?: string };
           if (body.status === 'approved' && !body.releaseToken) throw new Error(`${id} approved without a release token`);
-          resolve({ at, status: body.status });
+          resolve({ at, status: body.status, httpStatus: res.statusCode ?? 0 });
         } catch (err) {
           reject(err instanceof Error ? err : new Error(String(err)));
         }

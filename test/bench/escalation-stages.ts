@@ -136,7 +136,8 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     const b1 = sample();
 
     // c. long-polls, held open until their actions are decided in d.
-    const opened = ids.map((id, i) => openLongPoll(api.url, stack.agentToken(i % channels), id, 300));
+    // Two minutes: far more than the clicks take, short enough that a lost decision fails the run soon.
+    const opened = ids.map((id, i) => openLongPoll(api.url, stack.agentToken(i % channels), id, 120));
     const polls = opened.map((p) => p.answer);
     polls.forEach((p) => p.catch(() => undefined));
     await Promise.all(opened.map((p) => p.sent));
@@ -146,8 +147,12 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     // d. clicks.
     await inPool(n, opts.clickConcurrency ?? 16, (i) => approveCard(api.url, ids[i]!, watch.card(ids[i]!)!));
     const verdicts = await Promise.all(polls);
-    const notApproved = verdicts.filter((v) => v.status !== 'approved').length;
-    if (notApproved) throw new Error(`${notApproved} escalations were not approved`);
+    const notApproved = verdicts.filter((v) => v.status !== 'approved');
+    if (notApproved.length) {
+      const seen: Record<string, number> = {};
+      for (const v of notApproved) seen[`HTTP ${v.httpStatus} ${v.status}`] = (seen[`HTTP ${v.httpStatus} ${v.status}`] ?? 0) + 1;
+      throw new Error(`${notApproved.length} of ${n} long-polls did not answer "approved": ${JSON.stringify(seen)}`);
+    }
     await until(
       'every card updated and the queues empty',
       async () => ids.every((id) => watch.updates.has(String(watch.card(id)!.response.ts))) && (await queues.idle()),

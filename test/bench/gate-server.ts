@@ -2,9 +2,11 @@ import path from 'node:path';
 import pino from 'pino';
 import { startService } from '@countersign/server';
 import { parseSettings } from '../../apps/server/src/settings.ts';
+import { exitWhenOrphaned } from './orphan-guard.ts';
 
 // The real service in its own process for the benchmark (the load generator must not share
 // its event loop). Prints READY <port> <token> once it can take requests.
+exitWhenOrphaned();
 const root = path.resolve(import.meta.dirname, '..', '..');
 const settings = parseSettings({
   // The benchmark measures deciding, not request budgets (set them in the environment to include them).

@@ -44,6 +44,19 @@ const CONCURRENCY = num('BENCH_CONCURRENCY', 32, 32);
 const DURATION_MS = num('BENCH_SECONDS', 10, 3) * 1000;
 const SPLIT: ServiceRole[] = ['api', 'api', 'worker', 'worker'];
 
+/**
+ * The escalation rows that need every escalation through to mean anything: one that fails is
+ * reported as not measured (with why) and the run goes on to the next row.
+ */
+async function orFailure<T>(measure: () => Promise<T>): Promise<T | string> {
+  try {
+    return await measure();
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    return (err as Error).message;
+  }
+}
+
 async function main(): Promise<void> {
   const start = machineAtStart();
   const steps = 8;
@@ -124,7 +137,7 @@ async function main(): Promise<void> {
 
     const stageCount = num('BENCH_STAGE_COUNT', 300, 30);
     progress(7, `CPU by stage, ${stageCount} escalations through an api and a worker process`);
-    const stages = await runStageBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: stageCount, ...(QUICK ? { warmup: 5 } : {}) });
+    const stages = await orFailure(() => runStageBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: stageCount, ...(QUICK ? { warmup: 5 } : {}) }));
 
     const sustainedChannels = num('BENCH_SUSTAINED_CHANNELS', 600, 100);
     const stepping = rateStepsFromEnv(QUICK);
@@ -138,8 +151,8 @@ async function main(): Promise<void> {
       }
     };
     progress(8, `sustained escalation rate, stepping ${stepping.rates.join(', ')}/s: one process${SCALEOUT ? ', then 2 api + 2 worker processes' : ''}`);
-    const sustained = await sustainedRun('sustained', ['all']);
-    const sustainedSplit = SCALEOUT ? await sustainedRun('sustained-split', SPLIT) : undefined;
+    const sustained = await orFailure(() => sustainedRun('sustained', ['all']));
+    const sustainedSplit = SCALEOUT ? await orFailure(() => sustainedRun('sustained-split', SPLIT)) : undefined;
 
     // The table, and results.json from the same figures.
     const r = new Report();
@@ -155,9 +168,13 @@ async function main(): Promise<void> {
     reportLoad(r, 'floor', 'floor: bare Fastify + 1 INSERT', floor, floorUsed);
     r.line(`verify: ${numericFields(r, 'verify', verify).join('; ')}`);
     reportSlackRun(r, slack);
-    reportStages(r, stages);
-    reportSustained(r, 'sustained', sustained);
-    if (sustainedSplit) reportSustained(r, 'scaleout.sustained', sustainedSplit);
+    if (typeof stages === 'string') r.line(`CPU by stage: not measured (${stages})`);
+    else reportStages(r, stages);
+    if (typeof sustained === 'string') r.line(`sustained escalation rate, all-in-one: not measured (${sustained})`);
+    else reportSustained(r, 'sustained', sustained);
+    if (typeof sustainedSplit === 'string') r.line(`sustained escalation rate, 2 api + 2 worker: not measured (${sustainedSplit})`);
+    else if (sustainedSplit) reportSustained(r, 'scaleout.sustained', sustainedSplit);
+    const sustainedRate = (x: SustainedResult | string | undefined) => (x === undefined || typeof x === 'string' ? undefined : x.sustainedPerSecond);
     reportMcp(r, mcp);
 
     const v = verify as unknown as Record<string, unknown>;
@@ -166,11 +183,11 @@ async function main(): Promise<void> {
     const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !(b > 0) ? null : a / b);
     const ratios: Record<RatioName, { value: number | null; says: string }> = {
       gate_over_floor: { value: ratio(auto.result.throughput, floor.throughput), says: 'auto-decide throughput / floor throughput (target ≥ 0.5)' },
-      sustained_escalations_over_auto: { value: ratio(sustained.sustainedPerSecond, auto.result.throughput), says: 'sustained escalations/s (one process) / auto-decide throughput (target ≥ 0.1)' },
+      sustained_escalations_over_auto: { value: ratio(sustainedRate(sustained), auto.result.throughput), says: 'sustained escalations/s (one process) / auto-decide throughput (target ≥ 0.1)' },
       click_p95_over_auto_p99: { value: ratio(slack.releaseMs.p95, auto.result.p99Ms), says: `click → released p95 at ${slackRate}/s / auto-decide p99 (target ≤ 5)` },
       verify_parallel_over_single: { value: ratio(verifyParallel, verifySingle), says: 'verify records/s, all threads / one thread (target ≥ 1.8 on 2 cores)' },
       scaleout_auto: { value: ratio(autoSplit?.result.throughput, auto.result.throughput), says: 'auto-decide throughput, 2 api + 2 worker / one process' },
-      scaleout_escalations: { value: ratio(sustainedSplit?.sustainedPerSecond, sustained.sustainedPerSecond), says: 'sustained escalations/s, 2 api + 2 worker / one process' },
+      scaleout_escalations: { value: ratio(sustainedRate(sustainedSplit), sustainedRate(sustained)), says: 'sustained escalations/s, 2 api + 2 worker / one process' },
     };
     reportRatios(r, ratios);
     r.line();

@@ -5,6 +5,7 @@ import { startService } from '@countersign/server';
 import { slackModule } from '@countersign/slack';
 import { workerModule } from '@countersign/worker';
 import { parseSettings } from '../../apps/server/src/settings.ts';
+import { exitWhenOrphaned } from './orphan-guard.ts';
 
 // The real service with the Slack app and the queue workers, in its own process for the Slack
 // benchmarks (the load generator and the fake Slack must not share its event loop). Policy,
@@ -12,6 +13,7 @@ import { parseSettings } from '../../apps/server/src/settings.ts';
 // keys for the agents in BENCH_AGENTS are written to BENCH_TOKENS_FILE (one process of a
 // cluster makes them: keys live in the shared database). Prints READY <port> once it can take
 // requests.
+exitWhenOrphaned();
 const root = path.resolve(import.meta.dirname, '..', '..');
 // The benchmark measures deciding, not request budgets (set them in the environment to include them).
 const settings = parseSettings({ COUNTERSIGN_RATE_LIMIT_PER_KEY: '0', COUNTERSIGN_RATE_LIMIT_PER_IP: '0', ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' });
