@@ -98,7 +98,8 @@ export class VerifyThreads {
     this.failed ??= new VerifyThreadError('the verifying threads are closed');
     this.settleReady?.reject(this.failed);
     this.closing = true;
-    await this.started;
+    // Threads whose module is still being prepared are never started (see the constructor):
+    // a run that ended before they were needed does not wait for them.
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 
