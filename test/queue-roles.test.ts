@@ -4,7 +4,7 @@ import type { ServiceModule } from '@countersign/modules';
 import { Redis } from 'ioredis';
 import { freshDatabase, randomQueuePrefix, redisUrlForTests } from './support/database.ts';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { escalate, queueIntents, queueTestsPerCase } from './fakes/queue-harness.ts';
+import { escalate, HELD_RULE, HELD_RULE_ENV, queueIntents, queuePolicy, queueTestsPerCase } from './fakes/queue-harness.ts';
 
 // Roles and the outbox: an api-only process enqueues nothing itself (the outbox holds the
 // work), a worker started later dispatches what was committed meanwhile, and every role
@@ -64,8 +64,8 @@ describe('queue engine: roles and the outbox', () => {
     };
     const deliveries: ServiceModule = { name: 'test-deliveries', register: (ctx) => void (ctx.deliveries = delivery) };
     const slack = new RecordingChannel('slack');
-    const t = await start({ channels: [slack], modules: [deliveries], env: { COUNTERSIGN_CALLBACK_ALLOWLIST: 'https://hooks.example.com' } });
-    const id = await escalate(t, { ...queueIntents.slack, callbackUrl: 'https://hooks.example.com/countersign' });
+    const t = await start({ channels: [slack], modules: [deliveries], policy: queuePolicy() + HELD_RULE, env: { COUNTERSIGN_CALLBACK_ALLOWLIST: 'https://hooks.example.com', ...HELD_RULE_ENV } });
+    const id = await escalate(t, { ...queueIntents.held, callbackUrl: 'https://hooks.example.com/countersign' });
     await waitFor('card', () => slack.done('postCard', id).length === 1);
     const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
     expect(vote.body.action.status).toBe('approved');
@@ -84,12 +84,20 @@ describe('queue engine: roles and the outbox', () => {
     await waitFor('refusal delivered', () => calls.includes(`webhook ${refused.body.id} 1/10`));
     expect(calls.some((c) => c.startsWith(`execute ${refused.body.id}`))).toBe(false);
     expect(slack.calls.filter((c) => c.actionId === refused.body.id)).toEqual([]);
+
+    // Approved under a rule that names no executor: nothing to execute, no execution job.
+    const plain = await escalate(t, queueIntents.slack);
+    await waitFor('card', () => slack.done('postCard', plain).length === 1);
+    expect((await t.api('POST', `/v1/actions/${plain}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } })).body.action.status).toBe('approved');
+    await waitFor('decision shown', () => slack.done('updateCard', plain).length >= 1);
+    expect(calls.some((c) => c.startsWith(`execute ${plain}`))).toBe(false);
+    expect((await t.engine().queues.queue('deliveries').getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter((j) => j.name === 'execute-action' && (j.data as { actionId: string }).actionId === plain)).toEqual([]);
   });
 
   it('completes delivery jobs with a log line when no DecisionDelivery is registered', async () => {
     const slack = new RecordingChannel('slack');
-    const t = await start({ channels: [slack], env: { COUNTERSIGN_CALLBACK_ALLOWLIST: 'https://hooks.example.com' } });
-    const id = await escalate(t, { ...queueIntents.slack, callbackUrl: 'https://hooks.example.com/countersign' });
+    const t = await start({ channels: [slack], policy: queuePolicy() + HELD_RULE, env: { COUNTERSIGN_CALLBACK_ALLOWLIST: 'https://hooks.example.com', ...HELD_RULE_ENV } });
+    const id = await escalate(t, { ...queueIntents.held, callbackUrl: 'https://hooks.example.com/countersign' });
     await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
     const queues = t.engine().queues;
     await waitFor('both completed', async () => {

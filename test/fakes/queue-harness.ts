@@ -40,6 +40,23 @@ export const QUEUE_RULES = `
         slack: ['#ops']
 `;
 
+/** A rule naming an executor (held execution): allow its destination with HELD_RULE_ENV. */
+export const HELD_RULE = `
+  - id: queue-held
+    when: 'action.type == "queue.held"'
+    outcome: escalate
+    reason: one slack channel, and countersign runs the approved request itself
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }]
+      expiresIn: 30m
+      channels:
+        slack: ['#ops']
+    executor:
+      url: https://runner.example.com/run/{{action.resource}}
+      method: POST
+`;
+export const HELD_RULE_ENV = { COUNTERSIGN_EXECUTOR_ALLOWLIST: 'https://runner.example.com' };
+
 export function queuePolicy(): string {
   return fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8').trimEnd() + '\n' + QUEUE_RULES;
 }
@@ -52,6 +69,8 @@ export const queueIntents = {
     justification: 'region decommissioned',
   },
   slack: { action: { type: 'queue.slack', resource: 'db/main' } },
+  /** Under a rule naming an executor (held execution). */
+  held: { action: { type: 'queue.held', resource: 'db-main' } },
 };
 
 export interface QueueTest extends TestService {
@@ -68,13 +87,15 @@ export interface QueueTestOptions {
   /** Share a database (and prefix) with another service; the caller drops it. */
   databaseUrl?: string;
   prefix?: string;
+  /** The policy file's text (default: queuePolicy()). */
+  policy?: string;
 }
 
 export async function startQueueTest(opts: QueueTestOptions = {}): Promise<StartedQueueTest> {
   const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => undefined } : await freshDatabase();
   const prefix = opts.prefix ?? randomQueuePrefix();
   const t = await startTestService({
-    policy: queuePolicy(),
+    policy: opts.policy ?? queuePolicy(),
     databaseUrl: db.url,
     ...(opts.role ? { role: opts.role } : {}),
     env: {
