@@ -50,9 +50,8 @@ export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyO
   } catch {
     return { ok: false, code: 'not_canonical', message: 'canonical is not JSON', seq };
   }
-  if (canonicalJsonOfParsed(parsed) !== canonical || LONE_SURROGATE.test(canonical)) {
-    return { ok: false, code: 'not_canonical', message: 'canonical is not RFC 8785 canonical JSON', seq };
-  }
+  const unchecked = canonicalFormProblem(parsed, canonical);
+  if (unchecked) return { ok: false, code: 'not_canonical', message: unchecked, seq };
   const bytes = Buffer.from(canonical, 'utf8');
   const actualHash = sha256Hex(bytes);
   if (actualHash !== hash) {
@@ -90,6 +89,19 @@ export function checkRecord(raw: Record<string, unknown>, keys: Map<string, KeyO
     ok: true,
     value: { seq: body.seq, hash, prevHash: body.prevHash, keyId: body.keyId, bytes, signature: Buffer.from(signature, 'base64'), publicKey, body },
   };
+}
+
+/** Why `canonical` (parsed) is not its own RFC 8785 form, or cannot be shown to be; null if it is. */
+function canonicalFormProblem(parsed: unknown, canonical: string): string | null {
+  let form: string;
+  try {
+    form = canonicalJsonOfParsed(parsed);
+  } catch {
+    // JSON nested deeper than the serialiser can recurse: unverifiable, so refused (never a crash).
+    return 'canonical is nested too deeply to check';
+  }
+  if (form !== canonical || LONE_SURROGATE.test(canonical)) return 'canonical is not RFC 8785 canonical JSON';
+  return null;
 }
 
 /** A CSV column shown from the signed body must say what the body says. */

@@ -35,9 +35,13 @@ export function checkTrailer(raw: Record<string, unknown>, keys: Map<string, Key
   } catch {
     return { ok: false, code: 'trailer_invalid', message: 'trailer canonical is not JSON' };
   }
-  if (canonicalJsonOfParsed(parsed) !== canonical) {
-    return { ok: false, code: 'trailer_invalid', message: 'trailer canonical is not RFC 8785 canonical JSON' };
+  let form: string;
+  try {
+    form = canonicalJsonOfParsed(parsed);
+  } catch {
+    return { ok: false, code: 'trailer_invalid', message: 'trailer canonical is nested too deeply to check' };
   }
+  if (form !== canonical) return { ok: false, code: 'trailer_invalid', message: 'trailer canonical is not RFC 8785 canonical JSON' };
   const checked = checkTrailerBody(parsed);
   if (!checked.ok) return { ok: false, code: 'trailer_invalid', message: checked.message };
   const body = checked.value;

@@ -171,6 +171,10 @@ export function exportCases(n = 300): ExportCase[] {
   add('garbage line', [...good.slice(0, mid), 'not json', ...good.slice(mid)]);
   add('unknown line type', [...good.slice(0, mid), '{"type":"note"}', ...good.slice(mid)]);
   add('a JSON array line', [...good.slice(0, mid), '[1,2]', ...good.slice(mid)]);
+  const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+  add('canonical nested too deeply to check', editLine(good, mid, (r) => (r.canonical = deep)));
+  add('a too deeply nested record after the trailer', [...good, editLine(good, 1, (r) => (r.canonical = deep))[0]!]);
+  add('trailer canonical nested too deeply to check', editLine(good, n + 1, (r) => (r.canonical = deep)));
 
   // Truncation and the trailer.
   add('truncated: trailer and tail dropped', good.slice(0, mid));

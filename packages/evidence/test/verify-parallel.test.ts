@@ -58,6 +58,9 @@ describe('verifying on threads gives the one-thread report', () => {
     expect((await reportOf('retired-key forgery: the old key signs after its rotation')).problems).toMatchObject([{ line: 170, seq: 170, code: 'retired_key' }]);
     expect((await reportOf('truncated: trailer and tail dropped')).problems).toMatchObject([{ line: 151, code: 'truncated' }]);
     expect((await reportOf('CSV with a bad signature in the middle')).problems).toMatchObject([{ seq: 150, code: 'bad_signature' }]);
+    expect((await reportOf('canonical nested too deeply to check')).problems).toMatchObject([{ line: 150, seq: 150, code: 'not_canonical', message: 'canonical is nested too deeply to check' }]);
+    expect((await reportOf('a too deeply nested record after the trailer')).problems).toMatchObject([{ line: 302, code: 'after_trailer' }]);
+    expect((await reportOf('trailer canonical nested too deeply to check')).problems).toMatchObject([{ line: 301, code: 'trailer_invalid' }]);
     expect(threads.get(2)!.examinedBatches.every((n) => n > 0)).toBe(true);
   });
 });
