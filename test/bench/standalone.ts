@@ -26,7 +26,8 @@ export async function runStandalone<T>(name: string, measure: (stack: Devstack) 
   const work = path.join(root, '.countersign', 'bench', `${name}-${process.pid}`);
   fs.mkdirSync(work, { recursive: true });
   process.stdout.write(`${name} bench: starting Postgres and Redis…\n`);
-  const pg = await startPostgres({ dataDir: path.join(work, 'pg'), ephemeral: true });
+  // Durable, as in `npm run bench` (main.ts): commits cost what they cost there.
+  const pg = await startPostgres({ dataDir: path.join(work, 'pg') });
   const redis = await startRedis({ dir: path.join(work, 'redis') });
   try {
     const result = await measure({ postgresUrl: pg.url, postgresPid: pg.pid, redisUrl: redis.url, redisPid: redis.pid, workDir: work });
