@@ -100,6 +100,13 @@ export class PgDecisionBus implements DecisionBus {
   }
 
   subscribe(actionId: string, onDecided: () => void): () => void {
+    // Closed (the process is stopping): nobody will ever be notified, so a wait that starts
+    // now is woken at once to answer what it reads, instead of holding the HTTP server's close
+    // for its whole wait.
+    if (this.closed) {
+      queueMicrotask(onDecided);
+      return () => undefined;
+    }
     let set = this.waiters.get(actionId);
     if (!set) this.waiters.set(actionId, (set = new Set()));
     set.add(onDecided);
