@@ -84,7 +84,6 @@ export interface ActionSearchStore {
   artifactsOf(actionId: string): Promise<SealedArtifact[]>;
   /** Artifacts by sequence number (to show and check the links of an action's evidence). */
   artifactsAt(seqs: number[]): Promise<SealedArtifact[]>;
-  factsOf(actionId: string): Promise<ActionFacts>;
   /** The action with its votes, artifacts (seq order) and facts, read at once (one action's page or long-poll answer). */
   detailOf(actionId: string): Promise<ActionDetail | null>;
 }

@@ -91,15 +91,6 @@ export class PrismaActionSearch implements ActionSearchStore {
     return rows.map(toSealedArtifact);
   }
 
-  async factsOf(actionId: string): Promise<ActionFacts> {
-    const [cards, deliveries, redemptions] = await Promise.all([
-      this.prisma.channelCard.findMany({ where: { actionId }, orderBy: { createdAt: 'asc' } }),
-      this.prisma.delivery.findMany({ where: { actionId }, orderBy: { createdAt: 'asc' } }),
-      this.prisma.releaseRedemption.findMany({ where: { actionId }, orderBy: { redeemedAt: 'asc' } }),
-    ]);
-    return factsFrom(cards, deliveries, redemptions);
-  }
-
   detailOf(actionId: string): Promise<ActionDetail | null> {
     return readActionDetail(this.prisma, actionId);
   }
