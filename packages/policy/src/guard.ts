@@ -1,4 +1,5 @@
 import { parse } from '@bufbuild/cel';
+import { stringConstant, type CallNode, type ExprNode } from './cel-ast.ts';
 import { POLICY_VARIABLES } from './cel.ts';
 
 // A rule's guard: one term `path == "literal"` of its condition's top-level conjunction. In CEL,
@@ -13,16 +14,6 @@ export interface RuleGuard {
   /** The variable, then the fields selected from it: `action.type` → ['action', 'type']. */
   readonly path: readonly string[];
   readonly literal: string;
-}
-
-// Minimal structural view of the cel.expr.Expr protobuf messages we walk (as in cel.ts).
-interface ExprNode {
-  exprKind: { case: string | undefined; value?: unknown };
-}
-interface CallNode {
-  function: string;
-  target?: ExprNode;
-  args: ExprNode[];
 }
 
 const VARIABLES: ReadonlySet<string> = new Set(POLICY_VARIABLES);
@@ -59,12 +50,6 @@ function equalityTerm(node: ExprNode): RuleGuard | undefined {
   const literal = stringConstant(b) ?? stringConstant(a);
   const path = stringConstant(b) !== undefined ? plainPath(a) : plainPath(b);
   return literal !== undefined && path ? { path, literal } : undefined;
-}
-
-function stringConstant(node: ExprNode): string | undefined {
-  if (node.exprKind.case !== 'constExpr') return undefined;
-  const constant = (node.exprKind.value as { constantKind: { case: string | undefined; value?: unknown } }).constantKind;
-  return constant.case === 'stringValue' ? (constant.value as string) : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { parse } from '@bufbuild/cel';
+import { stringConstant, type CallNode, type ExprNode } from './cel-ast.ts';
 import type { CompiledPolicy } from './types.ts';
 
 // `policy check` lint: an approve rule must rest on facts the caller cannot relabel. The caller
@@ -62,16 +63,6 @@ export function approvesOnLabelsAlone(source: string): { labels: string[] } | un
     if (isLabel(path)) labels.add(path.join('.'));
   });
   return { labels: [...labels].sort() };
-}
-
-// Minimal structural view of the cel.expr.Expr protobuf messages we walk (as in cel.ts).
-interface ExprNode {
-  exprKind: { case: string | undefined; value?: unknown };
-}
-interface CallNode {
-  function: string;
-  target?: ExprNode;
-  args: ExprNode[];
 }
 
 /** Does every way for `node` to have truth value `positive` pin down a fact? */
@@ -191,9 +182,9 @@ function pathOf(node: ExprNode): string[] | undefined {
     if (call.function !== '_[_]' || call.args.length !== 2) return undefined;
     const [operand, index] = call.args;
     const base = operand ? pathOf(operand) : undefined;
-    const key = index?.exprKind.case === 'constExpr' ? (index.exprKind.value as { constantKind: { case: string; value: unknown } }).constantKind : undefined;
+    const key = index ? stringConstant(index) : undefined;
     // A computed index is read like any expression (by the caller's walk), not as a path.
-    return base && key?.case === 'stringValue' ? [...base, String(key.value)] : undefined;
+    return base && key !== undefined ? [...base, key] : undefined;
   }
   return undefined;
 }
