@@ -25,10 +25,6 @@ export interface PendingWrite {
 export class PendingWrites {
   private writes: PendingWrite[] = [];
 
-  get size(): number {
-    return this.writes.length;
-  }
-
   add(write: PendingWrite): void {
     this.writes.push(write);
   }
