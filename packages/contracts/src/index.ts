@@ -7,6 +7,7 @@ export * from './verdict.ts';
 export * from './errors.ts';
 export * from './artifact.ts';
 export * from './ids.ts';
+export * from './random-pool.ts';
 export * from './events.ts';
 export * from './trace-context.ts';
 export * from './action-filter.ts';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '@countersign/contracts';
 import type { ChannelCard } from './generated/prisma/client.ts';
 import type { Sql } from './sql.ts';
 
@@ -97,7 +97,7 @@ export class PgCardStore {
    * row is `checking` when an earlier attempt may have gone out, else `claimed`.
    */
   async claim(key: CardKey, leaseMs: number): Promise<ClaimResult> {
-    const id = `card_${randomBytes(10).toString('hex')}`;
+    const id = `card_${pooledRandomBytes(10).toString('hex')}`;
     const rows = await this.sql.query<ChannelCard>`
       INSERT INTO "ChannelCard" (id, "actionId", channel, target, state, tier, "createdAt", "updatedAt")
       VALUES (${id}, ${key.actionId}, ${key.channel}, ${key.target}, 'claimed', ${key.tier}, now(), now())
@@ -166,7 +166,7 @@ export class PgCardStore {
    * already existed (recorded before, or posted through another route).
    */
   async recordFailed(key: CardKey, error: string): Promise<boolean> {
-    const id = `card_${randomBytes(10).toString('hex')}`;
+    const id = `card_${pooledRandomBytes(10).toString('hex')}`;
     const n = await this.sql.execute`
       INSERT INTO "ChannelCard" (id, "actionId", channel, target, state, error, tier, "createdAt", "updatedAt")
       VALUES (${id}, ${key.actionId}, ${key.channel}, ${key.target}, 'failed', ${error.slice(0, MAX_ERROR)}, ${key.tier}, now(), now())

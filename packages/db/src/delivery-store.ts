@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '@countersign/contracts';
 import type { DeliveryClaim, DeliveryKind, DeliveryRow, DeliveryStore } from '@countersign/core';
 import type { Sql } from './sql.ts';
 
@@ -14,7 +14,7 @@ export class PgDeliveryStore implements DeliveryStore {
   ) {}
 
   async claim(input: { actionId: string; kind: DeliveryKind; url: string; idempotencyKey: string }): Promise<DeliveryClaim> {
-    const id = `dlv_${randomBytes(12).toString('hex')}`;
+    const id = `dlv_${pooledRandomBytes(12).toString('hex')}`;
     await this.sql.execute`
       INSERT INTO "Delivery" (id, "actionId", kind, url, "idempotencyKey", state, attempts)
       VALUES (${id}, ${input.actionId}, ${input.kind}, ${input.url}, ${input.idempotencyKey}, 'pending', 0)
@@ -37,7 +37,7 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async failWithoutSending(input: { actionId: string; kind: DeliveryKind; url: string; idempotencyKey: string; error: string }): Promise<DeliveryRow> {
-    const id = `dlv_${randomBytes(12).toString('hex')}`;
+    const id = `dlv_${pooledRandomBytes(12).toString('hex')}`;
     await this.sql.execute`
       INSERT INTO "Delivery" (id, "actionId", kind, url, "idempotencyKey", state, attempts, "lastError")
       VALUES (${id}, ${input.actionId}, ${input.kind}, ${input.url}, ${input.idempotencyKey}, 'failed', 0, ${input.error})

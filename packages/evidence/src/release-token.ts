@@ -1,7 +1,7 @@
 import type { ReleaseFailure } from '@countersign/contracts';
-import { randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, errors, jwtVerify, SignJWT, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { DomainError } from '@countersign/contracts';
+import { sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { DomainError, pooledRandomBytes } from '@countersign/contracts';
 import { HASH_HEX } from './body.ts';
 import { retirementsFromJwks, type KeyRetirement } from './key-retirement.ts';
 import type { SigningKey } from './keys.ts';
@@ -47,15 +47,25 @@ export async function signReleaseToken(input: SignReleaseTokenInput): Promise<st
   if (!HASH_HEX.test(input.intentHash)) throw new DomainError('internal', 'intentHash must be 64 lowercase hex');
   if (!Number.isSafeInteger(input.ttlSeconds) || input.ttlSeconds <= 0) throw new DomainError('internal', 'ttlSeconds must be a positive integer');
   const iat = Math.floor((input.now ?? new Date()).getTime() / 1000);
-  return new SignJWT({ intent_sha256: input.intentHash })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: input.key.keyId })
-    .setSubject(input.actionId)
-    .setAudience(input.audience)
-    .setIssuer(input.issuer)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + input.ttlSeconds)
-    .setJti(randomBytes(16).toString('base64url'))
-    .sign(input.key.privateKey);
+  // A compact JWS made here with one synchronous Ed25519 signature: jose's SignJWT signs through
+  // WebCrypto (a thread-pool job and a promise per token), a tenth of a gate request's CPU.
+  // Verification stays jose's (verifyReleaseToken, the SDK); a test checks both agree.
+  const header = b64url({ alg: 'EdDSA', typ: 'JWT', kid: input.key.keyId });
+  const claims: ReleaseTokenClaims & Record<string, unknown> = {
+    intent_sha256: input.intentHash,
+    sub: input.actionId,
+    aud: input.audience,
+    iss: input.issuer,
+    iat,
+    exp: iat + input.ttlSeconds,
+    jti: pooledRandomBytes(16).toString('base64url'),
+  };
+  const signingInput = `${header}.${b64url(claims)}`;
+  return `${signingInput}.${sign(null, Buffer.from(signingInput, 'ascii'), input.key.privateKey).toString('base64url')}`;
+}
+
+function b64url(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
 export interface VerifyReleaseTokenOptions {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '@countersign/contracts';
 import type { Redis } from 'ioredis';
 
 // Short leases in Redis, for work that must not interleave across processes but may be
@@ -25,7 +25,7 @@ export class RedisMutex {
 
   /** A token when acquired (hand it to `release`), null when someone else holds it. */
   async tryAcquire(name: string, ttlMs: number): Promise<string | null> {
-    const token = randomBytes(12).toString('hex');
+    const token = pooledRandomBytes(12).toString('hex');
     const ok = await this.redis.set(this.key(name), token, 'PX', Math.round(ttlMs), 'NX');
     return ok === 'OK' ? token : null;
   }

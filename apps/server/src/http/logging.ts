@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '@countersign/contracts';
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import type { LoggerOptions } from 'pino';
@@ -142,5 +142,5 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 export function genReqId(req: IncomingMessage): string {
   const incoming = req.headers[REQUEST_ID_HEADER];
   if (typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming)) return incoming;
-  return `req_${randomBytes(12).toString('base64url')}`;
+  return `req_${pooledRandomBytes(12).toString('base64url')}`;
 }
