@@ -1,9 +1,11 @@
 import pg from 'pg';
 import type { ActionRecord } from '@countersign/core';
-import type { OutboxEvent } from './generated/prisma/client.ts';
 import { OUTBOX_CHANNEL } from './gate-tx.ts';
 import { toActionRecord, type ActionRow } from './rows.ts';
-import type { Sql } from './sql.ts';
+import { sqlBigintArray, sqlInt, type Sql } from './sql.ts';
+
+/** A claimed event with its action's columns (all NULL when the action is gone). */
+type ClaimedRow = Omit<ActionRow, 'id'> & { id: string | null; eventId: string; eventType: string; eventActionId: string; eventPayload: unknown; eventCreatedAt: Date };
 
 // The queue engine's side of the transactional outbox: claim undispatched events, turn them
 // into jobs, mark them dispatched. Plus what the sweeper reads to rebuild lost timers.
@@ -29,30 +31,40 @@ export class PgOutboxStore {
    * returns, in the same transaction. Rows are therefore marked only after their jobs were
    * enqueued; a crash in between re-enqueues them later, which deterministic job ids make
    * harmless.
+   *
+   * Two round trips per batch (every escalation takes about two batches): BEGIN rides with the
+   * claim, which reads each event's action in the same statement, and COMMIT rides with the
+   * mark. The scripts hold only our own text and checked numbers.
    */
   async dispatchBatch(limit: number, handle: OutboxHandler, opts: { olderThanSeconds?: number } = {}): Promise<{ claimed: number; dispatched: number }> {
-    const olderThan = opts.olderThanSeconds ?? 0;
-    return this.sql.transaction(
-      async (tx) => {
-        const rows = await tx.query<Omit<OutboxEvent, 'id'> & { id: string }>`
-          SELECT * FROM "OutboxEvent"
-          WHERE "dispatchedAt" IS NULL AND "createdAt" <= now() - make_interval(secs => ${olderThan})
-          ORDER BY id
-          LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED`;
-        if (rows.length === 0) return { claimed: 0, dispatched: 0 };
-        const actionIds = [...new Set(rows.map((r) => r.actionId))];
-        const actionRows = await tx.query<ActionRow>`SELECT * FROM "Action" WHERE id = ANY(${actionIds}::text[])`;
-        const actions = new Map<string, ActionRecord>(actionRows.map((a) => [a.id, toActionRecord(a)]));
-        const events = rows.map((r) => ({ id: String(r.id), type: r.type, actionId: r.actionId, payload: r.payload, createdAt: r.createdAt }));
-        const handled = await handle(events, actions);
-        if (handled.length > 0) {
-          await tx.execute`UPDATE "OutboxEvent" SET "dispatchedAt" = now() WHERE id = ANY(${handled}::bigint[]) AND "dispatchedAt" IS NULL`;
-        }
-        return { claimed: rows.length, dispatched: handled.length };
-      },
-      { readCommitted: true },
-    );
+    const olderThan = sqlInt(opts.olderThanSeconds ?? 0, 0, 86_400 * 365);
+    const batch = sqlInt(limit, 1, 10_000);
+    return this.sql.scriptTransaction(async (tx) => {
+      const [, claimed] = await tx.run(`BEGIN ISOLATION LEVEL READ COMMITTED;
+        SELECT e.id::text AS "eventId", e.type AS "eventType", e."actionId" AS "eventActionId", e.payload AS "eventPayload", e."createdAt" AS "eventCreatedAt", a.*
+        FROM "OutboxEvent" e LEFT JOIN "Action" a ON a.id = e."actionId"
+        WHERE e."dispatchedAt" IS NULL AND e."createdAt" <= now() - make_interval(secs => ${olderThan})
+        ORDER BY e.id
+        LIMIT ${batch}
+        FOR UPDATE OF e SKIP LOCKED`);
+      const rows = (claimed?.rows ?? []) as ClaimedRow[];
+      if (rows.length === 0) {
+        await tx.run('COMMIT');
+        return { claimed: 0, dispatched: 0 };
+      }
+      const actions = new Map<string, ActionRecord>();
+      // An event whose action is gone has all of a.* NULL: absent from the map, which the
+      // handler reports and skips.
+      for (const r of rows) if (r.id !== null && !actions.has(r.id)) actions.set(r.id, toActionRecord(r as ActionRow));
+      const events = rows.map((r) => ({ id: r.eventId, type: r.eventType, actionId: r.eventActionId, payload: r.eventPayload, createdAt: r.eventCreatedAt }));
+      const handled = await handle(events, actions);
+      await tx.run(
+        handled.length > 0
+          ? `UPDATE "OutboxEvent" SET "dispatchedAt" = now() WHERE id = ANY(${sqlBigintArray(handled)}) AND "dispatchedAt" IS NULL; COMMIT`
+          : 'COMMIT',
+      );
+      return { claimed: rows.length, dispatched: handled.length };
+    });
   }
 
   /**

@@ -18,6 +18,24 @@ export interface SqlRunner {
   queryText<R>(text: string, values: unknown[]): Promise<R[]>;
 }
 
+/** See Sql.scriptTransaction. */
+export interface ScriptRunner {
+  /** Every statement's result, in order. A script ending in COMMIT that Postgres rolled back throws. */
+  run(script: string): Promise<pg.QueryResult[]>;
+}
+
+/** A number for a script (Sql.scriptTransaction): a safe integer in [min, max], or it throws. */
+export function sqlInt(value: number, min = 0, max = Number.MAX_SAFE_INTEGER): string {
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`not an integer in [${min}, ${max}]: ${String(value)}`);
+  return String(value);
+}
+
+/** Row ids (bigint, as decimal strings) for a script: digits only, or it throws. */
+export function sqlBigintArray(ids: readonly string[]): string {
+  for (const id of ids) if (!/^[0-9]{1,19}$/.test(id)) throw new RangeError(`not a bigint id: ${JSON.stringify(id)}`);
+  return `'{${ids.join(',')}}'::bigint[]`;
+}
+
 export interface TransactionOptions {
   /**
    * Ask for READ COMMITTED explicitly. Postgres' default is READ COMMITTED; a database
@@ -80,6 +98,51 @@ export class Sql extends Runner {
       const committed = await client.query('COMMIT');
       // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
       if (committed.command === 'ROLLBACK') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackFailed) {
+        broken ??= rollbackFailed as Error;
+      }
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /**
+   * A transaction whose statements carry their own BEGIN and COMMIT: `run` sends a script of
+   * several statements as one simple-protocol round trip, so `BEGIN; SELECT …` and
+   * `UPDATE …; COMMIT` cost two round trips where BEGIN, SELECT, UPDATE and COMMIT cost four.
+   * The simple protocol has no parameters: scripts are built by our own code from constants
+   * and numbers the caller has checked (`sqlInt`), never from text a caller sent. Whatever goes
+   * wrong, or a script that leaves the transaction open, ends in ROLLBACK.
+   */
+  async scriptTransaction<T>(fn: (tx: ScriptRunner) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onError);
+    let open = false;
+    const run = async (script: string): Promise<pg.QueryResult[]> => {
+      open = true;
+      const answer = (await client.query(script)) as pg.QueryResult | pg.QueryResult[];
+      const results = Array.isArray(answer) ? answer : [answer];
+      const last = results[results.length - 1];
+      if (/;\s*COMMIT\s*$/i.test(script) || /^\s*COMMIT\s*$/i.test(script)) {
+        // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
+        if (last?.command !== 'COMMIT') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
+        open = false;
+      }
+      return results;
+    };
+    try {
+      const result = await fn({ run });
+      if (open) throw new Error('a script transaction ended without COMMIT');
       return result;
     } catch (err) {
       try {
