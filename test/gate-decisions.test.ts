@@ -115,13 +115,40 @@ describe('votes', () => {
       const res = await t.api('GET', `/v1/actions/${action.id}?wait=3`, { token: t.tokens['deploy-bot'] });
       expect(res.body.status).toBe('pending');
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
-      // One read before waiting, one re-check after subscribing, one at the end: a polling
-      // loop would read many more times in 3 s.
-      expect(reads).toBeLessThanOrEqual(3);
+      // One read before waiting (the answer is read by detailOf): a polling loop would read
+      // many more times in 3 s.
+      expect(reads).toBe(1);
     } finally {
       store.findAction = original;
     }
   });
+
+  it('a decision committed between the long-poll\'s read and its wait wakes it at once', async () => {
+    const { body: action } = await submit(intents.prodDelete);
+    const store = t.service.gate.deps.store;
+    const original = store.findAction.bind(store);
+    let decidedInGap = false;
+    store.findAction = async (id: string) => {
+      const read = await original(id);
+      if (id === action.id && !decidedInGap) {
+        // The long-poll has read "pending"; the decision commits (and its NOTIFY goes out)
+        // before the wait begins.
+        decidedInGap = true;
+        await vote(action.id, 'alice', 'approve', 'ok');
+        await vote(action.id, 'bob', 'approve', 'ok');
+      }
+      return read;
+    };
+    try {
+      // Were the gap missed, this would wait the full 60 s and the test time out.
+      const res = await t.api('GET', `/v1/actions/${action.id}?wait=60`, { token: t.tokens['deploy-bot'] });
+      expect(decidedInGap).toBe(true);
+      expect(res.body.status).toBe('approved');
+      expect(res.body.releaseToken).toEqual(expect.any(String));
+    } finally {
+      store.findAction = original;
+    }
+  }, 20_000);
 
   it('one person holding both roles fills only one slot (dual control)', async () => {
     const { body: action } = await submit(intents.prodDelete);

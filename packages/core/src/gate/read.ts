@@ -96,10 +96,39 @@ export async function waitForDecision(deps: GateDeps, action: ActionRecord, wait
 }
 
 /**
- * Resolves once the pending `action` is final, or after `waitSeconds`; the caller reads what
- * it needs afterwards.
+ * A subscription to one action's decision, taken before the action is read: a decision
+ * committed after it wakes the wait, one committed before is already in the read, so the wait
+ * needs no second look at the database (the read-after-subscribe waitUntilDecided does
+ * otherwise). `stop` whatever happens.
  */
-export async function waitUntilDecided(deps: GateDeps, action: ActionRecord, waitSeconds: number, signal?: AbortSignal): Promise<void> {
+export interface DecisionWatch {
+  readonly notified: Promise<void>;
+  stop(): void;
+}
+
+export function watchDecision(deps: Pick<GateDeps, 'bus'>, actionId: string): DecisionWatch {
+  let unsubscribe: () => void = () => undefined;
+  let stopped = false;
+  const notified = new Promise<void>((resolve) => {
+    unsubscribe = deps.bus.subscribe(actionId, resolve);
+  });
+  return {
+    notified,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      unsubscribe();
+    },
+  };
+}
+
+/**
+ * Resolves once the pending `action` is final, or after `waitSeconds`; the caller reads what
+ * it needs afterwards. With `watch` (taken before `action` was read) the bus is already
+ * listened to; without, it subscribes now and looks at the action once more, for a decision
+ * that landed between the read and the subscription.
+ */
+export async function waitUntilDecided(deps: GateDeps, action: ActionRecord, waitSeconds: number, signal?: AbortSignal, watch?: DecisionWatch): Promise<void> {
   if (action.status !== 'pending' || waitSeconds <= 0) return;
   const id = action.id;
 
@@ -114,7 +143,13 @@ export async function waitUntilDecided(deps: GateDeps, action: ActionRecord, wai
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const unsubscribe = deps.bus.subscribe(id, done);
+    let unsubscribe: () => void;
+    if (watch) {
+      unsubscribe = () => watch.stop();
+      void watch.notified.then(done);
+    } else {
+      unsubscribe = deps.bus.subscribe(id, done);
+    }
     timers.push(setTimeout(done, waitSeconds * 1000));
     if (action.expiresAt) {
       const untilExpiry = action.expiresAt.getTime() - deps.clock.now().getTime();
@@ -122,10 +157,13 @@ export async function waitUntilDecided(deps: GateDeps, action: ActionRecord, wai
         timers.push(setTimeout(() => void expireIfDue(deps, id).finally(done), Math.max(0, untilExpiry) + 5));
       }
     }
+    if (signal?.aborted) return done();
     signal?.addEventListener('abort', done);
-    // The decision may have landed between the first read and the subscription.
-    void deps.store.findAction(id).then((a) => {
-      if (a && a.status !== 'pending') done();
-    }, done);
+    if (!watch) {
+      // The decision may have landed between the first read and the subscription.
+      void deps.store.findAction(id).then((a) => {
+        if (a && a.status !== 'pending') done();
+      }, done);
+    }
   });
 }

@@ -6,7 +6,7 @@ import type { ActionDetail, ActionFilter, ActionSearchStore } from '../read-port
 import { isAuditor, readAccess, seesUnredacted, type ReadPolicy } from './access.ts';
 import { whoCanStillFill } from './awaiting.ts';
 import type { GateDeps } from './deps.ts';
-import { load, viewFrom, waitUntilDecided } from './read.ts';
+import { load, viewFrom, waitUntilDecided, watchDecision } from './read.ts';
 import { listActions, type ActionPage, type ListRequest } from './search.ts';
 import { buildTimeline } from './timeline.ts';
 import type { ActionView } from './view.ts';
@@ -42,8 +42,15 @@ export class ActionReads {
 
   /** GET /v1/actions/:id (optionally long-polling), with intent, progress, who can decide and timeline. */
   async read(id: string, caller: Caller, wait?: { seconds: number; signal?: AbortSignal }): Promise<ActionView> {
-    const loaded = await load(this.deps, id, caller, this.may);
-    if (wait && wait.seconds > 0) await waitUntilDecided(this.deps, loaded, wait.seconds, wait.signal);
+    // A long-poll listens for the decision before its first read (one read, no second look).
+    const watch = wait && wait.seconds > 0 ? watchDecision(this.deps, id) : undefined;
+    let loaded: ActionRecord;
+    try {
+      loaded = await load(this.deps, id, caller, this.may);
+      if (watch) await waitUntilDecided(this.deps, loaded, wait!.seconds, wait!.signal, watch);
+    } finally {
+      watch?.stop();
+    }
     // Everything the answer shows, in one read, as it is now (after the wait).
     const detail = await this.store.detailOf(id);
     if (!detail) throw new DomainError('not_found', `No action ${id}.`);
