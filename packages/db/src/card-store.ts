@@ -217,6 +217,20 @@ export class PgCardStore {
     return rows.map(toCard);
   }
 
+  /**
+   * posted() and unsettled() in one read: what update-cards needs (a decided action's unsettled
+   * rows are rare, and only then is posted() asked again after reconciling them).
+   */
+  async toRender(actionId: string): Promise<{ posted: ChannelCardRecord[]; unsettled: ChannelCardRecord[] }> {
+    const rows = await this.sql.query<ChannelCard>`
+      SELECT * FROM "ChannelCard"
+      WHERE "actionId" = ${actionId}
+        AND (state = 'posted' OR (state = ANY(${UNSETTLED}::text[]) AND target NOT LIKE 'notice/%' AND target NOT LIKE 'remind/%'))
+      ORDER BY "createdAt", id`;
+    const cards = rows.map(toCard);
+    return { posted: cards.filter((c) => c.state === 'posted'), unsettled: cards.filter((c) => c.state !== 'posted') };
+  }
+
   /** Every row of the action, notices included. */
   async forAction(actionId: string): Promise<ChannelCardRecord[]> {
     const rows = await this.sql.query<ChannelCard>`SELECT * FROM "ChannelCard" WHERE "actionId" = ${actionId} ORDER BY "createdAt", id`;

@@ -1,3 +1,4 @@
+import type { ChannelCardRecord } from '@countersign/db';
 import { CARD_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import type { TargetOutcomes } from './outcomes.ts';
 import { isHeld, lookForEarlierSend } from './send-once.ts';
@@ -18,8 +19,8 @@ import { isHeld, lookForEarlierSend } from './send-once.ts';
  *   once it has (posted) or its lease ran out.
  * A retryable failure to look puts the row back in doubt and retries the update job.
  */
-export async function reconcileCards(deps: WorkerDeps, actionId: string, outcomes: TargetOutcomes): Promise<void> {
-  for (const row of await deps.cards.unsettled(actionId)) {
+export async function reconcileCards(deps: WorkerDeps, actionId: string, outcomes: TargetOutcomes, unsettled?: ChannelCardRecord[]): Promise<void> {
+  for (const row of unsettled ?? (await deps.cards.unsettled(actionId))) {
     const channel = deps.channels.get(row.channel);
     if (!channel) {
       deps.logger.warn({ actionId, channel: row.channel }, 'unconfirmed card of a channel this worker does not run; left for a worker that does');

@@ -19,8 +19,14 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
       const found = await deps.store.findActionWithVotes(actionId);
       if (!found) throw giveUp(`no action ${actionId}`);
       const { action, votes } = found;
-      if (action.status !== 'pending') await reconcileCards(deps, actionId, outcomes);
-      const cards = await deps.cards.posted(actionId);
+      const toRender = await deps.cards.toRender(actionId);
+      let cards = toRender.posted;
+      const unsettled = toRender.unsettled;
+      if (action.status !== 'pending' && unsettled.length > 0) {
+        await reconcileCards(deps, actionId, outcomes, unsettled);
+        // Reconciling may have found cards that did go out: they are shown the outcome too.
+        cards = await deps.cards.posted(actionId);
+      }
       if (cards.length === 0) return;
       const model = buildCardModel(action, votes, deps.config.current().directory);
       for (const card of cards) {
