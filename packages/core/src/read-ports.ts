@@ -84,11 +84,16 @@ export interface ActionSearchStore {
   artifactsOf(actionId: string): Promise<SealedArtifact[]>;
   /** Artifacts by sequence number (to show and check the links of an action's evidence). */
   artifactsAt(seqs: number[]): Promise<SealedArtifact[]>;
-  /** The action with its votes, artifacts (seq order) and facts, read at once (one action's page or long-poll answer). */
-  detailOf(actionId: string): Promise<ActionDetail | null>;
+  /**
+   * The action with its votes, artifacts (seq order) and facts, read at once (one action's page
+   * or long-poll answer); with `apiKeyId`, also whether that key exists unrevoked now.
+   */
+  detailOf(actionId: string, opts?: { apiKeyId?: string }): Promise<ActionDetail | null>;
 }
 
 export interface ActionDetail {
+  /** Asked with `apiKeyId`: the key exists and is not revoked (false when it is gone). */
+  apiKeyActive?: boolean;
   action: ActionRecord;
   votes: VoteRecord[];
   artifacts: SealedArtifact[];

@@ -91,8 +91,8 @@ export class PrismaActionSearch implements ActionSearchStore {
     return rows.map(toSealedArtifact);
   }
 
-  detailOf(actionId: string): Promise<ActionDetail | null> {
-    return readActionDetail(this.prisma, actionId);
+  detailOf(actionId: string, opts?: { apiKeyId?: string }): Promise<ActionDetail | null> {
+    return readActionDetail(this.prisma, actionId, opts);
   }
 }
 
@@ -104,15 +104,16 @@ function withDates<T>(row: Record<string, unknown>): T {
   return out as T;
 }
 
-type DetailRow = ActionRow & { votes: Record<string, unknown>[]; artifacts: Record<string, unknown>[]; cards: Record<string, unknown>[]; deliveries: Record<string, unknown>[]; redemptions: Record<string, unknown>[] };
+type DetailRow = ActionRow & { apiKeyActive: boolean | null; votes: Record<string, unknown>[]; artifacts: Record<string, unknown>[]; cards: Record<string, unknown>[]; deliveries: Record<string, unknown>[]; redemptions: Record<string, unknown>[] };
 
 /**
  * One action and everything about it in one round trip (the API's action page and every
  * long-poll answer), each list as JSON in the order the separate reads give.
  */
-export async function readActionDetail(prisma: PrismaClient, actionId: string): Promise<ActionDetail | null> {
+export async function readActionDetail(prisma: PrismaClient, actionId: string, opts: { apiKeyId?: string } = {}): Promise<ActionDetail | null> {
   const [row] = await sqlOf(prisma).query<DetailRow>`
     SELECT a.*,
+      (SELECT k."revokedAt" IS NULL FROM "ApiKey" k WHERE k.id = ${opts.apiKeyId ?? null}::text) AS "apiKeyActive",
       COALESCE((SELECT json_agg(v ORDER BY v."createdAt", v.id) FROM "Vote" v WHERE v."actionId" = a.id), '[]'::json) AS votes,
       COALESCE((SELECT json_agg(r ORDER BY r.seq) FROM "Artifact" r WHERE r."actionId" = a.id), '[]'::json) AS artifacts,
       COALESCE((SELECT json_agg(c ORDER BY c."createdAt", c.id) FROM "ChannelCard" c WHERE c."actionId" = a.id), '[]'::json) AS cards,
@@ -120,8 +121,9 @@ export async function readActionDetail(prisma: PrismaClient, actionId: string): 
       COALESCE((SELECT json_agg(x ORDER BY x."redeemedAt", x.jti) FROM "ReleaseRedemption" x WHERE x."actionId" = a.id), '[]'::json) AS redemptions
     FROM "Action" a WHERE a.id = ${actionId}`;
   if (!row) return null;
-  const { votes, artifacts, cards, deliveries, redemptions, ...action } = row;
+  const { votes, artifacts, cards, deliveries, redemptions, apiKeyActive, ...action } = row;
   return {
+    ...(opts.apiKeyId !== undefined ? { apiKeyActive: apiKeyActive === true } : {}),
     action: toActionRecord(action),
     votes: votes.map((v) => toVoteRecord(withDates(v))),
     artifacts: artifacts.map((a) => toSealedArtifact(withDates(a))),

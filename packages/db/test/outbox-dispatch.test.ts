@@ -38,7 +38,7 @@ function escalation(): NewActionWrite {
   const action: ActionRecord = {
     id, status: 'pending', outcome: 'escalate', actorId: 'deploy-bot', actorKind: 'agent', ownerId: 'alice', onBehalfOf: null, apiKeyId: 'key_test',
     intent, intentHash: hash, actionType: intent.action.type, policyDigest: sha256Hex('policy'), ruleIds: ['r'], reasons: ['destructive'],
-    requirement: requirement as ActionRecord['requirement'], overrideRoles: [], expiresAt: new Date(at.getTime() + 600_000), createdAt: at,
+    requirement: requirement as unknown as ActionRecord['requirement'], overrideRoles: [], expiresAt: new Date(at.getTime() + 600_000), createdAt: at,
     decidedAt: null, decidedBy: null, decisionReason: null, overriddenBy: null, overrideReason: null, idempotencyKey: null, requestHash: sha256Hex(id),
   };
   const events: GateEvent[] = [{ type: 'action.escalated', actionId: id }];

@@ -51,15 +51,16 @@ export class ActionReads {
     } finally {
       watch?.stop();
     }
-    // Everything the answer shows, in one read, as it is now (after the wait).
-    const detail = await this.store.detailOf(id);
+    // Everything the answer shows, in one read, as it is now (after the wait); after a wait,
+    // with whether the caller's key is still good.
+    const waited = !!wait && wait.seconds > 0 && !caller.keyId.startsWith('session:');
+    const detail = await this.store.detailOf(id, waited ? { apiKeyId: caller.keyId } : undefined);
     if (!detail) throw new DomainError('not_found', `No action ${id}.`);
     const { action, votes, artifacts, facts } = detail;
     // A long wait outlives the authentication it started with: a key revoked meanwhile gets no
     // release token (nor anything else) from its answer.
-    if (wait && wait.seconds > 0 && action.status !== loaded.status && !caller.keyId.startsWith('session:')) {
-      const key = await this.deps.store.findApiKeyById(caller.keyId);
-      if (!key || key.revokedAt) throw new DomainError('unauthenticated', 'This API key has been revoked.');
+    if (waited && action.status !== loaded!.status && detail.apiKeyActive !== true) {
+      throw new DomainError('unauthenticated', 'This API key has been revoked.');
     }
     const view = await viewFrom(this.deps, action, action.requirement ? votes : [], artifacts.at(-1) ?? null, caller);
     return this.detail(view, action, caller, { votes, artifacts, facts });
