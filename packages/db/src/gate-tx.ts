@@ -14,6 +14,14 @@ export const OUTBOX_CHANNEL = 'countersign_outbox';
 /** Tells every process to drop its cached API keys (a key was revoked). */
 export const KEYS_CHANNEL = 'countersign_keys';
 
+/** The chain head row with the signer of its artifact (NULL past seq 0 means: ask again, see signing-key-guard.ts). */
+type HeadRow = { seq: string; hash: string; headKeyId: string | null };
+
+/** Timestamps inside json_agg arrive as text. */
+function votesWithDates(v: Record<string, unknown>): VoteRow {
+  return { ...v, createdAt: new Date(v.createdAt as string) } as VoteRow;
+}
+
 export class PgGateTx implements GateTx {
   /** Set when this transaction revoked a key: the store drops its key cache once it ends. */
   revokedKeys = false;
@@ -29,6 +37,10 @@ export class PgGateTx implements GateTx {
   /** The chain head as this transaction holds it (row-locked) and the artifacts sealed onto it. */
   private chain: { seq: number; hash: string } | undefined;
   private sealed: SealedArtifact[] = [];
+  /** The chain head row as locked by votesFor, not yet used by an append. */
+  private head: HeadRow | undefined;
+  /** Actions whose row this transaction holds locked (lockAction). */
+  private readonly locked = new Set<string>();
   /** An Action row write is pending: a second one to the same row must not share its statement. */
   private actionWritePending = false;
 
@@ -102,13 +114,29 @@ export class PgGateTx implements GateTx {
   async lockAction(id: string): Promise<ActionRecord | null> {
     await this.flush();
     const rows = await this.tx.query<ActionRow>`SELECT * FROM "Action" WHERE id = ${id} FOR UPDATE`;
+    if (rows[0]) this.locked.add(id);
     return rows[0] ? toActionRecord(rows[0]) : null;
   }
 
   async votesFor(actionId: string): Promise<VoteRecord[]> {
     await this.flush();
-    const rows = await this.tx.query<VoteRow>`SELECT * FROM "Vote" WHERE "actionId" = ${actionId} ORDER BY "createdAt", id`;
-    return rows.map(toVoteRecord);
+    if (this.chain || this.head || !this.locked.has(actionId)) {
+      const rows = await this.tx.query<VoteRow>`SELECT * FROM "Vote" WHERE "actionId" = ${actionId} ORDER BY "createdAt", id`;
+      return rows.map(toVoteRecord);
+    }
+    // A vote's transaction reads the votes and then appends to the chain: the head lock rides
+    // along with the read (one round trip fewer per vote). Safe to read the votes in the same
+    // statement even when it waits for the head lock (its snapshot then predates the wait):
+    // votes are only ever written under their action's row lock, which this transaction holds
+    // since lockAction, so none can commit between that lock and this statement's snapshot.
+    // The head's signer is checked when the first artifact is sealed, as appendArtifact does.
+    const [h] = await this.tx.query<HeadRow & { votes: Record<string, unknown>[] }>`
+      SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId",
+        COALESCE((SELECT json_agg(v ORDER BY v."createdAt", v.id) FROM "Vote" v WHERE v."actionId" = ${actionId}), '[]'::json) AS votes
+      FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
+    if (!h) throw new Error('artifact chain head missing: migrations not applied');
+    this.head = h;
+    return h.votes.map((v) => toVoteRecord(votesWithDates(v)));
   }
 
   async insertVote(v: VoteRecord): Promise<void> {
@@ -175,11 +203,15 @@ export class PgGateTx implements GateTx {
     // written, with the new head, at the flush. `at` is read under the lock so it never goes
     // backwards along the chain.
     if (!this.chain) {
-      // headKeyId: who signed the artifact this one follows (see signing-key-guard.ts).
-      const [h] = await this.tx.query<{ seq: string; hash: string; headKeyId: string | null }>`
-        SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId"
-        FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
-      if (!h) throw new Error('artifact chain head missing: migrations not applied');
+      // headKeyId: who signed the artifact this one follows (see signing-key-guard.ts). Taken
+      // already, with the votes, when this transaction read them (votesFor).
+      let h = this.head;
+      if (!h) {
+        [h] = await this.tx.query<HeadRow>`
+          SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId"
+          FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
+        if (!h) throw new Error('artifact chain head missing: migrations not applied');
+      }
       await assertActiveKeyMaySign(this.tx, this.keyring, { seq: Number(h.seq), keyId: h.headKeyId });
       this.chain = { seq: Number(h.seq), hash: h.hash };
     }
