@@ -154,7 +154,9 @@ export async function waitUntilDecided(deps: GateDeps, action: ActionRecord, wai
     if (action.expiresAt) {
       const untilExpiry = action.expiresAt.getTime() - deps.clock.now().getTime();
       if (untilExpiry < waitSeconds * 1000) {
-        timers.push(setTimeout(() => void expireIfDue(deps, id).finally(done), Math.max(0, untilExpiry) + 5));
+        // A failed close (database down) still ends the wait: the answer's read then reports
+        // what is so (or fails), and no rejection is left unhandled to end the process.
+        timers.push(setTimeout(() => void expireIfDue(deps, id).then(done, done), Math.max(0, untilExpiry) + 5));
       }
     }
     if (signal?.aborted) return done();
