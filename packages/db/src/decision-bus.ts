@@ -82,6 +82,9 @@ export class PgDecisionBus implements DecisionBus {
       this.start().then(
         () => {
           this.retryMs = 100;
+          // Whoever began waiting while we were deaf may have missed their decision: they look
+          // again (a long-poll reads the action and answers, or waits anew).
+          for (const id of [...this.waiters.keys()]) this.fire(id);
         },
         (err: Error) => {
           this.log?.warn({ err: err.message }, 'decision bus reconnect failed');

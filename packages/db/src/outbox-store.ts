@@ -57,7 +57,9 @@ export class PgOutboxStore {
       // handler reports and skips.
       for (const r of rows) if (r.id !== null && !actions.has(r.id)) actions.set(r.id, toActionRecord(r as ActionRow));
       const events = rows.map((r) => ({ id: r.eventId, type: r.eventType, actionId: r.eventActionId, payload: r.eventPayload, createdAt: r.eventCreatedAt }));
-      const handled = await handle(events, actions);
+      // Only what this batch claimed is ever marked, whatever the handler returns.
+      const claimedIds = new Set(events.map((e) => e.id));
+      const handled = (await handle(events, actions)).filter((id) => claimedIds.has(id));
       await tx.run(
         handled.length > 0
           ? `UPDATE "OutboxEvent" SET "dispatchedAt" = now() WHERE id = ANY(${sqlBigintArray(handled)}) AND "dispatchedAt" IS NULL; COMMIT`

@@ -132,10 +132,10 @@ export class Sql extends Runner {
       open = true;
       const answer = (await client.query(script)) as pg.QueryResult | pg.QueryResult[];
       const results = Array.isArray(answer) ? answer : [answer];
-      const last = results[results.length - 1];
-      if (/;\s*COMMIT\s*$/i.test(script) || /^\s*COMMIT\s*$/i.test(script)) {
-        // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
-        if (last?.command !== 'COMMIT') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
+      // A script that ends the transaction ends with COMMIT (`;` or not); Postgres answers a
+      // COMMIT of a transaction an error had already aborted with ROLLBACK, not an error.
+      if (/(^|;)\s*COMMIT\s*;?\s*$/i.test(script)) {
+        if (results.at(-1)?.command !== 'COMMIT') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
         open = false;
       }
       return results;

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDecisionBus } from '../src/decision-bus.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
@@ -31,5 +32,32 @@ describe('PgDecisionBus', () => {
     });
     expect(woken).toBe('woken');
     expect(bus.waiting).toBe(0);
+  });
+
+  it('wakes a wait that began while its connection was down once it is back (a decision may have gone by unheard)', async () => {
+    const bus = new PgDecisionBus(db.url);
+    await bus.start();
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      // Postgres ends the bus's LISTEN connection, as a failover would.
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`);
+      const gone = Date.now() + 5_000;
+      while ((bus as unknown as { client?: unknown }).client !== undefined && Date.now() < gone) await new Promise((r) => setTimeout(r, 10));
+      expect((bus as unknown as { client?: unknown }).client).toBeUndefined();
+      // A long-poll subscribes while the bus is deaf; its decision commits before LISTEN is back.
+      const woken = new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('still waiting'), 5_000);
+        bus.subscribe('act_missed', () => {
+          clearTimeout(timer);
+          resolve('woken');
+        });
+      });
+      await admin.query(`SELECT pg_notify('countersign_decisions', 'act_missed')`);
+      expect(await woken).toBe('woken');
+    } finally {
+      await admin.end();
+      await bus.close();
+    }
   });
 });

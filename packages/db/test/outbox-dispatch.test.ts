@@ -3,6 +3,7 @@ import { IntentSchema, randomId, type GateEvent, type Intent } from '@countersig
 import type { ActionRecord, NewActionWrite } from '@countersign/core';
 import { generateSigningKey, intentHash, Keyring, sha256Hex } from '@countersign/evidence';
 import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
+import { sqlBigintArray, sqlInt } from '../src/sql.ts';
 import { PgGateStore } from '../src/gate-store.ts';
 import { PgOutboxStore, type OutboxEventRecord } from '../src/outbox-store.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
@@ -123,9 +124,29 @@ describe('outbox dispatch (claim, enqueue, mark)', () => {
     await expect(outbox.dispatchBatch(1.5, async () => [])).rejects.toThrow(RangeError);
     await expect(outbox.dispatchBatch(5, async () => [], { olderThanSeconds: -1 })).rejects.toThrow(RangeError);
     await gate.insertNewAction(escalation());
-    // A handler that returns an id that is not a row id cannot reach the script.
-    await expect(outbox.dispatchBatch(5, async () => ["1); DROP TABLE \"Action\"; --"])).rejects.toThrow(RangeError);
-    expect(await undispatched()).toBe(1);
+    // Ids a handler returns that this batch did not claim are never marked, nor reach a script;
+    // ids that are not row ids cannot be written into one at all.
+    const [other] = await prisma.$queryRaw<{ id: bigint }[]>`INSERT INTO "OutboxEvent" (type, "actionId", payload) VALUES ('action.escalated', 'act_other', '{}'::jsonb) RETURNING id`;
+    const sneaky = await outbox.dispatchBatch(1, async () => ['1); DROP TABLE "Action"; --', String(other!.id)]);
+    expect(sneaky).toEqual({ claimed: 1, dispatched: 0 });
+    expect(await undispatched()).toBe(2);
     expect(await prisma.action.count()).toBeGreaterThan(0);
+    expect(() => sqlBigintArray(['1); DROP TABLE "Action"; --'])).toThrow(RangeError);
+    expect(() => sqlInt(Number.NaN)).toThrow(RangeError);
+    await outbox.dispatchBatch(10, async (events) => events.map((e) => e.id));
+  });
+
+  it('a script ending in COMMIT; counts as committed, and one Postgres rolled back is reported', async () => {
+    const sql = sqlOf(prisma);
+    expect(await sql.scriptTransaction(async (tx) => (await tx.run('BEGIN; SELECT 1 AS one; COMMIT;')).length)).toBe(3);
+    const failed = await sql
+      .scriptTransaction(async (tx) => {
+        await tx.run('BEGIN');
+        await tx.run('SELECT 1/0').catch(() => undefined);
+        await tx.run('COMMIT');
+      })
+      .catch((err: Error) => err.message);
+    expect(failed).toMatch(/rolled back by Postgres/);
+    await expect(sql.scriptTransaction(async (tx) => void (await tx.run('BEGIN; SELECT 1')))).rejects.toThrow(/without COMMIT/);
   });
 });
