@@ -89,7 +89,10 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
     if (req.decision === 'deny' && requirement.denyEndsRequest) {
       artifacts.push(await finalizeInTx(tx, action, { status: 'refused', at: now, decidedBy: person.id, reason: `denied by ${person.id}: ${req.reason}` }));
       decided = true;
-    } else if (p.filled === p.needed) {
+    } else if (req.decision === 'approve' && p.filled === p.needed) {
+      // Only an approval completes the requirement. Approvals can come to fill it without one
+      // (an earlier approver's role given back in the directory); a deny cast then must not be
+      // the click that approves: the action waits for an approval, or expires.
       artifacts.push(await finalizeInTx(tx, action, { status: 'approved', at: now, decidedBy: person.id, reason: null }, p.assignment));
       decided = true;
     }
