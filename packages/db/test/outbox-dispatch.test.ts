@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntentSchema, randomId, type GateEvent, type Intent } from '@countersign/contracts';
 import type { ActionRecord, NewActionWrite } from '@countersign/core';
@@ -56,6 +57,24 @@ async function undispatched(): Promise<number> {
 }
 
 describe('outbox dispatch (claim, enqueue, mark)', () => {
+  it('an escalation committed by the group writer wakes the dispatcher (NOTIFY on countersign_outbox, once it commits)', async () => {
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query('LISTEN countersign_outbox');
+      const writes = [escalation(), escalation()];
+      await Promise.all(writes.map((w) => gate.insertNewAction(w)));
+      const deadline = Date.now() + 5_000;
+      while (heard.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(heard.sort()).toEqual(writes.map((w) => w.action.id).sort());
+      await outbox.dispatchBatch(10, async (events) => events.map((e) => e.id));
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('hands each event to exactly one of several racing dispatchers, with its action', async () => {
     const writes = Array.from({ length: 60 }, escalation);
     for (const w of writes) await gate.insertNewAction(w);
