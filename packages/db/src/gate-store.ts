@@ -34,8 +34,8 @@ export class PgGateStore implements GateStore {
       return await this.sql.transaction(
         async (tx) => {
           const result = await fn((gateTx = new PgGateTx(tx, this.keyring, this.now)));
-          // Writes the transaction deferred go out before COMMIT (see PgGateTx.pending).
-          await gateTx.flush();
+          // Writes the transaction deferred go out with its COMMIT (see PgGateTx.pending).
+          await gateTx.flushAndCommit();
           return result;
         },
         { readCommitted: true },

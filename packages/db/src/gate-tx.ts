@@ -50,8 +50,29 @@ export class PgGateTx implements GateTx {
     private readonly now: () => Date,
   ) {}
 
-  /** Sends what is pending; the store calls it before COMMIT, and every read calls it first. */
+  /** Sends what is pending; every read calls it first. */
   async flush(): Promise<void> {
+    this.stage();
+    await this.pending.flush(this.tx);
+  }
+
+  /**
+   * The end of the transaction: what is pending goes out with COMMIT in one round trip (the
+   * chain-head lock, when taken, is held until then). True when it committed; false when
+   * nothing was pending and the COMMIT is left to the caller.
+   */
+  async flushAndCommit(): Promise<boolean> {
+    this.stage();
+    if (this.pending.size === 0 || !this.tx.queryTextAndCommit) {
+      await this.pending.flush(this.tx);
+      return false;
+    }
+    await this.pending.flush(this.tx, { commit: true });
+    return true;
+  }
+
+  /** Turns what this transaction collected (events, NOTIFYs, sealed artifacts) into pending writes. */
+  private stage(): void {
     if (this.events.length > 0) {
       const rows = this.events.map((e) => ({ type: e.type, actionId: e.actionId, payload: e }));
       // NOTIFY is transactional: the dispatcher hears of the events only once they commit.
@@ -87,7 +108,6 @@ export class PgGateTx implements GateTx {
       this.sealed = [];
     }
     this.actionWritePending = false;
-    await this.pending.flush(this.tx);
   }
 
   /** A write to the Action row: one per statement (see actionWritePending). */

@@ -3,6 +3,7 @@ import type { NewActionWrite } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import { assertActiveKeyMaySign } from './signing-key-guard.ts';
 import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
+import { sqlStatement } from './sql.ts';
 
 /** The unique index that makes an Idempotency-Key name at most one action per API key. */
 export const IDEMPOTENCY_CONSTRAINT = 'Action_apiKeyId_idempotencyKey_key';
@@ -57,7 +58,7 @@ export async function appendNewActions(
   // head lock is held from the statement above to COMMIT, so a round trip fewer here is
   // shorter for every batch waiting behind this one. NOTIFY is transactional: the dispatcher
   // hears of the events only once they commit.
-  await tx.execute`
+  const last = sqlStatement`
     WITH ins AS (
       INSERT INTO "Artifact" (seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId")
       SELECT seq, kind, "actionId", at, canonical, hash, "prevHash", signature, "keyId"
@@ -72,6 +73,10 @@ export async function appendNewActions(
     UPDATE "ArtifactHead" SET hash = ${prevHash}
     WHERE id = 1
     RETURNING (SELECT count(pg_notify(${OUTBOX_CHANNEL}, "actionId")) FROM outbox) AS notified`;
+  // The batch's last statement: COMMIT rides along where the runner can (one round trip less
+  // under the head lock); a failure stops before the COMMIT and the transaction rolls back.
+  if (tx.queryTextAndCommit) await tx.queryTextAndCommit(last.text, last.values);
+  else await tx.queryText(last.text, last.values);
   return { artifacts: writes.map((w) => outcome(w, sealed)), isolation: head.isolation };
 }
 

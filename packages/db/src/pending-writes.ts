@@ -29,8 +29,17 @@ export class PendingWrites {
     this.writes.push(write);
   }
 
-  /** Sends every pending write in one statement; throws (aborting the transaction) when an expectation fails. */
-  async flush(tx: SqlRunner): Promise<void> {
+  get size(): number {
+    return this.writes.length;
+  }
+
+  /**
+   * Sends every pending write in one statement; throws (aborting the transaction) when an
+   * expectation fails. With `commit` (a transaction runner that can), COMMIT rides in the same
+   * round trip; the expectations are then checked by Postgres inside the statement, so one
+   * that fails stops it before its COMMIT (see checkSql).
+   */
+  async flush(tx: SqlRunner, opts: { commit?: boolean } = {}): Promise<void> {
     const writes = this.writes;
     if (writes.length === 0) return;
     this.writes = [];
@@ -44,10 +53,41 @@ export class PendingWrites {
       if (k !== w.values.length) throw new Error(`pending write ${i}: ${w.values.length} values for ${k} placeholders`);
       return `w${i} AS (${text})`;
     });
-    const counts = writes.map((_, i) => `(SELECT count(*) FROM w${i})::int AS c${i}`).join(', ');
-    const [row] = await tx.queryText<Record<string, number>>(`WITH ${ctes.join(',\n')}\nSELECT ${counts}`, values);
+    const counts = writes.map((_, i) => `(SELECT count(*) FROM w${i})::int AS c${i}`);
+    const commit = opts.commit && tx.queryTextAndCommit ? tx.queryTextAndCommit.bind(tx) : undefined;
+    if (commit) counts.push(...writes.flatMap((w, i) => (w.expect ? [checkSql(i, w.expect.rows)] : [])));
+    const text = `WITH ${ctes.join(',\n')}\nSELECT ${counts.join(', ')}`;
+    let row: Record<string, number> | undefined;
+    try {
+      [row] = commit ? await commit<Record<string, number>>(text, values) : await tx.queryText<Record<string, number>>(text, values);
+    } catch (err) {
+      const failed = checkFailed(err);
+      if (failed !== undefined && writes[failed]?.expect) throw new Error(writes[failed].expect.otherwise);
+      throw err;
+    }
     writes.forEach((w, i) => {
       if (w.expect && row?.[`c${i}`] !== w.expect.rows) throw new Error(w.expect.otherwise);
     });
   }
+}
+
+const CHECK_MARK = 'countersign-write-check';
+
+/**
+ * A select-list item that fails the statement when write `i` did not write `rows` rows: a cast
+ * of text to int that cannot succeed, whose message names the write. The count's subquery in
+ * the failing arm keeps the planner from evaluating it ahead of time (it folds constants, even
+ * in a CASE arm that never runs). Our own text and integers only.
+ */
+function checkSql(i: number, rows: number): string {
+  if (!Number.isSafeInteger(i) || !Number.isSafeInteger(rows)) throw new Error('checkSql: integers only');
+  return `CASE WHEN (SELECT count(*) FROM w${i}) = ${rows} THEN 0 ELSE ('${CHECK_MARK} ${i} ' || (SELECT count(*) FROM w${i})::text)::int END AS k${i}`;
+}
+
+/** The index of the write whose check failed the statement, if that is what failed it. */
+function checkFailed(err: unknown): number | undefined {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== '22P02' || typeof e.message !== 'string') return undefined;
+  const m = e.message.match(new RegExp(`"${CHECK_MARK} (\\d+) `));
+  return m ? Number(m[1]) : undefined;
 }

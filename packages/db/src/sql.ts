@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { runPipelined } from './pipelined-query.ts';
 
 // Plain SQL on the service's pg pool, for the paths every decision takes. Prisma stays for the
 // rest (search, sessions, exports), on the same pool: through Prisma's query interpreter a
@@ -16,6 +17,12 @@ export interface SqlRunner {
   execute(strings: TemplateStringsArray, ...values: unknown[]): Promise<number>;
   /** A statement composed by our own code, already numbered $1…$n (pending-writes.ts). */
   queryText<R>(text: string, values: unknown[]): Promise<R[]>;
+  /**
+   * In a transaction only: `queryText`, then COMMIT in the same round trip; the transaction is
+   * over once it resolves. Rejects, with nothing committed, when the statement fails or
+   * Postgres answers the COMMIT with ROLLBACK.
+   */
+  queryTextAndCommit?<R>(text: string, values: unknown[]): Promise<R[]>;
 }
 
 /** See Sql.scriptTransaction. */
@@ -42,6 +49,11 @@ export interface TransactionOptions {
    * configured otherwise needs it asked, which costs nothing here (it is part of BEGIN).
    */
   readCommitted?: boolean;
+}
+
+/** A tagged template as pg's text with $1…$n and its values, to run later. */
+export function sqlStatement(strings: TemplateStringsArray, ...values: unknown[]): { text: string; values: unknown[] } {
+  return statement(strings, values);
 }
 
 /** `strings` + `values` → pg's text with $1…$n. */
@@ -72,6 +84,53 @@ class Runner implements SqlRunner {
   }
 }
 
+/**
+ * A transaction's statements. BEGIN rides with the first (pipelined-query.ts: one round trip
+ * where two were), and the last write may carry COMMIT along (queryTextAndCommit).
+ */
+class TxRunner implements SqlRunner {
+  begun = false;
+  committed = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly begin: string,
+  ) {}
+
+  private async run(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    if (this.committed) throw new Error('a statement after this transaction committed');
+    if (this.begun) return this.client.query(text, values);
+    this.begun = true;
+    const results = await runPipelined(this.client, { begin: this.begin }, { text, values });
+    return results.at(-1)!;
+  }
+
+  async query<R>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    const { text, values: params } = statement(strings, values);
+    return (await this.run(text, params)).rows as R[];
+  }
+
+  async queryText<R>(text: string, values: unknown[]): Promise<R[]> {
+    return (await this.run(text, values)).rows as R[];
+  }
+
+  async execute(strings: TemplateStringsArray, ...values: unknown[]): Promise<number> {
+    const { text, values: params } = statement(strings, values);
+    return (await this.run(text, params)).rowCount ?? 0;
+  }
+
+  async queryTextAndCommit<R>(text: string, values: unknown[]): Promise<R[]> {
+    if (this.committed) throw new Error('a statement after this transaction committed');
+    const begin = this.begun ? undefined : this.begin;
+    this.begun = true;
+    const results = await runPipelined(this.client, { ...(begin ? { begin } : {}), commit: true }, { text, values });
+    // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
+    if (results.at(-1)?.command !== 'COMMIT') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
+    this.committed = true;
+    return results.at(-2)!.rows as R[];
+  }
+}
+
 export class Sql extends Runner {
   constructor(private readonly pool: pg.Pool) {
     super(pool);
@@ -92,18 +151,23 @@ export class Sql extends Runner {
       broken ??= err;
     };
     client.on('error', onError);
+    const tx = new TxRunner(client, options.readCommitted ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN');
     try {
-      await client.query(options.readCommitted ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN');
-      const result = await fn(new Runner(client));
-      const committed = await client.query('COMMIT');
-      // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
-      if (committed.command === 'ROLLBACK') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
+      const result = await fn(tx);
+      if (tx.begun && !tx.committed) {
+        const committed = await client.query('COMMIT');
+        // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
+        if (committed.command === 'ROLLBACK') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
+        tx.committed = true;
+      }
       return result;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackFailed) {
-        broken ??= rollbackFailed as Error;
+      if (tx.begun && !tx.committed) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackFailed) {
+          broken ??= rollbackFailed as Error;
+        }
       }
       throw err;
     } finally {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
+import { PendingWrites } from '../src/pending-writes.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
 
 // Sql.transaction (sql.ts) on a real Postgres: a connection that dies mid-transaction fails
@@ -53,5 +54,81 @@ describe('Sql.transaction', () => {
       .catch((err: Error) => err);
     expect(outcome).toBeInstanceOf(Error);
     expect((outcome as Error).message).toMatch(/rolled back/);
+  });
+
+  it('BEGIN rides with the first statement and COMMIT with the last: one transaction, all or nothing', async () => {
+    const sql = sqlOf(prisma);
+    const ids = async () => (await sql.query<{ digest: string }>`SELECT digest FROM "ConfigVersion" WHERE file = 'pipelined' ORDER BY digest`).map((r) => r.digest);
+    // Both statements in one transaction: the second sees the first's row, nobody else sees
+    // either before COMMIT.
+    const seen = await sql.transaction(async (tx) => {
+      await tx.execute`INSERT INTO "ConfigVersion" (file, digest) VALUES ('pipelined', ${'1'})`;
+      const outside = await ids();
+      const rows = await tx.queryTextAndCommit!<{ n: number }>(
+        `INSERT INTO "ConfigVersion" (file, digest) VALUES ('pipelined', $1) RETURNING (SELECT count(*)::int FROM "ConfigVersion" WHERE file = 'pipelined') AS n`,
+        ['2'],
+      );
+      return { outside, inside: rows[0]!.n };
+    });
+    expect(seen).toEqual({ outside: [], inside: 1 });
+    expect(await ids()).toEqual(['1', '2']);
+
+    // The last statement fails: its COMMIT never runs, and the first statement's row is gone too.
+    const failed = await sql
+      .transaction(async (tx) => {
+        await tx.execute`INSERT INTO "ConfigVersion" (file, digest) VALUES ('pipelined', ${'3'})`;
+        await tx.queryTextAndCommit!(`INSERT INTO "ConfigVersion" (file, digest) VALUES ('pipelined', $1)`, ['1']);
+      })
+      .catch((err: Error) => err);
+    expect(failed).toBeInstanceOf(Error);
+    expect(await ids()).toEqual(['1', '2']);
+
+    // The first statement (sent with its BEGIN) fails: the transaction ends there.
+    const first = await sql
+      .transaction(async (tx) => {
+        await tx.execute`INSERT INTO "ConfigVersion" (file, digest) VALUES ('pipelined', ${'2'})`;
+      })
+      .catch((err: Error) => err);
+    expect(first).toBeInstanceOf(Error);
+    // Nothing after COMMIT can slip in outside the transaction.
+    const after = await sql
+      .transaction(async (tx) => {
+        await tx.queryTextAndCommit!(`INSERT INTO "ConfigVersion" (file, digest) VALUES ('pipelined', $1)`, ['4']);
+        await tx.execute`INSERT INTO "ConfigVersion" (file, digest) VALUES ('pipelined', ${'5'})`;
+      })
+      .catch((err: Error) => err);
+    expect((after as Error).message).toMatch(/after this transaction committed/);
+    expect(await ids()).toEqual(['1', '2', '4']);
+    // Every pooled connection is back outside any transaction.
+    const states = await Promise.all([0, 1].map(() => sql.query<{ fresh: boolean }>`SELECT now() = statement_timestamp() AS fresh`));
+    for (const [row] of states) expect(row!.fresh).toBe(true);
+  });
+
+  it('a pending write whose row count is wrong stops the statement before its COMMIT (checked by Postgres)', async () => {
+    const sql = sqlOf(prisma);
+    const ids = async () => (await sql.query<{ digest: string }>`SELECT digest FROM "ConfigVersion" WHERE file = 'pending' ORDER BY digest`).map((r) => r.digest);
+    await sql.execute`INSERT INTO "ConfigVersion" (file, digest) VALUES ('pending', 'a')`;
+    const writes = (pending: PendingWrites, second: string) => {
+      pending.add({ sql: `INSERT INTO "ConfigVersion" (file, digest) VALUES ('pending', ?) RETURNING 1`, values: ['b'], expect: { rows: 1, otherwise: 'b was not written' } });
+      // Writes nothing when its row exists (as a final-state UPDATE of an action already decided
+      // would): the expectation must abort everything, the first write included.
+      pending.add({ sql: `INSERT INTO "ConfigVersion" (file, digest) VALUES ('pending', ?) ON CONFLICT DO NOTHING RETURNING 1`, values: [second], expect: { rows: 1, otherwise: `${second} was already there` } });
+    };
+    const outcome = await sql
+      .transaction(async (tx) => {
+        const pending = new PendingWrites();
+        writes(pending, 'a');
+        await pending.flush(tx, { commit: true });
+      })
+      .catch((err: Error) => err);
+    expect((outcome as Error).message).toBe('a was already there');
+    expect(await ids()).toEqual(['a']);
+    // The same writes with every expectation met commit together.
+    await sql.transaction(async (tx) => {
+      const pending = new PendingWrites();
+      writes(pending, 'c');
+      await pending.flush(tx, { commit: true });
+    });
+    expect(await ids()).toEqual(['a', 'b', 'c']);
   });
 });

@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module';
+import pg from 'pg';
+
+// One statement with BEGIN before it and/or COMMIT after it, sent as one batch of extended-
+// protocol messages with a single Sync: one round trip where BEGIN, the statement and COMMIT
+// cost three. Postgres runs the messages in order and, once one fails, skips the rest up to
+// the Sync: a failed statement never reaches its COMMIT, and a BEGIN that failed never runs
+// the statement outside a transaction. The statement keeps its parameters ($1…).
+//
+// Built on node-postgres' own Query (row parsing, types, errors); only what goes on the wire
+// differs. Used where every round trip counts: a gate transaction's first statement and its
+// final write (the chain-head lock is held from the second statement to COMMIT).
+
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as { prepareValue: (v: unknown) => unknown };
+
+interface Connection {
+  stream: { cork?: () => void; uncork?: () => void };
+  parse(c: { text: string; name?: string; types?: unknown[] }): void;
+  bind(c: { portal?: string; statement?: string; values?: unknown[]; valueMapper?: (v: unknown) => unknown }): void;
+  describe(c: { type: 'P' | 'S'; name: string }): void;
+  execute(c: { portal?: string; rows?: number }): void;
+  close(c: { type: 'P' | 'S'; name: string }): void;
+  sync(): void;
+}
+
+interface PgQuery {
+  handleError(err: Error, connection: Connection): void;
+}
+
+type QueryCtor = new (config: { text: string; values: unknown[]; callback: (err: Error | null, res: unknown) => void }) => PgQuery;
+
+class PipelinedQuery extends (pg.Query as unknown as QueryCtor) {
+  constructor(
+    private readonly around: { begin?: string; commit?: boolean },
+    private readonly statement: { text: string; values: unknown[] },
+    callback: (err: Error | null, res: unknown) => void,
+  ) {
+    super({ text: statement.text, values: statement.values, callback });
+  }
+
+  submit(connection: Connection): null {
+    connection.stream.cork?.();
+    try {
+      if (this.around.begin) {
+        connection.parse({ text: this.around.begin });
+        connection.bind({});
+        connection.execute({});
+      }
+      connection.parse({ text: this.statement.text });
+      try {
+        connection.bind({ values: this.statement.values, valueMapper: prepareValue });
+      } catch (err) {
+        // A value node-postgres cannot send: nothing of the statement runs (a BEGIN sent above
+        // is ended by the caller's ROLLBACK).
+        connection.sync();
+        this.handleError(err as Error, connection);
+        return null;
+      }
+      connection.describe({ type: 'P', name: '' });
+      connection.execute({});
+      if (this.around.commit) {
+        connection.parse({ text: 'COMMIT' });
+        connection.bind({});
+        connection.execute({});
+      }
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+    return null;
+  }
+}
+
+/**
+ * Runs `statement` on `client` with `begin` (a BEGIN statement of our own) before it and/or
+ * COMMIT after it, in one round trip. The results of each, in order (BEGIN's, the statement's,
+ * COMMIT's). A COMMIT that Postgres answered with ROLLBACK is the caller's to check.
+ */
+export function runPipelined(client: pg.PoolClient, around: { begin?: string; commit?: boolean }, statement: { text: string; values: unknown[] }): Promise<pg.QueryResult[]> {
+  return new Promise((resolve, reject) => {
+    const query = new PipelinedQuery(around, statement, (err, res) => {
+      if (err) return reject(err);
+      resolve(Array.isArray(res) ? (res as pg.QueryResult[]) : [res as pg.QueryResult]);
+    });
+    client.query(query as unknown as pg.QueryConfig);
+  });
+}
