@@ -123,4 +123,30 @@ describe('queue engine: failures', () => {
     await waitFor('failed', async () => (await unknown.getState()) === 'failed');
     expect((await queues.queue('timers').getJob('wrong-queue'))!.failedReason).toMatch(/unknown job post-cards on queue timers/);
   });
+
+  it('a decision\'s notice that fails for now is handed to a job of its own: told once, and the cards are not re-rendered for it', async () => {
+    const slack = new RecordingChannel('slack', { unreachable: [] });
+    slack.failNext('notifyPerson', () => new ChannelError('slack is having a moment', true, 'slack_webapi_platform_error'));
+    const t = await start({ channels: [slack] });
+    const id = await escalate(t, { ...queueIntents.slack, onBehalfOf: 'ivan' });
+    await waitFor('card', () => slack.done('postCard', id).length === 1);
+    const deny = await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'deny', reason: 'not today' } });
+    expect(deny.status, deny.text).toBe(201);
+    await waitFor('requester told after the retry', () => slack.done('notifyPerson', id).length === 1, 15_000);
+    expect(slack.done('notifyPerson', id)[0]).toMatchObject({ personId: 'ivan', status: 'refused' });
+    // The decision's update-cards ran once and completed; the notice's retry ran in a
+    // notify-requester job of its own.
+    const events = await t.prisma.outboxEvent.findMany({ where: { actionId: id, type: 'action.decided' } });
+    expect(events).toHaveLength(1);
+    const update = (await t.engine().queues.find('update-cards', { actionId: id }, String(events[0]!.id)))!;
+    expect(await update.getState()).toBe('completed');
+    expect(update.data).toMatchObject({ actionId: id, notify: true });
+    const rest = (await t.engine().queues.find('notify-requester', { actionId: id }, `rest-${events[0]!.id}`))!;
+    await waitFor('notice job done', async () => (await rest.getState()) === 'completed');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(slack.done('notifyPerson', id)).toHaveLength(1);
+    expect(slack.done('updateCard', id).filter((c) => c.status === 'refused')).toHaveLength(1);
+    const rows = await t.prisma.channelCard.findMany({ where: { actionId: id, target: { startsWith: 'notice/' } } });
+    expect(rows.map((r) => `${r.target} ${r.state}`)).toEqual(['notice/refused/ivan sent']);
+  });
 });

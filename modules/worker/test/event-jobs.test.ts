@@ -89,11 +89,15 @@ describe('timers and event jobs', () => {
     const decided = { type: 'action.decided' as const, actionId: 'act_1', status: 'approved' as const, automatic: false, override: false };
     const executor = { method: 'POST', url: 'https://runner.example/run' };
     const withExecutor = action({ requirement: { ...requirement, executor } as Requirement });
-    expect(jobsForEvent(decided, '11', withExecutor, now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester', 'execute-action']);
+    // The cards show the outcome and the requester is told by one job.
+    expect(jobsForEvent(decided, '11', withExecutor, now).map((j) => [j.name, j.payload])).toEqual([
+      ['update-cards', { actionId: 'act_1', notify: true }],
+      ['execute-action', { actionId: 'act_1' }],
+    ]);
     // No executor named: nothing to execute, so no job.
-    expect(jobsForEvent(decided, '11', action(), now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester']);
+    expect(jobsForEvent(decided, '11', action(), now).map((j) => j.name)).toEqual(['update-cards']);
     const withCallback = action({ intent: { action: { type: 'x' }, callbackUrl: 'https://h.example/x' } as never, requirement: { ...requirement, executor } as Requirement });
-    expect(jobsForEvent({ ...decided, status: 'refused' }, '12', withCallback, now).map((j) => j.name)).toEqual(['update-cards', 'notify-requester', 'deliver-webhook']);
+    expect(jobsForEvent({ ...decided, status: 'refused' }, '12', withCallback, now).map((j) => j.name)).toEqual(['update-cards', 'deliver-webhook']);
     expect(jobsForEvent({ ...decided, automatic: true }, '13', withCallback, now).map((j) => [j.name, j.ref])).toEqual([
       ['deliver-webhook', '13'],
       ['execute-action', '13'],

@@ -84,8 +84,17 @@ const DELIVERY_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 300_000, jitter: 0.5 }
 export const JOBS = {
   /** Post the approval card to every target of one tier (0 = the rule's first ask). */
   'post-cards': stepJob('post-cards', 'tier', { min: 0, max: 50 }, { queue: 'chat', attempts: 12, backoff: MINUTE_BACKOFF }),
-  /** Re-render every posted card of the action from its current state. */
-  'update-cards': actionJob('update-cards', { queue: 'chat', attempts: 12, backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 }, perEvent: true }),
+  /**
+   * Re-render every posted card of the action from its current state; with `notify` (a
+   * decision's), also tell the requester how it ended (what notify-requester does).
+   */
+  'update-cards': spec({
+    queue: 'chat',
+    schema: z.strictObject({ actionId: ActionId, trace: Trace, notify: z.literal(true).optional() }),
+    attempts: 12,
+    backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 },
+    jobId: (p, ref) => id('update-cards', p.actionId, ref),
+  }),
   /** The rule's reminder number `index` (0-based, in requirement.channels.reminders). */
   remind: stepJob('remind', 'index', { min: 0, max: 100 }, { queue: 'timers', attempts: 6, backoff: MINUTE_BACKOFF }),
   /** Escalation tier `tier` (1-based: requirement.channels.tiers[tier - 1]) is due. */

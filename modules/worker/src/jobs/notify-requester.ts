@@ -1,4 +1,4 @@
-import { buildCardModel, type ActionRecord, type ApprovalChannel, type ChannelTarget } from '@countersign/core';
+import { buildCardModel, type ActionRecord, type ApprovalChannel, type ChannelTarget, type VoteRecord } from '@countersign/core';
 import { noticeTarget } from '@countersign/db';
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { NOTICE_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
@@ -32,56 +32,66 @@ export function notifyRequester(deps: WorkerDeps): JobHandler<'notify-requester'
   return async ({ actionId }, job) => {
     const found = await deps.store.findActionWithVotes(actionId);
     if (!found) throw giveUp(`no action ${actionId}`);
-    const { action, votes } = found;
-    if (action.status === 'pending') {
-      deps.logger.warn({ actionId }, 'notify-requester for an action still pending; nothing to tell');
-      return;
-    }
-    const personId = requesterOf(action);
-    if (!personId) {
-      deps.logger.info({ actionId }, 'no person behind this request to notify');
-      return;
-    }
-    const card = buildCardModel(action, votes, deps.config.current().directory);
-    const text = requesterNotice(action, card);
     const outcomes = new TargetOutcomes(deps, job, actionId);
-    for (const channel of deps.channels.values()) {
-      const target = noticeTarget(action.status, personId);
-      const claim = await deps.cards.claim({ actionId, channel: channel.name, target, tier: 0 }, NOTICE_CLAIM_LEASE_MS);
-      if (!claim.claimed) {
-        if (isHeld(claim.card.state)) outcomes.heldElsewhere();
-        continue;
-      }
-      let dm: ChannelTarget | null;
-      try {
-        dm = await dmTarget(channel, personId);
-      } catch (err) {
-        // Nothing was sent: failed for good, or given back (still in doubt if it was).
-        const { retryable, reason } = outcomes.failed(channel.name, target, err);
-        if (retryable) await deps.cards.release(claim.card, reason);
-        else await deps.cards.markFailed(claim.card, reason);
-        continue;
-      }
-      const lookup = await lookForEarlierSend(deps, channel, dm, claim.card, outcomes, actionId);
-      if ('stop' in lookup) continue;
-      if (lookup.found) {
-        await deps.cards.markNotified(claim.card, true);
-        continue;
-      }
-      // Paced like a card DM'd to the same person: one conversation, one pace.
-      const wait = await deps.pacer.take(channel.name, dm?.target ?? `person:${personId}`);
-      if (wait > 0) {
-        await deps.cards.release(claim.card, null);
-        outcomes.paced(wait);
-        continue;
-      }
-      try {
-        const reached = await channel.notifyPerson(personId, { actionId, text, card, cardId: claim.card.id });
-        await deps.cards.markNotified(claim.card, reached);
-      } catch (err) {
-        await settleFailedSend(deps, channel.name, claim.card, err, outcomes);
-      }
-    }
+    await tellRequester(deps, found, outcomes);
     await outcomes.settle();
   };
+}
+
+/**
+ * The notice itself, for the action as read: the notify-requester job, and the update-cards
+ * job of a decision (which tells the requester in the same run, and hands what it could not
+ * finish to a notify-requester job of its own). Outcomes go to `outcomes`; the caller settles.
+ */
+export async function tellRequester(deps: WorkerDeps, found: { action: ActionRecord; votes: VoteRecord[] }, outcomes: TargetOutcomes): Promise<void> {
+  const { action, votes } = found;
+  const actionId = action.id;
+  if (action.status === 'pending') {
+    deps.logger.warn({ actionId }, 'notify-requester for an action still pending; nothing to tell');
+    return;
+  }
+  const personId = requesterOf(action);
+  if (!personId) {
+    deps.logger.info({ actionId }, 'no person behind this request to notify');
+    return;
+  }
+  const card = buildCardModel(action, votes, deps.config.current().directory);
+  const text = requesterNotice(action, card);
+  for (const channel of deps.channels.values()) {
+    const target = noticeTarget(action.status, personId);
+    const claim = await deps.cards.claim({ actionId, channel: channel.name, target, tier: 0 }, NOTICE_CLAIM_LEASE_MS);
+    if (!claim.claimed) {
+      if (isHeld(claim.card.state)) outcomes.heldElsewhere();
+      continue;
+    }
+    let dm: ChannelTarget | null;
+    try {
+      dm = await dmTarget(channel, personId);
+    } catch (err) {
+      // Nothing was sent: failed for good, or given back (still in doubt if it was).
+      const { retryable, reason } = outcomes.failed(channel.name, target, err);
+      if (retryable) await deps.cards.release(claim.card, reason);
+      else await deps.cards.markFailed(claim.card, reason);
+      continue;
+    }
+    const lookup = await lookForEarlierSend(deps, channel, dm, claim.card, outcomes, actionId);
+    if ('stop' in lookup) continue;
+    if (lookup.found) {
+      await deps.cards.markNotified(claim.card, true);
+      continue;
+    }
+    // Paced like a card DM'd to the same person: one conversation, one pace.
+    const wait = await deps.pacer.take(channel.name, dm?.target ?? `person:${personId}`);
+    if (wait > 0) {
+      await deps.cards.release(claim.card, null);
+      outcomes.paced(wait);
+      continue;
+    }
+    try {
+      const reached = await channel.notifyPerson(personId, { actionId, text, card, cardId: claim.card.id });
+      await deps.cards.markNotified(claim.card, reached);
+    } catch (err) {
+      await settleFailedSend(deps, channel.name, claim.card, err, outcomes);
+    }
+  }
 }

@@ -51,6 +51,11 @@ export class TargetOutcomes {
     return { retryable: true, reason: err instanceof ChannelError ? `${err.code}: ${err.message}` : e.message };
   }
 
+  /** Something here wants another run (pacing, Retry-After, a retryable failure, a target held elsewhere). */
+  get unfinished(): boolean {
+    return this.rateLimitedMs !== undefined || this.retryError !== undefined || this.pacedMs !== undefined || this.busy;
+  }
+
   /** Ends the job: defer, retry or give up; returns normally when everything went through. */
   async settle(): Promise<void> {
     // Honour the server's Retry-After without spending an attempt.

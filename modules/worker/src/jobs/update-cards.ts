@@ -1,8 +1,9 @@
-import { buildCardModel } from '@countersign/core';
-import { giveUp, type JobHandler } from '@countersign/queue';
+import { buildCardModel, type ActionRecord, type VoteRecord } from '@countersign/core';
+import { giveUp, type JobContext, type JobHandler } from '@countersign/queue';
 import type { WorkerDeps } from '../deps.ts';
 import { withCardLock } from './card-lock.ts';
 import { TargetOutcomes } from './outcomes.ts';
+import { tellRequester } from './notify-requester.ts';
 import { reconcileCards } from './reconcile-cards.ts';
 
 /**
@@ -13,10 +14,11 @@ import { reconcileCards } from './reconcile-cards.ts';
  * the outcome too.
  */
 export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
-  return async ({ actionId }, job) => {
+  return async ({ actionId, notify }, job) => {
     const outcomes = new TargetOutcomes(deps, job, actionId);
+    let read: Awaited<ReturnType<WorkerDeps['store']['findActionWithVotes']>> = null;
     await withCardLock(deps, actionId, job, async () => {
-      const found = await deps.store.findActionWithVotes(actionId);
+      const found = (read = await deps.store.findActionWithVotes(actionId));
       if (!found) throw giveUp(`no action ${actionId}`);
       const { action, votes } = found;
       const toRender = await deps.cards.toRender(actionId);
@@ -51,6 +53,22 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
         }
       }
     });
+    if (notify && read) await noticeAlong(deps, read, job);
     await outcomes.settle();
   };
+}
+
+/**
+ * A decision's update-cards job also tells the requester (one job where two were: on a small
+ * machine each BullMQ job costs about as much CPU as the work in it). Whatever the notice
+ * cannot finish in this run (pacing, Retry-After, a retryable failure) goes to a
+ * notify-requester job of its own, so a card re-render never waits on it nor repeats for it.
+ */
+async function noticeAlong(deps: WorkerDeps, found: { action: ActionRecord; votes: VoteRecord[] }, job: JobContext): Promise<void> {
+  const notices = new TargetOutcomes(deps, job, found.action.id);
+  await tellRequester(deps, found, notices);
+  if (!notices.unfinished) return;
+  // Per decision event, as the job it replaces: the outbox event id ends this job's id.
+  const ref = `rest-${(job.jobId.split('/').pop() ?? 'notice').replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  await deps.queues.enqueue('notify-requester', { actionId: found.action.id }, { ref });
 }

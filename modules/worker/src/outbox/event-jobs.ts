@@ -26,10 +26,9 @@ export function jobsForEvent(event: GateEvent, eventId: string, action: ActionRe
     case 'action.decided': {
       const jobs: PlannedJob[] = [];
       // Automatic decisions (policy at submission) never had cards, and the caller already has the answer.
-      if (!event.automatic) {
-        jobs.push({ name: 'update-cards', payload: { actionId }, delayMs: 0, ref: eventId });
-        jobs.push({ name: 'notify-requester', payload: { actionId }, delayMs: 0, ref: eventId });
-      }
+      // The cards show the outcome and the requester is told, in one job (update-cards hands
+      // what the notice cannot finish to a notify-requester job).
+      if (!event.automatic) jobs.push({ name: 'update-cards', payload: { actionId, notify: true }, delayMs: 0, ref: eventId });
       if (action.intent.callbackUrl) jobs.push({ name: 'deliver-webhook', payload: { actionId }, delayMs: 0, ref: eventId });
       // Held execution only where the rule named an executor (stored with the requirement; the
       // handler checks again, and that the action is approved, before anything runs).
