@@ -140,7 +140,7 @@ describe('queue engine: failures', () => {
     expect(events).toHaveLength(1);
     const update = (await t.engine().queues.find('update-cards', { actionId: id }, String(events[0]!.id)))!;
     expect(await update.getState()).toBe('completed');
-    expect(update.data).toMatchObject({ actionId: id, notify: true });
+    expect(update.data).toEqual({ actionId: id });
     const rest = (await t.engine().queues.find('notify-requester', { actionId: id }, `rest-${events[0]!.id}`))!;
     await waitFor('notice job done', async () => (await rest.getState()) === 'completed');
     await new Promise((r) => setTimeout(r, 1_000));
@@ -148,5 +148,20 @@ describe('queue engine: failures', () => {
     expect(slack.done('updateCard', id).filter((c) => c.status === 'refused')).toHaveLength(1);
     const rows = await t.prisma.channelCard.findMany({ where: { actionId: id, target: { startsWith: 'notice/' } } });
     expect(rows.map((r) => `${r.target} ${r.state}`)).toEqual(['notice/refused/ivan sent']);
+  });
+
+  it('a decision\'s notice turned away with Retry-After is handed off to run after that wait, not at once', async () => {
+    const slack = new RecordingChannel('slack', { unreachable: [] });
+    slack.failNext('notifyPerson', () => new ChannelError('rate limited', true, 'rate_limited', 1_500));
+    const t = await start({ channels: [slack] });
+    const id = await escalate(t, { ...queueIntents.slack, onBehalfOf: 'ivan' });
+    await waitFor('card', () => slack.done('postCard', id).length === 1);
+    const deny = await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'deny', reason: 'not today' } });
+    expect(deny.status, deny.text).toBe(201);
+    const [event] = await t.prisma.outboxEvent.findMany({ where: { actionId: id, type: 'action.decided' } });
+    const rest = await waitFor('hand-off job', async () => t.engine().queues.find('notify-requester', { actionId: id }, `rest-${event!.id}`));
+    expect(rest!.opts.delay).toBeGreaterThanOrEqual(1_500);
+    await waitFor('requester told after the wait', () => slack.done('notifyPerson', id).length === 1, 15_000);
+    expect(slack.done('notifyPerson', id)[0]!.at - rest!.timestamp).toBeGreaterThanOrEqual(1_500);
   });
 });

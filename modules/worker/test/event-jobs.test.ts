@@ -91,7 +91,7 @@ describe('timers and event jobs', () => {
     const withExecutor = action({ requirement: { ...requirement, executor } as Requirement });
     // The cards show the outcome and the requester is told by one job.
     expect(jobsForEvent(decided, '11', withExecutor, now).map((j) => [j.name, j.payload])).toEqual([
-      ['update-cards', { actionId: 'act_1', notify: true }],
+      ['update-cards', { actionId: 'act_1' }],
       ['execute-action', { actionId: 'act_1' }],
     ]);
     // No executor named: nothing to execute, so no job.

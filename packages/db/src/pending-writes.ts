@@ -88,6 +88,8 @@ function checkSql(i: number, rows: number): string {
 function checkFailed(err: unknown): number | undefined {
   const e = err as { code?: unknown; message?: unknown } | null;
   if (e?.code !== '22P02' || typeof e.message !== 'string') return undefined;
-  const m = e.message.match(new RegExp(`"${CHECK_MARK} (\\d+) `));
+  // Only our own cast's message: another 22P02 whose input text happens to hold the mark is
+  // passed on as it is.
+  const m = e.message.match(new RegExp(`^invalid input syntax for type integer: "${CHECK_MARK} (\\d+) (\\d+)"$`));
   return m ? Number(m[1]) : undefined;
 }

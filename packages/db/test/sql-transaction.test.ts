@@ -131,4 +131,18 @@ describe('Sql.transaction', () => {
     });
     expect(await ids()).toEqual(['a', 'b', 'c']);
   });
+
+  it('another invalid-input error whose text holds the check\'s mark is passed on as it is', async () => {
+    const sql = sqlOf(prisma);
+    const outcome = await sql
+      .transaction(async (tx) => {
+        const pending = new PendingWrites();
+        pending.add({ sql: `INSERT INTO "ConfigVersion" (file, digest) VALUES ('marked', ?) RETURNING 1`, values: ['m'], expect: { rows: 1, otherwise: 'm was not written' } });
+        pending.add({ sql: `SELECT ?::uuid`, values: ['countersign-write-check 0 1'] });
+        await pending.flush(tx, { commit: true });
+      })
+      .catch((err: Error) => err);
+    expect((outcome as Error).message).toMatch(/invalid input syntax for type uuid/);
+    expect(await sql.query`SELECT 1 FROM "ConfigVersion" WHERE file = 'marked'`).toEqual([]);
+  });
 });

@@ -85,16 +85,11 @@ export const JOBS = {
   /** Post the approval card to every target of one tier (0 = the rule's first ask). */
   'post-cards': stepJob('post-cards', 'tier', { min: 0, max: 50 }, { queue: 'chat', attempts: 12, backoff: MINUTE_BACKOFF }),
   /**
-   * Re-render every posted card of the action from its current state; with `notify` (a
-   * decision's), also tell the requester how it ended (what notify-requester does).
+   * Re-render every posted card of the action from its current state; once the action is
+   * decided, also tell the requester how it ended (what notify-requester does). The payload is
+   * the same as before that was added: a worker of the previous release still runs these jobs.
    */
-  'update-cards': spec({
-    queue: 'chat',
-    schema: z.strictObject({ actionId: ActionId, trace: Trace, notify: z.literal(true).optional() }),
-    attempts: 12,
-    backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 },
-    jobId: (p, ref) => id('update-cards', p.actionId, ref),
-  }),
+  'update-cards': actionJob('update-cards', { queue: 'chat', attempts: 12, backoff: { baseMs: 500, maxMs: 30_000, jitter: 0.5 }, perEvent: true }),
   /** The rule's reminder number `index` (0-based, in requirement.channels.reminders). */
   remind: stepJob('remind', 'index', { min: 0, max: 100 }, { queue: 'timers', attempts: 6, backoff: MINUTE_BACKOFF }),
   /** Escalation tier `tier` (1-based: requirement.channels.tiers[tier - 1]) is due. */

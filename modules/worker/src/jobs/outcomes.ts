@@ -56,6 +56,11 @@ export class TargetOutcomes {
     return this.rateLimitedMs !== undefined || this.retryError !== undefined || this.pacedMs !== undefined || this.busy;
   }
 
+  /** How long another run should wait at least (pacing, Retry-After), 0 when nothing asked. */
+  get waitMs(): number {
+    return Math.max(this.rateLimitedMs ?? 0, this.pacedMs ?? 0);
+  }
+
   /** Ends the job: defer, retry or give up; returns normally when everything went through. */
   async settle(): Promise<void> {
     // Honour the server's Retry-After without spending an attempt.

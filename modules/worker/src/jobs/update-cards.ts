@@ -14,12 +14,14 @@ import { reconcileCards } from './reconcile-cards.ts';
  * the outcome too.
  */
 export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
-  return async ({ actionId, notify }, job) => {
+  return async ({ actionId }, job) => {
     const outcomes = new TargetOutcomes(deps, job, actionId);
-    let read: Awaited<ReturnType<WorkerDeps['store']['findActionWithVotes']>> = null;
+    // What the card lock's run read, for the notice after it.
+    const read: { found?: { action: ActionRecord; votes: VoteRecord[] } } = {};
     await withCardLock(deps, actionId, job, async () => {
-      const found = (read = await deps.store.findActionWithVotes(actionId));
+      const found = await deps.store.findActionWithVotes(actionId);
       if (!found) throw giveUp(`no action ${actionId}`);
+      read.found = found;
       const { action, votes } = found;
       const toRender = await deps.cards.toRender(actionId);
       let cards = toRender.posted;
@@ -53,22 +55,31 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
         }
       }
     });
-    if (notify && read) await noticeAlong(deps, read, job);
+    if (read.found && read.found.action.status !== 'pending') await noticeAlong(deps, read.found, job);
     await outcomes.settle();
   };
 }
 
 /**
- * A decision's update-cards job also tells the requester (one job where two were: on a small
- * machine each BullMQ job costs about as much CPU as the work in it). Whatever the notice
- * cannot finish in this run (pacing, Retry-After, a retryable failure) goes to a
- * notify-requester job of its own, so a card re-render never waits on it nor repeats for it.
+ * Once the action is decided, update-cards also tells the requester (one job where two were:
+ * on a small machine each BullMQ job costs about as much CPU as the work in it). The notice
+ * claim (notify-requester.ts) makes every later run — a retry, the update of a vote that came
+ * in as the action was decided, a notify-requester job — a no-op for a notice already sent.
+ * Whatever the notice cannot finish in this run (pacing, Retry-After, a retryable failure, an
+ * error) goes to a notify-requester job of its own, after the wait it asked for, so a card
+ * re-render never waits on it nor repeats for it.
  */
 async function noticeAlong(deps: WorkerDeps, found: { action: ActionRecord; votes: VoteRecord[] }, job: JobContext): Promise<void> {
   const notices = new TargetOutcomes(deps, job, found.action.id);
-  await tellRequester(deps, found, notices);
-  if (!notices.unfinished) return;
+  let failed = false;
+  try {
+    await tellRequester(deps, found, notices);
+  } catch (err) {
+    failed = true;
+    deps.logger.warn({ actionId: found.action.id, err: (err as Error).message }, 'requester notice failed; handed to a job of its own');
+  }
+  if (!failed && !notices.unfinished) return;
   // Per decision event, as the job it replaces: the outbox event id ends this job's id.
   const ref = `rest-${(job.jobId.split('/').pop() ?? 'notice').replace(/[^A-Za-z0-9_.-]/g, '_')}`;
-  await deps.queues.enqueue('notify-requester', { actionId: found.action.id }, { ref });
+  await deps.queues.enqueue('notify-requester', { actionId: found.action.id }, { ref, delayMs: notices.waitMs });
 }

@@ -26,9 +26,11 @@ export function jobsForEvent(event: GateEvent, eventId: string, action: ActionRe
     case 'action.decided': {
       const jobs: PlannedJob[] = [];
       // Automatic decisions (policy at submission) never had cards, and the caller already has the answer.
-      // The cards show the outcome and the requester is told, in one job (update-cards hands
-      // what the notice cannot finish to a notify-requester job).
-      if (!event.automatic) jobs.push({ name: 'update-cards', payload: { actionId, notify: true }, delayMs: 0, ref: eventId });
+      // The cards show the outcome and the requester is told, in one job: update-cards tells the
+      // requester once the action is decided, and hands what the notice cannot finish to a
+      // notify-requester job. (During a rolling deploy a worker of the previous release runs it
+      // as a card update only: the cards still show the outcome, that requester is not told.)
+      if (!event.automatic) jobs.push({ name: 'update-cards', payload: { actionId }, delayMs: 0, ref: eventId });
       if (action.intent.callbackUrl) jobs.push({ name: 'deliver-webhook', payload: { actionId }, delayMs: 0, ref: eventId });
       // Held execution only where the rule named an executor (stored with the requirement; the
       // handler checks again, and that the action is approved, before anything runs).

@@ -4,14 +4,13 @@ import { TraceContextSchema } from '@countersign/contracts';
 import type { ActionRecord } from '@countersign/core';
 import { jobsForEvent } from '@countersign/worker';
 
-// Review finding (c255f82): a decision's update-cards job now carries `notify: true`, and the
-// notify-requester job it replaced is no longer planned. Workers run as a RollingUpdate with
-// 2 replicas (infra/k8s/base/worker-deployment.yaml), so during every rollout a worker of the
-// previous release consumes jobs planned by the new dispatcher. That worker validates payloads
-// with the previous catalog, whose update-cards schema is a strict {actionId, trace}: it fails
-// the job for good ("invalid payload", UnrecoverableError). The cards keep the pending state
-// with live buttons and the requester is never told, silently, for every decision that lands
-// on an old worker during the rollout.
+// A decision's jobs during a rolling deploy (review finding on c255f82, which first put
+// `notify: true` in the update-cards payload): workers run as a RollingUpdate with 2 replicas
+// (infra/k8s/base/worker-deployment.yaml), so during a rollout a worker of the previous
+// release consumes jobs planned by the new dispatcher. That worker checks payloads with the
+// previous catalog, whose update-cards schema is a strict {actionId, trace}: a payload it does
+// not know fails the job for good and leaves the cards with live buttons. Every job planned for
+// a decision must therefore still parse with the previous catalog.
 
 /** The update-cards / notify-requester payload schema of the release before c255f82 (catalog.ts OneAction). */
 const PREVIOUS_RELEASE: Record<string, z.ZodType> = {
@@ -32,8 +31,6 @@ describe('review: a decision\'s jobs during a rolling deploy', () => {
       .filter((j) => j.name in PREVIOUS_RELEASE)
       .filter((j) => !PREVIOUS_RELEASE[j.name]!.safeParse(j.payload).success)
       .map((j) => `${j.name} ${JSON.stringify(j.payload)}`);
-    // Today: ['update-cards {"actionId":"act_1","notify":true}'] — cards left stale and
-    // the requester never told when an old worker takes it.
     expect(refused).toEqual([]);
   });
 });
