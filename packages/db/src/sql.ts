@@ -56,6 +56,9 @@ export function sqlStatement(strings: TemplateStringsArray, ...values: unknown[]
   return statement(strings, values);
 }
 
+/** Postgres answered a COMMIT with ROLLBACK: an earlier statement had failed (and was swallowed). */
+const ROLLED_BACK = 'the transaction was rolled back by Postgres (an earlier statement failed)';
+
 /** `strings` + `values` → pg's text with $1…$n. */
 function statement(strings: TemplateStringsArray, values: readonly unknown[]): { text: string; values: unknown[] } {
   let text = strings[0]!;
@@ -125,7 +128,7 @@ class TxRunner implements SqlRunner {
     this.begun = true;
     const results = await runPipelined(this.client, { ...(begin ? { begin } : {}), commit: true }, { text, values });
     // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
-    if (results.at(-1)?.command !== 'COMMIT') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
+    if (results.at(-1)?.command !== 'COMMIT') throw new Error(ROLLED_BACK);
     this.committed = true;
     return results.at(-2)!.rows as R[];
   }
@@ -142,38 +145,22 @@ export class Sql extends Runner {
    * handed to the next caller mid-transaction.
    */
   async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    // While checked out, a client has no pool listener: a connection Postgres ends under us
-    // (restart, failover, idle_in_transaction_session_timeout) would otherwise be an unhandled
-    // 'error' event and take the process down. The query in flight fails on its own.
-    const onError = (err: Error) => {
-      broken ??= err;
-    };
-    client.on('error', onError);
-    const tx = new TxRunner(client, options.readCommitted ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN');
-    try {
-      const result = await fn(tx);
-      if (tx.begun && !tx.committed) {
-        const committed = await client.query('COMMIT');
-        // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
-        if (committed.command === 'ROLLBACK') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
-        tx.committed = true;
-      }
-      return result;
-    } catch (err) {
-      if (tx.begun && !tx.committed) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackFailed) {
-          broken ??= rollbackFailed as Error;
+    return this.onConnection(async (client, rollback) => {
+      const tx = new TxRunner(client, options.readCommitted ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN');
+      try {
+        const result = await fn(tx);
+        if (tx.begun && !tx.committed) {
+          const committed = await client.query('COMMIT');
+          // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
+          if (committed.command === 'ROLLBACK') throw new Error(ROLLED_BACK);
+          tx.committed = true;
         }
+        return result;
+      } catch (err) {
+        if (tx.begun && !tx.committed) await rollback();
+        throw err;
       }
-      throw err;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    });
   }
 
   /**
@@ -185,36 +172,54 @@ export class Sql extends Runner {
    * wrong, or a script that leaves the transaction open, ends in ROLLBACK.
    */
   async scriptTransaction<T>(fn: (tx: ScriptRunner) => Promise<T>): Promise<T> {
+    return this.onConnection(async (client, rollback) => {
+      let open = false;
+      const run = async (script: string): Promise<pg.QueryResult[]> => {
+        open = true;
+        const answer = (await client.query(script)) as pg.QueryResult | pg.QueryResult[];
+        const results = Array.isArray(answer) ? answer : [answer];
+        // A script that ends the transaction ends with COMMIT (`;` or not); Postgres answers a
+        // COMMIT of a transaction an error had already aborted with ROLLBACK, not an error.
+        if (/(^|;)\s*COMMIT\s*;?\s*$/i.test(script)) {
+          if (results.at(-1)?.command !== 'COMMIT') throw new Error(ROLLED_BACK);
+          open = false;
+        }
+        return results;
+      };
+      try {
+        const result = await fn({ run });
+        if (open) throw new Error('a script transaction ended without COMMIT');
+        return result;
+      } catch (err) {
+        await rollback();
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * One pooled connection for `fn`, with a ROLLBACK that never throws. While checked out, a
+   * client has no pool listener: a connection Postgres ends under us (restart, failover,
+   * idle_in_transaction_session_timeout) would otherwise be an unhandled 'error' event and take
+   * the process down (the query in flight fails on its own). A connection that broke, or whose
+   * ROLLBACK failed, is discarded, never handed to the next caller mid-transaction.
+   */
+  private async onConnection<T>(fn: (client: pg.PoolClient, rollback: () => Promise<void>) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     const onError = (err: Error) => {
       broken ??= err;
     };
     client.on('error', onError);
-    let open = false;
-    const run = async (script: string): Promise<pg.QueryResult[]> => {
-      open = true;
-      const answer = (await client.query(script)) as pg.QueryResult | pg.QueryResult[];
-      const results = Array.isArray(answer) ? answer : [answer];
-      // A script that ends the transaction ends with COMMIT (`;` or not); Postgres answers a
-      // COMMIT of a transaction an error had already aborted with ROLLBACK, not an error.
-      if (/(^|;)\s*COMMIT\s*;?\s*$/i.test(script)) {
-        if (results.at(-1)?.command !== 'COMMIT') throw new Error('the transaction was rolled back by Postgres (an earlier statement failed)');
-        open = false;
-      }
-      return results;
-    };
-    try {
-      const result = await fn({ run });
-      if (open) throw new Error('a script transaction ended without COMMIT');
-      return result;
-    } catch (err) {
+    const rollback = async () => {
       try {
         await client.query('ROLLBACK');
       } catch (rollbackFailed) {
         broken ??= rollbackFailed as Error;
       }
-      throw err;
+    };
+    try {
+      return await fn(client, rollback);
     } finally {
       client.off('error', onError);
       client.release(broken);
