@@ -61,7 +61,9 @@ export async function benchVerify(n = 100_000, opts: { threads?: number; rounds?
     const ways = {
       single: () => verifyExportOnOneThread(lines, keys),
       parallel: () => verifyExportParallel(lines, keys, { threads }),
-      parallelThreadsUp: () => verifyExportParallel(lines, keys, { threads: up }),
+      // From the first line: these threads are up, so the threshold that spares a run starting
+      // its own threads for a short export does not apply.
+      parallelThreadsUp: () => verifyExportParallel(lines, keys, { threads: up, minLinesForThreads: 0 }),
       callingThreadAndLibuv: () => verifyExport(lines, keys),
     };
     const best: Partial<Record<keyof typeof ways, VerifyRun>> = {};

@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // How a worker thread loads a module given by its address. Compiled JavaScript (a build) loads
@@ -10,8 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // TypeScript loader. Registering tsx in each thread works but costs about a second of CPU per
 // thread (its own loader thread, then every module through it), which on a small machine eats
 // what the threads save. So the module and everything it imports are bundled once per process
-// into one plain JavaScript file (esbuild, which tsx brings); only if that fails does each
-// thread register tsx.
+// into plain JavaScript (esbuild, which tsx brings), handed to each thread in memory; only if
+// bundling fails does each thread register tsx.
 
 /** Start a worker on `url`, or evaluate `source` (a bootstrap) as the worker's code. */
 export type ThreadEntry = { url: URL } | { source: string };
@@ -21,7 +18,7 @@ interface Esbuild {
   build(options: Record<string, unknown>): Promise<{ outputFiles: Array<{ text: string }> }>;
 }
 
-const bundles = new Map<string, Promise<URL>>();
+const bundles = new Map<string, Promise<string>>();
 
 export async function threadEntry(module: string): Promise<ThreadEntry> {
   const url = new URL(module);
@@ -32,13 +29,16 @@ export async function threadEntry(module: string): Promise<ThreadEntry> {
     bundle = bundleOf(file);
     bundles.set(file.href, bundle);
   }
-  let bundled: URL;
+  let code: string;
   try {
-    bundled = await bundle;
+    code = await bundle;
   } catch {
     return { source: tsxBootstrap(module) };
   }
-  return withQuery(bundled, url.search);
+  // Handed to the thread in memory, as a data: URL (its query stays the module's own), never
+  // written to a file: a bundle at a predictable name in the shared temp folder could be put
+  // there first by another local user, and the verifier would run their code.
+  return { url: new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}${url.search}`) };
 }
 
 /** A worker started on a file URL loses its query (Node turns it into a path); import() keeps it. */
@@ -48,7 +48,7 @@ function withQuery(url: URL, search: string): ThreadEntry {
   return { source: `import(${JSON.stringify(href)});` };
 }
 
-async function bundleOf(file: URL): Promise<URL> {
+async function bundleOf(file: URL): Promise<string> {
   const path = fileURLToPath(file);
   const esbuild = (await import(pathToFileURL(esbuildPath(path)).href)) as Esbuild;
   const result = await esbuild.build({
@@ -59,18 +59,11 @@ async function bundleOf(file: URL): Promise<URL> {
     target: `node${process.versions.node.split('.')[0]}`,
     write: false,
     logLevel: 'silent',
-    // A CommonJS dependency that requires a Node module needs `require` in an ES module.
-    banner: { js: "import { createRequire as __countersignRequire } from 'node:module'; const require = __countersignRequire(import.meta.url);" },
+    // A CommonJS dependency that requires a Node module needs `require` in an ES module; a
+    // data: URL cannot anchor one, the source file can.
+    banner: { js: `import { createRequire as __countersignRequire } from 'node:module'; const require = __countersignRequire(${JSON.stringify(path)});` },
   });
-  const code = result.outputFiles[0]!.text;
-  // Named by content: processes share a bundle, and an edited source makes a new one.
-  const out = join(tmpdir(), `countersign-thread-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  if (!existsSync(out)) {
-    const partial = `${out}.${process.pid}.tmp`;
-    writeFileSync(partial, code);
-    renameSync(partial, out);
-  }
-  return pathToFileURL(out);
+  return result.outputFiles[0]!.text;
 }
 
 /** esbuild as tsx brings it (tsx is a development dependency; sources run only where it is). */

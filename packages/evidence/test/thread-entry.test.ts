@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -27,21 +28,31 @@ describe('threadEntry', () => {
     expect(await threadEntry('file:///srv/app/packages/evidence/src/verify-worker.js')).toEqual({ url: new URL('file:///srv/app/packages/evidence/src/verify-worker.js') });
   });
 
-  it('bundles a TypeScript module once into one plain JavaScript file, on which a thread comes up', async () => {
+  it('bundles a TypeScript module once into plain JavaScript, on which a thread comes up', async () => {
     expect(VERIFY_WORKER_URL).toMatch(/verify-worker\.ts$/);
     const entry = await threadEntry(VERIFY_WORKER_URL);
     expect(entry).toHaveProperty('url');
-    const url = (entry as { url: URL }).url;
-    expect(url.pathname.startsWith(tmpdir())).toBe(true);
-    expect(url.pathname).toMatch(/countersign-thread-[0-9a-f]{16}\.mjs$/);
+    expect((entry as { url: URL }).url.protocol).toBe('data:');
     expect(await threadEntry(VERIFY_WORKER_URL)).toEqual(entry);
     await comesUp(entry);
   });
 
-  it('keeps a module\'s query, which a worker started on a file URL would drop', async () => {
-    const entry = await threadEntry(`${VERIFY_WORKER_URL}?mode=x`);
-    expect(entry).toHaveProperty('source');
-    expect((entry as { source: string }).source).toMatch(/^import\(".*countersign-thread-[0-9a-f]{16}\.mjs\?mode=x"\);$/);
+  it('writes no file another user could have put there first: the bundle goes to the thread in memory', async () => {
+    // A bundle at a shared, predictable name in the temp folder could be planted by another
+    // local user, and the verifier would run it. Nothing named for countersign appears there.
+    const before = new Set(fs.readdirSync(tmpdir()));
+    const entry = (await threadEntry(`${VERIFY_WORKER_URL}?fresh=${Date.now()}`)) as { url: URL };
+    await comesUp(entry);
+    const added = fs.readdirSync(tmpdir()).filter((name) => !before.has(name) && name.includes('countersign'));
+    expect(added).toEqual([]);
+    const code = Buffer.from(entry.url.pathname.slice('text/javascript;base64,'.length), 'base64').toString('utf8');
+    expect(code).toContain('countersign-verify');
+  });
+
+  it('keeps a module\'s query, which the module reads from its own address', async () => {
+    const entry = (await threadEntry(`${VERIFY_WORKER_URL}?mode=x`)) as { url: URL };
+    expect(entry.url.protocol).toBe('data:');
+    expect(entry.url.searchParams.get('mode')).toBe('x');
     await comesUp(entry);
   });
 
