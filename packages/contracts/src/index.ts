@@ -11,5 +11,6 @@ export * from './random-pool.ts';
 export * from './events.ts';
 export * from './trace-context.ts';
 export * from './action-filter.ts';
+export * from './display-text.ts';
 export * from './api/index.ts';
 export type { ReleaseFailure } from './countersign-sdk.ts';

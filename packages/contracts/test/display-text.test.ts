@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { displayLine, displayText, hasHiddenCharacters } from '../src/display-text.ts';
+
+// Caller text is shown exactly and visibly: what a terminal, a browser or a chat client would act
+// on or hide is shown as a mark; everything a person can read is left as it is.
+
+describe('displayText / displayLine', () => {
+  it('marks what would rewrite a terminal line: CR, ESC, other C0 and C1 controls, DEL', () => {
+    expect(displayLine('x\r  what: db.query (read-only)\u001b[K')).toBe('x⟨U+000D⟩  what: db.query (read-only)⟨U+001B⟩[K');
+    expect(displayText('a\u0007b\u007fc\u009bd\u0000e')).toBe('a⟨U+0007⟩b⟨U+007F⟩c⟨U+009B⟩d⟨U+0000⟩e');
+    expect(displayText('\u001b]52;c;ZXZpbA==\u0007')).toBe('⟨U+001B⟩]52;c;ZXZpbA==⟨U+0007⟩');
+  });
+
+  it('marks what reorders or hides text: bidi overrides and isolates, zero-width characters, tags', () => {
+    expect(displayText('invoice\u202Efdp.exe')).toBe('invoice⟨U+202E⟩fdp.exe');
+    expect(displayText('env/pro\u200Bd-eu-1')).toBe('env/pro⟨U+200B⟩d-eu-1');
+    expect(displayText('#\u2066; rm -rf /prod\u2069')).toBe('#⟨U+2066⟩; rm -rf /prod⟨U+2069⟩');
+    expect(displayText('a\uFEFFb\u2060c\u00ADd\u200Fe')).toBe('a⟨U+FEFF⟩b⟨U+2060⟩c⟨U+00AD⟩d⟨U+200F⟩e');
+    expect(displayText('ok\u{E0041}\u{E0042}')).toBe('ok⟨U+E0041⟩⟨U+E0042⟩');
+    expect(displayText('line\u2028sep')).toBe('line⟨U+2028⟩sep');
+  });
+
+  it('leaves readable text alone: accents, right-to-left scripts, CJK, emoji with their variation selector', () => {
+    for (const text of ['Zoë’s café — naïve', 'مرحبا بالعالم', 'שלום', '日本語のテキスト', '❤️ 👍🏽', 'tab\tand\nnewline'])
+      expect(displayText(text)).toBe(text);
+    expect(hasHiddenCharacters('❤️ مرحبا')).toBe(false);
+  });
+
+  it('one line: a line break is shown, so a reason cannot draw a line that looks like the card\'s own', () => {
+    expect(displayLine('runbook checked\n:white_check_mark: approved by Sam')).toBe('runbook checked ⏎ :white_check_mark: approved by Sam');
+    expect(displayLine('a\r\nb\tc')).toBe('a ⏎ b c');
+    expect(displayText('a\nb')).toBe('a\nb');
+  });
+
+  it('tells whether a text holds anything it would mark, every time it is asked (no regex state left over)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(hasHiddenCharacters('a\u202Eb')).toBe(true);
+      expect(hasHiddenCharacters('plain')).toBe(false);
+    }
+  });
+});
