@@ -1,11 +1,15 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentDigest } from '@countersign/directory';
 import type { Browser } from 'puppeteer-core';
 import { CONSOLE_CSP } from '@countersign/console';
 import { launchBrowser, personBrowser, screenshot, signIn, text, type Person } from './support/browser.ts';
-import { closeAll, startConsoleService, submitProdDelete } from './support/console.ts';
+import { closeAll, CONSOLE_DIRECTORY, startConsoleService, submitProdDelete } from './support/console.ts';
 import type { TestService } from './support/service.ts';
 
-// Sessions: who may sign in, cookies, CSRF on every change, idle and absolute timeouts, logout.
+// Sessions: who may sign in, cookies, CSRF on every change, idle and absolute timeouts, logout,
+// and a session following the directory as API keys do.
 
 let t: TestService;
 let browser: Browser;
@@ -18,6 +22,17 @@ afterAll(() => closeAll(browser, t));
 
 async function cookieOf(p: Person, name: string) {
   return (await p.context.cookies(t.url)).find((c) => c.name === name);
+}
+
+/** Writes the directory and waits until the service has accepted exactly it. */
+async function setDirectory(text: string): Promise<void> {
+  fs.writeFileSync(path.join(t.configDir, 'directory.yaml'), text);
+  const want = contentDigest(text);
+  const until = Date.now() + 10_000;
+  while (t.service.gate.deps.config.current().directory.digest !== want) {
+    if (Date.now() > until) throw new Error('the directory change was not accepted');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 async function votes(id: string) {
@@ -117,6 +132,31 @@ describe('console sessions', () => {
     const replay = await fetch(`${t.url}/console`, { headers: { cookie: `cs_session=${before!.value}` }, redirect: 'manual' });
     expect(replay.status).toBe(303);
     expect(replay.headers.get('location')).toMatch(/^\/console\/login/);
+    await p.context.close();
+  });
+  it('a session ends when the entry under its id names someone else (another email), as that person\'s keys stop', async () => {
+    const BOB = '  - { id: bob, name: Bob Okafor, email: bob@example.com, roles: [security] }\n';
+    expect(CONSOLE_DIRECTORY).toContain(BOB);
+    const id = await submitProdDelete(t);
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'bob', `/console/actions/${id}`);
+    const cookie = (await cookieOf(p, 'cs_session'))!.value;
+    const opens = async () => (await fetch(`${t.url}/console`, { headers: { cookie: `cs_session=${cookie}` }, redirect: 'manual' })).status;
+    try {
+      // The same address in other letters is the same person: the session goes on.
+      await setDirectory(CONSOLE_DIRECTORY.replace(BOB, BOB.replace('bob@example.com', 'Bob@Example.COM')));
+      expect(await opens()).toBe(200);
+      // Another address under the id: whoever signed in as bob is not this bob.
+      await setDirectory(CONSOLE_DIRECTORY.replace(BOB, BOB.replace('bob@example.com', 'bob.okafor@example.org')));
+      await p.page.type('#reason', 'looks fine');
+      const [response] = await Promise.all([p.page.waitForNavigation(), p.page.click('button[value="approve"]')]);
+      expect(response?.status()).toBe(401);
+      expect(await votes(id)).toEqual([]);
+    } finally {
+      await setDirectory(CONSOLE_DIRECTORY);
+    }
+    // The old entry back: the session stays ended; its cookie goes to sign-in.
+    expect(await opens()).toBe(303);
     await p.context.close();
   });
 });

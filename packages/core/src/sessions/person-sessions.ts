@@ -8,8 +8,8 @@ import type { LoginAttemptRecord, SessionRecord, SessionStore } from './session-
 
 // People sign in to the console with the organisation's identity provider; the session that
 // follows is ours, in Postgres. A session ends at its absolute expiry, after the idle
-// timeout, at logout, or as soon as its person leaves the directory (roles are re-read on
-// every request, like an API key's). Every state change must echo the session's CSRF token.
+// timeout, at logout, or as soon as its person leaves the directory or the entry under its id
+// names someone else (roles are re-read on every request, like an API key's). Every state change must echo the session's CSRF token.
 
 export interface SessionPolicy {
   idleSeconds: number;
@@ -117,8 +117,20 @@ export class PersonSessions {
     }
     const principal = this.config.current().directory.principal(session.personId);
     if (!principal || principal.kind !== 'person') return null;
+    if (!this.signedInAs(principal, session.subject)) {
+      // The entry under this id names someone else now (another email: the id reused, the
+      // account handed over): the session was the person who signed in, so it ends, as that
+      // person's API keys stop. It stays ended should the old entry come back.
+      await this.store.endSession(session.id, now);
+      return null;
+    }
     if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await this.store.touchSession(session.id, now);
     return { keyId: `session:${session.id.slice(0, 12)}`, principal, canDelegate: false, delegateFor: [], session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt, subject: session.subject } };
+  }
+
+  /** Whether the directory's person is still the one the identity provider named at sign-in. */
+  private signedInAs(person: Person, subject: string): boolean {
+    return this.policy.claim === 'email' ? person.email.toLowerCase() === subject.toLowerCase() : person.id === subject;
   }
 
   /** Refuses a state change whose CSRF token is missing or not this session's. */
