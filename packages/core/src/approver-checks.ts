@@ -12,6 +12,13 @@ export interface VoteCheckInput {
   /** Earlier approvals as they count now, with current roles (see currentApprovals). */
   approvals: Approval[];
   person: Person;
+  /**
+   * The requesting agent's owner in the directory as it is now (SPEC: the checks run against
+   * the directory at vote time), null when the requester is no agent or has left. The owner
+   * recorded at submission is refused as well: handing an agent to someone else must not let
+   * either of them approve what it asked.
+   */
+  currentOwnerId: string | null;
   decision: VoteDecision;
   /**
    * `undefined` only in a dry run whose channel asks for the reason once the check passes:
@@ -20,7 +27,7 @@ export interface VoteCheckInput {
   reason: string | null | undefined;
 }
 
-export function assertMayVote({ action, votes, approvals, person, decision, reason }: VoteCheckInput): void {
+export function assertMayVote({ action, votes, approvals, person, currentOwnerId, decision, reason }: VoteCheckInput): void {
   const requirement = action.requirement;
   if (!requirement) {
     throw new DomainError('not_eligible', 'This action was not escalated for approval.');
@@ -31,7 +38,8 @@ export function assertMayVote({ action, votes, approvals, person, decision, reas
   if (action.onBehalfOf && person.id === action.onBehalfOf) {
     throw new DomainError('self_approval', 'This action is on your behalf; someone else must decide it.');
   }
-  if (action.ownerId && person.id === action.ownerId && !requirement.ownerMayApprove) {
+  const owns = (action.ownerId !== null && person.id === action.ownerId) || (currentOwnerId !== null && person.id === currentOwnerId);
+  if (owns && !requirement.ownerMayApprove) {
     throw new DomainError('self_approval', "You own the agent that requested this action; someone else must decide it.");
   }
   if (votes.some((v) => v.personId === person.id)) {

@@ -63,6 +63,14 @@ describe('supervised override', () => {
     expect((await refusal(override(delegated, view.id, 'frank'))).code).toBe('self_approval');
   });
 
+  it('self_approval: the agent\'s owner at override time too, when the agent changed hands meanwhile', async () => {
+    const { e, id } = await refusedByPolicy();
+    e.directory.addAgent('deploy-bot', 'ivan'); // ivan, an incident-commander, now owns it
+    const err = await refusal(override(e, id, 'ivan'));
+    expect(err.code).toBe('self_approval');
+    expect((await e.store.findAction(id))!.status).toBe('refused');
+  });
+
   it('not_eligible: a person without an override role', async () => {
     const { e, id } = await refusedByPolicy();
     const err = await refusal(override(e, id, 'carol'));

@@ -44,6 +44,23 @@ describe('vote refusals', () => {
     expect(result.decided).toBe(false);
   });
 
+  it('self_approval: the agent\'s owner as the directory says at vote time, and the one recorded at submission', async () => {
+    // SPEC: the checks run against the directory as it is at vote time. deploy-bot is handed
+    // from olga to ivan (an sre-lead) while its request waits: neither may approve it.
+    const e = org();
+    e.directory.addPerson('ivan', ['sre-lead']);
+    const id = await pendingAction(e);
+    e.directory.addAgent('deploy-bot', 'ivan');
+    for (const owner of ['ivan', 'olga']) {
+      const err = await refusedWithoutTrace(e, id, vote(e, id, owner));
+      expect(err.code).toBe('self_approval');
+      expect(err.message).toMatch(/you own the agent/i);
+    }
+    // Where the rule lets owners approve, the new owner may.
+    const allowed = await pendingAction(e, { ...DUAL, ownerMayApprove: true });
+    expect((await vote(e, allowed, 'ivan')).decided).toBe(false);
+  });
+
   it('self_approval comes before every other reason (the most fundamental first)', async () => {
     const e = org();
     e.directory.setRoles('erin', []);

@@ -70,7 +70,8 @@ export async function checkVoteOn(
   const votes = await reader.votesFor(action.id);
   const approvals = currentApprovals(votes, (id) => directory.person(id)?.roles);
   try {
-    assertMayVote({ action, votes, approvals, person, decision: req.decision, reason: req.reason });
+    const currentOwnerId = directory.actorOf(action.actorId)?.owner ?? null;
+    assertMayVote({ action, votes, approvals, person, currentOwnerId, decision: req.decision, reason: req.reason });
   } catch (err) {
     if (err instanceof DomainError) return { refused: err };
     throw err;

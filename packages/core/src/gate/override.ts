@@ -26,9 +26,12 @@ export async function overrideRefusal(
     if (action.overrideRoles.length === 0) {
       return new DomainError('not_overridable', 'The policy names no role that may override this refusal.');
     }
-    const person = deps.config.current().directory.person(req.personId);
+    const directory = deps.config.current().directory;
+    const person = directory.person(req.personId);
     if (!person) return new DomainError('unknown_identity', 'You are not in the countersign directory.');
-    if (person.id === action.actorId || person.id === action.onBehalfOf || person.id === action.ownerId) {
+    // The agent's owner then (recorded at submission) and now (the directory at override time).
+    const currentOwnerId = directory.actorOf(action.actorId)?.owner ?? null;
+    if (person.id === action.actorId || person.id === action.onBehalfOf || person.id === action.ownerId || person.id === currentOwnerId) {
       return new DomainError('self_approval', 'You cannot override a refusal of your own request.');
     }
     const roles = person.roles.filter((r) => action.overrideRoles.includes(r));
