@@ -159,4 +159,36 @@ describe('console sessions', () => {
     expect(await opens()).toBe(303);
     await p.context.close();
   });
+  it('the live stream lasts only as long as its session, and does not keep it from going idle', async () => {
+    const p = await personBrowser(browser);
+    await signIn(p, t.url, 'judy');
+    const cookie = (await cookieOf(p, 'cs_session'))!.value;
+    await p.context.close();
+    const stream = await fetch(`${t.url}/console/events`, { headers: { cookie: `cs_session=${cookie}` } });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let seen = '';
+    /** Reads until `pattern` has arrived (the stream's own pace; the test runner's timeout bounds it). */
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(seen)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      return pattern.test(seen);
+    };
+    // 20 minutes on, a change: the session holds (idle after 30), the stream says so.
+    t.clock.advance(20 * 60_000);
+    await submitProdDelete(t);
+    expect(await until(/event: changed/)).toBe(true);
+    // 11 minutes more: idle 31 minutes, since the stream's own checks are not activity.
+    t.clock.advance(11 * 60_000);
+    await submitProdDelete(t);
+    expect(await until(/event: ended/)).toBe(true);
+    // Nothing more: the server closed it.
+    const rest = await reader.read();
+    expect(rest.done).toBe(true);
+    // And the session is over for pages too.
+    expect((await fetch(`${t.url}/console`, { headers: { cookie: `cs_session=${cookie}` }, redirect: 'manual' })).status).toBe(303);
+  });
 });

@@ -19,6 +19,12 @@ async function refresh() {
 if (rows && status && 'EventSource' in window) {
   const events = new EventSource('/console/events');
   events.addEventListener('changed', () => void refresh());
+  // The session ended (signed out, idle, expired): the server closed the stream; stay closed.
+  events.addEventListener('ended', () => {
+    events.close();
+    status.textContent = 'Your session has ended; reload to sign in again.';
+    delete document.body.dataset.live;
+  });
   events.addEventListener('open', () => {
     status.textContent = 'Live: updates by itself when something changes.';
     document.body.dataset.live = 'true';

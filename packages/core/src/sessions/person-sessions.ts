@@ -104,8 +104,13 @@ export class PersonSessions {
     return { token: cookieToken, session };
   }
 
-  /** The caller behind a session cookie, or null: unknown, ended, idle too long, past its expiry, or person gone. */
-  async authenticate(cookieToken: string | undefined): Promise<SessionCaller | null> {
+  /**
+   * The caller behind a session cookie, or null: unknown, ended, idle too long, past its
+   * expiry, or person gone. `touch: false` asks without counting as the person's activity
+   * (a page's live stream checking that its session still holds must not keep it from
+   * going idle).
+   */
+  async authenticate(cookieToken: string | undefined, opts: { touch?: boolean } = {}): Promise<SessionCaller | null> {
     if (!cookieToken || cookieToken.length > 200) return null;
     const session = await this.store.findSession(sessionIdOf(cookieToken));
     if (!session || session.endedAt) return null;
@@ -124,7 +129,7 @@ export class PersonSessions {
       await this.store.endSession(session.id, now);
       return null;
     }
-    if (now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await this.store.touchSession(session.id, now);
+    if (opts.touch !== false && now.getTime() - session.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await this.store.touchSession(session.id, now);
     return { keyId: `session:${session.id.slice(0, 12)}`, principal, canDelegate: false, delegateFor: [], session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt, subject: session.subject } };
   }
 
