@@ -181,7 +181,9 @@ describe('console sessions', () => {
     t.clock.advance(20 * 60_000);
     await submitProdDelete(t);
     expect(await until(/event: changed/)).toBe(true);
-    // 11 minutes more: idle 31 minutes, since the stream's own checks are not activity.
+    // The inbox reads its rows again, as its script does on "changed": not activity either.
+    expect((await fetch(`${t.url}/console/inbox/rows`, { headers: { cookie: `cs_session=${cookie}` }, redirect: 'manual' })).status).toBe(200);
+    // 11 minutes more: idle 31 minutes, since the stream's checks and the refresh are not activity.
     t.clock.advance(11 * 60_000);
     await submitProdDelete(t);
     expect(await until(/event: ended/)).toBe(true);

@@ -16,15 +16,16 @@ export function viewerOf(deps: ConsoleDeps, caller: SessionCaller): Viewer {
   };
 }
 
-export async function signedIn(deps: ConsoleDeps, request: FastifyRequest): Promise<SignedIn | null> {
-  const caller = await deps.sessions.authenticate(readCookie(request, SESSION_COOKIE));
+/** `activity: false`: a request the page makes by itself (a refresh), which must not keep the session from going idle. */
+export async function signedIn(deps: ConsoleDeps, request: FastifyRequest, opts: { activity?: boolean } = {}): Promise<SignedIn | null> {
+  const caller = await deps.sessions.authenticate(readCookie(request, SESSION_COOKIE), { touch: opts.activity !== false });
   return caller ? { caller, viewer: viewerOf(deps, caller) } : null;
 }
 
 /** A page for signed-in people; anyone else is sent to sign in and brought back. */
-export function page(deps: ConsoleDeps, handler: PageHandler) {
+export function page(deps: ConsoleDeps, handler: PageHandler, opts: { activity?: boolean } = {}) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const who = await signedIn(deps, request);
+    const who = await signedIn(deps, request, opts);
     if (!who) return reply.redirect(`/console/login?returnTo=${encodeURIComponent(request.url)}`, 303);
     return handler(request, reply, who);
   };
