@@ -1,4 +1,4 @@
-import type { SealedArtifact } from '@countersign/contracts';
+import { DomainError, FILTER_EARLIEST, FILTER_LATEST_EXCLUSIVE, type SealedArtifact } from '@countersign/contracts';
 import type { ActionDetail, ActionFacts, ActionFilter, ActionQuery, ActionRecord, ActionSearchStore, VoteRecord } from '@countersign/core';
 import { sqlOf } from './client.ts';
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
@@ -34,7 +34,30 @@ function filterWhere(f: ActionFilter): Where[] {
   return and;
 }
 
+/** The API's name for each filter key (the query parameter the caller sent). */
+const FIELD_OF: Partial<Record<keyof ActionFilter, string>> = { resourcePrefix: 'resource' };
+
+/**
+ * The last line before Postgres: a value it cannot take (NUL in text: 22021; a date outside
+ * timestamptz's range, such as year 0000: 22008) is the caller's bad input, never a 500. The
+ * contracts' filter schema already refuses these; this covers every other way in (a forged
+ * cursor carries its own date, and core builds filters for other callers too).
+ */
+function assertStorable(q: ActionQuery): void {
+  const refuse = (field: string, message: string): never => {
+    throw new DomainError('invalid_request', 'The request query is not valid.', { issues: [{ field, message }] });
+  };
+  const dateOk = (d: Date) => Number.isFinite(d.getTime()) && d >= FILTER_EARLIEST && d < FILTER_LATEST_EXCLUSIVE;
+  for (const [key, value] of Object.entries(q.filter) as [keyof ActionFilter, unknown][]) {
+    const field = FIELD_OF[key] ?? key;
+    if (value instanceof Date && !dateOk(value)) refuse(field, 'a date between 1970-01-01 and 9999-12-31 (UTC)');
+    if (typeof value === 'string' && value.includes('\u0000')) refuse(field, 'text without a NUL character');
+  }
+  if (q.after && !dateOk(q.after.createdAt)) refuse('cursor', 'not a cursor from a previous page');
+}
+
 function queryWhere(q: ActionQuery): Where {
+  assertStorable(q);
   const and = filterWhere(q.filter);
   if (!q.visibleTo.all) {
     const { principalId, roles } = q.visibleTo;

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyBodyParser,
 import type { Logger, LoggerOptions } from 'pino';
 import type { Registry } from 'prom-client';
 import { DomainError } from '@countersign/contracts';
-import { bodyLimitIssue, DEFAULT_BODY_LIMITS, type BodyLimits } from './body-limits.ts';
+import { bodyLimitIssue, DEFAULT_BODY_LIMITS, jsonBodyText, type BodyLimits } from './body-limits.ts';
 import { installErrorHandlers, invalidCodeFor, sendFrameworkProblem, writeClientErrorProblem } from './errors.ts';
 import { isProbeRequest, registerHealthRoutes, type ReadinessCheck } from './health.ts';
 import { REQUEST_ID_HEADER, genReqId } from './logging.ts';
@@ -81,17 +81,22 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   // it through its own schema with a field-precise 400.
   // Every parsed body then meets the shape limits (body-limits.ts) before any route sees it.
   const limits = opts.bodyLimits ?? DEFAULT_BODY_LIMITS;
-  const json: FastifyBodyParser<string> = (request, body, done) => {
-    if (body.length === 0) return done(null, undefined);
-    secureJson(request, body, (err, parsed) => {
+  // Read as bytes and decoded strictly here (jsonBodyText): Fastify's own string reading
+  // replaces invalid UTF-8 with U+FFFD and ignores the declared charset.
+  const json: FastifyBodyParser<Buffer> = (request, body, done) => {
+    if (body.length === 0) return done(null, undefined); // nothing to decode, whatever the charset
+    const text = jsonBodyText(body, request.headers['content-type'], invalidCodeFor(request));
+    if (text instanceof DomainError) return done(text, undefined);
+    if (text.length === 0) return done(null, undefined);
+    secureJson(request, text, (err, parsed) => {
       if (err) return done(err, undefined);
       const issue = bodyLimitIssue(parsed, limits);
       if (issue) return done(new DomainError(invalidCodeFor(request), 'The request body is outside the accepted limits.', { issues: [issue] }), undefined);
       done(null, parsed);
     });
   };
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
-  app.addContentTypeParser(JSON_SUFFIX_TYPE, { parseAs: 'string' }, json);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, json);
+  app.addContentTypeParser(JSON_SUFFIX_TYPE, { parseAs: 'buffer' }, json);
 
   installRouteCatalog(app);
   app.decorateRequest('auth', null);

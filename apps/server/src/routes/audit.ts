@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ActionFilterQuerySchema, DomainError, JwksSchema } from '@countersign/contracts';
+import { ActionFilterQuerySchema, DomainError, FilterDateTimeSchema, JwksSchema } from '@countersign/contracts';
 import { auditExportRequest } from '@countersign/core';
 import { describeRoute } from '../openapi/route-doc.ts';
 import type { RouteContext } from './context.ts';
@@ -11,8 +11,9 @@ import { parseInput } from './parse.ts';
 // The list's filters (GET /v1/actions) plus the export's own: its format and the artifacts' time range.
 const ExportQuery = ActionFilterQuerySchema.extend({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  // Bounded like the filters' dates: a year-0000 instant reached Postgres and failed there.
+  from: FilterDateTimeSchema.optional(),
+  to: FilterDateTimeSchema.optional(),
 });
 
 /**

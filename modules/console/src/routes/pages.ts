@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ActionFilterQuerySchema, ActionListQuerySchema, DomainError } from '@countersign/contracts';
+import { ActionFilterQuerySchema, ActionListQuerySchema, DomainError, FilterInstantSchema } from '@countersign/contracts';
 import { auditExportRequest, filterFromQuery, peopleOf, zodIssues } from '@countersign/core';
 import { loadPolicy, type CompiledPolicy } from '@countersign/policy';
 import type { ConsoleDeps } from '../deps.ts';
@@ -20,7 +20,8 @@ const VoteForm = z.strictObject({
   reason: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).max(2000).optional()),
 });
 
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'an ISO-8601 date or date-time with offset' });
+// The filters' own bounded dates (contracts): an unbounded year 0000 reached Postgres as a 500.
+const instant = FilterInstantSchema;
 // The list's filters (a selection of those actions) plus the export's format and artifact time range.
 const ExportQuery = ActionFilterQuerySchema.extend({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: instant.optional(), to: instant.optional() });
 const dayOrInstant = (v: string) => new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
@@ -44,7 +45,8 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
 
   app.get('/console', page(deps, async (_req, reply, who) => reply.type(html).send(inboxPage(who.viewer, await inbox(who.caller), deps.clock.now()))));
 
-  app.get('/console/inbox/rows', page(deps, async (_req, reply, who) => reply.type(html).send(inboxRows(await inbox(who.caller), deps.clock.now()).text)));
+  // Fetched by the inbox itself on each change: not the person's activity, so an open tab still goes idle.
+  app.get('/console/inbox/rows', page(deps, async (_req, reply, who) => reply.type(html).send(inboxRows(await inbox(who.caller), deps.clock.now()).text), { activity: false }));
 
   app.get(
     '/console/actions/:id',
