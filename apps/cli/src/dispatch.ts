@@ -1,4 +1,5 @@
 import { commandNames, loadCommand, type CliContext } from './registry.ts';
+import { shownLine } from './terminal.ts';
 
 // `countersign <command> …`: a thin dispatcher. Each command lives in commands/<name>.ts and
 // returns its exit code; nothing here knows what the commands do.
@@ -10,7 +11,7 @@ export async function dispatch(argv: string[], ctx: CliContext): Promise<number>
   }
   const command = await loadCommand(name);
   if (!command) {
-    ctx.stderr.write(`countersign: unknown command "${name}" (try --help)\n`);
+    ctx.stderr.write(`countersign: unknown command "${shownLine(name)}" (try --help)\n`);
     return 2;
   }
   // Every command answers --help the same way, before parsing anything else.

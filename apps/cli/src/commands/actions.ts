@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
+import { HIDDEN_WARNING, ShownText, shownLine, terminalJson } from '../terminal.ts';
 
 // `countersign actions list|show|vote`: the read API and API-channel votes over HTTP, with a
 // person's (or agent's) API key. Never the database: what a reviewer may see and do is the
-// server's to decide.
+// server's to decide. Everything printed that an agent, a person or the server wrote goes
+// through terminal.ts: an agent must not be able to rewrite the line that says what will run.
 
 export const usage = `usage: countersign actions list [--awaiting-me] [--status S] [--type T] [--resource PREFIX] [--requester ID]
                                 [--voter ID] [--decided-by ID] [--rule ID] [--risk CLASS] [--env ENV]
@@ -59,32 +61,49 @@ async function call(ctx: CliContext, url: string, token: string, method: string,
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not quoted: a parser's message would repeat the answer's first bytes, whatever they are.
+    if (res.ok) throw new Error(`${method} ${route}: the server's answer is not JSON`);
+  }
   if (res.ok) return { ok: true, body: parsed };
-  const p = (parsed ?? {}) as Problem;
-  ctx.stderr.write(`countersign actions: ${res.status} ${p.code ?? 'error'}: ${p.detail ?? text}\n`);
-  for (const e of p.errors ?? []) ctx.stderr.write(`  ${e.field}: ${e.message}\n`);
+  // A problem's detail and its errors can repeat what a caller sent.
+  const p = (parsed && typeof parsed === 'object' ? parsed : {}) as Problem;
+  ctx.stderr.write(`countersign actions: ${res.status} ${shownLine(p.code ?? 'error')}: ${shownLine(p.detail ?? text.slice(0, 500))}\n`);
+  for (const e of Array.isArray(p.errors) ? p.errors : []) ctx.stderr.write(`  ${shownLine(e.field)}: ${shownLine(e.message)}\n`);
   return { ok: false };
 }
 
-function line(a: any): string {
-  const title = a.summary ?? `${a.actionType}${a.resource ? ` on ${a.resource}` : ''}`;
-  const progress = a.progress ? ` ${a.progress.filled}/${a.progress.needed}` : '';
-  return `${a.id}  ${a.status.padEnd(9)} ${a.createdAt}  ${a.requester.id}${a.requester.onBehalfOf ? ` for ${a.requester.onBehalfOf}` : ''}  ${title}${progress}\n`;
+/** One row of `actions list`; every field through `l`, which marks hidden characters. */
+function line(a: any, l: ShownText['line']): string {
+  // The type always, never the agent's summary alone: a summary is the agent's own words.
+  const title = `${l(a.actionType)}${a.resource ? ` on ${l(a.resource)}` : ''}${a.summary ? ` — ${l(a.summary)}` : ''}`;
+  const progress = a.progress ? ` ${l(a.progress.filled)}/${l(a.progress.needed)}` : '';
+  return `${l(a.id)}  ${l(a.status).padEnd(9)} ${l(a.createdAt)}  ${l(a.requester.id)}${a.requester.onBehalfOf ? ` for ${l(a.requester.onBehalfOf)}` : ''}  ${title}${progress}\n`;
 }
 
 function describe(a: any): string {
-  const out = [`${a.id}  ${a.status}  (${a.verdict} by policy ${a.policyDigest.slice(0, 12)}…)`];
+  const shown = new ShownText();
+  const l = shown.line;
+  const out = [`${l(a.id)}  ${l(a.status)}  (${l(a.verdict)} by policy ${l(String(a.policyDigest).slice(0, 12))}…)`];
   const i = a.intent;
-  if (i) out.push(`  what: ${i.action.type}${i.action.resource ? ` on ${i.action.resource}` : ''}${i.action.summary ? ` — ${i.action.summary}` : ''}`);
-  if (i && Object.keys(i.action.params ?? {}).length) out.push(`  params: ${JSON.stringify(i.action.params)}`);
-  out.push(`  who: ${a.requester.id} (${a.requester.kind})${a.requester.onBehalfOf ? ` on behalf of ${a.requester.onBehalfOf}` : ''}${a.requester.owner ? `, owner ${a.requester.owner}` : ''}`);
-  out.push(`  why: ${a.ruleIds.join(', ')}: ${a.reasons.join('; ')}`);
-  if (a.progress) {
-    out.push(`  requirement: ${a.progress.filled} of ${a.progress.needed}${a.progress.approvals.length ? `; filled: ${a.progress.approvals.map((x: any) => `${x.role} by ${x.personId}`).join(', ')}` : ''}${a.progress.open.length ? `; open: ${a.progress.open.map((o: any) => `${o.count} × ${o.role}`).join(', ')}` : ''}`);
+  if (i) out.push(`  what: ${l(i.action.type)}${i.action.resource ? ` on ${l(i.action.resource)}` : ''}${i.action.summary ? ` — ${l(i.action.summary)}` : ''}`);
+  if (i && Object.keys(i.action.params ?? {}).length) {
+    // JSON.stringify escapes C0 controls but not bidi, zero-width or C1 characters: marked too.
+    shown.note(i.action.params);
+    out.push(`  params: ${l(JSON.stringify(i.action.params))}`);
   }
-  if (a.canStillDecide) out.push(`  can still decide: ${a.canStillDecide.join(', ') || 'nobody'}`);
-  for (const t of a.timeline ?? []) out.push(`  ${t.at}  ${t.kind.padEnd(10)} ${t.text}${t.seq !== undefined ? `  [artifact #${t.seq}]` : ''}`);
+  out.push(`  who: ${l(a.requester.id)} (${l(a.requester.kind)})${a.requester.onBehalfOf ? ` on behalf of ${l(a.requester.onBehalfOf)}` : ''}${a.requester.owner ? `, owner ${l(a.requester.owner)}` : ''}`);
+  out.push(`  why: ${a.ruleIds.map(l).join(', ')}: ${a.reasons.map(l).join('; ')}`);
+  if (a.progress) {
+    out.push(`  requirement: ${l(a.progress.filled)} of ${l(a.progress.needed)}${a.progress.approvals.length ? `; filled: ${a.progress.approvals.map((x: any) => `${l(x.role)} by ${l(x.personId)}`).join(', ')}` : ''}${a.progress.open.length ? `; open: ${a.progress.open.map((o: any) => `${l(o.count)} × ${l(o.role)}`).join(', ')}` : ''}`);
+  }
+  if (a.canStillDecide) out.push(`  can still decide: ${a.canStillDecide.map(l).join(', ') || 'nobody'}`);
+  for (const t of a.timeline ?? []) out.push(`  ${l(t.at)}  ${l(t.kind).padEnd(10)} ${l(t.text)}${t.seq !== undefined ? `  [artifact #${l(t.seq)}]` : ''}`);
+  // Said first, before the lines it is about, so the reviewer reads them knowing.
+  if (shown.hidden) out.unshift(HIDDEN_WARNING);
   return `${out.join('\n')}\n`;
 }
 
@@ -100,7 +119,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       ...Object.fromEntries(Object.keys(FILTERS).map((k) => [k, { type: 'string' as const }])),
     });
   } catch (err) {
-    ctx.stderr.write(`${(err as Error).message}\n${usage}`);
+    ctx.stderr.write(`${shownLine((err as Error).message)}\n${usage}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -111,7 +130,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`${!url ? 'no countersign URL (--url or $CS)' : 'no API key (--token or $COUNTERSIGN_TOKEN)'}\n${usage}`);
     return 2;
   }
-  const json = (body: unknown) => ctx.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  // For programs and people both: the same JSON, with hidden characters as \uXXXX escapes.
+  const json = (body: unknown) => ctx.stdout.write(`${terminalJson(body, 2)}\n`);
 
   if (sub === 'list' && !id) {
     const q = new URLSearchParams();
@@ -124,9 +144,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (!r.ok) return 1;
     if (values.json) json(r.body);
     else {
-      for (const a of r.body.items) ctx.stdout.write(line(a));
+      const shown = new ShownText();
+      for (const a of r.body.items) ctx.stdout.write(line(a, shown.line));
       if (r.body.items.length === 0) ctx.stdout.write('no actions\n');
-      if (r.body.nextCursor) ctx.stdout.write(`more: --cursor ${r.body.nextCursor}\n`);
+      if (shown.hidden) ctx.stdout.write('⚠ some actions above contain hidden or control characters, shown as ⟨U+…⟩ marks: see `actions show ID`\n');
+      if (r.body.nextCursor) ctx.stdout.write(`more: --cursor ${shownLine(r.body.nextCursor)}\n`);
     }
     return 0;
   }
@@ -141,7 +163,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const body = { decision, ...(values.reason ? { reason: values.reason } : {}) };
     const r = await call(ctx, url, token, 'POST', `/v1/actions/${encodeURIComponent(id)}/votes`, body);
     if (!r.ok) return 1;
-    ctx.stdout.write(`recorded: ${decision} (artifact #${r.body.vote.artifact?.seq ?? '?'}); the action is ${r.body.action.status}\n`);
+    ctx.stdout.write(`recorded: ${decision} (artifact #${shownLine(r.body.vote.artifact?.seq ?? '?')}); the action is ${shownLine(r.body.action.status)}\n`);
     return 0;
   }
   ctx.stderr.write(usage);

@@ -2,6 +2,7 @@ import type { CliContext } from '../registry.ts';
 import { openEngine } from '../engine.ts';
 import { parseCli } from '../args.ts';
 import { parseDelegationScope } from '@countersign/core';
+import { shownLine, terminalJson } from '../terminal.ts';
 
 const USAGE = `usage:
   countersign keys create --principal ID [--delegate --for ID,role:ROLE,…] [--label TEXT]
@@ -21,7 +22,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       json: { type: 'boolean', default: false },
     });
   } catch (err) {
-    ctx.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    ctx.stderr.write(`${shownLine((err as Error).message)}\n${USAGE}`);
     return 2;
   }
   const [sub, target] = parsed.positionals;
@@ -40,7 +41,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     try {
       delegateFor = parseDelegationScope(parsed.values.for);
     } catch (err) {
-      ctx.stderr.write(`${(err as Error).message}\n${USAGE}`);
+      ctx.stderr.write(`${shownLine((err as Error).message)}\n${USAGE}`);
       return 2;
     }
   }
@@ -57,9 +58,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         label: parsed.values.label,
       });
       if (parsed.values.json) {
-        ctx.stdout.write(JSON.stringify({ id: key.id, prefix: key.prefix, principalId: key.principalId, delegateFor: key.delegateFor, token }) + '\n');
+        ctx.stdout.write(terminalJson({ id: key.id, prefix: key.prefix, principalId: key.principalId, delegateFor: key.delegateFor, token }) + '\n');
       } else {
-        ctx.stdout.write(`created ${key.id} (${key.prefix}) for ${key.principalKind} ${key.principalId}${key.canDelegate ? `, may act for ${key.delegateFor.join(', ')}` : ''}\n`);
+        ctx.stdout.write(`created ${shownLine(key.id)} (${shownLine(key.prefix)}) for ${shownLine(key.principalKind)} ${shownLine(key.principalId)}${key.canDelegate ? `, may act for ${key.delegateFor.map(shownLine).join(', ')}` : ''}\n`);
         ctx.stdout.write(`\n  ${token}\n\nThis is the only time the key is shown; store it now.\n`);
       }
       return 0;
@@ -68,12 +69,13 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       for (const k of await engine.keys.list()) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
         const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
-        ctx.stdout.write(`${k.id}  ${k.prefix}  ${k.principalKind}:${k.principalId}  ${state}  last used ${used}${k.canDelegate ? `  for ${k.delegateFor.join(',') || '(nobody: re-issue with --for)'}` : ''}${k.label ? `  "${k.label}"` : ''}\n`);
+        // Labels are whoever created the key's words; ids and roles come from the directory file.
+        ctx.stdout.write(`${shownLine(k.id)}  ${shownLine(k.prefix)}  ${shownLine(k.principalKind)}:${shownLine(k.principalId)}  ${state}  last used ${used}${k.canDelegate ? `  for ${k.delegateFor.map(shownLine).join(',') || '(nobody: re-issue with --for)'}` : ''}${k.label ? `  "${shownLine(k.label)}"` : ''}\n`);
       }
       return 0;
     }
     const revoked = await engine.keys.revoke(target!);
-    ctx.stdout.write(revoked ? `revoked ${target}\n` : `${target} was already revoked\n`);
+    ctx.stdout.write(revoked ? `revoked ${shownLine(target)}\n` : `${shownLine(target)} was already revoked\n`);
     return 0;
   } finally {
     await engine.close();

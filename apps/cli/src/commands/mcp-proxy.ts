@@ -1,8 +1,10 @@
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { ConfigError } from '@countersign/policy';
 import { loadMappingFile, startMcpProxy, streamLogger, type ListenOptions, type UpstreamTarget } from '@countersign/mcp-proxy';
 import { parseCli } from '../args.ts';
 import type { CliContext } from '../registry.ts';
+import { escapeHiddenInJson, shownError, shownLine } from '../terminal.ts';
 
 const USAGE = `usage:
   countersign mcp-proxy --config FILE [--listen HOST:PORT] -- COMMAND [ARGS…]
@@ -49,7 +51,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     });
   } catch (err) {
-    ctx.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    ctx.stderr.write(`${shownError(err)}\n${USAGE}`);
     return 2;
   }
   const o = parsed.values;
@@ -57,20 +59,20 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     ctx.stdout.write(USAGE);
     return 0;
   }
-  if (!o.config || parsed.positionals.length > 0) return usage(ctx, o.config ? `unexpected argument "${parsed.positionals[0]}" (put the upstream command after --)` : '--config is required');
+  if (!o.config || parsed.positionals.length > 0) return usage(ctx, o.config ? `unexpected argument "${shownLine(parsed.positionals[0])}" (put the upstream command after --)` : '--config is required');
 
   let mapping;
   try {
     mapping = loadMappingFile(path.resolve(ctx.cwd, o.config));
   } catch (err) {
     if (err instanceof ConfigError) {
-      ctx.stderr.write(`countersign mcp-proxy: ${err.message}\n`);
+      ctx.stderr.write(`countersign mcp-proxy: ${shownError(err)}\n`);
       return 2;
     }
     throw err;
   }
   if (o.check) {
-    ctx.stderr.write(`${o.config}: ${mapping.tools.length} tool mapping(s), OK\n`);
+    ctx.stderr.write(`${shownLine(o.config)}: ${mapping.tools.length} tool mapping(s), OK\n`);
     return 0;
   }
 
@@ -84,7 +86,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   let listen: ListenOptions | undefined;
   if (o.listen) {
     const m = /^(.+):(\d{1,5})$/.exec(o.listen);
-    if (!m) return usage(ctx, `--listen must be HOST:PORT, not "${o.listen}"`);
+    if (!m) return usage(ctx, `--listen must be HOST:PORT, not "${shownLine(o.listen)}"`);
     const token = ctx.env.COUNTERSIGN_MCP_PROXY_TOKEN;
     listen = { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]), ...(token ? { token } : {}) };
   }
@@ -94,7 +96,15 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   if (!url) return usage(ctx, 'where is countersign? set COUNTERSIGN_URL or --countersign-url');
   if (!apiKey) return usage(ctx, 'COUNTERSIGN_API_KEY is required: the proxy acts with its own API key');
 
-  const logger = streamLogger(ctx.stderr, ctx.env.COUNTERSIGN_LOG_LEVEL === 'warn' ? 'warn' : 'info');
+  // The log is JSON lines that quote tool names, arguments and upstream errors: the same JSON
+  // with hidden characters as \uXXXX escapes, for the terminal it is usually read in.
+  const logStream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      ctx.stderr.write(escapeHiddenInJson(chunk.toString()));
+      done();
+    },
+  });
+  const logger = streamLogger(logStream, ctx.env.COUNTERSIGN_LOG_LEVEL === 'warn' ? 'warn' : 'info');
   const proxy = await startMcpProxy({ mapping, countersign: { url, apiKey }, upstream, ...(listen ? { listen } : {}), logger });
   if (proxy.url) ctx.stderr.write(`countersign mcp-proxy: listening on ${proxy.url}\n`);
   const stop = () => void proxy.close();

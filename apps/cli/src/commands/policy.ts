@@ -4,9 +4,12 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFiles, validateAgainst } from '@countersign/config';
 import { lintPolicy, runPolicyTests } from '@countersign/policy';
 import { installedChannels } from '../channels.ts';
+import { shownError, shownLine } from '../terminal.ts';
 
 // `countersign policy check` and `countersign policy test FILE`: the CI gate for policy and
 // directory changes. Exit codes: 0 fine, 1 the config or a test is wrong, 2 usage error.
+// Names, messages and warnings quote the files, which a pull request writes: through
+// terminal.ts, so a test's name cannot rewrite the line that says another one failed.
 
 export interface CommandContext {
   stdout: NodeJS.WritableStream;
@@ -28,7 +31,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
 
   const parsed = parseCommandArgs(args);
   if ('error' in parsed) {
-    err(parsed.error);
+    err(shownLine(parsed.error));
     ctx.stderr.write(USAGE);
     return 2;
   }
@@ -38,12 +41,12 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     return sub === 'help' ? 0 : 2;
   }
   if (sub !== 'check' && sub !== 'test') {
-    err(`unknown policy command "${sub}"`);
+    err(`unknown policy command "${shownLine(sub)}"`);
     ctx.stderr.write(USAGE);
     return 2;
   }
   if ((sub === 'check' && positional.length > 0) || (sub === 'test' && positional.length !== 1)) {
-    err(sub === 'test' ? 'policy test needs exactly one test file' : `unexpected argument "${positional[0]}"`);
+    err(sub === 'test' ? 'policy test needs exactly one test file' : `unexpected argument "${shownLine(positional[0])}"`);
     ctx.stderr.write(USAGE);
     return 2;
   }
@@ -55,11 +58,11 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     const { policy, directory } = await loadConfigFiles({ policyPath, directoryPath }, { channels: installedChannels });
 
     if (sub === 'check') {
-      out(`policy    ${policyPath}: ${policy.rules.length} rules, digest ${policy.digest}`);
-      out(`directory ${directoryPath}: ${directory.people().length} people, ${directory.agents().length} agents, digest ${directory.digest}`);
+      out(`policy    ${shownLine(policyPath)}: ${policy.rules.length} rules, digest ${policy.digest}`);
+      out(`directory ${shownLine(directoryPath)}: ${directory.people().length} people, ${directory.agents().length} agents, digest ${directory.digest}`);
       // The lint: approve rules that rest only on what the caller says about itself.
       const warnings = [...lintPolicy(policy).map((w) => w.message), ...validateAgainst(policy, directory)];
-      for (const warning of warnings) out(`warning: ${warning}`);
+      for (const warning of warnings) out(`warning: ${shownLine(warning)}`);
       out(warnings.length ? `ok, with ${warnings.length} warning(s)` : 'ok');
       return 0;
     }
@@ -73,7 +76,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     }
     const report = runPolicyTests(policy, directory, text, testPath);
     for (const result of report.results) {
-      out(result.ok ? `✓ ${result.name}` : `✗ ${result.name}\n    ${result.message}`);
+      out(result.ok ? `✓ ${shownLine(result.name)}` : `✗ ${shownLine(result.name)}\n    ${shownLine(result.message)}`);
     }
     out(`${report.passed} passed, ${report.failed} failed`);
     return report.failed === 0 ? 0 : 1;
@@ -81,7 +84,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     // Config problems are the user's to fix: print exactly where. Anything else is our bug and
     // keeps its stack by propagating.
     if (e instanceof ConfigError) {
-      err(e.message);
+      err(shownError(e));
       return 1;
     }
     throw e;

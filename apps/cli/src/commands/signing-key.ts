@@ -4,6 +4,7 @@ import { keysDir } from '@countersign/config';
 import { DEFAULT_KEY_DIR, loadKeyring, publicKeyPem, rotateKey, type Keyring } from '@countersign/evidence';
 import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
+import { shownError, shownLine, terminalJson } from '../terminal.ts';
 
 const USAGE = `usage:
   countersign signing-key rotate [--dir DIR]              new active key; old keys stay, for verification only
@@ -24,10 +25,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       jwks: { type: 'boolean', default: false },
     });
   } catch (err) {
-    return usage(ctx, (err as Error).message);
+    return usage(ctx, shownError(err));
   }
   const [sub, ...extra] = parsed.positionals;
-  if (extra.length > 0) return usage(ctx, `unexpected argument ${extra[0]}`);
+  if (extra.length > 0) return usage(ctx, `unexpected argument ${shownLine(extra[0])}`);
   const { dir, all, jwks } = parsed.values;
 
   if (sub === 'rotate') {
@@ -46,11 +47,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       // A broken key directory is reported, not papered over by rotating past it.
       if (existsSync(join(keyDir, 'active'))) previous = loadKeyring({ dir: keyDir, create: false }).active.keyId;
     } catch (err) {
-      ctx.stderr.write(`countersign signing-key: ${(err as Error).message}\n`);
+      ctx.stderr.write(`countersign signing-key: ${shownError(err)}\n`);
       return 1;
     }
     const key = rotateKey(keyDir);
-    ctx.stdout.write(`rotated: active signing key is now ${key.keyId}${previous ? ` (was ${previous}, kept for verification)` : ''}\n`);
+    ctx.stdout.write(`rotated: active signing key is now ${shownLine(key.keyId)}${previous ? ` (was ${shownLine(previous)}, kept for verification)` : ''}\n`);
     ctx.stdout.write(
       'Restart every running countersign process: the first to start seals the rotation (signing-key.rotated) before\n' +
         'signing anything with the new key; from then on the old key is retired, and a process still running it stops signing.\n' +
@@ -64,19 +65,19 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     try {
       keyring = dir === undefined ? loadFromEnv(ctx) : loadKeyring({ dir: resolve(ctx.cwd, dir), create: false });
     } catch (err) {
-      ctx.stderr.write(`countersign signing-key: ${(err as Error).message}\n`);
+      ctx.stderr.write(`countersign signing-key: ${shownError(err)}\n`);
       return 1;
     }
     if (jwks) {
       const set = keyring.jwks();
-      ctx.stdout.write(`${JSON.stringify(all ? set : { keys: set.keys.slice(0, 1) }, null, 2)}\n`);
+      ctx.stdout.write(`${terminalJson(all ? set : { keys: set.keys.slice(0, 1) }, 2)}\n`);
     } else {
       for (const key of all ? keyring.all() : [keyring.active]) ctx.stdout.write(publicKeyPem(key));
     }
     return 0;
   }
 
-  return usage(ctx, sub ? `unknown subcommand ${sub}` : 'a subcommand is required');
+  return usage(ctx, sub ? `unknown subcommand ${shownLine(sub)}` : 'a subcommand is required');
 }
 
 // Same precedence as the server (apps/cli/src/engine.ts), but never creates a key: printing

@@ -14,6 +14,7 @@ import {
 import { GENESIS_HASH } from '@countersign/contracts';
 import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
+import { shownError, shownLine, terminalJson } from '../terminal.ts';
 
 const USAGE = `usage: countersign verify FILE|- --key PUBKEY [--key PUBKEY ...] [--allow-no-trailer] [--threads N] [--json]
   FILE        an audit export (JSONL or CSV); "-" reads stdin
@@ -26,7 +27,11 @@ exit status: 0 verified, 1 verification failed, 2 usage, key or read error, or t
              verification could not finish
 `;
 
-/** Offline verification of an audit export: every hash, signature, seq and link, and the trailer. */
+/**
+ * Offline verification of an audit export: every hash, signature, seq and link, and the trailer.
+ * The export is the thing under test, so whatever the report quotes from it (a problem's
+ * message, the trailer's filter) is shown through terminal.ts, like a remote JWKS's errors.
+ */
 export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.ReadableStream }): Promise<number> {
   let parsed;
   try {
@@ -37,13 +42,13 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
       json: { type: 'boolean', default: false },
     });
   } catch (err) {
-    return usage(ctx, (err as Error).message);
+    return usage(ctx, shownError(err));
   }
   const threadsText = parsed.values.threads;
-  if (threadsText !== undefined && !/^[0-9]{1,4}$/.test(threadsText)) return usage(ctx, `--threads must be a whole number (0 or more), got ${JSON.stringify(threadsText)}`);
+  if (threadsText !== undefined && !/^[0-9]{1,4}$/.test(threadsText)) return usage(ctx, `--threads must be a whole number (0 or more), got ${shownLine(JSON.stringify(threadsText))}`);
   const threads = threadsText === undefined ? undefined : Number(threadsText);
   const [file, ...extra] = parsed.positionals;
-  if (!file || extra.length > 0) return usage(ctx, file ? `unexpected argument ${extra[0]}` : 'FILE is required');
+  if (!file || extra.length > 0) return usage(ctx, file ? `unexpected argument ${shownLine(extra[0])}` : 'FILE is required');
   const keySources = parsed.values.key ?? [];
   if (keySources.length === 0) return usage(ctx, '--key is required: verification needs the public key(s)');
 
@@ -56,7 +61,7 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
       for (const [keyId, r] of loaded.retired) retired.set(keyId, r);
     }
   } catch (err) {
-    ctx.stderr.write(`countersign verify: ${(err as Error).message}\n`);
+    ctx.stderr.write(`countersign verify: ${shownError(err)}\n`);
     return 2;
   }
 
@@ -68,7 +73,7 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
     try {
       if (!statSync(path).isFile()) throw new Error(`${file} is not a file`);
     } catch (err) {
-      ctx.stderr.write(`countersign verify: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+      ctx.stderr.write(`countersign verify: cannot read ${shownLine(file)}: ${shownLine((err as NodeJS.ErrnoException).code ?? (err as Error).message)}\n`);
       return 2;
     }
     input = createReadStream(path);
@@ -84,12 +89,12 @@ export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.Rea
   } catch (err) {
     // Neither a read error nor a failed verifying thread is a verdict on the evidence: say
     // so, never report the export as verified or as tampered with.
-    if (err instanceof VerifyThreadError) ctx.stderr.write(`countersign verify: verification did not finish: ${err.message}\n`);
-    else ctx.stderr.write(`countersign verify: cannot read ${file}: ${(err as Error).message}\n`);
+    if (err instanceof VerifyThreadError) ctx.stderr.write(`countersign verify: verification did not finish: ${shownError(err)}\n`);
+    else ctx.stderr.write(`countersign verify: cannot read ${shownLine(file)}: ${shownError(err)}\n`);
     return 2;
   }
 
-  if (parsed.values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
+  if (parsed.values.json) ctx.stdout.write(`${terminalJson(report)}\n`);
   else ctx.stdout.write(describe(report));
   return report.ok ? 0 : 1;
 }
@@ -98,22 +103,23 @@ function describe(report: VerifyReport): string {
   const problem = report.problems[0];
   if (!report.ok) {
     if (!problem) return 'FAILED\n';
-    const seq = problem.seq === undefined ? '' : `, seq ${problem.seq}`;
-    const verified = report.records > 0 ? ` (${report.records} records before it verified, seq ${report.firstSeq}..${report.lastSeq})` : '';
-    return `FAILED: line ${problem.line}${seq}: ${problem.code}: ${problem.message}${verified}\n`;
+    const seq = problem.seq === undefined ? '' : `, seq ${shownLine(problem.seq)}`;
+    const verified = report.records > 0 ? ` (${report.records} records before it verified, seq ${shownLine(report.firstSeq)}..${shownLine(report.lastSeq)})` : '';
+    return `FAILED: line ${problem.line}${seq}: ${shownLine(problem.code)}: ${shownLine(problem.message)}${verified}\n`;
   }
   const selection = report.trailer?.selection;
-  let out = report.records === 0 ? 'OK: 0 records\n' : `OK: ${report.records} records, seq ${report.firstSeq}..${report.lastSeq}, last hash ${report.lastHash}\n`;
+  let out = report.records === 0 ? 'OK: 0 records\n' : `OK: ${report.records} records, seq ${shownLine(report.firstSeq)}..${shownLine(report.lastSeq)}, last hash ${shownLine(report.lastHash)}\n`;
   if (selection) {
-    const filter = Object.entries(selection.filter).map(([k, v]) => `${k}=${v}`).join(' ');
-    out += `selection: the actions matching ${filter}; seq gaps are by design. The signed trailer's count and digest (${selection.digest}) match every record, so none was removed, added or swapped\n`;
+    // The filter is what the exporter asked for (a resource prefix, a requester): caller text.
+    const filter = Object.entries(selection.filter).map(([k, v]) => `${shownLine(k)}=${shownLine(v)}`).join(' ');
+    out += `selection: the actions matching ${filter}; seq gaps are by design. The signed trailer's count and digest (${shownLine(selection.digest)}) match every record, so none was removed, added or swapped\n`;
   }
   if (report.annotated > 0) {
     out += `note: ${report.annotated} records carry what was approved (subject: type, resource, summary, params), an annotation no signature covers: ignored by verify, not evidence\n`;
   }
   if (report.records === 0) return out;
   if (!selection && report.anchor !== null && report.anchor !== GENESIS_HASH) {
-    out += `note: partial export; seq ${report.firstSeq} links to ${report.anchor} (the hash of seq ${(report.firstSeq ?? 1) - 1} in an earlier export)\n`;
+    out += `note: partial export; seq ${shownLine(report.firstSeq)} links to ${shownLine(report.anchor)} (the hash of seq ${shownLine((report.firstSeq ?? 1) - 1)} in an earlier export)\n`;
   }
   if (!report.trailer) out += 'note: no trailer; records cut off the end would go unnoticed\n';
   return out;

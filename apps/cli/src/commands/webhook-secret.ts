@@ -3,6 +3,7 @@ import { keysDir } from '@countersign/config';
 import { parseCli } from '../args.ts';
 import { openEngine } from '../engine.ts';
 import type { CliContext } from '../registry.ts';
+import { shownLine, terminalJson } from '../terminal.ts';
 
 const USAGE = `usage:
   countersign webhook-secret KEY_ID_OR_PREFIX [--json]
@@ -19,7 +20,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   try {
     parsed = parseCli(args, { json: { type: 'boolean', default: false } });
   } catch (err) {
-    ctx.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    ctx.stderr.write(`${shownLine((err as Error).message)}\n${USAGE}`);
     return 2;
   }
   const [target] = parsed.positionals;
@@ -31,7 +32,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   try {
     const key = await engine.keys.find(target);
     if (!key) {
-      ctx.stderr.write(`no API key "${target}"\n`);
+      ctx.stderr.write(`no API key "${shownLine(target)}"\n`);
       return 1;
     }
     const master = loadWebhookMaster({
@@ -40,8 +41,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       create: false,
     });
     const secret = webhookSecretFor(master, key.id);
-    if (parsed.values.json) ctx.stdout.write(JSON.stringify({ keyId: key.id, prefix: key.prefix, secret }) + '\n');
-    else ctx.stdout.write(`webhook signing secret for ${key.id} (${key.prefix}, ${key.principalKind} ${key.principalId}):\n\n  ${secret}\n\n`);
+    if (parsed.values.json) ctx.stdout.write(terminalJson({ keyId: key.id, prefix: key.prefix, secret }) + '\n');
+    else ctx.stdout.write(`webhook signing secret for ${shownLine(key.id)} (${shownLine(key.prefix)}, ${shownLine(key.principalKind)} ${shownLine(key.principalId)}):\n\n  ${secret}\n\n`);
     return 0;
   } finally {
     await engine.close();
