@@ -38,7 +38,8 @@ const HOSTILE_FILTERS: [query: string, field: string][] = [
 ];
 
 /** Signs in through the embedded development identity provider with fetch (manual redirects, a cookie jar). */
-async function consoleSession(base: string, login: string): Promise<(path: string) => Promise<{ status: number; text: string; type: string }>> {
+type ConsolePage = { status: number; text: string; type: string };
+async function consoleSession(base: string, login: string): Promise<{ get(path: string): Promise<ConsolePage>; post(path: string, form: Buffer): Promise<ConsolePage> }> {
   const jar = new Map<string, string>();
   const go = async (start: string, init: RequestInit = {}) => {
     let url = start;
@@ -67,7 +68,10 @@ async function consoleSession(base: string, login: string): Promise<(path: strin
   const body = new URLSearchParams({ login, password: 'any password will do' }).toString();
   const home = await go(new URL(action.replace(/&amp;/g, '&'), form.url).href, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
   if (home.status !== 200 || !home.url.startsWith(`${base}/console`)) throw new Error(`sign-in did not complete: ${home.status} ${home.url}`);
-  return (path) => go(base + path);
+  return {
+    get: (path) => go(base + path),
+    post: (path, form) => go(base + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base }, body: form }),
+  };
 }
 
 describe('hostile filters (F2)', () => {
@@ -91,7 +95,7 @@ describe('hostile filters (F2)', () => {
   });
 
   it("the console's History page and download answer a bad filter with a 400 naming it, not a 500", async () => {
-    const get = await consoleSession(t.url, 'grace');
+    const { get } = await consoleSession(t.url, 'grace');
     for (const [query, field] of HOSTILE_FILTERS) {
       const page = await get(`/console/history?${query}`);
       expect(page.status, `history ${query}: ${page.text.slice(0, 200)}`).toBe(400);
@@ -145,5 +149,32 @@ describe('request bodies that are not UTF-8 (F4)', () => {
     expect(stored.body.intent.action.summary).toBe('café ✓');
     const withBom = await post('/v1/actions', token, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), intentWith(Buffer.from('bom'))]));
     expect(withBom.status, withBom.text).toBe(201);
+  });
+});
+
+describe("console form posts that are not UTF-8 (F4, the console's own parser)", () => {
+  it('a vote form with invalid UTF-8 or a NUL is refused with 400 and records nothing; a valid one is taken as typed', async () => {
+    const submitted = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot']!, body: intents.prodDelete });
+    const id = submitted.body.id as string;
+    const alice = await consoleSession(t.url, 'alice');
+    const page = await alice.get(`/console/actions/${id}`);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+    expect(csrf, page.text.slice(0, 300)).toBeTruthy();
+    const form = (reason: Buffer) => Buffer.concat([Buffer.from(`_csrf=${encodeURIComponent(csrf!)}&decision=approve&reason=`), reason]);
+
+    for (const [what, reason] of [
+      ['a raw Latin-1 byte', Buffer.from([0x63, 0x61, 0x66, 0xe9])],
+      ['an escaped byte that is not UTF-8', Buffer.from('caf%E9')],
+      ['a NUL', Buffer.from('ok%00')],
+    ] as const) {
+      const res = await alice.post(`/console/actions/${id}/vote`, form(reason));
+      expect(res.status, `${what}: ${res.text.slice(0, 200)}`).toBe(400);
+    }
+    expect(await t.prisma.vote.count({ where: { actionId: id } })).toBe(0);
+
+    const ok = await alice.post(`/console/actions/${id}/vote`, form(Buffer.from(encodeURIComponent('café ✓ looks right'))));
+    expect(ok.status, ok.text.slice(0, 200)).toBe(200); // redirected back to the action page
+    const votes = await t.prisma.vote.findMany({ where: { actionId: id } });
+    expect(votes.map((v) => v.reason)).toEqual(['café ✓ looks right']);
   });
 });

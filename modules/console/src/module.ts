@@ -7,6 +7,7 @@ import { OutboxListener } from '@countersign/db';
 import { StateKey, type ServiceContext, type ServiceModule } from '@countersign/modules';
 import type { ConsoleDeps } from './deps.ts';
 import { startDevProvider } from './dev-provider.ts';
+import { parseFormBody } from './form-body.ts';
 import { oidcClient, type IdentityProvider } from './oidc-client.ts';
 import { messagePage } from './pages/layout.ts';
 import { assetRoutes } from './routes/assets.ts';
@@ -66,8 +67,11 @@ export const consoleModule: ServiceModule = {
         },
       };
       void ctx.app.register(async (scope: FastifyInstance) => {
-        scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
-          done(null, Object.fromEntries(new URLSearchParams(body as string)));
+        // Strict UTF-8, no NUL (form-body.ts): a lenient decode altered what the person typed.
+        scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, (req, body, done) => {
+          const fields = parseFormBody(body as Buffer, req.headers['content-type']);
+          if (fields instanceof DomainError) return done(fields, undefined);
+          done(null, fields);
         });
         installSecurityHeaders(scope);
         scope.setErrorHandler((err, request, reply) => {
