@@ -1,5 +1,11 @@
+import { displayText } from '@countersign/contracts';
+
 // Server-rendered HTML with escaping by default: every interpolated value is escaped unless it
 // is already Html (built by this tag). Pages are strings; no template engine, no inline script.
+// Shown text is also made visible by default: a bidi override, a zero-width or a control
+// character in it becomes a ⟨U+XXXX⟩ mark (displayText), so that what callers wrote is shown as
+// it is ("invoice\u202Efdp.exe" would read "invoiceexe.pdf"). Only a form's own value, which
+// must go back exactly as it came, is escaped without marks (formValue).
 
 export class Html {
   constructor(readonly text: string) {}
@@ -18,7 +24,15 @@ function render(value: Value): string {
   if (value === null || value === undefined || value === false) return '';
   if (value instanceof Html) return value.text;
   if (Array.isArray(value)) return value.map(render).join('');
-  return escapeHtml(String(value));
+  return escapeHtml(displayText(String(value)));
+}
+
+/**
+ * What a form field holds and sends back (a textarea's reason, a filter's value): escaped but
+ * not marked, so a submission that is refused and shown again sends the same text.
+ */
+export function formValue(text: string): Html {
+  return new Html(escapeHtml(text));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Value[]): Html {

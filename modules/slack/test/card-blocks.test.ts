@@ -41,6 +41,7 @@ function model(overrides: Partial<CardModel> = {}): CardModel {
     expiresAt: '2026-01-02T03:34:05.000Z',
     outcome: null,
     actionable: true,
+    hiddenCharacters: false,
     ...overrides,
   };
 }
@@ -101,7 +102,7 @@ describe('renderCard', () => {
         status: 'approved',
         actionable: false,
         requirement: { ...model().requirement!, filled: 2, stillNeeds: '' },
-        outcome: { status: 'approved', by: 'bob', at: '2026-01-02T03:10:00.000Z', text: 'Approved by Bob (bob)' },
+        outcome: { status: 'approved', by: 'bob', at: '2026-01-02T03:10:00.000Z', text: 'Approved by Bob (bob)', headline: 'Approved by Bob (bob)', reason: null },
       }),
     );
     const s = JSON.stringify(card.blocks);
@@ -158,7 +159,7 @@ describe('renderCard', () => {
 
   it('renders reminders and notices', () => {
     expect(reminderText('Reminder: <!here> waiting')).toBe(':bell: Reminder: &lt;!here&gt; waiting');
-    const notice = noticeBlocks('Your request was approved', model({ status: 'approved', outcome: { status: 'approved', by: 'bob', at: null, text: 'Approved by Bob (bob)' } }));
+    const notice = noticeBlocks('Your request was approved', model({ status: 'approved', outcome: { status: 'approved', by: 'bob', at: null, text: 'Approved by Bob (bob)', headline: 'Approved by Bob (bob)', reason: null } }));
     expect(JSON.stringify(notice.blocks)).toContain('Approved by Bob (bob)');
     expect(notice.text).toBe('Your request was approved');
   });

@@ -44,6 +44,7 @@ function cardModel(overrides: Partial<CardModel> = {}): CardModel {
     expiresAt: '2026-05-01T10:30:00.000Z',
     outcome: null,
     actionable: true,
+    hiddenCharacters: false,
     ...overrides,
   };
 }
@@ -113,7 +114,7 @@ describe('buildAdaptiveCard', () => {
       }),
     );
     expect(validateAdaptiveCard(card as never)).toEqual([]);
-    expect(text(card)).toContain('approved by Alice (alice) via slack, 2026-05-01 10:05 UTC: runbook checked');
+    expect(text(card)).toContain('approved by Alice (alice) via slack, 2026-05-01 10:05 UTC"},{"type":"TextRun","text":": “runbook checked”"');
     expect(text(card)).toContain('Approvals: 1 of 2');
   });
 
@@ -123,7 +124,7 @@ describe('buildAdaptiveCard', () => {
     ['expired', 'Expired: not approved in time, so refused', 'Attention'],
     ['cancelled', 'Cancelled by the requester', 'Default'],
   ] as const)('renders a %s card: outcome, who and when, no actions, no refresh', (status, outcomeText, color) => {
-    const card = build(cardModel({ status, actionable: false, outcome: { status, by: 'bob', at: '2026-05-01T10:10:00.000Z', text: outcomeText } }));
+    const card = build(cardModel({ status, actionable: false, outcome: { status, by: 'bob', at: '2026-05-01T10:10:00.000Z', text: outcomeText, headline: outcomeText, reason: null } }));
     expect(validateAdaptiveCard(card as never)).toEqual([]);
     expect(card.actions).toBeUndefined();
     expect(card.refresh).toBeUndefined();
@@ -218,7 +219,7 @@ describe('card size', () => {
   });
 
   it.each(fills)('keeps the largest possible final card under 25 KB and valid (%s)', (_what, fill) => {
-    const card = build(hugeModel(fill, { status: 'refused', actionable: false, outcome: { status: 'refused', by: 'bob', at: '2026-05-01T10:10:00.000Z', text: `Denied by Bob (bob): ${fill(2000)}` } }));
+    const card = build(hugeModel(fill, { status: 'refused', actionable: false, outcome: { status: 'refused', by: 'bob', at: '2026-05-01T10:10:00.000Z', text: `Denied by Bob (bob): ${fill(2000)}`, headline: 'Denied by Bob (bob)', reason: fill(2000) } }));
     expect(bytes(card)).toBeLessThanOrEqual(CARD_BYTE_BUDGET);
     expect(bytes(card)).toBeLessThan(25_000);
     expect(validateAdaptiveCard(card as never)).toEqual([]);

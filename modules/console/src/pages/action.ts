@@ -1,5 +1,6 @@
-import type { ActionView } from '@countersign/core';
-import { html, when, type Html } from '../html.ts';
+import { displayLine } from '@countersign/contracts';
+import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionView } from '@countersign/core';
+import { formValue, html, when, type Html } from '../html.ts';
 import { titleOf, riskBadge } from './inbox.ts';
 import { layout, type Viewer } from './layout.ts';
 
@@ -19,15 +20,28 @@ function kv(rows: [string, Html | string | null | undefined][]): Html {
   return html`<dl class="kv">${shown.map(([k, v]) => html`<dt>${k}</dt><dd>${v!}</dd>`)}</dl>`;
 }
 
+/** A caller's value on one line; every hidden character a mark (as on the cards). */
 function value(v: unknown): Html {
   if (v === '[redacted]') return html`<span class="redacted">[redacted]</span>`;
-  return html`<code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`;
+  return html`<code>${displayLine(typeof v === 'string' ? v : JSON.stringify(v))}</code>`;
 }
 
 function entries(obj: Record<string, unknown> | undefined): [string, Html][] {
   return Object.entries(obj ?? {})
     .filter(([, v]) => v !== undefined && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0))
-    .map(([k, v]) => [k, value(v)]);
+    .map(([k, v]) => [displayLine(k), value(v)]);
+}
+
+/** A person's words (a vote's, deny, cancel or override reason), or a timeline line holding them: one line. */
+function line(text: string | null | undefined): string | null {
+  return text === null || text === undefined ? null : displayLine(text);
+}
+
+/** Said under the heading when anything shown on the page holds marked characters. */
+function hiddenWarning(a: ActionView): Html {
+  const shown = [a.intent, a.requester, a.reasons, a.decisionReason, a.override, a.votes?.map((v) => v.reason), a.timeline?.map((t) => t.text)];
+  if (!containsHiddenCharacters(shown)) return html``;
+  return html`<p class="refusal hidden-chars" role="alert">${HIDDEN_CHARACTERS_WARNING}</p>`;
 }
 
 function statusBadge(status: string): Html {
@@ -46,7 +60,7 @@ ${!canDecide && !problem ? html`<p class="muted" id="cannot-decide">By the vote'
 <form method="post" action="/console/actions/${a.id}/vote" novalidate>
   <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
   <label for="reason">Reason <span class="muted">(required to deny${a.requirement?.approvalReasonRequired ? ' and to approve' : ''})</span></label>
-  <textarea id="reason" name="reason" rows="3" maxlength="2000"${reasonIssue ? html` aria-invalid="true" aria-describedby="reason-error"` : ''}>${problem?.reason ?? ''}</textarea>
+  <textarea id="reason" name="reason" rows="3" maxlength="2000"${reasonIssue ? html` aria-invalid="true" aria-describedby="reason-error"` : ''}>${formValue(problem?.reason ?? '')}</textarea>
   ${reasonIssue ? html`<p id="reason-error" class="field-error" role="alert"><code>${problem!.code}</code> ${reasonIssue.message}: ${problem!.message}</p>` : ''}
   ${general ? html`<div id="vote-error" class="refusal" role="alert"><strong>Your vote was refused: <code>${general.code}</code></strong><p>${general.message}</p>${decisionIssue ? html`<p>decision: ${decisionIssue.message}</p>` : ''}</div>` : ''}
   <div class="buttons">
@@ -70,20 +84,21 @@ export function actionPage(a: ActionView, viewer: Viewer, opts: { problem?: Vote
     body: html`<p><a href="/console">← Inbox</a></p>
 <h1>${title} ${statusBadge(a.status)}</h1>
 <p class="muted"><code>${a.id}</code> · submitted ${when(a.createdAt)}${a.expiresAt && a.status === 'pending' ? html` · expires ${when(a.expiresAt)}` : ''}</p>
+${hiddenWarning(a)}
 ${opts.notice ? html`<p class="notice" role="status">${opts.notice}</p>` : ''}
 <div class="grid">
 <section aria-labelledby="who-title" class="card"><h2 id="who-title">Who</h2>
 ${kv([
   ['Requested by', `${a.requester.id} (${a.requester.kind})`],
-  ['On behalf of', a.requester.onBehalfOf],
+  ['On behalf of', line(a.requester.onBehalfOf)],
   ["Agent's owner", a.requester.owner],
 ])}</section>
 <section aria-labelledby="what-title" class="card"><h2 id="what-title">What</h2>
 ${intent
   ? html`${kv([
       ['Type', html`<code>${intent.action.type}</code>`],
-      ['Resource', intent.action.resource ? html`<code>${intent.action.resource}</code>` : null],
-      ['Summary', intent.action.summary],
+      ['Resource', intent.action.resource ? html`<code>${displayLine(intent.action.resource)}</code>` : null],
+      ['Summary', line(intent.action.summary)],
       ...entries(intent.action.params as Record<string, unknown>).map(([k, v]) => [`param ${k}`, v] as [string, Html]),
       ...entries(intent.context as Record<string, unknown>).map(([k, v]) => [k, v] as [string, Html]),
       ['Risk', riskBadge({ class: intent.risk.class ?? null, urgency: intent.risk.urgency ?? null })],
@@ -101,8 +116,8 @@ ${kv([
   ['Reasons', html`<ul>${a.reasons.map((r) => html`<li>${r}</li>`)}</ul>`],
   ['Policy digest', html`<code class="hash">${a.policyDigest}</code>`],
   ['Decided', a.decidedAt ? html`${a.status} ${when(a.decidedAt)}${a.decidedBy ? ` by ${a.decidedBy}` : ''}` : null],
-  ['Decision reason', a.decisionReason],
-  ['Override', a.override ? `${a.override.by}: ${a.override.reason}` : null],
+  ['Decision reason', line(a.decisionReason)],
+  ['Override', a.override ? `${a.override.by}: ${line(a.override.reason)}` : null],
 ])}</section>
 ${a.requirement && p
   ? html`<section aria-labelledby="req-title" class="card"><h2 id="req-title">Requirement</h2>
@@ -119,12 +134,12 @@ ${decideForm(a, viewer, opts.problem)}
 <section aria-labelledby="votes-title"><h2 id="votes-title">Votes</h2>
 ${a.votes?.length
   ? html`<table class="list"><thead><tr><th scope="col">Person</th><th scope="col">Decision</th><th scope="col">Reason</th><th scope="col">Channel</th><th scope="col">At</th></tr></thead><tbody>
-${a.votes.map((v) => html`<tr><td>${v.personId}</td><td>${v.decision}</td><td>${v.reason ?? ''}</td><td>${v.channel}</td><td>${when(v.at)}</td></tr>`)}
+${a.votes.map((v) => html`<tr><td>${v.personId}</td><td>${v.decision}</td><td>${line(v.reason) ?? ''}</td><td>${v.channel}</td><td>${when(v.at)}</td></tr>`)}
 </tbody></table>`
   : html`<p class="muted">No votes yet.</p>`}
 </section>
 <section aria-labelledby="timeline-title"><h2 id="timeline-title">Timeline</h2>
-<ol class="timeline">${(a.timeline ?? []).map((t) => html`<li>${when(t.at)} <span class="kind">${t.kind}</span> ${t.text}${t.seq !== undefined ? html` <a class="seq" href="#artifact-${t.seq}">artifact #${t.seq}</a>` : ''}</li>`)}</ol>
+<ol class="timeline">${(a.timeline ?? []).map((t) => html`<li>${when(t.at)} <span class="kind">${t.kind}</span> ${line(t.text)}${t.seq !== undefined ? html` <a class="seq" href="#artifact-${t.seq}">artifact #${t.seq}</a>` : ''}</li>`)}</ol>
 </section>
 <section aria-labelledby="evidence-title" id="evidence" data-action="${a.id}"><h2 id="evidence-title">Evidence</h2>
 <p>Each step above marked with an artifact is sealed: RFC 8785 canonical JSON, its SHA-256, a link to the previous artifact's hash and an Ed25519 signature. <strong>Verify</strong> checks them here, in your browser, against <a href="/.well-known/jwks.json">the published keys</a>.</p>

@@ -1,7 +1,7 @@
 import { ActionFilterQuerySchema } from '@countersign/contracts';
 import type { ActionSummary } from '@countersign/core';
-import { html, when, type Html } from '../html.ts';
-import { riskBadge, titleOf } from './inbox.ts';
+import { formValue, html, when, type Html } from '../html.ts';
+import { hiddenFlag, riskBadge, titleOf } from './inbox.ts';
 import { layout, type Viewer } from './layout.ts';
 
 export interface FormProblem {
@@ -32,7 +32,7 @@ function field(f: (typeof FIELDS)[number], values: Record<string, string>, probl
   const describedBy = [f.hint ? `${f.name}-hint` : '', issue ? `${f.name}-error` : ''].filter(Boolean).join(' ');
   return html`<div class="field">
   <label for="f-${f.name}">${f.label}</label>
-  <input id="f-${f.name}" name="${f.name}" type="${f.type ?? 'text'}" value="${values[f.name] ?? ''}"${describedBy ? html` aria-describedby="${describedBy}"` : ''}${issue ? html` aria-invalid="true"` : ''}>
+  <input id="f-${f.name}" name="${f.name}" type="${f.type ?? 'text'}" value="${formValue(values[f.name] ?? '')}"${describedBy ? html` aria-describedby="${describedBy}"` : ''}${issue ? html` aria-invalid="true"` : ''}>
   ${f.hint ? html`<small id="${f.name}-hint" class="muted">${f.hint}</small>` : ''}
   ${issue ? html`<p id="${f.name}-error" class="field-error" role="alert"><code>${problem!.code}</code> ${issue.message}</p>` : ''}
 </div>`;
@@ -75,7 +75,7 @@ ${viewer.auditor
   <tbody>
   ${opts.items.length === 0 ? html`<tr><td colspan="6" class="empty">No actions match.</td></tr>` : ''}
   ${opts.items.map(
-    (a) => html`<tr><th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a><br><small><code>${a.actionType}</code></small></th>
+    (a) => html`<tr><th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a>${hiddenFlag(a)}<br><small><code>${a.actionType}</code></small></th>
     <td><span class="badge status-${a.status}">${a.status}</span></td>
     <td>${a.requester.id}${a.requester.onBehalfOf ? ` for ${a.requester.onBehalfOf}` : ''}</td>
     <td>${riskBadge(a.risk)}</td><td>${when(a.createdAt)}</td><td>${a.decidedAt ? html`${when(a.decidedAt)}${a.decidedBy ? ` by ${a.decidedBy}` : ''}` : ''}</td></tr>`,

@@ -1,9 +1,17 @@
-import type { ActionSummary } from '@countersign/core';
+import { displayLine } from '@countersign/contracts';
+import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionSummary } from '@countersign/core';
 import { duration, html, type Html } from '../html.ts';
 import { layout, type Viewer } from './layout.ts';
 
+/** An action's title on one line, hidden characters as ⟨U+XXXX⟩ marks (page title, rows, heading). */
 export function titleOf(a: { summary: string | null; actionType: string; resource: string | null }): string {
-  return a.summary ?? `${a.actionType}${a.resource ? ` on ${a.resource}` : ''}`;
+  return displayLine(a.summary ?? `${a.actionType}${a.resource ? ` on ${a.resource}` : ''}`);
+}
+
+/** A row's flag when what it shows of the caller's text holds marked characters. */
+export function hiddenFlag(a: Pick<ActionSummary, 'summary' | 'resource' | 'actionType' | 'requester' | 'risk'>): Html {
+  if (!containsHiddenCharacters([a.summary, a.resource, a.actionType, a.requester, a.risk])) return html``;
+  return html` <span class="badge hidden-chars" title="${HIDDEN_CHARACTERS_WARNING}">⚠ hidden characters</span>`;
 }
 
 function requester(a: ActionSummary): Html {
@@ -20,7 +28,7 @@ export function inboxRows(items: ActionSummary[], now: Date): Html {
   if (items.length === 0) return html`<tr><td colspan="6" class="empty">Nothing awaits your decision.</td></tr>`;
   return html`${items.map(
     (a) => html`<tr data-action="${a.id}">
-  <th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a><br><small><code>${a.actionType}</code></small></th>
+  <th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a>${hiddenFlag(a)}<br><small><code>${a.actionType}</code></small></th>
   <td>${requester(a)}</td>
   <td>${riskBadge(a.risk)}</td>
   <td>${duration(now.getTime() - Date.parse(a.createdAt))}</td>

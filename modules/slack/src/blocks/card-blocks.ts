@@ -1,10 +1,12 @@
 import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, PlainTextElement, SectionBlock } from '@slack/types';
-import type { CardModel } from '@countersign/core';
+import { HIDDEN_CHARACTERS_WARNING, type CardModel } from '@countersign/core';
 import { clip, code, escapeText, safe, slackDate } from './mrkdwn.ts';
 
 // The approval card as Block Kit: a pure function of the engine's CardModel. The model has
-// already decided what may be shown (redacted parameters, display names); this file only
-// lays it out within Block Kit's limits. Buttons exist only while the action is pending.
+// already decided what may be shown (redacted parameters, display names) and put caller and
+// people's text in display form (hidden characters as ⟨U+XXXX⟩ marks, one-line fields on one
+// line); this file only lays it out within Block Kit's limits, keeping that text inert.
+// Buttons exist only while the action is pending.
 
 /** Block Kit limits (https://docs.slack.dev/reference/block-kit). */
 export const LIMITS = {
@@ -161,10 +163,20 @@ function progressLine(card: CardModel): string | null {
   return `*Approvals:* ${r.filled} of ${r.needed}${still}${reason}`;
 }
 
+/**
+ * A person's words (a vote's reason, a deny or cancel reason) inside the card's own mrkdwn:
+ * quoted, as a code span, on one line (the model folded its line breaks), so that
+ * ":white_check_mark: approved by …", "*bold*" or "~struck~" in it shows as typed and can never
+ * pass for a line or the emphasis of the card's own.
+ */
+function personWords(text: string, max: number): string {
+  return `“${code(text, max)}”`;
+}
+
 function votesLines(card: CardModel): string[] {
   return card.votes.map((v) => {
     const mark = v.decision === 'approve' ? ':white_check_mark: approved' : ':x: denied';
-    const reason = v.reason ? `: ${safe(v.reason, 300)}` : '';
+    const reason = v.reason ? `: ${personWords(v.reason, 300)}` : '';
     return `${mark} by ${safe(v.person, 200)} (${safe(v.channel, 20)}) ${slackDate(v.at)}${reason}`;
   });
 }
@@ -174,10 +186,21 @@ function decisionBlocks(card: CardModel): KnownBlock[] {
   return lines.length > 0 ? [section(lines.join('\n'))] : [];
 }
 
+/** "✅ *Denied by Bob (bob)*: “`not today`”": our words bold, the person's quoted and inert. */
+function outcomeLine(outcome: NonNullable<CardModel['outcome']>, status: CardModel['status']): string {
+  const reason = outcome.reason ? `: ${personWords(outcome.reason, 1500)}` : '';
+  return `${STATUS_EMOJI[status]} *${safe(outcome.headline, 500)}*${reason}`;
+}
+
+/** Said before anything else when the model marked hidden characters. */
+function hiddenCharactersBlocks(card: CardModel): KnownBlock[] {
+  return card.hiddenCharacters ? [section(`:warning: *${safe(HIDDEN_CHARACTERS_WARNING.replace(/^⚠ /, ''), 500)}*`)] : [];
+}
+
 function statusBlocks(card: CardModel): KnownBlock[] {
   if (card.outcome) {
     const at = card.outcome.at ? ` ${slackDate(card.outcome.at)}` : '';
-    return [section(`${STATUS_EMOJI[card.status]} *${safe(card.outcome.text, 2000)}*${at}`)];
+    return [section(`${outcomeLine(card.outcome, card.status)}${at}`)];
   }
   const blocks: KnownBlock[] = [];
   if (card.expiresAt) blocks.push(context([`:alarm_clock: Expires ${slackDate(card.expiresAt)} if not approved (then refused)`]));
@@ -210,6 +233,7 @@ export function renderCard(card: CardModel, links: CardLinks = {}): RenderedCard
   const where = card.where.length > 0 ? [section('*Where*'), ...fieldSections(card.where)] : [];
   const blocks: KnownBlock[] = [
     header(card),
+    ...hiddenCharactersBlocks(card),
     ...whatBlocks(card, links),
     whoBlock(card),
     ...where,
@@ -225,7 +249,7 @@ export function renderCard(card: CardModel, links: CardLinks = {}): RenderedCard
   // (after the featured fields and the "+N more" line, which come first).
   const fitted = blocks.length <= LIMITS.blocks ? blocks : [...blocks.slice(0, LIMITS.blocks - 4), ...blocks.slice(-3)];
   const progress = card.requirement && !card.outcome ? ` (${card.requirement.filled} of ${card.requirement.needed})` : '';
-  const outcome = card.outcome ? `: ${safe(card.outcome.text, 1000)}` : '';
+  const outcome = card.outcome ? `: ${safe(card.outcome.headline, 500)}${card.outcome.reason ? `: ${personWords(card.outcome.reason, 500)}` : ''}` : '';
   // The fallback is mrkdwn too (it becomes the notification): escaped like the blocks.
   return { text: clip(`${STATUS_WORD[card.status]}: ${safe(card.actionType, 200)}, “${safe(card.title, 1000)}”${progress}${outcome}`, LIMITS.fallbackText), blocks: fitted };
 }
@@ -237,7 +261,7 @@ export function reminderText(text: string): string {
 
 /** A short DM to a person (the requester's outcome, typically). */
 export function noticeBlocks(text: string, card: CardModel): RenderedCard {
-  const outcome = card.outcome ? `${STATUS_EMOJI[card.status]} *${safe(card.outcome.text, 2000)}*` : null;
+  const outcome = card.outcome ? outcomeLine(card.outcome, card.status) : null;
   const blocks: KnownBlock[] = [section(safe(text, 2500))];
   if (outcome) blocks.push(section(`${outcome}${card.outcome?.at ? ` ${slackDate(card.outcome.at)}` : ''}`));
   blocks.push({

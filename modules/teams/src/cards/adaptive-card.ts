@@ -1,11 +1,13 @@
-import type { CardModel } from '@countersign/core';
+import { HIDDEN_CHARACTERS_WARNING, type CardModel } from '@countersign/core';
 
 // The approval card as an Adaptive Card (schema 1.5, Universal Actions). A pure function of
 // the engine's CardModel: it never decides what to show or hide, only how. Approve and Deny
 // are `Action.Execute` (verb approve/deny, data {actionId}); the reasons are Input.Text fields
 // inside a ShowCard, so the client's required-input check applies only to the action that
 // needs it. `refresh` makes Teams ask the bot for the current state whenever someone views a
-// pending card (user-specific views).
+// pending card (user-specific views). Caller and people's text comes from the model in display
+// form (hidden characters as ⟨U+XXXX⟩ marks, one-line fields on one line); this file keeps it
+// inert: TextRuns, never Markdown, for anything a caller or a voter wrote.
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 export const CARD_VERSION = '1.5';
@@ -215,6 +217,19 @@ function list(heading: string, lines: string[], l: Limits, what: string): Json[]
   return [text(heading, { weight: 'Bolder', spacing: 'Medium' }), text(shown.join('\n'))];
 }
 
+/**
+ * A list of lines as TextRuns, one RichTextBlock per line: what voters wrote in them can be
+ * neither Markdown nor a line of its own. At most `l.lines` lines, then "and N more".
+ */
+function runList(heading: string, lines: Json[][], l: Limits, what: string): Json[] {
+  if (lines.length === 0) return [];
+  const blocks: Json[] = [text(heading, { weight: 'Bolder', spacing: 'Medium' })];
+  for (const inlines of lines.slice(0, l.lines)) blocks.push({ type: 'RichTextBlock', spacing: 'None', inlines });
+  const rest = more(Math.min(lines.length, l.lines), lines.length, what);
+  if (rest) blocks.push(text(rest, { isSubtle: true, spacing: 'None', size: 'Small' }));
+  return blocks;
+}
+
 function whyBlocks(m: CardModel, l: Limits): Json[] {
   const lines: string[] = [];
   m.ruleIds.forEach((rule, i) => lines.push(`${rule}${m.reasons[i] ? `: ${m.reasons[i]}` : ''}`));
@@ -233,24 +248,39 @@ function requirementBlocks(m: CardModel, l: Limits): Json[] {
   ];
 }
 
+/** Each vote: who, how and when in our words, the voter's reason quoted after it, all TextRuns. */
 function voteBlocks(m: CardModel, l: Limits): Json[] {
-  const lines = m.votes.map(
-    (v) => `${v.decision === 'approve' ? '✅ approved' : '⛔ denied'} by ${v.person} via ${v.channel}, ${formatTime(v.at)}${v.reason ? `: ${v.reason}` : ''}`,
-  );
-  return list('Votes', lines, l, 'votes');
+  const lines = m.votes.map((v) => {
+    const said = `${v.decision === 'approve' ? '✅ approved' : '⛔ denied'} by ${v.person} via ${v.channel}, ${formatTime(v.at)}`;
+    const inlines: Json[] = [{ type: 'TextRun', text: shorten(said, l.line) }];
+    if (v.reason) inlines.push({ type: 'TextRun', text: `: “${shorten(v.reason, l.line)}”`, italic: true });
+    return inlines;
+  });
+  return runList('Votes', lines, l, 'votes');
 }
 
+/**
+ * The outcome line holds a person's words (a deny, cancel or override reason): one TextRun,
+ * never Markdown, and on one line (the model folded its line breaks).
+ */
 function outcomeBlocks(m: CardModel, l: Limits): Json[] {
   if (!m.outcome) return [];
   const headline = STATUS_HEADLINE[m.outcome.status];
+  const line = `${shorten(m.outcome.text, l.long)}${m.outcome.at ? ` · ${formatTime(m.outcome.at)}` : ''}`;
   return [
     {
       type: 'Container',
       style: headline.style,
       spacing: 'Medium',
-      items: [text(`${shorten(m.outcome.text, l.long)}${m.outcome.at ? ` · ${formatTime(m.outcome.at)}` : ''}`, { weight: 'Bolder', color: headline.color })],
+      items: [{ type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: line, weight: 'Bolder', color: headline.color }] }],
     },
   ];
+}
+
+/** Said on top when the model marked hidden characters, so the marks are not overlooked. */
+function hiddenCharactersBlocks(m: CardModel): Json[] {
+  if (!m.hiddenCharacters) return [];
+  return [{ type: 'Container', style: 'warning', items: [text(HIDDEN_CHARACTERS_WARNING, { weight: 'Bolder', color: 'Warning' })] }];
 }
 
 function reasonCard(inputId: string, label: string, verb: 'approve' | 'deny', actionId: string): Json {
@@ -309,6 +339,7 @@ function render(m: CardModel, view: CardView, l: Limits, links: CardLinks): Json
   if (view.notice) body.push(noticeBlock(view.notice, Math.max(l.long, 300)));
   body.push(
     text(`countersign · ${headline.text}`, { size: 'Small', weight: 'Bolder', color: headline.color }),
+    ...hiddenCharactersBlocks(m),
     // The heading is ours (the action type); the agent's summary is quoted below it, as theirs.
     text(shorten(m.actionType, l.title), { size: 'Large', weight: 'Bolder', spacing: 'Small' }),
     agentWords('The agent says: ', title, { spacing: 'Small' }),

@@ -1,4 +1,4 @@
-import type { ActionStatus, Intent, RoleGroup } from '@countersign/contracts';
+import { displayLine, displayText, hasHiddenCharacters, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { describeOpen, progress } from '../slots.ts';
@@ -7,6 +7,12 @@ import { redactIntent } from './redact.ts';
 /**
  * Everything an approval card shows, independent of Slack or Teams. Channels render it
  * (Block Kit, Adaptive Cards); they never decide what to show or hide.
+ *
+ * Every text that callers or people wrote (the intent's values and keys, names, reasons) is
+ * already in display form here: hidden, control and bidi characters are ⟨U+XXXX⟩ marks, and
+ * one-line fields show a line break as " ⏎ " (`displayLine`), so no channel can show a value
+ * other than it is, or a reason that starts a line of the card's own. Display only: the stored
+ * and hashed intent is untouched.
  */
 export interface CardModel {
   actionId: string;
@@ -38,30 +44,59 @@ export interface CardModel {
   requirement: { groups: RoleGroup[]; filled: number; needed: number; stillNeeds: string; approvalReasonRequired: boolean } | null;
   votes: { person: string; decision: 'approve' | 'deny'; reason: string | null; channel: string; at: string }[];
   expiresAt: string | null;
-  /** Final outcome line, e.g. "Approved by bob at 2026-…"; null while pending. */
-  outcome: { status: ActionStatus; by: string | null; at: string | null; text: string } | null;
+  /**
+   * Final outcome, null while pending. `text` is the whole line, e.g. "Denied by Bob (bob): not
+   * today"; `headline` is its part in countersign's words ("Denied by Bob (bob)") and `reason` the
+   * person's words in it (deny, cancel or override reason), so that a channel can show those as
+   * the person's, inert, never as its own markup.
+   */
+  outcome: { status: ActionStatus; by: string | null; at: string | null; text: string; headline: string; reason: string | null } | null;
   /** Approve / Deny buttons are shown only while pending. */
   actionable: boolean;
+  /**
+   * Something shown holds characters a reader would not see (shown as ⟨U+XXXX⟩ marks): the card
+   * says so, in HIDDEN_CHARACTERS_WARNING's words, before the marks can be overlooked.
+   */
+  hiddenCharacters: boolean;
+}
+
+/** The warning every channel shows when a card or page holds marked characters. */
+export const HIDDEN_CHARACTERS_WARNING =
+  '⚠ This request contains hidden or control characters (invisible, or reordering the text around them). They are shown as ⟨U+…⟩ marks; read the marked values with care.';
+
+/** Whether any string in `value` (object keys too, at any depth) holds a hidden character. */
+export function containsHiddenCharacters(value: unknown): boolean {
+  if (typeof value === 'string') return hasHiddenCharacters(value);
+  if (Array.isArray(value)) return value.some(containsHiddenCharacters);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => hasHiddenCharacters(k) || containsHiddenCharacters(v));
+  return false;
 }
 
 const MAX_PARAMS = 12;
 const MAX_VALUE = 200;
 const HASH_PREFIX = 12;
 
-/** Cut visibly: the reader sees that, and how much, is missing. */
+/** Cut visibly: the reader sees that, and how much, is missing. (Callers mark hidden characters first.) */
 export function cutValue(text: string, max = MAX_VALUE): string {
   if (text.length <= max) return text;
   return `${text.slice(0, max)}…(+${(text.length - max).toLocaleString('en-US')} chars)`;
 }
 
+/** A name as the directory has it, else the id (`onBehalfOf` is the caller's word), one line. */
 function display(directory: DirectoryView, id: string | null): string | null {
   if (!id) return null;
   const p = directory.principal(id);
-  return p ? `${p.name} (${id})` : id;
+  return displayLine(p ? `${p.name} (${id})` : id);
 }
 
+/** A person's words (a vote's, deny, cancel or override reason): one line, marks shown. */
+function words(text: string | null): string | null {
+  return text === null ? null : displayLine(text);
+}
+
+/** A caller's value on one line, marked before it is cut, so what is cut is what is shown. */
 function short(value: unknown): string {
-  return cutValue(typeof value === 'string' ? value : JSON.stringify(value));
+  return cutValue(displayLine(typeof value === 'string' ? value : JSON.stringify(value)));
 }
 
 /** The value at a `params.a.b` path under the (redacted) params, if present. */
@@ -85,7 +120,7 @@ function paramRows(params: Record<string, unknown>, feature: string[]): Pick<Car
     const at = paramAt(params, spec);
     if (!at.found) continue;
     const key = spec.slice('params.'.length);
-    featured.push({ key, value: short(at.value) });
+    featured.push({ key: displayLine(key), value: short(at.value) });
     // A featured top-level key is not listed again; a featured nested field leaves its parent listed.
     if (!key.includes('.')) featuredTop.add(key);
   }
@@ -98,26 +133,39 @@ function entries(obj: Record<string, unknown> | undefined, skip: string[] = []):
   if (!obj) return [];
   return Object.entries(obj)
     .filter(([k, v]) => !skip.includes(k) && v !== undefined)
-    .map(([key, value]) => ({ key, value: short(value) }));
+    .map(([key, value]) => ({ key: displayLine(key), value: short(value) }));
 }
 
 function outcomeText(a: ActionRecord, directory: DirectoryView): string {
   const by = display(directory, a.decidedBy);
   switch (a.status) {
     case 'approved':
-      if (a.overriddenBy && a.decidedBy === 'policy') return `Approved by override of ${display(directory, a.overriddenBy)}: ${a.overrideReason ?? ''}`;
+      if (a.overriddenBy && a.decidedBy === 'policy') return `Approved by override of ${display(directory, a.overriddenBy)}: ${words(a.overrideReason) ?? ''}`;
       // An override that handed the action to escalation: the approvers decided.
-      if (a.overriddenBy) return `Approved by ${by} (refusal overridden by ${display(directory, a.overriddenBy)}: ${a.overrideReason ?? ''})`;
+      if (a.overriddenBy) return `Approved by ${by} (refusal overridden by ${display(directory, a.overriddenBy)}: ${words(a.overrideReason) ?? ''})`;
       return `Approved${a.decidedBy === 'policy' ? ' by policy' : ` by ${by}`}`;
     case 'refused':
-      return a.decidedBy === 'policy' ? 'Refused by policy' : `Denied by ${by}${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
+      return a.decidedBy === 'policy' ? 'Refused by policy' : `Denied by ${by}${a.decisionReason ? `: ${words(a.decisionReason)}` : ''}`;
     case 'expired':
       return 'Expired: not approved in time, so refused';
     case 'cancelled':
-      return `Cancelled by the requester${a.decisionReason ? `: ${a.decisionReason}` : ''}`;
+      return `Cancelled by the requester${a.decisionReason ? `: ${words(a.decisionReason)}` : ''}`;
     default:
       return 'Pending';
   }
+}
+
+/** The outcome line split into countersign's words and the person's (see CardModel.outcome). */
+function outcomeParts(a: ActionRecord, directory: DirectoryView): { headline: string; reason: string | null } {
+  const by = display(directory, a.decidedBy);
+  if (a.status === 'approved' && a.overriddenBy) {
+    const overrider = display(directory, a.overriddenBy);
+    const headline = a.decidedBy === 'policy' ? `Approved by override of ${overrider}` : `Approved by ${by} (refusal overridden by ${overrider})`;
+    return { headline, reason: words(a.overrideReason) };
+  }
+  if (a.status === 'refused' && a.decidedBy !== 'policy') return { headline: `Denied by ${by}`, reason: words(a.decisionReason) || null };
+  if (a.status === 'cancelled') return { headline: 'Cancelled by the requester', reason: words(a.decisionReason) || null };
+  return { headline: outcomeText(a, directory), reason: null };
 }
 
 export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: DirectoryView): CardModel {
@@ -140,31 +188,47 @@ export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: 
   return {
     actionId: a.id,
     status: a.status,
-    title: intent.action.summary ?? `${intent.action.type}${intent.action.resource ? ` on ${intent.action.resource}` : ''}`,
-    actionType: intent.action.type,
-    resource: intent.action.resource ?? null,
+    title: displayLine(intent.action.summary ?? `${intent.action.type}${intent.action.resource ? ` on ${intent.action.resource}` : ''}`),
+    actionType: displayLine(intent.action.type),
+    resource: intent.action.resource === undefined ? null : displayLine(intent.action.resource),
     ...rows,
     fullRequestPath: `/console/actions/${encodeURIComponent(a.id)}`,
     intentHashPrefix: a.intentHash.slice(0, HASH_PREFIX),
     who: {
-      actor: display(directory, a.actorId) ?? a.actorId,
+      actor: display(directory, a.actorId) ?? displayLine(a.actorId),
       actorKind: a.actorKind,
       owner: display(directory, a.ownerId),
       onBehalfOf: display(directory, a.onBehalfOf),
     },
     where: entries(intent.context as Record<string, unknown>, ['attributes']).concat(entries(intent.context.attributes)),
-    risk: { class: intent.risk.class ?? null, urgency: intent.risk.urgency ?? null },
+    risk: { class: words(intent.risk.class ?? null), urgency: words(intent.risk.urgency ?? null) },
     authority: entries(intent.authority as Record<string, unknown>, ['attributes']).concat(entries(intent.authority.attributes)),
-    justification: intent.justification ?? null,
-    ruleIds: a.ruleIds,
-    reasons: a.reasons,
+    // Several lines are the justification's own: kept, every hidden character marked.
+    justification: intent.justification === undefined ? null : displayText(intent.justification),
+    ruleIds: a.ruleIds.map(displayLine),
+    reasons: a.reasons.map(displayLine),
     requirement,
-    votes: votes.map((v) => ({ person: display(directory, v.personId) ?? v.personId, decision: v.decision, reason: v.reason, channel: v.channel, at: v.createdAt.toISOString() })),
+    votes: votes.map((v) => ({
+      person: display(directory, v.personId) ?? displayLine(v.personId),
+      decision: v.decision,
+      reason: words(v.reason),
+      channel: displayLine(v.channel),
+      at: v.createdAt.toISOString(),
+    })),
     expiresAt: a.expiresAt?.toISOString() ?? null,
     outcome:
       a.status === 'pending'
         ? null
-        : { status: a.status, by: a.overriddenBy ?? a.decidedBy, at: decidedAt?.toISOString() ?? null, text: outcomeText(a, directory) },
+        : { status: a.status, by: a.overriddenBy ?? a.decidedBy, at: decidedAt?.toISOString() ?? null, text: outcomeText(a, directory), ...outcomeParts(a, directory) },
     actionable: a.status === 'pending',
+    hiddenCharacters: containsHiddenCharacters([
+      intent,
+      a.actorId,
+      a.onBehalfOf,
+      a.reasons,
+      a.decisionReason,
+      a.overrideReason,
+      votes.map((v) => v.reason),
+    ]),
   };
 }

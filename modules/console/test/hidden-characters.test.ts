@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { hasHiddenCharacters, IntentSchema } from '@countersign/contracts';
+import { buildCardModel, HIDDEN_CHARACTERS_WARNING, toView, type ActionRecord, type ActionSummary, type VoteRecord } from '@countersign/core';
+import { escapeHtml, html } from '../src/html.ts';
+import { actionPage } from '../src/pages/action.ts';
+import { historyPage } from '../src/pages/history.ts';
+import { inboxRows } from '../src/pages/inbox.ts';
+import type { Viewer } from '../src/pages/layout.ts';
+import { deniedAction, FAKE_LINE, HIDDEN_DIRECTORY, hiddenAction, hiddenVote } from '../../../packages/core/test/support/hidden-characters.ts';
+
+// F3: the console showed what an intent hides (bidi override, zero-width, CR, ESC) verbatim in
+// the action page, its <title>, the inbox and history rows; the browser then reorders or hides
+// it. Every shown value now carries ⟨U+XXXX⟩ marks, the page warns, and people's reasons stay
+// on one line. HTML escaping is unchanged.
+
+const viewer: Viewer = { personId: 'bob', name: 'Bob', roles: ['sre'], csrfToken: 'csrf-1', auditor: true };
+
+function view(a: ActionRecord, votes: VoteRecord[] = []) {
+  return { ...toView(a, votes, null), intent: a.intent, timeline: [{ at: '2026-05-01T10:05:00.000Z', kind: 'vote', text: `alice approved via slack: ${FAKE_LINE}` }] } as ReturnType<typeof toView>;
+}
+
+function summary(a: ActionRecord): ActionSummary {
+  return {
+    id: a.id, status: a.status, verdict: a.outcome, actionType: a.actionType, resource: a.intent.action.resource ?? null, summary: a.intent.action.summary ?? null,
+    requester: { kind: a.actorKind, id: a.actorId, owner: a.ownerId, onBehalfOf: a.onBehalfOf }, risk: { class: a.intent.risk.class ?? null, urgency: null },
+    environment: null, ruleIds: a.ruleIds, reasons: a.reasons, progress: { filled: 0, needed: 2 }, createdAt: a.createdAt.toISOString(),
+  };
+}
+
+const title = (page: string) => /<title>([^<]*)<\/title>/.exec(page)![1]!;
+
+describe('console: hidden characters are shown as marks', () => {
+  const page = actionPage(view(hiddenAction(), [hiddenVote(FAKE_LINE)]), viewer);
+
+  it('the action page carries none of them, and marks each where it was', () => {
+    expect(hasHiddenCharacters(page)).toBe(false);
+    for (const shown of [
+      'invoice⟨U+202E⟩fdp.exe',
+      'env/pro⟨U+200B⟩d-eu-1',
+      'ok⟨U+000D⟩⟨U+001B⟩[2Kdone',
+      'echo keep-staging #⟨U+202E⟩ ⟨U+2066⟩; rm -rf /prod⟨U+2069⟩ ⟨U+2066⟩#',
+      'param ta⟨U+FEFF⟩rget',
+      'prod⟨U+200D⟩',
+      'fr⟨U+200B⟩ank',
+      'line two⟨U+061C⟩',
+    ]) {
+      expect(page).toContain(shown);
+    }
+    expect(title(page)).toBe('Send invoice⟨U+202E⟩fdp.exe to the client · countersign');
+  });
+
+  it('warns under the heading', () => {
+    expect(page).toContain(`<p class="refusal hidden-chars" role="alert">${escapeHtml(HIDDEN_CHARACTERS_WARNING)}</p>`);
+    const clean = hiddenAction({ intent: IntentSchema.parse({ action: { type: 'file.send', params: { file: 'invoice.pdf' } } }), onBehalfOf: null });
+    const plainPage = actionPage({ ...view(clean), timeline: [] }, viewer);
+    expect(plainPage).not.toContain('hidden-chars');
+    expect(plainPage).toContain('invoice.pdf');
+  });
+
+  it("keeps a person's reason on one line: in the votes table, the decision and the timeline", () => {
+    expect(page).toContain('<td>runbook checked ⏎ :white_check_mark: approved by Security Sam (sam) (slack)</td>');
+    expect(page).toContain('alice approved via slack: runbook checked ⏎ :white_check_mark: approved by Security Sam (sam) (slack)');
+    expect(page).not.toContain('runbook checked\n');
+    const denied = actionPage(view(deniedAction()), viewer);
+    expect(hasHiddenCharacters(denied)).toBe(false);
+    expect(denied).toContain('<dd>nope ⏎ :white_check_mark: *Approved by Bob (bob)*</dd>');
+  });
+
+  it('gives a refused vote its reason back exactly as typed (a form value is not display)', () => {
+    const typed = 'checked\u200B';
+    const refused = actionPage(view(hiddenAction()), viewer, { problem: { code: 'reason_required', message: 'no', fields: [], reason: typed } });
+    expect(refused).toContain(`maxlength="2000">${typed}</textarea>`);
+  });
+
+  it('the inbox and history rows mark them and flag the row', () => {
+    const rows = inboxRows([summary(hiddenAction())], new Date('2026-05-01T10:06:00.000Z')).text;
+    expect(hasHiddenCharacters(rows)).toBe(false);
+    expect(rows).toContain('Send invoice⟨U+202E⟩fdp.exe to the client</a> <span class="badge hidden-chars"');
+    expect(rows).toContain('fr⟨U+200B⟩ank');
+    const history = historyPage({ viewer, values: { resource: 'env/pro' }, items: [summary(hiddenAction())], nextCursor: null });
+    expect(hasHiddenCharacters(history)).toBe(false);
+    expect(history).toContain('Send invoice⟨U+202E⟩fdp.exe to the client</a> <span class="badge hidden-chars"');
+    const cleanRow = inboxRows([{ ...summary(hiddenAction()), summary: 'Send invoice.pdf', resource: 'env/prod', requester: { kind: 'agent', id: 'send-bot', owner: null, onBehalfOf: null }, risk: { class: null, urgency: null } }], new Date()).text;
+    expect(cleanRow).not.toContain('hidden-chars');
+  });
+
+  it('still escapes HTML, and marks inside it', () => {
+    expect(html`<p>${'<b>x</b>\u202E'}</p>`.text).toBe('<p>&lt;b&gt;x&lt;/b&gt;⟨U+202E⟩</p>');
+  });
+});
+
+// The card model gives the same marks as the console page (one display for every channel).
+it('matches the card model for the title', () => {
+  expect(buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY).title).toBe(title(actionPage(view(hiddenAction()), viewer)).replace(' · countersign', ''));
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { buildCardModel, HIDDEN_CHARACTERS_WARNING } from '@countersign/core';
+import { buildAdaptiveCard } from '../src/cards/adaptive-card.ts';
+import { validateAdaptiveCard } from './validate-card.ts';
+import {
+  deniedAction,
+  FAKE_LINE,
+  HIDDEN_DIRECTORY,
+  hiddenAction,
+  hiddenVote,
+  stringsWithHiddenCharacters,
+} from '../../../packages/core/test/support/hidden-characters.ts';
+
+// F3: what an intent hides (bidi override, zero-width, CR, ESC) is shown as ⟨U+XXXX⟩ marks on
+// the Teams card, with a warning. F6: an approver's reason can draw neither a line nor
+// Markdown of the card's own for the next approver.
+
+type Json = Record<string, unknown>;
+
+/** Markdown texts (TextBlocks, facts) and inert texts (TextRuns) of a card. */
+function texts(card: unknown): { markdown: string[]; runs: string[] } {
+  const markdown: string[] = [];
+  const runs: string[] = [];
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) return x.forEach(walk);
+    if (!x || typeof x !== 'object') return;
+    const o = x as Json;
+    if (o.type === 'TextBlock' && typeof o.text === 'string') markdown.push(o.text);
+    else if (o.type === 'TextRun' && typeof o.text === 'string') runs.push(o.text);
+    else if (o.type === 'FactSet') for (const f of o.facts as { title: string; value: string }[]) markdown.push(f.title, f.value);
+    else Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return { markdown, runs };
+}
+
+// The card's own link-breaker (a zero-width space after each "]" in Markdown) is not the caller's.
+const withoutLinkBreaks = (s: string) => s.replaceAll(']\u200B', ']');
+
+describe('Teams card: hidden characters are marked, with a warning', () => {
+  const card = buildAdaptiveCard(buildCardModel(hiddenAction(), [hiddenVote(FAKE_LINE)], HIDDEN_DIRECTORY));
+  const { markdown, runs } = texts(card);
+
+  it('is valid and carries no hidden character', () => {
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    expect(stringsWithHiddenCharacters(card, withoutLinkBreaks)).toEqual([]);
+  });
+
+  it('shows each one as a mark where it was', () => {
+    const all = [...markdown, ...runs].join('\n');
+    for (const shown of [
+      'invoice⟨U+202E⟩fdp.exe',
+      'env/pro⟨U+200B⟩d-eu-1',
+      'ok⟨U+000D⟩⟨U+001B⟩[2Kdone',
+      'echo keep-staging #⟨U+202E⟩ ⟨U+2066⟩; rm -rf /prod⟨U+2069⟩ ⟨U+2066⟩#',
+      'ta⟨U+FEFF⟩rget',
+      'prod⟨U+200D⟩',
+      'fr⟨U+200B⟩ank',
+      'low⟨U+2067⟩',
+    ]) {
+      expect(all).toContain(shown);
+    }
+  });
+
+  it('warns on top, and only when there is something marked', () => {
+    const body = (card as { body: Json[] }).body;
+    expect(body[1]).toMatchObject({ type: 'Container', style: 'warning' });
+    expect(JSON.stringify(body[1])).toContain(HIDDEN_CHARACTERS_WARNING);
+    const none = buildAdaptiveCard({ ...buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY), hiddenCharacters: false });
+    expect(JSON.stringify(none)).not.toContain('hidden or control characters');
+  });
+});
+
+describe("Teams card: a person's reason stays their words", () => {
+  it('cannot draw a vote line of its own: a quoted TextRun on one line, never Markdown', () => {
+    const card = buildAdaptiveCard(buildCardModel(hiddenAction(), [hiddenVote(FAKE_LINE)], HIDDEN_DIRECTORY));
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const { markdown, runs } = texts(card);
+    expect(markdown.join('\n')).not.toContain('Security Sam');
+    expect(runs).toContain('✅ approved by Alice (alice) via slack, 2026-05-01 10:05 UTC');
+    expect(runs).toContain(': “runbook checked ⏎ :white_check_mark: approved by Security Sam (sam) (slack)”');
+    // Only the justification keeps lines of its own (the agent's, quoted as theirs).
+    expect(runs.filter((r) => r.includes('\n'))).toEqual(['“line one\nline two⟨U+061C⟩”']);
+  });
+
+  it('keeps a deny reason in the outcome inert and on one line', () => {
+    const card = buildAdaptiveCard(buildCardModel(deniedAction(), [], HIDDEN_DIRECTORY));
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const { markdown, runs } = texts(card);
+    expect(markdown.join('\n')).not.toContain('Approved by Bob');
+    expect(runs).toContain('Denied by Bob (bob): nope ⏎ :white_check_mark: *Approved by Bob (bob)* · 2026-05-01 10:10 UTC');
+    expect(stringsWithHiddenCharacters(card, withoutLinkBreaks)).toEqual([]);
+  });
+});

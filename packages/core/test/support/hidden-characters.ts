@@ -1,0 +1,61 @@
+import { hasHiddenCharacters, IntentSchema, RequirementSchema } from '@countersign/contracts';
+import type { ActionRecord, DirectoryView, VoteRecord } from '../../src/index.ts';
+
+// An intent whose values hide what they are (F3: a bidi override, zero-width characters, a
+// carriage return and an escape sequence, in values, a key, the resource and the summary), and
+// a vote reason whose line break would draw a vote line of the card's own (F6). Shared by the
+// card model's test and the Slack, Teams and console renderers' tests.
+
+export const FAKE_LINE = 'runbook checked\n:white_check_mark: approved by Security Sam (sam) (slack)';
+export const FAKE_DENY = 'nope\r\n:white_check_mark: *Approved by Bob (bob)*';
+
+export const HIDDEN_DIRECTORY: DirectoryView = {
+  digest: 'd',
+  person: () => undefined,
+  principal: (id: string) => ({ bob: { name: 'Bob' }, alice: { name: 'Alice' } })[id] as never,
+  actorOf: () => undefined,
+};
+
+export function hiddenAction(overrides: Partial<ActionRecord> = {}): ActionRecord {
+  const intent = IntentSchema.parse({
+    action: {
+      type: 'file.send',
+      resource: 'env/pro\u200Bd-eu-1',
+      summary: 'Send invoice\u202Efdp.exe to the client',
+      params: { file: 'invoice\u202Efdp.exe', 'ta\uFEFFrget': 'ok\r\u001b[2Kdone', cmd: 'echo keep-staging #\u202E \u2066; rm -rf /prod\u2069 \u2066#' },
+    },
+    context: { environment: 'prod\u200D' },
+    risk: { class: 'low\u2067' },
+    justification: 'line one\nline two\u061C',
+  });
+  return {
+    id: 'act_h', status: 'pending', outcome: 'escalate', actorId: 'send-bot', actorKind: 'agent', ownerId: null, onBehalfOf: 'fr\u200Bank',
+    apiKeyId: 'key_x', intent, intentHash: 'h'.repeat(64), actionType: 'file.send', policyDigest: 'p', ruleIds: ['r'], reasons: ['why'],
+    requirement: RequirementSchema.parse({ groups: [{ role: 'sre', count: 2 }], expiresInSeconds: 600, feature: ['params.file'] }),
+    overrideRoles: [], expiresAt: new Date('2026-05-01T10:30:00.000Z'), createdAt: new Date('2026-05-01T10:00:00.000Z'), decidedAt: null, decidedBy: null,
+    decisionReason: null, overriddenBy: null, overrideReason: null, idempotencyKey: null, requestHash: null,
+    ...overrides,
+  };
+}
+
+/** A refused `hiddenAction`: Bob denied it with FAKE_DENY. */
+export function deniedAction(): ActionRecord {
+  return hiddenAction({ status: 'refused', decidedBy: 'bob', decidedAt: new Date('2026-05-01T10:10:00.000Z'), decisionReason: FAKE_DENY });
+}
+
+export function hiddenVote(reason: string | null, personId = 'alice'): VoteRecord {
+  return { id: `v-${personId}`, actionId: 'act_h', personId, decision: 'approve', reason, channel: 'slack', roles: ['sre'], createdAt: new Date('2026-05-01T10:05:00.000Z') };
+}
+
+/** Every string in `value` (keys too) that holds a character a reader would not see. */
+export function stringsWithHiddenCharacters(value: unknown, allow: (s: string) => string = (s) => s): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown): void => {
+    if (typeof x === 'string') {
+      if (hasHiddenCharacters(allow(x))) out.push(x);
+    } else if (Array.isArray(x)) x.forEach(walk);
+    else if (x && typeof x === 'object') Object.entries(x).forEach(([k, v]) => (walk(k), walk(v)));
+  };
+  walk(value);
+  return out;
+}
