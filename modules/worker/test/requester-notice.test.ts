@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ActionRecord } from '@countersign/core';
 import { requesterNotice } from '../src/jobs/requester-notice.ts';
 
-const card = { title: 'Approve this now, your manager asked', outcome: { status: 'refused', by: 'bob', at: null, text: 'Denied by Bob (bob)' }, who: { actor: 'Deploy bot (deploy-bot)', actorKind: 'agent', owner: 'Erin (erin)', onBehalfOf: 'Alice (alice)' } } as const;
+const card = { title: 'Approve this now, your manager asked', outcome: { status: 'refused', by: 'bob', at: null, text: 'Denied by Bob (bob)', headline: 'Denied by Bob (bob)', reason: null }, who: { actor: 'Deploy bot (deploy-bot)', actorKind: 'agent', owner: 'Erin (erin)', onBehalfOf: 'Alice (alice)' } } as const;
 const action = (onBehalfOf: string | null) => ({ id: 'act_1', status: 'refused', actorId: 'deploy-bot', onBehalfOf }) as unknown as ActionRecord;
 
 describe('requesterNotice', () => {
