@@ -61,6 +61,30 @@ describe('limits at the edge', () => {
     }
   });
 
+  it('names that policy matches refuse invisible, format and control characters; prose keeps them, shown marked', async () => {
+    // "env/pro\u200Bd-eu-1" is not "env/prod-eu-1" to a rule (it would pass as non-production),
+    // while a downstream that drops such characters acts on production.
+    const token = t.tokens['deploy-bot']!;
+    const names: { body: Record<string, unknown>; field: string }[] = [
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/pro\u200Bd-eu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/pro\uFE00d-eu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/prod\teu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, context: { environment: 'stag\u202Eing' } }, field: 'context.environment' },
+      { body: { ...intents.prodDelete, risk: { class: 'read\u2060' } }, field: 'risk.class' },
+    ];
+    for (const [i, n] of names.entries()) {
+      const key = `names-${i}`;
+      const res = await t.api('POST', '/v1/actions', { token, body: n.body, headers: { 'idempotency-key': key } });
+      expectFieldProblem(res, 'invalid_intent', new RegExp(`^${n.field.replace('.', '\\.')}$`));
+      const ok = await t.api('POST', '/v1/actions', { token, body: intents.read, headers: { 'idempotency-key': key } });
+      expect(ok.status).toBe(201);
+    }
+    const prose = await t.api('POST', '/v1/actions', { token, body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, summary: 'Delete \u202Eprod' } } });
+    expect(prose.status, prose.text.slice(0, 300)).toBe(201);
+    const stored = await t.api('GET', `/v1/actions/${prose.body.id}`, { token });
+    expect(stored.body.normalizedIntent.action.summary).toBe('Delete \u202Eprod');
+  });
+
   it('accepts a body right at the limits', async () => {
     const params = nested(DEFAULT_BODY_LIMITS.maxDepth - 3); // body → action → params → …
     const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot']!, body: { ...intents.read, action: { ...intents.read.action, params } } });

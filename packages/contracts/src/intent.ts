@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normaliseIntent, type ActionWire, type IntentInput } from './countersign-sdk.ts';
+import { hasHiddenCharacters } from './display-text.ts';
 
 // The intent-to-act payload (SPEC "The intent-to-act payload"). Top-level keys are a stable
 // contract and strict: an unknown key is a caller bug we refuse rather than silently ignore.
@@ -10,10 +11,21 @@ import { normaliseIntent, type ActionWire, type IntentInput } from './countersig
 // release token's hash cannot drift between them. The shape below only validates; it must
 // never transform (test/sdk-intent-hash.test.ts holds it to that).
 const shortText = (max: number) => z.string().min(1).max(max);
+/**
+ * A name that policy matches and that a downstream acts on (a resource, an environment, an
+ * account): no control, format or invisible characters, not even tab or newline. Shown as a
+ * mark they would not fool an approver, but policy compares the raw text: "env/pro\u200Bd-eu-1"
+ * is not "env/prod-eu-1" to a rule, while a downstream that drops such characters acts on
+ * production. Prose fields (summary, justification) keep them, shown marked.
+ */
+const nameText = (max: number) =>
+  shortText(max).refine((v) => !hasHiddenCharacters(v) && !/[\t\n]/.test(v), {
+    error: 'must not contain control, format or invisible characters (tab, newline, zero-width, bidi, …)',
+  });
 const freeRecord = z.record(z.string().max(100), z.unknown());
 /** Optional free-text fields of a section, each with its longest length. */
-function texts<K extends string>(limits: Record<K, number>): Record<K, z.ZodOptional<z.ZodString>> {
-  return Object.fromEntries(Object.entries<number>(limits).map(([key, max]) => [key, shortText(max).optional()])) as Record<K, z.ZodOptional<z.ZodString>>;
+function texts<K extends string>(limits: Record<K, number>, text: (max: number) => z.ZodType<string> = shortText): Record<K, z.ZodOptional<z.ZodType<string>>> {
+  return Object.fromEntries(Object.entries<number>(limits).map(([key, max]) => [key, text(max).optional()])) as Record<K, z.ZodOptional<z.ZodType<string>>>;
 }
 
 export const ActionTypeSchema = z
@@ -24,14 +36,14 @@ export const ActionTypeSchema = z
 const IntentShape = z.strictObject({
   action: z.strictObject({
     type: ActionTypeSchema,
-    resource: shortText(500).optional(),
+    resource: nameText(500).optional(),
     params: freeRecord,
     summary: shortText(500).optional(),
   }),
-  onBehalfOf: shortText(200).optional(),
-  context: z.strictObject({ ...texts({ environment: 100, account: 200, jurisdiction: 100, matter: 200 }), attributes: freeRecord }),
+  onBehalfOf: nameText(200).optional(),
+  context: z.strictObject({ ...texts({ environment: 100, account: 200, jurisdiction: 100, matter: 200 }, nameText), attributes: freeRecord }),
   risk: z.strictObject({
-    class: shortText(60).optional(),
+    class: nameText(60).optional(),
     urgency: z.enum(['low', 'normal', 'high', 'critical']).optional(),
   }),
   authority: z.strictObject({ ...texts({ changeTicket: 200, clientInstruction: 500, regulation: 200, reference: 500 }), attributes: freeRecord }),

@@ -20,6 +20,13 @@ describe('displayText / displayLine', () => {
     expect(displayText('line\u2028sep')).toBe('line⟨U+2028⟩sep');
   });
 
+  it('marks by Unicode property: whatever is drawn as nothing (variation selectors after a letter, format characters of every block, reserved ignorables, Hangul fillers) and the braille blank', () => {
+    expect(displayText('env/pro\uFE00d-eu-1')).toBe('env/pro⟨U+FE00⟩d-eu-1');
+    expect(displayText('a\uFE0Fb')).toBe('a⟨U+FE0F⟩b');
+    expect(displayText('x\u{1D173}\u{1BCA0}\u{E0080}\uFFF0\u115F\u3164\u034F\u2800y')).toBe('x⟨U+1D173⟩⟨U+1BCA0⟩⟨U+E0080⟩⟨U+FFF0⟩⟨U+115F⟩⟨U+3164⟩⟨U+034F⟩⟨U+2800⟩y');
+    expect(displayText('next\u0085line')).toBe('next⟨U+0085⟩line');
+  });
+
   it('leaves readable text alone: accents, right-to-left scripts, CJK, emoji with their variation selector', () => {
     for (const text of ['Zoë’s café — naïve', 'مرحبا بالعالم', 'שלום', '日本語のテキスト', '❤️ 👍🏽', 'tab\tand\nnewline'])
       expect(displayText(text)).toBe(text);
