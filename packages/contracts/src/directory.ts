@@ -53,3 +53,13 @@ export interface Actor {
   roles: string[];
   owner: string | null;
 }
+
+/**
+ * An email address as identities are compared: trimmed, ASCII letters lower-cased, nothing
+ * else folded. `toLowerCase()` would fold more than mail systems do (the Kelvin sign U+212A
+ * lower-cases to "k", so "\u212Aate@" would match kate@), letting a verified address that is
+ * not kate's sign in, vote or keep kate's keys as her.
+ */
+export function emailKey(email: string): string {
+  return email.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+}

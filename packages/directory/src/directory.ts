@@ -1,4 +1,4 @@
-import { identityOn, NO_CHANNELS, type Actor, type Agent, type ChannelCatalog, type Person, type Principal } from '@countersign/contracts';
+import { emailKey, identityOn, NO_CHANNELS, type Actor, type Agent, type ChannelCatalog, type Person, type Principal } from '@countersign/contracts';
 
 /**
  * The directory as the engine reads it: who exists, which roles they hold and how a channel
@@ -42,7 +42,7 @@ export function buildDirectory(
       const identity = identityOn(definition, p);
       if (identity !== undefined) byIdentity.get(definition.name)!.set(definition.identityKey(identity).key, p);
     }
-    const key = p.email.toLowerCase();
+    const key = emailKey(p.email);
     byEmail.set(key, [...(byEmail.get(key) ?? []), p]);
   }
   const frozenPeople = Object.freeze([...people]);
@@ -67,7 +67,7 @@ export function buildDirectory(
       return undefined;
     },
     personByIdentity: (channel: string, key: string) => byIdentity.get(channel)?.get(key),
-    peopleByEmail: (email: string) => [...(byEmail.get(email.trim().toLowerCase()) ?? [])],
+    peopleByEmail: (email: string) => [...(byEmail.get(emailKey(email)) ?? [])],
     people: () => frozenPeople,
     agents: () => frozenAgents,
   });

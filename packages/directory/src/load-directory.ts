@@ -1,4 +1,4 @@
-import { AgentSchema, NO_CHANNELS, PersonFieldsSchema, type ChannelCatalog, type Person } from '@countersign/contracts';
+import { AgentSchema, emailKey, NO_CHANNELS, PersonFieldsSchema, type ChannelCatalog, type Person } from '@countersign/contracts';
 import { z } from 'zod';
 import { contentDigest } from './digest.ts';
 import { buildDirectory } from './directory.ts';
@@ -60,7 +60,7 @@ export function loadDirectory(text: string, fileName: string, options: Directory
       unique(label, key, ['people', i, definition.name, ...path], seen);
       seen.set(key, p.id);
     }
-    const key = p.email.toLowerCase();
+    const key = emailKey(p.email);
     unique(`email ${p.email}`, key, ['people', i, 'email'], email);
     email.set(key, p.id);
   });

@@ -11,7 +11,8 @@ import { signedIn } from '../signed-in.ts';
 // closes, so that nobody signed out goes on learning when things change.
 export function liveRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/console/events', async (request, reply) => {
-    const who = await signedIn(deps, request);
+    // Opening (or reopening: the browser reconnects by itself) is not the person's activity either.
+    const who = await signedIn(deps, request, { activity: false });
     if (!who) return reply.code(401).type('text/plain').send('sign in first');
     const cookie = readCookie(request, SESSION_COOKIE);
     reply.hijack();

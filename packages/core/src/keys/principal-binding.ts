@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from '@countersign/contracts';
+import { emailKey, type Principal } from '@countersign/contracts';
 
 // An API key belongs to one principal — not to an id. Ids get reused: erin leaves, and a year
 // later another Erin joins as `erin`; an agent is deleted and a new one takes its name. A key
@@ -13,6 +13,6 @@ import type { Principal } from '@countersign/contracts';
 
 /** sha256 hex of the principal's stable identity: kind, id and email (people) or owner (agents). */
 export function principalBinding(principal: Principal): string {
-  const anchor = principal.kind === 'person' ? `email:${principal.email.trim().toLowerCase()}` : `owner:${principal.owner}`;
+  const anchor = principal.kind === 'person' ? `email:${emailKey(principal.email)}` : `owner:${principal.owner}`;
   return createHash('sha256').update(`countersign-principal-v1\n${principal.kind}\n${principal.id}\n${anchor}`, 'utf8').digest('hex');
 }

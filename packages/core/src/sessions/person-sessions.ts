@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { DomainError, type Person } from '@countersign/contracts';
+import { DomainError, emailKey, type Person } from '@countersign/contracts';
 import type { ConfigView } from '../config-view.ts';
 import { peopleOf } from '../gate/awaiting.ts';
 import type { Caller } from '../keys/key-service.ts';
@@ -74,7 +74,7 @@ export class PersonSessions {
     if (name === 'email' && claims.email_verified !== true) {
       throw new DomainError('unknown_identity', `The identity provider has not said that the email address ${value} is verified; countersign needs email_verified=true (or COUNTERSIGN_OIDC_CLAIM=sub).`);
     }
-    const matches = peopleOf(this.config).filter((p) => (name === 'email' ? p.email.toLowerCase() === value.toLowerCase() : p.id === value));
+    const matches = peopleOf(this.config).filter((p) => (name === 'email' ? emailKey(p.email) === emailKey(value) : p.id === value));
     if (matches.length !== 1) {
       throw new DomainError(
         'unknown_identity',
@@ -135,7 +135,7 @@ export class PersonSessions {
 
   /** Whether the directory's person is still the one the identity provider named at sign-in. */
   private signedInAs(person: Person, subject: string): boolean {
-    return this.policy.claim === 'email' ? person.email.toLowerCase() === subject.toLowerCase() : person.id === subject;
+    return this.policy.claim === 'email' ? emailKey(person.email) === emailKey(subject) : person.id === subject;
   }
 
   /** Refuses a state change whose CSRF token is missing or not this session's. */
