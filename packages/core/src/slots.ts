@@ -86,3 +86,16 @@ export function currentApprovals(
   }
   return out;
 }
+
+/**
+ * Each earlier approver's roles as they count now for an action: their directory roles, and
+ * none once they have become the requesting agent's owner (unless the rule lets owners
+ * approve): an approval counts only from someone who may still approve it.
+ */
+export function approverRolesNow(
+  action: { actorId: string; requirement: { ownerMayApprove?: boolean } | null },
+  directory: { person(id: string): { roles: string[] } | undefined; actorOf(id: string): { owner: string | null } | undefined },
+): (personId: string) => string[] | undefined {
+  const owner = action.requirement?.ownerMayApprove ? null : (directory.actorOf(action.actorId)?.owner ?? null);
+  return (id) => (id === owner ? undefined : directory.person(id)?.roles);
+}

@@ -61,6 +61,19 @@ describe('vote refusals', () => {
     expect((await vote(e, allowed, 'ivan')).decided).toBe(false);
   });
 
+  it('an approval stops counting once its approver has become the agent\'s owner (as a revoked role stops counting)', async () => {
+    // alice (sre-lead) approves; deploy-bot is then handed to her. Her approval no longer fills
+    // the sre-lead slot: bob's security approval does not decide the action, gina's sre-lead does.
+    const e = org();
+    const id = await pendingAction(e);
+    await vote(e, id, 'alice');
+    e.directory.addAgent('deploy-bot', 'alice');
+    expect((await vote(e, id, 'bob')).decided).toBe(false);
+    expect((await e.store.findAction(id))!.status).toBe('pending');
+    expect((await vote(e, id, 'gina')).decided).toBe(true);
+    expect((await e.store.findAction(id))!.status).toBe('approved');
+  });
+
   it('self_approval comes before every other reason (the most fundamental first)', async () => {
     const e = org();
     e.directory.setRoles('erin', []);

@@ -1,7 +1,7 @@
 import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
-import { currentApprovals, type Approval } from '../slots.ts';
+import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
 import { isPastExpiry } from './finalize.ts';
@@ -68,7 +68,7 @@ export async function checkVoteOn(
   const person = directory.person(req.personId);
   if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
   const votes = await reader.votesFor(action.id);
-  const approvals = currentApprovals(votes, (id) => directory.person(id)?.roles);
+  const approvals = currentApprovals(votes, approverRolesNow(action, directory));
   try {
     const currentOwnerId = directory.actorOf(action.actorId)?.owner ?? null;
     assertMayVote({ action, votes, approvals, person, currentOwnerId, decision: req.decision, reason: req.reason });

@@ -5,7 +5,7 @@ import type { GateDeps } from './deps.ts';
 import { expireIfDue } from './expire.ts';
 import { isPastExpiry } from './finalize.ts';
 import { toView, type ActionView } from './view.ts';
-import { currentApprovals } from '../slots.ts';
+import { approverRolesNow, currentApprovals } from '../slots.ts';
 
 export type ReadCheck = (action: ActionRecord, caller: Caller) => boolean;
 
@@ -64,7 +64,7 @@ export async function viewFrom(deps: GateDeps, action: ActionRecord, votes: Vote
   const release = action.status === 'approved' && mayHoldRelease(action, releaseTo) ? await deps.release.issue(action) : undefined;
   // Pending progress is shown as it counts now (a revoked role no longer fills its slot).
   const directory = deps.config.current().directory;
-  const approvalsNow = action.status === 'pending' ? currentApprovals(votes, (id) => directory.person(id)?.roles) : undefined;
+  const approvalsNow = action.status === 'pending' ? currentApprovals(votes, approverRolesNow(action, directory)) : undefined;
   const view = toView(action, votes, artifact, release, approvalsNow);
   // The requesting side may recompute the hash its release token is bound to.
   if (mayHoldRelease(action, releaseTo)) view.normalizedIntent = action.intent;

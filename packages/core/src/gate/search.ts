@@ -1,9 +1,10 @@
 import { DomainError, type ActionFilterQuery, type ActionStatus, type Outcome } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
+import type { DirectoryView } from '../config-view.ts';
 import { redactIntent } from '../cards/redact.ts';
 import type { Caller } from '../keys/key-service.ts';
 import type { ActionCursor, ActionFilter, ActionSearchStore, Visibility } from '../read-ports.ts';
-import { currentApprovals, progress } from '../slots.ts';
+import { approverRolesNow, currentApprovals, progress } from '../slots.ts';
 import { isAuditor, readAccess, type ReadPolicy } from './access.ts';
 import { canStillFill } from './awaiting.ts';
 import type { GateDeps } from './deps.ts';
@@ -60,7 +61,7 @@ export function decodeCursor(text: string): ActionCursor {
   }
 }
 
-export function summarize(action: ActionRecord, votes: VoteRecord[], unredacted: boolean, directoryRoles: (id: string) => string[] | undefined): ActionSummary {
+export function summarize(action: ActionRecord, votes: VoteRecord[], unredacted: boolean, directory: DirectoryView): ActionSummary {
   const intent = unredacted ? action.intent : redactIntent(action.intent, action.requirement?.redact ?? []);
   const s: ActionSummary = {
     id: action.id,
@@ -78,7 +79,7 @@ export function summarize(action: ActionRecord, votes: VoteRecord[], unredacted:
   };
   if (action.requirement) {
     const approvals = action.status === 'pending'
-      ? currentApprovals(votes, directoryRoles)
+      ? currentApprovals(votes, approverRolesNow(action, directory))
       : votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
     const p = progress(action.requirement.groups, approvals);
     s.progress = { filled: p.filled, needed: p.needed };
@@ -110,7 +111,6 @@ export async function listActions(deps: GateDeps, store: ActionSearchStore, poli
     if (!person) return { items: [], nextCursor: null };
     awaiting = { personId: person.id, roles: person.roles, now };
   }
-  const rolesNow = (id: string) => directory.person(id)?.roles;
 
   const items: ActionSummary[] = [];
   let after = req.cursor ? decodeCursor(req.cursor) : undefined;
@@ -124,7 +124,7 @@ export async function listActions(deps: GateDeps, store: ActionSearchStore, poli
       if (!access) continue;
       const rowVotes = votes.get(row.id) ?? [];
       if (awaiting && !(await canStillFill(deps.config, row, rowVotes, awaiting.personId, now))) continue;
-      items.push(summarize(row, rowVotes, access.unredacted, rolesNow));
+      items.push(summarize(row, rowVotes, access.unredacted, directory));
       if (items.length === limit) return { items, nextCursor: encodeCursor(after) };
     }
     if (rows.length < batch) return { items, nextCursor: null };

@@ -20,14 +20,19 @@ export function hiddenAction(overrides: Partial<ActionRecord> = {}): ActionRecor
   const intent = IntentSchema.parse({
     action: {
       type: 'file.send',
-      resource: 'env/pro\u200Bd-eu-1',
+      resource: 'env/prod-eu-1',
       summary: 'Send invoice\u202Efdp.exe to the client',
       params: { file: 'invoice\u202Efdp.exe', 'ta\uFEFFrget': 'ok\r\u001b[2Kdone', cmd: 'echo keep-staging #\u202E \u2066; rm -rf /prod\u2069 \u2066#' },
     },
-    context: { environment: 'prod\u200D' },
-    risk: { class: 'low\u2067' },
+    context: { environment: 'prod' },
+    risk: { class: 'low' },
     justification: 'line one\nline two\u061C',
   });
+  // Names policy matches refuse such characters at submission (intent.ts); a stored action
+  // holding them anyway (written before that rule) is still shown marked.
+  intent.action.resource = 'env/pro\u200Bd-eu-1';
+  intent.context.environment = 'prod\u200D';
+  intent.risk.class = 'low\u2067';
   return {
     id: 'act_h', status: 'pending', outcome: 'escalate', actorId: 'send-bot', actorKind: 'agent', ownerId: null, onBehalfOf: 'fr\u200Bank',
     apiKeyId: 'key_x', intent, intentHash: 'h'.repeat(64), actionType: 'file.send', policyDigest: 'p', ruleIds: ['r'], reasons: ['why'],
