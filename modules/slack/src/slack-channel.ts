@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget, type ConfigView, type Notice, type PostCardOptions } from '@countersign/core';
-import { noticeBlocks, reminderText, renderCard } from './blocks/card-blocks.ts';
+import { noticeBlocks, reminderBlocks, renderCard } from './blocks/card-blocks.ts';
 import type { ChannelNames } from './channel-names.ts';
 import { slackChannel, slackUserIdOf } from './definition.ts';
 import { slackDirectory } from './identity.ts';
@@ -94,15 +94,17 @@ export class SlackChannel implements ApprovalChannel {
 
   async remind(_card: CardModel, ref: CardRef, text: string): Promise<void> {
     const { channel, ts } = parseRef(ref);
-    await this.deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel, thread_ts: ts, text: reminderText(text), unfurl_links: false }));
+    // The reminder quotes the agent's summary: plain_text blocks, and a fallback read without mrkdwn.
+    await this.deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel, thread_ts: ts, ...reminderBlocks(text), unfurl_links: false }));
   }
 
   async notifyPerson(personId: string, notice: Notice): Promise<boolean> {
     const userId = await this.userIdOf(personId);
     if (userId === null) return false;
     const channel = await this.conversationFor(userId);
-    const { text, blocks } = noticeBlocks(notice.text, notice.card);
-    await this.deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel, text, blocks, unfurl_links: false, ...cardMetadata(notice.cardId) }));
+    // The notice quotes the agent's summary and a person's reason: plain_text blocks, fallback without mrkdwn.
+    const message = noticeBlocks(notice.text, notice.card);
+    await this.deps.api.call('chat.postMessage', (c) => c.chat.postMessage({ channel, ...message, unfurl_links: false, ...cardMetadata(notice.cardId) }));
     return true;
   }
 

@@ -6,7 +6,7 @@ import { baseConversationId, type ConversationStore } from './conversations.ts';
 import { toChannelError } from './errors.ts';
 import { teamsChannel, teamsIdOf } from './definition.ts';
 import { teamsDirectory } from './identity.ts';
-import { plainMessage } from './message-text.ts';
+import { textMessage } from './message-text.ts';
 import { resolveTeamsTargets } from './targets.ts';
 
 // Teams behind the engine's ApprovalChannel interface. Everything is proactive: the bot speaks
@@ -122,7 +122,7 @@ export class TeamsChannel implements ApprovalChannel {
         ? { ...reference, conversation: { ...reference.conversation, id: `${reference.conversation.id};messageid=${ref.activityId}` } }
         : reference;
     await this.speak(threaded as ConversationReference, 'sending a reminder', async (context) => {
-      await context.sendActivity({ type: 'message', text: plainMessage(text) });
+      await context.sendActivity(textMessage(text));
       return undefined;
     }, ref.activityId);
   }
@@ -134,7 +134,7 @@ export class TeamsChannel implements ApprovalChannel {
     const chat = await this.deps.conversations.personal(this.deps.tenantId, aad);
     if (!chat) return false;
     await this.speak(chat.reference as ConversationReference, 'notifying a person', async (context) => {
-      await context.sendActivity({ type: 'message', text: plainMessage(notice.text), attachments: [cardAttachment(buildAdaptiveCard(notice.card, {}, this.links()))] });
+      await context.sendActivity({ ...textMessage(notice.text), attachments: [cardAttachment(buildAdaptiveCard(notice.card, {}, this.links()))] });
       return undefined;
     });
     return true;

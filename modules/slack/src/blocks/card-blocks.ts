@@ -1,4 +1,5 @@
 import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, PlainTextElement, SectionBlock } from '@slack/types';
+import { displayLine } from '@countersign/contracts';
 import { HIDDEN_CHARACTERS_WARNING, type CardModel } from '@countersign/core';
 import { clip, code, escapeText, safe, slackDate } from './mrkdwn.ts';
 
@@ -254,22 +255,38 @@ export function renderCard(card: CardModel, links: CardLinks = {}): RenderedCard
   return { text: clip(`${STATUS_WORD[card.status]}: ${safe(card.actionType, 200)}, “${safe(card.title, 1000)}”${progress}${outcome}`, LIMITS.fallbackText), blocks: fitted };
 }
 
-/** The text of a reminder posted in the card's thread (the queue words it; we escape it). */
+/** The fallback text of a reminder (the queue words it; we escape it; sent with mrkdwn off). */
 export function reminderText(text: string): string {
   return `:bell: ${safe(text, LIMITS.fallbackText - 10)}`;
 }
 
+/**
+ * A message that quotes caller text outside the card (reminders, notices): the blocks show the
+ * queue's words, which quote the agent's summary and people's reasons, as plain_text, and the
+ * fallback (the notification) is sent with `mrkdwn: false`, so neither draws formatting.
+ */
+export interface RenderedNotice extends RenderedCard {
+  mrkdwn: false;
+}
+
+/** A reminder in the card's thread. */
+export function reminderBlocks(text: string): RenderedNotice {
+  const shown = displayLine(text);
+  return { text: reminderText(shown), blocks: [agentSection(`🔔 ${shown}`)], mrkdwn: false };
+}
+
 /** A short DM to a person (the requester's outcome, typically). */
-export function noticeBlocks(text: string, card: CardModel): RenderedCard {
+export function noticeBlocks(text: string, card: CardModel): RenderedNotice {
   const outcome = card.outcome ? outcomeLine(card.outcome, card.status) : null;
-  const blocks: KnownBlock[] = [section(safe(text, 2500))];
+  const shown = displayLine(text);
+  const blocks: KnownBlock[] = [agentSection(shown)];
   if (outcome) blocks.push(section(`${outcome}${card.outcome?.at ? ` ${slackDate(card.outcome.at)}` : ''}`));
   blocks.push({
     type: 'context',
     elements: [
-      { type: 'mrkdwn', text: `\`${safe(card.actionType, 200)}\` · Action \`${safe(card.actionId, 100)}\`` },
+      { type: 'mrkdwn', text: `${code(card.actionType, 200)} · Action \`${safe(card.actionId, 100)}\`` },
       agentText(`The agent says: “${card.title}”`, 500),
     ],
   });
-  return { text: safe(text, LIMITS.fallbackText), blocks };
+  return { text: safe(shown, LIMITS.fallbackText), blocks, mrkdwn: false };
 }

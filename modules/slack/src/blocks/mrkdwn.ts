@@ -40,3 +40,14 @@ export function slackDate(iso: string): string {
   if (!Number.isFinite(seconds)) return escapeText(iso);
   return `<!date^${seconds}^{date_short_pretty} at {time}|${iso}>`;
 }
+
+/**
+ * Caller or people's text as a plain_text object: Slack shows it exactly as written, so
+ * "*APPROVED*", "~prod~", "<!channel>" or "<https://evil|here>" never become formatting,
+ * mentions or links of ours. Not entity-escaped, as on the card (Slack decodes no numeric
+ * entity, so "&#x202E;" stays those eight characters); emoji codes stay literal. Pass text in
+ * display form (hidden characters as ⟨U+XXXX⟩ marks).
+ */
+export function agentWords(text: string, max: number): { type: 'plain_text'; text: string; emoji: false } {
+  return { type: 'plain_text', text: clip(text, max), emoji: false };
+}

@@ -1,10 +1,12 @@
 import type { View } from '@slack/types';
 import { z } from 'zod';
-import { clip, safe } from './mrkdwn.ts';
+import { agentWords } from './mrkdwn.ts';
 
 // The modal that asks for a reason: always for a deny, for an approval where the rule says so.
 // What to vote on travels in private_metadata, which Slack keeps server-side and returns in
-// the signed submission; it is still parsed with zod, like any input.
+// the signed submission; it is still parsed with zod, like any input. The agent's summary is
+// quoted as plain_text, as on the card: where the reviewer types a deny, "~prod-eu-1~" or
+// "*approved*" in it must show as typed, never as formatting of the modal's own.
 
 export const REASON_CALLBACK_ID = 'countersign:reason';
 export const REASON_BLOCK_ID = 'reason';
@@ -20,6 +22,7 @@ export const ReasonMetadataSchema = z.strictObject({
 });
 export type ReasonMetadata = z.output<typeof ReasonMetadataSchema>;
 
+/** `title` is the card model's (display form: hidden characters marked, on one line). */
 export function reasonModal(meta: ReasonMetadata, title: string): View {
   const verb = meta.decision === 'deny' ? 'Deny' : 'Approve';
   return {
@@ -30,7 +33,7 @@ export function reasonModal(meta: ReasonMetadata, title: string): View {
     submit: { type: 'plain_text', text: verb },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: clip(`*${safe(title, 2500)}*`, 3000) } },
+      { type: 'section', text: agentWords(`The agent says: “${title}”`, 3000) },
       {
         type: 'input',
         block_id: REASON_BLOCK_ID,
