@@ -187,7 +187,7 @@ describe('group commit of new actions', () => {
   it('retries the others alone when one submission is refused by Postgres or cannot be sealed', async () => {
     const store = new PgGateStore(sqlOf(prisma), keyring, now);
     // jsonb cannot hold U+0000: Postgres refuses this row, and with it the whole first attempt.
-    const nul = newWrite({ intent: { action: { type: 'db.query', resource: 'bad\u0000name' } } });
+    const nul = newWrite({ intent: { action: { type: 'db.query', resource: 'orders-replica', summary: 'bad\u0000name' } } });
     const unsealable = newWrite({ badEvent: true });
     const good = Array.from({ length: 10 }, () => newWrite());
     const all = [...good.slice(0, 5), nul, unsealable, ...good.slice(5)];
