@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentDigest } from '@countersign/directory';
 import type { Browser } from 'puppeteer-core';
 import { CONSOLE_CSP } from '@countersign/console';
 import { launchBrowser, personBrowser, screenshot, signIn, text, type Person } from './support/browser.ts';
 import { closeAll, CONSOLE_DIRECTORY, startConsoleService, submitProdDelete } from './support/console.ts';
+import { setDirectory } from './support/directory-file.ts';
 import type { TestService } from './support/service.ts';
 
 // Sessions: who may sign in, cookies, CSRF on every change, idle and absolute timeouts, logout,
@@ -24,16 +22,6 @@ async function cookieOf(p: Person, name: string) {
   return (await p.context.cookies(t.url)).find((c) => c.name === name);
 }
 
-/** Writes the directory and waits until the service has accepted exactly it. */
-async function setDirectory(text: string): Promise<void> {
-  fs.writeFileSync(path.join(t.configDir, 'directory.yaml'), text);
-  const want = contentDigest(text);
-  const until = Date.now() + 10_000;
-  while (t.service.gate.deps.config.current().directory.digest !== want) {
-    if (Date.now() > until) throw new Error('the directory change was not accepted');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function votes(id: string) {
   return (await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] })).body.votes;
@@ -144,16 +132,16 @@ describe('console sessions', () => {
     const opens = async () => (await fetch(`${t.url}/console`, { headers: { cookie: `cs_session=${cookie}` }, redirect: 'manual' })).status;
     try {
       // The same address in other letters is the same person: the session goes on.
-      await setDirectory(CONSOLE_DIRECTORY.replace(BOB, BOB.replace('bob@example.com', 'Bob@Example.COM')));
+      await setDirectory(t, CONSOLE_DIRECTORY.replace(BOB, BOB.replace('bob@example.com', 'Bob@Example.COM')));
       expect(await opens()).toBe(200);
       // Another address under the id: whoever signed in as bob is not this bob.
-      await setDirectory(CONSOLE_DIRECTORY.replace(BOB, BOB.replace('bob@example.com', 'bob.okafor@example.org')));
+      await setDirectory(t, CONSOLE_DIRECTORY.replace(BOB, BOB.replace('bob@example.com', 'bob.okafor@example.org')));
       await p.page.type('#reason', 'looks fine');
       const [response] = await Promise.all([p.page.waitForNavigation(), p.page.click('button[value="approve"]')]);
       expect(response?.status()).toBe(401);
       expect(await votes(id)).toEqual([]);
     } finally {
-      await setDirectory(CONSOLE_DIRECTORY);
+      await setDirectory(t, CONSOLE_DIRECTORY);
     }
     // The old entry back: the session stays ended; its cookie goes to sign-in.
     expect(await opens()).toBe(303);

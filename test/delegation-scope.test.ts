@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentDigest } from '@countersign/directory';
 import { run as runKeys } from '../apps/cli/src/commands/keys.ts';
 import { cliFor } from './support/cli.ts';
+import { setDirectory } from './support/directory-file.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 
 // Delegation cannot be used against approvers: a delegate key names whom it may act for
@@ -28,15 +28,6 @@ async function keys(args: string[]) {
   return { code, stdout: cli.out(), stderr: cli.err() };
 }
 
-async function setDirectory(text: string): Promise<void> {
-  fs.writeFileSync(path.join(t.configDir, 'directory.yaml'), text);
-  const want = contentDigest(text);
-  const until = Date.now() + 10_000;
-  while (t.service.gate.deps.config.current().directory.digest !== want) {
-    if (Date.now() > until) throw new Error('the directory change was not accepted');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const submitFor = (token: string, onBehalfOf: string) => t.api('POST', '/v1/actions', { token, body: { ...intents.read, onBehalfOf } });
 
@@ -62,13 +53,13 @@ describe('delegation scope', () => {
 
     // frank holds the role: allowed, until the directory takes the role away.
     expect((await submitFor(token, 'frank')).status).toBe(201);
-    await setDirectory(FIXTURE.replace(FRANK, '  - { id: frank, name: Frank, email: frank@example.com, roles: [] }\n'));
+    await setDirectory(t, FIXTURE.replace(FRANK, '  - { id: frank, name: Frank, email: frank@example.com, roles: [] }\n'));
     try {
       const after = await submitFor(token, 'frank');
       expect(after.status).toBe(403);
       expect(after.body.code).toBe('delegation_not_allowed');
     } finally {
-      await setDirectory(FIXTURE);
+      await setDirectory(t, FIXTURE);
     }
     expect((await submitFor(token, 'frank')).status).toBe(201);
   });

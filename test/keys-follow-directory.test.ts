@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentDigest } from '@countersign/directory';
 import { principalBinding } from '@countersign/core';
+import { setDirectory } from './support/directory-file.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 // Keys follow the directory. An API key authenticates only while its principal is in the
@@ -24,16 +24,6 @@ afterAll(async () => {
   await t?.stop();
 });
 
-/** Writes the directory and waits until the service has accepted (and sealed) exactly it. */
-async function setDirectory(text: string): Promise<void> {
-  fs.writeFileSync(path.join(t.configDir, 'directory.yaml'), text);
-  const want = contentDigest(text);
-  const until = Date.now() + 10_000;
-  while (t.service.gate.deps.config.current().directory.digest !== want) {
-    if (Date.now() > until) throw new Error('the directory change was not accepted');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const status = async (token: string | undefined) => (await t.api('GET', '/v1/actions?limit=1', { token })).status;
 
@@ -42,11 +32,11 @@ describe('keys follow the directory', () => {
     const judysKey = t.tokens.judy!;
     expect(await status(judysKey)).toBe(200);
 
-    await setDirectory(FIXTURE.replace(JUDY, ''));
+    await setDirectory(t, FIXTURE.replace(JUDY, ''));
     expect(await status(judysKey)).toBe(401);
 
     // Another Judy joins under the same id: the old key is not hers.
-    await setDirectory(FIXTURE.replace(JUDY, '  - { id: judy, name: Judy Newcomer, email: judy.newcomer@example.com, roles: [security] }\n'));
+    await setDirectory(t, FIXTURE.replace(JUDY, '  - { id: judy, name: Judy Newcomer, email: judy.newcomer@example.com, roles: [security] }\n'));
     expect(await status(judysKey)).toBe(401);
     const hers = await t.service.keys.create('judy');
     expect(await status(hers.token)).toBe(200);
@@ -54,7 +44,7 @@ describe('keys follow the directory', () => {
 
     // The original Judy back (same email: the same person): her key is hers again, the
     // newcomer's is not.
-    await setDirectory(FIXTURE);
+    await setDirectory(t, FIXTURE);
     expect(await status(judysKey)).toBe(200);
     expect(await status(hers.token)).toBe(401);
   });
@@ -62,11 +52,11 @@ describe('keys follow the directory', () => {
   it("an agent's key is bound to its owner: a new owner means new keys", async () => {
     const key = t.tokens['owner-bot']!;
     expect(await status(key)).toBe(200);
-    await setDirectory(FIXTURE.replace(OWNER_BOT, '  - { id: owner-bot, name: Owner bot, owner: erin, roles: [] }\n'));
+    await setDirectory(t, FIXTURE.replace(OWNER_BOT, '  - { id: owner-bot, name: Owner bot, owner: erin, roles: [] }\n'));
     expect(await status(key)).toBe(401);
-    await setDirectory(FIXTURE.replace(OWNER_BOT, ''));
+    await setDirectory(t, FIXTURE.replace(OWNER_BOT, ''));
     expect(await status(key)).toBe(401);
-    await setDirectory(FIXTURE);
+    await setDirectory(t, FIXTURE);
     expect(await status(key)).toBe(200);
   });
 
@@ -82,16 +72,16 @@ describe('keys follow the directory', () => {
     } finally {
       await fresh.stop();
     }
-    await setDirectory(FIXTURE.replace('email: frank@example.com', 'email: frank.costa@example.com'));
+    await setDirectory(t, FIXTURE.replace('email: frank@example.com', 'email: frank.costa@example.com'));
     expect(await status(made.token)).toBe(401);
-    await setDirectory(FIXTURE);
+    await setDirectory(t, FIXTURE);
     expect(await status(made.token)).toBe(200);
   });
 
   it('the binding ignores what changes without the principal changing: roles, name, email case', async () => {
     const key = t.tokens.bob!;
-    await setDirectory(FIXTURE.replace('{ id: bob, name: Bob, email: bob@example.com, roles: [security]', '{ id: bob, name: Robert, email: Bob@Example.com, roles: []'));
+    await setDirectory(t, FIXTURE.replace('{ id: bob, name: Bob, email: bob@example.com, roles: [security]', '{ id: bob, name: Robert, email: Bob@Example.com, roles: []'));
     expect(await status(key)).toBe(200);
-    await setDirectory(FIXTURE);
+    await setDirectory(t, FIXTURE);
   });
 });
