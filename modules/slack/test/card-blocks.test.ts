@@ -4,6 +4,7 @@ import { LIMITS, noticeBlocks, parseClick, reminderText, renderCard } from '../s
 import { buildCardModel } from '@countersign/core';
 import { blocksProblem } from '../../../test/fakes/slack-api.ts';
 import { EMPTY_DIRECTORY, HOSTILE_TEXT, hostileAction } from '../../../test/fakes/hostile-intent.ts';
+import { textObjects } from './text-objects.ts';
 
 function model(overrides: Partial<CardModel> = {}): CardModel {
   return {
@@ -47,20 +48,6 @@ function model(overrides: Partial<CardModel> = {}): CardModel {
 }
 
 const text = (card: CardModel) => JSON.stringify(renderCard(card).blocks);
-
-/** Every text object in the blocks (section text and fields, context elements, header). */
-function textObjects(blocks: unknown[]): { type: string; text: string }[] {
-  const out: { type: string; text: string }[] = [];
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) return x.forEach(walk);
-    if (!x || typeof x !== 'object') return;
-    const o = x as Record<string, unknown>;
-    if ((o.type === 'mrkdwn' || o.type === 'plain_text') && typeof o.text === 'string') out.push({ type: o.type, text: o.text });
-    else Object.values(o).forEach(walk);
-  };
-  walk(blocks);
-  return out;
-}
 
 describe('renderCard', () => {
   it('shows what, who, where, risk, authority, justification, rule, progress and expiry', () => {

@@ -10,24 +10,11 @@ import {
   hiddenVote,
   stringsWithHiddenCharacters,
 } from '../../../packages/core/test/support/hidden-characters.ts';
+import { textObjects } from './text-objects.ts';
 
 // F3: what an intent hides (bidi override, zero-width, CR, ESC) is shown as ⟨U+XXXX⟩ marks on
 // the Slack card, with a warning. F6: an approver's reason can draw neither a line nor markup
 // of the card's own for the next approver.
-
-/** Every text object in the blocks (section text and fields, context elements, header). */
-function textObjects(blocks: unknown): { type: string; text: string }[] {
-  const out: { type: string; text: string }[] = [];
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) return x.forEach(walk);
-    if (!x || typeof x !== 'object') return;
-    const o = x as Record<string, unknown>;
-    if ((o.type === 'mrkdwn' || o.type === 'plain_text') && typeof o.text === 'string') out.push({ type: o.type, text: o.text });
-    else Object.values(o).forEach(walk);
-  };
-  walk(blocks);
-  return out;
-}
 
 /** The lines Slack draws from mrkdwn texts. */
 const mrkdwnLines = (blocks: unknown) => textObjects(blocks).filter((t) => t.type === 'mrkdwn').flatMap((t) => t.text.split('\n'));

@@ -10,6 +10,7 @@ import { reminderText } from '../../worker/src/jobs/remind.ts';
 import { requesterNotice } from '../../worker/src/jobs/requester-notice.ts';
 import { blocksProblem } from '../../../test/fakes/slack-api.ts';
 import { HIDDEN_DIRECTORY, hiddenAction, stringsWithHiddenCharacters } from '../../../packages/core/test/support/hidden-characters.ts';
+import { textObjects } from './text-objects.ts';
 
 // Review s4b B2: outside the card (the reason modal, reminders, the requester's notice) the
 // agent's summary and a denier's reason were live mrkdwn, so "~prod-eu-1~" was struck through
@@ -30,19 +31,6 @@ function hostile(overrides: Partial<ActionRecord> = {}): ActionRecord {
 const pending = () => buildCardModel(hostile({ ownerId: 'erin', onBehalfOf: null }), [], HIDDEN_DIRECTORY);
 const deniedAction = () => hostile({ ownerId: 'erin', onBehalfOf: null, status: 'refused', decidedBy: 'bob', decidedAt: new Date('2026-05-01T10:10:00.000Z'), decisionReason: DENY });
 
-/** Every text object in a payload, with its type and (for plain_text) whether emoji codes are drawn. */
-function textObjects(value: unknown): { type: string; text: string; emoji?: unknown }[] {
-  const out: { type: string; text: string; emoji?: unknown }[] = [];
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) return x.forEach(walk);
-    if (!x || typeof x !== 'object') return;
-    const o = x as Record<string, unknown>;
-    if ((o.type === 'mrkdwn' || o.type === 'plain_text') && typeof o.text === 'string') out.push({ type: o.type, text: o.text, emoji: o.emoji });
-    else Object.values(o).forEach(walk);
-  };
-  walk(value);
-  return out;
-}
 const mrkdwnTexts = (value: unknown) => textObjects(value).filter((t) => t.type === 'mrkdwn').map((t) => t.text);
 const plainTexts = (value: unknown) => textObjects(value).filter((t) => t.type === 'plain_text');
 

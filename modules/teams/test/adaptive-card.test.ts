@@ -4,6 +4,7 @@ import { APPROVE_REASON_INPUT, buildAdaptiveCard, buildWithheldCard, CARD_BYTE_B
 import { validateAdaptiveCard } from './validate-card.ts';
 import { buildCardModel } from '@countersign/core';
 import { EMPTY_DIRECTORY, HOSTILE_TEXT, hostileAction } from '../../../test/fakes/hostile-intent.ts';
+import { texts } from './card-texts.ts';
 
 // The Teams card is a pure function of the engine's CardModel; every variant is validated
 // with the adaptivecards library's own parser.
@@ -273,23 +274,6 @@ describe('validateAdaptiveCard', () => {
     expect(problems.join('\n')).toMatch(/sparkle was dropped/);
   });
 });
-
-/** Every text a Markdown renderer reads (TextBlock, facts) and every TextRun (never Markdown). */
-function texts(card: unknown): { markdown: string[]; runs: string[] } {
-  const markdown: string[] = [];
-  const runs: string[] = [];
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) return x.forEach(walk);
-    if (!x || typeof x !== 'object') return;
-    const o = x as Record<string, unknown>;
-    if (o.type === 'TextBlock' && typeof o.text === 'string') markdown.push(o.text);
-    else if (o.type === 'TextRun' && typeof o.text === 'string') runs.push(o.text);
-    else if (o.type === 'FactSet') for (const f of o.facts as { title: string; value: string }[]) markdown.push(f.title, f.value);
-    else Object.values(o).forEach(walk);
-  };
-  walk(card);
-  return { markdown, runs };
-}
 
 describe('buildAdaptiveCard: a card never hides what matters', () => {
   const card = build(buildCardModel(hostileAction({ feature: ['params.amount', 'params.payee', 'params.iban', 'params.note'] }), [], EMPTY_DIRECTORY), undefined);

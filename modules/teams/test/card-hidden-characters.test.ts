@@ -10,29 +10,13 @@ import {
   hiddenVote,
   stringsWithHiddenCharacters,
 } from '../../../packages/core/test/support/hidden-characters.ts';
+import { texts } from './card-texts.ts';
 
 // F3: what an intent hides (bidi override, zero-width, CR, ESC) is shown as ⟨U+XXXX⟩ marks on
 // the Teams card, with a warning. F6: an approver's reason can draw neither a line nor
 // Markdown of the card's own for the next approver.
 
 type Json = Record<string, unknown>;
-
-/** Markdown texts (TextBlocks, facts) and inert texts (TextRuns) of a card. */
-function texts(card: unknown): { markdown: string[]; runs: string[] } {
-  const markdown: string[] = [];
-  const runs: string[] = [];
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) return x.forEach(walk);
-    if (!x || typeof x !== 'object') return;
-    const o = x as Json;
-    if (o.type === 'TextBlock' && typeof o.text === 'string') markdown.push(o.text);
-    else if (o.type === 'TextRun' && typeof o.text === 'string') runs.push(o.text);
-    else if (o.type === 'FactSet') for (const f of o.facts as { title: string; value: string }[]) markdown.push(f.title, f.value);
-    else Object.values(o).forEach(walk);
-  };
-  walk(card);
-  return { markdown, runs };
-}
 
 // The card's own link-breaker (a zero-width space after each "]" in Markdown) is not the caller's.
 const withoutLinkBreaks = (s: string) => s.replaceAll(']\u200B', ']');
