@@ -22,10 +22,13 @@ export function filterInstant(value: string): Date {
   return new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
 }
 
-function inRange(value: string): boolean {
-  const at = filterInstant(value).getTime();
-  return Number.isFinite(at) && at >= FILTER_EARLIEST.getTime() && at < FILTER_LATEST_EXCLUSIVE.getTime();
+/** Whether an instant is in the filters' range (what Postgres' timestamptz and the gate can hold). */
+export function inFilterRange(at: Date): boolean {
+  const ms = at.getTime();
+  return Number.isFinite(ms) && ms >= FILTER_EARLIEST.getTime() && ms < FILTER_LATEST_EXCLUSIVE.getTime();
 }
+
+const inRange = (value: string): boolean => inFilterRange(filterInstant(value));
 
 /** An instant with its offset, in the range above (the audit export's artifact time range). */
 export const FilterDateTimeSchema = z.iso.datetime({ offset: true, error: 'an ISO-8601 date-time with offset' }).refine(inRange, { error: RANGE_MESSAGE });

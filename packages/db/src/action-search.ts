@@ -1,4 +1,4 @@
-import { DomainError, FILTER_EARLIEST, FILTER_LATEST_EXCLUSIVE, type SealedArtifact } from '@countersign/contracts';
+import { DomainError, inFilterRange, type SealedArtifact } from '@countersign/contracts';
 import type { ActionDetail, ActionFacts, ActionFilter, ActionQuery, ActionRecord, ActionSearchStore, VoteRecord } from '@countersign/core';
 import { sqlOf } from './client.ts';
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
@@ -47,13 +47,12 @@ function assertStorable(q: ActionQuery): void {
   const refuse = (field: string, message: string): never => {
     throw new DomainError('invalid_request', 'The request query is not valid.', { issues: [{ field, message }] });
   };
-  const dateOk = (d: Date) => Number.isFinite(d.getTime()) && d >= FILTER_EARLIEST && d < FILTER_LATEST_EXCLUSIVE;
   for (const [key, value] of Object.entries(q.filter) as [keyof ActionFilter, unknown][]) {
     const field = FIELD_OF[key] ?? key;
-    if (value instanceof Date && !dateOk(value)) refuse(field, 'a date between 1970-01-01 and 9999-12-31 (UTC)');
+    if (value instanceof Date && !inFilterRange(value)) refuse(field, 'a date between 1970-01-01 and 9999-12-31 (UTC)');
     if (typeof value === 'string' && value.includes('\u0000')) refuse(field, 'text without a NUL character');
   }
-  if (q.after && !dateOk(q.after.createdAt)) refuse('cursor', 'not a cursor from a previous page');
+  if (q.after && !inFilterRange(q.after.createdAt)) refuse('cursor', 'not a cursor from a previous page');
 }
 
 function queryWhere(q: ActionQuery): Where {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ActionFilterQuerySchema, ActionListQuerySchema, DomainError, FilterInstantSchema } from '@countersign/contracts';
+import { ActionFilterQuerySchema, ActionListQuerySchema, DomainError, filterInstant, FilterInstantSchema } from '@countersign/contracts';
 import { auditExportRequest, filterFromQuery, peopleOf, zodIssues } from '@countersign/core';
 import { loadPolicy, type CompiledPolicy } from '@countersign/policy';
 import type { ConsoleDeps } from '../deps.ts';
@@ -24,7 +24,6 @@ const VoteForm = z.strictObject({
 const instant = FilterInstantSchema;
 // The list's filters (a selection of those actions) plus the export's format and artifact time range.
 const ExportQuery = ActionFilterQuerySchema.extend({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: instant.optional(), to: instant.optional() });
-const dayOrInstant = (v: string) => new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value ?? {});
@@ -110,7 +109,7 @@ export function pageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     page(deps, async (request, reply, who) => {
       deps.reads.assertAuditor(who.caller);
       const { format, from, to, ...query } = parse(ExportQuery, filled(request.query), 'query');
-      const range = { ...(from ? { from: dayOrInstant(from) } : {}), ...(to ? { to: dayOrInstant(to) } : {}) };
+      const range = { ...(from ? { from: filterInstant(from) } : {}), ...(to ? { to: filterInstant(to) } : {}) };
       if (range.from && range.to && range.from >= range.to) {
         throw new DomainError('invalid_request', '`from` must be before `to`.', { issues: [{ field: 'from', message: 'must be before to' }] });
       }

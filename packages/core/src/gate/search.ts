@@ -1,4 +1,4 @@
-import { DomainError, type ActionFilterQuery, type ActionStatus, type Outcome } from '@countersign/contracts';
+import { DomainError, filterInstant, type ActionFilterQuery, type ActionStatus, type Outcome } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { redactIntent } from '../cards/redact.ts';
@@ -133,7 +133,7 @@ export async function listActions(deps: GateDeps, store: ActionSearchStore, poli
 
 /** The list's query parameters (contracts' ActionFilterQuerySchema, already parsed) as a filter. */
 export function filterFromQuery(q: ActionFilterQuery): ActionFilter {
-  const at = (v: string | undefined) => (v === undefined ? undefined : new Date(v.length === 10 ? `${v}T00:00:00Z` : v));
+  const at = (v: string | undefined) => (v === undefined ? undefined : filterInstant(v));
   const f: ActionFilter = {
     ...(q.status ? { status: q.status } : {}),
     ...(q.actionType ? { actionType: q.actionType } : {}),
