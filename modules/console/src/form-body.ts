@@ -1,4 +1,4 @@
-import { DomainError } from '@countersign/contracts';
+import { DomainError, strictUtf8Body } from '@countersign/contracts';
 
 // The console's form posts (application/x-www-form-urlencoded), read strictly. URLSearchParams
 // and Fastify's string reading replace invalid UTF-8 (raw bytes or %FF escapes) with U+FFFD, so
@@ -6,24 +6,17 @@ import { DomainError } from '@countersign/contracts';
 // a NUL reached Postgres, which cannot hold one (a 500). Browsers always send valid UTF-8 with
 // every `%` escaped, so being strict here refuses only hand-made requests.
 
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 function refuse(field: string, message: string): DomainError {
   return new DomainError('invalid_request', `The form is not valid: ${message}.`, { issues: [{ field, message }] });
 }
 
 /** A form body's fields (the last value of a repeated name wins, as before), or the problem. */
 export function parseFormBody(body: Buffer, contentType: string | undefined): Record<string, string> | DomainError {
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return new DomainError('unsupported_media_type', 'The form must be sent in UTF-8.');
+  const read = strictUtf8Body(body, contentType);
+  if ('refused' in read) {
+    return read.refused === 'charset' ? new DomainError('unsupported_media_type', 'The form must be sent in UTF-8.') : refuse('(body)', 'bytes that are not valid UTF-8');
   }
-  let text: string;
-  try {
-    text = STRICT_UTF8.decode(body);
-  } catch {
-    return refuse('(body)', 'bytes that are not valid UTF-8');
-  }
+  const text = read.text;
   const fields: Record<string, string> = {};
   for (const pair of text.split('&')) {
     if (pair === '') continue;

@@ -12,5 +12,6 @@ export * from './events.ts';
 export * from './trace-context.ts';
 export * from './action-filter.ts';
 export * from './display-text.ts';
+export * from './strict-utf8.ts';
 export * from './api/index.ts';
 export type { ReleaseFailure } from './countersign-sdk.ts';

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorCode, type FieldIssue } from '@countersign/contracts';
+import { DomainError, strictUtf8Body, type ErrorCode, type FieldIssue } from '@countersign/contracts';
 
 // Limits every JSON body must meet before anything reaches the engine. The body limit alone is
 // not enough: 36 KB of `[[[[…` nests 6,000 levels deep and overflowed the stack of whichever
@@ -84,31 +84,14 @@ export function bodyLimitIssue(body: unknown, limits: BodyLimits = DEFAULT_BODY_
   return null;
 }
 
-// Strict UTF-8: invalid bytes are refused, never replaced by U+FFFD. Replacement would store,
-// hash and show approvers an intent the agent never sent (a downstream recomputing
-// intent_sha256 from its own bytes gets another hash). A leading byte order mark is dropped,
-// as RFC 8259 lets a parser do and as the JSON parser did before; it is not part of any value.
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-/** The `charset` parameter of a Content-Type header, lower-cased, or undefined when absent. */
-export function charsetOf(contentType: string | undefined): string | undefined {
-  const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? '');
-  return match ? (match[1] ?? match[2] ?? '').toLowerCase() : undefined;
-}
-
 /**
  * A JSON body's bytes as text, or the problem to answer: 415 for a declared charset other
  * than UTF-8 (JSON is UTF-8 by RFC 8259; decoding Latin-1 as UTF-8 silently altered it), 400
  * (`invalidCode`: invalid_intent on the intent route) for bytes that are not valid UTF-8.
  */
 export function jsonBodyText(body: Buffer, contentType: string | undefined, invalidCode: Extract<ErrorCode, 'invalid_intent' | 'invalid_request'>): string | DomainError {
-  const charset = charsetOf(contentType);
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return new DomainError('unsupported_media_type', 'The request body must be JSON in UTF-8 (charset=utf-8 or no charset).');
-  }
-  try {
-    return STRICT_UTF8.decode(body);
-  } catch {
-    return new DomainError(invalidCode, 'The request body is not valid UTF-8.', { issues: [{ field: '(body)', message: 'bytes that are not valid UTF-8' }] });
-  }
+  const read = strictUtf8Body(body, contentType);
+  if ('text' in read) return read.text;
+  if (read.refused === 'charset') return new DomainError('unsupported_media_type', 'The request body must be JSON in UTF-8 (charset=utf-8 or no charset).');
+  return new DomainError(invalidCode, 'The request body is not valid UTF-8.', { issues: [{ field: '(body)', message: 'bytes that are not valid UTF-8' }] });
 }
