@@ -25,6 +25,13 @@ export interface ParallelVerifyOptions extends VerifyOptions {
    * sources): measured on 2 cores, that pays back only after a few tens of thousands of lines.
    */
   minLinesForThreads?: number;
+  /**
+   * How many lines the caller expects (an array's own length is used when this is not given).
+   * At least `minLinesForThreads`: the threads start with the first line, so the export's head
+   * is not checked on the calling thread while they could already be starting. A guess that
+   * turns out high only costs a short export the threads' start-up; the report is the same.
+   */
+  expectedLines?: number;
   /** Lines sent to a thread at a time (default 256). */
   batchLines?: number;
 }
@@ -47,10 +54,12 @@ export async function verifyExportParallel(
 ): Promise<VerifyReport> {
   const threads = opts.threads instanceof VerifyThreads ? opts.threads : Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
   const v = newVerification(keys, opts.retired, opts.concurrency ?? DEFAULT_SIGNATURE_WINDOW);
+  const minLines = opts.minLinesForThreads ?? MIN_LINES_FOR_THREADS;
+  const expected = opts.expectedLines ?? (Array.isArray(lines) ? lines.length : undefined);
   const examiner =
     threads === 0
       ? examinerHere(keys, verifySignatureLater)
-      : new ThreadedExaminer(keys, threads, opts.minLinesForThreads ?? MIN_LINES_FOR_THREADS, Math.max(1, opts.batchLines ?? BATCH_LINES));
+      : new ThreadedExaminer(keys, threads, expected !== undefined && expected >= minLines ? 0 : minLines, Math.max(1, opts.batchLines ?? BATCH_LINES));
   return runVerification(lines, v, examiner, opts.requireTrailer ?? true);
 }
 

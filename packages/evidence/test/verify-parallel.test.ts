@@ -95,6 +95,36 @@ describe('threads for large exports only', () => {
   });
 });
 
+describe('an export known to be long goes to the threads from its first line', () => {
+  const key = generateSigningKey();
+  const keys = new Map([[key.keyId, key.publicKey]]);
+  const lines = jsonlLines(sealChain(200, key));
+  async function* streamed(): AsyncIterable<string> {
+    yield* lines;
+  }
+  // Batches the (already running) threads examined during one run: 16 lines each.
+  async function batchesFor(run: (t: VerifyThreads) => Promise<VerifyReport>): Promise<number> {
+    const t = threads.get(1)!;
+    const before = t.examinedBatches.reduce((a, b) => a + b, 0);
+    expect(await run(t)).toEqual(await verifyExport(lines, keys));
+    return t.examinedBatches.reduce((a, b) => a + b, 0) - before;
+  }
+  const opts = { minLinesForThreads: 150, batchLines: 16 };
+
+  it('an array of at least the threshold: every line on the threads', async () => {
+    expect(await batchesFor((t) => verifyExportParallel(lines, keys, { ...opts, threads: t }))).toBe(Math.ceil(200 / 16));
+  });
+
+  it('a stream of unknown length: its head on the calling thread, as before', async () => {
+    expect(await batchesFor((t) => verifyExportParallel(streamed(), keys, { ...opts, threads: t }))).toBe(Math.ceil((200 - 149) / 16));
+  });
+
+  it('a stream the caller says is long: every line on the threads; said short: its head here', async () => {
+    expect(await batchesFor((t) => verifyExportParallel(streamed(), keys, { ...opts, threads: t, expectedLines: 200 }))).toBe(Math.ceil(200 / 16));
+    expect(await batchesFor((t) => verifyExportParallel(lines, keys, { ...opts, threads: t, expectedLines: 100 }))).toBe(Math.ceil((200 - 149) / 16));
+  });
+});
+
 describe('a verifying thread that fails fails the verification, never reports it valid', () => {
   const key = generateSigningKey();
   const keys = new Map([[key.keyId, key.publicKey]]);
