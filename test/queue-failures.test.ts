@@ -24,10 +24,9 @@ describe('queue engine: failures', () => {
     const t = await start({ channels: [slack] });
     const id = await escalate(t);
 
-    await waitFor('job failed for good', async () => (await (await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))?.getState()) === 'failed');
-    const job = (await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!;
-    expect(job.attemptsMade).toBe(1);
-    expect(job.failedReason).toMatch(/channel_not_found/);
+    // Given up on its first attempt (which the dispatcher runs): nothing is retried.
+    await waitFor('job failed for good', async () => (await metric(t, /^countersign_jobs_failed_total\{job="post-cards",final="true"\}/)) === 1);
+    expect(await metric(t, /^countersign_jobs_failed_total\{job="post-cards",final="false"\}/)).toBe(0);
     expect(slack.done('postCard', id).map((c) => c.target)).toEqual(['@bob']);
     const rows = await t.prisma.channelCard.findMany({ where: { actionId: id }, orderBy: { target: 'asc' } });
     expect(rows.map((r) => [r.target, r.state])).toEqual([
@@ -69,9 +68,10 @@ describe('queue engine: failures', () => {
     await waitFor('card', () => slack.done('postCard', id).length === 1, 10_000);
     const job = (await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!;
     await waitFor('completed', async () => (await job.getState()) === 'completed');
-    // The failed run and the one that finished.
-    expect((await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!.attemptsMade).toBe(2);
+    // The first attempt (in the dispatcher) failed and queued the job, whose one run finished it.
+    expect((await t.engine().queues.find('post-cards', { actionId: id, tier: 0 }))!.attemptsMade).toBe(1);
     expect(await metric(t, /^countersign_jobs_failed_total\{job="post-cards",final="false"\}/)).toBe(1);
+    expect(await metric(t, /^countersign_jobs_completed_total\{job="post-cards"\}/)).toBe(1);
 
     await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
     await waitFor('update retried', () => slack.done('updateCard', id).some((c) => c.status === 'approved'), 10_000);
@@ -134,13 +134,12 @@ describe('queue engine: failures', () => {
     expect(deny.status, deny.text).toBe(201);
     await waitFor('requester told after the retry', () => slack.done('notifyPerson', id).length === 1, 15_000);
     expect(slack.done('notifyPerson', id)[0]).toMatchObject({ personId: 'ivan', status: 'refused' });
-    // The decision's update-cards ran once and completed; the notice's retry ran in a
-    // notify-requester job of its own.
+    // The decision's update-cards ran once, as its first attempt in the dispatcher (so the queue
+    // never had it), and completed; the notice's retry ran in a notify-requester job of its own.
     const events = await t.prisma.outboxEvent.findMany({ where: { actionId: id, type: 'action.decided' } });
     expect(events).toHaveLength(1);
-    const update = (await t.engine().queues.find('update-cards', { actionId: id }, String(events[0]!.id)))!;
-    expect(await update.getState()).toBe('completed');
-    expect(update.data).toEqual({ actionId: id });
+    expect(await t.engine().queues.find('update-cards', { actionId: id }, String(events[0]!.id))).toBeUndefined();
+    expect(await metric(t, /^countersign_jobs_failed_total\{job="update-cards"/)).toBe(0);
     const rest = (await t.engine().queues.find('notify-requester', { actionId: id }, `rest-${events[0]!.id}`))!;
     await waitFor('notice job done', async () => (await rest.getState()) === 'completed');
     await new Promise((r) => setTimeout(r, 1_000));

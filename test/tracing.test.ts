@@ -108,6 +108,15 @@ async function enqueuedUnder(job: ReadableSpan): Promise<ReadableSpan> {
 }
 
 /**
+ * The span that caused a job: the dispatch itself when the job's run is its first attempt (which
+ * the dispatcher runs, first-attempts.ts), else the span that enqueued it into BullMQ.
+ */
+async function causeOf(job: ReadableSpan): Promise<ReadableSpan> {
+  if (attr(job, 'countersign.job.first_attempt') === true) return parent(job, 'the dispatch that ran the first attempt');
+  return enqueuedUnder(job);
+}
+
+/**
  * The spans of one trace once it is whole: every span's parent is among them (waiting for the
  * ones still running, such as BullMQ's consumer span around a job that just ended), but one,
  * the root.
@@ -174,13 +183,14 @@ describe('tracing', () => {
     expect(server.kind).toBe(SpanKind.SERVER);
     expect(parentOf(server)).toBeUndefined();
 
-    // Outbox → BullMQ (add, process) → job → Slack call, each the child of the one before.
+    // Outbox → job (its first attempt, in the dispatcher) → Slack call, each the child of the one before.
     const escalated = await span('dispatch of action.escalated', (s) => s.name === 'countersign.outbox.dispatch' && forAction(s) && attr(s, 'countersign.outbox.event') === 'action.escalated');
     expect(inTrace(escalated)).toBe(true);
     expect(parentOf(escalated)).toBe(submit.spanContext().spanId);
     const postJob = await span('post-cards job', (s) => s.name === 'countersign.job post-cards' && forAction(s));
     expect(inTrace(postJob)).toBe(true);
-    expect((await enqueuedUnder(postJob)).spanContext().spanId).toBe(escalated.spanContext().spanId);
+    expect(attr(postJob, 'countersign.job.first_attempt'), 'run by the dispatcher, not BullMQ').toBe(true);
+    expect((await causeOf(postJob)).spanContext().spanId).toBe(escalated.spanContext().spanId);
     const post = await span('postCard call', (s) => s.name === 'countersign.channel postCard' && parentOf(s) === postJob.spanContext().spanId);
     expect(inTrace(post)).toBe(true);
 
@@ -233,7 +243,7 @@ describe('tracing', () => {
     }, 10_000, 'two update-cards jobs');
     for (const job of updateJobs) {
       expect(inTrace(job)).toBe(true);
-      expect(causes.has((await enqueuedUnder(job)).spanContext().spanId)).toBe(true);
+      expect(causes.has((await causeOf(job)).spanContext().spanId)).toBe(true);
     }
     const jobIds = new Set(updateJobs.map((j) => j.spanContext().spanId));
     const updates = spans().filter((s) => s.name === 'countersign.channel updateCard' && jobIds.has(parentOf(s)!));

@@ -1,11 +1,12 @@
 import { OutboxListener } from '@countersign/db';
 import type { ServiceContext } from '@countersign/modules';
-import { JobQueues, Pacer, RedisMutex, startJobWorkers, type JobWorkers } from '@countersign/queue';
+import { JobQueues, Pacer, RedisMutex, startJobWorkers, type JobEvents, type JobWorkers } from '@countersign/queue';
 import type { Redis } from 'ioredis';
 import type { WorkerDeps } from './deps.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
 import { OutboxDispatcher } from './outbox/dispatcher.ts';
+import { FirstAttempts } from './outbox/first-attempts.ts';
 import { channelPacing } from './pacing.ts';
 import type { WorkerSettings } from './settings.ts';
 import { Sweeper } from './sweeper.ts';
@@ -63,22 +64,18 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
     };
     if (ctx.channels.size === 0) logger.warn('no chat channel registered: escalations get no cards (API votes still work)');
 
-    const workers = startJobWorkers({
-      connection: consumer,
-      prefix,
-      concurrency: settings.COUNTERSIGN_WORKER_CONCURRENCY,
-      handlers: jobHandlers(deps),
-      events: {
-        completed: (job) => metrics.jobsCompleted.inc({ job }),
-        failed: (job, err, final, jobId) => {
-          metrics.jobsFailed.inc({ job, final: String(final) });
-          if (final) logger.error({ job, jobId, err: err.message }, 'job failed for good');
-        },
-        deferred: (job, reason) => metrics.jobsDeferred.inc({ job, reason }),
-        stalled: (jobId) => logger.warn({ jobId }, 'job stalled (its worker stopped answering); BullMQ runs it again'),
-        error: (err) => logger.warn({ err: err.message }, 'queue worker error'),
+    const handlers = jobHandlers(deps);
+    const events: JobEvents = {
+      completed: (job) => metrics.jobsCompleted.inc({ job }),
+      failed: (job, err, final, jobId) => {
+        metrics.jobsFailed.inc({ job, final: String(final) });
+        if (final) logger.error({ job, jobId, err: err.message }, 'job failed for good');
       },
-    });
+      deferred: (job, reason) => metrics.jobsDeferred.inc({ job, reason }),
+      stalled: (jobId) => logger.warn({ jobId }, 'job stalled (its worker stopped answering); BullMQ runs it again'),
+      error: (err) => logger.warn({ err: err.message }, 'queue worker error'),
+    };
+    const workers = startJobWorkers({ connection: consumer, prefix, concurrency: settings.COUNTERSIGN_WORKER_CONCURRENCY, handlers, events });
     stops.push(() => workers.close());
 
     const databaseUrl = ctx.databaseUrl ?? ctx.env.DATABASE_URL;
@@ -92,6 +89,7 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
       metrics,
       batchSize: OUTBOX_BATCH,
       pollMs: settings.COUNTERSIGN_OUTBOX_POLL_MS,
+      firstAttempts: new FirstAttempts({ handlers, queues, events, logger, concurrency: settings.COUNTERSIGN_WORKER_CONCURRENCY }),
       ...(databaseUrl ? { listen: (onEvent: () => void) => new OutboxListener(databaseUrl, onEvent, logger) } : {}),
     });
     await dispatcher.start();

@@ -8,6 +8,13 @@ import { timersFor } from './timers.ts';
 export interface SweepReport {
   /** Jobs re-created because Redis no longer knew them. */
   rebuilt: number;
+  /**
+   * First-tier card jobs enqueued because Redis does not know one: their first attempt usually
+   * ran in the dispatcher, leaving no job behind (outbox/first-attempts.ts), so this is no
+   * repair, only a check that posts whatever a lost retry would have (once per action: the job
+   * it leaves is known to Redis for a day).
+   */
+  rechecked: number;
   /** Delayed jobs run now because the service clock says they are due. */
   promoted: number;
   /** Overdue actions expired directly. */
@@ -59,7 +66,7 @@ export class Sweeper {
 
   /** One full round (also callable directly, e.g. by tests or an operator). */
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { rebuilt: 0, promoted: 0, expired: 0, staleEvents: 0 };
+    const report: SweepReport = { rebuilt: 0, rechecked: 0, promoted: 0, expired: 0, staleEvents: 0 };
     report.staleEvents = await this.outbox.staleCount(STALE_EVENT_SECONDS);
     if (report.staleEvents > 0) {
       this.deps.logger.warn({ events: report.staleEvents }, 'outbox events left undispatched; dispatching them');
@@ -98,6 +105,10 @@ export class Sweeper {
         // are not nudged again. Of several due at once, only the latest: one nudge, not a burst.
         if (w.name === 'remind' && due && w !== lastDueReminder) continue;
         await this.deps.queues.enqueue(w.name, w.payload, { delayMs: Math.max(0, w.dueAt.getTime() - now.getTime()) });
+        if (w.name === 'post-cards') {
+          report.rechecked++;
+          continue;
+        }
         this.deps.metrics.timersRebuilt.inc({ job: w.name });
         report.rebuilt++;
       } else if (due && w.name !== 'post-cards' && (await job.isDelayed())) {

@@ -5,6 +5,7 @@ import { inCarriedTrace, SpanKind, type JobQueues } from '@countersign/queue';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics.ts';
 import { jobsForEvent } from './event-jobs.ts';
+import { FIRST_ATTEMPT_HERE, type FirstAttempts } from './first-attempts.ts';
 
 export interface DispatcherDeps {
   outbox: PgOutboxStore;
@@ -18,15 +19,31 @@ export interface DispatcherDeps {
   pollMs: number;
   /** LISTEN countersign_outbox; without it the dispatcher only polls. */
   listen?: (onEvent: () => void) => OutboxListener;
+  /** Runs card jobs' first attempts here (first-attempts.ts); without it every job is enqueued. */
+  firstAttempts?: FirstAttempts;
 }
 
 /**
- * Turns committed outbox events into queue jobs. Woken by NOTIFY (through the listener) and by
- * a fallback poll; rounds never overlap within a process, and across processes SKIP LOCKED
- * hands each event to one dispatcher at a time.
+ * Rounds whose claim is still open while their first attempts run. Each holds a connection in
+ * a transaction; a new round starts meanwhile (new events need not wait on a slow chat call)
+ * until this many are open, then waits for the oldest.
+ */
+const OPEN_ROUNDS = 3;
+
+interface Round {
+  /** How many events the round claimed, once its jobs are enqueued and its first attempts started. */
+  claimed: Promise<number>;
+}
+
+/**
+ * Turns committed outbox events into queue jobs (and card jobs' first attempts). Woken by NOTIFY
+ * (through the listener) and by a fallback poll; one round claims at a time within a process,
+ * a few may wait on their first attempts meanwhile, and across processes SKIP LOCKED hands each
+ * event to one dispatcher at a time.
  */
 export class OutboxDispatcher {
   private running: Promise<void> | undefined;
+  private readonly open = new Set<Promise<void>>();
   private again = false;
   private stopped = false;
   private poll: NodeJS.Timeout | undefined;
@@ -61,42 +78,80 @@ export class OutboxDispatcher {
     });
   }
 
-  /** Dispatches until nothing is left (used by the sweeper and tests). */
+  /** Dispatches until nothing is left, first attempts included (used by the sweeper and tests). */
   async drainNow(): Promise<void> {
-    while (this.running) await this.running;
+    await this.settled();
     this.kick();
-    while (this.running) await this.running;
+    await this.settled();
+  }
+
+  /** No round claiming and none open. */
+  private async settled(): Promise<void> {
+    while (this.running || this.open.size > 0) {
+      if (this.running) await this.running;
+      await Promise.all(this.open);
+    }
   }
 
   private async drain(): Promise<void> {
     try {
       for (;;) {
         this.again = false;
-        const { claimed } = await this.dispatchOnce();
+        // The oldest open round must end before another transaction opens.
+        while (this.open.size >= OPEN_ROUNDS) await Promise.race(this.open);
+        const round = this.startRound();
+        const claimed = await round.claimed;
         if (claimed < this.deps.batchSize && !this.again) return;
         if (this.stopped) return;
       }
     } catch (err) {
-      // Nothing was marked: the next round (notification or poll) tries these events again.
-      this.deps.metrics.outboxErrors.inc();
-      this.deps.logger.warn({ err: (err as Error).message }, 'outbox dispatch failed; will retry');
+      this.roundFailed(err);
     }
   }
 
-  /** One transaction: claim a batch, enqueue its jobs, mark the batch dispatched. */
-  async dispatchOnce(): Promise<{ claimed: number; dispatched: number }> {
-    const result = await this.deps.outbox.dispatchBatch(this.deps.batchSize, (events, actions) => this.enqueueAll(events, actions));
-    if (result.dispatched) this.deps.metrics.outboxDispatched.inc(result.dispatched);
-    return result;
+  // Nothing of the round was marked: the next round (notification or poll) tries its events again.
+  private roundFailed(err: unknown): void {
+    this.deps.metrics.outboxErrors.inc();
+    this.deps.logger.warn({ err: (err as Error).message }, 'outbox dispatch failed; will retry');
   }
 
-  private async enqueueAll(events: OutboxEventRecord[], actions: Map<string, ActionRecord>): Promise<string[]> {
+  private startRound(): Round {
+    let claimedYet = false;
+    let onClaimed: (n: number) => void = () => undefined;
+    const claimed = new Promise<number>((resolve) => {
+      onClaimed = (n) => {
+        claimedYet = true;
+        resolve(n);
+      };
+    });
+    const result = this.deps.outbox.dispatchBatch(this.deps.batchSize, (events, actions) => this.dispatchEvents(events, actions, onClaimed));
+    const finished = result.then((r) => {
+      onClaimed(r.claimed);
+      if (r.dispatched) this.deps.metrics.outboxDispatched.inc(r.dispatched);
+    });
+    // Once claimed, the round's failure is its own (reported here); before, the drain reports it.
+    const open = finished.catch((err: unknown) => {
+      if (claimedYet) this.roundFailed(err);
+    });
+    this.open.add(open);
+    void open.finally(() => this.open.delete(open));
+    return { claimed: Promise.race([claimed, finished.then(() => claimed)]) };
+  }
+
+  /**
+   * Enqueues the batch's jobs and runs card jobs' first attempts; `onStarted` is told as soon as
+   * the enqueues are done and the attempts started (the next round may begin), and the ids
+   * returned (to be marked) only once every first attempt ended or went to the queue.
+   */
+  private async dispatchEvents(events: OutboxEventRecord[], actions: Map<string, ActionRecord>, onStarted: (claimed: number) => void): Promise<string[]> {
     const handled: string[] = [];
     const now = this.deps.clock.now();
     // Every event's jobs are added at once (no event waits on another's round trips); an
     // enqueue error still aborts the whole batch: nothing is marked, all is retried, and the
     // deterministic job ids make what did get added a no-op then.
     const adds: Promise<unknown>[] = [];
+    const attempts: Promise<void>[] = [];
+    const here = this.deps.firstAttempts;
     for (const row of events) {
       const parsed = GateEventSchema.safeParse(row.payload);
       const action = actions.get(row.actionId);
@@ -111,14 +166,32 @@ export class OutboxDispatcher {
       // In the trace of the change that wrote the event (the action's), so its jobs continue it.
       const attributes = { 'countersign.action_id': row.actionId, 'countersign.outbox.event': parsed.data.type, 'countersign.outbox.event_id': row.id };
       const jobs = jobsForEvent(parsed.data, row.id, action, now);
+      const trace = parsed.data.trace;
       adds.push(
-        inCarriedTrace(parsed.data.trace, 'countersign.outbox.dispatch', { kind: SpanKind.PRODUCER, attributes }, () =>
-          this.deps.queues.enqueueMany(jobs.map((job) => ({ name: job.name, payload: job.payload, opts: { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) } }))),
-        ),
+        inCarriedTrace(trace, 'countersign.outbox.dispatch', { kind: SpanKind.PRODUCER, attributes }, async () => {
+          const queued = [];
+          for (const job of jobs) {
+            // Due now, a card job, and a free place here: its first attempt runs in this process.
+            if (here && job.delayMs === 0 && FIRST_ATTEMPT_HERE.has(job.name) && here.reserve()) attempts.push(here.run(job, trace));
+            else queued.push(job);
+          }
+          if (queued.length > 0) await this.deps.queues.enqueueMany(queued.map((job) => ({ name: job.name, payload: job.payload, opts: { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) } })));
+        }),
       );
       handled.push(row.id);
     }
-    await Promise.all(adds);
+    // An attempt whose hand-over to the queue failed must not be marked: wait for all either way.
+    const ended = Promise.allSettled(attempts);
+    try {
+      await Promise.all(adds);
+    } catch (err) {
+      // Redis is away: the round fails as a whole (its events stay undispatched), after its
+      // first attempts ended, so they are not run a second time alongside by the next round.
+      await ended;
+      throw err;
+    }
+    onStarted(events.length);
+    for (const e of await ended) if (e.status === 'rejected') throw e.reason;
     return handled;
   }
 
@@ -126,6 +199,6 @@ export class OutboxDispatcher {
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
     await this.listener?.close();
-    await this.running;
+    await this.settled();
   }
 }

@@ -1,0 +1,127 @@
+import type { TraceContext } from '@countersign/contracts';
+import { backoffDelay, inCarriedTrace, isUnrecoverable, JOBS, SpanKind, type DeferReason, type JobContext, type JobEvents, type JobHandler, type JobHandlers, type JobName, type JobQueues, type JobRequest } from '@countersign/queue';
+import type { Logger } from 'pino';
+
+// The first attempt of a card job runs in the process that dispatched its outbox event, not
+// through BullMQ. On a small machine a BullMQ job costs about as much CPU as the card work in it
+// (an add, a blocking pop, moveToActive, moveToFinished, each a Lua script and a wake-up); the
+// first attempt usually succeeds, so only what needs a queue goes there: a retry after a
+// failure, a deferral (pacing, Retry-After, a busy card lock), or a run that outlives the
+// deadline. Those are enqueued with the job's deterministic id, as the dispatcher always did.
+//
+// Nothing is lost if this process dies mid-attempt: the dispatcher marks the event dispatched
+// only once its first attempts ended or were handed to the queue, in the transaction that
+// claimed it, so a crash rolls the claim back and any dispatcher runs the event again. Running
+// twice is harmless: every card job is idempotent against Postgres and serialised per action
+// by the card lock (BullMQ's own stalled-job recovery relies on the same).
+
+/** The jobs whose first attempt the dispatching process runs itself. */
+export const FIRST_ATTEMPT_HERE: ReadonlySet<JobName> = new Set<JobName>(['post-cards', 'update-cards']);
+
+/** How long a dispatch round waits for a first attempt before handing it to the queue as well. */
+export const FIRST_ATTEMPT_DEADLINE_MS = 2_000;
+
+/** `ctx.defer` of a first attempt: ends the run; the job goes to the queue after `ms`. */
+class FirstAttemptDeferred extends Error {
+  constructor(
+    readonly ms: number,
+    readonly reason: DeferReason,
+  ) {
+    super(`deferred (${reason})`);
+    this.name = 'FirstAttemptDeferred';
+  }
+}
+
+export interface FirstAttemptsDeps {
+  handlers: JobHandlers;
+  queues: JobQueues;
+  /** The same counters the queue workers report to. */
+  events: Pick<JobEvents, 'completed' | 'failed' | 'deferred'>;
+  logger: Logger;
+  /** First attempts running at once in this process; beyond it, jobs go to the queue. */
+  concurrency: number;
+  deadlineMs?: number;
+}
+
+type Ending = { kind: 'done' } | { kind: 'deferred'; ms: number; reason: DeferReason } | { kind: 'failed'; err: Error } | { kind: 'late' };
+
+export class FirstAttempts {
+  private running = 0;
+
+  constructor(private readonly deps: FirstAttemptsDeps) {}
+
+  /** First attempts running now (for stop and tests). */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /**
+   * Reserves a place for one first attempt: false when this process runs as many as it may
+   * (the caller enqueues the job instead). A true must be followed by `run`.
+   */
+  reserve(): boolean {
+    if (this.running >= this.deps.concurrency) return false;
+    this.running += 1;
+    return true;
+  }
+
+  /**
+   * Runs the job's first attempt (in a place `reserve` gave) and resolves once it ended or the
+   * queue has it: done, or enqueued for its retry, deferral or late finish. Rejects only when
+   * that enqueue fails (Redis away): the caller must then not mark the event dispatched.
+   */
+  async run(job: JobRequest & { ref?: string }, trace: TraceContext | undefined): Promise<void> {
+    const name = job.name;
+    const jobId = this.deps.queues.jobId(name, job.payload, job.ref);
+    const ctx: JobContext = {
+      name,
+      jobId,
+      attempt: 1,
+      maxAttempts: JOBS[name].attempts,
+      defer: (ms, reason) => Promise.reject(new FirstAttemptDeferred(ms, reason)),
+    };
+    // The same span a queue worker opens around a run, under the dispatch that caused it.
+    const attributes = { 'messaging.system': 'countersign', 'messaging.message.id': jobId, 'countersign.job.attempt': 1, 'countersign.job.first_attempt': true, 'countersign.action_id': job.payload.actionId };
+    const ended: Promise<Ending> = inCarriedTrace(trace, `countersign.job ${name}`, { kind: SpanKind.CONSUMER, attributes, expected: (e) => e instanceof FirstAttemptDeferred, underActive: true }, () =>
+      (this.deps.handlers[name] as JobHandler<JobName>)(job.payload, ctx),
+    )
+      .then(
+        (): Ending => ({ kind: 'done' }),
+        (err: unknown): Ending => (err instanceof FirstAttemptDeferred ? { kind: 'deferred', ms: err.ms, reason: err.reason } : { kind: 'failed', err: err as Error }),
+      )
+      .finally(() => {
+        this.running -= 1;
+      });
+
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Ending>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'late' }), this.deps.deadlineMs ?? FIRST_ATTEMPT_DEADLINE_MS);
+    });
+    const first = await Promise.race([ended, late]);
+    clearTimeout(timer);
+
+    if (first.kind === 'late') {
+      // A slow chat service: the queue takes the job too, so the event can be marked and the
+      // round's transaction closed. Its run waits on the card lock until this one ends, then
+      // renders from the state then current; what this run ends with is only counted.
+      this.deps.logger.warn({ job: name, jobId }, 'first attempt still running at the deadline; the queue runs the job as well');
+      void ended.then((e) => this.count(name, jobId, e));
+      await this.enqueue(job, 0);
+      return;
+    }
+    this.count(name, jobId, first);
+    if (first.kind === 'deferred') await this.enqueue(job, first.ms);
+    else if (first.kind === 'failed' && !isUnrecoverable(first.err)) await this.enqueue(job, backoffDelay(JOBS[name].backoff, 1, first.err));
+  }
+
+  private count(name: JobName, jobId: string, e: Ending): void {
+    if (e.kind === 'done') this.deps.events.completed?.(name);
+    else if (e.kind === 'deferred') this.deps.events.deferred?.(name, e.reason);
+    else if (e.kind === 'failed') this.deps.events.failed?.(name, e.err, isUnrecoverable(e.err), jobId);
+  }
+
+  /** The job in the queue, with its own full set of attempts, after `delayMs`. */
+  private async enqueue(job: JobRequest & { ref?: string }, delayMs: number): Promise<void> {
+    await this.deps.queues.enqueue(job.name, job.payload, { delayMs, ...(job.ref ? { ref: job.ref } : {}) });
+  }
+}

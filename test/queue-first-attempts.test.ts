@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { CardModel, CardRef, ChannelTarget } from '@countersign/core';
+import { FIRST_ATTEMPT_DEADLINE_MS } from '@countersign/worker';
+import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
+import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+
+// A card job's first attempt runs in the process that dispatched its outbox event, not through
+// BullMQ (modules/worker/src/outbox/first-attempts.ts): the queue gets only what needs it. The
+// event is marked dispatched only once its first attempts ended or were handed to the queue,
+// so a process that dies mid-attempt leaves the event for another dispatcher.
+
+const start = queueTestsPerCase();
+
+/** Posts wait until released (as a slow chat service would), then post as RecordingChannel does. */
+class HeldChannel extends RecordingChannel {
+  private release: () => void = () => undefined;
+  private held: Promise<void> | null = null;
+  entered = 0;
+
+  hold(): void {
+    this.held = new Promise((resolve) => (this.release = resolve));
+  }
+
+  letGo(): void {
+    this.held = null;
+    this.release();
+  }
+
+  override async postCard(card: CardModel, target: ChannelTarget): Promise<CardRef> {
+    this.entered += 1;
+    if (this.held) await this.held;
+    return super.postCard(card, target);
+  }
+}
+
+async function metric(t: QueueTest, line: RegExp): Promise<number> {
+  const text = (await t.api('GET', '/metrics')).text;
+  const found = text.split('\n').find((l) => line.test(l));
+  return found ? Number(found.split(' ').at(-1)) : 0;
+}
+
+async function escalatedEvent(t: QueueTest, actionId: string) {
+  return (await t.prisma.outboxEvent.findFirstOrThrow({ where: { actionId, type: 'action.escalated' } })).dispatchedAt;
+}
+
+describe('card jobs: the first attempt runs in the dispatcher', () => {
+  it('posts and updates the cards without a queue job; the completions are counted as the queue counts them', async () => {
+    const slack = new RecordingChannel('slack');
+    // No sweeper round during the case: it would queue a first-tier check of its own.
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '3600' } });
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('card', () => slack.done('postCard', id).length === 1);
+    const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
+    expect(vote.status, vote.text).toBe(201);
+    await waitFor('final card', () => slack.done('updateCard', id).some((c) => c.status === 'approved'));
+
+    const queues = t.engine().queues;
+    expect(await queues.find('post-cards', { actionId: id, tier: 0 })).toBeUndefined();
+    const decided = await t.prisma.outboxEvent.findFirstOrThrow({ where: { actionId: id, type: 'action.decided' } });
+    expect(await queues.find('update-cards', { actionId: id }, String(decided.id))).toBeUndefined();
+    expect((await queues.queue('chat').getJobCounts('completed', 'waiting', 'delayed', 'active', 'failed'))).toEqual({ completed: 0, waiting: 0, delayed: 0, active: 0, failed: 0 });
+    expect(await metric(t, /^countersign_jobs_completed_total\{job="post-cards"\}/)).toBe(1);
+    expect(await metric(t, /^countersign_jobs_completed_total\{job="update-cards"\}/)).toBeGreaterThanOrEqual(1);
+    // Timers still go to the queue: the expiry waits there.
+    expect(await (await queues.find('expire', { actionId: id }))?.getState()).toBe('delayed');
+    await waitFor('events marked', async () => (await t.prisma.outboxEvent.count({ where: { actionId: id, dispatchedAt: null } })) === 0);
+  });
+
+  it('marks the event dispatched only once its first attempt has ended', async () => {
+    const slack = new HeldChannel('slack');
+    slack.hold();
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '3600' } });
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('post under way', () => slack.entered === 1);
+    // The claim is still open: a process dying now would leave the event to be dispatched again.
+    expect(await escalatedEvent(t, id)).toBeNull();
+    slack.letGo();
+    await waitFor('card', () => slack.done('postCard', id).length === 1);
+    await waitFor('event marked', async () => (await escalatedEvent(t, id)) !== null);
+    expect(slack.done('postCard', id)).toHaveLength(1);
+  });
+
+  it('hands a first attempt still running at the deadline to the queue as well; the card is posted once', async () => {
+    const slack = new HeldChannel('slack');
+    slack.hold();
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '3600' } });
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('post under way', () => slack.entered === 1);
+    // Past the deadline the round enqueues the job and closes its transaction, the post still held.
+    const queues = t.engine().queues;
+    const job = await waitFor('job queued at the deadline', () => queues.find('post-cards', { actionId: id, tier: 0 }), FIRST_ATTEMPT_DEADLINE_MS + 5_000);
+    await waitFor('event marked', async () => (await escalatedEvent(t, id)) !== null);
+    expect(slack.done('postCard', id)).toHaveLength(0);
+    // The queued run waits for the card lock the first attempt holds, then finds the card posted.
+    slack.letGo();
+    await waitFor('queued run done', async () => (await job.getState()) === 'completed', 15_000);
+    expect(slack.done('postCard', id)).toHaveLength(1);
+    expect(await metric(t, /^countersign_jobs_deferred_total\{job="post-cards",reason="busy"\}/)).toBeGreaterThanOrEqual(1);
+  });
+});
