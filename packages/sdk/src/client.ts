@@ -72,14 +72,14 @@ export class Countersign {
   private readonly timeoutMs: number;
 
   constructor(opts: CountersignOptions) {
-    if (!opts.baseUrl) throw new TypeError('Countersign: baseUrl is required');
-    if (!opts.apiKey) throw new TypeError('Countersign: apiKey is required');
+    const baseUrl = checkedBaseUrl(opts.baseUrl);
+    checkApiKey(opts.apiKey);
     const fetchImpl = opts.fetch ?? (globalThis.fetch as FetchLike | undefined);
     if (!fetchImpl) throw new TypeError('Countersign: no fetch available; pass options.fetch');
     this.backoff = opts.backoff ?? { baseMs: 250, maxMs: 10_000 };
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.http = new Http({
-      baseUrl: opts.baseUrl.replace(/\/+$/, ''),
+      baseUrl,
       apiKey: opts.apiKey,
       fetch: fetchImpl,
       timeoutMs: this.timeoutMs,
@@ -252,6 +252,33 @@ export class Countersign {
       if (error instanceof ApiError || error instanceof NetworkError) return false;
       throw error;
     }
+  }
+}
+
+// Options are checked here, once, and never echoed: fetch reports a header value it cannot send
+// (a key with a line break) or a URL with a password by quoting them, and that message would
+// reach logs and, through the agent adapters, the model's context.
+
+/** The base URL without its trailing slashes; an http(s) URL without credentials, query or fragment. */
+function checkedBaseUrl(baseUrl: unknown): string {
+  if (typeof baseUrl !== 'string' || baseUrl === '') throw new TypeError('Countersign: baseUrl is required');
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError('Countersign: baseUrl must be an absolute http(s) URL, e.g. "https://countersign.example.com"');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('Countersign: baseUrl must be an http(s) URL');
+  if (url.username || url.password) throw new TypeError('Countersign: baseUrl must not carry credentials; the API key goes in apiKey');
+  if (url.search || url.hash) throw new TypeError('Countersign: baseUrl must not have a query or a fragment');
+  return baseUrl.replace(/\/+$/, '');
+}
+
+function checkApiKey(apiKey: unknown): void {
+  if (typeof apiKey !== 'string' || apiKey === '') throw new TypeError('Countersign: apiKey is required');
+  // What an HTTP header can carry as one token: visible ASCII, no spaces or line breaks.
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new TypeError('Countersign: apiKey holds a space, a line break or a character outside visible ASCII (copied with extra text?); it is not shown here');
   }
 }
 
