@@ -1,7 +1,8 @@
 import { ToolMessage } from '@langchain/core/messages';
 import { tool, type StructuredToolInterface, type ToolRunnableConfig } from '@langchain/core/tools';
+import { interopParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
 import { interrupt } from '@langchain/langgraph';
-import { ApiError, bindCall, DecisionError, NetworkError, notApprovedText, TimeoutError, type Action, type AuthorizeOptions, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
+import { ApiError, bindCall, canonicalJson, DecisionError, NetworkError, notApprovedText, TimeoutError, type Action, type AuthorizeOptions, type BoundCall, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
 
 export interface GatedToolOptions {
   /** Longest to wait for people (ms), for `gatedTool`; then the request is withdrawn and the call not run. */
@@ -25,9 +26,14 @@ type Args = Record<string, unknown>;
 export function gatedTool<T extends AnyTool>(countersign: CountersignClient, original: T, intent: DescribeCall<Args>, opts: GatedToolOptions = {}): T {
   return rewrap(original, async (args, config) => {
     const bound = bindCall(intent, args);
+    const key = idempotencyKey(config, bound.intentHash);
     try {
+      const changed = await schemaChanges(original, bound);
+      if (changed) return notRunMessage(changed, original.name, config);
       return await countersign.guard(() => bound.intent, () => invokeOriginal(original, bound.args, config), {
-        idempotencyKey: idempotencyKey(config, bound.intentHash),
+        // No tool call id (invoked directly): a fresh key per call, so no earlier approval of the
+        // same arguments is found again and replayed.
+        ...(key ? { idempotencyKey: key } : {}),
         ...(config.signal ? { signal: config.signal } : {}),
         ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
         ...(opts.onPending ? { onPending: opts.onPending } : {}),
@@ -49,7 +55,13 @@ export function interruptingTool<T extends AnyTool>(countersign: CountersignClie
   return rewrap(original, async (args, config) => {
     const bound = bindCall(intent, args);
     const key = idempotencyKey(config, bound.intentHash);
+    // The key is how the re-run node finds its action after the interrupt; without a tool call id
+    // there is none that is this call's alone (a constant would replay one approval for every
+    // later call with the same arguments).
+    if (!key) return notRunMessage('this call has no tool call id, so its approval could not be found again after the interrupt (run the tool from a ToolNode)', original.name, config);
     try {
+      const changed = await schemaChanges(original, bound);
+      if (changed) return notRunMessage(changed, original.name, config);
       let action = await countersign.submit(bound.intent, { idempotencyKey: key });
       while (action.status === 'pending') {
         interrupt(interruptValue(action, original.name));
@@ -77,9 +89,38 @@ async function invokeOriginal(original: AnyTool, args: Args, config: ToolRunnabl
   return original.invoke(args as never, rest);
 }
 
-function idempotencyKey(config: ToolRunnableConfig, intentHash: string): string {
-  const callId = config.toolCall?.id ?? config.runId ?? 'call';
-  return `langgraph:${callId}:${intentHash}`.slice(0, 200);
+/** This tool call's key (its id and the intent hash), or undefined when the call has no id. */
+function idempotencyKey(config: ToolRunnableConfig, intentHash: string): string | undefined {
+  const callId = config.toolCall?.id;
+  return callId ? `langgraph:${callId}:${intentHash}`.slice(0, 200) : undefined;
+}
+
+/**
+ * The original tool parses its input again when invoked: a schema whose transform is not
+ * idempotent (dollars → cents) would run it with other values than the approved ones. Returns
+ * why the call cannot run when parsing the approved arguments does not give them back.
+ */
+async function schemaChanges(original: AnyTool, bound: BoundCall<Args>): Promise<string | undefined> {
+  if (!isInteropZodSchema(original.schema)) return undefined;
+  let reparsed: unknown;
+  try {
+    reparsed = await interopParseAsync(original.schema, bound.args);
+  } catch {
+    return "the tool's schema refuses the approved arguments when it parses them again";
+  }
+  let same: boolean;
+  try {
+    same = canonicalJson(reparsed) === canonicalJson(bound.args);
+  } catch {
+    same = false;
+  }
+  return same ? undefined : "the tool's schema changes the approved arguments when it parses them again (a transform that is not idempotent), so what would run is not what was approved";
+}
+
+function notRunMessage(why: string, toolName: string, config: ToolRunnableConfig): ToolMessage | string {
+  const text = `countersign did not ask for this call: ${why}. It was not run.`;
+  const id = config.toolCall?.id;
+  return id ? new ToolMessage({ content: text, tool_call_id: id, name: toolName, status: 'error' }) : text;
 }
 
 function interruptValue(action: Action, toolName: string): CountersignInterrupt {
