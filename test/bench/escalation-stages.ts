@@ -10,10 +10,11 @@ import { isMain, runStandalone } from './standalone.ts';
 // the same database and Redis (COUNTERSIGN_ROLE=api: HTTP, Slack clicks, long-polls;
 // COUNTERSIGN_ROLE=worker: outbox dispatcher, queue jobs), so each process's CPU belongs to
 // its role; the escalations go through in phases, so each phase's CPU belongs to one stage:
-//   a. submit N escalations, the card queue paused from here (BullMQ Queue.pause()):
-//      api = submit; worker = outbox → queue (until no outbox event is left undispatched)
-//   b. resume the card queue, until every card is posted and the queue is empty:
-//      worker = card post (+ the requester's DM)
+//   a. submit N escalations, the worker process stopped meanwhile (SIGSTOP: its dispatcher
+//      runs a card job's first attempt itself, so no queue pause would hold the cards back):
+//      api = submit
+//   b. let the worker go on (SIGCONT), until every outbox event is dispatched, every card is
+//      posted and the queues are empty: worker = outbox → card post (+ the requester's DM)
 //   c. the agents open N long-polls, until all are sent and the API's CPU is back to idle:
 //      api = long-poll wait
 //   d. the reviewer clicks Approve on every card (16 at a time), until every long-poll has
@@ -29,8 +30,7 @@ export type Sampled = 'api' | 'worker' | 'postgres' | 'redis';
 
 export const STAGES = [
   { key: 'submit', label: 'submit (POST /v1/actions)', process: 'api', phase: 'submit' },
-  { key: 'outbox_to_queue', label: 'outbox → queue', process: 'worker', phase: 'submit' },
-  { key: 'card_post', label: 'card post (+ requester DM)', process: 'worker', phase: 'cards' },
+  { key: 'card_post', label: 'outbox → card post (+ requester DM)', process: 'worker', phase: 'cards' },
   { key: 'long_poll_wait', label: 'long-poll wait', process: 'api', phase: 'wait' },
   { key: 'click_vote_answer', label: 'click → vote → long-poll answer', process: 'api', phase: 'clicks' },
   { key: 'card_update_notices', label: 'card update + notices', process: 'worker', phase: 'clicks' },
@@ -117,23 +117,29 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     const idleRate: Partial<Record<Sampled, number>> = {};
     for (const k of Object.keys(idle.cpu) as Sampled[]) idleRate[k] = idle.cpu[k]! / idle.seconds;
 
-    // a. submit, card queue held. The dispatcher marks an outbox event dispatched in the
-    // transaction that follows enqueueing its jobs: none left undispatched = all queued.
-    const cardQueue = queues.queueOf('post-cards');
-    await cardQueue.pause();
+    // a. submit, the worker stopped (it runs nothing, so it is not idle either: see `phase`).
     const ids: string[] = [];
-    const a0 = sample();
-    await inPool(n, 16, async (i) => {
-      const c = i % channels;
-      ids[i] = await submitEscalation(api.url, stack.agentToken(c), c, i);
-    });
-    await until('every outbox event dispatched', async () => (await undispatched(db)) === 0, timeout);
-    const a1 = sample();
+    process.kill(worker.pid, 'SIGSTOP');
+    let stopped = true;
+    const goOn = () => {
+      if (stopped) process.kill(worker.pid, 'SIGCONT');
+      stopped = false;
+    };
+    let a0: Sample, a1: Sample, b1: Sample;
+    try {
+      a0 = sample();
+      await inPool(n, 16, async (i) => {
+        const c = i % channels;
+        ids[i] = await submitEscalation(api.url, stack.agentToken(c), c, i);
+      });
+      a1 = sample();
+    } finally {
+      goOn();
+    }
 
-    // b. cards.
-    await cardQueue.resume();
-    await until('every card posted', async () => ids.every((id) => watch.card(id)) && (await queues.idle()), timeout);
-    const b1 = sample();
+    // b. dispatch and cards.
+    await until('every outbox event dispatched and card posted', async () => (await undispatched(db)) === 0 && ids.every((id) => watch.card(id)) && (await queues.idle()), timeout);
+    b1 = sample();
 
     // c. long-polls, held open until their actions are decided in d.
     // Two minutes: far more than the clicks take, short enough that a lost decision fails the run soon.
@@ -163,7 +169,8 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     const phase = (from: Sample, to: Sample): PhaseCpu => {
       const d = delta(from, to);
       const netSeconds: Partial<Record<Sampled, number>> = {};
-      for (const k of Object.keys(d.cpu) as Sampled[]) netSeconds[k] = d.cpu[k]! - (idleRate[k] ?? 0) * d.seconds;
+      // A process stopped for the whole phase has no idle rate to take off.
+      for (const k of Object.keys(d.cpu) as Sampled[]) netSeconds[k] = d.cpu[k]! === 0 ? 0 : d.cpu[k]! - (idleRate[k] ?? 0) * d.seconds;
       return { seconds: d.seconds, cpuSeconds: d.cpu, netSeconds };
     };
     const phases: Record<Phase, PhaseCpu> = { submit: phase(a0, a1), cards: phase(a1, b1), wait: phase(b1, c1), clicks: phase(c1, d1) };
