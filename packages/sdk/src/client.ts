@@ -191,8 +191,11 @@ export class Countersign {
 
   /**
    * Wraps an async function so it runs only after countersign approves it. `describe` builds
-   * the intent from the call's arguments. Inside `fn`, `currentRelease()` returns the approval
-   * (to pass the release token on to the system that acts).
+   * the intent from the call's arguments; it must be a pure function of them, because it runs
+   * again once approved: `fn` gets the caller's own argument objects, and if they changed while
+   * people decided (so the intent they describe now is not the one approved), `fn` does not run
+   * (CountersignError). Inside `fn`, `currentRelease()` returns the approval (to pass the
+   * release token on to the system that acts).
    */
   guard<A extends unknown[], R>(
     describe: (...args: A) => IntentInput | Promise<IntentInput>,
@@ -200,7 +203,15 @@ export class Countersign {
     opts: AuthorizeOptions = {},
   ): (...args: A) => Promise<R> {
     return async (...args: A): Promise<R> => {
-      const authorization = await this.authorize(await describe(...args), opts);
+      const intent = await describe(...args);
+      // The intent as it goes on the wire, taken now: it may share objects with the arguments.
+      const submitted = JSON.stringify(intent);
+      const authorization = await this.authorize(intent, opts);
+      if (JSON.stringify(await describe(...args)) !== submitted) {
+        throw new CountersignError(
+          `action ${authorization.action.id} was approved, but the arguments changed while it waited: they no longer describe the approved intent, so the function was not run`,
+        );
+      }
       return runReleased(authorization, () => fn(...args));
     };
   }
