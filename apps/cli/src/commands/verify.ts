@@ -22,7 +22,8 @@ const USAGE = `usage: countersign verify FILE|- --key PUBKEY [--key PUBKEY ...] 
               (repeat it for rotated keys). A JWKS from /.well-known/jwks.json also says
               where each retired key's range ends; rotations inside the export say it too
   --threads   verifying threads for a large export (default: one per CPU core, started
-              past 20,000 lines; 0: none). The report is the same whatever the number
+              past 20,000 lines, or at once for a file of 40 MB or more; 0: none). The
+              report is the same whatever the number
 exit status: 0 verified, 1 verification failed, 2 usage, key or read error, or the
              verification could not finish
 `;

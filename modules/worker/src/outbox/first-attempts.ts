@@ -72,7 +72,14 @@ export class FirstAttempts {
    */
   async run(job: JobRequest & { ref?: string }, trace: TraceContext | undefined): Promise<void> {
     const name = job.name;
-    const jobId = this.deps.queues.jobId(name, job.payload, job.ref);
+    let jobId: string;
+    try {
+      jobId = this.deps.queues.jobId(name, job.payload, job.ref);
+    } catch (err) {
+      // A payload the catalog refuses is a bug; the place is given back, and the round fails.
+      this.running -= 1;
+      throw err;
+    }
     const ctx: JobContext = {
       name,
       jobId,
