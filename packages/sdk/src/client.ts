@@ -167,18 +167,32 @@ export class Countersign {
   /**
    * Submits the intent and waits for the decision. Resolves with the release token when
    * approved; throws RefusedError, ExpiredError or CancelledError (with the reasons and the
-   * action id) otherwise, and TimeoutError when `timeout` passes first.
+   * action id) otherwise, and TimeoutError when `timeout` passes first. Unless
+   * `withdrawOnGiveUp: false`, an action nobody waits for any more (timeout, abort, a wait
+   * that failed) is withdrawn, also one whose submission the abort cut short.
    */
   async authorize(intent: IntentInput, opts: AuthorizeOptions = {}): Promise<Authorization> {
-    const submitted = await this.submit(intent, { signal: opts.signal, ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}) });
+    const idempotencyKey = opts.idempotencyKey ?? randomUUID();
+    const withdraw = opts.withdrawOnGiveUp !== false;
+    const abortedBefore = opts.signal?.aborted === true;
+    let submitted: Action;
+    try {
+      submitted = await this.submit(intent, { signal: opts.signal, idempotencyKey });
+    } catch (error) {
+      // Aborted while the submission was in flight: the server may have created the action, and
+      // nobody knows its id. The same key finds it (or makes it) so it can be withdrawn.
+      if (withdraw && !abortedBefore && opts.signal?.aborted) await this.withdrawUnseen(intent, idempotencyKey);
+      throw error;
+    }
     let action = submitted;
     if (!isFinal(action.status)) {
-      opts.onPending?.(action);
       try {
+        opts.onPending?.(action);
         action = await this.waitForDecision(submitted.id, opts);
       } catch (error) {
-        const gaveUp = error instanceof TimeoutError || opts.signal?.aborted === true;
-        if (!gaveUp || opts.withdrawOnGiveUp === false) throw error;
+        // Whatever ended the wait (timeout, abort, an answer that is not an action), nobody
+        // waits for this action any more: people must not be left deciding it.
+        if (!withdraw) throw error;
         const withdrawn = await this.withdraw(submitted.id);
         if (error instanceof TimeoutError) throw new TimeoutError(error.actionId, error.action, withdrawn);
         throw error;
@@ -248,6 +262,23 @@ export class Countersign {
 
   private async pause(ms: number, signal: AbortSignal | undefined, deadline: number): Promise<void> {
     await sleep(Math.min(ms, Math.max(0, deadline - Date.now())), signal);
+  }
+
+  /** Best effort: finds the action a cut-short submission may have created (same key, same body) and withdraws it. */
+  private async withdrawUnseen(intent: IntentInput, idempotencyKey: string): Promise<void> {
+    try {
+      const { body } = await this.http.call<Action>('POST', '/v1/actions', {
+        body: intent,
+        headers: { 'idempotency-key': idempotencyKey },
+        retry: 'unsent',
+        maxRetries: 2,
+        // The caller has aborted: look briefly, do not keep them waiting on a slow server.
+        timeoutMs: Math.min(this.timeoutMs, 5_000),
+      });
+      if (body && !isFinal(body.status)) await this.withdraw(body.id);
+    } catch (error) {
+      if (!(error instanceof CountersignError)) throw error;
+    }
   }
 
   /** Best effort: a withdrawal that fails (already decided, unreachable) leaves the action as it is. */

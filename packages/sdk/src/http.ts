@@ -91,7 +91,16 @@ export class Http {
       if (opts.signal?.aborted) throw opts.signal.reason;
       return { kind: 'network', error, unsent: networkFailure(error)?.sent === false };
     }
-    if (response.ok) return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+    if (response.ok) {
+      try {
+        return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+      } catch {
+        // A 2xx that is not JSON (a proxy's or portal's page) is no answer from countersign.
+        const detail = `HTTP ${response.status} with a body that is not JSON: not an answer from countersign`;
+        const problem = { type: 'about:blank', title: 'Invalid response', status: response.status, detail, code: 'invalid_response' };
+        return { kind: 'status', status: response.status, error: new ApiError(problem), retryAfterMs: undefined };
+      }
+    }
     return {
       kind: 'status',
       status: response.status,
