@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApiError, isFinal, TimeoutError, type Action, type Countersign } from './countersign-sdk.ts';
 import type { DescribedCall } from './intent.ts';
 
@@ -29,12 +30,20 @@ export interface GateOptions {
  * only `approved` (with the recorded intent hash equal to ours) lets the call through.
  */
 export async function gateCall(cs: Countersign, call: DescribedCall, opts: GateOptions): Promise<GateOutcome> {
+  const idempotencyKey = randomUUID();
+  const abortedBefore = opts.signal.aborted;
   let action: Action;
   try {
-    action = await cs.submit(call.intent, { signal: opts.signal });
+    action = await cs.submit(call.intent, { signal: opts.signal, idempotencyKey });
   } catch (error) {
-    if (opts.signal.aborted) return { kind: 'client-cancelled', actionId: undefined, withdrawn: false };
-    return unavailable(error);
+    if (!opts.signal.aborted) return unavailable(error);
+    if (abortedBefore) return { kind: 'client-cancelled', actionId: undefined, withdrawn: false };
+    // Cancelled while the submission was in flight: countersign may have created the action and
+    // we never saw its id. The same key finds it (or makes it) so it can be withdrawn.
+    const found = await cs.submit(call.intent, { idempotencyKey }).catch(() => undefined);
+    if (!found || isFinal(found.status)) return { kind: 'client-cancelled', actionId: found?.id, withdrawn: false };
+    const withdrawn = await cancelQuietly(cs, found.id, CLIENT_CANCELLED);
+    return { kind: 'client-cancelled', actionId: found.id, withdrawn: withdrawn?.status === 'cancelled' };
   }
   if (!isFinal(action.status)) {
     const held = await waitWhileHeld(cs, action, opts);
@@ -43,6 +52,8 @@ export async function gateCall(cs: Countersign, call: DescribedCall, opts: GateO
   }
   return verdictOf(action, call);
 }
+
+const CLIENT_CANCELLED = 'the MCP client cancelled the tool call';
 
 async function waitWhileHeld(cs: Countersign, submitted: Action, opts: GateOptions): Promise<Action | GateOutcome> {
   const started = Date.now();
@@ -57,7 +68,7 @@ async function waitWhileHeld(cs: Countersign, submitted: Action, opts: GateOptio
       return await cs.waitForDecision(submitted.id, { signal: opts.signal, timeout: Math.min(remaining, opts.progressEverySeconds * 1000) });
     } catch (error) {
       if (opts.signal.aborted) {
-        const withdrawn = await cancelQuietly(cs, submitted.id, 'the MCP client cancelled the tool call');
+        const withdrawn = await cancelQuietly(cs, submitted.id, CLIENT_CANCELLED);
         return { kind: 'client-cancelled', actionId: submitted.id, withdrawn: withdrawn?.status === 'cancelled' };
       }
       if (!(error instanceof TimeoutError)) return unavailable(error);
