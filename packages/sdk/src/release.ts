@@ -62,12 +62,13 @@ export interface ReleaseVerifier {
  */
 export function createReleaseVerifier(opts: ReleaseVerifierOptions): ReleaseVerifier {
   checkOptions(opts);
-  const getKey = keyResolver(opts);
+  const { getKey, keySet } = keyResolver(opts);
   return {
     async verify(token, check) {
       let payload: Record<string, unknown>;
+      let kid: string | undefined;
       try {
-        ({ payload } = await jwtVerify(token, getKey, {
+        ({ payload, protectedHeader: { kid } } = await jwtVerify(token, getKey, {
           algorithms: ['EdDSA'],
           audience: opts.audience,
           ...(opts.issuer !== undefined ? { issuer: opts.issuer } : {}),
@@ -84,6 +85,10 @@ export function createReleaseVerifier(opts: ReleaseVerifierOptions): ReleaseVeri
         typeof iat !== 'number' || typeof exp !== 'number' || typeof bound !== 'string' || !/^[0-9a-f]{64}$/.test(bound)
       ) {
         throw new ReleaseVerificationError('malformed', 'claims have the wrong shape');
+      }
+      const retiredAt = retirementOf(keySet(), kid);
+      if (retiredAt !== undefined && !(exp * 1000 <= retiredAt)) {
+        throw new ReleaseVerificationError('retired_key', `token is signed by key ${kid ?? '(no kid)'}, which was retired before the token expires`);
       }
       if (check.actionId !== undefined && sub !== check.actionId) {
         throw new ReleaseVerificationError('wrong_action', `token releases ${sub}, not ${check.actionId}`);
@@ -121,13 +126,50 @@ function checkOptions(opts: ReleaseVerifierOptions): void {
   }
 }
 
-function keyResolver(opts: ReleaseKeySource): JWTVerifyGetKey | KeyObject {
-  if (opts.jwksUrl !== undefined) return createRemoteJWKSet(new URL(opts.jwksUrl));
+interface KeyResolver {
+  getKey: JWTVerifyGetKey | KeyObject;
+  /** The key set the token was checked against, for its retirements; undefined for a pinned PEM or KeyObject. */
+  keySet(): JSONWebKeySet | undefined;
+}
+
+function keyResolver(opts: ReleaseKeySource): KeyResolver {
+  if (opts.jwksUrl !== undefined) {
+    const remote = createRemoteJWKSet(new URL(opts.jwksUrl));
+    return {
+      getKey: remote,
+      keySet() {
+        // Verified against it just now, so it is cached. Without it, retirements are unknown:
+        // no token is accepted rather than one from a retired key.
+        const set = typeof remote.jwks === 'function' ? remote.jwks() : undefined;
+        if (!set) throw new ReleaseVerificationError('unknown_key', 'the key set could not be read back to check key retirements');
+        return set;
+      },
+    };
+  }
   const key = opts.key;
-  if (typeof key === 'string') return createPublicKey(key);
-  if (isKeyObject(key)) return key;
-  if (Array.isArray((key as JSONWebKeySet).keys)) return createLocalJWKSet(key as JSONWebKeySet);
-  return createPublicKey({ key: key as JWK & { kty: string }, format: 'jwk' });
+  if (typeof key === 'string') return { getKey: createPublicKey(key), keySet: () => undefined };
+  if (isKeyObject(key)) return { getKey: key, keySet: () => undefined };
+  if (Array.isArray((key as JSONWebKeySet).keys)) return { getKey: createLocalJWKSet(key as JSONWebKeySet), keySet: () => key as JSONWebKeySet };
+  return { getKey: createPublicKey({ key: key as JWK & { kty: string }, format: 'jwk' }), keySet: () => ({ keys: [key as JWK] }) };
+}
+
+/**
+ * When the signing key is marked retired in the set (`countersign_retired_at`, as countersign's
+ * JWKS marks a rotated-out key), the instant in ms; a mark that cannot be read counts as retired
+ * since ever (fail closed). Without a kid every key in the set could have signed: the earliest.
+ */
+function retirementOf(set: JSONWebKeySet | undefined, kid: string | undefined): number | undefined {
+  if (!set) return undefined;
+  let earliest: number | undefined;
+  for (const jwk of set.keys) {
+    if (kid !== undefined && jwk.kid !== kid) continue;
+    const mark = (jwk as { countersign_retired_at?: unknown }).countersign_retired_at;
+    if (mark === undefined) continue;
+    const at = typeof mark === 'string' ? Date.parse(mark) : Number.NaN;
+    const instant = Number.isNaN(at) ? 0 : at;
+    earliest = earliest === undefined ? instant : Math.min(earliest, instant);
+  }
+  return earliest;
 }
 
 function isKeyObject(key: unknown): key is KeyObject {
