@@ -43,7 +43,9 @@ export function gateTool<INPUT, OUTPUT>(
         () => bound.intent,
         async () => (await execute(bound.args, options)) as OUTPUT,
         {
-          idempotencyKey: `ai-sdk:${options.toolCallId}:${bound.intentHash}`.slice(0, 200),
+          // No Idempotency-Key of ours: the SDK makes a fresh one per call (its own retries reuse
+          // it). One built from the tool call id would find an earlier approval of the same
+          // arguments whenever a provider reuses ids (call_0, …) and run again under it.
           ...(options.abortSignal ? { signal: options.abortSignal } : {}),
           ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
           ...(opts.onPending ? { onPending: opts.onPending } : {}),
