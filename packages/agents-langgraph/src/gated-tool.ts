@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ToolMessage } from '@langchain/core/messages';
 import { tool, type StructuredToolInterface, type ToolRunnableConfig } from '@langchain/core/tools';
 import { interopParseAsync, isInteropZodSchema } from '@langchain/core/utils/types';
@@ -31,8 +32,8 @@ export function gatedTool<T extends AnyTool>(countersign: CountersignClient, ori
       const changed = await schemaChanges(original, bound);
       if (changed) return notRunMessage(changed, original.name, config);
       return await countersign.guard(() => bound.intent, () => invokeOriginal(original, bound.args, config), {
-        // No tool call id (invoked directly): a fresh key per call, so no earlier approval of the
-        // same arguments is found again and replayed.
+        // Outside a graph task (invoked directly): a fresh key per call, so no earlier approval
+        // of the same arguments is found again and replayed.
         ...(key ? { idempotencyKey: key } : {}),
         ...(config.signal ? { signal: config.signal } : {}),
         ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
@@ -56,9 +57,9 @@ export function interruptingTool<T extends AnyTool>(countersign: CountersignClie
     const bound = bindCall(intent, args);
     const key = idempotencyKey(config, bound.intentHash);
     // The key is how the re-run node finds its action after the interrupt; without a tool call id
-    // there is none that is this call's alone (a constant would replay one approval for every
-    // later call with the same arguments).
-    if (!key) return notRunMessage('this call has no tool call id, so its approval could not be found again after the interrupt (run the tool from a ToolNode)', original.name, config);
+    // in a graph task there is none that is this call's alone (a constant would replay one
+    // approval for every later call with the same arguments).
+    if (!key) return notRunMessage('this call has no tool call id in a graph task, so its approval could not be found again after the interrupt (run the tool from a ToolNode in a graph)', original.name, config);
     try {
       const changed = await schemaChanges(original, bound);
       if (changed) return notRunMessage(changed, original.name, config);
@@ -89,10 +90,19 @@ async function invokeOriginal(original: AnyTool, args: Args, config: ToolRunnabl
   return original.invoke(args as never, rest);
 }
 
-/** This tool call's key (its id and the intent hash), or undefined when the call has no id. */
+/**
+ * This tool call's key, or undefined when it has none of its own. Tool call ids come from the
+ * model provider and some reuse them (call_0 in every conversation), so the id alone would find
+ * an earlier approval of the same arguments and run again under it. The graph's task
+ * (`checkpoint_ns`, with the thread) is this node run's own, and the same when it re-runs after
+ * an interrupt or a restart from the checkpoint: it scopes the id.
+ */
 function idempotencyKey(config: ToolRunnableConfig, intentHash: string): string | undefined {
   const callId = config.toolCall?.id;
-  return callId ? `langgraph:${callId}:${intentHash}`.slice(0, 200) : undefined;
+  const task = config.configurable?.checkpoint_ns;
+  if (!callId || typeof task !== 'string' || task === '') return undefined;
+  const scope = createHash('sha256').update(JSON.stringify([String(config.configurable?.thread_id ?? ''), task, callId])).digest('hex').slice(0, 32);
+  return `langgraph:${scope}:${intentHash}`;
 }
 
 /**

@@ -1,7 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ToolMessage } from '@langchain/core/messages';
+import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
+import { fakeModel } from '@langchain/core/testing';
 import { tool } from '@langchain/core/tools';
+import { END, MemorySaver, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
+import { ToolNode, toolsCondition } from '@langchain/langgraph/prebuilt';
 import { useAgentGate } from '../../../test/support/agent-gate.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { gatedTool, interruptingTool } from '../src/index.ts';
@@ -68,6 +71,38 @@ describe('gatedTool invoked directly (no tool call id)', () => {
     expect(String(result)).toMatch(/tool call id/);
     expect(String(result)).toMatch(/It was not run/);
     expect(ran).toEqual([]);
+  });
+});
+
+describe('gatedTool in a ToolNode, tool call ids reused by the provider', () => {
+  it('the same id and arguments in another thread are held for their own approval', async () => {
+    const { gated, ran, nextPending } = gatedDelete();
+    const graph = (thread: string) => {
+      let model = fakeModel();
+      for (const reply of [new AIMessage({ content: '', tool_calls: [{ id: 'call_0', name: 'delete_environment', args: { name: 'env/lg-reused' } }] }), new AIMessage('Done.')]) model = model.respond(reply);
+      const compiled = new StateGraph(MessagesAnnotation)
+        .addNode('agent', async (state) => ({ messages: [await model.invoke(state.messages)] }))
+        .addNode('tools', new ToolNode([gated]))
+        .addEdge(START, 'agent')
+        .addConditionalEdges('agent', toolsCondition, ['tools', END])
+        .addEdge('tools', 'agent')
+        .compile({ checkpointer: new MemorySaver() });
+      return compiled.invoke({ messages: [new HumanMessage('Delete env/lg-reused')] }, { configurable: { thread_id: thread } });
+    };
+    const first = graph('thread-a');
+    const a = await nextPending(1);
+    await gate.vote(a.id, 'alice', 'approve');
+    await gate.vote(a.id, 'bob', 'approve');
+    await first;
+    expect(ran).toEqual(['env/lg-reused']);
+
+    const second = graph('thread-b');
+    expect(await Promise.race([second.then(() => 'ran under the first approval'), nextPending(2).then(() => 'held')])).toBe('held');
+    const b = await nextPending(2);
+    expect(b.id).not.toBe(a.id);
+    await gate.vote(b.id, 'bob', 'deny', 'once is enough');
+    await second;
+    expect(ran).toEqual(['env/lg-reused']);
   });
 });
 
