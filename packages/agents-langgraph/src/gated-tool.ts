@@ -49,7 +49,7 @@ export function gatedTool<T extends AnyTool>(countersign: CountersignClient, ori
  * The `interrupt()` variant, for graphs with a checkpointer: a call that needs people submits
  * the intent, then interrupts the graph (nothing waits in memory). Resume it with
  * `resumeWhenDecided` (or `Command({ resume })` yourself) — after a restart too: the node
- * re-runs, finds the same action by its Idempotency-Key (tool call id + intent hash), and reads
+ * re-runs, finds the same action by its Idempotency-Key (graph task + tool call id + intent hash), and reads
  * the decision from countersign. The resume value is never trusted as a decision.
  */
 export function interruptingTool<T extends AnyTool>(countersign: CountersignClient, original: T, intent: DescribeCall<Args>): T {
