@@ -77,6 +77,6 @@ describe('infra/k8s: rolling out and scaling', () => {
     expect(del, 'the rollout deletes the previous migration Job').toBeGreaterThanOrEqual(0);
     expect(del).toBeLessThan(firstApply);
     expect(firstApply).toBeLessThan(wait);
-    expect(commands.findLastIndex((c) => c === 'kubectl apply -k .')).toBeGreaterThan(wait);
+    expect(commands.lastIndexOf('kubectl apply -k .')).toBeGreaterThan(wait);
   });
 });
