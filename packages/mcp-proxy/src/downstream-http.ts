@@ -40,15 +40,22 @@ export async function serveHttp(opts: ListenOptions, newServer: () => Server, lo
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (new URL(req.url ?? '/', 'http://proxy').pathname !== path) return jsonRpcError(res, 404, -32601, 'Not found');
+    if (pathnameOf(req.url) !== path) return jsonRpcError(res, 404, -32601, 'Not found');
     if (opts.token && !bearerMatches(req.headers.authorization, opts.token)) return jsonRpcError(res, 401, -32001, 'Unauthorized');
     const sessionId = header(req, 'mcp-session-id');
     const existing = sessionId ? sessions.get(sessionId) : undefined;
     if (existing) return existing.handleRequest(req, res);
     if (sessionId) return jsonRpcError(res, 404, -32001, 'Session not found');
-    if (req.method !== 'POST') return jsonRpcError(res, 400, -32000, 'Bad Request: no session');
-    const body = await readJson(req);
-    if (body === undefined || !isInitializeRequest(body)) return jsonRpcError(res, 400, -32000, 'Bad Request: no session');
+    if (req.method !== 'POST') return jsonRpcError(res, 400, -32000, 'Bad Request: no session; POST an initialize request first');
+    const read = await readJson(req);
+    if (read.kind === 'too_large') {
+      // The rest of the body is left unread: close the connection rather than reuse it.
+      res.setHeader('connection', 'close');
+      return jsonRpcError(res, 413, -32000, `Payload Too Large: a request body must not exceed ${MAX_BODY_BYTES} bytes`);
+    }
+    if (read.kind === 'invalid') return jsonRpcError(res, 400, -32700, 'Parse error: the body is not JSON');
+    const body = read.body;
+    if (!isInitializeRequest(body)) return jsonRpcError(res, 400, -32000, 'Bad Request: no session; the first request must be initialize');
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => void sessions.set(id, transport),
@@ -91,16 +98,30 @@ function bearerMatches(authorization: string | undefined, token: string): boolea
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+/** The same limit as the MCP SDK's transport applies to requests within a session. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+type ReadBody = { kind: 'json'; body: unknown } | { kind: 'too_large' } | { kind: 'invalid' };
+
+async function readJson(req: http.IncomingMessage): Promise<ReadBody> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 4 * 1024 * 1024) return undefined;
+    if (size > MAX_BODY_BYTES) return { kind: 'too_large' };
     chunks.push(chunk as Buffer);
   }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return { kind: 'json', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+  } catch {
+    return { kind: 'invalid' };
+  }
+}
+
+/** The request target's path, or undefined when it is not a URL (`//[`): that is a 404 like any other path. */
+function pathnameOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://proxy').pathname;
   } catch {
     return undefined;
   }
