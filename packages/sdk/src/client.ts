@@ -55,6 +55,8 @@ export interface RedeemOptions {
 }
 
 const DEFAULT_POLL_SECONDS = 50;
+/** How many released actions a client remembers to refuse releasing them twice (oldest forgotten first). */
+const MAX_REMEMBERED_RELEASES = 10_000;
 /** A long-poll that comes back pending sooner than this is not waiting (server restarting, capped at 0): pace the loop. */
 const MIN_POLL_INTERVAL_MS = 1000;
 
@@ -70,6 +72,8 @@ export class Countersign {
   private readonly http: Http;
   private readonly backoff: { baseMs: number; maxMs: number };
   private readonly timeoutMs: number;
+  /** Actions whose approval released a guarded call in this process (the newest, bounded). */
+  private readonly released = new Set<string>();
 
   constructor(opts: CountersignOptions) {
     const baseUrl = checkedBaseUrl(opts.baseUrl);
@@ -226,6 +230,14 @@ export class Countersign {
           `action ${authorization.action.id} was approved, but the arguments changed while it waited: they no longer describe the approved intent, so the function was not run`,
         );
       }
+      // One approval releases one execution. A later call that finds the same action (a fixed
+      // idempotencyKey, a tool call id reused, a replayed checkpoint) is not run under it.
+      const id = authorization.action.id;
+      if (this.released.has(id)) {
+        throw new CountersignError(`action ${id} already released a call in this process; an approval releases one execution, so this call was not run: submit it again for a new approval`);
+      }
+      this.released.add(id);
+      if (this.released.size > MAX_REMEMBERED_RELEASES) this.released.delete(this.released.values().next().value!);
       return runReleased(authorization, () => fn(...args));
     };
   }

@@ -56,3 +56,22 @@ describe('guard', () => {
     expect(ran).toEqual([deletion]);
   });
 });
+
+describe('guard and one execution per approval', () => {
+  it('a call that finds an approval that already released a call (a fixed idempotencyKey) does not run again', async () => {
+    const ran: string[] = [];
+    const pay = cs.guard(
+      (to: string) => ({ action: { type: 'payment.send', resource: `acct/${to}` }, authority: { changeTicket: 'CHG-7' } }),
+      async (to: string) => (ran.push(to), currentRelease()!.action.id),
+      // A key fixed for every call: each later call with the same arguments finds the first action.
+      { idempotencyKey: 'pay-bob-once' },
+    );
+    const first = await pay('bob');
+    expect(ran).toEqual(['bob']);
+    const again = await pay('bob').then(() => undefined, (err: unknown) => err);
+    expect(again).toBeInstanceOf(CountersignError);
+    expect(String((again as Error).message)).toContain(first);
+    expect(String((again as Error).message)).toMatch(/already released/);
+    expect(ran).toEqual(['bob']);
+  });
+});
