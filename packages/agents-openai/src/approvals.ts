@@ -27,9 +27,13 @@ export interface CountersignApprovalsOptions {
 }
 
 interface Approved {
+  actionId: string;
   intentHash: string;
   releaseToken: string;
 }
+
+/** How many executed actions are remembered to refuse running them twice (oldest forgotten first). */
+const MAX_REMEMBERED_EXECUTIONS = 10_000;
 
 /**
  * countersign decides the approvals of an OpenAI Agents SDK run, in the SDK's own idiom: gated
@@ -46,6 +50,11 @@ export class CountersignApprovals {
   private readonly describers = new Map<string, DescribeCall<unknown>>();
   /** Approved tool calls by call id: execution checks the arguments still hash to what was approved. */
   private readonly approved = new Map<string, Approved>();
+  /**
+   * Actions whose approval already ran a call. A saved RunState resumed twice finds the same
+   * action again by its Idempotency-Key: one approval releases one execution.
+   */
+  private readonly executed = new Set<string>();
 
   constructor(
     private readonly countersign: CountersignClient,
@@ -69,6 +78,9 @@ export class CountersignApprovals {
         if (!approval || approval.intentHash !== bound.intentHash) {
           return `countersign has not approved this call with these arguments. It was not run.`;
         }
+        if (this.executed.has(approval.actionId)) return alreadyRan(approval.actionId);
+        this.executed.add(approval.actionId);
+        if (this.executed.size > MAX_REMEMBERED_EXECUTIONS) this.executed.delete(this.executed.values().next().value!);
         return execute(bound.args, context, details);
       },
     } as ToolOptions<TParameters, Context>);
@@ -106,12 +118,16 @@ export class CountersignApprovals {
           return;
         }
         try {
-          const { releaseToken } = await this.countersign.authorize(bound.intent, {
+          const { action, releaseToken } = await this.countersign.authorize(bound.intent, {
             idempotencyKey: `openai-agents:${callId}:${bound.intentHash}`.slice(0, 200),
             ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}),
-            onPending: (action) => this.opts.onPending?.(action, name),
+            onPending: (pending) => this.opts.onPending?.(pending, name),
           });
-          this.approved.set(callId, { intentHash: bound.intentHash, releaseToken });
+          if (this.executed.has(action.id)) {
+            state.reject(item, { message: alreadyRan(action.id) });
+            return;
+          }
+          this.approved.set(callId, { actionId: action.id, intentHash: bound.intentHash, releaseToken });
           state.approve(item);
         } catch (err) {
           state.reject(item, { message: notApprovedText(err) });
@@ -129,4 +145,8 @@ export class CountersignApprovals {
   private gates(item: RunToolApprovalItem): boolean {
     return item.name !== undefined && this.describers.has(item.name);
   }
+}
+
+function alreadyRan(actionId: string): string {
+  return `countersign's approval (action ${actionId}) already ran this call once; an approval releases one execution, so it was not run again.`;
 }
