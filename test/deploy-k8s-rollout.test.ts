@@ -18,6 +18,7 @@ interface K8sObject {
   kind: string;
   metadata: { name: string };
   spec?: any;
+  data?: Record<string, string>;
 }
 
 let objects: K8sObject[] = [];
@@ -78,5 +79,45 @@ describe('infra/k8s: rolling out and scaling', () => {
     expect(del).toBeLessThan(firstApply);
     expect(firstApply).toBeLessThan(wait);
     expect(commands.lastIndexOf('kubectl apply -k .')).toBeGreaterThan(wait);
+  });
+});
+
+describe('infra/k8s: /metrics stays inside the cluster', () => {
+  it('serves /metrics on a port of its own that the Service (so the ingress) never reaches, open only to the monitoring namespace', () => {
+    // On the API's port, /metrics would be published by the Ingress README suggests in front
+    // of countersign-api: decision counts per rule, pending actions and queue depths for anyone
+    // on the internet (the service leaves /metrics open unless COUNTERSIGN_METRICS_TOKEN is set).
+    const settings = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('countersign-settings'))!.data!;
+    const metricsPort = Number(settings.COUNTERSIGN_METRICS_PORT);
+    expect(metricsPort).toBeGreaterThan(0);
+    expect(metricsPort).not.toBe(Number(settings.PORT));
+    for (const deployment of deployments()) {
+      const template = deployment.spec.template;
+      const [container] = template.spec.containers;
+      const ports = container.ports as { name: string; containerPort: number }[];
+      expect(ports.find((p) => p.name === 'metrics')?.containerPort, deployment.metadata.name).toBe(metricsPort);
+      expect(template.metadata.annotations['prometheus.io/port'], deployment.metadata.name).toBe(String(metricsPort));
+      // Probes stay on the API's port: the metrics port answers nothing else.
+      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) expect(container[probe].httpGet.port).toBe('http');
+    }
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'countersign-api')!;
+    for (const port of service.spec.ports as { targetPort: string | number }[]) expect([metricsPort, 'metrics']).not.toContain(port.targetPort);
+
+    // Ingress rules: the metrics port only from the namespace labelled for scraping; nothing
+    // open to every namespace but the API's own port.
+    for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy' && o.spec.ingress)) {
+      for (const rule of policy.spec.ingress as { from: { namespaceSelector?: { matchLabels?: Record<string, string> } }[]; ports: { port: string | number }[] }[]) {
+        const openToAll = rule.from.some((f) => f.namespaceSelector && Object.keys(f.namespaceSelector.matchLabels ?? {}).length === 0);
+        const ports = rule.ports.map((p) => p.port);
+        if (openToAll) expect(ports, policy.metadata.name).toEqual(['http']);
+        if (ports.includes('metrics') || ports.includes(metricsPort)) {
+          expect(rule.from, policy.metadata.name).toEqual([{ namespaceSelector: { matchLabels: { 'countersign/scrape-metrics': 'true' } } }]);
+        }
+      }
+    }
+    const scraped = objects
+      .filter((o) => o.kind === 'NetworkPolicy' && o.spec.ingress)
+      .flatMap((o) => (o.spec.ingress as { ports: { port: string }[] }[]).flatMap((r) => r.ports.map((p) => `${o.metadata.name}:${p.port}`)));
+    expect(scraped).toEqual(expect.arrayContaining(['countersign-api-ingress:metrics', 'countersign-worker-ingress:metrics']));
   });
 });
