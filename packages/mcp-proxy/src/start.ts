@@ -69,6 +69,10 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
   };
   upstream.client.fallbackNotificationHandler = async (notification) => {
     if (!BROADCAST.has(notification.method)) return;
+    // Over HTTP every session shares this one upstream connection, and a log message cannot be
+    // told apart by the call it is about: relayed to all, one client's arguments and results
+    // would reach every other client. Only the stdio peer (the one client) gets them.
+    if (opts.listen && notification.method === 'notifications/message') return;
     for (const server of servers) await server.notification(notification as ServerNotification).catch(() => undefined);
   };
 
