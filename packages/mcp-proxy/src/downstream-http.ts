@@ -25,10 +25,26 @@ export interface HttpDownstream {
  * SDK's simpleStreamableHttp example. Sessions matter here: a client's notifications/cancelled
  * arrives as its own POST and must reach the held call it cancels.
  */
+/** Hosts only this machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Beyond loopback, anyone who can reach the port would call tools as the proxy's agent (and
+ * passthrough tools ungated): a token is required there, not optional.
+ */
+export function checkListen(opts: ListenOptions): void {
+  if (!isLoopback(opts.host) && !opts.token) {
+    throw new TypeError(`mcp-proxy: listening on ${opts.host} (beyond loopback) needs a token (COUNTERSIGN_MCP_PROXY_TOKEN): every client would otherwise act as the proxy's agent`);
+  }
+}
+
 export async function serveHttp(opts: ListenOptions, newServer: () => Server, logger: ProxyLogger): Promise<HttpDownstream> {
+  checkListen(opts);
   const path = opts.path ?? '/mcp';
   const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const loopback = opts.host === '127.0.0.1' || opts.host === 'localhost' || opts.host === '::1';
+  const loopback = isLoopback(opts.host);
   let allowedHosts: string[] = [];
 
   const httpServer = http.createServer((req, res) => {

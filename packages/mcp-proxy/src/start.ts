@@ -2,7 +2,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import { Countersign } from './countersign-sdk.ts';
-import { serveHttp, type ListenOptions } from './downstream-http.ts';
+import { checkListen, serveHttp, type ListenOptions } from './downstream-http.ts';
 import type { Mapping } from './load-mapping.ts';
 import { silentLogger, type ProxyLogger } from './logger.ts';
 import { createProxyServer } from './proxy-server.ts';
@@ -39,6 +39,7 @@ const BROADCAST = new Set([
 
 export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy> {
   const logger = opts.logger ?? silentLogger;
+  if (opts.listen) checkListen(opts.listen);
   const countersign = new Countersign({
     baseUrl: opts.countersign.url,
     apiKey: opts.countersign.apiKey,
@@ -94,7 +95,11 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
 
   let url: string | undefined;
   if (opts.listen) {
-    const http = await serveHttp(opts.listen, newServer, logger);
+    const http = await serveHttp(opts.listen, newServer, logger).catch(async (err: unknown) => {
+      // The port is taken (or the like): stop the upstream started above, then say why.
+      await close();
+      throw err;
+    });
     url = http.url;
     stopDownstream = http.close;
   } else {

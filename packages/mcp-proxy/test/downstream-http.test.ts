@@ -75,3 +75,33 @@ describe('mcp-proxy HTTP listener, bad requests', () => {
     await res.text();
   });
 });
+
+describe('mcp-proxy HTTP listener, who may connect', () => {
+  it('refuses to listen beyond loopback without a token (anyone on the network would act as the proxy)', async () => {
+    await expect(
+      startMcpProxy({ mapping: testMapping(), countersign: { url: 'http://127.0.0.1:1', apiKey: 'cs_unused_key' }, upstream: { url: upstream.url }, listen: { host: '0.0.0.0', port: 0 } }),
+    ).rejects.toThrow(/token/);
+  });
+
+  it('with a token, a request without it or with another is 401', async () => {
+    const guarded = await startMcpProxy({
+      mapping: testMapping(),
+      countersign: { url: 'http://127.0.0.1:1', apiKey: 'cs_unused_key' },
+      upstream: { url: upstream.url },
+      listen: { host: '127.0.0.1', port: 0, token: 'proxy-token-123' },
+    });
+    try {
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+      for (const authorization of [undefined, 'Bearer proxy-token-12', 'Bearer proxy-token-1234', 'Basic proxy-token-123']) {
+        const res = await fetch(guarded.url!, { method: 'POST', headers: { ...headers, ...(authorization ? { authorization } : {}) }, body: JSON.stringify(initialize) });
+        expect(res.status, String(authorization)).toBe(401);
+        await res.text();
+      }
+      const ok = await fetch(guarded.url!, { method: 'POST', headers: { ...headers, authorization: 'Bearer proxy-token-123' }, body: JSON.stringify(initialize) });
+      expect(ok.status).toBe(200);
+      await ok.text();
+    } finally {
+      await guarded.close();
+    }
+  });
+});
