@@ -38,7 +38,7 @@ function fromCel(value: CelResult, source: string): JsonValue {
     const out: Record<string, JsonValue> = {};
     for (const [key, item] of value) {
       if (typeof key !== 'string') throw new MappingEvaluationError(`${source}: map keys must be strings`);
-      out[key] = fromCel(item, source);
+      setOwn(out, key, fromCel(item, source));
     }
     return out;
   }
@@ -58,8 +58,13 @@ function toCel(value: unknown): CelInput {
   if (Array.isArray(value)) return value.map(toCel);
   if (typeof value === 'object') {
     const out: Record<string, CelInput> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toCel(v);
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) setOwn(out, k, toCel(v));
     return out;
   }
   throw new MappingEvaluationError(`arguments contain a ${typeof value}, which is not JSON data`);
+}
+
+/** `out[key] = value`, except that a key named "__proto__" stays a key (assigning it would set the prototype and drop it). */
+function setOwn<T>(out: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { describeCall, loadMapping } from '../src/index.ts';
+
+// What approvers see of a call is what it carries: a key named like an object's internals
+// (`__proto__`) is data like any other, kept in what the mapping copies into the intent.
+
+const mapping = loadMapping(
+  ['version: 1', 'tools:', '  - match: export_rows', '    action: { type: data.export, resource: args.table }', '    context:', '      attributes: { filter: args.filter }', ''].join('\n'),
+  'mapping.yaml',
+);
+
+describe('describeCall', () => {
+  it('a "__proto__" key in the arguments stays an ordinary key in the attributes the mapping fills', () => {
+    const args = JSON.parse('{"table":"customers","filter":{"__proto__":{"region":"all"},"region":"eu"}}') as Record<string, unknown>;
+    const call = describeCall(mapping.find('export_rows')!, 'export_rows', args);
+    const filter = (call.intent.context?.attributes as Record<string, unknown>).filter as Record<string, unknown>;
+    expect(Object.keys(filter).sort()).toEqual(['__proto__', 'region']);
+    expect(Object.getOwnPropertyDescriptor(filter, '__proto__')?.value).toEqual({ region: 'all' });
+    expect(Object.getPrototypeOf(filter)).toBe(Object.prototype);
+    // The params are the arguments as sent, the same key included.
+    expect(Object.keys(call.params.filter as object).sort()).toEqual(['__proto__', 'region']);
+  });
+});
