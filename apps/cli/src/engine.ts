@@ -20,13 +20,23 @@ export interface LocalEngine {
  * without either we stop with what to do.
  */
 export function databaseUrl(ctx: CliContext): string {
-  if (ctx.env.DATABASE_URL) return ctx.env.DATABASE_URL;
+  if (ctx.env.DATABASE_URL) return checkedDatabaseUrl(ctx.env.DATABASE_URL);
   const runtime = path.join(stateDir(ctx.env, ctx.cwd), 'runtime.json');
   if (fs.existsSync(runtime)) {
     const parsed = JSON.parse(fs.readFileSync(runtime, 'utf8')) as { databaseUrl?: string };
     if (parsed.databaseUrl) return parsed.databaseUrl;
   }
   throw new Error('no database: set DATABASE_URL, or run `npm start` in another terminal first');
+}
+
+/**
+ * DATABASE_URL as the server checks it, naming the variable and never echoing the value (it
+ * holds a password). Otherwise the driver reads "notaurl" as a socket path and answers
+ * "getaddrinfo ENOTFOUND base", or a stray character gives a bare "Invalid URL".
+ */
+function checkedDatabaseUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url)) throw new Error('DATABASE_URL must be a postgres:// URL (special characters in the password percent-encoded)');
+  return url;
 }
 
 export function openEngine(ctx: CliContext): LocalEngine {
