@@ -2,6 +2,9 @@ import { canonicalJson, intentHash, type IntentInput } from './countersign-sdk.t
 import { MappingEvaluationError, type JsonValue } from './expression.ts';
 import type { ToolMapping } from './load-mapping.ts';
 
+/** `context.attributes.mcpTool`: the MCP tool the call is for (policy can match on it). */
+export const TOOL_ATTRIBUTE = 'mcpTool';
+
 /** A tool call described as an intent, with the exact arguments that may be forwarded. */
 export interface DescribedCall {
   /** Deeply frozen. `intent.action.params` is `params`: the object hashed is the object forwarded. */
@@ -33,6 +36,10 @@ export function describeCall(tool: ToolMapping, toolName: string, args: Record<s
     if (value === null) continue;
     setAt(intent, field.path, checked(field.path, value));
   }
+  // Which tool runs is part of what is approved: a glob (or "*") maps many tools to one action
+  // type, and the same arguments to another tool must not look, or hash, the same. Set last, so
+  // a mapping cannot name another tool here.
+  setAt(intent, ['context', 'attributes', TOOL_ATTRIBUTE], toolName);
   const frozen = deepFreeze(intent) as unknown as IntentInput;
   return { intent: frozen, params: frozen.action.params as Readonly<Record<string, unknown>>, intentHash: intentHash(frozen) };
 }

@@ -21,3 +21,24 @@ describe('describeCall', () => {
     expect(Object.keys(call.params.filter as object).sort()).toEqual(['__proto__', 'region']);
   });
 });
+
+describe('describeCall, several tools under one mapping', () => {
+  // A glob (or "*" for everything) maps many tools to one action type: what approvers see, and
+  // what the approval is bound to, must say which tool will run.
+  const glob = loadMapping(['version: 1', 'tools:', '  - match: "delete_*"', '    action: { type: resource.delete, resource: args.name }', ''].join('\n'), 'mapping.yaml');
+
+  it('the intent names the tool, so approving one tool never approves another with the same arguments', () => {
+    const args = { name: 'env/staging-1' };
+    const asked = describeCall(glob.find('delete_environment')!, 'delete_environment', args);
+    const other = describeCall(glob.find('delete_all_backups')!, 'delete_all_backups', args);
+    expect(asked.intent.context?.attributes).toMatchObject({ mcpTool: 'delete_environment' });
+    expect(other.intent.context?.attributes).toMatchObject({ mcpTool: 'delete_all_backups' });
+    expect(asked.intentHash).not.toBe(other.intentHash);
+  });
+
+  it('a mapping cannot hide the tool behind an attribute of the same name', () => {
+    const hiding = loadMapping(['version: 1', 'tools:', '  - match: "*"', '    action: { type: resource.change }', '    context:', "      attributes: { mcpTool: '\"harmless_tool\"' }", ''].join('\n'), 'mapping.yaml');
+    const call = describeCall(hiding.find('wipe_disk')!, 'wipe_disk', {});
+    expect(call.intent.context?.attributes).toMatchObject({ mcpTool: 'wipe_disk' });
+  });
+});

@@ -71,7 +71,7 @@ describe('describeCall', () => {
     const { intent, params } = describeCall(tool, 'delete_environment', args);
     expect(intent).toEqual({
       action: { type: 'environment.delete', resource: 'env/prod-eu-1', summary: 'Delete the env/prod-eu-1 environment', params: args },
-      context: { environment: 'production' },
+      context: { environment: 'production', attributes: { mcpTool: 'delete_environment' } },
       risk: { class: 'destructive', urgency: 'high' },
       justification: 'decommissioned',
     });
