@@ -22,6 +22,7 @@ import type { Mapping } from './load-mapping.ts';
 import type { ProxyLogger } from './logger.ts';
 import type { ReleaseHeader } from './release-header.ts';
 import { heldMessage, mappingErrorResult, outcomeResult, unmappedResult } from './results.ts';
+import type { Subscriptions } from './subscriptions.ts';
 
 export interface ProxyServerDeps {
   upstream: Client;
@@ -32,6 +33,8 @@ export interface ProxyServerDeps {
   logger: ProxyLogger;
   /** Timeout of a forwarded call (ms, reset by the upstream's progress). Default 60 000. */
   upstreamTimeoutMs?: number;
+  /** Which session subscribed to which resource (sessions share the upstream's subscriptions). */
+  subscriptions?: Subscriptions<Server>;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -64,7 +67,12 @@ export function createProxyServer(deps: ProxyServerDeps): Server {
 
   server.fallbackRequestHandler = async (request, extra) => {
     if (!PASSED_THROUGH.test(request.method)) throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
-    return deps.upstream.request({ method: request.method, params: request.params } as never, ResultSchema, { signal: extra.signal });
+    const uri = (request.params as { uri?: unknown } | undefined)?.uri;
+    // Another session may still hold this subscription upstream: only the last one ends it.
+    if (request.method === 'resources/unsubscribe' && typeof uri === 'string' && deps.subscriptions && !deps.subscriptions.unsubscribe(server, uri)) return {};
+    const result = await deps.upstream.request({ method: request.method, params: request.params } as never, ResultSchema, { signal: extra.signal });
+    if (request.method === 'resources/subscribe' && typeof uri === 'string') deps.subscriptions?.subscribe(server, uri);
+    return result;
   };
   return server;
 }

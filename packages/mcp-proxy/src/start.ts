@@ -6,6 +6,7 @@ import { checkListen, serveHttp, type ListenOptions } from './downstream-http.ts
 import type { Mapping } from './load-mapping.ts';
 import { silentLogger, type ProxyLogger } from './logger.ts';
 import { createProxyServer } from './proxy-server.ts';
+import { Subscriptions } from './subscriptions.ts';
 import { connectUpstream, type UpstreamTarget } from './upstream.ts';
 
 export interface McpProxyOptions {
@@ -55,6 +56,7 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
   });
 
   const servers = new Set<Server>();
+  const subscriptions = new Subscriptions<Server>();
   const newServer = () => {
     const server = createProxyServer({
       upstream: upstream.client,
@@ -63,9 +65,13 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
       logger,
       ...(upstream.releaseHeader ? { releaseHeader: upstream.releaseHeader } : {}),
       ...(opts.upstreamTimeoutMs ? { upstreamTimeoutMs: opts.upstreamTimeoutMs } : {}),
+      subscriptions,
     });
     servers.add(server);
-    server.onclose = () => servers.delete(server);
+    server.onclose = () => {
+      servers.delete(server);
+      subscriptions.drop(server);
+    };
     return server;
   };
   upstream.client.fallbackNotificationHandler = async (notification) => {
@@ -74,7 +80,10 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
     // told apart by the call it is about: relayed to all, one client's arguments and results
     // would reach every other client. Only the stdio peer (the one client) gets them.
     if (opts.listen && notification.method === 'notifications/message') return;
-    for (const server of servers) await server.notification(notification as ServerNotification).catch(() => undefined);
+    // An update is for the sessions that subscribed to that resource, not for every client.
+    const uri = (notification.params as { uri?: unknown } | undefined)?.uri;
+    const to = notification.method === 'notifications/resources/updated' ? (typeof uri === 'string' ? subscriptions.holders(uri) : []) : [...servers];
+    for (const server of to) await server.notification(notification as ServerNotification).catch(() => undefined);
   };
 
   let stopped = false;
