@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { CliContext } from '../registry.ts';
-import { openEngine } from '../engine.ts';
+import { openEngine, type LocalEngine } from '../engine.ts';
 import { parseCli } from '../args.ts';
 import { isTerminal, shownLine } from '../terminal.ts';
 
@@ -44,20 +47,54 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write('countersign export: not writing the export to a terminal (it carries what callers wrote, control characters included): use --out FILE, or a pipe\n');
     return 2;
   }
-  const engine = openEngine(ctx);
-  const out = values.out ? fs.createWriteStream(values.out) : ctx.stdout;
-  try {
-    for await (const line of engine.audit.lines({ format, range })) {
-      if (!out.write(line)) await once(out, 'drain');
+  if (!values.out) {
+    const engine = openEngine(ctx);
+    try {
+      for await (const line of engine.audit.lines({ format, range })) {
+        if (!ctx.stdout.write(line)) await once(ctx.stdout, 'drain');
+      }
+    } finally {
+      await engine.close();
     }
-  } finally {
-    await engine.close();
-    if (values.out) {
-      (out as fs.WriteStream).end();
-      await once(out, 'finish');
-    }
+    return 0;
   }
-  return 0;
+  return exportToFile(values.out, ctx, (engine) => engine.audit.lines({ format, range }));
+}
+
+/**
+ * The export goes to a partial file beside FILE (created new, owner-only: it holds intents) and
+ * replaces FILE only once complete: a failure half-way leaves the previous export as it was,
+ * where opening FILE itself would have truncated it first.
+ */
+async function exportToFile(target: string, ctx: CliContext, lines: (engine: LocalEngine) => AsyncIterable<string>): Promise<number> {
+  const partial = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.partial`);
+  let file: fs.promises.FileHandle;
+  try {
+    file = await fs.promises.open(partial, 'wx', 0o600);
+  } catch (err) {
+    ctx.stderr.write(`countersign export: cannot write ${shownLine(target)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return 1;
+  }
+  let complete = false;
+  try {
+    const engine = openEngine(ctx);
+    try {
+      await pipeline(Readable.from(lines(engine)), file.createWriteStream());
+    } finally {
+      await engine.close();
+    }
+    try {
+      await fs.promises.rename(partial, target);
+    } catch (err) {
+      ctx.stderr.write(`countersign export: cannot write ${shownLine(target)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+      return 1;
+    }
+    complete = true;
+    return 0;
+  } finally {
+    await file.close().catch(() => undefined);
+    if (!complete) await fs.promises.rm(partial, { force: true });
+  }
 }
 
 /** Shown by `countersign export --help`. */
