@@ -80,14 +80,18 @@ export class Countersign {
     checkApiKey(opts.apiKey);
     const fetchImpl = opts.fetch ?? (globalThis.fetch as FetchLike | undefined);
     if (!fetchImpl) throw new TypeError('Countersign: no fetch available; pass options.fetch');
-    this.backoff = opts.backoff ?? { baseMs: 250, maxMs: 10_000 };
+    this.backoff = checkedBackoff(opts.backoff ?? { baseMs: 250, maxMs: 10_000 });
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+    // Read from the environment these are often NaN: a NaN retry count never stops retrying.
+    if (!(Number.isFinite(this.timeoutMs) && this.timeoutMs > 0 && this.timeoutMs <= 2_147_483_647)) throw new TypeError('Countersign: timeoutMs must be a finite number of milliseconds > 0');
+    const maxRetries = opts.maxRetries ?? 5;
+    if (!(Number.isSafeInteger(maxRetries) && maxRetries >= 0)) throw new TypeError('Countersign: maxRetries must be a whole number ≥ 0');
     this.http = new Http({
       baseUrl,
       apiKey: opts.apiKey,
       fetch: fetchImpl,
       timeoutMs: this.timeoutMs,
-      maxRetries: opts.maxRetries ?? 5,
+      maxRetries,
       backoff: this.backoff,
     });
   }
@@ -326,6 +330,14 @@ function checkedBaseUrl(baseUrl: unknown): string {
   if (url.username || url.password) throw new TypeError('Countersign: baseUrl must not carry credentials; the API key goes in apiKey');
   if (url.search || url.hash) throw new TypeError('Countersign: baseUrl must not have a query or a fragment');
   return baseUrl.replace(/\/+$/, '');
+}
+
+function checkedBackoff(backoff: { baseMs: number; maxMs: number }): { baseMs: number; maxMs: number } {
+  const ok = (ms: unknown) => typeof ms === 'number' && Number.isFinite(ms) && ms >= 0;
+  if (!ok(backoff?.baseMs) || !ok(backoff?.maxMs) || backoff.baseMs > backoff.maxMs) {
+    throw new TypeError('Countersign: backoff must be { baseMs, maxMs }, finite milliseconds ≥ 0 with baseMs ≤ maxMs');
+  }
+  return backoff;
 }
 
 function checkApiKey(apiKey: unknown): void {

@@ -60,3 +60,29 @@ describe('Countersign options', () => {
     expect(CountersignError).toBeDefined();
   });
 });
+
+describe('Countersign numeric options', () => {
+  it('a NaN, negative or infinite timeout, retry count or backoff is a TypeError at once (NaN retries never stopped retrying)', () => {
+    const bad: Record<string, unknown>[] = [
+      { timeoutMs: Number.NaN },
+      { timeoutMs: 0 },
+      { timeoutMs: Number.POSITIVE_INFINITY },
+      { maxRetries: Number.NaN },
+      { maxRetries: -1 },
+      { maxRetries: 1.5 },
+      { maxRetries: Number.POSITIVE_INFINITY },
+      { backoff: { baseMs: Number.NaN, maxMs: 1000 } },
+      { backoff: { baseMs: 100, maxMs: -1 } },
+      { backoff: { baseMs: 2000, maxMs: 1000 } },
+    ];
+    for (const options of bad) {
+      expect(() => new Countersign({ baseUrl, apiKey: SECRET, ...(options as object) }), JSON.stringify(options)).toThrow(TypeError);
+    }
+    expect(new Countersign({ baseUrl, apiKey: SECRET, timeoutMs: 1, maxRetries: 0, backoff: { baseMs: 0, maxMs: 0 } })).toBeInstanceOf(Countersign);
+  });
+
+  it('with maxRetries NaN (an unset environment variable read as a number), a failing server is not retried forever', async () => {
+    const text = await failureText(() => new Countersign({ baseUrl, apiKey: SECRET, maxRetries: Number(process.env.COUNTERSIGN_TEST_UNSET_RETRIES), backoff: { baseMs: 0, maxMs: 0 } }));
+    expect(text).toMatch(/maxRetries/);
+  });
+});
