@@ -83,8 +83,8 @@ async function callTool(deps: ProxyServerDeps, params: { name: string; arguments
   const tool = deps.mapping.find(name);
   const progress = progressReporter(extra);
   if (!tool) {
-    deps.logger.warn({ tool: name }, 'mcp-proxy: unmapped tool refused');
-    return unmappedResult(name);
+    deps.logger.warn({ tool: shownName(name) }, 'mcp-proxy: unmapped tool refused');
+    return unmappedResult(shownName(name));
   }
   if (tool.passthrough) return forward(deps, name, args, undefined, extra, progress);
 
@@ -93,8 +93,8 @@ async function callTool(deps: ProxyServerDeps, params: { name: string; arguments
     described = describeCall(tool, name, args);
   } catch (err) {
     if (!(err instanceof MappingEvaluationError)) throw err;
-    deps.logger.warn({ tool: name, err: err.message }, 'mcp-proxy: mapping could not describe the call');
-    return mappingErrorResult(name, err.message);
+    deps.logger.warn({ tool: shownName(name), err: err.message }, 'mcp-proxy: mapping could not describe the call');
+    return mappingErrorResult(shownName(name), err.message);
   }
 
   const outcome = await gateCall(deps.countersign, described, {
@@ -104,7 +104,7 @@ async function callTool(deps: ProxyServerDeps, params: { name: string; arguments
     onHeld: (action) => progress.send(heldMessage(action)),
   });
   const actionId = 'action' in outcome && outcome.action ? outcome.action.id : 'actionId' in outcome ? outcome.actionId : undefined;
-  deps.logger.info({ tool: name, actionId, outcome: outcome.kind }, 'mcp-proxy: gate decided');
+  deps.logger.info({ tool: shownName(name), actionId, outcome: outcome.kind }, 'mcp-proxy: gate decided');
   if (outcome.kind !== 'approved') return outcomeResult(outcome);
   // A client that cancelled while we waited gets nothing forwarded, even when approved just now.
   if (extra.signal.aborted) return outcomeResult({ kind: 'client-cancelled', actionId: outcome.action.id, withdrawn: false });
@@ -135,6 +135,11 @@ async function forward(
     });
   const result = releaseToken && deps.releaseHeader ? await deps.releaseHeader.run(releaseToken, send) : await send();
   return result as CallToolResult;
+}
+
+/** MCP tool names are at most 128 characters: a longer one, the client's text, is cut short where it is logged or echoed. */
+function shownName(name: string): string {
+  return name.length <= 128 ? name : `${name.slice(0, 128)}… (${name.length} characters)`;
 }
 
 interface ProgressReporter {
