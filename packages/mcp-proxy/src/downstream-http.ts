@@ -5,6 +5,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { ProxyLogger } from './logger.ts';
+import { SessionRegistry } from './session-registry.ts';
 
 export interface ListenOptions {
   host: string;
@@ -13,6 +14,8 @@ export interface ListenOptions {
   path?: string;
   /** When set, every request must carry `Authorization: Bearer <token>`. */
   token?: string;
+  /** Most sessions at once (default 1000); at the bound the least recently active idle one is closed. */
+  maxSessions?: number;
 }
 
 export interface HttpDownstream {
@@ -20,11 +23,6 @@ export interface HttpDownstream {
   close(): Promise<void>;
 }
 
-/**
- * Serves MCP over Streamable HTTP, one session (and one proxy Server) per client, as in the
- * SDK's simpleStreamableHttp example. Sessions matter here: a client's notifications/cancelled
- * arrives as its own POST and must reach the held call it cancels.
- */
 /** Hosts only this machine can reach. */
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
@@ -40,10 +38,15 @@ export function checkListen(opts: ListenOptions): void {
   }
 }
 
+/**
+ * Serves MCP over Streamable HTTP, one session (and one proxy Server) per client, as in the
+ * SDK's simpleStreamableHttp example. Sessions matter here: a client's notifications/cancelled
+ * arrives as its own POST and must reach the held call it cancels.
+ */
 export async function serveHttp(opts: ListenOptions, newServer: () => Server, logger: ProxyLogger): Promise<HttpDownstream> {
   checkListen(opts);
   const path = opts.path ?? '/mcp';
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = new SessionRegistry(opts.maxSessions ?? 1000);
   const loopback = isLoopback(opts.host);
   let allowedHosts: string[] = [];
 
@@ -60,7 +63,11 @@ export async function serveHttp(opts: ListenOptions, newServer: () => Server, lo
     if (opts.token && !bearerMatches(req.headers.authorization, opts.token)) return jsonRpcError(res, 401, -32001, 'Unauthorized');
     const sessionId = header(req, 'mcp-session-id');
     const existing = sessionId ? sessions.get(sessionId) : undefined;
-    if (existing) return existing.handleRequest(req, res);
+    if (existing) {
+      const done = sessions.begin(sessionId!);
+      res.once('close', done);
+      return existing.handleRequest(req, res);
+    }
     if (sessionId) return jsonRpcError(res, 404, -32001, 'Session not found');
     if (req.method !== 'POST') return jsonRpcError(res, 400, -32000, 'Bad Request: no session; POST an initialize request first');
     const read = await readJson(req);
@@ -72,9 +79,13 @@ export async function serveHttp(opts: ListenOptions, newServer: () => Server, lo
     if (read.kind === 'invalid') return jsonRpcError(res, 400, -32700, 'Parse error: the body is not JSON');
     const body = read.body;
     if (!isInitializeRequest(body)) return jsonRpcError(res, 400, -32000, 'Bad Request: no session; the first request must be initialize');
-    const transport = new StreamableHTTPServerTransport({
+    if (!(await sessions.makeRoom())) {
+      res.setHeader('retry-after', '5');
+      return jsonRpcError(res, 503, -32000, 'Too many sessions, all busy: try again shortly');
+    }
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, transport),
+      onsessioninitialized: (id): void => sessions.add(id, transport),
       ...(loopback ? { enableDnsRebindingProtection: true, allowedHosts } : {}),
     });
     transport.onclose = () => {
@@ -95,8 +106,7 @@ export async function serveHttp(opts: ListenOptions, newServer: () => Server, lo
   return {
     url: `http://${hostPart}:${port}${path}`,
     async close() {
-      await Promise.all([...sessions.values()].map((t) => t.close().catch(() => undefined)));
-      sessions.clear();
+      await Promise.all(sessions.transports().map((t) => t.close().catch(() => undefined)));
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
