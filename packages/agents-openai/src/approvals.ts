@@ -93,8 +93,9 @@ export class CountersignApprovals {
     options?: NonStreamRunOptions<any, TAgent>,
   ): Promise<RunResult<any, TAgent>> {
     let result = (await run(agent, input as never, options as never)) as RunResult<any, TAgent>;
+    const signal = (options as { signal?: AbortSignal } | undefined)?.signal;
     while (result.interruptions.some((item) => this.gates(item))) {
-      const state = await this.decide(result.state, result.interruptions);
+      const state = await this.decide(result.state, result.interruptions, signal ? { signal } : {});
       result = (await run(agent, state as never, options as never)) as RunResult<any, TAgent>;
     }
     return result;
@@ -105,7 +106,11 @@ export class CountersignApprovals {
    * decision. Safe to repeat after a restart (from `RunState.fromString`): the submission's
    * Idempotency-Key is the call id and intent hash, so the same action is found again.
    */
-  async decide<S extends RunState<any, any>>(state: S, interruptions: RunToolApprovalItem[] = state.getInterruptions()): Promise<S> {
+  async decide<S extends RunState<any, any>>(
+    state: S,
+    interruptions: RunToolApprovalItem[] = state.getInterruptions(),
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<S> {
     await Promise.all(
       interruptions.filter((item) => this.gates(item)).map(async (item) => {
         const name = item.name!;
@@ -121,6 +126,8 @@ export class CountersignApprovals {
           const { action, releaseToken } = await this.countersign.authorize(bound.intent, {
             idempotencyKey: `openai-agents:${callId}:${bound.intentHash}`.slice(0, 200),
             ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}),
+            // The run's own signal: an aborted run stops waiting, and the SDK withdraws the action.
+            ...(opts.signal ? { signal: opts.signal } : {}),
             onPending: (pending) => this.opts.onPending?.(pending, name),
           });
           if (this.executed.has(action.id)) {
@@ -130,6 +137,7 @@ export class CountersignApprovals {
           this.approved.set(callId, { actionId: action.id, intentHash: bound.intentHash, releaseToken });
           state.approve(item);
         } catch (err) {
+          if (opts.signal?.aborted) throw opts.signal.reason;
           state.reject(item, { message: notApprovedText(err) });
         }
       }),
