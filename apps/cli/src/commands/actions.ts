@@ -54,12 +54,30 @@ interface Problem {
   errors?: { field: string; message: string }[];
 }
 
+/**
+ * The service's URL, or why not. Never quoted back: a URL can carry a password
+ * (http://user:secret@host), and fetch's own error would print it whole.
+ */
+function urlProblem(url: string): string | undefined {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) return 'the countersign URL (--url, $CS or $COUNTERSIGN_URL) must be an http:// or https:// URL';
+  if (parsed.username || parsed.password) return 'the countersign URL (--url, $CS or $COUNTERSIGN_URL) must not hold a user or password: the API key goes in --token or $COUNTERSIGN_TOKEN';
+  return undefined;
+}
+
 async function call(ctx: CliContext, url: string, token: string, method: string, route: string, body?: unknown): Promise<{ ok: true; body: any } | { ok: false }> {
-  const res = await fetch(url.replace(/\/$/, '') + route, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
+  let res: Response;
+  try {
+    res = await fetch(url.replace(/\/$/, '') + route, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a TLS error) is its cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+  }
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -128,6 +146,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const token = (values.token as string | undefined) ?? ctx.env.COUNTERSIGN_TOKEN;
   if (!url || !token) {
     ctx.stderr.write(`${!url ? 'no countersign URL (--url or $CS)' : 'no API key (--token or $COUNTERSIGN_TOKEN)'}\n${usage}`);
+    return 2;
+  }
+  const badUrl = urlProblem(url);
+  if (badUrl) {
+    ctx.stderr.write(`${badUrl}\n${usage}`);
     return 2;
   }
   // For programs and people both: the same JSON, with hidden characters as \uXXXX escapes.
