@@ -180,7 +180,8 @@ export class Countersign {
    * that failed) is withdrawn, also one whose submission the abort cut short.
    */
   async authorize(intent: IntentInput, opts: AuthorizeOptions = {}): Promise<Authorization> {
-    const idempotencyKey = opts.idempotencyKey ?? randomUUID();
+    // An empty key means none, as it always has.
+    const idempotencyKey = opts.idempotencyKey || randomUUID();
     const withdraw = opts.withdrawOnGiveUp !== false;
     const abortedBefore = opts.signal?.aborted === true;
     let submitted: Action;
