@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CardModel, CardRef, ChannelTarget } from '@countersign/core';
-import { FIRST_ATTEMPT_DEADLINE_MS } from '@countersign/worker';
+import { FIRST_ATTEMPT_DEADLINE_MS, LATE_BACKSTOP_MS } from '@countersign/worker';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
 import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
@@ -80,21 +80,52 @@ describe('card jobs: the first attempt runs in the dispatcher', () => {
     expect(slack.done('postCard', id)).toHaveLength(1);
   });
 
-  it('hands a first attempt still running at the deadline to the queue as well; the card is posted once', async () => {
+  it('hands a first attempt still running at the deadline to the queue as a backstop, taken back once the attempt posts', async () => {
     const slack = new HeldChannel('slack');
     slack.hold();
     const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '3600' } });
     const id = await escalate(t, queueIntents.slack);
     await waitFor('post under way', () => slack.entered === 1);
-    // Past the deadline the round enqueues the job and closes its transaction, the post still held.
+    // Past the deadline the round enqueues the job, waiting, and closes its transaction.
     const queues = t.engine().queues;
-    const job = await waitFor('job queued at the deadline', () => queues.find('post-cards', { actionId: id, tier: 0 }), FIRST_ATTEMPT_DEADLINE_MS + 5_000);
+    const backstop = await waitFor('backstop queued at the deadline', () => queues.find('post-cards', { actionId: id, tier: 0 }), FIRST_ATTEMPT_DEADLINE_MS + 5_000);
+    expect(await backstop.getState()).toBe('delayed');
+    expect(backstop.delay).toBe(LATE_BACKSTOP_MS);
     await waitFor('event marked', async () => (await escalatedEvent(t, id)) !== null);
     expect(slack.done('postCard', id)).toHaveLength(0);
-    // The queued run waits for the card lock the first attempt holds, then finds the card posted.
     slack.letGo();
-    await waitFor('queued run done', async () => (await job.getState()) === 'completed', 15_000);
+    await waitFor('card', () => slack.done('postCard', id).length === 1);
+    // Nothing left to do: the backstop is taken back; the sweeper knows the first card job ran.
+    await waitFor('backstop taken back', async () => (await queues.find('post-cards', { actionId: id, tier: 0 })) === undefined);
+    expect(await queues.ranOutside('post-cards', { actionId: id, tier: 0 })).toBe(true);
     expect(slack.done('postCard', id)).toHaveLength(1);
-    expect(await metric(t, /^countersign_jobs_deferred_total\{job="post-cards",reason="busy"\}/)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('brings the backstop forward when a late first attempt fails: the queue retries after the backoff, and posts once', async () => {
+    const slack = new HeldChannel('slack');
+    slack.hold();
+    slack.failNext('postCard', () => new Error('socket hang up'));
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '3600' } });
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('post under way', () => slack.entered === 1);
+    const queues = t.engine().queues;
+    const backstop = await waitFor('backstop queued at the deadline', () => queues.find('post-cards', { actionId: id, tier: 0 }), FIRST_ATTEMPT_DEADLINE_MS + 5_000);
+    slack.letGo();
+    // The retry runs after about a second (the job's backoff), long before the backstop's 30 s.
+    await waitFor('card posted by the queue', () => slack.done('postCard', id).length === 1, 10_000);
+    await waitFor('retry done', async () => (await backstop.getState()) === 'completed');
+    expect(await metric(t, /^countersign_jobs_failed_total\{job="post-cards",final="false"\}/)).toBe(1);
+    expect(slack.done('postCard', id)).toHaveLength(1);
+  });
+
+  it('the sweeper takes a first card job that ran in the dispatcher as done: no check of its own', async () => {
+    const slack = new RecordingChannel('slack');
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '3600' } });
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('card', () => slack.done('postCard', id).length === 1);
+    await waitFor('note left', () => t.engine().queues.ranOutside('post-cards', { actionId: id, tier: 0 }));
+    const report = await t.engine().sweeper.sweep();
+    expect(report.rechecked).toBe(0);
+    expect(await t.engine().queues.find('post-cards', { actionId: id, tier: 0 })).toBeUndefined();
   });
 });

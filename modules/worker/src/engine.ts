@@ -6,7 +6,7 @@ import type { WorkerDeps } from './deps.ts';
 import { jobHandlers } from './jobs/index.ts';
 import { workerMetrics, type WorkerMetrics } from './metrics.ts';
 import { OutboxDispatcher } from './outbox/dispatcher.ts';
-import { FirstAttempts } from './outbox/first-attempts.ts';
+import { FirstAttempts, type FirstAttemptsDeps } from './outbox/first-attempts.ts';
 import { channelPacing } from './pacing.ts';
 import type { WorkerSettings } from './settings.ts';
 import { Sweeper } from './sweeper.ts';
@@ -24,6 +24,19 @@ export interface WorkerEngine {
 }
 
 const OUTBOX_BATCH = 50;
+
+/**
+ * First attempts and the dispatch transactions that wait on them share the database pool with
+ * the API: at most half of it for attempts and a sixth for open rounds, the rest left to the
+ * API. A pool too small for that (under 6) runs every card job through the queue, as a round
+ * waiting on an attempt that waits for the round's connection would only end at the deadline.
+ */
+function firstAttemptsFor(settings: WorkerSettings, deps: Omit<FirstAttemptsDeps, 'concurrency'>): { firstAttempts?: FirstAttempts; openRounds: number } {
+  const pool = settings.COUNTERSIGN_DB_POOL;
+  if (pool < 6) return { openRounds: 1 };
+  const concurrency = Math.min(settings.COUNTERSIGN_WORKER_CONCURRENCY, Math.floor(pool / 2));
+  return { firstAttempts: new FirstAttempts({ ...deps, concurrency }), openRounds: Math.min(3, Math.floor(pool / 6)) };
+}
 
 /** Starts queues, workers, the outbox dispatcher and the sweeper on the service's resources. */
 export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSettings): Promise<WorkerEngine> {
@@ -89,7 +102,7 @@ export async function startWorkerEngine(ctx: ServiceContext, settings: WorkerSet
       metrics,
       batchSize: OUTBOX_BATCH,
       pollMs: settings.COUNTERSIGN_OUTBOX_POLL_MS,
-      firstAttempts: new FirstAttempts({ handlers, queues, events, logger, concurrency: settings.COUNTERSIGN_WORKER_CONCURRENCY }),
+      ...firstAttemptsFor(settings, { handlers, queues, events, logger }),
       ...(databaseUrl ? { listen: (onEvent: () => void) => new OutboxListener(databaseUrl, onEvent, logger) } : {}),
     });
     await dispatcher.start();

@@ -8,4 +8,4 @@ export { requesterOf } from './jobs/notify-requester.ts';
 export { reminderText } from './jobs/remind.ts';
 export type { SweepReport } from './sweeper.ts';
 export { jobHandlers } from './jobs/index.ts';
-export { FIRST_ATTEMPT_DEADLINE_MS, FIRST_ATTEMPT_HERE } from './outbox/first-attempts.ts';
+export { FIRST_ATTEMPT_DEADLINE_MS, FIRST_ATTEMPT_HERE, LATE_BACKSTOP_MS } from './outbox/first-attempts.ts';

@@ -28,6 +28,11 @@ export const WorkerSettingsSchema = z.object({
   COUNTERSIGN_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   /** The sweeper rebuilds timers from Postgres and expires overdue actions this often. */
   COUNTERSIGN_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /**
+   * The service's database pool (the server reads it too): card jobs' first attempts and the
+   * dispatch transactions waiting on them take a share of it, never all of it.
+   */
+  COUNTERSIGN_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
   /** Fallback poll of the outbox, for notifications missed while LISTEN was down. */
   COUNTERSIGN_OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /**

@@ -9,10 +9,9 @@ export interface SweepReport {
   /** Jobs re-created because Redis no longer knew them. */
   rebuilt: number;
   /**
-   * First-tier card jobs enqueued because Redis does not know one: their first attempt usually
-   * ran in the dispatcher, leaving no job behind (outbox/first-attempts.ts), so this is no
-   * repair, only a check that posts whatever a lost retry would have (once per action: the job
-   * it leaves is known to Redis for a day).
+   * First-tier card jobs enqueued because Redis knows neither the job nor the note its first
+   * attempt leaves when it ran in the dispatcher (outbox/first-attempts.ts): Redis lost its
+   * data, or the attempt's note did not get written. A check that posts only what is missing.
    */
   rechecked: number;
   /** Delayed jobs run now because the service clock says they are due. */
@@ -99,6 +98,8 @@ export class Sweeper {
     for (const w of wanted) {
       const due = w.dueAt.getTime() <= now.getTime();
       const job = await this.deps.queues.find(w.name, w.payload);
+      // A first card job that ran in the dispatcher left a note instead of a completed job.
+      if (!job && w.name === 'post-cards' && (await this.deps.queues.ranOutside(w.name, w.payload))) continue;
       if (!job) {
         // A reminder Redis lost is rebuilt even once its time has passed (it fell due while
         // Redis was empty): its rows in Postgres tell which cards it reached already, and those

@@ -90,10 +90,16 @@ export class PgOutboxStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Pending actions in id order after `afterId` (keyset paging for the sweeper). */
+  /**
+   * Pending actions in id order after `afterId` (keyset paging for the sweeper), but not those
+   * with an event still undispatched: their jobs are the dispatcher's to make, and may be under
+   * way (a card job's first attempt runs before its event is marked).
+   */
   async pendingActions(afterId: string | null, limit: number): Promise<ActionRecord[]> {
     const rows = await this.sql.query<ActionRow>`
-      SELECT * FROM "Action" WHERE status = 'pending' AND (${afterId}::text IS NULL OR id > ${afterId}) ORDER BY id LIMIT ${limit}`;
+      SELECT * FROM "Action" a WHERE a.status = 'pending' AND (${afterId}::text IS NULL OR a.id > ${afterId})
+        AND NOT EXISTS (SELECT 1 FROM "OutboxEvent" e WHERE e."actionId" = a.id AND e."dispatchedAt" IS NULL)
+      ORDER BY a.id LIMIT ${limit}`;
     return rows.map(toActionRecord);
   }
 }

@@ -122,6 +122,23 @@ export class JobQueues {
     };
   }
 
+  /**
+   * Notes that this job's work was done outside the queue (its first attempt, run by the
+   * dispatcher), for as long as the queue would keep it completed: `ranOutside` then says so,
+   * as `find` would have found the completed job. Lost with Redis' data, like the job itself.
+   */
+  async noteRanOutside<N extends JobName>(name: N, payload: JobPayload<N>, ref?: string): Promise<void> {
+    await this.opts.connection.set(this.outsideKey(name, payload, ref), '1', 'EX', this.opts.keepCompletedSeconds ?? DAY);
+  }
+
+  async ranOutside<N extends JobName>(name: N, payload: JobPayload<N>, ref?: string): Promise<boolean> {
+    return (await this.opts.connection.exists(this.outsideKey(name, payload, ref))) === 1;
+  }
+
+  private outsideKey(name: JobName, payload: JobPayload<JobName>, ref?: string): string {
+    return `${this.opts.prefix}:ran-outside:${this.jobId(name, payload, ref)}`;
+  }
+
   /** The job with this name, payload and ref, if Redis still knows it. */
   async find<N extends JobName>(name: N, payload: JobPayload<N>, ref?: string): Promise<Job | undefined> {
     return this.queue(JOBS[name].queue).getJob(this.jobId(name, payload, ref));

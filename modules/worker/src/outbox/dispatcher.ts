@@ -21,14 +21,16 @@ export interface DispatcherDeps {
   listen?: (onEvent: () => void) => OutboxListener;
   /** Runs card jobs' first attempts here (first-attempts.ts); without it every job is enqueued. */
   firstAttempts?: FirstAttempts;
+  /**
+   * Rounds whose claim may stay open while their first attempts run (default 1). Each holds a
+   * pooled connection in a transaction; a new round starts meanwhile (new events need not wait
+   * on a slow chat call) until this many are open, then waits for the oldest.
+   */
+  openRounds?: number;
 }
 
-/**
- * Rounds whose claim is still open while their first attempts run. Each holds a connection in
- * a transaction; a new round starts meanwhile (new events need not wait on a slow chat call)
- * until this many are open, then waits for the oldest.
- */
-const OPEN_ROUNDS = 3;
+/** How long stop() waits for first attempts still running (as the queue workers' close does for jobs). */
+const STOP_GRACE_MS = 10_000;
 
 interface Round {
   /** How many events the round claimed, once its jobs are enqueued and its first attempts started. */
@@ -98,7 +100,8 @@ export class OutboxDispatcher {
       for (;;) {
         this.again = false;
         // The oldest open round must end before another transaction opens.
-        while (this.open.size >= OPEN_ROUNDS) await Promise.race(this.open);
+        while (this.open.size >= (this.deps.openRounds ?? 1)) await Promise.race(this.open);
+        if (this.stopped) return;
         const round = this.startRound();
         const claimed = await round.claimed;
         if (claimed < this.deps.batchSize && !this.again) return;
@@ -200,5 +203,8 @@ export class OutboxDispatcher {
     if (this.poll) clearInterval(this.poll);
     await this.listener?.close();
     await this.settled();
+    // A first attempt past its deadline is in the queue as a backstop but still running here:
+    // let it record what it sent, while the pool and Redis are still open.
+    await this.deps.firstAttempts?.settle(STOP_GRACE_MS);
   }
 }

@@ -21,6 +21,13 @@ export const FIRST_ATTEMPT_HERE: ReadonlySet<JobName> = new Set<JobName>(['post-
 /** How long a dispatch round waits for a first attempt before handing it to the queue as well. */
 export const FIRST_ATTEMPT_DEADLINE_MS = 2_000;
 
+/**
+ * A first attempt past the deadline goes on; the job handed to the queue then waits this long,
+ * as a backstop should this process die meanwhile. When the attempt ends, the backstop is taken
+ * back (done, or given up) or brought forward to the retry or deferral the attempt asked for.
+ */
+export const LATE_BACKSTOP_MS = 30_000;
+
 /** `ctx.defer` of a first attempt: ends the run; the job goes to the queue after `ms`. */
 class FirstAttemptDeferred extends Error {
   constructor(
@@ -47,6 +54,8 @@ type Ending = { kind: 'done' } | { kind: 'deferred'; ms: number; reason: DeferRe
 
 export class FirstAttempts {
   private running = 0;
+  /** Attempts not ended yet, with what follows them (stop waits for these). */
+  private readonly unfinished = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: FirstAttemptsDeps) {}
 
@@ -99,6 +108,7 @@ export class FirstAttempts {
       .finally(() => {
         this.running -= 1;
       });
+    this.track(ended);
 
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<Ending>((resolve) => {
@@ -108,17 +118,57 @@ export class FirstAttempts {
     clearTimeout(timer);
 
     if (first.kind === 'late') {
-      // A slow chat service: the queue takes the job too, so the event can be marked and the
-      // round's transaction closed. Its run waits on the card lock until this one ends, then
-      // renders from the state then current; what this run ends with is only counted.
-      this.deps.logger.warn({ job: name, jobId }, 'first attempt still running at the deadline; the queue runs the job as well');
-      void ended.then((e) => this.count(name, jobId, e));
-      await this.enqueue(job, 0);
+      // A slow chat service: the queue takes the job as a backstop, so the event can be marked
+      // and the round's transaction closed; when this attempt ends, the backstop follows it.
+      this.deps.logger.warn({ job: name, jobId }, 'first attempt still running at the deadline; the queue holds the job as a backstop');
+      await this.enqueue(job, LATE_BACKSTOP_MS);
+      this.track(ended.then((e) => this.afterLate(job, jobId, e)));
       return;
     }
-    this.count(name, jobId, first);
-    if (first.kind === 'deferred') await this.enqueue(job, first.ms);
-    else if (first.kind === 'failed' && !isUnrecoverable(first.err)) await this.enqueue(job, backoffDelay(JOBS[name].backoff, 1, first.err));
+    await this.ended(job, jobId, first);
+  }
+
+  /** Waits up to `graceMs` for first attempts still running (and what follows them): stop(). */
+  async settle(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.allSettled([...this.unfinished]), late]);
+    clearTimeout(timer);
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'after a first attempt'));
+    this.unfinished.add(tracked);
+    void tracked.finally(() => this.unfinished.delete(tracked));
+  }
+
+  /** Counts the attempt, and queues what it left to do: a retry after a failure, or a deferral. */
+  private async ended(job: JobRequest & { ref?: string }, jobId: string, e: Ending): Promise<void> {
+    this.count(job.name, jobId, e);
+    if (e.kind === 'done') {
+      // What a completed job in Redis would tell the sweeper (it looks for the first card job).
+      if (job.name === 'post-cards') await this.deps.queues.noteRanOutside(job.name, job.payload, job.ref).catch(() => undefined);
+    } else if (e.kind === 'deferred') await this.enqueue(job, e.ms);
+    else if (e.kind === 'failed' && !isUnrecoverable(e.err)) await this.enqueue(job, backoffDelay(JOBS[job.name].backoff, 1, e.err));
+  }
+
+  /**
+   * A late attempt ended: its backstop, still waiting in the queue, is taken back when nothing is
+   * left to do, or brought forward to what the attempt asked for. A backstop already running
+   * (this process was slower than the backstop's wait) or gone is left as it is.
+   */
+  private async afterLate(job: JobRequest & { ref?: string }, jobId: string, e: Ending): Promise<void> {
+    this.count(job.name, jobId, e);
+    const backstop = await this.deps.queues.queue(JOBS[job.name].queue).getJob(jobId);
+    if (!backstop || !(await backstop.isDelayed())) return;
+    if (e.kind === 'done' || (e.kind === 'failed' && isUnrecoverable(e.err))) {
+      if (e.kind === 'done' && job.name === 'post-cards') await this.deps.queues.noteRanOutside(job.name, job.payload, job.ref);
+      await backstop.remove();
+      return;
+    }
+    const waitMs = e.kind === 'deferred' ? e.ms : e.kind === 'failed' ? backoffDelay(JOBS[job.name].backoff, 1, e.err) : 0;
+    if (waitMs > 0) await backstop.changeDelay(waitMs);
+    else await backstop.promote();
   }
 
   private count(name: JobName, jobId: string, e: Ending): void {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
+import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+
+// Review of the first-attempts change: a card posted at the first try leaves no job in Redis,
+// so the sweeper's next round (COUNTERSIGN_SWEEP_SECONDS, 30 s by default) enqueues a post-cards
+// "recheck" for every action still pending. Approvals usually stay pending longer than a sweep
+// interval, so most escalations still cost a BullMQ post-cards job (the CPU the change set out
+// to save), and countersign_jobs_completed_total{job="post-cards"} counts each of them twice.
+
+const start = queueTestsPerCase();
+
+async function metric(t: QueueTest, line: RegExp): Promise<number> {
+  const text = (await t.api('GET', '/metrics')).text;
+  const found = text.split('\n').find((l) => line.test(l));
+  return found ? Number(found.split(' ').at(-1)) : 0;
+}
+
+describe('first attempts and the sweeper', () => {
+  it('a card posted at the first try is not run again through BullMQ by the next sweep', async () => {
+    const slack = new RecordingChannel('slack');
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '1' } });
+    const id = await escalate(t, queueIntents.slack);
+    await waitFor('card', () => slack.done('postCard', id).length === 1);
+    // Let a few sweep rounds pass (each is a lease-guarded full pass over pending actions).
+    await t.engine().sweeper.sweep();
+    await t.engine().sweeper.sweep();
+    await waitFor('chat queue idle', async () => {
+      const c = await t.engine().queues.queue('chat').getJobCounts('waiting', 'delayed', 'active');
+      return c.waiting + c.delayed + c.active === 0;
+    });
+    expect(await metric(t, /^countersign_jobs_completed_total\{job="post-cards"\}/)).toBe(1);
+    expect(slack.done('postCard', id)).toHaveLength(1);
+  });
+});
