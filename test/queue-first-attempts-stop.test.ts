@@ -4,11 +4,10 @@ import type { CardModel, CardRef, ChannelTarget } from '@countersign/core';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
 import { escalate, queueIntents, startQueueTest } from './fakes/queue-harness.ts';
 
-// Review of the first-attempts change: stop() waits for the dispatch rounds, which hand a first
-// attempt to the queue at the 2 s deadline and return, but never for the attempt itself
-// (FirstAttempts.inFlight is not used by stop). A BullMQ job got workers.close()'s 10 s grace;
-// a slow first attempt is cut off instead: its post goes out after the pool and Redis are
-// closed, and its ChannelCard row is never marked posted.
+// Found in review of the first-attempts change: stop() waited for the dispatch rounds, which
+// hand a first attempt past its 2 s deadline to the queue and end, but not for the attempt: its
+// post went out after the pool and Redis were closed, and its card row was never marked posted.
+// stop() now gives running attempts the grace the queue workers' close gives a job.
 
 /** A chat service that answers a post after `ms` (slow, well within SLACK_API_TIMEOUT_MS). */
 class SlowChannel extends RecordingChannel {

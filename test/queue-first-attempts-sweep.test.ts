@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
 import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
-// Review of the first-attempts change: a card posted at the first try leaves no job in Redis,
-// so the sweeper's next round (COUNTERSIGN_SWEEP_SECONDS, 30 s by default) enqueues a post-cards
-// "recheck" for every action still pending. Approvals usually stay pending longer than a sweep
-// interval, so most escalations still cost a BullMQ post-cards job (the CPU the change set out
-// to save), and countersign_jobs_completed_total{job="post-cards"} counts each of them twice.
+// Found in review of the first-attempts change: a card posted at the first try left no job in
+// Redis, so the sweeper's next round enqueued a post-cards check for every action still pending
+// (the BullMQ job the change set out to save) and counted its completion twice. The first
+// attempt now leaves a note the sweeper reads.
 
 const start = queueTestsPerCase();
 
