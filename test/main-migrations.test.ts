@@ -58,4 +58,13 @@ describe('main.ts migrations', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/MIGRATION_DATABASE_URL/);
   }, 120_000);
+
+  it('a misspelt COUNTERSIGN_ variable stops it before anything else, naming the setting and not the value', async () => {
+    // COUNTERSIGN_METRICS_TOKEN misspelt would otherwise leave /metrics open, silently.
+    const { code, out } = await runMain({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', COUNTERSIGN_METRICS_TOKNE: 'a-secret-metrics-token-of-32-chars!' }, /(?!)/);
+    expect(code).toBe(1);
+    expect(out).toMatch(/did you mean COUNTERSIGN_METRICS_TOKEN\?\n\s+→ at COUNTERSIGN_METRICS_TOKNE/);
+    expect(out).not.toContain('a-secret-metrics-token');
+    expect(out).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+/);
+  }, 120_000);
 });

@@ -3,7 +3,7 @@ import './telemetry/register.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stateDir as stateDirOf } from '@countersign/config';
+import { checkVariableNames, stateDir as stateDirOf } from '@countersign/config';
 import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import { startLocalStack, type LocalStack } from '@countersign/devstack';
 import { teamsFirstScreenLines } from '@countersign/teams';
@@ -73,12 +73,15 @@ async function main(): Promise<void> {
     // refuses NODE_ENV=production). An organisation's provider: COUNTERSIGN_OIDC_ISSUER.
     if (!env.COUNTERSIGN_OIDC_ISSUER) env.COUNTERSIGN_OIDC_DEV ??= '1';
     const settings = parseSettings(env);
+    // A misspelt variable stops here, before the embedded database is migrated.
+    const unknown = checkVariableNames(env);
     const migrationUrl = embeddedOwnerUrl ?? (env.MIGRATION_DATABASE_URL || settings.DATABASE_URL);
     if (!/^postgres(ql)?:\/\//.test(migrationUrl)) throw new SettingsError('invalid configuration:\n  MIGRATION_DATABASE_URL: must be a postgres:// URL');
     await applyMigrations(migrationUrl);
     // Creates the service's login (or checks it holds no more than countersign_service grants).
     await ensureServiceLogin(migrationUrl, settings.DATABASE_URL);
     const logger = createLogger(env.LOG_LEVEL ?? 'warn', { human: true });
+    for (const variable of unknown) logger.warn({ variable }, 'COUNTERSIGN_ variable nothing reads; ignored');
     service = await startService({ settings, logger, rootDir, env });
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(

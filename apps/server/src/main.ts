@@ -1,5 +1,6 @@
 // First: tracing (when OTEL_* asks for it) must be in place before anything else loads.
 import './telemetry/register.ts';
+import { checkVariableNames } from '@countersign/config';
 import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
@@ -12,7 +13,9 @@ import { parseSettings, SettingsError } from './settings.ts';
 async function main(): Promise<void> {
   const env = applyRoleFlag(process.argv.slice(2), process.env);
   const settings = parseSettings(env);
+  const unknown = checkVariableNames(env);
   const logger = createLogger(settings.LOG_LEVEL);
+  for (const variable of unknown) logger.warn({ variable }, 'COUNTERSIGN_ variable nothing reads; ignored');
   if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await migrate(env, settings.DATABASE_URL);
   const service = await startService({ settings, logger, rootDir: process.cwd(), env, createSigningKey: env.COUNTERSIGN_KEYS_DIR !== undefined });
   logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE }, 'countersign listening');
