@@ -15,11 +15,13 @@ afterAll(async () => {
   for (const db of dbs) await db.drop();
 });
 
-function runMain(env: Record<string, string>, until: RegExp): Promise<{ code: number | null; out: string }> {
+function runMain(env: Record<string, string>, until: RegExp, unset: string[] = []): Promise<{ code: number | null; out: string }> {
   const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-main-'));
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: redisUrlForTests(), COUNTERSIGN_KEYS_DIR: keys, LOG_LEVEL: 'info', ...env };
+  for (const name of unset) delete childEnv[name];
   const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'apps/server/src/main.ts')], {
     cwd: root,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: redisUrlForTests(), COUNTERSIGN_KEYS_DIR: keys, LOG_LEVEL: 'info', ...env },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -66,5 +68,17 @@ describe('main.ts migrations', () => {
     expect(out).toMatch(/did you mean COUNTERSIGN_METRICS_TOKEN\?\n\s+→ at COUNTERSIGN_METRICS_TOKNE/);
     expect(out).not.toContain('a-secret-metrics-token');
     expect(out).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+/);
+  }, 120_000);
+
+  it('without a keys folder to make one in, it stops unless the webhook master secret is given', async () => {
+    const unset = ['COUNTERSIGN_KEYS_DIR', 'COUNTERSIGN_WEBHOOK_SECRET', 'COUNTERSIGN_WEBHOOK_SECRET_FILE'];
+    const { code, out } = await runMain({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, /(?!)/, unset);
+    expect(code).toBe(1);
+    expect(out).toMatch(/one webhook master secret shared by every process/);
+    expect(out).toMatch(/→ at COUNTERSIGN_WEBHOOK_SECRET_FILE/);
+    // Given, it goes on (here to the database it cannot reach: that is the next thing it needs).
+    const given = await runMain({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', COUNTERSIGN_WEBHOOK_SECRET: 'a-webhook-master-secret-of-32-characters' }, /(?!)/, unset.slice(0, 1));
+    expect(given.out).not.toMatch(/webhook master secret/);
+    expect(given.out).not.toContain('a-webhook-master-secret');
   }, 120_000);
 });

@@ -5,6 +5,7 @@ import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
 import { startService } from './service.ts';
+import { requireWebhookMaster } from './startup/webhook-master.ts';
 import { parseSettings, SettingsError } from './settings.ts';
 
 // Production entry point: every dependency comes from the environment (DATABASE_URL,
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const env = applyRoleFlag(process.argv.slice(2), process.env);
   const settings = parseSettings(env);
   const unknown = checkVariableNames(env);
+  requireWebhookMaster(env);
   const logger = createLogger(settings.LOG_LEVEL);
   for (const variable of unknown) logger.warn({ variable }, 'COUNTERSIGN_ variable nothing reads; ignored');
   if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await migrate(env, settings.DATABASE_URL);
