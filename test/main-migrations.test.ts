@@ -15,12 +15,12 @@ afterAll(async () => {
   for (const db of dbs) await db.drop();
 });
 
-function runMain(env: Record<string, string>, until: RegExp, unset: string[] = []): Promise<{ code: number | null; out: string }> {
+function runMain(env: Record<string, string>, until: RegExp, unset: string[] = [], cwd = root): Promise<{ code: number | null; out: string }> {
   const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-main-'));
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: redisUrlForTests(), COUNTERSIGN_KEYS_DIR: keys, LOG_LEVEL: 'info', ...env };
   for (const name of unset) delete childEnv[name];
   const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'apps/server/src/main.ts')], {
-    cwd: root,
+    cwd,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,6 +69,32 @@ describe('main.ts migrations', () => {
     expect(out).not.toContain('a-secret-metrics-token');
     expect(out).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+/);
   }, 120_000);
+
+  it('what it cannot start without is said in one line naming the variable: no stack, no password', async () => {
+    const unreachable = 'postgres://nobody:hunter2-password@127.0.0.1:1/none';
+    const stops = [
+      { env: { DATABASE_URL: 'postgres://u:hunter2-p@ss@h:port/db' }, says: /must be a URL \(percent-encode special characters in the password\)\n\s+→ at DATABASE_URL/ },
+      { env: { DATABASE_URL: unreachable }, says: /cannot migrate the database at DATABASE_URL: Can't reach database server at `127\.0\.0\.1:1`/ },
+      { env: { DATABASE_URL: unreachable, COUNTERSIGN_SKIP_MIGRATIONS: '1' }, says: /cannot use the database at DATABASE_URL \(ECONNREFUSED\)/ },
+    ];
+    for (const { env, says } of stops) {
+      const { code, out } = await runMain(env, /(?!)/);
+      expect(code, out).toBe(1);
+      expect(out).toMatch(says);
+      expect(out).not.toContain('hunter2');
+      expect(out, 'no stack').not.toMatch(/\n\s+at /);
+    }
+    // No signing key given and no keys folder to make one in: what to set.
+    // In a folder of its own: the default keys folder (.countersign/keys) of a checkout where
+    // `npm start` ran holds a key.
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-nokey-'));
+    const config = { COUNTERSIGN_POLICY: path.join(root, 'config/policy.yaml'), COUNTERSIGN_DIRECTORY: path.join(root, 'config/directory.yaml') };
+    const { code, out } = await runMain({ DATABASE_URL: unreachable, COUNTERSIGN_SKIP_MIGRATIONS: '1', COUNTERSIGN_WEBHOOK_SECRET: 'a-webhook-master-secret-of-32-characters', ...config }, /(?!)/, ['COUNTERSIGN_KEYS_DIR'], elsewhere);
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/no signing key .*: set COUNTERSIGN_SIGNING_KEY_FILE \(a mounted secret holding the PEM\), or COUNTERSIGN_KEYS_DIR/);
+    expect(out, 'no stack').not.toMatch(/\n\s+at /);
+  }, 180_000);
 
   it('without a keys folder to make one in, it stops unless the webhook master secret is given', async () => {
     const unset = ['COUNTERSIGN_KEYS_DIR', 'COUNTERSIGN_WEBHOOK_SECRET', 'COUNTERSIGN_WEBHOOK_SECRET_FILE'];

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -108,5 +109,31 @@ describe('npm start', () => {
     expect(ours()).toEqual([]);
     expect(fs.existsSync(path.join(stateDir, 'runtime.json'))).toBe(false);
     expect(gitChanges()).toEqual(gitBefore);
+  }, 150_000);
+
+  it('with its port taken, says so and how to pick another, and stops what it started', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const busy = spawn(process.execPath, [path.join(root, 'infra/dev/start.mjs')], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), COUNTERSIGN_STATE_DIR: stateDir, DATABASE_URL: '', REDIS_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      busy.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      busy.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => busy.once('exit', resolve));
+      expect(code, out).toBe(1);
+      expect(out).toContain(`port ${port} is already in use`);
+      expect(out).toContain('PORT=8081 npm start');
+      expect(out, 'no stack').not.toMatch(/\n\s+at /);
+      const deadline = Date.now() + 10_000;
+      while (serversUsing(stateDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(serversUsing(stateDir)).toEqual([]);
+    } finally {
+      taken.close();
+    }
   }, 150_000);
 });

@@ -15,6 +15,7 @@ import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
 import { startService, type RunningService } from './service.ts';
 import { parseSettings, SettingsError } from './settings.ts';
+import { StartupError } from './startup/startup-error.ts';
 
 // `npm start`: the service on embedded defaults. Starts Postgres and Redis locally when
 // DATABASE_URL / REDIS_URL are unset, applies migrations, loads config/, creates demo keys
@@ -97,9 +98,14 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines, stateDir: shownStateDir(), stateDirExport: customStateDir() }));
   } catch (err) {
-    const e = err as Error;
-    process.stderr.write(`countersign: ${e instanceof SettingsError ? e.message : e.message}\n`);
-    if (!(e instanceof SettingsError) && e.name !== 'ConfigError') process.stderr.write(`${e.stack ?? ''}\n`);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      // The newcomer's likeliest first problem: another countersign (or anything) on 8080.
+      process.stderr.write(`countersign: port ${env.PORT || '8080'} is already in use (another countersign still running?): stop it, or start on another port with PORT=8081 npm start\n`);
+    } else {
+      process.stderr.write(`countersign: ${e.message}\n`);
+      if (!(e instanceof SettingsError) && !(e instanceof StartupError) && e.name !== 'ConfigError') process.stderr.write(`${e.stack ?? ''}\n`);
+    }
     await shutdown(1);
   }
 }

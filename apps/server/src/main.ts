@@ -5,6 +5,7 @@ import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
 import { startService } from './service.ts';
+import { firstLine, StartupError } from './startup/startup-error.ts';
 import { requireWebhookMaster } from './startup/webhook-master.ts';
 import { parseSettings, SettingsError } from './settings.ts';
 
@@ -45,21 +46,23 @@ async function main(): Promise<void> {
  */
 async function migrate(env: NodeJS.ProcessEnv, serviceUrl: string): Promise<void> {
   const ownerUrl = env.MIGRATION_DATABASE_URL || serviceUrl;
+  const which = env.MIGRATION_DATABASE_URL ? 'MIGRATION_DATABASE_URL' : 'DATABASE_URL';
   try {
     await applyMigrations(ownerUrl);
   } catch (err) {
     if (!env.MIGRATION_DATABASE_URL && /permission denied|must be owner/i.test((err as Error).message)) {
-      throw new Error(
+      throw new StartupError(
         'DATABASE_URL cannot apply migrations (it is least-privileged, as it should be): set MIGRATION_DATABASE_URL to the schema owner, or run the migration job first and set COUNTERSIGN_SKIP_MIGRATIONS=1',
       );
     }
-    throw err;
+    // The driver's first line names the server it could not reach, never the password.
+    throw new StartupError(`cannot migrate the database at ${which}: ${firstLine((err as Error).message)}`);
   }
   if (env.MIGRATION_DATABASE_URL) await ensureServiceLogin(ownerUrl, serviceUrl);
 }
 
 main().catch((err: Error) => {
   // Configuration errors carry their own precise message (variable, or file:line:column).
-  process.stderr.write(`countersign: ${err instanceof SettingsError ? err.message : (err.stack ?? err.message)}\n`);
+  process.stderr.write(`countersign: ${err instanceof SettingsError || err instanceof StartupError ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(1);
 });

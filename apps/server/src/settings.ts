@@ -30,8 +30,10 @@ function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
 }
 
 export const SettingsSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
+  // A password with an unescaped special character makes a string that is no URL at all; the
+  // drivers' own errors then say nothing of which variable ("External error id#0").
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').refine(URL.canParse, 'must be a URL (percent-encode special characters in the password)'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').refine(URL.canParse, 'must be a URL (percent-encode special characters in the password)'),
   HOST: z.string().default('127.0.0.1'),
   /** all: HTTP and queue workers in one process (default); api or worker to scale them apart. */
   COUNTERSIGN_ROLE: z.enum(['all', 'api', 'worker']).default('all'),

@@ -1,12 +1,17 @@
 import { loadKeyring, type Keyring } from '@countersign/evidence';
 import type { Settings } from '../settings.ts';
+import { StartupError } from './startup-error.ts';
 
 /** The signing keys: an inline PEM, a PEM file, or the key directory (created when allowed). */
 export function loadSigningKeys(settings: Settings, resolve: (p: string) => string, create: boolean): Keyring {
-  return loadKeyring({
-    pem: settings.COUNTERSIGN_SIGNING_KEY,
-    pemFile: settings.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(settings.COUNTERSIGN_SIGNING_KEY_FILE) : undefined,
-    dir: resolve(settings.COUNTERSIGN_KEYS_DIR),
-    create,
-  });
+  const pemFile = settings.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(settings.COUNTERSIGN_SIGNING_KEY_FILE) : undefined;
+  try {
+    return loadKeyring({ pem: settings.COUNTERSIGN_SIGNING_KEY, pemFile, dir: resolve(settings.COUNTERSIGN_KEYS_DIR), create });
+  } catch (err) {
+    // Nothing given and nothing to create one in: say what to set, not where it looked.
+    if (!settings.COUNTERSIGN_SIGNING_KEY && !pemFile && !create && /no signing key/.test((err as Error).message)) {
+      throw new StartupError(`${(err as Error).message}: set COUNTERSIGN_SIGNING_KEY_FILE (a mounted secret holding the PEM), or COUNTERSIGN_KEYS_DIR for a folder the service may create its key in`);
+    }
+    throw err;
+  }
 }

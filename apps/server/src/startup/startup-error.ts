@@ -1,0 +1,12 @@
+/**
+ * The service cannot start for a reason the operator can fix, said in one message that names
+ * what to set or check (never a secret's value): printed without a stack, like a SettingsError.
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** The first line of a driver's message (Prisma's run on with advice and a wasm stack). */
+export function firstLine(message: string): string {
+  return message.split('\n').find((line) => line.trim() !== '')?.trim() ?? message;
+}
