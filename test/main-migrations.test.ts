@@ -41,6 +41,16 @@ function runMain(env: Record<string, string>, until: RegExp, unset: string[] = [
   });
 }
 
+/** An empty database migrated by its owner, with the service's login, as the migration job leaves it. */
+async function migratedDatabase(): Promise<TestDatabase> {
+  const db = await emptyDatabase();
+  dbs.push(db);
+  const { applyMigrations, ensureServiceLogin } = await import('@countersign/db/migrate');
+  await applyMigrations(db.ownerUrl);
+  await ensureServiceLogin(db.ownerUrl, serviceUrlOf(db.ownerUrl));
+  return db;
+}
+
 describe('main.ts migrations', () => {
   it('migrates as MIGRATION_DATABASE_URL, then serves as the service login', async () => {
     const db = await emptyDatabase();
@@ -84,16 +94,44 @@ describe('main.ts migrations', () => {
       expect(out).not.toContain('hunter2');
       expect(out, 'no stack').not.toMatch(/\n\s+at /);
     }
-    // No signing key given and no keys folder to make one in: what to set.
+    // No signing key given and no keys folder to make one in (on a migrated database): what to set.
     // In a folder of its own: the default keys folder (.countersign/keys) of a checkout where
     // `npm start` ran holds a key.
+    const db = await migratedDatabase();
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-nokey-'));
     const config = { COUNTERSIGN_POLICY: path.join(root, 'config/policy.yaml'), COUNTERSIGN_DIRECTORY: path.join(root, 'config/directory.yaml') };
-    const { code, out } = await runMain({ DATABASE_URL: unreachable, COUNTERSIGN_SKIP_MIGRATIONS: '1', COUNTERSIGN_WEBHOOK_SECRET: 'a-webhook-master-secret-of-32-characters', ...config }, /(?!)/, ['COUNTERSIGN_KEYS_DIR'], elsewhere);
+    const { code, out } = await runMain({ DATABASE_URL: serviceUrlOf(db.ownerUrl), COUNTERSIGN_SKIP_MIGRATIONS: '1', COUNTERSIGN_WEBHOOK_SECRET: 'a-webhook-master-secret-of-32-characters', ...config }, /(?!)/, ['COUNTERSIGN_KEYS_DIR'], elsewhere);
     fs.rmSync(elsewhere, { recursive: true, force: true });
     expect(code, out).toBe(1);
     expect(out).toMatch(/no signing key .*: set COUNTERSIGN_SIGNING_KEY_FILE \(a mounted secret holding the PEM\), or COUNTERSIGN_KEYS_DIR/);
     expect(out, 'no stack').not.toMatch(/\n\s+at /);
+  }, 180_000);
+
+  it('with COUNTERSIGN_SKIP_MIGRATIONS=1 it serves only a database migrated for this build', async () => {
+    // Not migrated (the login made, as a migration job would, but no migration applied).
+    const bare = await emptyDatabase();
+    dbs.push(bare);
+    const { ensureServiceLogin } = await import('@countersign/db/migrate');
+    await ensureServiceLogin(bare.ownerUrl, serviceUrlOf(bare.ownerUrl)).catch(() => undefined);
+    const behind = await runMain({ DATABASE_URL: serviceUrlOf(bare.ownerUrl), COUNTERSIGN_SKIP_MIGRATIONS: '1' }, /(?!)/);
+    expect(behind.code, behind.out).toBe(1);
+    expect(behind.out).toMatch(/the database schema is behind this build: run the migration job first/);
+    expect(behind.out, 'no stack').not.toMatch(/\n\s+at /);
+    // One migration short: named.
+    const short = await migratedDatabase();
+    const { default: pg } = await import('pg');
+    const owner = new pg.Client({ connectionString: short.ownerUrl });
+    await owner.connect();
+    const last = (await owner.query<{ name: string }>('SELECT migration_name AS name FROM "_prisma_migrations" ORDER BY migration_name DESC LIMIT 1')).rows[0]!.name;
+    await owner.query('DELETE FROM "_prisma_migrations" WHERE migration_name = $1', [last]);
+    await owner.end();
+    const oneShort = await runMain({ DATABASE_URL: serviceUrlOf(short.ownerUrl), COUNTERSIGN_SKIP_MIGRATIONS: '1' }, /(?!)/);
+    expect(oneShort.code, oneShort.out).toBe(1);
+    expect(oneShort.out).toContain(`missing: ${last}`);
+    // Migrated: it serves, as the least-privileged login.
+    const current = await migratedDatabase();
+    const served = await runMain({ DATABASE_URL: serviceUrlOf(current.ownerUrl), COUNTERSIGN_SKIP_MIGRATIONS: '1' }, /countersign listening|countersign: /);
+    expect(served.out).toMatch(/countersign listening/);
   }, 180_000);
 
   it('without a keys folder to make one in, it stops unless the webhook master secret is given', async () => {

@@ -1,7 +1,8 @@
 // First: tracing (when OTEL_* asks for it) must be in place before anything else loads.
 import './telemetry/register.ts';
 import { checkVariableNames } from '@countersign/config';
-import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
+import { databaseUnavailableReason, sqlStateOf } from '@countersign/db';
+import { applyMigrations, ensureServiceLogin, pendingMigrations } from '@countersign/db/migrate';
 import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
 import { startService } from './service.ts';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const logger = createLogger(settings.LOG_LEVEL);
   for (const variable of unknown) logger.warn({ variable }, 'COUNTERSIGN_ variable nothing reads; ignored');
   if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await migrate(env, settings.DATABASE_URL);
+  else await schemaIsCurrent(settings.DATABASE_URL);
   const service = await startService({ settings, logger, rootDir: process.cwd(), env, createSigningKey: env.COUNTERSIGN_KEYS_DIR !== undefined });
   logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE }, 'countersign listening');
   let stopping = false;
@@ -59,6 +61,26 @@ async function migrate(env: NodeJS.ProcessEnv, serviceUrl: string): Promise<void
     throw new StartupError(`cannot migrate the database at ${which}: ${firstLine((err as Error).message)}`);
   }
   if (env.MIGRATION_DATABASE_URL) await ensureServiceLogin(ownerUrl, serviceUrl);
+}
+
+/**
+ * With COUNTERSIGN_SKIP_MIGRATIONS=1 another job migrates (Kubernetes, Compose): a rollout that
+ * skipped or raced it would run this build on an older schema until some query failed. Stop
+ * first, saying which migrations are missing.
+ */
+async function schemaIsCurrent(databaseUrl: string): Promise<void> {
+  let missing: string[];
+  try {
+    missing = await pendingMigrations(databaseUrl);
+  } catch (err) {
+    const state = sqlStateOf(err);
+    // No migrations table, or one the login may not read (the grant comes with a migration).
+    if (state === '42P01' || state === '42501') missing = ['(the database has not been migrated for this build)'];
+    else throw new StartupError(`cannot use the database at DATABASE_URL (${databaseUnavailableReason(err) ?? state ?? 'error'}): ${firstLine((err as Error).message)}`);
+  }
+  if (missing.length > 0) {
+    throw new StartupError(`the database schema is behind this build: run the migration job first (COUNTERSIGN_SKIP_MIGRATIONS=1 is set); missing: ${missing.join(', ')}`);
+  }
 }
 
 main().catch((err: Error) => {

@@ -8,3 +8,4 @@ export { diffDatabaseAgainstSchema } from './diff-database.ts';
 export { DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_PATH } from './paths.ts';
 export { ensureServiceLogin, SERVICE_GROUP_ROLE } from './service-login.ts';
 export type { ServiceLogin } from './service-login.ts';
+export { pendingMigrations } from './pending-migrations.ts';
