@@ -64,15 +64,12 @@ describe('error handler', () => {
     expect(res.json()).toMatchObject({ code: 'invalid_request', detail: 'malformed JSON body' });
   });
 
-  it('refuses prototype poisoning as malformed JSON', async () => {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/echo',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"__proto__": {"isAdmin": true}}',
-    });
-    expect(res.statusCode).toBe(400);
-    expect(res.json().code).toBe('invalid_request');
+  it('refuses prototype poisoning, saying which key (it is valid JSON, not malformed)', async () => {
+    for (const payload of ['{"__proto__": {"isAdmin": true}}', '{"action": {"params": {"constructor": {"prototype": {"x": 1}}}}}']) {
+      const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'invalid_request', detail: expect.stringContaining('"__proto__" or "constructor.prototype" key') });
+    }
   });
 
   it('refuses an empty body on a route that expects JSON with a field-precise 400', async () => {

@@ -51,6 +51,18 @@ function trustProxyOption(trust: boolean | number | string[]): boolean | string[
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
+const POISONING = 'the JSON body holds a "__proto__" or "constructor.prototype" key, which is refused wherever it appears';
+
+/** Whether `text` is JSON at all (only asked of a body the secure parser refused). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   const common = {
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -89,7 +101,9 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
     if (text instanceof DomainError) return done(text, undefined);
     if (text.length === 0) return done(null, undefined);
     secureJson(request, text, (err, parsed) => {
-      if (err) return done(err, undefined);
+      // Fastify reports the secure parser's refusal of a prototype-poisoning key as malformed
+      // JSON; valid JSON refused that way is named for what it is.
+      if (err) return done(isJson(text) ? new DomainError(invalidCodeFor(request), POISONING) : err, undefined);
       const issue = bodyLimitIssue(parsed, limits);
       if (issue) return done(new DomainError(invalidCodeFor(request), 'The request body is outside the accepted limits.', { issues: [issue] }), undefined);
       done(null, parsed);
