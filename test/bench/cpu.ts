@@ -107,3 +107,19 @@ export function machineBusySeconds(): number {
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = ticks;
   return (user + nice + system + irq + softirq) / 100;
 }
+
+/**
+ * Waits until the whole machine has been about idle (under `cores` busy) for `windowMs`, at most
+ * `maxMs`; returns the busy cores last seen. A CPU-bound row measured right after another
+ * (Postgres checkpointing what it wrote, processes still exiting) would measure that too.
+ */
+export async function untilQuiet(opts: { cores?: number; windowMs?: number; maxMs?: number } = {}): Promise<number> {
+  const { cores = 0.15, windowMs = 1_000, maxMs = 20_000 } = opts;
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const before = machineBusySeconds();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const busy = (machineBusySeconds() - before) / (windowMs / 1000);
+    if (busy < cores || Date.now() > deadline) return busy;
+  }
+}

@@ -7,7 +7,7 @@ import { benchPolicy } from '../../packages/policy/bench/evaluate.bench.ts';
 import { benchVerify } from '../../packages/evidence/bench/verify.bench.ts';
 import { AUTO_INTENT, measureAutoDecide } from './auto-decide.ts';
 import { startChild, stopChild } from './children.ts';
-import { cpuSampler } from './cpu.ts';
+import { cpuSampler, untilQuiet } from './cpu.ts';
 import { runStageBench } from './escalation-stages.ts';
 import { startGateCluster } from './gate-cluster.ts';
 import { runLoad } from './loadgen.ts';
@@ -85,7 +85,9 @@ async function main(): Promise<void> {
     // autovacuum go on for a while and take a core from the threads being measured (a run
     // measured here after the floor gave 1.68 where a quiet machine gives 1.85).
     const verifyCount = QUICK ? 20_000 : 100_000;
-    progress(2, `verify over ${verifyCount} artifacts`);
+    // Postgres and Redis have just started (and initdb written a cluster): wait for the quiet.
+    const busyBeforeVerify = await untilQuiet();
+    progress(2, `verify over ${verifyCount} artifacts (machine at ${busyBeforeVerify.toFixed(2)} cores before)`);
     const verify = await benchVerify(verifyCount, { rounds: 3 });
 
     progress(3, `auto-decide path over HTTP, one process (${CONCURRENCY} clients, ${DURATION_MS / 1000} s)`);
