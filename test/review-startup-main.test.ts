@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDatabase, redisUrlForTests, type TestDatabase } from './support/database.ts';
+
+// Review of the production entry's startup (deploy review s5), run as the image runs it but
+// from source: the schema check under COUNTERSIGN_SKIP_MIGRATIONS=1 on databases that are
+// behind in ways other than a missing row, and one a newer build migrated (a rolling deploy).
+
+const root = path.resolve(import.meta.dirname, '..');
+const dbs: TestDatabase[] = [];
+afterAll(async () => {
+  for (const db of dbs) await db.drop();
+});
+
+function runMain(env: Record<string, string>, until: RegExp, unset: string[] = [], cwd = root): Promise<{ code: number | null; out: string }> {
+  const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-review-'));
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: redisUrlForTests(), COUNTERSIGN_KEYS_DIR: keys, LOG_LEVEL: 'info', COUNTERSIGN_SKIP_MIGRATIONS: '1', ...env };
+  for (const name of unset) delete childEnv[name];
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'apps/server/src/main.ts')], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (until.test(out)) child.kill('SIGTERM');
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      fs.rmSync(keys, { recursive: true, force: true });
+      resolve({ code, out });
+    });
+  });
+}
+
+async function migrated(): Promise<TestDatabase> {
+  const db = await freshDatabase();
+  dbs.push(db);
+  return db;
+}
+
+async function asOwner<T>(db: TestDatabase, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: db.ownerUrl });
+  await c.connect();
+  try {
+    return await work(c);
+  } finally {
+    await c.end();
+  }
+}
+
+const lastMigration = (c: pg.Client) => c.query<{ name: string }>('SELECT migration_name AS name FROM "_prisma_migrations" ORDER BY migration_name DESC LIMIT 1').then((r) => r.rows[0]!.name);
+const STARTED_OR_STOPPED = /countersign listening|countersign: /;
+
+describe('review: the schema check under COUNTERSIGN_SKIP_MIGRATIONS=1', () => {
+  it('a migration that failed half-way (finished_at NULL, as Prisma leaves it) counts as missing', async () => {
+    const db = await migrated();
+    const last = await asOwner(db, async (c) => {
+      const name = await lastMigration(c);
+      await c.query('UPDATE "_prisma_migrations" SET finished_at = NULL, logs = $2 WHERE migration_name = $1', [name, 'simulated failure']);
+      return name;
+    });
+    const { code, out } = await runMain({ DATABASE_URL: db.url }, /(?!)/);
+    expect(code, out).toBe(1);
+    expect(out).toContain(`missing: ${last}`);
+    expect(out, 'no stack').not.toMatch(/\n\s+at /);
+  }, 120_000);
+
+  it('a migration rolled back (prisma migrate resolve --rolled-back) counts as missing', async () => {
+    const db = await migrated();
+    const last = await asOwner(db, async (c) => {
+      const name = await lastMigration(c);
+      await c.query('UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1', [name]);
+      return name;
+    });
+    const { code, out } = await runMain({ DATABASE_URL: db.url }, /(?!)/);
+    expect(code, out).toBe(1);
+    expect(out).toContain(`missing: ${last}`);
+  }, 120_000);
+
+  it('a database a newer build migrated (one more migration) still serves this build: old pods of a rolling deploy keep restarting', async () => {
+    const db = await migrated();
+    await asOwner(db, (c) =>
+      c.query(`INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES ('review-future', 'x', now(), '29991231000000_from_a_newer_build', now(), 1)`),
+    );
+    const { out } = await runMain({ DATABASE_URL: db.url }, STARTED_OR_STOPPED);
+    expect(out).toMatch(/countersign listening/);
+  }, 120_000);
+
+  it('two services starting at once on a current database both serve (the check only reads)', async () => {
+    const db = await migrated();
+    const [a, b] = await Promise.all([runMain({ DATABASE_URL: db.url }, STARTED_OR_STOPPED), runMain({ DATABASE_URL: db.url }, STARTED_OR_STOPPED)]);
+    expect(a.out).toMatch(/countersign listening/);
+    expect(b.out).toMatch(/countersign listening/);
+  }, 180_000);
+});
