@@ -1,9 +1,14 @@
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkVariableNames } from '@countersign/config';
 import { requireWebhookMaster } from '../apps/server/src/startup/webhook-master.ts';
+
+/** A working folder holding no webhook master of an earlier start. */
+const EMPTY_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-review-'));
+afterAll(() => fs.rmSync(EMPTY_DIR, { recursive: true, force: true }));
 
 // Review of the startup checks (deploy review s5): environments a legitimate deployment has
 // that the new checks must let through, and ones they must refuse.
@@ -24,10 +29,10 @@ function serviceLinks(service: string, port: number): Record<string, string> {
 }
 
 describe('review: COUNTERSIGN_ variable names at startup', () => {
-  it('service links of the shipped Service (countersign-api) and of a release-named one are only warned about', () => {
-    expect(checkVariableNames(serviceLinks('countersign-api', 80))).toContain('COUNTERSIGN_API_PORT');
-    expect(checkVariableNames(serviceLinks('countersign', 8080))).toContain('COUNTERSIGN_PORT');
-    expect(checkVariableNames(serviceLinks('countersign-postgresql', 5432))).toContain('COUNTERSIGN_POSTGRESQL_PORT');
+  it('service links of the shipped Service (countersign-api) and of release-named ones are passed over', () => {
+    expect(checkVariableNames(serviceLinks('countersign-api', 80))).toEqual([]);
+    expect(checkVariableNames(serviceLinks('countersign', 8080))).toEqual([]);
+    expect(checkVariableNames(serviceLinks('countersign-postgresql', 5432))).toEqual([]);
   });
 
   it('the client variables that share a service environment are known (CLI, SDK, MCP proxy)', () => {
@@ -47,8 +52,8 @@ describe('review: COUNTERSIGN_ variable names at startup', () => {
 
 describe('review: the webhook master secret is required without a keys folder', () => {
   it('an empty secret does not count', () => {
-    expect(() => requireWebhookMaster({ COUNTERSIGN_WEBHOOK_SECRET: '' })).toThrow(/one webhook master secret/);
-    expect(() => requireWebhookMaster({ COUNTERSIGN_WEBHOOK_SECRET_FILE: '' })).toThrow(/one webhook master secret/);
+    expect(() => requireWebhookMaster({ COUNTERSIGN_WEBHOOK_SECRET: '' }, EMPTY_DIR)).toThrow(/one webhook master secret/);
+    expect(() => requireWebhookMaster({ COUNTERSIGN_WEBHOOK_SECRET_FILE: '' }, EMPTY_DIR)).toThrow(/one webhook master secret/);
   });
 });
 
@@ -77,7 +82,7 @@ describe('review: the shipped deployments start under the new rules', () => {
     for (const file of ['api-deployment.yaml', 'worker-deployment.yaml']) {
       const env = k8sEnvironment(file);
       expect(checkVariableNames(env), file).toEqual([]);
-      expect(() => requireWebhookMaster(env), file).not.toThrow();
+      expect(() => requireWebhookMaster(env, EMPTY_DIR), file).not.toThrow();
       expect(env.COUNTERSIGN_SKIP_MIGRATIONS, file).toBe('1');
       // Service links would add COUNTERSIGN_<SERVICE>_PORT=tcp://… names (countersign-db → a near miss of COUNTERSIGN_DB_POOL).
       expect(parseYaml(fs.readFileSync(path.join(root, 'infra/k8s/base', file), 'utf8')).spec.template.spec.enableServiceLinks, file).toBe(false);
@@ -88,7 +93,7 @@ describe('review: the shipped deployments start under the new rules', () => {
     const compose = parseYaml(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'));
     const env = compose.services.countersign.environment as Record<string, string>;
     expect(checkVariableNames(env)).toEqual([]);
-    expect(() => requireWebhookMaster(env)).not.toThrow();
+    expect(() => requireWebhookMaster(env, EMPTY_DIR)).not.toThrow();
     expect(env.COUNTERSIGN_SKIP_MIGRATIONS).toBe('1');
     expect(compose.services.countersign.depends_on.migrate.condition).toBe('service_completed_successfully');
   });

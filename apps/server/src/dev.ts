@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     // Creates the service's login (or checks it holds no more than countersign_service grants).
     await ensureServiceLogin(migrationUrl, settings.DATABASE_URL);
     const logger = createLogger(env.LOG_LEVEL ?? 'warn', { human: true });
-    for (const variable of unknown) logger.warn({ variable }, 'COUNTERSIGN_ variable nothing reads; ignored');
+    for (const { name, suggestion } of unknown) logger.warn({ variable: name, ...(suggestion ? { didYouMean: suggestion } : {}) }, 'COUNTERSIGN_ variable nothing reads; ignored');
     service = await startService({ settings, logger, rootDir, env });
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(
@@ -98,10 +98,11 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines, stateDir: shownStateDir(), stateDirExport: customStateDir() }));
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE') {
       // The newcomer's likeliest first problem: another countersign (or anything) on 8080.
-      process.stderr.write(`countersign: port ${env.PORT || '8080'} is already in use (another countersign still running?): stop it, or start on another port with PORT=8081 npm start\n`);
+      const which = e.port !== undefined && String(e.port) === env.COUNTERSIGN_METRICS_PORT ? 'COUNTERSIGN_METRICS_PORT=9091' : 'PORT=8081';
+      process.stderr.write(`countersign: port ${e.port ?? env.PORT ?? 8080} is already in use (another countersign still running?): stop it, or start on another port with ${which} npm start\n`);
     } else {
       process.stderr.write(`countersign: ${e.message}\n`);
       if (!(e instanceof SettingsError) && !(e instanceof StartupError) && e.name !== 'ConfigError') process.stderr.write(`${e.stack ?? ''}\n`);

@@ -6,7 +6,7 @@ import { applyMigrations, ensureServiceLogin, pendingMigrations } from '@counter
 import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
 import { startService } from './service.ts';
-import { firstLine, StartupError } from './startup/startup-error.ts';
+import { firstLine, portInUse, StartupError } from './startup/startup-error.ts';
 import { requireWebhookMaster } from './startup/webhook-master.ts';
 import { parseSettings, SettingsError } from './settings.ts';
 
@@ -17,12 +17,12 @@ async function main(): Promise<void> {
   const env = applyRoleFlag(process.argv.slice(2), process.env);
   const settings = parseSettings(env);
   const unknown = checkVariableNames(env);
-  requireWebhookMaster(env);
+  requireWebhookMaster(env, process.cwd());
   const logger = createLogger(settings.LOG_LEVEL);
-  for (const variable of unknown) logger.warn({ variable }, 'COUNTERSIGN_ variable nothing reads; ignored');
+  for (const { name, suggestion } of unknown) logger.warn({ variable: name, ...(suggestion ? { didYouMean: suggestion } : {}) }, 'COUNTERSIGN_ variable nothing reads; ignored');
   if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await migrate(env, settings.DATABASE_URL);
   else await schemaIsCurrent(settings.DATABASE_URL);
-  const service = await startService({ settings, logger, rootDir: process.cwd(), env, createSigningKey: env.COUNTERSIGN_KEYS_DIR !== undefined });
+  const service = await startService({ settings, logger, rootDir: process.cwd(), env, createSigningKey: Boolean(env.COUNTERSIGN_KEYS_DIR) });
   logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE }, 'countersign listening');
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -75,7 +75,12 @@ async function schemaIsCurrent(databaseUrl: string): Promise<void> {
   } catch (err) {
     const state = sqlStateOf(err);
     // No migrations table, or one the login may not read (the grant comes with a migration).
-    if (state === '42P01' || state === '42501') missing = ['(the database has not been migrated for this build)'];
+    if (state === '42P01') missing = ['(the database has not been migrated for this build)'];
+    else if (state === '42501') {
+      throw new StartupError(
+        "DATABASE_URL's login may not read _prisma_migrations: make it a member of countersign_service (apps/server/src/migrate.ts does), which the migrations grant that read",
+      );
+    }
     else throw new StartupError(`cannot use the database at DATABASE_URL (${databaseUnavailableReason(err) ?? state ?? 'error'}): ${firstLine((err as Error).message)}`);
   }
   if (missing.length > 0) {
@@ -85,6 +90,6 @@ async function schemaIsCurrent(databaseUrl: string): Promise<void> {
 
 main().catch((err: Error) => {
   // Configuration errors carry their own precise message (variable, or file:line:column).
-  process.stderr.write(`countersign: ${err instanceof SettingsError || err instanceof StartupError ? err.message : (err.stack ?? err.message)}\n`);
+  process.stderr.write(`countersign: ${err instanceof SettingsError || err instanceof StartupError ? err.message : (portInUse(err) ?? err.stack ?? err.message)}\n`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SettingsError } from '@countersign/config/env';
 
 // Webhook signing secrets, one per API key, derived rather than stored: HMAC-SHA256 of a
 // master secret with the key id. Nothing new sits in the database in plaintext, a revoked and
@@ -46,7 +47,13 @@ export function webhookSecretFor(master: Buffer, keyId: string): string {
  */
 export function webhookSecretFromFile(file: string | undefined, rootDir: string): string | undefined {
   if (file === undefined) return undefined;
-  const secret = fs.readFileSync(path.resolve(rootDir, file), 'utf8').trim();
-  if (secret.length < 32) throw new Error('COUNTERSIGN_WEBHOOK_SECRET_FILE: the secret must be at least 32 characters');
+  let secret: string;
+  try {
+    secret = fs.readFileSync(path.resolve(rootDir, file), 'utf8').trim();
+  } catch (err) {
+    // Named like any bad setting (the path is the operator's; the file's content never shown).
+    throw new SettingsError(`invalid configuration:\n✖ cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})\n  → at COUNTERSIGN_WEBHOOK_SECRET_FILE`);
+  }
+  if (secret.length < 32) throw new SettingsError('invalid configuration:\n✖ the secret must be at least 32 characters\n  → at COUNTERSIGN_WEBHOOK_SECRET_FILE');
   return secret;
 }

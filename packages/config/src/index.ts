@@ -5,4 +5,4 @@ export type { ConfigWatcher, WatchConfigOptions } from './watch.ts';
 export { validateAgainst } from './validate.ts';
 export { ConfigError } from '@countersign/directory';
 export { DEFAULT_STATE_DIR, keysDir, stateDir } from './state-dir.ts';
-export { checkVariableNames, KNOWN_VARIABLES, VARIABLE_FAMILIES } from './known-variables.ts';
+export { checkVariableNames, FAIL_OPEN_WHEN_MISSING, KNOWN_VARIABLES, VARIABLE_FAMILIES, type UnknownVariable } from './known-variables.ts';

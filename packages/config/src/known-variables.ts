@@ -58,13 +58,37 @@ export const KNOWN_VARIABLES: readonly string[] = [
 export const VARIABLE_FAMILIES: readonly string[] = ['COUNTERSIGN_EXECUTOR_SECRET_'];
 
 /**
- * Stops on a COUNTERSIGN_ variable that is a near miss of a known one (a misspelt
- * COUNTERSIGN_METRICS_TOKEN would leave /metrics open), naming it and the setting it resembles,
- * never its value; returns the other unknown names, for the caller to log.
+ * The settings whose absence leaves something open (`/metrics` unauthenticated, or served on the
+ * API's public port): a near miss of one of these, while it is itself unset, is taken for a typo
+ * and stops the service. A near miss of any other setting only warns: missing, those fail closed
+ * or keep a safe default, and an operator's own variable (a zone, a node) must not stop a deployment.
  */
-export function checkVariableNames(env: NodeJS.ProcessEnv): string[] {
-  const strays = strayVariables(env, KNOWN_VARIABLES, { prefix: 'COUNTERSIGN_', families: VARIABLE_FAMILIES });
-  const misspelt = misspeltVariablesError(strays);
+export const FAIL_OPEN_WHEN_MISSING: readonly string[] = ['COUNTERSIGN_METRICS_TOKEN', 'COUNTERSIGN_METRICS_PORT'];
+
+/** What a stray COUNTERSIGN_ variable is taken for: `suggestion` when it looks like a setting's typo. */
+export interface UnknownVariable {
+  name: string;
+  suggestion?: string;
+}
+
+/**
+ * Stops on a near miss of a setting that fails open when missing (a misspelt
+ * COUNTERSIGN_METRICS_TOKEN would leave /metrics open), naming it and the setting, never its
+ * value; returns the other unknown names, with the setting each may be a typo of, to log.
+ * Kubernetes service links (a Service named countersign-db brings a DB_PORT=tcp://… of ours) are
+ * not the operator's settings and are passed over.
+ */
+export function checkVariableNames(env: NodeJS.ProcessEnv): UnknownVariable[] {
+  const strays = strayVariables(env, KNOWN_VARIABLES, { prefix: 'COUNTERSIGN_', families: VARIABLE_FAMILIES }).filter((s) => !isServiceLink(s.name, env));
+  const typos = strays.filter((s) => s.suggestion !== undefined && FAIL_OPEN_WHEN_MISSING.includes(s.suggestion) && !env[s.suggestion]);
+  const misspelt = misspeltVariablesError(typos);
   if (misspelt) throw misspelt;
-  return strays.map((s) => s.name);
+  return strays;
+}
+
+/** A variable Kubernetes (or docker --link) made for a Service: a tcp:// address, or one of its family. */
+function isServiceLink(name: string, env: NodeJS.ProcessEnv): boolean {
+  if (/^tcp:\/\/|^udp:\/\//.test(env[name] ?? '')) return true;
+  const service = /^(.*?)_(SERVICE_HOST|SERVICE_PORT(_.*)?|PORT(_\d+_(TCP|UDP)(_(PROTO|PORT|ADDR))?)?)$/.exec(name);
+  return service !== null && env[`${service[1]}_SERVICE_HOST`] !== undefined;
 }

@@ -46,6 +46,29 @@ describe('known COUNTERSIGN_ variables', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain('hunter2');
     }
-    expect(checkVariableNames({ COUNTERSIGN_ROLE: 'api', COUNTERSIGN_EXECUTOR_SECRET_BILLING: 'x', COUNTERSIGN_SOMETHING_ELSE_ENTIRELY: '1', PATH: '/bin' })).toEqual(['COUNTERSIGN_SOMETHING_ELSE_ENTIRELY']);
+    expect(checkVariableNames({ COUNTERSIGN_ROLE: 'api', COUNTERSIGN_EXECUTOR_SECRET_BILLING: 'x', COUNTERSIGN_SOMETHING_ELSE_ENTIRELY: '1', PATH: '/bin' })).toEqual([{ name: 'COUNTERSIGN_SOMETHING_ELSE_ENTIRELY' }]);
+  });
+
+  it('only a near miss of a setting that fails open when missing, itself unset, stops; the others are returned with the likely setting', () => {
+    // The operator's own short names, and plurals of settings that fail closed, only warn.
+    const own = checkVariableNames({ COUNTERSIGN_ZONE: 'eu', COUNTERSIGN_RULE: 'x', COUNTERSIGN_ROLES: 'api', COUNTERSIGN_UID: '1' });
+    expect(own).toEqual([
+      { name: 'COUNTERSIGN_ROLES', suggestion: 'COUNTERSIGN_ROLE' },
+      { name: 'COUNTERSIGN_RULE', suggestion: 'COUNTERSIGN_ROLE' },
+      { name: 'COUNTERSIGN_UID', suggestion: 'COUNTERSIGN_URL' },
+      { name: 'COUNTERSIGN_ZONE', suggestion: 'COUNTERSIGN_ROLE' },
+    ]);
+    expect(() => checkVariableNames({ COUNTERSIGN_METRICS_PROT: '9090' })).toThrow(/did you mean COUNTERSIGN_METRICS_PORT\?/);
+    // The real one set beside it: a stray, not the setting it resembles.
+    expect(checkVariableNames({ COUNTERSIGN_METRICS_TOKEN: 't'.repeat(32), COUNTERSIGN_METRICS_TOKNE: 'x' })).toEqual([{ name: 'COUNTERSIGN_METRICS_TOKNE', suggestion: 'COUNTERSIGN_METRICS_TOKEN' }]);
+  });
+
+  it('passes over what Kubernetes service links inject (a Service named countersign-db or countersign-metric)', () => {
+    const links = (service: string, port: number) => {
+      const p = service.toUpperCase().replace(/-/g, '_');
+      const at = `tcp://10.96.0.12:${port}`;
+      return { [`${p}_SERVICE_HOST`]: '10.96.0.12', [`${p}_SERVICE_PORT`]: String(port), [`${p}_PORT`]: at, [`${p}_PORT_${port}_TCP`]: at, [`${p}_PORT_${port}_TCP_PROTO`]: 'tcp', [`${p}_PORT_${port}_TCP_PORT`]: String(port), [`${p}_PORT_${port}_TCP_ADDR`]: '10.96.0.12' };
+    };
+    expect(checkVariableNames({ ...links('countersign-db', 5432), ...links('countersign-metric', 9090) })).toEqual([]);
   });
 });

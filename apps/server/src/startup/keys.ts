@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { loadKeyring, type Keyring } from '@countersign/evidence';
 import type { Settings } from '../settings.ts';
 import { StartupError } from './startup-error.ts';
@@ -5,6 +6,13 @@ import { StartupError } from './startup-error.ts';
 /** The signing keys: an inline PEM, a PEM file, or the key directory (created when allowed). */
 export function loadSigningKeys(settings: Settings, resolve: (p: string) => string, create: boolean): Keyring {
   const pemFile = settings.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(settings.COUNTERSIGN_SIGNING_KEY_FILE) : undefined;
+  if (pemFile) {
+    try {
+      fs.accessSync(pemFile, fs.constants.R_OK);
+    } catch (err) {
+      throw new StartupError(`cannot read COUNTERSIGN_SIGNING_KEY_FILE (${(err as NodeJS.ErrnoException).code ?? 'error'}): mount the signing key's PEM there, readable by the service`);
+    }
+  }
   try {
     return loadKeyring({ pem: settings.COUNTERSIGN_SIGNING_KEY, pemFile, dir: resolve(settings.COUNTERSIGN_KEYS_DIR), create });
   } catch (err) {
