@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyDatabase, redisUrlForTests, serviceUrlOf, type TestDatabase } from './support/database.ts';
+import { emptyDatabase, serviceUrlOf, type TestDatabase } from './support/database.ts';
+import { runMain } from './support/run-main.ts';
 
 // The production entry (apps/server/src/main.ts) migrates as the schema owner: with
 // MIGRATION_DATABASE_URL it migrates an empty database and starts as the least-privileged
@@ -14,32 +14,6 @@ const dbs: TestDatabase[] = [];
 afterAll(async () => {
   for (const db of dbs) await db.drop();
 });
-
-function runMain(env: Record<string, string>, until: RegExp, unset: string[] = [], cwd = root): Promise<{ code: number | null; out: string }> {
-  const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-main-'));
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: redisUrlForTests(), COUNTERSIGN_KEYS_DIR: keys, LOG_LEVEL: 'info', ...env };
-  for (const name of unset) delete childEnv[name];
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'apps/server/src/main.ts')], {
-    cwd,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (until.test(out)) child.kill('SIGTERM');
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('exit', (code) => {
-      clearTimeout(guard);
-      fs.rmSync(keys, { recursive: true, force: true });
-      resolve({ code, out });
-    });
-  });
-}
 
 /** An empty database migrated by its owner, with the service's login, as the migration job leaves it. */
 async function migratedDatabase(): Promise<TestDatabase> {
@@ -82,7 +56,7 @@ describe('main.ts migrations', () => {
 
   it('what it cannot start without is said in one line naming the variable: no stack, no password', async () => {
     const unreachable = 'postgres://nobody:hunter2-password@127.0.0.1:1/none';
-    const stops = [
+    const stops: { env: Record<string, string>; says: RegExp }[] = [
       { env: { DATABASE_URL: 'postgres://u:hunter2-p@ss@h:port/db' }, says: /must be a URL \(percent-encode special characters in the password\)\n\s+→ at DATABASE_URL/ },
       { env: { DATABASE_URL: unreachable }, says: /cannot migrate the database at DATABASE_URL: Can't reach database server at `127\.0\.0\.1:1`/ },
       { env: { DATABASE_URL: unreachable, COUNTERSIGN_SKIP_MIGRATIONS: '1' }, says: /cannot use the database at DATABASE_URL \(ECONNREFUSED\)/ },

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrlForTests, type TestDatabase } from './support/database.ts';
+import { asOwner, runMain as runMainOf } from './support/run-main.ts';
 
 // Review of the production entry's startup (s5): operator-fixable failures that printed a stack
 // or did not name the variable (findings in /work/notes/review-s5/startup.md), each failing
@@ -18,45 +18,14 @@ afterAll(async () => {
   for (const db of dbs) await db.drop();
 });
 
-function runMain(env: Record<string, string>, until: RegExp, unset: string[] = [], cwd = root): Promise<{ code: number | null; out: string }> {
-  const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-review-'));
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: redisUrlForTests(), COUNTERSIGN_KEYS_DIR: keys, LOG_LEVEL: 'info', COUNTERSIGN_SKIP_MIGRATIONS: '1', ...env };
-  for (const name of unset) delete childEnv[name];
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'apps/server/src/main.ts')], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (until.test(out)) child.kill('SIGTERM');
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('exit', (code) => {
-      clearTimeout(guard);
-      fs.rmSync(keys, { recursive: true, force: true });
-      resolve({ code, out });
-    });
-  });
-}
-
 async function migrated(): Promise<TestDatabase> {
   const db = await freshDatabase();
   dbs.push(db);
   return db;
 }
 
-async function asOwner<T>(db: TestDatabase, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: db.ownerUrl });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
-
-const lastMigration = (c: pg.Client) => c.query<{ name: string }>('SELECT migration_name AS name FROM "_prisma_migrations" ORDER BY migration_name DESC LIMIT 1').then((r) => r.rows[0]!.name);
+/** main.ts with COUNTERSIGN_SKIP_MIGRATIONS=1 unless `env` says otherwise (as the image runs it). */
+const runMain = (env: Record<string, string>, until: RegExp, unset: string[] = [], cwd?: string) => runMainOf({ COUNTERSIGN_SKIP_MIGRATIONS: '1', ...env }, until, unset, cwd);
 const STARTED_OR_STOPPED = /countersign listening|countersign: /;
 
 describe('review: operator-fixable startup failures', () => {
