@@ -2,20 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ChannelError } from '@countersign/core';
 import { InvalidJobPayload } from '@countersign/queue';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, metric, queueIntents, queueTestsPerCase } from './fakes/queue-harness.ts';
 
 // Failures sorted into retry and give up: a channel that says retrying cannot help is not
 // retried and is counted; a 429 is retried after its Retry-After; other errors are retried
 // with backoff; payloads are checked when enqueued and when consumed.
 
 const start = queueTestsPerCase();
-
-
-async function metric(t: QueueTest, line: RegExp): Promise<number> {
-  const text = (await t.api('GET', '/metrics')).text;
-  const found = text.split('\n').find((l) => line.test(l));
-  return found ? Number(found.split(' ').at(-1)) : 0;
-}
 
 describe('queue engine: failures', () => {
   it('does not retry a channel error marked unrecoverable; the target is failed and counted, the others posted', async () => {

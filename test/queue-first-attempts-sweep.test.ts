@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, metric, queueIntents, queueTestsPerCase } from './fakes/queue-harness.ts';
 
 // Found in review of the first-attempts change: a card posted at the first try left no job in
 // Redis, so the sweeper's next round enqueued a post-cards check for every action still pending
@@ -8,12 +8,6 @@ import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fak
 // attempt now leaves a note the sweeper reads.
 
 const start = queueTestsPerCase();
-
-async function metric(t: QueueTest, line: RegExp): Promise<number> {
-  const text = (await t.api('GET', '/metrics')).text;
-  const found = text.split('\n').find((l) => line.test(l));
-  return found ? Number(found.split(' ').at(-1)) : 0;
-}
 
 describe('first attempts and the sweeper', () => {
   it('a card posted at the first try is not run again through BullMQ by the next sweep', async () => {
@@ -26,7 +20,7 @@ describe('first attempts and the sweeper', () => {
     await t.engine().sweeper.sweep();
     await waitFor('chat queue idle', async () => {
       const c = await t.engine().queues.queue('chat').getJobCounts('waiting', 'delayed', 'active');
-      return c.waiting + c.delayed + c.active === 0;
+      return (c.waiting ?? 0) + (c.delayed ?? 0) + (c.active ?? 0) === 0;
     });
     expect(await metric(t, /^countersign_jobs_completed_total\{job="post-cards"\}/)).toBe(1);
     expect(slack.done('postCard', id)).toHaveLength(1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CardModel, CardRef, ChannelTarget } from '@countersign/core';
 import { FIRST_ATTEMPT_DEADLINE_MS, LATE_BACKSTOP_MS } from '@countersign/worker';
 import { RecordingChannel, waitFor } from './fakes/fake-channel.ts';
-import { escalate, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
+import { escalate, metric, queueIntents, queueTestsPerCase, type QueueTest } from './fakes/queue-harness.ts';
 
 // A card job's first attempt runs in the process that dispatched its outbox event, not through
 // BullMQ (modules/worker/src/outbox/first-attempts.ts): the queue gets only what needs it. The
@@ -31,12 +31,6 @@ class HeldChannel extends RecordingChannel {
     if (this.held) await this.held;
     return super.postCard(card, target);
   }
-}
-
-async function metric(t: QueueTest, line: RegExp): Promise<number> {
-  const text = (await t.api('GET', '/metrics')).text;
-  const found = text.split('\n').find((l) => line.test(l));
-  return found ? Number(found.split(' ').at(-1)) : 0;
 }
 
 async function escalatedEvent(t: QueueTest, actionId: string) {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisUrlForTests, type TestDatabase } from './support/database.ts';
-import { asOwner, runMain as runMainOf } from './support/run-main.ts';
+import { asOwner, runImageMain as runMain, STARTED_OR_STOPPED } from './support/run-main.ts';
 
 // Review of the production entry's startup (s5): operator-fixable failures that printed a stack
 // or did not name the variable (findings in /work/notes/review-s5/startup.md), each failing
@@ -24,9 +24,6 @@ async function migrated(): Promise<TestDatabase> {
   return db;
 }
 
-/** main.ts with COUNTERSIGN_SKIP_MIGRATIONS=1 unless `env` says otherwise (as the image runs it). */
-const runMain = (env: Record<string, string>, until: RegExp, unset: string[] = [], cwd?: string) => runMainOf({ COUNTERSIGN_SKIP_MIGRATIONS: '1', ...env }, until, unset, cwd);
-const STARTED_OR_STOPPED = /countersign listening|countersign: /;
 
 describe('review: operator-fixable startup failures', () => {
   it('R1: an unreachable REDIS_URL says so in one line naming the variable, no stack', async () => {

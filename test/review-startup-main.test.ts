@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './support/database.ts';
-import { asOwner, lastMigration, runMain as runMainOf } from './support/run-main.ts';
+import { asOwner, lastMigration, runImageMain as runMain, STARTED_OR_STOPPED } from './support/run-main.ts';
 
 // Review of the production entry's startup (deploy review s5), run as the image runs it but
 // from source: the schema check under COUNTERSIGN_SKIP_MIGRATIONS=1 on databases that are
@@ -17,9 +17,6 @@ async function migrated(): Promise<TestDatabase> {
   return db;
 }
 
-/** main.ts with COUNTERSIGN_SKIP_MIGRATIONS=1 unless `env` says otherwise (as the image runs it). */
-const runMain = (env: Record<string, string>, until: RegExp, unset: string[] = [], cwd?: string) => runMainOf({ COUNTERSIGN_SKIP_MIGRATIONS: '1', ...env }, until, unset, cwd);
-const STARTED_OR_STOPPED = /countersign listening|countersign: /;
 
 describe('review: the schema check under COUNTERSIGN_SKIP_MIGRATIONS=1', () => {
   it('a migration that failed half-way (finished_at NULL, as Prisma leaves it) counts as missing', async () => {

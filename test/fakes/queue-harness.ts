@@ -158,6 +158,13 @@ export function queueTestsPerCase(): QueueStarter {
   return Object.assign(start, { stop, afterwards: (cleanup: () => Promise<void>) => void cleanups.push(cleanup) });
 }
 
+/** The value of the first /metrics line matching `line` (0 when there is none). */
+export async function metric(t: QueueTest, line: RegExp): Promise<number> {
+  const text = (await t.api('GET', '/metrics')).text;
+  const found = text.split('\n').find((l) => line.test(l));
+  return found ? Number(found.split(' ').at(-1)) : 0;
+}
+
 /** Submits `body` (held for approval under the queue policy) as `as` and returns the action id. */
 export async function escalate(t: QueueTest, body: unknown = queueIntents.cards, as = 'deploy-bot'): Promise<string> {
   const res = await t.api('POST', '/v1/actions', { token: t.tokens[as], body });

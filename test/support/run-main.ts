@@ -37,6 +37,12 @@ export function runMain(env: Record<string, string>, until: RegExp, unset: strin
   });
 }
 
+/** main.ts as the image runs it: COUNTERSIGN_SKIP_MIGRATIONS=1 (a job migrated) unless `env` says otherwise. */
+export const runImageMain = (env: Record<string, string>, until: RegExp, unset: string[] = [], cwd?: string) => runMain({ COUNTERSIGN_SKIP_MIGRATIONS: '1', ...env }, until, unset, cwd);
+
+/** Output that says main.ts started or stopped on an error. */
+export const STARTED_OR_STOPPED = /countersign listening|countersign: /;
+
 /** Runs `work` on a connection as the database's owner. */
 export async function asOwner<T>(db: TestDatabase, work: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: db.ownerUrl });
