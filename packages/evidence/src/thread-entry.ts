@@ -59,6 +59,10 @@ async function bundleOf(file: URL): Promise<string> {
     target: `node${process.versions.node.split('.')[0]}`,
     write: false,
     logLevel: 'silent',
+    // Each thread parses and evaluates the whole bundle (most of it zod) before its first line:
+    // minified, two threads start in about 25 % less CPU (measured: 430 → 325 ms on 2 cores); names stay, for stack traces.
+    minify: true,
+    keepNames: true,
     // A CommonJS dependency that requires a Node module needs `require` in an ES module; a
     // data: URL cannot anchor one, the source file can.
     banner: { js: `import { createRequire as __countersignRequire } from 'node:module'; const require = __countersignRequire(${JSON.stringify(path)});` },
