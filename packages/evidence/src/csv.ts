@@ -58,15 +58,37 @@ export function signedColumnsOf(event: ArtifactEvent): SignedColumns {
   }
 }
 
+// A spreadsheet opening the file evaluates a cell that begins with one of these as a formula
+// (OWASP "CSV injection"): `=HYPERLINK(...)` in an agent's summary would run on a compliance
+// officer's machine.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * How a cell shown for people (signed-body and subject columns) is written: a value a
+ * spreadsheet would take for a formula gets a leading apostrophe, which spreadsheets read as
+ * "this is text". `verify` accepts a signed-body cell written either way. Record columns are
+ * never changed: verification reads them exactly (none holds free text; `canonical` is JSON).
+ */
+export function spreadsheetText(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/** A signed-body cell shows `signed`: as exported (spreadsheetText), or as the raw value (exports made before it). */
+export function cellShows(cell: string | undefined, signed: string): boolean {
+  return cell === signed || cell === spreadsheetText(signed);
+}
+
 /** One artifact as a row; its unsigned subject annotation (what was approved) when given. */
 export function recordToCsvRow(a: SealedArtifact, subject: RecordSubject | null): string {
   const signed = signedColumnsOf((JSON.parse(a.canonical) as { event: ArtifactEvent }).event);
+  const shown = (value: string | null | undefined): string | null => (value === null || value === undefined ? null : spreadsheetText(value));
   const cells: Record<(typeof CSV_COLUMNS)[number], string | number | null> = {
     seq: a.seq, at: a.at, kind: a.kind, actionId: a.actionId,
-    ...signed,
-    resource: subject?.resource ?? null,
-    summary: subject?.summary ?? null,
-    params: subject ? JSON.stringify(subject.params) : null,
+    actionType: shown(signed.actionType), actor: shown(signed.actor), onBehalfOf: shown(signed.onBehalfOf),
+    decision: shown(signed.decision), reason: shown(signed.reason), channel: shown(signed.channel),
+    resource: shown(subject?.resource),
+    summary: shown(subject?.summary),
+    params: subject ? shown(JSON.stringify(subject.params)) : null,
     hash: a.hash, prevHash: a.prevHash, keyId: a.keyId, signature: a.signature, canonical: a.canonical,
   };
   return toCsvRow(CSV_COLUMNS.map((name) => cells[name]));

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { ArtifactBody } from '@countersign/contracts';
 import { actionIdOf, checkArtifactBody } from './body.ts';
 import { canonicalJsonOfParsed, sha256Hex } from './canonical.ts';
-import { signedColumnsOf, type SignedColumns } from './csv.ts';
+import { cellShows, signedColumnsOf, type SignedColumns } from './csv.ts';
 import type { VerifyProblemCode } from './verify-report.ts';
 
 // Sync, per-line checks of one export record, in the order a reader would reason: shape,
@@ -110,7 +110,7 @@ function checkSignedColumns(columns: Partial<SignedColumns>, body: ArtifactBody)
   if (names.length === 0) return null;
   const expected = signedColumnsOf(body.event);
   for (const name of names) {
-    if (columns[name] !== expected[name]) return `column ${name} ${JSON.stringify(columns[name])} differs from the signed body's ${JSON.stringify(expected[name])}`;
+    if (!cellShows(columns[name], expected[name])) return `column ${name} ${JSON.stringify(columns[name])} differs from the signed body's ${JSON.stringify(expected[name])}`;
   }
   return null;
 }
