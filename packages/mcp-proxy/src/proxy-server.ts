@@ -14,6 +14,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { z } from 'zod';
 import type { Countersign } from './countersign-sdk.ts';
 import { MappingEvaluationError } from './expression.ts';
 import { gateCall } from './gate.ts';
@@ -44,6 +45,8 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 // approval can ever come from the model's side of the connection.
 const PASSED_THROUGH = /^(resources|prompts|completion|logging)\//;
 
+const ToolsCallRequest = z.looseObject({ method: z.literal('tools/call') });
+
 /** One MCP server facing one client (a stdio peer or one Streamable HTTP session). */
 export function createProxyServer(deps: ProxyServerDeps): Server {
   const upstreamInfo = deps.upstream.getServerVersion();
@@ -63,7 +66,11 @@ export function createProxyServer(deps: ProxyServerDeps): Server {
     };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(deps, request.params, extra));
+  // Registered with a loose schema: the SDK checks a handler's own schema first and answers a
+  // call that fails it (arguments not an object, no name) with -32603 Internal error; with this
+  // one, the SDK's tools/call check inside runs instead and answers -32602 Invalid params,
+  // naming the field. The handler then reads the call as that check accepted it.
+  server.setRequestHandler(ToolsCallRequest, (request, extra) => callTool(deps, CallToolRequestSchema.parse(request).params, extra));
 
   server.fallbackRequestHandler = async (request, extra) => {
     if (!PASSED_THROUGH.test(request.method)) throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../../../test/support/service.ts';
 import { canonicalJson, intentHash, verifyRelease } from '../../src/countersign-sdk.ts';
@@ -149,6 +150,27 @@ export function proxyScenarios(kind: 'stdio' | 'http'): void {
       const result = await h.client.callTool({ name: 'rotate_keys', arguments: {} });
       expect(result.isError).toBe(true);
       expect(textOf(result as never)).toMatch(/"rotate_keys" is not mapped/);
+      expect(h.calls().slice(before)).toEqual([]);
+    });
+
+    it('a malformed tools/call (arguments not an object, no name) is answered -32602 naming the field, and never forwarded', async () => {
+      const before = h.calls().length;
+      const bad = [
+        { params: { name: 'delete_environment', arguments: 'environment=prod' }, field: /arguments/ },
+        { params: { name: 'delete_environment', arguments: ['prod'] }, field: /arguments/ },
+        { params: { arguments: { environment: 'prod' } }, field: /name/ },
+      ];
+      for (const { params, field } of bad) {
+        const err = await h.client.request({ method: 'tools/call', params: params as never }, CallToolResultSchema).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(McpError);
+        expect((err as McpError).code).toBe(ErrorCode.InvalidParams);
+        expect((err as McpError).message).toMatch(field);
+      }
+      // The session still works, and nothing reached the upstream.
+      expect((await h.client.listTools()).tools.length).toBe(3);
       expect(h.calls().slice(before)).toEqual([]);
     });
 
