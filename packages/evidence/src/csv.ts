@@ -60,14 +60,18 @@ export function signedColumnsOf(event: ArtifactEvent): SignedColumns {
 
 // A spreadsheet opening the file evaluates a cell that begins with one of these as a formula
 // (OWASP "CSV injection"): `=HYPERLINK(...)` in an agent's summary would run on a compliance
-// officer's machine.
-const FORMULA_START = /^[=+\-@\t\r]/;
+// officer's machine. Also after leading spaces (an import that trims them), and a value that
+// already begins with an apostrophe is prefixed too, so that each written cell stands for
+// exactly one value (`=x` → `'=x`, `'=x` → `''=x`).
+const FORMULA_START = /^(?:[=+\-@\t\r']|\s+[=+\-@])/;
 
 /**
  * How a cell shown for people (signed-body and subject columns) is written: a value a
  * spreadsheet would take for a formula gets a leading apostrophe, which spreadsheets read as
  * "this is text". `verify` accepts a signed-body cell written either way. Record columns are
  * never changed: verification reads them exactly (none holds free text; `canonical` is JSON).
+ * This protects a file read as RFC 4180 says (comma-separated); a spreadsheet told to split on
+ * `;` or tab cuts cells inside values, the signed `canonical` JSON included (README, Evidence).
  */
 export function spreadsheetText(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;

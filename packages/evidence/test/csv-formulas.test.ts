@@ -31,6 +31,8 @@ const events: ArtifactEvent[] = [
   voteEvent(3, { reason: '\tlooks fine' }),
   voteEvent(4, { reason: '-2+3' }),
   voteEvent(5, { reason: 'a = b, @home' }),
+  voteEvent(6, { reason: "'=4+4" }),
+  voteEvent(7, { reason: '  =1+1' }),
 ];
 
 function sealed(): SealedArtifact[] {
@@ -76,6 +78,9 @@ describe('CSV cells a spreadsheet would evaluate', () => {
     expect(cell(5, 'reason')).toBe("'-2+3");
     expect(cell(2, 'resource')).toBe("'@acct/ops");
     expect(cell(2, 'summary')).toBe('\'=cmd|" /C calc"!A0');
+    // After spaces a trimming import would drop; and one cell per value: `'=4+4` is not `=4+4`.
+    expect(cell(8, 'reason')).toBe("'  =1+1");
+    expect(cell(7, 'reason')).toBe("''=4+4");
   });
 
   it('are left alone otherwise, and the record columns are never changed', () => {
@@ -98,5 +103,8 @@ describe('CSV cells a spreadsheet would evaluate', () => {
     expect((await verifyExport(withCell(2, 'reason', "'=HYPERLINK(\"https://other.test\")"), keys)).problems[0]).toMatchObject({ line: 3, code: 'field_mismatch' });
     expect((await verifyExport(withCell(2, 'decision', "'approve"), keys)).problems[0]).toMatchObject({ line: 3, code: 'field_mismatch' });
     expect((await verifyExport(withCell(6, 'reason', "'a = b, @home"), keys)).problems[0]).toMatchObject({ line: 7, code: 'field_mismatch' });
+    // For the signed `'=4+4`: its own cell `''=4+4` or the raw value, never `=4+4`.
+    expect((await verifyExport(withCell(7, 'reason', '=4+4'), keys)).problems[0]).toMatchObject({ line: 8, code: 'field_mismatch' });
+    expect((await verifyExport(withCell(7, 'reason', "'''=4+4"), keys)).problems[0]).toMatchObject({ line: 8, code: 'field_mismatch' });
   });
 });
