@@ -12,9 +12,24 @@ import { VERIFY_WORKER_URL, type ExamineReply, type ExamineRequest, type ThreadR
 export class VerifyThreadError extends Error {
   readonly code = 'verify_thread_failed';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(withoutBundle(message), options?.cause instanceof Error ? { cause: shortened(options.cause) } : options);
     this.name = 'VerifyThreadError';
   }
+}
+
+// A thread runs its module from an in-memory data: URL (thread-entry.ts), which every frame of
+// a thread's stack names in full: hundreds of kilobytes per frame in a log line. Named short.
+const BUNDLE_URL = /data:text\/javascript;base64,[A-Za-z0-9+/=]+/g;
+const withoutBundle = (text: string): string => text.replace(BUNDLE_URL, 'countersign-verify-thread');
+
+function shortened(err: Error): Error {
+  try {
+    err.message = withoutBundle(err.message);
+    if (typeof err.stack === 'string') err.stack = withoutBundle(err.stack);
+  } catch {
+    // A frozen or odd error object keeps what it had.
+  }
+  return err;
 }
 
 interface Thread {

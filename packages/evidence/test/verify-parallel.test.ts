@@ -142,6 +142,12 @@ describe('a verifying thread that fails fails the verification, never reports it
       const run = verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 });
       await expect(run).rejects.toBeInstanceOf(VerifyThreadError);
       await expect(run).rejects.toThrow(message);
+      // What a log would carry: the thread's module is named short, not as its whole in-memory
+      // bundle (a data: URL of hundreds of kilobytes in every frame).
+      const err = (await run.catch((e: unknown) => e)) as VerifyThreadError;
+      const logged = `${err.message}\n${err.stack}\n${(err.cause as Error | undefined)?.stack ?? ''}`;
+      expect(logged).not.toMatch(/data:text\/javascript/);
+      expect(logged.length).toBeLessThan(20_000);
       // The threads stay failed: a later run does not quietly succeed on the ones left.
       await expect(verifyExportParallel(good, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 })).rejects.toBeInstanceOf(VerifyThreadError);
     } finally {
