@@ -14,7 +14,6 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { z } from 'zod';
 import type { Countersign } from './countersign-sdk.ts';
 import { MappingEvaluationError } from './expression.ts';
 import { gateCall } from './gate.ts';
@@ -24,6 +23,7 @@ import type { ProxyLogger } from './logger.ts';
 import type { ReleaseHeader } from './release-header.ts';
 import { heldMessage, mappingErrorResult, outcomeResult, unmappedResult } from './results.ts';
 import type { Subscriptions } from './subscriptions.ts';
+import { ToolsCallRequest } from './tool-call-request.ts';
 
 export interface ProxyServerDeps {
   upstream: Client;
@@ -45,8 +45,6 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 // approval can ever come from the model's side of the connection.
 const PASSED_THROUGH = /^(resources|prompts|completion|logging)\//;
 
-const ToolsCallRequest = z.looseObject({ method: z.literal('tools/call') });
-
 /** One MCP server facing one client (a stdio peer or one Streamable HTTP session). */
 export function createProxyServer(deps: ProxyServerDeps): Server {
   const upstreamInfo = deps.upstream.getServerVersion();
@@ -66,10 +64,8 @@ export function createProxyServer(deps: ProxyServerDeps): Server {
     };
   });
 
-  // Registered with a loose schema: the SDK checks a handler's own schema first and answers a
-  // call that fails it (arguments not an object, no name) with -32603 Internal error; with this
-  // one, the SDK's tools/call check inside runs instead and answers -32602 Invalid params,
-  // naming the field. The handler then reads the call as that check accepted it.
+  // Registered with our own schema (tool-call-request.ts): a malformed call is answered -32602
+  // naming the field, not -32603. The handler reads the call as the SDK's check accepted it.
   server.setRequestHandler(ToolsCallRequest, (request, extra) => callTool(deps, CallToolRequestSchema.parse(request).params, extra));
 
   server.fallbackRequestHandler = async (request, extra) => {
