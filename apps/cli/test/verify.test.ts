@@ -137,7 +137,19 @@ describe('countersign verify', () => {
     writeFileSync(join(dir, 'export.csv'), exportText(records, firstKey, 'csv'));
     const csv = await cli(verify, ['export.csv', '--key', 'pub.pem']);
     expect(csv.out).toMatch(/^OK: 5 records/);
+    expect(csv.out).not.toMatch(/formula/);
     expect(csv.code).toBe(0);
+  });
+
+  it('warns when a CSV row has a cell a spreadsheet would run as a formula (the records still verify)', async () => {
+    // A spreadsheet's own column (an annotation, never checked) holding formulas in two rows.
+    const rows = exportText(records, firstKey, 'csv').split('\r\n');
+    const edited = rows.map((row, i) => (row === '' ? row : `${row},${i === 0 ? 'note' : i === 2 ? '=1+1' : i === 4 ? ' @SUM(1)' : ''}`));
+    writeFileSync(join(dir, 'formulas.csv'), edited.join('\r\n'));
+    const result = await cli(verify, ['formulas.csv', '--key', 'pub.pem']);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^OK: 5 records/);
+    expect(result.out).toMatch(/warning: 2 rows have a cell a spreadsheet would run as a formula/);
   });
 
   it('takes keys from a JWKS file and from a JWKS URL', async () => {

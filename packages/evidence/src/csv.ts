@@ -63,7 +63,12 @@ export function signedColumnsOf(event: ArtifactEvent): SignedColumns {
 // officer's machine. Also after leading spaces (an import that trims them), and a value that
 // already begins with an apostrophe is prefixed too, so that each written cell stands for
 // exactly one value (`=x` → `'=x`, `'=x` → `''=x`).
-const FORMULA_START = /^(?:[=+\-@\t\r']|\s+[=+\-@])/;
+const FORMULA = /^(?:[=+\-@\t\r]|\s+[=+\-@])/;
+
+/** A cell a spreadsheet would run as a formula (one that begins with an apostrophe is text). */
+export function runsAsFormula(cell: string): boolean {
+  return FORMULA.test(cell);
+}
 
 /**
  * How a cell shown for people (signed-body and subject columns) is written: a value a
@@ -74,7 +79,7 @@ const FORMULA_START = /^(?:[=+\-@\t\r']|\s+[=+\-@])/;
  * `;` or tab cuts cells inside values, the signed `canonical` JSON included (README, Evidence).
  */
 export function spreadsheetText(value: string): string {
-  return FORMULA_START.test(value) ? `'${value}` : value;
+  return runsAsFormula(value) || value.startsWith("'") ? `'${value}` : value;
 }
 
 /** A signed-body cell shows `signed`: as exported (spreadsheetText), or as the raw value (exports made before it). */
@@ -197,6 +202,12 @@ export interface CsvRecord {
   raw: Record<string, unknown>;
   signed: Partial<SignedColumns>;
   annotated: boolean;
+  /**
+   * A shown cell (signed-body or annotation column) a spreadsheet would run as a formula: the
+   * export writes none (spreadsheetText), so the file was edited or made before that. It may
+   * still verify (the raw form of a signed value is accepted); verify says so.
+   */
+  formula: boolean;
 }
 
 /** A CSV row turned back into the JSONL line shape, so one verifier checks both formats. */
@@ -212,12 +223,13 @@ export function csvFieldsToRecord(fields: string[], layout: CsvLayout): CsvRecor
   if (kind === TRAILER_TYPE) {
     if (seq || at || actionId || hash || prevHash) throw new Error('trailer row must leave seq, at, actionId, hash and prevHash empty');
     if (annotated || layout.signed.some((name) => cell(name) !== '')) throw new Error('trailer row must leave the record\'s other columns empty');
-    return { raw: { type: TRAILER_TYPE, canonical, signature, keyId }, signed: {}, annotated: false };
+    return { raw: { type: TRAILER_TYPE, canonical, signature, keyId }, signed: {}, annotated: false, formula: false };
   }
   if (!/^[1-9][0-9]*$/.test(seq)) throw new Error(`seq "${seq}" is not a positive integer`);
   return {
     raw: { seq: Number(seq), kind, actionId: actionId === '' ? null : actionId, at, canonical, hash, prevHash, signature, keyId },
     signed,
     annotated,
+    formula: layout.signed.some((name) => runsAsFormula(cell(name))) || layout.annotations.some((name) => runsAsFormula(cell(name))),
   };
 }

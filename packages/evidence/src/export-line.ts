@@ -12,6 +12,8 @@ export type ParsedLine =
       signed: Partial<SignedColumns>;
       /** The line carried an unsigned annotation (a `subject` member, annotation columns): ignored. */
       annotated: boolean;
+      /** CSV: a shown cell a spreadsheet would run as a formula (CsvRecord.formula). */
+      formula: boolean;
     }
   /** A CSV quoted field continues on the next line. */
   | { kind: 'incomplete' }
@@ -45,7 +47,7 @@ export function parseExportLine(text: string, format: 'jsonl' | 'csv', layout: C
     if (typeof subject !== 'object' || subject === null || Array.isArray(subject)) {
       return { kind: 'problem', code: 'invalid_record', message: `${SUBJECT_MEMBER} (an unsigned annotation) must be an object` };
     }
-    return { kind: 'record', raw: rest, signed: {}, annotated: true };
+    return { kind: 'record', raw: rest, signed: {}, annotated: true, formula: false };
   }
-  return { kind: 'record', raw, signed: {}, annotated: false };
+  return { kind: 'record', raw, signed: {}, annotated: false, formula: false };
 }

@@ -9,7 +9,10 @@ import type { SignatureResult } from './verify-signatures.ts';
 // index — and only the other lines as whole outcomes.
 
 export interface PackedOutcomes {
-  /** Per line: 1 a passed record, 2 the same with an unsigned annotation, 0 in `others`. */
+  /**
+   * Per line: 0 in `others`, otherwise 1 + flags: 1 an unsigned annotation, 2 a cell a
+   * spreadsheet would run as a formula (a passed record with neither is 1).
+   */
   passed: Uint8Array;
   seqs: Float64Array;
   /** hash then prevHash of each passed record, in line order, 128 characters each. */
@@ -21,6 +24,8 @@ export interface PackedOutcomes {
 }
 
 const SIGNATURE_OK: SignatureResult = Object.freeze({ ok: true });
+const ANNOTATED = 1;
+const FORMULA = 2;
 
 export function packOutcomes(outcomes: LineOutcome[]): PackedOutcomes {
   const n = outcomes.length;
@@ -39,7 +44,7 @@ export function packOutcomes(outcomes: LineOutcome[]): PackedOutcomes {
       key = packed.keyIds.push(link.keyId) - 1;
       keyIndex.set(link.keyId, key);
     }
-    packed.passed[i] = outcome.annotated ? 2 : 1;
+    packed.passed[i] = 1 + (outcome.annotated ? ANNOTATED : 0) + (outcome.formula ? FORMULA : 0);
     packed.seqs[i] = link.seq;
     packed.keyOf[i] = key;
     hashes.push(link.hash, link.prevHash);
@@ -57,7 +62,7 @@ export function unpackOutcomes(packed: PackedOutcomes): LineOutcome[] {
     if (passed === 0) continue;
     const link = { seq: packed.seqs[i]!, hash: packed.hashes.slice(at, at + 64), prevHash: packed.hashes.slice(at + 64, at + 128), keyId: packed.keyIds[packed.keyOf[i]!]!, rotation: null };
     at += 128;
-    outcomes[i] = { kind: 'record', annotated: passed === 2, link, signature: SIGNATURE_OK };
+    outcomes[i] = { kind: 'record', annotated: ((passed - 1) & ANNOTATED) !== 0, formula: ((passed - 1) & FORMULA) !== 0, link, signature: SIGNATURE_OK };
   }
   for (const [i, outcome] of packed.others) outcomes[i] = outcome;
   for (let i = 0; i < n; i++) if (outcomes[i] === undefined) throw new Error(`packed outcomes lack line ${i + 1} of ${n}`);

@@ -29,6 +29,7 @@ export interface Verification {
   lineProblem: VerifyProblem | null;
   /** Records that carried an unsigned annotation (set aside, never checked). */
   annotated: number;
+  formulaRows: number;
   /** The physical line at which reading stops if the line being judged stops it. */
   stopLine: number;
 }
@@ -43,6 +44,7 @@ export function newVerification(keys: Map<string, KeyObject>, retired: ReadonlyM
     trailer: null,
     lineProblem: null,
     annotated: 0,
+    formulaRows: 0,
     stopLine: 0,
   };
 }
@@ -80,6 +82,7 @@ function judgeExamined(v: Verification, line: number, endLine: number, outcome: 
       return stop(v, { line, code: outcome.code, message: outcome.message, ...(outcome.seq === undefined ? {} : { seq: outcome.seq }) });
     case 'record': {
       if (outcome.annotated) v.annotated += 1;
+      if (outcome.formula) v.formulaRows += 1;
       const { link } = outcome;
       const outOfRange = v.ranges.recordProblem(link.keyId, link.seq);
       if (outOfRange) return stop(v, { line, seq: link.seq, code: 'retired_key', message: outOfRange });

@@ -28,24 +28,24 @@ export type LineOutcome<S = SignatureResult> =
   | { kind: 'problem'; code: VerifyProblemCode; message: string }
   | { kind: 'trailer'; raw: Record<string, unknown> }
   | { kind: 'bad-record'; annotated: boolean; code: VerifyProblemCode; message: string; seq?: number }
-  | { kind: 'record'; annotated: boolean; link: RecordLink; signature: S };
+  | { kind: 'record'; annotated: boolean; formula: boolean; link: RecordLink; signature: S };
 
 /** A line examined up to its signature, which the caller verifies as it sees fit. */
-type Examined = Exclude<LineOutcome, { kind: 'record' }> | { kind: 'record'; annotated: boolean; record: CheckedRecord };
+type Examined = Exclude<LineOutcome, { kind: 'record' }> | { kind: 'record'; annotated: boolean; formula: boolean; record: CheckedRecord };
 
 function examine(text: string, format: 'jsonl' | 'csv', layout: CsvLayout | null, keys: Map<string, KeyObject>): Examined {
   const parsed = parseExportLine(text, format, layout);
   // Reading joins a CSV row until its quotes close (readExportLine), so a row is never open here.
   if (parsed.kind === 'incomplete') return { kind: 'problem', code: 'invalid_csv', message: 'unterminated quoted field (cut short?)' };
   if (parsed.kind === 'problem') return { kind: 'problem', code: parsed.code, message: parsed.message };
-  const { raw, signed, annotated } = parsed;
+  const { raw, signed, annotated, formula } = parsed;
   if ('type' in raw) {
     if (raw.type !== TRAILER_TYPE) return { kind: 'problem', code: 'invalid_record', message: `unknown line type ${JSON.stringify(raw.type)}` };
     return { kind: 'trailer', raw };
   }
   const checked = checkRecord(raw, keys, format === 'csv', signed);
   if (!checked.ok) return { kind: 'bad-record', annotated, code: checked.code, message: checked.message, ...(checked.seq === undefined ? {} : { seq: checked.seq }) };
-  return { kind: 'record', annotated, record: checked.value };
+  return { kind: 'record', annotated, formula, record: checked.value };
 }
 
 /** A line examined on this thread; the signature is verified by `verify` (e.g. on the libuv pool). */
@@ -58,7 +58,7 @@ export function examineLine<S>(
 ): LineOutcome<S> {
   const examined = examine(text, format, layout, keys);
   if (examined.kind !== 'record') return examined;
-  const { record, annotated } = examined;
+  const { record, annotated, formula } = examined;
   const link: RecordLink = {
     seq: record.seq,
     hash: record.hash,
@@ -66,7 +66,7 @@ export function examineLine<S>(
     keyId: record.keyId,
     rotation: record.body.event.kind === ROTATION_KIND ? record.body : null,
   };
-  return { kind: 'record', annotated, link, signature: verify(record) };
+  return { kind: 'record', annotated, formula, link, signature: verify(record) };
 }
 
 /** A line examined completely on this thread, signature included: what a verifying thread does. */

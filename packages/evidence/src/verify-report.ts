@@ -70,6 +70,13 @@ export interface VerifyReport {
    * as resource, summary, params): set aside and not checked. Nothing signed covers them.
    */
   annotated: number;
+  /**
+   * CSV rows with a shown cell (signed-body or annotation column) that a spreadsheet would run
+   * as a formula: written without the apostrophe the export puts before such a value, so the
+   * file was edited or made before that. The records may still verify; the file is not safe to
+   * open in a spreadsheet as it is. 0 for JSONL.
+   */
+  formulaRows: number;
   /** Empty when ok; otherwise the first problem (verification stops there). */
   problems: VerifyProblem[];
 }

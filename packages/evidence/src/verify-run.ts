@@ -93,6 +93,7 @@ async function finish(v: Verification, requireTrailer: boolean, lastLine: string
     anchor: done.records > 0 ? v.chain.anchor : null,
     trailer: trailerBody,
     annotated: v.annotated,
+    formulaRows: v.formulaRows,
     problems: problem ? [problem] : [],
   };
 }

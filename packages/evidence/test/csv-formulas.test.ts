@@ -12,6 +12,7 @@ import {
   toCsvRow,
   trailerToCsvRow,
   verifyExport,
+  verifyExportParallel,
   type RecordSubject,
 } from '../src/index.ts';
 import { eventAt, voteEvent } from './factories.ts';
@@ -61,8 +62,8 @@ const trailer = sealTrailer({
 const lines = [exportCsvHeader(), ...artifacts.map((a) => recordToCsvRow(a, a.actionId ? subject : null)), trailerToCsvRow(trailer)];
 const header = parseCsvRecord(lines[0]!)!;
 const cell = (row: number, name: string): string => parseCsvRecord(lines[row]!)![header.indexOf(name)]!;
-const withCell = (row: number, name: string, value: string): string[] => {
-  const out = [...lines];
+const withCell = (row: number, name: string, value: string, from: string[] = lines): string[] => {
+  const out = [...from];
   const fields = parseCsvRecord(out[row]!)!;
   fields[header.indexOf(name)] = value;
   out[row] = toCsvRow(fields);
@@ -94,9 +95,12 @@ describe('CSV cells a spreadsheet would evaluate', () => {
     expect(spreadsheetText('approve')).toBe('approve');
   });
 
-  it('verify: the export as written, and a cell written raw (an export from before), both pass', async () => {
-    expect(await verifyExport(lines, keys)).toMatchObject({ ok: true, format: 'csv', records: artifacts.length });
-    expect((await verifyExport(withCell(2, 'reason', HYPERLINK), keys)).ok).toBe(true);
+  it('verify: the export as written, and a cell written raw (an export from before), both pass; raw ones are counted', async () => {
+    expect(await verifyExport(lines, keys)).toMatchObject({ ok: true, format: 'csv', records: artifacts.length, formulaRows: 0 });
+    const raw = withCell(5, 'summary', '@SUM(1)', withCell(2, 'reason', HYPERLINK));
+    expect(await verifyExport(raw, keys)).toMatchObject({ ok: true, formulaRows: 2 });
+    // The same count from verifying threads (their outcomes travel packed).
+    expect(await verifyExportParallel(raw, keys, { threads: 2, minLinesForThreads: 0, batchLines: 2 })).toMatchObject({ ok: true, formulaRows: 2, annotated: artifacts.length });
   });
 
   it('verify: any other value in a signed-body cell is refused, an apostrophe where none belongs included', async () => {

@@ -129,6 +129,9 @@ function describe(report: VerifyReport): string {
   if (report.annotated > 0) {
     out += `note: ${report.annotated} records carry what was approved (subject: type, resource, summary, params), an annotation no signature covers: ignored by verify, not evidence\n`;
   }
+  if (report.formulaRows > 0) {
+    out += `warning: ${report.formulaRows} rows have a cell a spreadsheet would run as a formula (it begins with =, +, -, @, a tab or a carriage return, without the apostrophe the export writes before such a value): the records verify, but the file was edited or exported before that; import it as text, do not open it\n`;
+  }
   if (report.records === 0) return out;
   if (!selection && report.anchor !== null && report.anchor !== GENESIS_HASH) {
     out += `note: partial export; seq ${shownLine(report.firstSeq)} links to ${shownLine(report.anchor)} (the hash of seq ${shownLine((report.firstSeq ?? 1) - 1)} in an earlier export)\n`;
