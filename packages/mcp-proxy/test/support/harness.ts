@@ -73,7 +73,15 @@ export async function stdioHarness(opts: HarnessOptions): Promise<ProxyHarness> 
     stderr: 'inherit',
   });
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (err) {
+    // A proxy that started but never answered (a broken build, a hang) is stopped here: the
+    // caller gets no harness to close, and the process would outlive the test run.
+    await transport.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     client,
     calls: () =>
