@@ -149,7 +149,7 @@ describe('countersign verify', () => {
     const result = await cli(verify, ['formulas.csv', '--key', 'pub.pem']);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^OK: 5 records/);
-    expect(result.out).toMatch(/warning: 2 rows have a cell a spreadsheet would run as a formula/);
+    expect(result.out).toMatch(/warning: 2 rows have a cell a spreadsheet may run as a formula/);
   });
 
   it('takes keys from a JWKS file and from a JWKS URL', async () => {

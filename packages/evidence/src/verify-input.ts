@@ -21,15 +21,16 @@ export function newExportInput(): ExportInput {
 
 /**
  * The next logical line to check, or null when this physical line carries nothing to check
- * (blank, the CSV header). CR and a leading BOM are dropped; a carried CSV row is joined with
- * this line and reported at the line where it began.
+ * (blank, the CSV header). A CR ending the line and a leading BOM are dropped; a carried CSV
+ * row is joined with this line and reported at the line where it began.
  */
 function readLine(
   input: ExportInput,
   rawLine: string,
-): { line: number; text: string; format: 'jsonl' | 'csv' } | { problem: VerifyProblem } | null {
+): { line: number; text: string; format: 'jsonl' | 'csv'; cr: boolean } | { problem: VerifyProblem } | null {
   input.lineNo += 1;
-  let text = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+  const cr = rawLine.endsWith('\r');
+  let text = cr ? rawLine.slice(0, -1) : rawLine;
   if (input.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (input.carry) {
     text = `${input.carry.text}\n${text}`;
@@ -55,7 +56,7 @@ function readLine(
   }
   const line = input.carry?.line ?? input.lineNo;
   input.carry = null;
-  return { line, text, format: input.format };
+  return { line, text, format: input.format, cr };
 }
 
 /**
@@ -81,7 +82,9 @@ export function readExportLine(input: ExportInput, rawLine: string): ReadLine | 
   if (!next) return null;
   if ('problem' in next) return { kind: 'problem', problem: next.problem };
   if (next.format === 'csv' && csvRowOpen(next.text)) {
-    input.carry = { text: next.text, line: next.line };
+    // The line break is inside a quoted field, so a CR before it is the field's own (a reason
+    // typed with CRLF): kept, or the cell would differ from the signed value it shows.
+    input.carry = { text: next.cr ? `${next.text}\r` : next.text, line: next.line };
     return null;
   }
   return { kind: 'text', line: next.line, endLine: input.lineNo, text: next.text, format: next.format, csv: input.csv };

@@ -70,6 +70,24 @@ const withCell = (row: number, name: string, value: string, from: string[] = lin
   return out;
 };
 
+describe('a CSV export read from a file, as `countersign verify` reads it', () => {
+  // A reason typed with Windows line breaks, inside a quoted field: the file's lines end in CRLF
+  // too, and only the row's own terminator is dropped.
+  const crlf = voteEvent(1, { reason: 'checked the runbook\r\nand the rollback plan\r\n- ok' });
+  const record = sealArtifact({ seq: 1, prevHash: GENESIS_HASH, at: new Date('2025-03-01T09:00:00.000Z'), event: crlf, key });
+  const end = sealTrailer({ records: 1, firstSeq: 1, lastSeq: 1, lastHash: record.hash, from: null, to: null, exportedAt: new Date('2025-03-02T00:00:00.000Z'), key });
+  const file = [exportCsvHeader(), recordToCsvRow(record, null), trailerToCsvRow(end)].join('\r\n') + '\r\n';
+
+  it('verifies with a CRLF line break inside a shown cell (single thread and threads)', async () => {
+    const physical = file.split('\n');
+    expect(physical.length).toBeGreaterThan(4);
+    expect(await verifyExport(physical, keys)).toMatchObject({ ok: true, records: 1 });
+    expect(await verifyExportParallel(physical, keys, { threads: 2, minLinesForThreads: 0 })).toMatchObject({ ok: true, records: 1 });
+    // Still checked: the cell with LF where the signed reason has CRLF is not what was signed.
+    expect((await verifyExport(file.replaceAll('\r\nand', '\nand').split('\n'), keys)).problems[0]).toMatchObject({ code: 'field_mismatch' });
+  });
+});
+
 describe('CSV cells a spreadsheet would evaluate', () => {
   it('are written as text: a leading apostrophe before =, +, -, @, tab or carriage return', () => {
     expect(cell(1, 'reason')).toBe("'+1 risk: amount above threshold");

@@ -130,7 +130,8 @@ function describe(report: VerifyReport): string {
     out += `note: ${report.annotated} records carry what was approved (subject: type, resource, summary, params), an annotation no signature covers: ignored by verify, not evidence\n`;
   }
   if (report.formulaRows > 0) {
-    out += `warning: ${report.formulaRows} rows have a cell a spreadsheet would run as a formula (it begins with =, +, -, @, a tab or a carriage return, without the apostrophe the export writes before such a value): the records verify, but the file was edited or exported before that; import it as text, do not open it\n`;
+    // Counted over shown columns, a spreadsheet's own ones included (a negative number there counts too).
+    out += `warning: ${report.formulaRows} rows have a cell a spreadsheet may run as a formula (it begins with =, +, -, @, a tab, a carriage return, or spaces then one of the first four, without the apostrophe the export writes before such a value): the records verify, but the file was edited or exported before that; import it as text, do not open it\n`;
   }
   if (report.records === 0) return out;
   if (!selection && report.anchor !== null && report.anchor !== GENESIS_HASH) {
