@@ -139,7 +139,8 @@ export class VerifyThreads {
       }
       waiter?.resolve(outcomes);
     });
-    worker.on('error', (err) => this.fail(new VerifyThreadError(`a verifying thread failed: ${err.message}`, { cause: err })));
+    // A thread may throw anything (null, a string): said as it is, never a crash of this thread.
+    worker.on('error', (err: unknown) => this.fail(new VerifyThreadError(`a verifying thread failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })));
     worker.on('messageerror', (err) => this.fail(new VerifyThreadError(`a verifying thread sent an unreadable message: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
       if (!this.closing) this.fail(new VerifyThreadError(`a verifying thread stopped (exit code ${code})`));

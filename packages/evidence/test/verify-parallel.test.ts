@@ -135,6 +135,8 @@ describe('a verifying thread that fails fails the verification, never reports it
     ['ends mid-run', 'fail=exit&after=3', /stopped \(exit code 3\)/],
     ['throws mid-run', 'fail=throw&after=3', /this verifying thread broke/],
     ['answers too few lines', 'fail=short&after=3', /answered 15 lines for 16/],
+    ['throws null', 'fail=throw-null&after=3', /a verifying thread failed: null/],
+    ['throws a string', 'fail=throw-text&after=3', /a verifying thread failed: broke as text/],
   ])('a thread that %s', async (_what, query, message) => {
     const t = failing(query);
     try {
