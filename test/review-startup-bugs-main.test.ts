@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freshDatabase, redisUrlForTests, type TestDatabase } from './support/database.ts';
+import { describe, expect, it } from 'vitest';
+import { databasesDroppedAfterAll, redisUrlForTests } from './support/database.ts';
 import { asOwner, runImageMain as runMain, STARTED_OR_STOPPED } from './support/run-main.ts';
 
 // Review of the production entry's startup (s5): operator-fixable failures that printed a stack
@@ -13,16 +13,7 @@ import { asOwner, runImageMain as runMain, STARTED_OR_STOPPED } from './support/
 // before its fix.
 
 const root = path.resolve(import.meta.dirname, '..');
-const dbs: TestDatabase[] = [];
-afterAll(async () => {
-  for (const db of dbs) await db.drop();
-});
-
-async function migrated(): Promise<TestDatabase> {
-  const db = await freshDatabase();
-  dbs.push(db);
-  return db;
-}
+const migrated = databasesDroppedAfterAll();
 
 
 describe('review: operator-fixable startup failures', () => {

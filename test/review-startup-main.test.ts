@@ -1,21 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, it } from 'vitest';
+import { databasesDroppedAfterAll } from './support/database.ts';
 import { asOwner, lastMigration, runImageMain as runMain, STARTED_OR_STOPPED } from './support/run-main.ts';
 
 // Review of the production entry's startup (deploy review s5), run as the image runs it but
 // from source: the schema check under COUNTERSIGN_SKIP_MIGRATIONS=1 on databases that are
 // behind in ways other than a missing row, and one a newer build migrated (a rolling deploy).
 
-const dbs: TestDatabase[] = [];
-afterAll(async () => {
-  for (const db of dbs) await db.drop();
-});
-
-async function migrated(): Promise<TestDatabase> {
-  const db = await freshDatabase();
-  dbs.push(db);
-  return db;
-}
+const migrated = databasesDroppedAfterAll();
 
 
 describe('review: the schema check under COUNTERSIGN_SKIP_MIGRATIONS=1', () => {

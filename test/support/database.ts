@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from '../../packages/devstack/src/index.ts';
 import { applyMigrations, ensureServiceLogin } from '@countersign/db/migrate';
 import './provided-context.ts';
@@ -41,6 +41,22 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await createDatabase(adminUrl, name, { template });
   const ownerUrl = databaseUrl(adminUrl, name);
   return { url: serviceUrlOf(ownerUrl), ownerUrl, drop: () => dropDatabase(adminUrl, name) };
+}
+
+/**
+ * For a test file that makes databases as its tests go: each call makes one (`make`, by default
+ * freshDatabase), and every one made is dropped once the file's tests are done.
+ */
+export function databasesDroppedAfterAll(make: () => Promise<TestDatabase> = freshDatabase): () => Promise<TestDatabase> {
+  const made: TestDatabase[] = [];
+  afterAll(async () => {
+    for (const db of made) await db.drop();
+  });
+  return async () => {
+    const db = await make();
+    made.push(db);
+    return db;
+  };
 }
 
 /** A new database with nothing in it, not even migrations (for migration tests). */
