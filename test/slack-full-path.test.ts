@@ -8,6 +8,7 @@ import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
 import { click, type Clicker } from './fakes/slack-interactions.ts';
 import { deletePrefixKeys } from './fakes/queue-harness.ts';
 import { randomQueuePrefix } from './support/database.ts';
+import { outboxDispatched } from './support/outbox.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 // The whole path through Slack: POST /v1/actions → the queue posts cards into the fake Slack →
@@ -204,6 +205,7 @@ describe('Slack full path', () => {
     const id = await submit(fullIntent);
     const channelCard = await fake.waitFor(() => cardIn(APPROVALS, id), 10_000, 'card');
     await fake.waitFor(() => cardIn(fake.dmOf(bob.id), id), 10_000, "bob's card");
+    await outboxDispatched(t.prisma, id);
 
     advance(5 * 60_000 + 1_000);
     await engine().sweeper.sweep();

@@ -10,6 +10,7 @@ import { FakeBotFramework, teamsDirectoryYaml, teamsUsers, type FakeTeam, type R
 import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
 import { click as slackClick, type Clicker } from './fakes/slack-interactions.ts';
 import { randomQueuePrefix } from './support/database.ts';
+import { outboxDispatched } from './support/outbox.ts';
 import { startTestService, type TestService } from './support/service.ts';
 
 // The whole path through Teams with the queue engine doing the posting: POST /v1/actions →
@@ -207,6 +208,7 @@ describe('Teams through the queue', () => {
     const id = await submit(fullIntent);
     const channelCard = await waitFor(() => postedCard(APPROVALS, id), 'card');
     await waitFor(() => postedCard(fake.personalChatId(bob), id), "bob's card");
+    await outboxDispatched(t.prisma, id);
 
     advance(5 * 60_000 + 1_000);
     await engine().sweeper.sweep();
@@ -237,6 +239,7 @@ describe('Teams through the queue', () => {
     const lure = '[Approve here](https://evil.example) or <a href="https://evil.example">here</a>';
     const id = await submit({ ...fullIntent, action: { ...fullIntent.action, summary: lure } });
     const channelCard = await waitFor(() => postedCard(APPROVALS, id), 'card');
+    await outboxDispatched(t.prisma, id);
     advance(5 * 60_000 + 1_000);
     await engine().sweeper.sweep();
     const reminder = await waitFor(() => fake.posts.find((p) => p.replyToId === channelCard.id), 'reminder in the thread');
