@@ -55,7 +55,9 @@ describe('queue engine: idempotent jobs', () => {
   it('a second runner of a stalled job (its lock lease gone) never posts a target the first one claimed', async () => {
     // Slow posts: the first runner is still inside channel calls when the second one starts.
     const slack = new RecordingChannel('slack', { delayMs: 400 });
-    const t = await start({ channels: [slack], env: { COUNTERSIGN_WORKER_CONCURRENCY: '1' } });
+    // A pool under 6 connections: no first attempt in the dispatcher either (engine.ts), so
+    // with the workers paused below only the two runners here post.
+    const t = await start({ channels: [slack], env: { COUNTERSIGN_WORKER_CONCURRENCY: '1', COUNTERSIGN_DB_POOL: '5' } });
     const handlers = jobHandlers(t.engine().deps);
     // Stop the engine's own workers so only our two runners post.
     await Promise.all(t.engine().workers.workers.map((w) => w.pause(true)));
@@ -63,6 +65,8 @@ describe('queue engine: idempotent jobs', () => {
 
     const firstDeferred: string[] = [];
     const first = handlers['post-cards']({ actionId: id, tier: 0 }, directContext(firstDeferred));
+    // Settled below; a deferral before then is an outcome, not an unhandled rejection.
+    first.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 150));
     // What a stall looks like to a second runner: the per-action lock lease has run out.
     const redis = new Redis(redisUrlForTests());
