@@ -303,9 +303,11 @@ describe('Slack posting: exactly once, failures visible', () => {
     expect(String(looks[0]!.args.include_all_metadata)).toBe('true');
     expect(looks[0]!.at).toBeGreaterThan(posts[0]!.at);
     // The first attempt (in the dispatcher) failed on the timeout; the queued retry adopted the card.
+    // finishedOn is read with the job (one Lua script sets it and the attempt count): a job read
+    // while still active and found completed a moment later would show no attempts.
     const retry = await fake.waitFor(async () => {
       const j = await engine().queues.find('post-cards', { actionId: id, tier: 0 });
-      return j && (await j.getState()) === 'completed' && j;
+      return j?.finishedOn && (await j.getState()) === 'completed' && j;
     }, 20_000, 'post-cards retry completed');
     expect(retry.attemptsMade).toBeGreaterThanOrEqual(1);
 
