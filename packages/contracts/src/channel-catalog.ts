@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChannelNameSchema } from './channel-name.ts';
 
 // Channels are plug-ins (Slack, Teams, e-mail, paging…). Each one defines here what the
 // organisation's files may say about it: where a rule asks (`channels: { <name>: [...] }` in the
@@ -6,8 +7,7 @@ import { z } from 'zod';
 // channels a process has installed is built once, before the files are loaded, so a key that
 // no installed channel defines is a load error (fail closed), while shared code names none.
 
-/** Lowercase: a key in YAML files, a label in metrics, the `channel` of a vote. */
-export const ChannelNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'channel names are lowercase letters, digits and "-"');
+export { ChannelNameSchema } from './channel-name.ts';
 
 /** Places to ask as a rule lists them (a Slack "#channel", a Teams conversation id…). */
 export const PlacesSchema = z.array(z.string().min(1));

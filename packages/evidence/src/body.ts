@@ -1,4 +1,5 @@
-import { ArtifactEventSchema, type ArtifactBody, type ArtifactEvent } from '@countersign/contracts';
+import type { ArtifactBody, ArtifactEvent } from '@countersign/contracts';
+import { safeParseArtifactEvent } from '@countersign/contracts/artifact';
 
 // What a sealed artifact's signed body must look like. Checked by hand rather than with a zod
 // object: verification runs this per record, and only the event union needs zod's detail.
@@ -13,7 +14,7 @@ export function isSeq(value: unknown): value is number {
 }
 
 export function checkEvent(event: unknown): Checked<ArtifactEvent> {
-  const parsed = ArtifactEventSchema.safeParse(event);
+  const parsed = safeParseArtifactEvent(event);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
   const where = issue && issue.path.length > 0 ? `event.${issue.path.join('.')}: ` : 'event: ';

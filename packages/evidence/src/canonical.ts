@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
-import { DomainError } from '@countersign/contracts';
+import { DomainError } from '@countersign/contracts/errors';
 
 // The package is CommonJS (`module.exports = fn`) while its typings declare an ES default
 // export, so under NodeNext TypeScript sees a namespace. At runtime the default import is the

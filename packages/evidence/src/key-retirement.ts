@@ -1,4 +1,5 @@
-import { DomainError, type ArtifactBody, type ArtifactEvent } from '@countersign/contracts';
+import type { ArtifactBody, ArtifactEvent } from '@countersign/contracts';
+import { DomainError } from '@countersign/contracts/errors';
 import { ISO_MS_UTC } from './body.ts';
 
 // A rotated key is retired: it signed the chain up to a known seq and nothing after. The range

@@ -1,5 +1,5 @@
 import { sign } from 'node:crypto';
-import { DomainError } from '@countersign/contracts';
+import { DomainError } from '@countersign/contracts/errors';
 import { exactFields, HASH_HEX, isSeq, ISO_MS_UTC, type Checked } from './body.ts';
 import { canonicalJson } from './canonical.ts';
 import type { SigningKey } from './keys.ts';

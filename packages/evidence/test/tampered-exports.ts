@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { GENESIS_HASH, type ArtifactEvent, type SealedArtifact } from '@countersign/contracts';
 import {
   exportCsvHeader,
@@ -6,6 +6,7 @@ import {
   recordToCsvRow,
   sealArtifact,
   sealTrailer,
+  canonicalJson,
   SelectionDigest,
   sha256Hex,
   trailerToCsvRow,
@@ -37,6 +38,22 @@ function editLine(lines: string[], n: number, edit: (rec: Record<string, unknown
   edit(rec);
   out[n - 1] = JSON.stringify(rec);
   return out;
+}
+
+/**
+ * Re-seals a record after `edit` changed its signed body: canonical, hash and signature all
+ * valid (the signer's own key), so only the body's content can be wrong (what sealArtifact
+ * refuses to seal, e.g. an event the schema does not allow).
+ */
+function resealBody(key: SigningKey, edit: (body: { event: Record<string, unknown> }) => void): (rec: Record<string, unknown>) => void {
+  return (rec) => {
+    const body = JSON.parse(String(rec.canonical)) as { event: Record<string, unknown> };
+    edit(body);
+    const canonical = canonicalJson(body);
+    rec.canonical = canonical;
+    rec.hash = sha256Hex(canonical);
+    rec.signature = sign(null, Buffer.from(canonical, 'utf8'), key.privateKey).toString('base64');
+  };
 }
 
 function flipSignature(rec: Record<string, unknown>): void {
@@ -167,6 +184,10 @@ export function exportCases(n = 300): ExportCase[] {
     r.hash = sha256Hex(String(r.canonical));
   }));
   add('unsigned extra field', editLine(good, mid, (r) => (r.approvedBy = 'per_mallory')));
+  // Signed by the right key, but the signed event is not one the schema allows: zod's message
+  // (in English on every thread) names the field.
+  add('signed event with a field the schema refuses', editLine(good, mid, resealBody(key, (b) => (b.event.intentHash = 'short'))));
+  add('signed event of an unknown kind', editLine(good, mid + 1, resealBody(key, (b) => (b.event.kind = 'action.teleported'))));
   add('outer field differs from the signed body', editLine(good, mid, (r) => (r.kind = 'action.decided')));
   add('garbage line', [...good.slice(0, mid), 'not json', ...good.slice(mid)]);
   add('unknown line type', [...good.slice(0, mid), '{"type":"note"}', ...good.slice(mid)]);

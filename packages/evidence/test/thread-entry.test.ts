@@ -50,6 +50,17 @@ describe('threadEntry', () => {
     expect(code).toContain('countersign-verify');
   });
 
+  it('a thread loads what checking lines needs, not the full zod or the service\'s other schemas', async () => {
+    // Each thread parses and runs its whole bundle before its first line; the full zod (every
+    // language) and the API's schemas made it ten times larger and its start-up three times
+    // dearer. The artifact schema comes from zod/mini, through @countersign/contracts/artifact.
+    const entry = (await threadEntry(VERIFY_WORKER_URL)) as { url: URL };
+    const code = Buffer.from(entry.url.pathname.slice('text/javascript;base64,'.length).split('?')[0]!, 'base64').toString('utf8');
+    expect(code.length).toBeLessThan(120_000);
+    expect(code).toContain('Invalid discriminator value');
+    expect(code).not.toContain('SealedArtifact');
+  });
+
   it('keeps a module\'s query, which the module reads from its own address', async () => {
     const entry = (await threadEntry(`${VERIFY_WORKER_URL}?mode=x`)) as { url: URL };
     expect(entry.url.protocol).toBe('data:');

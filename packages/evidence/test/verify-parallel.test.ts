@@ -61,6 +61,12 @@ describe('verifying on threads gives the one-thread report', () => {
     expect((await reportOf('canonical nested too deeply to check')).problems).toMatchObject([{ line: 150, seq: 150, code: 'not_canonical', message: 'canonical is nested too deeply to check' }]);
     expect((await reportOf('a too deeply nested record after the trailer')).problems).toMatchObject([{ line: 302, code: 'after_trailer' }]);
     expect((await reportOf('trailer canonical nested too deeply to check')).problems).toMatchObject([{ line: 301, code: 'trailer_invalid' }]);
+    // zod's own English message, from a thread that loads only the artifact schema (zod/mini
+    // has no language of its own: without one given, a thread would say "Invalid input").
+    expect((await reportOf('signed event with a field the schema refuses')).problems).toMatchObject([
+      { line: 150, seq: 150, code: 'invalid_body', message: 'event.intentHash: Too small: expected string to have exactly 64 characters' },
+    ]);
+    expect((await reportOf('signed event of an unknown kind')).problems).toMatchObject([{ line: 151, seq: 151, code: 'invalid_body', message: expect.stringMatching(/^event\.kind: Invalid discriminator value\. Expected 'action\.escalated' \| 'vote\.recorded'/) }]);
     expect(threads.get(2)!.examinedBatches.every((n) => n > 0)).toBe(true);
   });
 });

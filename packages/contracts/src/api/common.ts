@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactEventSchema } from '../artifact.ts';
+import { ARTIFACT_KINDS } from '../artifact.ts';
 import { ERROR_CODES } from '../errors.ts';
 
 // Shapes the HTTP API answers with (apps/server/src/openapi builds the OpenAPI document from
@@ -21,8 +21,6 @@ export const RequesterSchema = z
     onBehalfOf: z.string().nullable(),
   })
   .meta({ description: 'Who submitted: the API key’s principal, its owner (agents) and the person it acted for.' });
-
-const ARTIFACT_KINDS = ArtifactEventSchema.options.map((o) => o.shape.kind.value) as [string, ...string[]];
 
 export const SealedArtifactSchema = z
   .object({
