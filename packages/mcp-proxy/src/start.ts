@@ -6,6 +6,7 @@ import { checkListen, serveHttp, type ListenOptions } from './downstream-http.ts
 import type { Mapping } from './load-mapping.ts';
 import { silentLogger, type ProxyLogger } from './logger.ts';
 import { createProxyServer } from './proxy-server.ts';
+import { wellFormedMessages } from './stdio-messages.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { connectUpstream, type UpstreamTarget } from './upstream.ts';
 
@@ -113,7 +114,8 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
     stopDownstream = http.close;
   } else {
     const server = newServer();
-    const transport = new StdioServerTransport();
+    // Lines the SDK would drop unanswered are answered here, and never reach it.
+    const transport: StdioServerTransport = new StdioServerTransport(wellFormedMessages(process.stdin, (message) => void transport.send(message), logger));
     const onEnd = () => void close();
     process.stdin.once('end', onEnd);
     transport.onclose = onEnd;
