@@ -8,7 +8,7 @@ import { ChannelNameSchema } from './channel-name.ts';
 // Written with zod's tree-shakable build (zod/mini): verifying an export checks every record's
 // event against this schema on worker threads, and each thread loads what it imports before
 // its first line. With the full zod (and the rest of this package's schemas), two threads
-// spent about 400 ms of CPU starting on a 2-core machine; with this module alone about 150.
+// spent about 400 ms of CPU starting on a 2-core machine; with this module alone about 200.
 // Import it as `@countersign/contracts/artifact` where start-up counts.
 const iso = z.iso.datetime({ offset: true });
 const actionRef = {
@@ -17,7 +17,11 @@ const actionRef = {
   actionType: z.string(),
 };
 
-export const ArtifactEventSchema = z.discriminatedUnion('kind', [
+// Compiled (zod's generated fast path, falling back to its ordinary parser on any failure, so
+// issues and messages are the ordinary ones): every record of a verification is parsed here,
+// and mini's objects have no fast path of their own. Measured on this machine: 0.16 µs per
+// event, against 2.3 µs uncompiled (0.9 µs with the full zod).
+const ArtifactEventUnion = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('action.escalated'),
     ...actionRef,
@@ -141,6 +145,9 @@ export const ArtifactEventSchema = z.discriminatedUnion('kind', [
     previousDigest: z.nullable(z.string()),
   }),
 ]);
+export const ArtifactEventSchema = z.compile(ArtifactEventUnion);
+/** The same schema on zod's ordinary parser only: what the compiled one must agree with (tests). */
+export const ArtifactEventSchemaUncompiled = ArtifactEventUnion;
 
 export type ArtifactEvent = z.output<typeof ArtifactEventSchema>;
 export type ArtifactKind = ArtifactEvent['kind'];
