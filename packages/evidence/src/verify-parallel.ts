@@ -21,8 +21,8 @@ export interface ParallelVerifyOptions extends VerifyOptions {
    * is verified as `verifyExport` does. Until the threads are up, lines go on being checked on
    * the calling thread. `verifyExport` already keeps about one and a half cores busy (signatures
    * on the libuv pool), so threads gain little per line on a small machine, and starting them
-   * costs about 0.3 s of CPU each (plus bundling the thread module once, from TypeScript
-   * sources): measured on 2 cores, that pays back only after a few tens of thousands of lines.
+   * costs about 0.1 s of CPU each (plus bundling the thread module once, from TypeScript
+   * sources): measured on 2 cores, that pays back only after some ten thousand lines.
    */
   minLinesForThreads?: number;
   /**
