@@ -52,7 +52,10 @@ export class ChannelCatalog {
   constructor(definitions: readonly AnyChannelDefinition[]) {
     const byName = new Map<string, ChannelDefinition>();
     for (const d of definitions) {
-      ChannelNameSchema.parse(d.name);
+      // A plain Error with zod's message: zod/mini's parse throws $ZodError, which callers that
+      // recognise validation errors by name would not take for one.
+      const name = ChannelNameSchema.safeParse(d.name);
+      if (!name.success) throw new Error(`channel name ${JSON.stringify(d.name)}: ${name.error.issues[0]?.message ?? 'invalid'}`);
       if (RESERVED.has(d.name)) throw new Error(`channel name "${d.name}" is reserved`);
       const known = byName.get(d.name);
       // The same definition reached twice (two module lists naming one module) is one channel.

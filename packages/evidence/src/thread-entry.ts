@@ -60,7 +60,7 @@ async function bundleOf(file: URL): Promise<string> {
     write: false,
     logLevel: 'silent',
     // Each thread parses and evaluates the whole bundle before its first line: minified, it is
-    // half the size (81 KB, most of it zod/mini); names stay, for stack traces.
+    // half the size (about 85 KB, most of it zod/mini); names stay, for stack traces.
     minify: true,
     keepNames: true,
     // A CommonJS dependency that requires a Node module needs `require` in an ES module; a

@@ -115,14 +115,19 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
   } else {
     const server = newServer();
     // Lines the SDK would drop unanswered are answered here, and never reach it.
-    const transport: StdioServerTransport = new StdioServerTransport(wellFormedMessages(process.stdin, (message) => void transport.send(message), logger));
+    const stdin = wellFormedMessages(process.stdin, (message) => transport.send(message), logger);
+    const transport: StdioServerTransport = new StdioServerTransport(stdin.messages);
     const onEnd = () => void close();
     process.stdin.once('end', onEnd);
     transport.onclose = onEnd;
     await server.connect(transport);
     stopDownstream = async () => {
       process.stdin.off('end', onEnd);
-      await server.close();
+      try {
+        await server.close();
+      } finally {
+        stdin.stop();
+      }
     };
   }
   return { url, closed, close };

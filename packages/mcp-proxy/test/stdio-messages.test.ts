@@ -10,7 +10,7 @@ import { wellFormedMessages } from '../src/stdio-messages.ts';
 async function through(chunks: Array<string | Buffer>): Promise<{ passed: string; answers: JSONRPCMessage[] }> {
   const input = new PassThrough();
   const answers: JSONRPCMessage[] = [];
-  const out = wellFormedMessages(input, (m) => answers.push(m), silentLogger);
+  const out = wellFormedMessages(input, (m) => void answers.push(m), silentLogger).messages;
   const passed: Buffer[] = [];
   out.on('data', (b: Buffer) => passed.push(b));
   const ended = new Promise((resolve) => out.on('end', resolve));
@@ -56,5 +56,38 @@ describe('wellFormedMessages', () => {
   it('a last line without its newline is not passed (the SDK would not read it either)', async () => {
     const { passed } = await through([`${list(1)}\n${list(2)}`]);
     expect(passed).toBe(`${list(1)}\n`);
+  });
+
+  it('a line arriving a byte at a time is one line', async () => {
+    const bytes = Buffer.from(`${list(1)}\n`);
+    const { passed } = await through([...bytes].map((b) => Buffer.from([b])));
+    expect(passed).toBe(`${list(1)}\n`);
+  });
+
+  it('reads no more of its input while an answer waits to be written (a client that never reads its output holds up its own input)', async () => {
+    const input = new PassThrough();
+    let release!: () => void;
+    const writing = new Promise<void>((resolve) => (release = resolve));
+    const answers: JSONRPCMessage[] = [];
+    const { messages } = wellFormedMessages(input, (m) => (answers.push(m), writing), silentLogger);
+    const passed: string[] = [];
+    messages.on('data', (b: Buffer) => passed.push(b.toString('utf8')));
+    input.write('not json\n');
+    input.write(`${list(2)}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answers).toHaveLength(1);
+    expect(passed).toEqual([]);
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(passed.join('')).toBe(`${list(2)}\n`);
+  });
+
+  it('stop() lets go of the input: unpiped and paused', async () => {
+    const input = new PassThrough();
+    const stdin = wellFormedMessages(input, () => undefined, silentLogger);
+    expect(input.listenerCount('data')).toBeGreaterThan(0);
+    stdin.stop();
+    expect(input.listenerCount('data')).toBe(0);
+    expect(input.isPaused()).toBe(true);
   });
 });

@@ -52,6 +52,24 @@ describe('channels in rules', () => {
     expect(loadError(policyText(rule('{ pager: [oncall] }'))).reason).toMatch(/channels\.pager\[0\]: pager places are escalation policy ids/);
   });
 
+  it('a channel named outside the rules is refused when the catalog is built, in a plain error that says why', () => {
+    const built = (name: string) => {
+      try {
+        new ChannelCatalog([{ ...pager, name }]);
+        return null;
+      } catch (err) {
+        return err as Error;
+      }
+    };
+    for (const name of ['Pager', 'pager_2', '2pager', '', 'p'.repeat(33)]) {
+      const err = built(name);
+      expect(err, name).toBeInstanceOf(Error);
+      expect(err!.name, name).toBe('Error');
+      expect(err!.message).toBe(`channel name ${JSON.stringify(name)}: channel names are lowercase letters, digits and "-"`);
+    }
+    expect(built('pager-2')).toBeNull();
+  });
+
   it('without installed channels only people, reminders and tiers are allowed', () => {
     const p = loadPolicy(policyText(rule('{ people: [alice], reminders: [5m] }')), 'policy.yaml');
     expect(p.rules[0]!.requirement!.channels).toEqual({ people: ['alice'], reminders: [300], tiers: [] });
