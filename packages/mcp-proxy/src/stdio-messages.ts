@@ -41,8 +41,8 @@ export function wellFormedMessages(input: Readable, answer: Answer, logger: Prox
         start = nl + 1;
         const verdict = readable(text);
         if (verdict === true) this.push(Buffer.concat([text, Buffer.from('\n')]));
-        else if (verdict === 'unanswerable') dropped.count(text);
-        else if (verdict !== 'blank') answers.push(Promise.resolve(answer(verdict)));
+        else if ('unanswerable' in verdict) dropped.count(verdict.method);
+        else if (!('blank' in verdict)) answers.push(Promise.resolve(answer(verdict)));
       }
       if (start < chunk.length) {
         line.add(chunk.subarray(start));
@@ -74,10 +74,12 @@ export function wellFormedMessages(input: Readable, answer: Answer, logger: Prox
   };
 }
 
-/** A line the SDK can read (true), one to skip ('blank', 'unanswerable'), or the answer to send. */
-function readable(line: Buffer): true | 'blank' | 'unanswerable' | JSONRPCMessage {
+type Skipped = { blank: true } | { unanswerable: true; method: string | undefined };
+
+/** A line the SDK can read (true), one to skip, or the answer to send. */
+function readable(line: Buffer): true | Skipped | JSONRPCMessage {
   const text = line.toString('utf8').replace(/\r$/, '');
-  if (text.trim() === '') return 'blank';
+  if (text.trim() === '') return { blank: true };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -95,7 +97,7 @@ function readable(line: Buffer): true | 'blank' | 'unanswerable' | JSONRPCMessag
     return { jsonrpc: '2.0', id: id.data, error: { code: ErrorCode.InvalidRequest, message: `Invalid Request: ${firstProblem(value)}` } };
   }
   // A notification or a response: JSON-RPC has no answer for either.
-  return 'unanswerable';
+  return { unanswerable: true, method: typeof method === 'string' ? method.slice(0, 100) : undefined };
 }
 
 /** The first thing wrong with a request, in one line, naming its member. */
@@ -144,17 +146,10 @@ class DropLog {
 
   constructor(private readonly logger: ProxyLogger) {}
 
-  count(line: Buffer): void {
+  count(method: string | undefined): void {
     this.unlogged += 1;
     const now = Date.now();
     if (now - this.lastAt < LOG_EVERY_MS) return;
-    let method: string | undefined;
-    try {
-      const m = (JSON.parse(line.toString('utf8')) as { method?: unknown } | null)?.method;
-      if (typeof m === 'string') method = m.slice(0, 100);
-    } catch {
-      // Not JSON cannot reach here (it is answered); a count is enough either way.
-    }
     this.logger.warn({ method, dropped: this.unlogged }, 'mcp-proxy: dropped messages from the client that are not JSON-RPC MCP can read (notifications or responses: nothing to answer)');
     this.unlogged = 0;
     this.lastAt = now;
