@@ -49,6 +49,11 @@ export class PgGateStore implements GateStore {
     }
   }
 
+  /** How new actions' batches were appended so far (see NewActionWriter). */
+  get newActionBatches(): Readonly<NewActionWriter['batches']> {
+    return this.newActions.batches;
+  }
+
   async insertNewAction(write: NewActionWrite): Promise<SealedArtifact> {
     try {
       return await this.newActions.write(write);

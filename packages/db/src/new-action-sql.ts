@@ -1,6 +1,7 @@
 import type { SealedArtifact } from '@countersign/contracts';
 import type { NewActionWrite } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
+import type { ChainHead } from './known-head-append.ts';
 import { assertActiveKeyMaySign } from './signing-key-guard.ts';
 import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
 import { sqlStatement } from './sql.ts';
@@ -14,6 +15,10 @@ export interface AppendedActions {
   artifacts: (SealedArtifact | 'taken' | 'revoked')[];
   /** The isolation level the transaction ran at (as Postgres names it). */
   isolation: string;
+  /** The head this batch found. */
+  before: { seq: number; hash: string };
+  /** The head it left, when it appended (its last artifact's). */
+  after?: ChainHead;
 }
 
 /**
@@ -37,9 +42,10 @@ export async function appendNewActions(
   const kept = writes.filter((w) => inserted.has(w.action.id));
   const outcome = (w: NewActionWrite, sealed?: Map<string, SealedArtifact>) =>
     sealed?.get(w.action.id) ?? (revoked.has(w.action.apiKeyId) ? 'revoked' : 'taken');
-  if (kept.length === 0) return { artifacts: writes.map((w) => outcome(w)), isolation: head.isolation };
+  const before = { seq: Number(head.seq) - head.ids.length, hash: head.hash };
+  if (kept.length === 0) return { artifacts: writes.map((w) => outcome(w)), isolation: head.isolation, before };
   // The head as it was before this batch reserved its sequence numbers.
-  await assertActiveKeyMaySign(tx, keyring, { seq: Number(head.seq) - head.ids.length, keyId: head.headKeyId });
+  await assertActiveKeyMaySign(tx, keyring, { seq: before.seq, keyId: head.headKeyId });
 
   // `at` is read under the head lock, so it never goes backwards along the chain.
   const at = now();
@@ -77,7 +83,12 @@ export async function appendNewActions(
   // under the head lock); a failure stops before the COMMIT and the transaction rolls back.
   if (tx.queryTextAndCommit) await tx.queryTextAndCommit(last.text, last.values);
   else await tx.queryText(last.text, last.values);
-  return { artifacts: writes.map((w) => outcome(w, sealed)), isolation: head.isolation };
+  return {
+    artifacts: writes.map((w) => outcome(w, sealed)),
+    isolation: head.isolation,
+    before,
+    after: { seq, hash: prevHash, keyId: keyring.active.keyId, at },
+  };
 }
 
 /**

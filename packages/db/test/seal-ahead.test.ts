@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DomainError, IntentSchema, randomId, type Intent } from '@countersign/contracts';
+import { UniqueViolation, type ActionRecord, type NewActionWrite } from '@countersign/core';
+import { generateSigningKey, intentHash, Keyring, sha256Hex, verifyExport } from '@countersign/evidence';
+import { auditExportLines } from '../src/audit-export.ts';
+import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
+import { PgGateStore } from '../src/gate-store.ts';
+import { sealSigningKey } from '../src/signing-key-seal.ts';
+import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
+
+// A writer that left the head where it is seals its next batch before sending it, in one
+// statement (known-head-append.ts). Whatever moved the head meanwhile — another process, an
+// artifact of this process's own votes, a key rotation — or whatever keeps an action out (a
+// taken Idempotency-Key, a revoked key, a value Postgres refuses), that statement commits
+// nothing, the batch goes the ordinary way, and the chain stays one gapless, verifiable line.
+
+const key = generateSigningKey();
+const keyring = new Keyring([key]);
+let db: TestDatabase;
+let prisma: PrismaClient;
+const clients: PrismaClient[] = [];
+
+function client(): PrismaClient {
+  const c = createPrismaClient(db.url, { max: 4 });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  prisma = client();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.$disconnect()));
+  await db?.drop();
+});
+
+function newWrite(opts: { apiKeyId?: string; idempotencyKey?: string; summary?: string } = {}): NewActionWrite {
+  const intent: Intent = IntentSchema.parse({ action: { type: 'db.query', resource: 'orders-replica', ...(opts.summary ? { summary: opts.summary } : {}) }, risk: { class: 'read' } });
+  const at = new Date();
+  const id = randomId('act');
+  const hash = intentHash(intent);
+  const action: ActionRecord = {
+    id,
+    status: 'approved',
+    outcome: 'approve',
+    actorId: 'deploy-bot',
+    actorKind: 'agent',
+    ownerId: 'alice',
+    onBehalfOf: null,
+    apiKeyId: opts.apiKeyId ?? 'key_test',
+    intent,
+    intentHash: hash,
+    actionType: intent.action.type,
+    policyDigest: sha256Hex('policy'),
+    ruleIds: ['read-only'],
+    reasons: ['reads are fine'],
+    requirement: null,
+    overrideRoles: [],
+    expiresAt: null,
+    createdAt: at,
+    decidedAt: at,
+    decidedBy: 'policy',
+    decisionReason: 'reads are fine',
+    overriddenBy: null,
+    overrideReason: null,
+    idempotencyKey: opts.idempotencyKey ?? null,
+    requestHash: sha256Hex(JSON.stringify(intent)),
+  };
+  return {
+    action,
+    events: [],
+    artifact: {
+      kind: 'action.decided',
+      actionId: id,
+      intentHash: hash,
+      actionType: action.actionType,
+      actor: { kind: 'agent', id: 'deploy-bot' },
+      onBehalfOf: null,
+      status: 'approved',
+      decidedBy: 'policy',
+      policyDigest: action.policyDigest,
+      ruleIds: action.ruleIds,
+      reasons: action.reasons,
+      approvers: [],
+    },
+  };
+}
+
+/** One batch: submitted in one turn of the event loop, they share a transaction. */
+function batch(store: PgGateStore, writes: NewActionWrite[]) {
+  return Promise.allSettled(writes.map((w) => store.insertNewAction(w)));
+}
+
+/** Three batches one after the other: from the third on, the writer seals ahead. */
+async function warmUp(store: PgGateStore): Promise<void> {
+  for (let i = 0; i < 3; i++) await batch(store, [newWrite(), newWrite()]);
+  expect(store.newActionBatches.sealedAhead).toBeGreaterThan(0);
+}
+
+/** The whole chain verifies offline, seq is 1..n, `at` never goes back, and every action has its one artifact. */
+async function expectChainIntact(keys: Keyring = keyring, prisma: PrismaClient = shared()): Promise<number> {
+  const lines: string[] = [];
+  for await (const line of auditExportLines(prisma, keys, { format: 'jsonl', range: {} })) lines.push(line.trimEnd());
+  const report = await verifyExport(lines, keys.publicKeys());
+  expect(report.problems).toEqual([]);
+  expect(report.ok).toBe(true);
+  const rows = await prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true, at: true } });
+  rows.forEach((r, i) => {
+    expect(Number(r.seq)).toBe(i + 1);
+    if (i > 0) expect(r.at.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.at.getTime());
+  });
+  const head = await prisma.artifactHead.findUniqueOrThrow({ where: { id: 1 } });
+  expect(Number(head.seq)).toBe(rows.length);
+  const orphans = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+    `SELECT count(*) AS n FROM "Action" a WHERE NOT EXISTS (SELECT 1 FROM "Artifact" r WHERE r."actionId" = a.id)`,
+  );
+  expect(Number(orphans[0]!.n)).toBe(0);
+  return rows.length;
+}
+
+function shared(): PrismaClient {
+  return prisma;
+}
+
+const fulfilled = (results: PromiseSettledResult<unknown>[]) => results.filter((r) => r.status === 'fulfilled').length;
+
+describe('sealing a batch ahead, on the head this writer left', () => {
+  it('appends batch after batch in one statement each, and `at` never goes back though the clock does', async () => {
+    // A database of its own: the clock it is given ends up in the future.
+    const own = await freshDatabase();
+    const c = createPrismaClient(own.url, { max: 4 });
+    clients.push(c);
+    try {
+      let clock = Date.now();
+      let step = 1_000;
+      const store = new PgGateStore(sqlOf(c), keyring, () => new Date((clock += step)));
+      await warmUp(store);
+      // From here on, each reading of the clock is a second earlier than the one before.
+      step = -1_000;
+      const before = store.newActionBatches.sealedAhead;
+      for (let i = 0; i < 10; i++) expect(fulfilled(await batch(store, [newWrite(), newWrite(), newWrite()]))).toBe(3);
+      expect(store.newActionBatches.sealedAhead).toBe(before + 10);
+      expect(store.newActionBatches.sealedAheadRefused).toBe(0);
+      await expectChainIntact(keyring, c);
+    } finally {
+      await c.$disconnect();
+      await own.drop();
+    }
+  });
+
+  it('commits nothing on a head another process moved, then appends the batch after it', async () => {
+    const store = new PgGateStore(sqlOf(prisma), keyring);
+    const other = new PgGateStore(sqlOf(client()), keyring);
+    await warmUp(store);
+    await batch(other, [newWrite()]);
+    const writes = [newWrite(), newWrite(), newWrite()];
+    const refused = store.newActionBatches.sealedAheadRefused;
+    expect(fulfilled(await batch(store, writes))).toBe(3);
+    expect(store.newActionBatches.sealedAheadRefused).toBe(refused + 1);
+    for (const w of writes) expect(await prisma.artifact.count({ where: { actionId: w.action.id } })).toBe(1);
+    // It found the head moved: the next batch reads the head again, the one after seals ahead.
+    const ahead = store.newActionBatches.sealedAhead;
+    await batch(store, [newWrite()]);
+    expect(store.newActionBatches.sealedAhead).toBe(ahead);
+    await batch(store, [newWrite()]);
+    expect(store.newActionBatches.sealedAhead).toBe(ahead + 1);
+    await expectChainIntact();
+  });
+
+  it("does the same when this process's own transaction (a vote's artifact) moved the head", async () => {
+    const store = new PgGateStore(sqlOf(prisma), keyring);
+    await warmUp(store);
+    await store.transaction((tx) => tx.appendArtifact({ kind: 'config.changed', file: 'policy', digest: sha256Hex('p2'), previousDigest: null }));
+    const refused = store.newActionBatches.sealedAheadRefused;
+    expect(fulfilled(await batch(store, [newWrite(), newWrite()]))).toBe(2);
+    expect(store.newActionBatches.sealedAheadRefused).toBe(refused + 1);
+    await expectChainIntact();
+  });
+
+  it('refuses only the member whose Idempotency-Key is taken, or whose key is revoked, or whose value Postgres refuses', async () => {
+    const store = new PgGateStore(sqlOf(prisma), keyring);
+    await prisma.apiKey.create({
+      data: { id: 'key_gone', prefix: 'cs_gonekey', secretHash: 'e'.repeat(64), principalId: 'deploy-bot', principalKind: 'agent', revokedAt: new Date() },
+    });
+    await batch(store, [newWrite({ apiKeyId: 'key_i', idempotencyKey: 'once' })]);
+    await warmUp(store);
+    const taken = newWrite({ apiKeyId: 'key_i', idempotencyKey: 'once' });
+    const revoked = newWrite({ apiKeyId: 'key_gone' });
+    // jsonb cannot hold U+0000.
+    const nul = newWrite({ summary: 'bad\u0000name' });
+    for (const bad of [taken, revoked, nul]) {
+      const good = [newWrite(), newWrite()];
+      const refused = store.newActionBatches.sealedAheadRefused;
+      const results = await batch(store, [good[0]!, bad, good[1]!]);
+      expect(store.newActionBatches.sealedAheadRefused).toBe(refused + 1);
+      expect(results[0]!.status).toBe('fulfilled');
+      expect(results[2]!.status).toBe('fulfilled');
+      expect(results[1]!.status).toBe('rejected');
+      const reason = (results[1] as PromiseRejectedResult).reason as unknown;
+      if (bad === taken) expect(reason).toBeInstanceOf(UniqueViolation);
+      if (bad === revoked) expect(reason).toMatchObject({ name: 'DomainError', code: 'unauthenticated' });
+      expect(await prisma.action.findUnique({ where: { id: bad.action.id } })).toBeNull();
+      expect(await prisma.artifact.count({ where: { actionId: bad.action.id } })).toBe(0);
+      // Its head was not moved by anyone: the writer goes on sealing ahead.
+      await warmUp(store);
+    }
+    expect(await prisma.action.count({ where: { apiKeyId: 'key_i', idempotencyKey: 'once' } })).toBe(1);
+    await expectChainIntact();
+  });
+
+  it('keeps one gapless chain when two processes seal ahead at once, many rounds', async () => {
+    const one = new PgGateStore(sqlOf(client()), keyring);
+    const two = new PgGateStore(sqlOf(client()), keyring);
+    const before = await expectChainIntact();
+    let committed = 0;
+    for (let round = 0; round < 40; round++) {
+      // Three rounds one writes alone (and gets to seal ahead), three both write at once, three
+      // the other alone…
+      const phase = Math.floor(round / 3) % 4;
+      const who = phase === 0 ? [one] : phase === 2 ? [two] : [one, two];
+      const results = await Promise.all(who.map((s) => batch(s, [newWrite({ apiKeyId: 'key_r', idempotencyKey: `r${round % 30}` }), newWrite(), newWrite()])));
+      committed += results.reduce((n, r) => n + fulfilled(r), 0);
+      for (const r of results.flat()) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(UniqueViolation);
+    }
+    expect(one.newActionBatches.sealedAhead + two.newActionBatches.sealedAhead).toBeGreaterThan(0);
+    expect(one.newActionBatches.sealedAheadRefused + two.newActionBatches.sealedAheadRefused).toBeGreaterThan(0);
+    expect(await prisma.action.count({ where: { apiKeyId: 'key_r' } })).toBe(30);
+    expect(await expectChainIntact()).toBe(before + committed);
+  });
+
+  it('never signs with a key retired by a rotation sealed elsewhere, though it was sealing ahead with it', async () => {
+    const rotated = await freshDatabase();
+    const a = createPrismaClient(rotated.url, { max: 4 });
+    clients.push(a);
+    const oldKey = generateSigningKey();
+    const newKey = generateSigningKey();
+    try {
+      const stale = new PgGateStore(sqlOf(a), new Keyring([oldKey]));
+      await warmUp(stale);
+      await sealSigningKey(sqlOf(a), new Keyring([newKey, oldKey]), () => new Date());
+      const results = await batch(stale, [newWrite(), newWrite()]);
+      for (const r of results) {
+        expect(r.status).toBe('rejected');
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(DomainError);
+        expect(String((r as PromiseRejectedResult).reason)).toMatch(/retired/);
+      }
+      const afterRotation = await a.$queryRawUnsafe<{ n: bigint }[]>(
+        `SELECT count(*) AS n FROM "Artifact" WHERE "keyId" = $1 AND seq > (SELECT max(seq) FROM "Artifact" WHERE "actionId" IS NULL)`,
+        oldKey.keyId,
+      );
+      expect(Number(afterRotation[0]!.n)).toBe(0);
+    } finally {
+      await a.$disconnect();
+      await rotated.drop();
+    }
+  });
+});
