@@ -16,7 +16,9 @@ export interface ChainHead {
 
 /**
  * What the statement raises (as a failed cast to int, SQLSTATE 22P02: plain SQL has no RAISE)
- * when the head was not where the batch expected it or an action was not inserted.
+ * when the head was not where the batch expected it or an action was not inserted. Expected
+ * now and then (another process appended): Postgres logs it as an ERROR, "invalid input syntax
+ * for type integer" with this text, which log alerting can leave out.
  */
 export const HEAD_MOVED = 'countersign: the chain head moved';
 
@@ -58,8 +60,10 @@ export async function appendOnKnownHead(
     .sort((a, b) => compare(a.apiKeyId, b.apiKeyId) || compare(a.idempotencyKey ?? '', b.idempotencyKey ?? ''));
   const events = writes.flatMap((w) => w.events).map((e) => ({ type: e.type, actionId: e.actionId, payload: e }));
   // Data-modifying CTEs all run to completion; the order among them follows what each reads:
-  // ins → head (its WHERE counts ins) → art and outbox (theirs read head). So the head row is
-  // locked after the actions are in, and nothing of the chain is written unless it moved.
+  // ins → head (its SET counts ins, before the UPDATE takes the row lock) → art and outbox
+  // (theirs read head). So the head row is locked after the actions are in, and nothing of the
+  // chain is written unless it moved. (The seq primary key would also refuse artifacts on a
+  // head someone else moved.)
   const statement = sqlStatement`
     WITH batch AS (
       SELECT * FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)

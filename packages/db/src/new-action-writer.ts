@@ -47,6 +47,14 @@ export class NewActionWriter {
   private leftHead: ChainHead | undefined;
   /** Whether the next batch may be sealed on leftHead: the last batch found the head where it was left. */
   private headIsOurs = false;
+  /**
+   * Refusals since the last batch sealed ahead went in, and how many more batches go the
+   * ordinary way before the next try: with other processes appending all the time, a try is
+   * mostly refused (its inserts undone, an ERROR in Postgres' log), so each refusal in a row
+   * doubles the wait, up to 15 batches.
+   */
+  private refusals = 0;
+  private ordinaryBeforeTry = 0;
   /** Batches by the way they were appended (for tests and diagnostics). */
   readonly batches = { sealedAhead: 0, sealedAheadRefused: 0, headRead: 0 };
 
@@ -87,10 +95,14 @@ export class NewActionWriter {
   /** Commits one batch and settles every member; never throws. */
   private async commit(batch: Queued[]): Promise<void> {
     const head = this.leftHead;
-    const sealAhead = this.headIsOurs && head !== undefined && head.keyId === this.keyring.active.keyId && !batch[0]!.alone;
+    let sealAhead = this.headIsOurs && head !== undefined && head.keyId === this.keyring.active.keyId && !batch[0]!.alone;
+    if (sealAhead && this.ordinaryBeforeTry > 0) {
+      this.ordinaryBeforeTry -= 1;
+      sealAhead = false;
+    }
     this.leftHead = undefined;
     this.headIsOurs = false;
-    if (sealAhead) {
+    if (sealAhead && head) {
       try {
         // `at` never goes backwards along the chain, whatever the clock does.
         const now = this.now();
@@ -101,6 +113,7 @@ export class NewActionWriter {
         this.leftHead = appended.head;
         this.headIsOurs = true;
         this.batches.sealedAhead += 1;
+        this.refusals = 0;
         batch.forEach((q, i) => q.resolve(appended.artifacts[i]!));
         return;
       } catch (err) {
@@ -112,6 +125,8 @@ export class NewActionWriter {
           return;
         }
         this.batches.sealedAheadRefused += 1;
+        this.refusals = Math.min(this.refusals + 1, 4);
+        this.ordinaryBeforeTry = 2 ** this.refusals - 1;
       }
     }
     this.batches.headRead += 1;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { DomainError, IntentSchema, randomId, type Intent } from '@countersign/contracts';
 import { UniqueViolation, type ActionRecord, type NewActionWrite } from '@countersign/core';
 import { generateSigningKey, intentHash, Keyring, sha256Hex, verifyExport } from '@countersign/evidence';
@@ -119,6 +120,18 @@ async function expectChainIntact(keys: Keyring = keyring, prisma: PrismaClient =
   return rows.length;
 }
 
+/** The backend whose statement is a batch sealed ahead (no `revoked AS (` CTE), waiting on a lock. */
+async function sealedAheadWaitingOnLock(owner: pg.Client): Promise<number> {
+  for (;;) {
+    const { rows } = await owner.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+         AND query LIKE '%json_populate_recordset(NULL::"Action"%' AND query NOT LIKE '%revoked AS (%'`,
+    );
+    if (rows[0]) return rows[0].pid;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function shared(): PrismaClient {
   return prisma;
 }
@@ -126,7 +139,7 @@ function shared(): PrismaClient {
 const fulfilled = (results: PromiseSettledResult<unknown>[]) => results.filter((r) => r.status === 'fulfilled').length;
 
 describe('sealing a batch ahead, on the head this writer left', () => {
-  it('appends batch after batch in one statement each, and `at` never goes back though the clock does', async () => {
+  it('appends batch after batch in one statement each, never earlier than the artifact it follows though the clock goes back', async () => {
     // A database of its own: the clock it is given ends up in the future.
     const own = await freshDatabase();
     const c = createPrismaClient(own.url, { max: 4 });
@@ -159,12 +172,33 @@ describe('sealing a batch ahead, on the head this writer left', () => {
     expect(fulfilled(await batch(store, writes))).toBe(3);
     expect(store.newActionBatches.sealedAheadRefused).toBe(refused + 1);
     for (const w of writes) expect(await prisma.artifact.count({ where: { actionId: w.action.id } })).toBe(1);
-    // It found the head moved: the next batch reads the head again, the one after seals ahead.
-    const ahead = store.newActionBatches.sealedAhead;
+    // The batch found the head moved, so the next one reads the head again; after a refusal the
+    // writer waits one more batch before it tries again, and each refusal in a row doubles that.
+    const sealedAhead = () => store.newActionBatches.sealedAhead;
+    const ahead = sealedAhead();
     await batch(store, [newWrite()]);
-    expect(store.newActionBatches.sealedAhead).toBe(ahead);
     await batch(store, [newWrite()]);
-    expect(store.newActionBatches.sealedAhead).toBe(ahead + 1);
+    expect(sealedAhead()).toBe(ahead);
+    await batch(store, [newWrite()]);
+    expect(sealedAhead()).toBe(ahead + 1);
+    // Two refusals in a row: three ordinary batches, then a try.
+    for (let refusal = 1; refusal <= 2; refusal++) {
+      await batch(other, [newWrite()]);
+      const refusedBefore = store.newActionBatches.sealedAheadRefused;
+      await batch(store, [newWrite()]);
+      expect(store.newActionBatches.sealedAheadRefused).toBe(refusedBefore + 1);
+      // The ordinary batch that sorted it out found the head moved, so this one reads it too
+      // (and finds it where it was left).
+      await batch(store, [newWrite()]);
+      // The wait after one refusal: one batch that could have tried.
+      if (refusal === 1) await batch(store, [newWrite()]);
+    }
+    const reads = store.newActionBatches.headRead;
+    for (let i = 0; i < 3; i++) await batch(store, [newWrite()]);
+    expect(store.newActionBatches.headRead).toBe(reads + 3);
+    await batch(store, [newWrite()]);
+    expect(sealedAhead()).toBe(ahead + 2);
+    expect(store.newActionBatches.headRead).toBe(reads + 3);
     await expectChainIntact();
   });
 
@@ -255,4 +289,66 @@ describe('sealing a batch ahead, on the head this writer left', () => {
       await rotated.drop();
     }
   });
+  // Found by review: the statement waits on the head row lock when another transaction holds
+  // it, and Postgres then judges the head as that transaction left it.
+  for (const mode of ['commits', 'rolls back', 'is cut off'] as const) {
+    it(`waits on a transaction holding the head lock, which then ${mode}`, async () => {
+      const own = await freshDatabase();
+      const owner = new pg.Client({ connectionString: own.ownerUrl });
+      await owner.connect();
+      const c = createPrismaClient(own.url, { max: 4 });
+      const d = createPrismaClient(own.url, { max: 4 });
+      clients.push(c, d);
+      try {
+        const store = new PgGateStore(sqlOf(c), keyring);
+        const other = new PgGateStore(sqlOf(d), keyring);
+        await warmUp(store);
+        // The other process appends an artifact and keeps its transaction open.
+        let release!: (rollback: boolean) => void;
+        const released = new Promise<boolean>((r) => (release = r));
+        let locked!: () => void;
+        const headLocked = new Promise<void>((r) => (locked = r));
+        const holder = other
+          .transaction(async (tx) => {
+            await tx.appendArtifact({ kind: 'config.changed', file: 'policy', digest: sha256Hex(randomId('req')), previousDigest: null });
+            locked();
+            if (await released) throw new Error('rolled back on purpose');
+          })
+          .then(() => 'committed', (err: unknown) => String(err));
+        await headLocked;
+        const counts = { ...store.newActionBatches };
+        const writes = [newWrite(), newWrite(), newWrite({ apiKeyId: 'key_w', idempotencyKey: 'w1' })];
+        const pending = batch(store, writes);
+        const pid = await sealedAheadWaitingOnLock(owner);
+        if (mode === 'is cut off') {
+          // Fail closed: the connection is gone mid-statement, nobody is told approved, nothing is written.
+          await owner.query('SELECT pg_terminate_backend($1)', [pid]);
+          const results = await pending;
+          expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+          for (const w of writes) expect(await c.action.findUnique({ where: { id: w.action.id } })).toBeNull();
+          expect(store.newActionBatches.headRead).toBe(counts.headRead);
+          release(false);
+          expect(await holder).toBe('committed');
+        } else {
+          release(mode === 'rolls back');
+          expect(await holder).toBe(mode === 'commits' ? 'committed' : 'Error: rolled back on purpose');
+          const results = await pending;
+          expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+          if (mode === 'commits') expect(store.newActionBatches.sealedAheadRefused).toBe(counts.sealedAheadRefused + 1);
+          else expect(store.newActionBatches.sealedAhead).toBe(counts.sealedAhead + 1);
+          for (const [i, w] of writes.entries()) {
+            const stored = await c.artifact.findMany({ where: { actionId: w.action.id } });
+            expect(stored.map((a) => a.hash)).toEqual([(results[i] as PromiseFulfilledResult<{ hash: string }>).value.hash]);
+          }
+        }
+        // The writer goes on.
+        for (let i = 0; i < 3; i++) expect(fulfilled(await batch(store, [newWrite(), newWrite()]))).toBe(2);
+        await expectChainIntact(keyring, c);
+      } finally {
+        await owner.end();
+        await Promise.all([c.$disconnect(), d.$disconnect()]);
+        await own.drop();
+      }
+    });
+  }
 });
