@@ -2,7 +2,7 @@ import type { ArtifactEvent, ArtifactKind, GateEvent, SealedArtifact } from '@co
 import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, OverridePatch, RedemptionRecord, VoteRecord } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import { PendingWrites } from './pending-writes.ts';
-import { assertActiveKeyMaySign } from './signing-key-guard.ts';
+import { assertActiveKeyMaySign, atOrAfter } from './signing-key-guard.ts';
 import type { SqlRunner } from './sql.ts';
 import { toActionRecord, toRedemptionRecord, toVoteRecord, type ActionRow, type RedemptionRow, type VoteRow } from './rows.ts';
 
@@ -14,8 +14,8 @@ export const OUTBOX_CHANNEL = 'countersign_outbox';
 /** Tells every process to drop its cached API keys (a key was revoked). */
 export const KEYS_CHANNEL = 'countersign_keys';
 
-/** The chain head row with the signer of its artifact (NULL past seq 0 means: ask again, see signing-key-guard.ts). */
-type HeadRow = { seq: string; hash: string; headKeyId: string | null };
+/** The chain head row with the signer and time of its artifact (NULL past seq 0 means: ask again, see signing-key-guard.ts). */
+type HeadRow = { seq: string; hash: string; headKeyId: string | null; headAt: Date | null };
 
 /** Timestamps inside json_agg arrive as text. */
 function votesWithDates(v: Record<string, unknown>): VoteRow {
@@ -35,7 +35,7 @@ export class PgGateTx implements GateTx {
   private events: GateEvent[] = [];
   private decisions: string[] = [];
   /** The chain head as this transaction holds it (row-locked) and the artifacts sealed onto it. */
-  private chain: { seq: number; hash: string } | undefined;
+  private chain: { seq: number; hash: string; at: Date | null } | undefined;
   private sealed: SealedArtifact[] = [];
   /** The chain head row as locked by votesFor, not yet used by an append. */
   private head: HeadRow | undefined;
@@ -152,6 +152,7 @@ export class PgGateTx implements GateTx {
     // The head's signer is checked when the first artifact is sealed, as appendArtifact does.
     const [h] = await this.tx.query<HeadRow & { votes: Record<string, unknown>[] }>`
       SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId",
+        (SELECT a.at FROM "Artifact" a WHERE a.seq = h.seq) AS "headAt",
         COALESCE((SELECT json_agg(v ORDER BY v."createdAt", v.id) FROM "Vote" v WHERE v."actionId" = ${actionId}), '[]'::json) AS votes
       FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
     if (!h) throw new Error('artifact chain head missing: migrations not applied');
@@ -220,23 +221,25 @@ export class PgGateTx implements GateTx {
     // The head row lock, taken by the first append and held to commit, serialises appends
     // across every process: the sequence stays gapless and each artifact links to the one
     // committed before it. Later appends of this transaction chain on locally; all are
-    // written, with the new head, at the flush. `at` is read under the lock so it never goes
-    // backwards along the chain.
+    // written, with the new head, at the flush. `at` is read under the lock, and never earlier
+    // than the artifact it follows.
     if (!this.chain) {
       // headKeyId: who signed the artifact this one follows (see signing-key-guard.ts). Taken
       // already, with the votes, when this transaction read them (votesFor).
       let h = this.head;
       if (!h) {
         [h] = await this.tx.query<HeadRow>`
-          SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId"
+          SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId",
+            (SELECT a.at FROM "Artifact" a WHERE a.seq = h.seq) AS "headAt"
           FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
         if (!h) throw new Error('artifact chain head missing: migrations not applied');
       }
-      await assertActiveKeyMaySign(this.tx, this.keyring, { seq: Number(h.seq), keyId: h.headKeyId });
-      this.chain = { seq: Number(h.seq), hash: h.hash };
+      const last = await assertActiveKeyMaySign(this.tx, this.keyring, { seq: Number(h.seq), keyId: h.headKeyId, at: h.headAt });
+      this.chain = { seq: Number(h.seq), hash: h.hash, at: last.at };
     }
-    const sealed = sealArtifact({ seq: this.chain.seq + 1, prevHash: this.chain.hash, at: this.now(), event, key: this.keyring.active });
-    this.chain = { seq: sealed.seq, hash: sealed.hash };
+    const at = atOrAfter({ seq: this.chain.seq, keyId: null, at: this.chain.at }, this.now());
+    const sealed = sealArtifact({ seq: this.chain.seq + 1, prevHash: this.chain.hash, at, event, key: this.keyring.active });
+    this.chain = { seq: sealed.seq, hash: sealed.hash, at };
     this.sealed.push(sealed);
     return sealed;
   }

@@ -2,7 +2,7 @@ import type { SealedArtifact } from '@countersign/contracts';
 import type { NewActionWrite } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import type { ChainHead } from './known-head-append.ts';
-import { assertActiveKeyMaySign } from './signing-key-guard.ts';
+import { assertActiveKeyMaySign, atOrAfter } from './signing-key-guard.ts';
 import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
 import { sqlStatement } from './sql.ts';
 
@@ -45,10 +45,10 @@ export async function appendNewActions(
   const before = { seq: Number(head.seq) - head.ids.length, hash: head.hash };
   if (kept.length === 0) return { artifacts: writes.map((w) => outcome(w)), isolation: head.isolation, before };
   // The head as it was before this batch reserved its sequence numbers.
-  await assertActiveKeyMaySign(tx, keyring, { seq: before.seq, keyId: head.headKeyId });
+  const followed = await assertActiveKeyMaySign(tx, keyring, { seq: before.seq, keyId: head.headKeyId, at: head.headAt });
 
-  // `at` is read under the head lock, so it never goes backwards along the chain.
-  const at = now();
+  // Read under the head lock, and never earlier than the artifact it follows.
+  const at = atOrAfter(followed, now());
   let seq = Number(head.seq) - kept.length;
   let prevHash = head.hash;
   const sealed = new Map<string, SealedArtifact>();
@@ -104,14 +104,14 @@ export async function appendNewActions(
 async function insertActionsAndLockHead(
   tx: TxClient,
   writes: readonly NewActionWrite[],
-): Promise<{ ids: string[]; revokedKeys: string[]; seq: string; hash: string; headKeyId: string | null; isolation: string }> {
+): Promise<{ ids: string[]; revokedKeys: string[]; seq: string; hash: string; headKeyId: string | null; headAt: Date | null; isolation: string }> {
   // Sorted by (key, Idempotency-Key) so that two transactions inserting the same keys wait
   // for each other in the same order and cannot deadlock. The sort is stable: within a
   // batch, the first submission of an Idempotency-Key wins.
   const actions = writes
     .map((w) => w.action)
     .sort((a, b) => compare(a.apiKeyId, b.apiKeyId) || compare(a.idempotencyKey ?? '', b.idempotencyKey ?? ''));
-  const rows = await tx.query<{ ids: string[]; revokedKeys: string[]; seq: string; hash: string; headKeyId: string | null; isolation: string }>`
+  const rows = await tx.query<{ ids: string[]; revokedKeys: string[]; seq: string; hash: string; headKeyId: string | null; headAt: Date | null; isolation: string }>`
     WITH batch AS (
       SELECT * FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)
     ),
@@ -136,6 +136,7 @@ async function insertActionsAndLockHead(
     WHERE id = 1
     RETURNING array(SELECT id FROM ins) AS ids, array(SELECT id FROM revoked) AS "revokedKeys", seq, hash,
       (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = "ArtifactHead".seq - (SELECT count(*) FROM ins)) AS "headKeyId",
+      (SELECT a.at FROM "Artifact" a WHERE a.seq = "ArtifactHead".seq - (SELECT count(*) FROM ins)) AS "headAt",
       current_setting('transaction_isolation') AS isolation`;
   const head = rows[0];
   if (!head) throw new Error('artifact chain head missing: migrations not applied');

@@ -3,16 +3,18 @@ import { ROTATION_KIND, type Keyring } from '@countersign/evidence';
 import type { TxClient } from './gate-tx.ts';
 
 /**
- * Called under the chain-head lock before sealing after an artifact signed by `headKeyId`.
+ * Called under the chain-head lock before sealing after the chain's last artifact (returned,
+ * with its signer and time, asked again when the caller's statement could not see it).
  * Refuses (fail closed, until restarted) when the active key may not sign: its rotation to a
  * newer key is sealed — a process still running the old key after a rotation elsewhere — or
  * the keyring itself replaces the last signer but the rotation is not sealed yet. Asks the
  * chain only when the last signer is another key, which a single-key deployment never sees.
  */
-export async function assertActiveKeyMaySign(tx: TxClient, keyring: Keyring, head: { seq: number; keyId: string | null }): Promise<void> {
+export async function assertActiveKeyMaySign(tx: TxClient, keyring: Keyring, head: HeadArtifact): Promise<HeadArtifact> {
   const active = keyring.active.keyId;
-  const headKeyId = await headSigner(tx, head);
-  if (headKeyId === null || headKeyId === active || keyring.retirement(headKeyId)) return;
+  const signed = await headArtifact(tx, head);
+  const headKeyId = signed.keyId;
+  if (headKeyId === null || headKeyId === active || keyring.retirement(headKeyId)) return signed;
   if (keyring.get(headKeyId)) {
     throw new DomainError(
       'unavailable',
@@ -27,18 +29,36 @@ export async function assertActiveKeyMaySign(tx: TxClient, keyring: Keyring, hea
   if (successor !== undefined) {
     throw new DomainError('unavailable', `this process's signing key ${active} was retired (rotated to ${successor}); a retired key never signs: restart it with the current keys`);
   }
+  return signed;
+}
+
+/** The chain's last artifact as the head lock's statement read it: its seq, signer and time. */
+export interface HeadArtifact {
+  seq: number;
+  /** NULL past seq 0: the statement did not see it (see headArtifact). */
+  keyId: string | null;
+  at: Date | null;
 }
 
 /**
- * Who signed the chain's last artifact. The caller read it with the head row in the statement
- * that took the head lock; a statement that waited for that lock still reads the artifact
- * table as of before the wait, so a head moved meanwhile shows no signer. Asked again then, in
- * a statement of its own (a fresh snapshot under READ COMMITTED). A head past 0 whose artifact
- * cannot be found is a broken chain: refused, never taken as "nobody signed yet".
+ * Who signed the chain's last artifact, and when. The caller read it with the head row in the
+ * statement that took the head lock; a statement that waited for that lock still reads the
+ * artifact table as of before the wait, so a head moved meanwhile shows no signer. Asked again
+ * then, in a statement of its own (a fresh snapshot under READ COMMITTED). A head past 0 whose
+ * artifact cannot be found is a broken chain: refused, never taken as "nobody signed yet".
  */
-async function headSigner(tx: TxClient, head: { seq: number; keyId: string | null }): Promise<string | null> {
-  if (head.keyId !== null || head.seq === 0) return head.keyId;
-  const [row] = await tx.query<{ keyId: string }>`SELECT "keyId" FROM "Artifact" WHERE seq = ${head.seq}`;
+async function headArtifact(tx: TxClient, head: HeadArtifact): Promise<HeadArtifact> {
+  if (head.keyId !== null || head.seq === 0) return head;
+  const [row] = await tx.query<{ keyId: string; at: Date }>`SELECT "keyId", at FROM "Artifact" WHERE seq = ${head.seq}`;
   if (!row) throw new Error(`artifact chain head ${head.seq} has no artifact`);
-  return row.keyId;
+  return { seq: head.seq, keyId: row.keyId, at: row.at };
+}
+
+/**
+ * The time for artifacts that follow `head`: the clock, unless it reads earlier than the
+ * artifact they follow (a clock stepped back, or another process's clock ahead of this one's),
+ * so `at` never goes backwards along the chain.
+ */
+export function atOrAfter(head: HeadArtifact, now: Date): Date {
+  return head.at !== null && head.at.getTime() > now.getTime() ? head.at : now;
 }

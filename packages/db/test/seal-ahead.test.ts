@@ -162,6 +162,37 @@ describe('sealing a batch ahead, on the head this writer left', () => {
     }
   });
 
+  it('never writes an `at` earlier than the artifact it follows, whichever way it appends and whichever clock is behind', async () => {
+    // Found by review: only batches sealed ahead kept `at` from going back. A process whose
+    // clock is an hour behind, and one whose clock steps back a second at every reading, append
+    // new actions (both ways) and other artifacts (a vote's way) in turn.
+    const own = await freshDatabase();
+    const c = createPrismaClient(own.url, { max: 4 });
+    const d = createPrismaClient(own.url, { max: 4 });
+    clients.push(c, d);
+    try {
+      let clock = Date.now();
+      const steppingBack = new PgGateStore(sqlOf(c), keyring, () => new Date((clock -= 1_000)));
+      const behind = new PgGateStore(sqlOf(d), keyring, () => new Date(Date.now() - 3_600_000));
+      const onTime = new PgGateStore(sqlOf(d), keyring);
+      const other = { kind: 'config.changed' as const, file: 'policy' as const, previousDigest: null };
+      await batch(onTime, [newWrite()]);
+      for (let round = 0; round < 4; round++) {
+        await warmUp(steppingBack);
+        await steppingBack.transaction((tx) => tx.appendArtifact({ ...other, digest: sha256Hex(`back ${round}`) }));
+        await batch(behind, [newWrite(), newWrite()]);
+        await behind.transaction((tx) => tx.appendArtifact({ ...other, digest: sha256Hex(`behind ${round}`) }));
+        await batch(steppingBack, [newWrite()]);
+      }
+      expect(steppingBack.newActionBatches.headRead).toBeGreaterThan(0);
+      expect(behind.newActionBatches.headRead).toBeGreaterThan(0);
+      await expectChainIntact(keyring, c);
+    } finally {
+      await Promise.all([c.$disconnect(), d.$disconnect()]);
+      await own.drop();
+    }
+  });
+
   it('commits nothing on a head another process moved, then appends the batch after it', async () => {
     const store = new PgGateStore(sqlOf(prisma), keyring);
     const other = new PgGateStore(sqlOf(client()), keyring);
