@@ -36,6 +36,13 @@ export interface ProxyServerDeps {
   upstreamTimeoutMs?: number;
   /** Which session subscribed to which resource (sessions share the upstream's subscriptions). */
   subscriptions?: Subscriptions<Server>;
+  /**
+   * Whether the upstream's log messages reach this client: over stdio (the one client) they do;
+   * over HTTP, where sessions share the upstream, they never do (see start.ts). Then the proxy
+   * declares no logging and keeps `logging/setLevel` from the shared upstream: one session
+   * would otherwise set the level for all.
+   */
+  relaysLogs?: boolean;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -50,7 +57,7 @@ export function createProxyServer(deps: ProxyServerDeps): Server {
   const upstreamInfo = deps.upstream.getServerVersion();
   const server = new Server(
     { name: `countersign-mcp-proxy(${upstreamInfo?.name ?? 'upstream'})`, version: upstreamInfo?.version ?? '0.0.0' },
-    { capabilities: mirroredCapabilities(deps.upstream.getServerCapabilities()), instructions: deps.upstream.getInstructions() },
+    { capabilities: mirroredCapabilities(deps.upstream.getServerCapabilities(), deps.relaysLogs ?? true), instructions: deps.upstream.getInstructions() },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
@@ -69,7 +76,9 @@ export function createProxyServer(deps: ProxyServerDeps): Server {
   server.setRequestHandler(ToolsCallRequest, (request, extra) => callTool(deps, CallToolRequestSchema.parse(request).params, extra));
 
   server.fallbackRequestHandler = async (request, extra) => {
-    if (!PASSED_THROUGH.test(request.method)) throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
+    if (!PASSED_THROUGH.test(request.method) || (deps.relaysLogs === false && request.method.startsWith('logging/'))) {
+      throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
+    }
     const uri = (request.params as { uri?: unknown } | undefined)?.uri;
     // Another session may still hold this subscription upstream: only the last one ends it.
     if (request.method === 'resources/unsubscribe' && typeof uri === 'string' && deps.subscriptions && !deps.subscriptions.unsubscribe(server, uri)) return {};
@@ -175,11 +184,11 @@ function progressReporter(extra: Extra): ProgressReporter {
   };
 }
 
-function mirroredCapabilities(upstream: ServerCapabilities | undefined): ServerCapabilities {
+function mirroredCapabilities(upstream: ServerCapabilities | undefined, relaysLogs: boolean): ServerCapabilities {
   const caps: ServerCapabilities = { tools: { ...(upstream?.tools ?? {}) } };
   if (upstream?.resources) caps.resources = upstream.resources;
   if (upstream?.prompts) caps.prompts = upstream.prompts;
-  if (upstream?.logging) caps.logging = upstream.logging;
+  if (upstream?.logging && relaysLogs) caps.logging = upstream.logging;
   if (upstream?.completions) caps.completions = upstream.completions;
   return caps;
 }

@@ -67,6 +67,7 @@ export async function startMcpProxy(opts: McpProxyOptions): Promise<RunningProxy
       ...(upstream.releaseHeader ? { releaseHeader: upstream.releaseHeader } : {}),
       ...(opts.upstreamTimeoutMs ? { upstreamTimeoutMs: opts.upstreamTimeoutMs } : {}),
       subscriptions,
+      relaysLogs: !opts.listen,
     });
     servers.add(server);
     server.onclose = () => {
