@@ -47,7 +47,7 @@ export interface HeadArtifact {
  * then, in a statement of its own (a fresh snapshot under READ COMMITTED). A head past 0 whose
  * artifact cannot be found is a broken chain: refused, never taken as "nobody signed yet".
  */
-async function headArtifact(tx: TxClient, head: HeadArtifact): Promise<HeadArtifact> {
+export async function headArtifact(tx: TxClient, head: HeadArtifact): Promise<HeadArtifact> {
   if (head.keyId !== null || head.seq === 0) return head;
   const [row] = await tx.query<{ keyId: string; at: Date }>`SELECT "keyId", at FROM "Artifact" WHERE seq = ${head.seq}`;
   if (!row) throw new Error(`artifact chain head ${head.seq} has no artifact`);

@@ -64,4 +64,47 @@ describe('the retired-key guard under contention for the chain head', () => {
       ['b', newKey.keyId],
     ]);
   });
+  it('seals the rotation though its start waited for the old key\'s append, at no earlier time than it (found by review)', async () => {
+    // Rolling rotation: a process with the new key starts while one with the old key (its clock
+    // an hour ahead) is mid-append. The starting process's head-lock statement waits, and so
+    // reads the chain as of before: the head showed no signer, no rotation was sealed, and the
+    // new key then refused to sign until restarted.
+    const own = await freshDatabase();
+    const a = createPrismaClient(own.url, { max: 4 });
+    const b = createPrismaClient(own.url, { max: 4 });
+    try {
+      const hourAhead = () => new Date(Date.now() + 3_600_000);
+      const old = new PgGateStore(sqlOf(a), new Keyring([oldKey]), hourAhead);
+      await old.transaction((tx) => tx.appendArtifact(event('one')));
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const headLocked = new Promise<void>((r) => (locked = r));
+      const appending = old.transaction(async (tx) => {
+        await tx.appendArtifact(event('two'));
+        locked();
+        await held;
+      });
+      await headLocked;
+      const ring = new Keyring([newKey, oldKey]);
+      const sealing = sealSigningKey(sqlOf(b), ring, () => new Date());
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      await appending;
+      const rotation = await sealing;
+      expect(rotation?.kind).toBe('signing-key.rotated');
+      expect(rotation?.keyId).toBe(newKey.keyId);
+      const rows = await a.artifact.findMany({ orderBy: { seq: 'asc' } });
+      expect(rows.map((r) => r.keyId)).toEqual([oldKey.keyId, oldKey.keyId, newKey.keyId]);
+      // Not before the old key's last artifact, and the retirement time the keyring records
+      // (published in the JWKS) is the rotation's own.
+      expect(rows[2]!.at.getTime()).toBeGreaterThanOrEqual(rows[1]!.at.getTime());
+      expect(ring.retirement(oldKey.keyId)?.retiredAt).toBe(rotation?.at);
+      // The new key signs on.
+      await expect(new PgGateStore(sqlOf(b), ring).transaction((tx) => tx.appendArtifact(event('three')))).resolves.toMatchObject({ keyId: newKey.keyId });
+    } finally {
+      await Promise.all([a.$disconnect(), b.$disconnect()]);
+      await own.drop();
+    }
+  });
 });

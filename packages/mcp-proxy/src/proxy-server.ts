@@ -23,6 +23,7 @@ import type { ProxyLogger } from './logger.ts';
 import type { ReleaseHeader } from './release-header.ts';
 import { heldMessage, mappingErrorResult, outcomeResult, unmappedResult } from './results.ts';
 import type { Subscriptions } from './subscriptions.ts';
+import { requestedLevel, SetLevelRequest } from './set-level-request.ts';
 import { ToolsCallRequest } from './tool-call-request.ts';
 
 export interface ProxyServerDeps {
@@ -55,9 +56,10 @@ const PASSED_THROUGH = /^(resources|prompts|completion|logging)\//;
 /** One MCP server facing one client (a stdio peer or one Streamable HTTP session). */
 export function createProxyServer(deps: ProxyServerDeps): Server {
   const upstreamInfo = deps.upstream.getServerVersion();
+  const capabilities = mirroredCapabilities(deps.upstream.getServerCapabilities(), deps.relaysLogs ?? true);
   const server = new Server(
     { name: `countersign-mcp-proxy(${upstreamInfo?.name ?? 'upstream'})`, version: upstreamInfo?.version ?? '0.0.0' },
-    { capabilities: mirroredCapabilities(deps.upstream.getServerCapabilities(), deps.relaysLogs ?? true), instructions: deps.upstream.getInstructions() },
+    { capabilities, instructions: deps.upstream.getInstructions() },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
@@ -74,6 +76,15 @@ export function createProxyServer(deps: ProxyServerDeps): Server {
   // Registered with our own schema (tool-call-request.ts): a malformed call is answered -32602
   // naming the field, not -32603. The handler reads the call as the SDK's check accepted it.
   server.setRequestHandler(ToolsCallRequest, (request, extra) => callTool(deps, CallToolRequestSchema.parse(request).params, extra));
+
+  // Over stdio the upstream's log messages go to the one client, so its level is the client's
+  // to set: forwarded (replacing the SDK's handler, which only kept it). Over HTTP, see relaysLogs.
+  if (capabilities.logging) {
+    server.setRequestHandler(SetLevelRequest, async (request, extra) => {
+      await deps.upstream.setLoggingLevel(requestedLevel(request), { signal: extra.signal });
+      return {};
+    });
+  }
 
   server.fallbackRequestHandler = async (request, extra) => {
     if (!PASSED_THROUGH.test(request.method) || (deps.relaysLogs === false && request.method.startsWith('logging/'))) {
