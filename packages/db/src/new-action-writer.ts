@@ -3,6 +3,7 @@ import { UniqueViolation, type NewActionWrite } from '@countersign/core';
 import type { Keyring } from '@countersign/evidence';
 import { appendOnKnownHead, type ChainHead } from './known-head-append.ts';
 import { appendNewActions, IDEMPOTENCY_CONSTRAINT, type AppendedActions } from './new-action-sql.ts';
+import { atOrAfter } from './signing-key-guard.ts';
 import { databaseUnavailableReason, sqlStateOf } from './pg-errors.ts';
 import type { Sql } from './sql.ts';
 import { asUniqueViolation } from './unique-violation.ts';
@@ -51,7 +52,8 @@ export class NewActionWriter {
    * Refusals since the last batch sealed ahead went in, and how many more batches go the
    * ordinary way before the next try: with other processes appending all the time, a try is
    * mostly refused (its inserts undone, an ERROR in Postgres' log), so each refusal in a row
-   * doubles the wait, up to 15 batches.
+   * doubles the wait, up to 15 batches. Only batches that could have tried (the head where this
+   * writer left it) count down the wait.
    */
   private refusals = 0;
   private ordinaryBeforeTry = 0;
@@ -105,8 +107,7 @@ export class NewActionWriter {
     if (sealAhead && head) {
       try {
         // `at` never goes backwards along the chain, whatever the clock does.
-        const now = this.now();
-        const at = now.getTime() < head.at.getTime() ? head.at : now;
+        const at = atOrAfter(head, this.now());
         const appended = await this.sql.transaction((tx) => appendOnKnownHead(tx, batch.map((q) => q.write), this.keyring, at, head), {
           readCommitted: this.explicitIsolation,
         });
