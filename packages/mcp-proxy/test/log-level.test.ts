@@ -5,6 +5,7 @@ import { EmptyResultSchema, ErrorCode, ListToolsRequestSchema, SetLevelRequestSc
 import { afterEach, expect, it } from 'vitest';
 import { Countersign } from '../src/countersign-sdk.ts';
 import { loadMapping } from '../src/index.ts';
+import { silentLogger } from '../src/logger.ts';
 import { createProxyServer } from '../src/proxy-server.ts';
 
 // Whose is the upstream's log level? Over stdio the proxy has one client and relays the
@@ -36,7 +37,7 @@ async function connect(opts: { relaysLogs: boolean; upstreamLogs: boolean }) {
     upstream,
     mapping: loadMapping('version: 1\ntools:\n  - match: lookup_salary\n    passthrough: true\n', 'mapping.yaml'),
     countersign: new Countersign({ baseUrl: 'http://127.0.0.1:1', apiKey: 'cs_unused_key' }),
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    logger: silentLogger,
     relaysLogs: opts.relaysLogs,
   });
   const [down, downPeer] = InMemoryTransport.createLinkedPair();
