@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IntentSchema, randomId, type GateEvent, type Intent } from '@countersign/contracts';
-import { UniqueViolation, type ActionRecord, type NewActionWrite } from '@countersign/core';
-import { generateSigningKey, intentHash, Keyring, sha256Hex, verifyExport } from '@countersign/evidence';
-import { auditExportLines } from '../src/audit-export.ts';
+import { UniqueViolation, type NewActionWrite } from '@countersign/core';
+import { generateSigningKey, Keyring } from '@countersign/evidence';
 import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
 import { PgGateStore } from '../src/gate-store.ts';
 import { MAX_BATCH } from '../src/new-action-writer.ts';
 import { databaseUnavailableReason } from '../src/pg-errors.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { expectChainIntact as chainIntact, newWrite } from './support/new-action-writes.ts';
 
 // Group commit of new actions (NewActionWriter behind PgGateStore.insertNewAction), on a
 // real Postgres: concurrent submissions share transactions, yet every action commits with its
@@ -39,68 +38,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function newWrite(opts: { apiKeyId?: string; idempotencyKey?: string; intent?: unknown; escalate?: boolean; badEvent?: boolean } = {}): NewActionWrite {
-  const intent: Intent = IntentSchema.parse(opts.intent ?? { action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
-  const at = new Date();
-  const id = randomId('act');
-  const hash = intentHash(intent);
-  const escalate = opts.escalate ?? false;
-  const requirement = escalate ? { groups: [{ role: 'sre-lead', count: 1 }], expiresInSeconds: 600, channels: [] } : null;
-  const action: ActionRecord = {
-    id,
-    status: escalate ? 'pending' : 'approved',
-    outcome: escalate ? 'escalate' : 'approve',
-    actorId: 'deploy-bot',
-    actorKind: 'agent',
-    ownerId: 'alice',
-    onBehalfOf: null,
-    apiKeyId: opts.apiKeyId ?? 'key_test',
-    intent,
-    intentHash: hash,
-    actionType: intent.action.type,
-    policyDigest: sha256Hex('policy'),
-    ruleIds: ['read-only'],
-    reasons: ['reads are fine'],
-    requirement: requirement as ActionRecord['requirement'],
-    overrideRoles: [],
-    expiresAt: escalate ? new Date(at.getTime() + 600_000) : null,
-    createdAt: at,
-    decidedAt: escalate ? null : at,
-    decidedBy: escalate ? null : 'policy',
-    decisionReason: escalate ? null : 'reads are fine',
-    overriddenBy: null,
-    overrideReason: null,
-    idempotencyKey: opts.idempotencyKey ?? null,
-    requestHash: sha256Hex(JSON.stringify(intent)),
-  };
-  const actor = { kind: 'agent' as const, id: 'deploy-bot' };
-  const common = { actionId: id, intentHash: opts.badEvent ? 'not-a-hash' : hash, actionType: action.actionType, actor, onBehalfOf: null };
-  const events: GateEvent[] = escalate ? [{ type: 'action.escalated', actionId: id }] : [];
-  return {
-    action,
-    events,
-    artifact: escalate
-      ? { kind: 'action.escalated', ...common, owner: 'alice', policyDigest: action.policyDigest, ruleIds: action.ruleIds, reasons: action.reasons, requirement, expiresAt: action.expiresAt!.toISOString() }
-      : { kind: 'action.decided', ...common, status: 'approved', decidedBy: 'policy', policyDigest: action.policyDigest, ruleIds: action.ruleIds, reasons: action.reasons, approvers: [] },
-  };
-}
-
-/** Exports the whole chain and verifies it offline; also checks seq is 1..n and `at` never goes back. */
-async function expectChainIntact(): Promise<number> {
-  const lines: string[] = [];
-  for await (const line of auditExportLines(prisma, keyring, { format: 'jsonl', range: {} })) lines.push(line.trimEnd());
-  const report = await verifyExport(lines, keyring.publicKeys());
-  expect(report.problems).toEqual([]);
-  expect(report.ok).toBe(true);
-  const rows = await prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true, at: true } });
-  rows.forEach((r, i) => {
-    expect(Number(r.seq)).toBe(i + 1);
-    if (i > 0) expect(r.at.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.at.getTime());
-  });
-  const head = await prisma.artifactHead.findUniqueOrThrow({ where: { id: 1 } });
-  expect(Number(head.seq)).toBe(rows.length);
-  return rows.length;
-}
+/** The chain verifies, whole (support/new-action-writes.ts). */
+const expectChainIntact = () => chainIntact(prisma, keyring);
 
 describe('group commit of new actions', () => {
   it('commits 200 concurrent submissions in shared transactions, each with its own artifact', async () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { DomainError, IntentSchema, randomId, type Intent } from '@countersign/contracts';
-import { UniqueViolation, type ActionRecord, type NewActionWrite } from '@countersign/core';
-import { generateSigningKey, intentHash, Keyring, sha256Hex, verifyExport } from '@countersign/evidence';
-import { auditExportLines } from '../src/audit-export.ts';
+import { DomainError, randomId } from '@countersign/contracts';
+import { UniqueViolation, type NewActionWrite } from '@countersign/core';
+import { generateSigningKey, Keyring, sha256Hex } from '@countersign/evidence';
 import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
 import { PgGateStore } from '../src/gate-store.ts';
 import { sealSigningKey } from '../src/signing-key-seal.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { expectChainIntact as chainIntact, newWrite } from './support/new-action-writes.ts';
 
 // A writer that left the head where it is seals its next batch before sending it, in one
 // statement (known-head-append.ts). Whatever moved the head meanwhile — another process, an
@@ -36,58 +36,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function newWrite(opts: { apiKeyId?: string; idempotencyKey?: string; summary?: string } = {}): NewActionWrite {
-  const intent: Intent = IntentSchema.parse({ action: { type: 'db.query', resource: 'orders-replica', ...(opts.summary ? { summary: opts.summary } : {}) }, risk: { class: 'read' } });
-  const at = new Date();
-  const id = randomId('act');
-  const hash = intentHash(intent);
-  const action: ActionRecord = {
-    id,
-    status: 'approved',
-    outcome: 'approve',
-    actorId: 'deploy-bot',
-    actorKind: 'agent',
-    ownerId: 'alice',
-    onBehalfOf: null,
-    apiKeyId: opts.apiKeyId ?? 'key_test',
-    intent,
-    intentHash: hash,
-    actionType: intent.action.type,
-    policyDigest: sha256Hex('policy'),
-    ruleIds: ['read-only'],
-    reasons: ['reads are fine'],
-    requirement: null,
-    overrideRoles: [],
-    expiresAt: null,
-    createdAt: at,
-    decidedAt: at,
-    decidedBy: 'policy',
-    decisionReason: 'reads are fine',
-    overriddenBy: null,
-    overrideReason: null,
-    idempotencyKey: opts.idempotencyKey ?? null,
-    requestHash: sha256Hex(JSON.stringify(intent)),
-  };
-  return {
-    action,
-    events: [],
-    artifact: {
-      kind: 'action.decided',
-      actionId: id,
-      intentHash: hash,
-      actionType: action.actionType,
-      actor: { kind: 'agent', id: 'deploy-bot' },
-      onBehalfOf: null,
-      status: 'approved',
-      decidedBy: 'policy',
-      policyDigest: action.policyDigest,
-      ruleIds: action.ruleIds,
-      reasons: action.reasons,
-      approvers: [],
-    },
-  };
-}
-
 /** One batch: submitted in one turn of the event loop, they share a transaction. */
 function batch(store: PgGateStore, writes: NewActionWrite[]) {
   return Promise.allSettled(writes.map((w) => store.insertNewAction(w)));
@@ -99,25 +47,9 @@ async function warmUp(store: PgGateStore): Promise<void> {
   expect(store.newActionBatches.sealedAhead).toBeGreaterThan(0);
 }
 
-/** The whole chain verifies offline, seq is 1..n, `at` never goes back, and every action has its one artifact. */
-async function expectChainIntact(keys: Keyring = keyring, prisma: PrismaClient = shared()): Promise<number> {
-  const lines: string[] = [];
-  for await (const line of auditExportLines(prisma, keys, { format: 'jsonl', range: {} })) lines.push(line.trimEnd());
-  const report = await verifyExport(lines, keys.publicKeys());
-  expect(report.problems).toEqual([]);
-  expect(report.ok).toBe(true);
-  const rows = await prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true, at: true } });
-  rows.forEach((r, i) => {
-    expect(Number(r.seq)).toBe(i + 1);
-    if (i > 0) expect(r.at.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.at.getTime());
-  });
-  const head = await prisma.artifactHead.findUniqueOrThrow({ where: { id: 1 } });
-  expect(Number(head.seq)).toBe(rows.length);
-  const orphans = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
-    `SELECT count(*) AS n FROM "Action" a WHERE NOT EXISTS (SELECT 1 FROM "Artifact" r WHERE r."actionId" = a.id)`,
-  );
-  expect(Number(orphans[0]!.n)).toBe(0);
-  return rows.length;
+/** The whole chain verifies, whole (support/new-action-writes.ts); on the shared database unless told. */
+function expectChainIntact(keys: Keyring = keyring, on: PrismaClient = prisma): Promise<number> {
+  return chainIntact(on, keys);
 }
 
 /** The backend whose statement is a batch sealed ahead (no `revoked AS (` CTE), waiting on a lock. */
@@ -130,10 +62,6 @@ async function sealedAheadWaitingOnLock(owner: pg.Client): Promise<number> {
     if (rows[0]) return rows[0].pid;
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-function shared(): PrismaClient {
-  return prisma;
 }
 
 const fulfilled = (results: PromiseSettledResult<unknown>[]) => results.filter((r) => r.status === 'fulfilled').length;
