@@ -2,6 +2,7 @@ import type { SealedArtifact } from '@countersign/contracts';
 import type { NewActionWrite } from '@countersign/core';
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
+import { ACTION_COLUMNS } from './new-action-sql.ts';
 import { sqlStatement } from './sql.ts';
 
 /** The chain's head as this process last committed it. */
@@ -69,14 +70,8 @@ export async function appendOnKnownHead(
       SELECT * FROM json_populate_recordset(NULL::"Action", ${JSON.stringify(actions)}::json)
     ),
     ins AS (
-      INSERT INTO "Action" (
-        id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
-        "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
-        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash")
-      SELECT
-        id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
-        "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
-        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash"
+      INSERT INTO "Action" (${ACTION_COLUMNS})
+      SELECT ${ACTION_COLUMNS}
       FROM batch
       WHERE NOT EXISTS (SELECT 1 FROM "ApiKey" k WHERE k.id = batch."apiKeyId" AND k."revokedAt" IS NOT NULL)
       ON CONFLICT ("apiKeyId", "idempotencyKey") DO NOTHING

@@ -4,7 +4,12 @@ import { sealArtifact, type Keyring } from '@countersign/evidence';
 import type { ChainHead } from './known-head-append.ts';
 import { assertActiveKeyMaySign, atOrAfter } from './signing-key-guard.ts';
 import { OUTBOX_CHANNEL, type TxClient } from './gate-tx.ts';
-import { sqlStatement } from './sql.ts';
+import { SqlFragment, sqlStatement } from './sql.ts';
+
+/** The Action columns a new action writes: both ways of appending a batch insert these. */
+export const ACTION_COLUMNS = new SqlFragment(`id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
+  "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
+  "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash"`);
 
 /** The unique index that makes an Idempotency-Key name at most one action per API key. */
 export const IDEMPOTENCY_CONSTRAINT = 'Action_apiKeyId_idempotencyKey_key';
@@ -119,14 +124,8 @@ async function insertActionsAndLockHead(
       SELECT id FROM "ApiKey" WHERE "revokedAt" IS NOT NULL AND id IN (SELECT "apiKeyId" FROM batch)
     ),
     ins AS (
-      INSERT INTO "Action" (
-        id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
-        "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
-        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash")
-      SELECT
-        id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
-        "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
-        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash"
+      INSERT INTO "Action" (${ACTION_COLUMNS})
+      SELECT ${ACTION_COLUMNS}
       FROM batch
       WHERE "apiKeyId" NOT IN (SELECT id FROM revoked)
       ON CONFLICT ("apiKeyId", "idempotencyKey") DO NOTHING

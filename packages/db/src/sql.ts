@@ -59,11 +59,29 @@ export function sqlStatement(strings: TemplateStringsArray, ...values: unknown[]
 /** Postgres answered a COMMIT with ROLLBACK: an earlier statement had failed (and was swallowed). */
 const ROLLED_BACK = 'the transaction was rolled back by Postgres (an earlier statement failed)';
 
-/** `strings` + `values` → pg's text with $1…$n. */
+/**
+ * SQL text our own code composes statements from (a column list two statements share), placed
+ * in a tagged template as text, not as a parameter. Only ever made from constants in source.
+ */
+export class SqlFragment {
+  constructor(readonly text: string) {}
+}
+
+/** `strings` + `values` → pg's text with $1…$n (a SqlFragment goes in as its text). */
 function statement(strings: TemplateStringsArray, values: readonly unknown[]): { text: string; values: unknown[] } {
   let text = strings[0]!;
-  for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`;
-  return { text, values: values as unknown[] };
+  if (!values.some((v) => v instanceof SqlFragment)) {
+    for (let i = 1; i < strings.length; i++) text += `$${i}${strings[i]}`;
+    return { text, values: values as unknown[] };
+  }
+  const params: unknown[] = [];
+  for (let i = 1; i < strings.length; i++) {
+    const value = values[i - 1];
+    if (value instanceof SqlFragment) text += value.text;
+    else text += `$${params.push(value)}`;
+    text += strings[i];
+  }
+  return { text, values: params };
 }
 
 class Runner implements SqlRunner {

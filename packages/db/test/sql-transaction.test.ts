@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, sqlOf, type PrismaClient } from '../src/client.ts';
 import { PendingWrites } from '../src/pending-writes.ts';
+import { SqlFragment, sqlStatement } from '../src/sql.ts';
 import { freshDatabase, type TestDatabase } from '../../../test/support/database.ts';
 
 // Sql.transaction (sql.ts) on a real Postgres: a connection that dies mid-transaction fails
@@ -144,5 +145,16 @@ describe('Sql.transaction', () => {
       .catch((err: Error) => err);
     expect((outcome as Error).message).toMatch(/invalid input syntax for type uuid/);
     expect(await sql.query`SELECT 1 FROM "ConfigVersion" WHERE file = 'marked'`).toEqual([]);
+  });
+
+  it('a SqlFragment goes into the statement as text; the values around it stay parameters, numbered in order', async () => {
+    const columns = new SqlFragment('a, b');
+    const built = sqlStatement`SELECT ${columns} FROM (SELECT ${1}::int AS a, ${'two'}::text AS b) t GROUP BY ${columns} HAVING count(*) = ${3}`;
+    expect(built.text).toBe('SELECT a, b FROM (SELECT $1::int AS a, $2::text AS b) t GROUP BY a, b HAVING count(*) = $3');
+    expect(built.values).toEqual([1, 'two', 3]);
+    const rows = await sqlOf(prisma).query<{ a: number; b: string }>`SELECT ${columns} FROM (SELECT ${1}::int AS a, ${'two'}::text AS b) t`;
+    expect(rows).toEqual([{ a: 1, b: 'two' }]);
+    // Without a fragment, the text is as it always was.
+    expect(sqlStatement`SELECT ${1}::int, ${2}::int`).toEqual({ text: 'SELECT $1::int, $2::int', values: [1, 2] });
   });
 });
