@@ -89,7 +89,8 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
   const sample = () => {
     const cpu: Partial<Record<Sampled, number>> = {};
     for (const [name, pid] of Object.entries(pids)) if (pid) cpu[name as Sampled] = treeCpuSeconds(pid);
-    return { at: performance.now(), cpu, slackCalls: stack.fake.calls.length };
+    // mono: CLOCK_MONOTONIC µs, the clock of V8's CPU profiles (profile-summary.mjs --window).
+    return { at: performance.now(), mono: Number(process.hrtime.bigint() / 1000n), cpu, slackCalls: stack.fake.calls.length };
   };
   type Sample = ReturnType<typeof sample>;
   const delta = (a: Sample, b: Sample) => {
@@ -173,6 +174,10 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
       for (const k of Object.keys(d.cpu) as Sampled[]) netSeconds[k] = d.cpu[k]! === 0 ? 0 : d.cpu[k]! - (idleRate[k] ?? 0) * d.seconds;
       return { seconds: d.seconds, cpuSeconds: d.cpu, netSeconds };
     };
+    if (process.env.BENCH_PROFILE_DIR) {
+      const marks = { submit: [a0, a1], cards: [a1, b1], wait: [b1, c1], clicks: [c1, d1] } as const;
+      for (const [name, [from, to]] of Object.entries(marks)) console.log(`profile window ${name}: --window=${from.mono},${to.mono}`);
+    }
     const phases: Record<Phase, PhaseCpu> = { submit: phase(a0, a1), cards: phase(a1, b1), wait: phase(b1, c1), clicks: phase(c1, d1) };
     const calls = (from: Sample, to: Sample) => {
       const byMethod: Record<string, number> = {};

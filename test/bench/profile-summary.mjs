@@ -1,7 +1,18 @@
 // Summarise a .cpuprofile: self time by function and by package/file, and inclusive time by our functions.
 import fs from 'node:fs';
-const prof = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const top = Number(process.argv[3] ?? 40);
+// --window=FROM,TO (CLOCK_MONOTONIC µs, as the stages bench prints with BENCH_PROFILE_DIR):
+// only the samples taken in that window, e.g. one phase of the stages bench.
+const windowArg = process.argv.find((a) => a.startsWith('--window='));
+const args = process.argv.filter((a) => !a.startsWith('--window='));
+const prof = JSON.parse(fs.readFileSync(args[2], 'utf8'));
+const top = Number(args[3] ?? 40);
+if (windowArg) {
+  const [from, to] = windowArg.slice('--window='.length).split(',').map(Number);
+  let t = prof.startTime;
+  const keep = prof.samples.map((_, i) => (t += prof.timeDeltas[i]) >= from && t <= to);
+  prof.samples = prof.samples.filter((_, i) => keep[i]);
+  prof.timeDeltas = prof.timeDeltas.filter((_, i) => keep[i]);
+}
 const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -39,4 +50,4 @@ for (const [k, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) cons
 console.log('\n== self by function ==');
 for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(ms(t), (100 * t / total).toFixed(1).padStart(5) + '%', k);
 console.log('\n== inclusive (our code + selected) ==');
-for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).filter(([k]) => process.argv[4] ? new RegExp(process.argv[4]).test(k) : !k.includes('npm:') && !k.includes('node:')).slice(0, top)) console.log(ms(t), (100 * t / total).toFixed(1).padStart(5) + '%', k);
+for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).filter(([k]) => args[4] ? new RegExp(args[4]).test(k) : !k.includes('npm:') && !k.includes('node:')).slice(0, top)) console.log(ms(t), (100 * t / total).toFixed(1).padStart(5) + '%', k);

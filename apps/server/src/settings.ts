@@ -51,6 +51,15 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_RELEASE_TTL_SECONDS: duration.max(3600).default(300),
   COUNTERSIGN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
   COUNTERSIGN_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
+  /**
+   * Our statements as named prepared statements (parsed once per connection). false behind a
+   * transaction-pooling proxy that does not keep prepared statements per client (PgBouncer
+   * before 1.21, or without max_prepared_statements).
+   */
+  COUNTERSIGN_DB_PREPARED_STATEMENTS: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   /** Allowed webhook / execution destinations: URL prefixes or host names (comma-separated). */
   COUNTERSIGN_CALLBACK_ALLOWLIST: commaList(),
   /** Extra destinations for held execution only (policy `executor` URLs), same format. */

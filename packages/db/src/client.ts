@@ -1,11 +1,17 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.ts';
+import { StatementNames } from './prepared-statements.ts';
 import { Sql } from './sql.ts';
 
 export interface PrismaClientOptions {
   /** Connection pool size (pg's default is 10). */
   max?: number;
+  /**
+   * Run our own statements as named prepared statements (prepared-statements.ts). Default true;
+   * false behind a transaction-pooling proxy that does not keep them per client.
+   */
+  preparedStatements?: boolean;
 }
 
 /** The plain-SQL side of each client, on the very same pool (see sql.ts). */
@@ -36,7 +42,7 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
   Object.defineProperty(client, '$disconnect', {
     value: () => (ended ??= disconnect().finally(() => pool.end())),
   });
-  sqlByClient.set(client, new Sql(pool));
+  sqlByClient.set(client, new Sql(pool, new StatementNames(options.preparedStatements ?? true)));
   return client;
 }
 

@@ -8,12 +8,14 @@ import pg from 'pg';
 // the statement outside a transaction. The statement keeps its parameters ($1…).
 //
 // Built on node-postgres' own Query (row parsing, types, errors); only what goes on the wire
-// differs. Used where every round trip counts: a gate transaction's first statement and its
+// differs. `name`: run as that prepared statement (prepared-statements.ts). Used where every round trip counts: a gate transaction's first statement and its
 // final write (the chain-head lock is held from the second statement to COMMIT).
 
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as { prepareValue: (v: unknown) => unknown };
 
 interface Connection {
+  /** Named statements this connection has prepared, by name (node-postgres' own record). */
+  parsedStatements: Record<string, string>;
   stream: { cork?: () => void; uncork?: () => void };
   parse(c: { text: string; name?: string; types?: unknown[] }): void;
   bind(c: { portal?: string; statement?: string; values?: unknown[]; valueMapper?: (v: unknown) => unknown }): void;
@@ -32,7 +34,7 @@ type QueryCtor = new (config: { text: string; values: unknown[]; callback: (err:
 class PipelinedQuery extends (pg.Query as unknown as QueryCtor) {
   constructor(
     private readonly around: { begin?: string; commit?: boolean },
-    private readonly statement: { text: string; values: unknown[] },
+    private readonly statement: { text: string; values: unknown[]; name?: string | undefined },
     callback: (err: Error | null, res: unknown) => void,
   ) {
     super({ text: statement.text, values: statement.values, callback });
@@ -41,14 +43,23 @@ class PipelinedQuery extends (pg.Query as unknown as QueryCtor) {
   submit(connection: Connection): null {
     connection.stream.cork?.();
     try {
+      const { name, text } = this.statement;
+      // A named statement this connection has not prepared yet is parsed first of all: node-
+      // postgres records the active query's name as prepared at the first ParseComplete, which
+      // must therefore be this Parse's (BEGIN's and COMMIT's come after it). A Parse that fails
+      // answers no ParseComplete, and nothing after it runs.
+      if (name !== undefined) {
+        (this as unknown as { name?: string }).name = name;
+        if (connection.parsedStatements[name] !== text) connection.parse({ text, name });
+      }
       if (this.around.begin) {
         connection.parse({ text: this.around.begin });
         connection.bind({});
         connection.execute({});
       }
-      connection.parse({ text: this.statement.text });
+      if (name === undefined) connection.parse({ text });
       try {
-        connection.bind({ values: this.statement.values, valueMapper: prepareValue });
+        connection.bind({ statement: name ?? '', values: this.statement.values, valueMapper: prepareValue });
       } catch (err) {
         // A value node-postgres cannot send: nothing of the statement runs (a BEGIN sent above
         // is ended by the caller's ROLLBACK).
@@ -76,7 +87,11 @@ class PipelinedQuery extends (pg.Query as unknown as QueryCtor) {
  * COMMIT after it, in one round trip. The results of each, in order (BEGIN's, the statement's,
  * COMMIT's). A COMMIT that Postgres answered with ROLLBACK is the caller's to check.
  */
-export function runPipelined(client: pg.PoolClient, around: { begin?: string; commit?: boolean }, statement: { text: string; values: unknown[] }): Promise<pg.QueryResult[]> {
+export function runPipelined(
+  client: pg.PoolClient,
+  around: { begin?: string; commit?: boolean },
+  statement: { text: string; values: unknown[]; name?: string | undefined },
+): Promise<pg.QueryResult[]> {
   return new Promise((resolve, reject) => {
     const query = new PipelinedQuery(around, statement, (err, res) => {
       if (err) return reject(err);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { runPipelined } from './pipelined-query.ts';
+import { staleStatement, StatementNames, UNNAMED } from './prepared-statements.ts';
 
 // Plain SQL on the service's pg pool, for the paths every decision takes. Prisma stays for the
 // rest (search, sessions, exports), on the same pool: through Prisma's query interpreter a
@@ -84,24 +85,37 @@ function statement(strings: TemplateStringsArray, values: readonly unknown[]): {
   return { text, values: params };
 }
 
+/** Statements on the pool, each on whichever connection is free (no transaction). */
 class Runner implements SqlRunner {
-  constructor(private readonly target: pg.Pool | pg.PoolClient) {}
+  constructor(
+    private readonly target: pg.Pool,
+    protected readonly names: StatementNames,
+  ) {}
+
+  private async run(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.target.query({ text, values, name: this.names.of(text) });
+    } catch (err) {
+      // Stale after a migration: it did not run; once more under a new name (the pool has
+      // dropped the connection that failed, as it drops any that a query failed on).
+      if (!staleStatement(err) || !this.names.enabled) throw err;
+      this.names.renew();
+      return this.target.query({ text, values, name: this.names.of(text) });
+    }
+  }
 
   async query<R>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
     const { text, values: params } = statement(strings, values);
-    const result = await this.target.query(text, params);
-    return result.rows as R[];
+    return (await this.run(text, params)).rows as R[];
   }
 
   async queryText<R>(text: string, values: unknown[]): Promise<R[]> {
-    const result = await this.target.query(text, values);
-    return result.rows as R[];
+    return (await this.run(text, values)).rows as R[];
   }
 
   async execute(strings: TemplateStringsArray, ...values: unknown[]): Promise<number> {
     const { text, values: params } = statement(strings, values);
-    const result = await this.target.query(text, params);
-    return result.rowCount ?? 0;
+    return (await this.run(text, params)).rowCount ?? 0;
   }
 }
 
@@ -116,13 +130,14 @@ class TxRunner implements SqlRunner {
   constructor(
     private readonly client: pg.PoolClient,
     private readonly begin: string,
+    private readonly names: StatementNames,
   ) {}
 
   private async run(text: string, values: unknown[]): Promise<pg.QueryResult> {
     if (this.committed) throw new Error('a statement after this transaction committed');
-    if (this.begun) return this.client.query(text, values);
+    if (this.begun) return this.client.query({ text, values, name: this.names.of(text) });
     this.begun = true;
-    const results = await runPipelined(this.client, { begin: this.begin }, { text, values });
+    const results = await runPipelined(this.client, { begin: this.begin }, { text, values, name: this.names.of(text) });
     return results.at(-1)!;
   }
 
@@ -144,7 +159,7 @@ class TxRunner implements SqlRunner {
     if (this.committed) throw new Error('a statement after this transaction committed');
     const begin = this.begun ? undefined : this.begin;
     this.begun = true;
-    const results = await runPipelined(this.client, { ...(begin ? { begin } : {}), commit: true }, { text, values });
+    const results = await runPipelined(this.client, { ...(begin ? { begin } : {}), commit: true }, { text, values, name: this.names.of(text) });
     // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
     if (results.at(-1)?.command !== 'COMMIT') throw new Error(ROLLED_BACK);
     this.committed = true;
@@ -153,18 +168,37 @@ class TxRunner implements SqlRunner {
 }
 
 export class Sql extends Runner {
-  constructor(private readonly pool: pg.Pool) {
-    super(pool);
+  /**
+   * `names`: the prepared statements' names (prepared-statements.ts); without it every
+   * statement runs unnamed, parsed and planned at each execution.
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    names: StatementNames = UNNAMED,
+  ) {
+    super(pool, names);
   }
 
   /**
    * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
    * throws (and the error is passed on). A connection whose ROLLBACK failed is discarded, never
-   * handed to the next caller mid-transaction.
+   * handed to the next caller mid-transaction. A transaction that failed on a stale prepared
+   * statement (a migration changed a table under it) rolled back whole; it is run once more,
+   * `fn` and all, under new statement names.
    */
   async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    try {
+      return await this.transactionOnce(fn, options);
+    } catch (err) {
+      if (!staleStatement(err) || !this.names.enabled) throw err;
+      this.names.renew();
+      return this.transactionOnce(fn, options);
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: SqlRunner) => Promise<T>, options: TransactionOptions): Promise<T> {
     return this.onConnection(async (client, rollback) => {
-      const tx = new TxRunner(client, options.readCommitted ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN');
+      const tx = new TxRunner(client, options.readCommitted ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN', this.names);
       try {
         const result = await fn(tx);
         if (tx.begun && !tx.committed) {
@@ -238,6 +272,11 @@ export class Sql extends Runner {
     };
     try {
       return await fn(client, rollback);
+    } catch (err) {
+      // Its prepared statements are stale: a fresh connection prepares the renamed ones without
+      // carrying the old ones along.
+      if (staleStatement(err)) broken ??= err as Error;
+      throw err;
     } finally {
       client.off('error', onError);
       client.release(broken);

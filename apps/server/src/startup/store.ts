@@ -11,7 +11,7 @@ const CANNOT_USE = ['28P01', '28000', '3D000'];
 
 /** The system of record: one pool, closed last. */
 export function openDatabase(settings: Settings, stops: Stops): Database {
-  const db = Database.open(settings.DATABASE_URL, { max: settings.COUNTERSIGN_DB_POOL });
+  const db = Database.open(settings.DATABASE_URL, { max: settings.COUNTERSIGN_DB_POOL, preparedStatements: settings.COUNTERSIGN_DB_PREPARED_STATEMENTS });
   stops.add(() => db.close());
   return db;
 }

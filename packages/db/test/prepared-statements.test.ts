@@ -1,0 +1,133 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StatementNames } from '../src/prepared-statements.ts';
+import { Sql } from '../src/sql.ts';
+import { emptyDatabase, type TestDatabase } from '../../../test/support/database.ts';
+
+// Named prepared statements (prepared-statements.ts) on a real Postgres: every way sql.ts sends
+// a statement prepares it once per connection; a migration that changes a table under a
+// `SELECT *` does not fail the query or the transaction that meets the stale statement; a
+// statement whose Parse failed is not taken for prepared; off means unnamed.
+
+let db: TestDatabase;
+const pools: pg.Pool[] = [];
+
+beforeAll(async () => {
+  db = await emptyDatabase();
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end()));
+  await db?.drop();
+});
+
+/** A pool of ONE connection, so every statement meets the same backend. */
+function oneConnection(names: StatementNames): Sql {
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  pools.push(pool);
+  return new Sql(pool, names);
+}
+
+type Prepared = { name: string; statement: string };
+const prepared = (sql: Sql) => sql.query<Prepared>`SELECT name, statement FROM pg_prepared_statements ORDER BY name`;
+
+describe('named prepared statements', () => {
+  it('prepares each statement once per connection, on every path: pool, transaction, BEGIN and COMMIT riding along', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    await sql.query`CREATE TABLE prep_a (id int PRIMARY KEY, v text)`;
+    for (let i = 0; i < 3; i++) {
+      await sql.transaction(async (tx) => {
+        // First statement: pipelined with BEGIN. Then a plain one. Last: with COMMIT.
+        await tx.query`SELECT v FROM prep_a WHERE id = ${i}`;
+        await tx.execute`INSERT INTO prep_a (id, v) VALUES (${i}, ${'x' + i})`;
+        await tx.queryTextAndCommit!('UPDATE prep_a SET v = v || $1 WHERE id = $2 RETURNING v', ['!', i]);
+      });
+    }
+    expect(await sql.query<{ v: string }>`SELECT v FROM prep_a ORDER BY id`).toEqual([{ v: 'x0!' }, { v: 'x1!' }, { v: 'x2!' }]);
+    const onServer = await prepared(sql);
+    const texts = onServer.map((p) => p.statement);
+    expect(texts).toContain('SELECT v FROM prep_a WHERE id = $1');
+    expect(texts).toContain('INSERT INTO prep_a (id, v) VALUES ($1, $2)');
+    expect(texts).toContain('UPDATE prep_a SET v = v || $1 WHERE id = $2 RETURNING v');
+    // Each once: three transactions did not prepare three copies (the names are fixed).
+    expect(new Set(onServer.map((p) => p.name)).size).toBe(onServer.length);
+    expect(onServer.every((p) => /^cs0_/.test(p.name))).toBe(true);
+    expect(names.renewals).toBe(0);
+  });
+
+  it('a migration adding a column under SELECT *: the next query and the next transaction run, renamed, and see the column', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    await sql.query`CREATE TABLE prep_b (id int PRIMARY KEY)`;
+    await sql.query`INSERT INTO prep_b VALUES (1)`;
+    const read = () => sql.query<Record<string, unknown>>`SELECT * FROM prep_b WHERE id = ${1}`;
+    const readInTx = () => sql.transaction(async (tx) => tx.query<Record<string, unknown>>`SELECT * FROM prep_b WHERE id = ${1} FOR UPDATE`);
+    // Six runs each: past Postgres' five custom plans, onto the cached generic one.
+    for (let i = 0; i < 6; i++) {
+      expect(await read()).toEqual([{ id: 1 }]);
+      expect(await readInTx()).toEqual([{ id: 1 }]);
+    }
+    // Another process migrates (this pool's connection keeps its prepared statements).
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    await other.query(`ALTER TABLE prep_b ADD COLUMN note text DEFAULT 'n'`);
+    await other.end();
+    // Unnamed, Postgres would answer "cached plan must not change result type" (0A000) here.
+    expect(await readInTx()).toEqual([{ id: 1, note: 'n' }]);
+    expect(names.renewals).toBe(1);
+    expect(await read()).toEqual([{ id: 1, note: 'n' }]);
+    expect(names.renewals).toBe(1);
+  });
+
+  it('the same on the pool without a transaction', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    await sql.query`CREATE TABLE prep_c (id int PRIMARY KEY)`;
+    await sql.query`INSERT INTO prep_c VALUES (1)`;
+    for (let i = 0; i < 6; i++) expect(await sql.query`SELECT * FROM prep_c`).toEqual([{ id: 1 }]);
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    await other.query('ALTER TABLE prep_c ADD COLUMN b int DEFAULT 7');
+    await other.end();
+    expect(await sql.query`SELECT * FROM prep_c`).toEqual([{ id: 1, b: 7 }]);
+    expect(names.renewals).toBe(1);
+  });
+
+  it('a first statement whose Parse fails (riding with BEGIN) is not taken for prepared', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    const readLater = () => sql.transaction(async (tx) => tx.query<{ id: number }>`SELECT id FROM prep_later WHERE id = ${1}`);
+    // No such table yet: the Parse fails, BEGIN never ran, nothing after it either.
+    await expect(readLater()).rejects.toMatchObject({ code: '42P01' });
+    await sql.query`CREATE TABLE prep_later (id int PRIMARY KEY)`;
+    await sql.query`INSERT INTO prep_later VALUES (1)`;
+    // Had node-postgres recorded the statement as prepared (BEGIN's ParseComplete arriving
+    // first), this Bind would meet no statement (26000) and need a renewal.
+    expect(await readLater()).toEqual([{ id: 1 }]);
+    expect(names.renewals).toBe(0);
+    // The same with COMMIT riding along after a failed Parse.
+    await expect(sql.transaction(async (tx) => tx.queryTextAndCommit!('INSERT INTO prep_later2 VALUES ($1) RETURNING 1', [1]))).rejects.toMatchObject({ code: '42P01' });
+    await sql.query`CREATE TABLE prep_later2 (id int PRIMARY KEY)`;
+    await sql.transaction(async (tx) => tx.queryTextAndCommit!('INSERT INTO prep_later2 VALUES ($1) RETURNING 1', [1]));
+    expect(await sql.query`SELECT id FROM prep_later2`).toEqual([{ id: 1 }]);
+    expect(names.renewals).toBe(0);
+  });
+
+  it('off: nothing is prepared', async () => {
+    const sql = oneConnection(new StatementNames(false));
+    await sql.transaction(async (tx) => {
+      await tx.query`SELECT 1 AS one`;
+      await tx.queryTextAndCommit!('SELECT 2 AS two', []);
+    });
+    expect(await sql.query`SELECT 3 AS three`).toEqual([{ three: 3 }]);
+    expect(await prepared(sql)).toEqual([]);
+  });
+
+  it('bounded: past its limit a text runs unnamed', async () => {
+    const names = new StatementNames(true, 2);
+    const sql = oneConnection(names);
+    for (const n of [1, 2, 3, 4]) await sql.queryText(`SELECT ${n}::int AS n`, []);
+    expect((await prepared(sql)).map((p) => p.statement).sort()).toEqual(['SELECT 1::int AS n', 'SELECT 2::int AS n']);
+    expect(names.of('SELECT 5::int AS n')).toBeUndefined();
+  });
+});
