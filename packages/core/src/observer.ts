@@ -57,10 +57,15 @@ class ObservedStore implements GateStore {
   ) {}
 
   async transaction<T>(fn: (tx: GateTx) => Promise<T>): Promise<T> {
-    const watch = new TxWatch();
+    // One watch per attempt: the store may run `fn` again (GateStore.transaction), and only
+    // the attempt that committed counts.
+    let watch = new TxWatch();
     let result: T;
     try {
-      result = await this.inner.transaction((tx) => fn(watch.wrap(tx)));
+      result = await this.inner.transaction((tx) => {
+        watch = new TxWatch();
+        return fn(watch.wrap(tx));
+      });
     } catch (err) {
       if (watch.sealing && isWriteFailure(err)) this.observer.artifactWriteFailed();
       throw err;

@@ -87,6 +87,12 @@ export interface NewActionWrite {
 }
 
 export interface GateStore {
+  /**
+   * Runs `fn` in one database transaction. `fn` may run more than once (a statement that
+   * failed before it ran, e.g. prepared before a migration, rolls the attempt back and the
+   * whole of `fn` runs again): keep its effects in `tx`, and count or publish only after this
+   * resolves.
+   */
   transaction<T>(fn: (tx: GateTx) => Promise<T>): Promise<T>;
   /**
    * Commits a new action, its events and its sealed first artifact together: all or nothing

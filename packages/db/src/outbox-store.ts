@@ -96,10 +96,19 @@ export class PgOutboxStore {
    * way (a card job's first attempt runs before its event is marked).
    */
   async pendingActions(afterId: string | null, limit: number): Promise<ActionRecord[]> {
-    const rows = await this.sql.query<ActionRow>`
-      SELECT * FROM "Action" a WHERE a.status = 'pending' AND (${afterId}::text IS NULL OR a.id > ${afterId})
-        AND NOT EXISTS (SELECT 1 FROM "OutboxEvent" e WHERE e."actionId" = a.id AND e."dispatchedAt" IS NULL)
-      ORDER BY a.id LIMIT ${limit}`;
+    // Two statements, not `($1 IS NULL OR a.id > $1)`: prepared (prepared-statements.ts), that
+    // one's generic plan could not start the index scan at afterId, and every page would walk
+    // the index from its first row.
+    const rows =
+      afterId === null
+        ? await this.sql.query<ActionRow>`
+            SELECT * FROM "Action" a WHERE a.status = 'pending'
+              AND NOT EXISTS (SELECT 1 FROM "OutboxEvent" e WHERE e."actionId" = a.id AND e."dispatchedAt" IS NULL)
+            ORDER BY a.id LIMIT ${limit}`
+        : await this.sql.query<ActionRow>`
+            SELECT * FROM "Action" a WHERE a.status = 'pending' AND a.id > ${afterId}
+              AND NOT EXISTS (SELECT 1 FROM "OutboxEvent" e WHERE e."actionId" = a.id AND e."dispatchedAt" IS NULL)
+            ORDER BY a.id LIMIT ${limit}`;
     return rows.map(toActionRecord);
   }
 }

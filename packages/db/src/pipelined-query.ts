@@ -14,6 +14,8 @@ import pg from 'pg';
 const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as { prepareValue: (v: unknown) => unknown };
 
 interface Connection {
+  on(event: 'parseComplete', listener: () => void): void;
+  off(event: 'parseComplete', listener: () => void): void;
   /** Named statements this connection has prepared, by name (node-postgres' own record). */
   parsedStatements: Record<string, string>;
   stream: { cork?: () => void; uncork?: () => void };
@@ -40,29 +42,32 @@ class PipelinedQuery extends (pg.Query as unknown as QueryCtor) {
     super({ text: statement.text, values: statement.values, callback });
   }
 
+  /** Stops listening for this query's ParseComplete (recordWhenParsed), once it has ended. */
+  detach: (() => void) | undefined;
+
   submit(connection: Connection): null {
+    const { name, text } = this.statement;
+    // A named statement this connection has not prepared yet is Parsed, after BEGIN (an
+    // isolation level must be set before anything takes a snapshot, and analysing a statement
+    // takes one).
+    const prepare = name !== undefined && connection.parsedStatements[name] !== text;
+    if (prepare) this.recordWhenParsed(connection, name, text, this.around.begin ? 2 : 1);
     connection.stream.cork?.();
     try {
-      const { name, text } = this.statement;
-      // A named statement this connection has not prepared yet is parsed first of all: node-
-      // postgres records the active query's name as prepared at the first ParseComplete, which
-      // must therefore be this Parse's (BEGIN's and COMMIT's come after it). A Parse that fails
-      // answers no ParseComplete, and nothing after it runs.
-      if (name !== undefined) {
-        (this as unknown as { name?: string }).name = name;
-        if (connection.parsedStatements[name] !== text) connection.parse({ text, name });
-      }
       if (this.around.begin) {
         connection.parse({ text: this.around.begin });
         connection.bind({});
         connection.execute({});
       }
       if (name === undefined) connection.parse({ text });
+      else if (prepare) connection.parse({ text, name });
       try {
         connection.bind({ statement: name ?? '', values: this.statement.values, valueMapper: prepareValue });
       } catch (err) {
         // A value node-postgres cannot send: nothing of the statement runs (a BEGIN sent above
-        // is ended by the caller's ROLLBACK).
+        // is ended by the caller's ROLLBACK). A statement Parsed above is closed again: this
+        // query ends before its ParseComplete, so nothing would record it as prepared.
+        if (prepare) connection.close({ type: 'S', name: name! });
         connection.sync();
         this.handleError(err as Error, connection);
         return null;
@@ -80,6 +85,21 @@ class PipelinedQuery extends (pg.Query as unknown as QueryCtor) {
     }
     return null;
   }
+
+  /**
+   * node-postgres records a named statement as prepared at a ParseComplete while it is the
+   * active query's name. This query has none (BEGIN's and COMMIT's Parse answer ParseComplete
+   * too), so it records its own statement at the `nth` ParseComplete, which answers that Parse
+   * and only that one. A Parse that fails answers none, and is never taken for prepared.
+   */
+  private recordWhenParsed(connection: Connection, name: string, text: string, nth: number): void {
+    let seen = 0;
+    const onParsed = () => {
+      if (++seen === nth) connection.parsedStatements[name] = text;
+    };
+    connection.on('parseComplete', onParsed);
+    this.detach = () => connection.off('parseComplete', onParsed);
+  }
 }
 
 /**
@@ -94,6 +114,7 @@ export function runPipelined(
 ): Promise<pg.QueryResult[]> {
   return new Promise((resolve, reject) => {
     const query = new PipelinedQuery(around, statement, (err, res) => {
+      query.detach?.();
       if (err) return reject(err);
       resolve(Array.isArray(res) ? (res as pg.QueryResult[]) : [res as pg.QueryResult]);
     });

@@ -11,22 +11,27 @@ import { createHash } from 'node:crypto';
 // max_prepared_statements): a statement prepared on one server connection would be executed on
 // another.
 
-/** SQLSTATEs that say a connection's prepared statements no longer fit the database. */
-const STALE_STATEMENT_CODES = new Set([
-  // "cached plan must not change result type": a migration added a column under a SELECT *.
-  '0A000',
-  // "prepared statement … does not exist": someone ran DISCARD ALL / DEALLOCATE on it.
-  '26000',
-]);
+/**
+ * The errors that say a connection's prepared statement no longer fits, each by its SQLSTATE and
+ * the Postgres routine that raises it (the code alone is a whole class: 0A000 is every "not
+ * supported"). Each is raised before the statement runs.
+ */
+const STALE_STATEMENT: ReadonlyArray<{ code: string; routine: string }> = [
+  // "cached plan must not change result type": a migration changed a table under a SELECT *.
+  { code: '0A000', routine: 'RevalidateCachedQuery' },
+  // "prepared statement … does not exist": DISCARD ALL or DEALLOCATE ran on the connection.
+  { code: '26000', routine: 'FetchPreparedStatement' },
+  // "prepared statement … already exists": prepared without this process knowing.
+  { code: '42P05', routine: 'StorePreparedStatement' },
+];
 
 /**
- * True when `err` means a prepared statement no longer fits the database. It failed before it
- * ran (Postgres checks a statement's plan before executing it), so it can be run again, under a
- * new name (StatementNames.renew).
+ * True when `err` says a prepared statement no longer fits the connection. It did not run, so
+ * it can be run again, under a new name (StatementNames.renew).
  */
 export function staleStatement(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && STALE_STATEMENT_CODES.has(code);
+  const e = err as { code?: unknown; routine?: unknown } | null;
+  return STALE_STATEMENT.some((s) => s.code === e?.code && s.routine === e?.routine);
 }
 
 /**
@@ -62,14 +67,29 @@ export class StatementNames {
 
   /**
    * A statement came back stale (a migration changed a table under it): from now on every text
-   * gets a new name, which every connection of the pool prepares afresh on its next use. The old
-   * statements stay on their connections until those close (a migration is rare).
+   * gets a new name, which every connection of the pool prepares afresh on its next use. A
+   * connection that prepared names of an earlier generation is dropped after its next use
+   * (`outdated`), so no connection holds more than one generation's statements for long.
    */
   renew(): void {
     this.renewals++;
     this.generation++;
     this.names.clear();
   }
+
+  /** Notes that `connection` runs this generation's names (sql.ts, at each named statement). */
+  using(connection: object): void {
+    if (!this.generationOf.has(connection)) this.generationOf.set(connection, this.generation);
+  }
+
+  /** An error to release `connection` with (which drops it) when it holds earlier names. */
+  outdated(connection: object): Error | undefined {
+    const generation = this.generationOf.get(connection);
+    return generation !== undefined && generation < this.generation ? new Error('prepared statements of an earlier generation') : undefined;
+  }
+
+  /** The generation of the names each connection first ran. */
+  private readonly generationOf = new WeakMap<object, number>();
 
   get size(): number {
     return this.names.size;

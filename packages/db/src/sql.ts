@@ -94,13 +94,35 @@ class Runner implements SqlRunner {
 
   private async run(text: string, values: unknown[]): Promise<pg.QueryResult> {
     try {
-      return await this.target.query({ text, values, name: this.names.of(text) });
+      return await this.once(text, values);
     } catch (err) {
-      // Stale after a migration: it did not run; once more under a new name (the pool has
-      // dropped the connection that failed, as it drops any that a query failed on).
+      // Stale after a migration: it did not run; once more under a new name.
       if (!staleStatement(err) || !this.names.enabled) throw err;
       this.names.renew();
-      return this.target.query({ text, values, name: this.names.of(text) });
+      return this.once(text, values);
+    }
+  }
+
+  /** What pool.query does, with the connection in hand: one that failed, or holds outdated names, is dropped. */
+  private async once(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    const name = this.names.of(text);
+    const client = await this.target.connect();
+    let failed: Error | undefined;
+    // Checked out, a client has no pool listener: a connection that breaks now must not be an
+    // unhandled 'error' event (the query in flight fails on its own).
+    const onError = (err: Error) => {
+      failed ??= err;
+    };
+    client.on('error', onError);
+    try {
+      if (name !== undefined) this.names.using(client);
+      return await client.query({ text, values, name });
+    } catch (err) {
+      failed ??= err as Error;
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(failed ?? this.names.outdated(client));
     }
   }
 
@@ -133,11 +155,18 @@ class TxRunner implements SqlRunner {
     private readonly names: StatementNames,
   ) {}
 
+  /** This statement's name, noting that the connection runs it (StatementNames.using). */
+  private nameOf(text: string): string | undefined {
+    const name = this.names.of(text);
+    if (name !== undefined) this.names.using(this.client);
+    return name;
+  }
+
   private async run(text: string, values: unknown[]): Promise<pg.QueryResult> {
     if (this.committed) throw new Error('a statement after this transaction committed');
-    if (this.begun) return this.client.query({ text, values, name: this.names.of(text) });
+    if (this.begun) return this.client.query({ text, values, name: this.nameOf(text) });
     this.begun = true;
-    const results = await runPipelined(this.client, { begin: this.begin }, { text, values, name: this.names.of(text) });
+    const results = await runPipelined(this.client, { begin: this.begin }, { text, values, name: this.nameOf(text) });
     return results.at(-1)!;
   }
 
@@ -159,7 +188,7 @@ class TxRunner implements SqlRunner {
     if (this.committed) throw new Error('a statement after this transaction committed');
     const begin = this.begun ? undefined : this.begin;
     this.begun = true;
-    const results = await runPipelined(this.client, { ...(begin ? { begin } : {}), commit: true }, { text, values, name: this.names.of(text) });
+    const results = await runPipelined(this.client, { ...(begin ? { begin } : {}), commit: true }, { text, values, name: this.nameOf(text) });
     // COMMIT of a transaction an error had already aborted answers ROLLBACK, not an error.
     if (results.at(-1)?.command !== 'COMMIT') throw new Error(ROLLED_BACK);
     this.committed = true;
@@ -279,7 +308,7 @@ export class Sql extends Runner {
       throw err;
     } finally {
       client.off('error', onError);
-      client.release(broken);
+      client.release(broken ?? this.names.outdated(client));
     }
   }
 }

@@ -130,4 +130,94 @@ describe('named prepared statements', () => {
     expect((await prepared(sql)).map((p) => p.statement).sort()).toEqual(['SELECT 1::int AS n', 'SELECT 2::int AS n']);
     expect(names.of('SELECT 5::int AS n')).toBeUndefined();
   });
+
+  it('an isolation level asked at BEGIN still works where the database defaults to another: BEGIN goes before any Parse', async () => {
+    const owner = new pg.Client({ connectionString: db.url });
+    await owner.connect();
+    await owner.query('CREATE TABLE prep_iso (id int PRIMARY KEY, v text)');
+    await owner.query(`INSERT INTO prep_iso VALUES (1, 'a')`);
+    await owner.end();
+    // Every new connection of this pool starts at REPEATABLE READ (a database configured so).
+    const pool = new pg.Pool({ connectionString: db.url, max: 1, options: '-c default_transaction_isolation=repeatable\\ read' });
+    pools.push(pool);
+    const names = new StatementNames(true);
+    const sql = new Sql(pool, names);
+    for (let i = 0; i < 2; i++) {
+      // First statement riding with BEGIN, then one with BEGIN and COMMIT both.
+      const first = await sql.transaction(
+        async (tx) => (await tx.query<{ v: string; iso: string }>`SELECT v, current_setting('transaction_isolation') AS iso FROM prep_iso WHERE id = ${1}`)[0],
+        { readCommitted: true },
+      );
+      expect(first).toEqual({ v: 'a', iso: 'read committed' });
+      const only = await sql.transaction(
+        (tx) => tx.queryTextAndCommit!<{ iso: string }>(`UPDATE prep_iso SET v = v WHERE id = $1 RETURNING current_setting('transaction_isolation') AS iso`, [1]),
+        { readCommitted: true },
+      );
+      expect(only).toEqual([{ iso: 'read committed' }]);
+    }
+    expect((await sql.query<{ iso: string }>`SELECT current_setting('transaction_isolation') AS iso`)[0]!.iso).toBe('repeatable read');
+    expect(names.renewals).toBe(0);
+  });
+
+  it('an error of the same class that is no stale plan (0A000 "cannot convert NaN") is not retried and renews nothing', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    let runs = 0;
+    const failed = await sql
+      .transaction(async (tx) => {
+        runs++;
+        await tx.query`SELECT ${'NaN'}::numeric::bigint AS n`;
+      })
+      .catch((err: { code?: string }) => err);
+    expect(failed).toMatchObject({ code: '0A000' });
+    expect(runs).toBe(1);
+    await expect(sql.query`SELECT ${'NaN'}::numeric::bigint AS n`).rejects.toMatchObject({ code: '0A000' });
+    expect(names.renewals).toBe(0);
+  });
+
+  it('after a renewal, a connection that holds the earlier names is dropped once it is used, not kept', async () => {
+    const names = new StatementNames(true);
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    pools.push(pool);
+    const sql = new Sql(pool, names);
+    await sql.query`CREATE TABLE prep_gen (id int PRIMARY KEY)`;
+    await sql.query`INSERT INTO prep_gen VALUES (1)`;
+    const readAll = () => sql.query`SELECT * FROM prep_gen`;
+    // Both connections prepare generation 0 (two at once, so both are opened).
+    await Promise.all([0, 1].map(() => sql.transaction(async (tx) => {
+      await tx.query`SELECT pg_sleep(0.05)`;
+      return tx.query`SELECT * FROM prep_gen`;
+    })));
+    for (let i = 0; i < 6; i++) await readAll();
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    await other.query('ALTER TABLE prep_gen ADD COLUMN c int DEFAULT 3');
+    await other.end();
+    expect(await readAll()).toEqual([{ id: 1, c: 3 }]);
+    expect(names.renewals).toBe(1);
+    // Use every connection the pool has, then ask each whether it still holds generation 0.
+    const held = await Promise.all([0, 1].map(() => sql.transaction(async (tx) => {
+      await tx.query`SELECT pg_sleep(0.05)`;
+      return (await tx.query<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'cs0\\_%'`)[0]!.n;
+    })));
+    const again = await Promise.all([0, 1].map(() => sql.transaction(async (tx) => {
+      await tx.query`SELECT pg_sleep(0.05)`;
+      return (await tx.query<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'cs0\\_%'`)[0]!.n;
+    })));
+    // A connection may still hold them during the first use after the renewal; never after.
+    expect(again).toEqual([0, 0]);
+    expect(held.length).toBe(2);
+  });
+
+  it('a value node-postgres cannot send, on a statement prepared with BEGIN: the statement is closed again, and runs next time', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const read = (value: unknown) => sql.transaction(async (tx) => tx.query<{ j: unknown }>`SELECT ${value}::jsonb AS j`);
+    await expect(read(circular)).rejects.toThrow(/circular/i);
+    // Had the Parse stayed on the server unrecorded, this Parse would meet "already exists".
+    expect(await read({ a: 1 })).toEqual([{ j: { a: 1 } }]);
+    expect(names.renewals).toBe(0);
+  });
 });

@@ -9,12 +9,14 @@ import type { GateStore } from '../ports.ts';
 export async function recordConfigChanges(store: GateStore, snapshot: ConfigSnapshot): Promise<number> {
   let sealed = 0;
   for (const [file, digest] of [['policy', snapshot.policy.digest], ['directory', snapshot.directory.digest]] as const) {
-    await store.transaction(async (tx) => {
+    // Counted once committed: the store may run the function more than once.
+    const recorded = await store.transaction(async (tx) => {
       const { isNew, previousDigest } = await tx.recordConfigVersion(file, digest);
-      if (!isNew) return;
+      if (!isNew) return false;
       await tx.appendArtifact({ kind: 'config.changed', file, digest, previousDigest });
-      sealed++;
+      return true;
     });
+    if (recorded) sealed++;
   }
   return sealed;
 }
