@@ -71,15 +71,27 @@ export class StatementNames {
    * connection that prepared names of an earlier generation is dropped after its next use
    * (`outdated`), so no connection holds more than one generation's statements for long.
    */
-  renew(): void {
+  renew(from: number): void {
+    // Every request in flight meets the same stale statements: the first renews, the rest find
+    // the names already moved on.
+    if (from !== this.generation) return;
     this.renewals++;
     this.generation++;
     this.names.clear();
   }
 
-  /** Notes that `connection` runs this generation's names (sql.ts, at each named statement). */
-  using(connection: object): void {
-    if (!this.generationOf.has(connection)) this.generationOf.set(connection, this.generation);
+  /** The generation names are given in now (pass it to renew). */
+  get current(): number {
+    return this.generation;
+  }
+
+  /**
+   * Notes that `connection` runs names of `generation` (sql.ts, at each named statement; the
+   * generation the name was taken in, which a renewal meanwhile may have left behind).
+   */
+  using(connection: object, generation: number): void {
+    const known = this.generationOf.get(connection);
+    if (known === undefined || generation < known) this.generationOf.set(connection, generation);
   }
 
   /** An error to release `connection` with (which drops it) when it holds earlier names. */

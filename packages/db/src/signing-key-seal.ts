@@ -38,6 +38,8 @@ export async function sealSigningKey(sql: Sql, keyring: Keyring, now: () => Date
       await gateTx.flush();
       return sealed;
     },
-    { readCommitted: true },
+    // Once: reconcileSigningKey retires keys in this process's keyring, which a second run
+    // would take for a rotation already sealed. A stale statement fails the start instead.
+    { readCommitted: true, once: true },
   );
 }

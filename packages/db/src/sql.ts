@@ -1,6 +1,9 @@
+import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { runPipelined } from './pipelined-query.ts';
 import { staleStatement, StatementNames, UNNAMED } from './prepared-statements.ts';
+
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils') as { prepareValue: (v: unknown) => unknown };
 
 // Plain SQL on the service's pg pool, for the paths every decision takes. Prisma stays for the
 // rest (search, sessions, exports), on the same pool: through Prisma's query interpreter a
@@ -50,6 +53,22 @@ export interface TransactionOptions {
    * configured otherwise needs it asked, which costs nothing here (it is part of BEGIN).
    */
   readCommitted?: boolean;
+  /**
+   * `fn` changes state outside the database (sealSigningKey retires keys in the process's
+   * keyring), so it must not run twice: a stale prepared statement fails the transaction
+   * instead of running it again (the names are still renewed for the next one).
+   */
+  once?: boolean;
+}
+
+/**
+ * `values` as node-postgres will send them, or a throw before anything is sent. node-postgres
+ * serialises them only after it has sent a named statement's Parse, and a value it cannot
+ * serialise (a circular object) then leaves it believing in a statement it closed again.
+ * Serialising twice is harmless: its output (strings, Buffers, null) passes through unchanged.
+ */
+function sendableValues(values: unknown[]): unknown[] {
+  return values.map((v) => prepareValue(v));
 }
 
 /** A tagged template as pg's text with $1…$n and its values, to run later. */
@@ -93,19 +112,20 @@ class Runner implements SqlRunner {
   ) {}
 
   private async run(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    const sendable = sendableValues(values);
+    const generation = this.names.current;
     try {
-      return await this.once(text, values);
+      return await this.once(text, sendable);
     } catch (err) {
       // Stale after a migration: it did not run; once more under a new name.
       if (!staleStatement(err) || !this.names.enabled) throw err;
-      this.names.renew();
-      return this.once(text, values);
+      this.names.renew(generation);
+      return this.once(text, sendable);
     }
   }
 
   /** What pool.query does, with the connection in hand: one that failed, or holds outdated names, is dropped. */
   private async once(text: string, values: unknown[]): Promise<pg.QueryResult> {
-    const name = this.names.of(text);
     const client = await this.target.connect();
     let failed: Error | undefined;
     // Checked out, a client has no pool listener: a connection that breaks now must not be an
@@ -115,7 +135,10 @@ class Runner implements SqlRunner {
     };
     client.on('error', onError);
     try {
-      if (name !== undefined) this.names.using(client);
+      // Named once the connection is in hand: a renewal while waiting for it gives the new name.
+      const generation = this.names.current;
+      const name = this.names.of(text);
+      if (name !== undefined) this.names.using(client, generation);
       return await client.query({ text, values, name });
     } catch (err) {
       failed ??= err as Error;
@@ -157,14 +180,15 @@ class TxRunner implements SqlRunner {
 
   /** This statement's name, noting that the connection runs it (StatementNames.using). */
   private nameOf(text: string): string | undefined {
+    const generation = this.names.current;
     const name = this.names.of(text);
-    if (name !== undefined) this.names.using(this.client);
+    if (name !== undefined) this.names.using(this.client, generation);
     return name;
   }
 
   private async run(text: string, values: unknown[]): Promise<pg.QueryResult> {
     if (this.committed) throw new Error('a statement after this transaction committed');
-    if (this.begun) return this.client.query({ text, values, name: this.nameOf(text) });
+    if (this.begun) return this.client.query({ text, values: sendableValues(values), name: this.nameOf(text) });
     this.begun = true;
     const results = await runPipelined(this.client, { begin: this.begin }, { text, values, name: this.nameOf(text) });
     return results.at(-1)!;
@@ -216,11 +240,13 @@ export class Sql extends Runner {
    * `fn` and all, under new statement names.
    */
   async transaction<T>(fn: (tx: SqlRunner) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const generation = this.names.current;
     try {
       return await this.transactionOnce(fn, options);
     } catch (err) {
       if (!staleStatement(err) || !this.names.enabled) throw err;
-      this.names.renew();
+      this.names.renew(generation);
+      if (options.once) throw err;
       return this.transactionOnce(fn, options);
     }
   }

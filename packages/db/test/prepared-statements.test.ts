@@ -220,4 +220,80 @@ describe('named prepared statements', () => {
     expect(await read({ a: 1 })).toEqual([{ j: { a: 1 } }]);
     expect(names.renewals).toBe(0);
   });
+
+  it('a value node-postgres cannot send, on a later statement of a transaction: nothing is sent, nothing is renewed', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    let runs = 0;
+    const twoStatements = (value: unknown) =>
+      sql.transaction(async (tx) => {
+        runs++;
+        await tx.query`SELECT 1 AS one`;
+        return tx.query<{ j: unknown }>`SELECT ${value}::jsonb AS j`;
+      });
+    // Not prepared yet, then prepared: neither leaves node-postgres believing in a closed statement.
+    await expect(twoStatements(circular)).rejects.toThrow(/circular/i);
+    expect(await twoStatements({ a: 0 })).toEqual([{ j: { a: 0 } }]);
+    await expect(twoStatements(circular)).rejects.toThrow(/circular/i);
+    expect(await twoStatements({ a: 1 })).toEqual([{ j: { a: 1 } }]);
+    await expect(sql.query`SELECT ${circular}::jsonb AS j`).rejects.toThrow(/circular/i);
+    expect(await sql.query`SELECT ${{ b: 2 }}::jsonb AS j`).toEqual([{ j: { b: 2 } }]);
+    expect({ runs, renewals: names.renewals }).toEqual({ runs: 4, renewals: 0 });
+  });
+
+  it('requests in flight that all meet the stale statement renew the names once', async () => {
+    const names = new StatementNames(true);
+    const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+    pools.push(pool);
+    const sql = new Sql(pool, names);
+    await sql.query`CREATE TABLE prep_many (id int PRIMARY KEY)`;
+    await sql.query`INSERT INTO prep_many VALUES (1)`;
+    const onEach = () => Promise.all([0, 1, 2].map(() => sql.transaction(async (tx) => {
+      await tx.query`SELECT pg_sleep(0.05)`;
+      return tx.query`SELECT * FROM prep_many`;
+    })));
+    await onEach();
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    await other.query('ALTER TABLE prep_many ADD COLUMN d int DEFAULT 4');
+    await other.end();
+    expect(await onEach()).toEqual([[{ id: 1, d: 4 }], [{ id: 1, d: 4 }], [{ id: 1, d: 4 }]]);
+    expect(names.renewals).toBe(1);
+  });
+
+  it('a query waiting for a connection while the names are renewed takes the new name, and no connection keeps two generations', async () => {
+    const names = new StatementNames(true);
+    const sql = oneConnection(names);
+    await sql.query`CREATE TABLE prep_wait (id int PRIMARY KEY)`;
+    await sql.query`INSERT INTO prep_wait VALUES (1)`;
+    await sql.transaction(async (tx) => {
+      await tx.query`SELECT 1 AS one`;
+      await tx.query`SELECT * FROM prep_wait`;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let attempt = 0;
+    const held = sql.transaction(async (tx) => {
+      attempt++;
+      await tx.query`SELECT 1 AS one`;
+      if (attempt === 1) await gate;
+      return tx.query`SELECT * FROM prep_wait`;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // Waits for the one connection, held by the transaction above.
+    const waiter = sql.query`SELECT 7 AS seven`;
+    await new Promise((r) => setTimeout(r, 20));
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    await other.query('ALTER TABLE prep_wait ADD COLUMN c int DEFAULT 3');
+    await other.end();
+    release();
+    expect(await held).toEqual([{ id: 1, c: 3 }]);
+    expect(await waiter).toEqual([{ seven: 7 }]);
+    expect(names.renewals).toBe(1);
+    const on = await sql.query<{ name: string }>`SELECT name FROM pg_prepared_statements`;
+    expect([...new Set(on.map((r) => r.name.split('_')[0]))]).toEqual(['cs1']);
+  });
 });
