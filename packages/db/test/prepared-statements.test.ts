@@ -27,6 +27,17 @@ function oneConnection(names: StatementNames): Sql {
   return new Sql(pool, names);
 }
 
+/** DDL from another session, as a migration running beside the service would. */
+async function migrate(ddl: string): Promise<void> {
+  const other = new pg.Client({ connectionString: db.url });
+  await other.connect();
+  try {
+    await other.query(ddl);
+  } finally {
+    await other.end();
+  }
+}
+
 type Prepared = { name: string; statement: string };
 const prepared = (sql: Sql) => sql.query<Prepared>`SELECT name, statement FROM pg_prepared_statements ORDER BY name`;
 
@@ -68,10 +79,7 @@ describe('named prepared statements', () => {
       expect(await readInTx()).toEqual([{ id: 1 }]);
     }
     // Another process migrates (this pool's connection keeps its prepared statements).
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-    await other.query(`ALTER TABLE prep_b ADD COLUMN note text DEFAULT 'n'`);
-    await other.end();
+    await migrate(`ALTER TABLE prep_b ADD COLUMN note text DEFAULT 'n'`);
     // Unnamed, Postgres would answer "cached plan must not change result type" (0A000) here.
     expect(await readInTx()).toEqual([{ id: 1, note: 'n' }]);
     expect(names.renewals).toBe(1);
@@ -85,10 +93,7 @@ describe('named prepared statements', () => {
     await sql.query`CREATE TABLE prep_c (id int PRIMARY KEY)`;
     await sql.query`INSERT INTO prep_c VALUES (1)`;
     for (let i = 0; i < 6; i++) expect(await sql.query`SELECT * FROM prep_c`).toEqual([{ id: 1 }]);
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-    await other.query('ALTER TABLE prep_c ADD COLUMN b int DEFAULT 7');
-    await other.end();
+    await migrate('ALTER TABLE prep_c ADD COLUMN b int DEFAULT 7');
     expect(await sql.query`SELECT * FROM prep_c`).toEqual([{ id: 1, b: 7 }]);
     expect(names.renewals).toBe(1);
   });
@@ -189,10 +194,7 @@ describe('named prepared statements', () => {
       return tx.query`SELECT * FROM prep_gen`;
     })));
     for (let i = 0; i < 6; i++) await readAll();
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-    await other.query('ALTER TABLE prep_gen ADD COLUMN c int DEFAULT 3');
-    await other.end();
+    await migrate('ALTER TABLE prep_gen ADD COLUMN c int DEFAULT 3');
     expect(await readAll()).toEqual([{ id: 1, c: 3 }]);
     expect(names.renewals).toBe(1);
     // Use every connection the pool has, then ask each whether it still holds generation 0.
@@ -255,10 +257,7 @@ describe('named prepared statements', () => {
       return tx.query`SELECT * FROM prep_many`;
     })));
     await onEach();
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-    await other.query('ALTER TABLE prep_many ADD COLUMN d int DEFAULT 4');
-    await other.end();
+    await migrate('ALTER TABLE prep_many ADD COLUMN d int DEFAULT 4');
     expect(await onEach()).toEqual([[{ id: 1, d: 4 }], [{ id: 1, d: 4 }], [{ id: 1, d: 4 }]]);
     expect(names.renewals).toBe(1);
   });
@@ -285,10 +284,7 @@ describe('named prepared statements', () => {
     // Waits for the one connection, held by the transaction above.
     const waiter = sql.query`SELECT 7 AS seven`;
     await new Promise((r) => setTimeout(r, 20));
-    const other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-    await other.query('ALTER TABLE prep_wait ADD COLUMN c int DEFAULT 3');
-    await other.end();
+    await migrate('ALTER TABLE prep_wait ADD COLUMN c int DEFAULT 3');
     release();
     expect(await held).toEqual([{ id: 1, c: 3 }]);
     expect(await waiter).toEqual([{ seven: 7 }]);
