@@ -3,7 +3,7 @@ import type { ActionRecord, ApiKeyRecord, FinalizePatch, GateTx, OverridePatch, 
 import { sealArtifact, type Keyring } from '@countersign/evidence';
 import { PendingWrites } from './pending-writes.ts';
 import { assertActiveKeyMaySign, atOrAfter } from './signing-key-guard.ts';
-import type { SqlRunner } from './sql.ts';
+import { SqlFragment, type SqlRunner } from './sql.ts';
 import { toActionRecord, toRedemptionRecord, toVoteRecord, type ActionRow, type RedemptionRow, type VoteRow } from './rows.ts';
 
 /** What the engine's transactions run on (plain SQL, see sql.ts). */
@@ -16,6 +16,16 @@ export const KEYS_CHANNEL = 'countersign_keys';
 
 /** The chain head row with the signer and time of its artifact (NULL past seq 0 means: ask again, see signing-key-guard.ts). */
 type HeadRow = { seq: string; hash: string; headKeyId: string | null; headAt: Date | null };
+
+/**
+ * The head row `h` as HeadRow. Its signer and time come from the row itself: a statement that
+ * waited for the head's lock reads the row its previous holder left, but every other table as
+ * of before the wait, so that holder's artifact would not be visible to it. They describe the
+ * head only while lastSeq = seq: a writer that moved the head without them (an earlier version
+ * during an upgrade) leaves NULLs here, and the guard asks "Artifact" instead.
+ */
+const HEAD_COLUMNS = new SqlFragment(`h.seq, h.hash, CASE WHEN h."lastSeq" = h.seq THEN h."lastKeyId" END AS "headKeyId",
+  CASE WHEN h."lastSeq" = h.seq THEN h."lastAt" END AS "headAt"`);
 
 /** Timestamps inside json_agg arrive as text. */
 function votesWithDates(v: Record<string, unknown>): VoteRow {
@@ -101,8 +111,9 @@ export class PgGateTx implements GateTx {
         expect: { rows: this.sealed.length, otherwise: 'artifacts were not all written' },
       });
       this.pending.add({
-        sql: `UPDATE "ArtifactHead" SET seq = ?, hash = ? WHERE id = 1 RETURNING 1`,
-        values: [last.seq, last.hash],
+        // The head's own signer and time go with it (see HEAD_COLUMNS).
+        sql: `UPDATE "ArtifactHead" SET seq = ?, hash = ?, "lastSeq" = ?, "lastKeyId" = ?, "lastAt" = ? WHERE id = 1 RETURNING 1`,
+        values: [last.seq, last.hash, last.seq, last.keyId, last.at],
         expect: { rows: 1, otherwise: 'artifact chain head missing: migrations not applied' },
       });
       this.sealed = [];
@@ -151,8 +162,7 @@ export class PgGateTx implements GateTx {
     // since lockAction, so none can commit between that lock and this statement's snapshot.
     // The head's signer is checked when the first artifact is sealed, as appendArtifact does.
     const [h] = await this.tx.query<HeadRow & { votes: Record<string, unknown>[] }>`
-      SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId",
-        (SELECT a.at FROM "Artifact" a WHERE a.seq = h.seq) AS "headAt",
+      SELECT ${HEAD_COLUMNS},
         COALESCE((SELECT json_agg(v ORDER BY v."createdAt", v.id) FROM "Vote" v WHERE v."actionId" = ${actionId}), '[]'::json) AS votes
       FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
     if (!h) throw new Error('artifact chain head missing: migrations not applied');
@@ -229,8 +239,7 @@ export class PgGateTx implements GateTx {
       let h = this.head;
       if (!h) {
         [h] = await this.tx.query<HeadRow>`
-          SELECT h.seq, h.hash, (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = h.seq) AS "headKeyId",
-            (SELECT a.at FROM "Artifact" a WHERE a.seq = h.seq) AS "headAt"
+          SELECT ${HEAD_COLUMNS}
           FROM "ArtifactHead" h WHERE h.id = 1 FOR UPDATE OF h`;
         if (!h) throw new Error('artifact chain head missing: migrations not applied');
       }

@@ -83,7 +83,10 @@ export async function appendOnKnownHead(
     head AS (
       UPDATE "ArtifactHead" SET
         seq = CASE WHEN seq = ${head.seq} AND hash = ${head.hash} AND (SELECT inserted FROM expected) THEN ${seq} ELSE seq END,
-        hash = CASE WHEN seq = ${head.seq} AND hash = ${head.hash} AND (SELECT inserted FROM expected) THEN ${prevHash} ELSE hash END
+        hash = CASE WHEN seq = ${head.seq} AND hash = ${head.hash} AND (SELECT inserted FROM expected) THEN ${prevHash} ELSE hash END,
+        "lastSeq" = CASE WHEN seq = ${head.seq} AND hash = ${head.hash} AND (SELECT inserted FROM expected) THEN ${seq} ELSE "lastSeq" END,
+        "lastKeyId" = CASE WHEN seq = ${head.seq} AND hash = ${head.hash} AND (SELECT inserted FROM expected) THEN ${keyring.active.keyId} ELSE "lastKeyId" END,
+        "lastAt" = CASE WHEN seq = ${head.seq} AND hash = ${head.hash} AND (SELECT inserted FROM expected) THEN ${at} ELSE "lastAt" END
       WHERE id = 1
       RETURNING seq, hash
     ),

@@ -81,7 +81,7 @@ export async function appendNewActions(
       SELECT type, "actionId", payload FROM json_to_recordset(${JSON.stringify(events)}::json) AS e(type text, "actionId" text, payload jsonb)
       RETURNING "actionId"
     )
-    UPDATE "ArtifactHead" SET hash = ${prevHash}
+    UPDATE "ArtifactHead" SET hash = ${prevHash}, "lastSeq" = ${seq}, "lastKeyId" = ${keyring.active.keyId}, "lastAt" = ${at}
     WHERE id = 1
     RETURNING (SELECT count(pg_notify(${OUTBOX_CHANNEL}, "actionId")) FROM outbox) AS notified`;
   // The batch's last statement: COMMIT rides along where the runner can (one round trip less
@@ -105,6 +105,8 @@ export async function appendNewActions(
  * head only once every insert is done: a batch waiting on another transaction's
  * Idempotency-Key never holds the head meanwhile. The head row lock serialises appends across
  * every process: seq stays gapless and each artifact links to the one committed before it.
+ * The signer and time of the artifact it followed come from the head row (gate-tx.ts,
+ * HEAD_COLUMNS): after waiting for the lock, a subquery on "Artifact" would not see it.
  */
 async function insertActionsAndLockHead(
   tx: TxClient,
@@ -134,8 +136,8 @@ async function insertActionsAndLockHead(
     UPDATE "ArtifactHead" SET seq = seq + (SELECT count(*) FROM ins)
     WHERE id = 1
     RETURNING array(SELECT id FROM ins) AS ids, array(SELECT id FROM revoked) AS "revokedKeys", seq, hash,
-      (SELECT a."keyId" FROM "Artifact" a WHERE a.seq = "ArtifactHead".seq - (SELECT count(*) FROM ins)) AS "headKeyId",
-      (SELECT a.at FROM "Artifact" a WHERE a.seq = "ArtifactHead".seq - (SELECT count(*) FROM ins)) AS "headAt",
+      CASE WHEN "lastSeq" = seq - (SELECT count(*) FROM ins) THEN "lastKeyId" END AS "headKeyId",
+      CASE WHEN "lastSeq" = seq - (SELECT count(*) FROM ins) THEN "lastAt" END AS "headAt",
       current_setting('transaction_isolation') AS isolation`;
   const head = rows[0];
   if (!head) throw new Error('artifact chain head missing: migrations not applied');

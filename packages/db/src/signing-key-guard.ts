@@ -41,11 +41,11 @@ export interface HeadArtifact {
 }
 
 /**
- * Who signed the chain's last artifact, and when. The caller read it with the head row in the
- * statement that took the head lock; a statement that waited for that lock still reads the
- * artifact table as of before the wait, so a head moved meanwhile shows no signer. Asked again
- * then, in a statement of its own (a fresh snapshot under READ COMMITTED). A head past 0 whose
- * artifact cannot be found is a broken chain: refused, never taken as "nobody signed yet".
+ * Who signed the chain's last artifact, and when. The caller read it from the head row in the
+ * statement that took the head lock (gate-tx.ts, HEAD_COLUMNS); a head moved by a writer that
+ * did not record them (an earlier version during an upgrade) shows no signer, and is asked
+ * again here, in a statement of its own (a fresh snapshot under READ COMMITTED). A head past 0
+ * whose artifact cannot be found is a broken chain: refused, never taken as "nobody signed yet".
  */
 export async function headArtifact(tx: TxClient, head: HeadArtifact): Promise<HeadArtifact> {
   if (head.keyId !== null || head.seq === 0) return head;

@@ -115,6 +115,18 @@ export interface MigrationDriver {
   close(): Promise<void>;
 }
 
+/** Prisma's migrations table, as `prisma migrate` creates it. */
+const PRISMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+  "id" VARCHAR(36) PRIMARY KEY NOT NULL,
+  "checksum" VARCHAR(64) NOT NULL,
+  "finished_at" TIMESTAMPTZ,
+  "migration_name" VARCHAR(255) NOT NULL,
+  "logs" TEXT,
+  "rolled_back_at" TIMESTAMPTZ,
+  "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+  "applied_steps_count" INTEGER NOT NULL DEFAULT 0
+)`;
+
 /**
  * A driver-adapter factory for the schema engine on `databaseUrl`.
  *
@@ -143,6 +155,10 @@ export function openMigrationDriver(databaseUrl: string): MigrationDriver {
       shadowUrl.pathname = `/${name}`;
       const shadowPool = openPool(shadowUrl.toString(), 1);
       shadowPools.add(shadowPool);
+      // Replayed migrations may name Prisma's own table (20261205041500 grants reading it),
+      // which a real database always has by then; the engine replays without recording, so the
+      // shadow database gets it, empty, up front. Diffs never compare this table.
+      await shadowPool.query(PRISMA_MIGRATIONS_TABLE);
       const adapter = fixAdapter(await new PrismaPg(shadowPool).connect(), shadowPool);
       const dispose = adapter.dispose.bind(adapter);
       adapter.dispose = async () => {

@@ -59,7 +59,8 @@ export function newWrite(opts: { apiKeyId?: string; idempotencyKey?: string; int
 
 /**
  * Exports the whole chain and verifies it offline; also checks seq is 1..n, `at` never goes
- * back, the head is the last seq, and every action has its artifact. The chain's length.
+ * back, the head is the last seq (and names its signer and time), and every action has its
+ * artifact. The chain's length.
  */
 export async function expectChainIntact(prisma: PrismaClient, keys: Keyring): Promise<number> {
   const lines: string[] = [];
@@ -67,13 +68,16 @@ export async function expectChainIntact(prisma: PrismaClient, keys: Keyring): Pr
   const report = await verifyExport(lines, keys.publicKeys());
   expect(report.problems).toEqual([]);
   expect(report.ok).toBe(true);
-  const rows = await prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true, at: true } });
+  const rows = await prisma.artifact.findMany({ orderBy: { seq: 'asc' }, select: { seq: true, at: true, keyId: true } });
   rows.forEach((r, i) => {
     expect(Number(r.seq)).toBe(i + 1);
     if (i > 0) expect(r.at.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.at.getTime());
   });
   const head = await prisma.artifactHead.findUniqueOrThrow({ where: { id: 1 } });
   expect(Number(head.seq)).toBe(rows.length);
+  // The head row names its own artifact's signer and time (read under its lock, gate-tx.ts).
+  const last = rows.at(-1);
+  if (last) expect({ lastSeq: head.lastSeq, lastKeyId: head.lastKeyId, lastAt: head.lastAt?.getTime() }).toEqual({ lastSeq: last.seq, lastKeyId: last.keyId, lastAt: last.at.getTime() });
   const orphans = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
     `SELECT count(*) AS n FROM "Action" a WHERE NOT EXISTS (SELECT 1 FROM "Artifact" r WHERE r."actionId" = a.id)`,
   );
