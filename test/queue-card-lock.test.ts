@@ -48,6 +48,31 @@ describe('queue engine: the card lock', () => {
     for (const u of updates) expect(u.start).toBeGreaterThanOrEqual(lastPost);
   });
 
+  it('asks Redis only to take and to release the lock when the run is quick: it holds to the end, and the release says so', async () => {
+    const slack = new ScriptedChannel('slack');
+    const t = await start(slack);
+    const monitor = await new Redis(redisUrlForTests()).monitor();
+    const lockCommands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // What the scripts themselves run shows too, from "lua".
+      if (source !== 'lua' && args.some((a) => typeof a === 'string' && a.startsWith(`${t.prefix}:lock:cards:`))) lockCommands.push(args);
+    });
+    try {
+      const id = await escalate(t);
+      await waitFor('both cards', () => slack.live(id).length === 2);
+      await waitFor('the lock released', () => lockCommands.length >= 2);
+      await new Promise((r) => setTimeout(r, 300));
+      // SET … NX to take it, one script to release it: no renewal (two targets well within a
+      // third of the lease) and no separate question whether it held.
+      expect(lockCommands.map((c) => c[0]!.toLowerCase())).toEqual(['set', 'eval']);
+      expect(lockCommands[1]![1]).toMatch(/DEL/);
+      // Nothing was re-rendered: the lease held.
+      expect(slack.eventsOf('update')).toHaveLength(0);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('when the lease is lost anyway, cards posted after it are re-rendered from the latest state', async () => {
     const slack = new ScriptedChannel('slack');
     slack.postDelayMs = 300;

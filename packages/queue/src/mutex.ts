@@ -30,9 +30,12 @@ export class RedisMutex {
     return ok === 'OK' ? token : null;
   }
 
-  /** Releases only our own lease (a lease that ran out may belong to someone else now). */
-  async release(name: string, token: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key(name), token);
+  /**
+   * Releases only our own lease (a lease that ran out may belong to someone else now). True
+   * when it was still ours: held from its last renewal to here.
+   */
+  async release(name: string, token: string): Promise<boolean> {
+    return Number(await this.redis.eval(RELEASE, 1, this.key(name), token)) === 1;
   }
 
   /**

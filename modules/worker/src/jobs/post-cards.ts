@@ -3,7 +3,7 @@ import { buildCardModel, ChannelError, type ApprovalChannel, type CardModel, typ
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { CARD_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { hintsForChannel, hintsForTier } from '../timers.ts';
-import { withCardLock, type CardLease } from './card-lock.ts';
+import { withCardLock } from './card-lock.ts';
 import { TargetOutcomes } from './outcomes.ts';
 import { isHeld, lookForEarlierSend, removeOrphan, settleFailedSend } from './send-once.ts';
 
@@ -19,17 +19,17 @@ type Posted = 'posted' | 'adopted' | 'none';
 export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
   return async ({ actionId, tier }, job) => {
     const outcomes = new TargetOutcomes(deps, job, actionId);
-    await withCardLock(deps, actionId, job, async (lease) => {
+    const run = await withCardLock(deps, actionId, job, async (lease): Promise<{ card: CardModel; done: Posted[] } | null> => {
       const found = await deps.store.findActionWithVotes(actionId);
       if (!found) throw giveUp(`no action ${actionId}`);
       const { action, votes } = found;
       // Decided meanwhile: the decision's update-cards job shows the outcome on cards already
       // posted and settles the ones never confirmed (reconcile-cards.ts).
-      if (action.status !== 'pending' || !action.requirement) return;
+      if (action.status !== 'pending' || !action.requirement) return null;
       const hints = hintsForTier(action.requirement, tier);
       if (!hints) {
         deps.logger.warn({ actionId, tier }, 'post-cards for a tier the requirement does not have; nothing to post');
-        return;
+        return null;
       }
       const card = buildCardModel(action, votes, deps.config.current().directory);
       const done: Posted[] = [];
@@ -52,8 +52,9 @@ export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
           done.push(await postOne(deps, channel, target, { actionId, tier }, card, outcomes));
         }
       }
-      await rerenderIfNeeded(deps, actionId, card, done, lease);
+      return { card, done };
     });
+    if (run?.value) await rerenderIfNeeded(deps, actionId, run.value.card, run.value.done, run.heldToEnd);
     await outcomes.settle();
   };
 }
@@ -124,11 +125,11 @@ async function postOne(
  * card from the current state. With the lease held throughout, the vote's own update-cards
  * job is waiting for the lock and covers what we posted.
  */
-async function rerenderIfNeeded(deps: WorkerDeps, actionId: string, rendered: CardModel, done: Posted[], lease: CardLease): Promise<void> {
+async function rerenderIfNeeded(deps: WorkerDeps, actionId: string, rendered: CardModel, done: Posted[], heldToEnd: boolean): Promise<void> {
   let needed = done.includes('adopted');
-  // Renewing tells whether the lease held to the end: a loss at any point since it was taken
-  // leaves our token gone from Redis.
-  if (!needed && done.includes('posted') && !(await lease.renew())) {
+  // The release told whether the lease held to the end: a loss at any point since it was
+  // taken leaves our token gone from Redis.
+  if (!needed && done.includes('posted') && !heldToEnd) {
     const found = await deps.store.findActionWithVotes(actionId);
     if (!found) return;
     const now = buildCardModel(found.action, found.votes, deps.config.current().directory);
