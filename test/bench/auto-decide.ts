@@ -20,6 +20,8 @@ export async function measureAutoDecide(opts: {
   databaseUrl: string;
   concurrency: number;
   durationMs: number;
+  /** Load before measuring (default 2 s). */
+  warmupMs?: number;
 }): Promise<{ result: LoadResult; cpu: CpuUsed }> {
   const cpu = cpuSampler({ ...opts.servers, postgres: opts.postgresPid }, opts.databaseUrl);
   const result = await runLoad({
@@ -28,7 +30,33 @@ export async function measureAutoDecide(opts: {
     body: () => AUTO_INTENT,
     concurrency: opts.concurrency,
     durationMs: opts.durationMs,
-    warmupMs: 2_000,
+    warmupMs: opts.warmupMs ?? 2_000,
+    okStatus: 201,
+    onMeasureStart: () => void cpu.start(),
+  });
+  return { result, cpu: await cpu.stop() };
+}
+
+/**
+ * The floor: the same clients and body against a bare Fastify route that does one INSERT per
+ * request (bare-server.ts), with its process and Postgres sampled the same way.
+ */
+export async function measureFloor(opts: {
+  port: string;
+  serverPid: number;
+  postgresPid: number;
+  databaseUrl: string;
+  concurrency: number;
+  durationMs: number;
+  warmupMs?: number;
+}): Promise<{ result: LoadResult; cpu: CpuUsed }> {
+  const cpu = cpuSampler({ server: opts.serverPid, postgres: opts.postgresPid }, opts.databaseUrl);
+  const result = await runLoad({
+    url: `http://127.0.0.1:${opts.port}/floor`,
+    body: () => AUTO_INTENT,
+    concurrency: opts.concurrency,
+    durationMs: opts.durationMs,
+    warmupMs: opts.warmupMs ?? 2_000,
     okStatus: 201,
     onMeasureStart: () => void cpu.start(),
   });

@@ -1,5 +1,6 @@
 // Bench diagnostics (BENCH_EXTRA_IMPORT=test/bench/count-queries.mjs): counts every SQL statement the
-// service process sends, by text and by the first of our stack frames, written at exit.
+// service process sends, by text and by the first of our stack frames, written at exit (to
+// BENCH_QUERY_COUNTS, or /tmp/query-counts-<pid>.txt: one file per process).
 const root = new URL('../../', import.meta.url).pathname;
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -17,5 +18,5 @@ pg.Client.prototype.query = function (q, ...rest) {
 };
 process.on('exit', () => {
   const rows = [...counts].sort((a, b) => b[1] - a[1]);
-  fs.writeFileSync(process.env.BENCH_QUERY_COUNTS ?? '/tmp/query-counts.txt', rows.map(([k, n]) => `${String(n).padStart(7)} ${k}`).join('\n'));
+  fs.writeFileSync(process.env.BENCH_QUERY_COUNTS ?? `/tmp/query-counts-${process.pid}.txt`, rows.map(([k, n]) => `${String(n).padStart(7)} ${k}`).join('\n'));
 });

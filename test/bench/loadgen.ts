@@ -12,6 +12,8 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   statuses: Record<number, number>;
+  /** Every recorded request's latency (ms), sorted: for merging runs (interleaved.ts). */
+  latencies?: number[];
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -84,5 +86,6 @@ export async function runLoad(opts: {
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     statuses,
+    latencies,
   };
 }

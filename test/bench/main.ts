@@ -6,12 +6,12 @@ import { createDatabase, databaseUrl, startPostgres, startRedis } from '@counter
 import { applyMigrations } from '@countersign/db/migrate';
 import { benchPolicy } from '../../packages/policy/bench/evaluate.bench.ts';
 import { benchVerify } from '../../packages/evidence/bench/verify.bench.ts';
-import { AUTO_INTENT, measureAutoDecide } from './auto-decide.ts';
+import { measureAutoDecide, measureFloor } from './auto-decide.ts';
 import { startChild, stopChild } from './children.ts';
-import { cpuSampler, untilQuiet } from './cpu.ts';
+import { untilQuiet } from './cpu.ts';
 import { runStageBench } from './escalation-stages.ts';
 import { startGateCluster } from './gate-cluster.ts';
-import { runLoad } from './loadgen.ts';
+import { interleaved } from './interleaved.ts';
 import { measureMcpProxyOverhead, type McpProxyBenchResult } from './mcp-proxy.ts';
 import { Report } from './report.ts';
 import { reportSlackRun, reportStages, reportSustained } from './report-escalations.ts';
@@ -25,12 +25,13 @@ import { rateStepsFromEnv, runSustainedRate, type SustainedResult } from './sust
 // with the ratios between figures of this same run, to .countersign/bench/results.json.
 //  1. policy evaluation alone, 50-rule policy
 //  2. `verify` over 100,000 artifacts (on a quiet machine: before anything writes to Postgres)
-//  3. the auto-decide path over HTTP (auth, policy, durable commit + sealed artifact), one process
-//  4. the same through 2 api + 2 worker processes (scale-out)
-//  5. a bare Fastify route doing one INSERT per request, the floor to compare with
-//  6. 1,000 escalations at 25/s through the fake Slack API: latencies, CPU per escalation, memory
-//  7. CPU per escalation by stage (api and worker processes, phase by phase)
-//  8. sustained escalation rate, one process, then 2 api + 2 worker processes
+//  3. the auto-decide path over HTTP (auth, policy, durable commit + sealed artifact), one
+//     process; the same through 2 api + 2 worker processes (scale-out); and the floor to
+//     compare with, a bare Fastify route doing one INSERT per request: measured in alternating
+//     slices (BENCH_ROUNDS, 2), forwards then backwards, so their ratios compare the same minutes
+//  4. 1,000 escalations at 25/s through the fake Slack API: latencies, CPU per escalation, memory
+//  5. CPU per escalation by stage (api and worker processes, phase by phase)
+//  6. sustained escalation rate, one process, then 2 api + 2 worker processes
 // BENCH_QUICK=1 shortens every row (a smoke pass, figures not comparable with a full run);
 // BENCH_SCALEOUT=0 skips the 2 + 2 rows. Other knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS
 // (10), BENCH_SLACK_COUNT (1000), BENCH_SLACK_RATE (25), BENCH_SLACK_CHANNELS (100),
@@ -44,6 +45,9 @@ const num = (name: string, full: number, quick: number) => Number(process.env[na
 const CONCURRENCY = num('BENCH_CONCURRENCY', 32, 32);
 const DURATION_MS = num('BENCH_SECONDS', 10, 3) * 1000;
 const SPLIT: ServiceRole[] = ['api', 'api', 'worker', 'worker'];
+/** Slices per compared way in step 3 (each BENCH_SECONDS / ROUNDS long). */
+const ROUNDS = Math.max(1, num('BENCH_ROUNDS', 2, 2));
+type Way = 'auto' | 'floor' | 'split';
 
 /**
  * The escalation rows that need every escalation through to mean anything: one that fails is
@@ -60,7 +64,7 @@ async function orFailure<T>(measure: () => Promise<T>): Promise<T | string> {
 
 async function main(): Promise<void> {
   const start = machineAtStart();
-  const steps = 8;
+  const steps = 6;
   // The load average as each step starts: figures from a step that shared the machine with other work say so.
   const loads: number[] = [];
   const progress = (i: number, what: string) => {
@@ -104,11 +108,35 @@ async function main(): Promise<void> {
     progress(2, `verify over ${verifyCount} artifacts (machine at ${busyBeforeVerify.toFixed(2)} cores before)`);
     const verify = await benchVerify(verifyCount, { rounds: 3 });
 
-    progress(3, `auto-decide path over HTTP, one process (${CONCURRENCY} clients, ${DURATION_MS / 1000} s)`);
+    // The gate (one process, and 2 api + 2 worker processes) and the floor are all started,
+    // then measured in alternating slices (interleaved.ts): their ratios compare the same minutes.
+    const ways: Way[] = SCALEOUT ? ['auto', 'floor', 'split'] : ['auto', 'floor'];
+    const sliceMs = Math.round(DURATION_MS / ROUNDS);
+    progress(3, `auto-decide over HTTP (one process${SCALEOUT ? '; 2 api + 2 worker processes' : ''}) and the floor (bare Fastify + one INSERT), ${CONCURRENCY} clients, interleaved: ${ROUNDS} slices of ${sliceMs / 1000} s each`);
     const gateDb = await freshDb('bench_gate');
     const gate = await startGateCluster({ databaseUrl: gateDb, redisUrl: redis.url, keysDir: path.join(work, 'keys'), roles: ['all'] });
     stops.push(gate.stop);
-    const auto = await measureAutoDecide({ ports: gate.apiPorts, token: gate.token, servers: { server: gate.processes[0]!.pid }, postgresPid: pg.pid, databaseUrl: gateDb, concurrency: CONCURRENCY, durationMs: DURATION_MS });
+    const splitDb = SCALEOUT ? await freshDb('bench_gate_split') : undefined;
+    const split = splitDb ? await startGateCluster({ databaseUrl: splitDb, redisUrl: redis.url, keysDir: path.join(work, 'keys-split'), roles: SPLIT }) : undefined;
+    if (split) stops.push(split.stop);
+    await createDatabase(pg.url, 'bench_floor');
+    const floorUrl = databaseUrl(pg.url, 'bench_floor');
+    const floorServer = await startChild('bare-server.ts', { DATABASE_URL: floorUrl });
+    stops.push(() => stopChild(floorServer.child));
+    const loads3 = await interleaved(ways, ROUNDS, (way, first) => {
+      const common = { postgresPid: pg.pid, concurrency: CONCURRENCY, durationMs: sliceMs, warmupMs: first ? 2_000 : 1_000 };
+      if (way === 'floor') return measureFloor({ ...common, port: floorServer.fields[0]!, serverPid: floorServer.pid, databaseUrl: floorUrl });
+      if (way === 'split') {
+        const servers = Object.fromEntries(split!.processes.map((p) => [p.name, p.pid]));
+        return measureAutoDecide({ ...common, ports: split!.apiPorts, token: split!.token, servers, databaseUrl: splitDb! });
+      }
+      return measureAutoDecide({ ...common, ports: gate.apiPorts, token: gate.token, servers: { server: gate.processes[0]!.pid }, databaseUrl: gateDb });
+    });
+    await stopChild(floorServer.child);
+    await split?.stop();
+    const auto = loads3.combined.auto;
+    const autoSplit = SCALEOUT ? loads3.combined.split : undefined;
+    const { result: floor, cpu: floorUsed } = loads3.combined.floor;
     // The MCP proxy's added latency per auto-approved call, against a direct call to the same
     // MCP server in the same run, through this gate.
     let mcp: McpProxyBenchResult | string;
@@ -119,45 +147,16 @@ async function main(): Promise<void> {
     }
     await gate.stop();
 
-    let autoSplit: Awaited<ReturnType<typeof measureAutoDecide>> | undefined;
-    if (SCALEOUT) {
-      progress(4, 'auto-decide path, 2 api + 2 worker processes');
-      const splitDb = await freshDb('bench_gate_split');
-      const split = await startGateCluster({ databaseUrl: splitDb, redisUrl: redis.url, keysDir: path.join(work, 'keys-split'), roles: SPLIT });
-      stops.push(split.stop);
-      const servers = Object.fromEntries(split.processes.map((p) => [p.name, p.pid]));
-      autoSplit = await measureAutoDecide({ ports: split.apiPorts, token: split.token, servers, postgresPid: pg.pid, databaseUrl: splitDb, concurrency: CONCURRENCY, durationMs: DURATION_MS });
-      await split.stop();
-    }
-
-    progress(5, 'bare Fastify + one INSERT (the floor)');
-    await createDatabase(pg.url, 'bench_floor');
-    const floorUrl = databaseUrl(pg.url, 'bench_floor');
-    const floorServer = await startChild('bare-server.ts', { DATABASE_URL: floorUrl });
-    stops.push(() => stopChild(floorServer.child));
-    const floorCpu = cpuSampler({ server: floorServer.pid, postgres: pg.pid }, floorUrl);
-    const floor = await runLoad({
-      url: `http://127.0.0.1:${floorServer.fields[0]}/floor`,
-      body: () => AUTO_INTENT,
-      concurrency: CONCURRENCY,
-      durationMs: DURATION_MS,
-      warmupMs: 2_000,
-      okStatus: 201,
-      onMeasureStart: () => void floorCpu.start(),
-    });
-    const floorUsed = await floorCpu.stop();
-    await stopChild(floorServer.child);
-
     const slackCount = num('BENCH_SLACK_COUNT', 1000, 100);
     const slackRate = num('BENCH_SLACK_RATE', 25, 25);
     const busyBeforeSlack = await settle();
-    progress(6, `${slackCount} escalations at ${slackRate}/s through the fake Slack API (machine at ${busyBeforeSlack.toFixed(2)} cores before)`);
+    progress(4, `${slackCount} escalations at ${slackRate}/s through the fake Slack API (machine at ${busyBeforeSlack.toFixed(2)} cores before)`);
     const slackWork = path.join(work, 'slack');
     const slack = await runSlackBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: slackCount, ratePerSecond: slackRate, channels: num('BENCH_SLACK_CHANNELS', 100, 100) });
 
     const stageCount = num('BENCH_STAGE_COUNT', 300, 30);
     const busyBeforeStages = await settle();
-    progress(7, `CPU by stage, ${stageCount} escalations through an api and a worker process (machine at ${busyBeforeStages.toFixed(2)} cores before)`);
+    progress(5, `CPU by stage, ${stageCount} escalations through an api and a worker process (machine at ${busyBeforeStages.toFixed(2)} cores before)`);
     const stages = await orFailure(() => runStageBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: stageCount, ...(QUICK ? { warmup: 5 } : {}) }));
 
     const sustainedChannels = num('BENCH_SUSTAINED_CHANNELS', 600, 100);
@@ -172,7 +171,7 @@ async function main(): Promise<void> {
       }
     };
     const busyBeforeSustained = await settle();
-    progress(8, `sustained escalation rate, stepping ${stepping.rates.join(', ')}/s: one process${SCALEOUT ? ', then 2 api + 2 worker processes' : ''} (machine at ${busyBeforeSustained.toFixed(2)} cores before)`);
+    progress(6, `sustained escalation rate, stepping ${stepping.rates.join(', ')}/s: one process${SCALEOUT ? ', then 2 api + 2 worker processes' : ''} (machine at ${busyBeforeSustained.toFixed(2)} cores before)`);
     const sustained = await orFailure(() => sustainedRun('sustained', ['all']));
     if (SCALEOUT) await settle();
     const sustainedSplit = SCALEOUT ? await orFailure(() => sustainedRun('sustained-split', SPLIT)) : undefined;
@@ -189,6 +188,7 @@ async function main(): Promise<void> {
     reportLoad(r, 'auto_decide', 'auto-decide POST /v1/actions', auto.result, auto.cpu);
     if (autoSplit) reportLoad(r, 'scaleout.auto_decide', 'auto-decide, 2 api + 2 worker processes', autoSplit.result, autoSplit.cpu);
     reportLoad(r, 'floor', 'floor: bare Fastify + 1 INSERT', floor, floorUsed);
+    r.line(`    interleaved: each of the above in ${ROUNDS} slices of ${sliceMs / 1000} s; in the order they ran: ${loads3.order.map((o, i) => `${o.way} ${r.fig(`interleaved.slice_${i + 1}.${o.way}`, o.throughput, 'req/s', 0)}`).join(', ')}`);
     r.line(`verify: ${numericFields(r, 'verify', verify).join('; ')}`);
     reportSlackRun(r, slack);
     if (typeof stages === 'string') r.line(`CPU by stage: not measured (${stages})`);

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { combine, interleaved, type Measured } from './bench/interleaved.ts';
+import type { LoadResult } from './bench/loadgen.ts';
+
+// The benchmark's compared throughputs (the gate, the floor, 2 + 2 processes) run in
+// alternating slices: forwards then backwards, each way's slices pooled into one figure.
+
+function slice(latencies: number[], seconds: number, errors: number, cpu: Record<string, number>, commits: number | undefined): Measured {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const result: LoadResult = { requests: sorted.length, errors, seconds, throughput: (sorted.length - errors) / seconds, p50Ms: Number.NaN, p99Ms: Number.NaN, statuses: { 201: sorted.length - errors, 500: errors }, latencies: sorted };
+  return { result, cpu: { seconds: cpu, commits } };
+}
+
+describe('interleaved bench slices', () => {
+  it('runs the ways forwards, then backwards, telling each way when its first slice runs', async () => {
+    const ran: string[] = [];
+    const run = await interleaved(['auto', 'floor', 'split'] as const, 3, async (way, first) => {
+      ran.push(`${way}${first ? '*' : ''}`);
+      return slice([1, 2, 3], 1, 0, {}, 1);
+    });
+    expect(ran).toEqual(['auto*', 'floor*', 'split*', 'split', 'floor', 'auto', 'auto', 'floor', 'split']);
+    expect(run.order.map((o) => o.way)).toEqual(['auto', 'floor', 'split', 'split', 'floor', 'auto', 'auto', 'floor', 'split']);
+    expect(run.combined.auto.result.requests).toBe(9);
+  });
+
+  it('pools requests and latencies, sums time and CPU, and keeps the latencies out of the result', () => {
+    const a = slice([10, 20, 30, 40], 2, 1, { server: 0.5, postgres: 0.25 }, 3);
+    const b = slice([1, 2, 3, 4, 5, 6], 3, 0, { server: 1, postgres: 0.5 }, 4);
+    const both = combine([a, b]);
+    expect(both.result).toEqual({
+      requests: 10,
+      errors: 1,
+      seconds: 5,
+      throughput: 9 / 5,
+      // Pooled: 1 2 3 4 5 6 10 20 30 40.
+      p50Ms: 5,
+      p99Ms: 40,
+      statuses: { 201: 9, 500: 1 },
+    });
+    expect(both.cpu).toEqual({ seconds: { server: 1.5, postgres: 0.75 }, commits: 7 });
+    // A slice whose commits could not be read leaves the sum unknown, not short.
+    expect(combine([a, slice([1], 1, 0, {}, undefined)]).cpu.commits).toBeUndefined();
+  });
+});
