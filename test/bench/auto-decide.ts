@@ -32,7 +32,7 @@ export async function measureAutoDecide(opts: {
     durationMs: opts.durationMs,
     warmupMs: opts.warmupMs ?? 2_000,
     okStatus: 201,
-    onMeasureStart: () => void cpu.start(),
+    onMeasureStart: () => cpu.start(),
   });
   return { result, cpu: await cpu.stop() };
 }
@@ -58,7 +58,7 @@ export async function measureFloor(opts: {
     durationMs: opts.durationMs,
     warmupMs: opts.warmupMs ?? 2_000,
     okStatus: 201,
-    onMeasureStart: () => void cpu.start(),
+    onMeasureStart: () => cpu.start(),
   });
   return { result, cpu: await cpu.stop() };
 }

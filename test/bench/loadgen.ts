@@ -42,8 +42,12 @@ export async function runLoad(opts: {
   concurrency: number;
   durationMs: number;
   warmupMs?: number;
-  /** Called when the measured window starts (after the warm-up), e.g. to sample CPU counters. */
-  onMeasureStart?: () => void;
+  /**
+   * Called when the measured window starts (after the warm-up), e.g. to sample CPU counters:
+   * awaited, with no request in flight, so that what it reads is the window's start (the
+   * write-transaction count read while the clients already sent missed their first commits).
+   */
+  onMeasureStart?: () => void | Promise<void>;
   okStatus: number;
 }): Promise<LoadResult> {
   const urls = (Array.isArray(opts.url) ? opts.url : [opts.url]).map((u) => new URL(u));
@@ -68,7 +72,7 @@ export async function runLoad(opts: {
     const until = Date.now() + opts.warmupMs;
     await Promise.all(Array.from({ length: opts.concurrency }, (_, k) => loop(urls[k % urls.length]!, until, false, [], {}, { n: 0 })));
   }
-  opts.onMeasureStart?.();
+  await opts.onMeasureStart?.();
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
   const errors = { n: 0 };

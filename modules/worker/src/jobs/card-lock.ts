@@ -77,8 +77,15 @@ export async function withCardLock<T>(deps: WorkerDeps, actionId: string, job: J
     ran = { err };
   }
   clearInterval(heartbeat);
-  // Released whatever fn did.
-  const stillOurs = await deps.mutex.release(name, token);
+  // Released whatever fn did. A release that fails (Redis unreachable just then) leaves the
+  // lease to run out by itself, and it is not known to have held: the caller takes it as lost
+  // and re-renders. fn's own error wins (a giveUp must not become a retry).
+  let stillOurs = false;
+  try {
+    stillOurs = await deps.mutex.release(name, token);
+  } catch (err) {
+    deps.logger.warn({ job: job.name, actionId, err: (err as Error).message }, 'could not release the card lock; it runs out by itself');
+  }
   if ('err' in ran) throw ran.err;
   return { value: ran.value, heldToEnd: !lost && stillOurs };
 }
