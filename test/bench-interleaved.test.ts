@@ -1,6 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { combine, interleaved, type Measured } from './bench/interleaved.ts';
-import type { LoadResult } from './bench/loadgen.ts';
+import { runLoad, type LoadResult } from './bench/loadgen.ts';
 
 // The benchmark's compared throughputs (the gate, the floor, 2 + 2 processes) run in
 // alternating slices: forwards then backwards, each way's slices pooled into one figure.
@@ -40,5 +42,42 @@ describe('interleaved bench slices', () => {
     expect(both.cpu).toEqual({ seconds: { server: 1.5, postgres: 0.75 }, commits: 7 });
     // A slice whose commits could not be read leaves the sum unknown, not short.
     expect(combine([a, slice([1], 1, 0, {}, undefined)]).cpu.commits).toBeUndefined();
+  });
+});
+
+describe('the load generator', () => {
+  it('counts requests answered with another status and requests never answered as errors, and only the expected answers as throughput', async () => {
+    let n = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      const k = n++ % 3;
+      // One in three answered 201, one 500, one cut off without an answer.
+      if (k === 2) return void req.socket.destroy();
+      res.writeHead(k === 0 ? 201 : 500).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      let started = 0;
+      const result = await runLoad({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+        body: () => '{}',
+        concurrency: 1,
+        durationMs: 300,
+        okStatus: 201,
+        onMeasureStart: async () => {
+          started = n;
+        },
+      });
+      const sent = n - started;
+      const ok = result.statuses[201] ?? 0;
+      const refused = result.statuses[500] ?? 0;
+      expect(result.requests).toBe(sent);
+      expect(result.latencies).toHaveLength(ok + refused);
+      expect(result.errors).toBe(sent - ok);
+      expect(result.errors - refused).toBeGreaterThan(0);
+      expect(result.throughput).toBeCloseTo(ok / result.seconds, 6);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -5,7 +5,9 @@ import http from 'node:http';
 // URLs (processes of one cluster), client k sends to URL k mod n.
 
 export interface LoadResult {
+  /** Requests sent in the measured window, answered or not. */
   requests: number;
+  /** Of those, answered with another status than the expected one, or not answered at all. */
   errors: number;
   seconds: number;
   throughput: number;
@@ -54,7 +56,9 @@ export async function runLoad(opts: {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const headers = { 'content-type': 'application/json', ...opts.headers };
   let i = 0;
-  const loop = async (url: URL, until: number, record: boolean, latencies: number[], statuses: Record<number, number>, errors: { n: number }) => {
+  // errors: answers other than okStatus, and requests that got no answer at all (these have
+  // no latency, but count among the requests: throughput is only the ok answers).
+  const loop = async (url: URL, until: number, record: boolean, latencies: number[], statuses: Record<number, number>, errors: { n: number; unanswered: number }) => {
     while (Date.now() < until) {
       const start = process.hrtime.bigint();
       try {
@@ -64,29 +68,32 @@ export async function runLoad(opts: {
         if (status !== opts.okStatus) errors.n++;
         latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
       } catch {
-        if (record) errors.n++;
+        if (!record) continue;
+        errors.n++;
+        errors.unanswered++;
       }
     }
   };
   if (opts.warmupMs) {
     const until = Date.now() + opts.warmupMs;
-    await Promise.all(Array.from({ length: opts.concurrency }, (_, k) => loop(urls[k % urls.length]!, until, false, [], {}, { n: 0 })));
+    await Promise.all(Array.from({ length: opts.concurrency }, (_, k) => loop(urls[k % urls.length]!, until, false, [], {}, { n: 0, unanswered: 0 })));
   }
   await opts.onMeasureStart?.();
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
-  const errors = { n: 0 };
+  const errors = { n: 0, unanswered: 0 };
   const started = Date.now();
   const until = started + opts.durationMs;
   await Promise.all(Array.from({ length: opts.concurrency }, (_, k) => loop(urls[k % urls.length]!, until, true, latencies, statuses, errors)));
   const seconds = (Date.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  const requests = latencies.length + errors.unanswered;
   return {
-    requests: latencies.length,
+    requests,
     errors: errors.n,
     seconds,
-    throughput: (latencies.length - errors.n) / seconds,
+    throughput: (requests - errors.n) / seconds,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     statuses,
