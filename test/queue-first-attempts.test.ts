@@ -44,19 +44,21 @@ describe('card jobs: the first attempt runs in the dispatcher', () => {
     const t = await start({ channels: [slack], env: { COUNTERSIGN_SWEEP_SECONDS: '3600' } });
     const id = await escalate(t, queueIntents.slack);
     await waitFor('card', () => slack.done('postCard', id).length === 1);
+    const queues = t.engine().queues;
+    // Timers still go to the queue: the expiry waits there…
+    expect(await (await waitFor('expire timer', () => queues.find('expire', { actionId: id })))?.getState()).toBe('delayed');
     const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
     expect(vote.status, vote.text).toBe(201);
     await waitFor('final card', () => slack.done('updateCard', id).some((c) => c.status === 'approved'));
 
-    const queues = t.engine().queues;
     expect(await queues.find('post-cards', { actionId: id, tier: 0 })).toBeUndefined();
     const decided = await t.prisma.outboxEvent.findFirstOrThrow({ where: { actionId: id, type: 'action.decided' } });
     expect(await queues.find('update-cards', { actionId: id }, String(decided.id))).toBeUndefined();
     expect((await queues.queue('chat').getJobCounts('completed', 'waiting', 'delayed', 'active', 'failed'))).toEqual({ completed: 0, waiting: 0, delayed: 0, active: 0, failed: 0 });
     expect(await metric(t, /^countersign_jobs_completed_total\{job="post-cards"\}/)).toBe(1);
     expect(await metric(t, /^countersign_jobs_completed_total\{job="update-cards"\}/)).toBeGreaterThanOrEqual(1);
-    // Timers still go to the queue: the expiry waits there.
-    expect(await (await queues.find('expire', { actionId: id }))?.getState()).toBe('delayed');
+    // …until the decision takes it out.
+    await waitFor('expire timer removed', async () => (await queues.find('expire', { actionId: id })) === undefined);
     await waitFor('events marked', async () => (await t.prisma.outboxEvent.count({ where: { actionId: id, dispatchedAt: null } })) === 0);
   });
 

@@ -82,6 +82,29 @@ describe('queue engine: timers', () => {
     expect(await status(t, id)).toBe('cancelled');
   });
 
+  it("a decision takes the action's waiting timers out of Redis, and leaves another action's alone", async () => {
+    const slack = new RecordingChannel('slack');
+    const t = await start({ channels: [slack] });
+    const decided = await escalate(t);
+    const other = await escalate(t);
+    const q = t.engine().queues;
+    const timers = (actionId: string) => [
+      () => q.find('expire', { actionId }),
+      () => q.find('remind', { actionId, index: 0 }),
+      () => q.find('remind', { actionId, index: 1 }),
+      () => q.find('escalate-tier', { actionId, tier: 1 }),
+    ];
+    for (const id of [decided, other]) for (const timer of timers(id)) await waitFor('timer', timer);
+
+    await t.api('POST', `/v1/actions/${decided}/cancel`, { token: t.tokens['deploy-bot'] });
+    await waitFor('timers removed', async () => (await Promise.all(timers(decided).map((timer) => timer()))).every((job) => job === undefined), 10_000);
+    for (const timer of timers(other)) expect(await (await timer())?.getState()).toBe('delayed');
+    // The pending one still expires on time.
+    t.clock.advance(30 * MIN + 1_000);
+    await waitFor('the other expired', async () => (await status(t, other)) === 'expired', 10_000);
+    expect(await status(t, decided)).toBe('cancelled');
+  });
+
   it('rebuilds the expiry timer after Redis lost the queue, and the action still expires on time', async () => {
     const slack = new RecordingChannel('slack');
     const t = await start({ channels: [slack] });

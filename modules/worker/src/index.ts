@@ -2,7 +2,7 @@ export { workerModule, workerEngine, runsWorkers } from './module.ts';
 export type { WorkerEngine } from './engine.ts';
 export type { WorkerDeps } from './deps.ts';
 export { parseWorkerSettings, type WorkerSettings } from './settings.ts';
-export { jobsForEvent, type PlannedJob } from './outbox/event-jobs.ts';
+export { jobsForEvent, timersToCancel, type PlannedJob } from './outbox/event-jobs.ts';
 export { timersFor, hintsForTier, type TimerJob } from './timers.ts';
 export { requesterOf } from './jobs/notify-requester.ts';
 export { reminderText } from './jobs/remind.ts';

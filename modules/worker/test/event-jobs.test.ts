@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Requirement } from '@countersign/contracts';
 import type { ActionRecord } from '@countersign/core';
-import { hintsForTier, jobsForEvent, requesterOf, timersFor } from '../src/index.ts';
+import { hintsForTier, jobsForEvent, requesterOf, timersFor, timersToCancel } from '../src/index.ts';
 
 const requirement: Requirement = {
   groups: [{ role: 'sre-lead', count: 1 }],
@@ -102,6 +102,21 @@ describe('timers and event jobs', () => {
       ['deliver-webhook', '13'],
       ['execute-action', '13'],
     ]);
+  });
+
+  it("cancels a decided action's timers, and only a decided one's", () => {
+    const decided = { type: 'action.decided' as const, actionId: 'act_1', status: 'approved' as const, automatic: false, override: false };
+    expect(timersToCancel(decided, action({ status: 'approved' }))).toEqual([
+      { name: 'remind', payload: { actionId: 'act_1', index: 0 } },
+      { name: 'escalate-tier', payload: { actionId: 'act_1', tier: 1 } },
+      { name: 'expire', payload: { actionId: 'act_1' } },
+    ]);
+    // Pending again by the time the event is dispatched: its timers are its own.
+    expect(timersToCancel(decided, action({ status: 'pending' }))).toEqual([]);
+    // Decided by policy at submission: it never had any.
+    expect(timersToCancel({ ...decided, automatic: true }, action({ status: 'approved', requirement: null }))).toEqual([]);
+    expect(timersToCancel({ type: 'action.escalated', actionId: 'act_1' }, action())).toEqual([]);
+    expect(timersToCancel({ type: 'vote.recorded', actionId: 'act_1', personId: 'alice', decision: 'approve' }, action({ status: 'approved' }))).toEqual([]);
   });
 
   it('knows where each tier asks and who is behind a request', () => {

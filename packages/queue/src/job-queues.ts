@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BACKOFF_TYPE, JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './catalog.ts';
+import { BACKOFF_TYPE, JOBS, QUEUE_NAMES, type JobName, type JobPayload, type JobRequest, type QueueName } from './catalog.ts';
 import { currentTraceContext, queueTelemetryOption } from './trace.ts';
 
 /** A payload that does not match the catalog: a bug in the caller, never retried. */
@@ -97,6 +97,15 @@ export class JobQueues {
       ),
     );
     return jobs.map((j) => j.opts.jobId);
+  }
+
+  /**
+   * Removes jobs by the ids `enqueue` gives them, in whatever state Redis knows them, except a
+   * job running right now (BullMQ leaves a locked job alone): it runs to its end. One script
+   * per job, sent together.
+   */
+  async removeMany(requests: readonly JobRequest[]): Promise<void> {
+    await Promise.all(requests.map((r) => this.queue(JOBS[r.name].queue).remove(this.jobId(r.name, r.payload), { removeChildren: false })));
   }
 
   /** Validates the payload, carries the current trace, and computes the job's id and options. */

@@ -4,7 +4,7 @@ import type { OutboxEventRecord, OutboxListener, PgOutboxStore } from '@counters
 import { inCarriedTrace, SpanKind, type JobQueues } from '@countersign/queue';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics.ts';
-import { jobsForEvent } from './event-jobs.ts';
+import { jobsForEvent, timersToCancel } from './event-jobs.ts';
 import { FIRST_ATTEMPT_HERE, type FirstAttempts } from './first-attempts.ts';
 
 export interface DispatcherDeps {
@@ -169,6 +169,7 @@ export class OutboxDispatcher {
       // In the trace of the change that wrote the event (the action's), so its jobs continue it.
       const attributes = { 'countersign.action_id': row.actionId, 'countersign.outbox.event': parsed.data.type, 'countersign.outbox.event_id': row.id };
       const jobs = jobsForEvent(parsed.data, row.id, action, now);
+      const cancel = timersToCancel(parsed.data, action);
       const trace = parsed.data.trace;
       adds.push(
         inCarriedTrace(trace, 'countersign.outbox.dispatch', { kind: SpanKind.PRODUCER, attributes }, async () => {
@@ -179,6 +180,11 @@ export class OutboxDispatcher {
             else queued.push(job);
           }
           if (queued.length > 0) await this.deps.queues.enqueueMany(queued.map((job) => ({ name: job.name, payload: job.payload, opts: { delayMs: job.delayMs, ...(job.ref ? { ref: job.ref } : {}) } })));
+          // Left in place they only cost a no-op run when due: a failure here is no reason to
+          // dispatch the event again.
+          if (cancel.length > 0) {
+            await this.deps.queues.removeMany(cancel).catch((err: Error) => this.deps.logger.warn({ actionId: row.actionId, err: err.message }, "could not remove a decided action's timers; they run as no-ops when due"));
+          }
         }),
       );
       handled.push(row.id);

@@ -39,3 +39,15 @@ export function jobsForEvent(event: GateEvent, eventId: string, action: ActionRe
     }
   }
 }
+
+/**
+ * The timers an event makes moot. Once the action is decided, its reminders, tier escalations
+ * and expiry would only wake a worker, when due, to find nothing to do, and wait in Redis until
+ * then (at 25 escalations/s and an hour's expiry, some 90,000 delayed jobs). Not for an action
+ * that reads pending again by the time the event is dispatched: its timers are its own.
+ * Automatic decisions never had timers.
+ */
+export function timersToCancel(event: GateEvent, action: ActionRecord): JobRequest[] {
+  if (event.type !== 'action.decided' || event.automatic || action.status === 'pending') return [];
+  return timersFor(action).map((t) => ({ name: t.name, payload: t.payload }) as JobRequest);
+}
