@@ -9,7 +9,7 @@ import { runLoad, type LoadResult } from './bench/loadgen.ts';
 
 function slice(latencies: number[], seconds: number, errors: number, cpu: Record<string, number>, commits: number | undefined): Measured {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const result: LoadResult = { requests: sorted.length, errors, seconds, throughput: (sorted.length - errors) / seconds, p50Ms: Number.NaN, p99Ms: Number.NaN, statuses: { 201: sorted.length - errors, 500: errors }, latencies: sorted };
+  const result: LoadResult = { requests: sorted.length, answered: sorted.length, errors, seconds, throughput: (sorted.length - errors) / seconds, p50Ms: Number.NaN, p99Ms: Number.NaN, statuses: { 201: sorted.length - errors, 500: errors }, latencies: sorted };
   return { result, cpu: { seconds: cpu, commits } };
 }
 
@@ -31,6 +31,7 @@ describe('interleaved bench slices', () => {
     const both = combine([a, b]);
     expect(both.result).toEqual({
       requests: 10,
+      answered: 10,
       errors: 1,
       seconds: 5,
       throughput: 9 / 5,
@@ -72,6 +73,7 @@ describe('the load generator', () => {
       const ok = result.statuses[201] ?? 0;
       const refused = result.statuses[500] ?? 0;
       expect(result.requests).toBe(sent);
+      expect(result.answered).toBe(ok + refused);
       expect(result.latencies).toHaveLength(ok + refused);
       expect(result.errors).toBe(sent - ok);
       expect(result.errors - refused).toBeGreaterThan(0);
@@ -79,5 +81,20 @@ describe('the load generator', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('the load generator against no server', () => {
+  it('pauses after a refused connection instead of spinning, and answers none', async () => {
+    const server = http.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const result = await runLoad({ url: `http://127.0.0.1:${port}/`, body: () => '{}', concurrency: 4, durationMs: 300, okStatus: 201 });
+    expect(result.answered).toBe(0);
+    expect(result.throughput).toBe(0);
+    expect(result.errors).toBe(result.requests);
+    // Four clients pausing 10 ms after each refusal: at most about 30 tries each in 300 ms.
+    expect(result.requests).toBeLessThanOrEqual(4 * 31);
   });
 });

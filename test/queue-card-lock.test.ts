@@ -16,7 +16,7 @@ const start = (channel: ScriptedChannel) => startQueue({ modules: [channelModule
 
 const approve = (t: QueueTest, id: string) => t.api('POST', `/v1/actions/${id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } });
 
-async function deleteLock(t: Running, id: string): Promise<void> {
+async function deleteLock(t: QueueTest, id: string): Promise<void> {
   const redis = new Redis(redisUrlForTests());
   try {
     await redis.del(`${t.prefix}:lock:cards:${id}`);

@@ -90,9 +90,9 @@ export function cpuSampler(pids: Record<string, number>, databaseUrl?: string) {
 
 export function describeCpu(used: CpuUsed, r: LoadResult): string {
   const parts = Object.entries(used.seconds).map(
-    ([name, s]) => `${name} ${((s * 1e6) / Math.max(1, r.requests)).toFixed(0)} µs/req (${((s / r.seconds) * 100).toFixed(0)}% of a core)`,
+    ([name, s]) => `${name} ${((s * 1e6) / Math.max(1, r.answered)).toFixed(0)} µs/req (${((s / r.seconds) * 100).toFixed(0)}% of a core)`,
   );
-  const commits = used.commits === undefined ? '' : `; ${used.commits} write transactions (${(r.requests / Math.max(1, used.commits)).toFixed(1)} requests each)`;
+  const commits = used.commits === undefined ? '' : `; ${used.commits} write transactions (${(r.answered / Math.max(1, used.commits)).toFixed(1)} requests each)`;
   return `    cpu: ${parts.join(', ')}${commits}`;
 }
 

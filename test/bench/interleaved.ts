@@ -41,6 +41,7 @@ export async function interleaved<K extends string>(ways: readonly K[], rounds: 
 export function combine(slices: Measured[]): Measured {
   const latencies = slices.flatMap((s) => s.result.latencies ?? []).sort((a, b) => a - b);
   const requests = slices.reduce((n, s) => n + s.result.requests, 0);
+  const answered = slices.reduce((n, s) => n + s.result.answered, 0);
   const errors = slices.reduce((n, s) => n + s.result.errors, 0);
   const seconds = slices.reduce((n, s) => n + s.result.seconds, 0);
   const statuses: Record<number, number> = {};
@@ -50,7 +51,7 @@ export function combine(slices: Measured[]): Measured {
   const commits = slices.every((s) => s.cpu.commits !== undefined) ? slices.reduce((n, s) => n + s.cpu.commits!, 0) : undefined;
   return {
     // The latencies stay out of what results.json records (tens of thousands of numbers).
-    result: { requests, errors, seconds, throughput: (requests - errors) / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), statuses },
+    result: { requests, answered, errors, seconds, throughput: (requests - errors) / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), statuses },
     cpu: { seconds: cpuSeconds, commits },
   };
 }

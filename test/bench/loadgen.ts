@@ -5,8 +5,10 @@ import http from 'node:http';
 // URLs (processes of one cluster), client k sends to URL k mod n.
 
 export interface LoadResult {
-  /** Requests sent in the measured window, answered or not. */
+  /** Requests tried in the measured window, answered or not. */
   requests: number;
+  /** Of those, the ones a server answered (with any status): what CPU per request divides by. */
+  answered: number;
   /** Of those, answered with another status than the expected one, or not answered at all. */
   errors: number;
   seconds: number;
@@ -68,6 +70,9 @@ export async function runLoad(opts: {
         if (status !== opts.okStatus) errors.n++;
         latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
       } catch {
+        // No server (refused, reset): a short pause, not a spin that would make thousands of
+        // "requests" of it.
+        await new Promise((r) => setTimeout(r, 10));
         if (!record) continue;
         errors.n++;
         errors.unanswered++;
@@ -91,6 +96,7 @@ export async function runLoad(opts: {
   const requests = latencies.length + errors.unanswered;
   return {
     requests,
+    answered: latencies.length,
     errors: errors.n,
     seconds,
     throughput: (requests - errors.n) / seconds,

@@ -53,7 +53,7 @@ export function reportLoad(r: Report, key: string, label: string, res: LoadResul
   r.line(
     `${label.padEnd(40)} ${r.fig(`${key}.throughput`, res.throughput, 'req/s', 0)}   p50 ${r.fig(`${key}.p50`, res.p50Ms, 'ms', 2)}   p99 ${r.fig(`${key}.p99`, res.p99Ms, 'ms', 2)}   (${r.fig(`${key}.requests`, res.requests, 'count', 0)} requests, ${r.fig(`${key}.errors`, res.errors, 'count', 0)} errors)`,
   );
-  const per = Math.max(1, res.requests);
+  const per = Math.max(1, res.answered);
   const parts = Object.entries(cpu.seconds).map(([name, s]) => {
     const id = name.replace(/\W+/g, '_');
     return `${name} ${r.fig(`${key}.cpu.${id}`, (s * 1e6) / per, 'µs/req', 0)} (${r.fig(`${key}.cpu.${id}.core_share`, (s / res.seconds) * 100, '%', 0)} of a core)`;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { JobContext } from '@countersign/queue';
 import { CARD_LOCK_MS, type WorkerDeps } from '../deps.ts';
 
@@ -88,4 +89,13 @@ export async function withCardLock<T>(deps: WorkerDeps, actionId: string, job: J
   }
   if ('err' in ran) throw ran.err;
   return { value: ran.value, heldToEnd: !lost && stillOurs };
+}
+
+/**
+ * Renders the action's cards once more, from the state then current, in a job of its own (a
+ * fresh ref: never deduplicated against one that already ran). For a run that may have
+ * rendered an older state last: its lease ran out, so another run may have rendered meanwhile.
+ */
+export async function rerenderCards(deps: WorkerDeps, actionId: string): Promise<void> {
+  await deps.queues.enqueue('update-cards', { actionId }, { ref: `rerender-${Date.now()}-${randomBytes(3).toString('hex')}` });
 }

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { buildCardModel, ChannelError, type ApprovalChannel, type CardModel, type CardRef, type ChannelTarget } from '@countersign/core';
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { CARD_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { hintsForChannel, hintsForTier } from '../timers.ts';
-import { withCardLock } from './card-lock.ts';
+import { rerenderCards, withCardLock } from './card-lock.ts';
 import { TargetOutcomes } from './outcomes.ts';
 import { isHeld, lookForEarlierSend, removeOrphan, settleFailedSend } from './send-once.ts';
 
@@ -135,5 +134,5 @@ async function rerenderIfNeeded(deps: WorkerDeps, actionId: string, rendered: Ca
     const now = buildCardModel(found.action, found.votes, deps.config.current().directory);
     needed = JSON.stringify(now) !== JSON.stringify(rendered);
   }
-  if (needed) await deps.queues.enqueue('update-cards', { actionId }, { ref: `rerender-${Date.now()}-${randomBytes(3).toString('hex')}` });
+  if (needed) await rerenderCards(deps, actionId);
 }

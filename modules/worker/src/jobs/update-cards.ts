@@ -1,7 +1,7 @@
 import { buildCardModel, type ActionRecord, type VoteRecord } from '@countersign/core';
 import { giveUp, type JobContext, type JobHandler } from '@countersign/queue';
 import type { WorkerDeps } from '../deps.ts';
-import { withCardLock } from './card-lock.ts';
+import { rerenderCards, withCardLock } from './card-lock.ts';
 import { TargetOutcomes } from './outcomes.ts';
 import { tellRequester } from './notify-requester.ts';
 import { reconcileCards } from './reconcile-cards.ts';
@@ -18,7 +18,7 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
     const outcomes = new TargetOutcomes(deps, job, actionId);
     // What the card lock's run read, for the notice after it.
     const read: { found?: { action: ActionRecord; votes: VoteRecord[] } } = {};
-    await withCardLock(deps, actionId, job, async () => {
+    const run = await withCardLock(deps, actionId, job, async () => {
       const found = await deps.store.findActionWithVotes(actionId);
       if (!found) throw giveUp(`no action ${actionId}`);
       read.found = found;
@@ -55,6 +55,9 @@ export function updateCards(deps: WorkerDeps): JobHandler<'update-cards'> {
         }
       }
     });
+    // The lease ran out under this run (Redis lost it, or the release could not tell): another
+    // run may have rendered a newer state meanwhile, and this one an older state after it.
+    if (run && !run.heldToEnd) await rerenderCards(deps, actionId);
     if (read.found && read.found.action.status !== 'pending') await noticeAlong(deps, read.found, job);
     await outcomes.settle();
   };
