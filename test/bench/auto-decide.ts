@@ -23,18 +23,12 @@ export async function measureAutoDecide(opts: {
   /** Load before measuring (default 2 s). */
   warmupMs?: number;
 }): Promise<{ result: LoadResult; cpu: CpuUsed }> {
-  const cpu = cpuSampler({ ...opts.servers, postgres: opts.postgresPid }, opts.databaseUrl);
-  const result = await runLoad({
+  return measuredLoad({
     url: opts.ports.map((port) => `http://127.0.0.1:${port}/v1/actions`),
     headers: { authorization: `Bearer ${opts.token}` },
-    body: () => AUTO_INTENT,
-    concurrency: opts.concurrency,
-    durationMs: opts.durationMs,
-    warmupMs: opts.warmupMs ?? 2_000,
-    okStatus: 201,
-    onMeasureStart: () => cpu.start(),
+    pids: { ...opts.servers, postgres: opts.postgresPid },
+    ...opts,
   });
-  return { result, cpu: await cpu.stop() };
 }
 
 /**
@@ -50,9 +44,23 @@ export async function measureFloor(opts: {
   durationMs: number;
   warmupMs?: number;
 }): Promise<{ result: LoadResult; cpu: CpuUsed }> {
-  const cpu = cpuSampler({ server: opts.serverPid, postgres: opts.postgresPid }, opts.databaseUrl);
+  return measuredLoad({ url: `http://127.0.0.1:${opts.port}/floor`, pids: { server: opts.serverPid, postgres: opts.postgresPid }, ...opts });
+}
+
+/** AUTO_INTENT sent to `url` by `concurrency` clients, with the CPU of `pids` sampled over the measured window. */
+async function measuredLoad(opts: {
+  url: string | string[];
+  headers?: Record<string, string>;
+  pids: Record<string, number>;
+  databaseUrl: string;
+  concurrency: number;
+  durationMs: number;
+  warmupMs?: number;
+}): Promise<{ result: LoadResult; cpu: CpuUsed }> {
+  const cpu = cpuSampler(opts.pids, opts.databaseUrl);
   const result = await runLoad({
-    url: `http://127.0.0.1:${opts.port}/floor`,
+    url: opts.url,
+    ...(opts.headers ? { headers: opts.headers } : {}),
     body: () => AUTO_INTENT,
     concurrency: opts.concurrency,
     durationMs: opts.durationMs,
