@@ -5,6 +5,15 @@ import { runLoad, type LoadResult } from './loadgen.ts';
 /** The auto-decide intent: a read, which the fixture policy approves at once. */
 export const AUTO_INTENT = JSON.stringify({ action: { type: 'db.query', resource: 'orders-replica' }, risk: { class: 'read' } });
 
+/** How a measurement runs, whatever it sends to. */
+interface LoadWindow {
+  databaseUrl: string;
+  concurrency: number;
+  durationMs: number;
+  /** Load before measuring (default 2 s). */
+  warmupMs?: number;
+}
+
 /**
  * Drives `POST /v1/actions` on a running gate with `concurrency` clients for `durationMs`
  * (after a 2 s warm-up) and samples the CPU the server processes and Postgres spend meanwhile.
@@ -17,12 +26,7 @@ export async function measureAutoDecide(opts: {
   /** Processes to sample, by name (e.g. { server: pid } or { 'api 1': pid, … }). */
   servers: Record<string, number>;
   postgresPid: number;
-  databaseUrl: string;
-  concurrency: number;
-  durationMs: number;
-  /** Load before measuring (default 2 s). */
-  warmupMs?: number;
-}): Promise<{ result: LoadResult; cpu: CpuUsed }> {
+} & LoadWindow): Promise<{ result: LoadResult; cpu: CpuUsed }> {
   return measuredLoad({
     url: opts.ports.map((port) => `http://127.0.0.1:${port}/v1/actions`),
     headers: { authorization: `Bearer ${opts.token}` },
@@ -39,11 +43,7 @@ export async function measureFloor(opts: {
   port: string;
   serverPid: number;
   postgresPid: number;
-  databaseUrl: string;
-  concurrency: number;
-  durationMs: number;
-  warmupMs?: number;
-}): Promise<{ result: LoadResult; cpu: CpuUsed }> {
+} & LoadWindow): Promise<{ result: LoadResult; cpu: CpuUsed }> {
   return measuredLoad({ url: `http://127.0.0.1:${opts.port}/floor`, pids: { server: opts.serverPid, postgres: opts.postgresPid }, ...opts });
 }
 
@@ -52,11 +52,7 @@ async function measuredLoad(opts: {
   url: string | string[];
   headers?: Record<string, string>;
   pids: Record<string, number>;
-  databaseUrl: string;
-  concurrency: number;
-  durationMs: number;
-  warmupMs?: number;
-}): Promise<{ result: LoadResult; cpu: CpuUsed }> {
+} & LoadWindow): Promise<{ result: LoadResult; cpu: CpuUsed }> {
   const cpu = cpuSampler(opts.pids, opts.databaseUrl);
   const result = await runLoad({
     url: opts.url,

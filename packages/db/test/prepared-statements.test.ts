@@ -41,6 +41,14 @@ async function migrate(ddl: string): Promise<void> {
 type Prepared = { name: string; statement: string };
 const prepared = (sql: Sql) => sql.query<Prepared>`SELECT name, statement FROM pg_prepared_statements ORDER BY name`;
 
+
+/** A value node-postgres cannot serialise (JSON.stringify throws on the cycle). */
+function selfReferencing(): Record<string, unknown> {
+  const value: Record<string, unknown> = {};
+  value.self = value;
+  return value;
+}
+
 describe('named prepared statements', () => {
   it('prepares each statement once per connection, on every path: pool, transaction, BEGIN and COMMIT riding along', async () => {
     const names = new StatementNames(true);
@@ -214,8 +222,7 @@ describe('named prepared statements', () => {
   it('a value node-postgres cannot send, on a statement prepared with BEGIN: the statement is closed again, and runs next time', async () => {
     const names = new StatementNames(true);
     const sql = oneConnection(names);
-    const circular: Record<string, unknown> = {};
-    circular.self = circular;
+    const circular = selfReferencing();
     const read = (value: unknown) => sql.transaction(async (tx) => tx.query<{ j: unknown }>`SELECT ${value}::jsonb AS j`);
     await expect(read(circular)).rejects.toThrow(/circular/i);
     // Had the Parse stayed on the server unrecorded, this Parse would meet "already exists".
@@ -226,8 +233,7 @@ describe('named prepared statements', () => {
   it('a value node-postgres cannot send, on a later statement of a transaction: nothing is sent, nothing is renewed', async () => {
     const names = new StatementNames(true);
     const sql = oneConnection(names);
-    const circular: Record<string, unknown> = {};
-    circular.self = circular;
+    const circular = selfReferencing();
     let runs = 0;
     const twoStatements = (value: unknown) =>
       sql.transaction(async (tx) => {
