@@ -10,6 +10,9 @@ import { testMapping } from './support/harness.ts';
 let upstream: Awaited<ReturnType<typeof startHttpEnvironments>>;
 let proxy: RunningProxy;
 const streams: AbortController[] = [];
+// The open streams' responses, held: undici cancels the body of a Response that is garbage
+// collected, which closes the request and leaves its session idle (a flaky eviction in CI).
+const held: Response[] = [];
 beforeAll(async () => {
   upstream = await startHttpEnvironments();
   proxy = await startMcpProxy({
@@ -49,6 +52,7 @@ async function openStream(session: string): Promise<void> {
   const controller = new AbortController();
   streams.push(controller);
   const res = await fetch(proxy.url!, { headers: { accept: 'text/event-stream', 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }, signal: controller.signal });
+  held.push(res);
   expect(res.status).toBe(200);
 }
 
