@@ -33,18 +33,34 @@ export async function runVerification(
   let physical = 0;
   // The last non-blank physical line: the trailer, when reading went on past a stop to find it.
   let last: { text: string; line: number } | null = null;
+  // One physical line: false once judging has stopped and nothing more need be read.
+  const take = (rawLine: string): boolean | Promise<boolean> => {
+    physical += 1;
+    if (rawLine.trim() !== '') last = { text: rawLine, line: physical };
+    if (stopped) return true;
+    const read = readExportLine(v.input, rawLine);
+    if (!read) return true;
+    const examined = examiner.examine(read);
+    const go = examined instanceof Promise ? examined.then((lines) => judgeAll(v, lines)) : judgeAll(v, examined);
+    return typeof go === 'boolean' ? afterJudging(go) : go.then(afterJudging);
+  };
+  const afterJudging = (go: boolean): boolean => {
+    if (go) return true;
+    stopped = true;
+    // Stopped at a problem after a seq gap: whether the gap is one too depends on the
+    // trailer (a selection's gaps are by design), so the rest is read only to find it.
+    return v.chain.firstGap !== null;
+  };
   try {
-    for await (const rawLine of lines) {
-      physical += 1;
-      if (rawLine.trim() !== '') last = { text: rawLine, line: physical };
-      if (stopped) continue;
-      const read = readExportLine(v.input, rawLine);
-      if (!read) continue;
-      if (await judgeAll(v, await examiner.examine(read))) continue;
-      stopped = true;
-      // Stopped at a problem after a seq gap: whether the gap is one too depends on the
-      // trailer (a selection's gaps are by design), so the rest is read only to find it.
-      if (!v.chain.firstGap) break;
+    // An array or other synchronous source is read without a promise per line: on the threads'
+    // path the reading thread's own share is what keeps two threads from doubling one.
+    if (Symbol.iterator in lines) {
+      for (const rawLine of lines) {
+        const go = take(rawLine);
+        if (!(typeof go === 'boolean' ? go : await go)) break;
+      }
+    } else {
+      for await (const rawLine of lines) if (!(await take(rawLine))) break;
     }
     if (!stopped) {
       const end = endOfExport(v.input);
@@ -57,11 +73,16 @@ export async function runVerification(
   return finish(v, requireTrailer, lastLine);
 }
 
-/** Judges lines in order; false at the first that stops reading (the rest were read too far). */
-async function judgeAll(v: Verification, judged: JudgedLine[]): Promise<boolean> {
-  for (const line of judged) {
-    const go = judgeLine(v, line);
-    if (!(typeof go === 'boolean' ? go : await go)) return false;
+/**
+ * Judges lines in order; false at the first that stops reading (the rest were read too far).
+ * Synchronous while every judgement is (the common case: a promise only when the signature
+ * window is full).
+ */
+function judgeAll(v: Verification, judged: JudgedLine[], from = 0): boolean | Promise<boolean> {
+  for (let i = from; i < judged.length; i++) {
+    const go = judgeLine(v, judged[i]!);
+    if (typeof go !== 'boolean') return go.then((ok) => (ok ? judgeAll(v, judged, i + 1) : false));
+    if (!go) return false;
   }
   return true;
 }

@@ -173,6 +173,9 @@ export function exportCases(n = 300): ExportCase[] {
   const selection = jsonl(picked, trailerOf(picked, key, { selection: { actionType: 'payment.send' } }));
   add('good selection with gaps', selection);
   add('selection with a bad signature after a gap', editLine(selection, mid, flipSignature));
+  // Reading stops at this line's own problem; only the trailer, read after it, says the gap
+  // before it is by design.
+  add('selection with a hash mismatch after a gap', editLine(selection, mid, (r) => (r.hash = sha256Hex('forged'))));
   add('selection with a bad signature, the trailer within reach, then content after it', [...editLine(selection, selection.length - 3, flipSignature), 'junk']);
   add('selection missing one more record', selection.filter((_, i) => i !== 50));
   add('selection whose trailer is cut', [...selection.slice(0, -1), selection.at(-1)!.slice(0, 80)]);

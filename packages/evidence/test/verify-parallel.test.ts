@@ -18,6 +18,10 @@ import { exportCases } from './tampered-exports.ts';
 // batch boundaries.
 
 const cases = exportCases(300);
+
+async function* streamOf(lines: readonly string[]): AsyncIterable<string> {
+  for (const line of lines) yield line;
+}
 const THREAD_COUNTS = [1, 2, 3] as const;
 const threads = new Map<number, VerifyThreads>();
 
@@ -42,6 +46,12 @@ describe('verifying on threads gives the one-thread report', () => {
     // The first 99 lines on this thread, the rest on threads.
     const switched = await verifyExportParallel(c.lines, c.keys, { ...c.opts, threads: threads.get(2)!, minLinesForThreads: 100, batchLines: 16 });
     expect(switched, 'switching to threads at line 100').toEqual(expected);
+    // An array is read without awaiting each line, a stream (a file) line by line: both read
+    // past a stop the same way (to find a selection's trailer after a gap).
+    expect(await verifyExport(streamOf(c.lines), c.keys, c.opts), 'streamed').toEqual(expected);
+    expect(await verifyExportOnOneThread(streamOf(c.lines), c.keys, c.opts), 'streamed, one thread').toEqual(expected);
+    const streamedOnThreads = await verifyExportParallel(streamOf(c.lines), c.keys, { ...c.opts, threads: threads.get(2)!, minLinesForThreads: 0, batchLines: 16 });
+    expect(streamedOnThreads, 'streamed, 2 threads').toEqual(expected);
   });
 
   it('the cases are what they say: good ones verify, tampered ones fail where they were tampered with', async () => {
@@ -57,6 +67,15 @@ describe('verifying on threads gives the one-thread report', () => {
     expect((await reportOf('duplicated record')).problems).toMatchObject([{ line: 151, seq: 150, code: 'seq_order' }]);
     expect((await reportOf('retired-key forgery: the old key signs after its rotation')).problems).toMatchObject([{ line: 170, seq: 170, code: 'retired_key' }]);
     expect((await reportOf('truncated: trailer and tail dropped')).problems).toMatchObject([{ line: 151, code: 'truncated' }]);
+    // Stopped after a gap, reading goes on to the trailer: a selection's gap is by design, so the
+    // bad signature is the problem; in a full export the gap comes first.
+    expect((await reportOf('selection with a bad signature after a gap')).problems).toMatchObject([{ line: 150, seq: 199, code: 'bad_signature' }]);
+    expect((await reportOf('selection with a hash mismatch after a gap')).problems).toMatchObject([{ line: 150, seq: 199, code: 'hash_mismatch' }]);
+    const hashAfterGap = byName.get('selection with a hash mismatch after a gap')!;
+    for (const lines of [hashAfterGap.lines, streamOf(hashAfterGap.lines)]) {
+      expect((await verifyExport(lines, hashAfterGap.keys, hashAfterGap.opts)).problems).toMatchObject([{ line: 150, seq: 199, code: 'hash_mismatch' }]);
+    }
+    expect((await reportOf('deleted record, then a bad signature')).problems).toMatchObject([{ line: 41, seq: 42, code: 'seq_gap' }]);
     expect((await reportOf('CSV with a bad signature in the middle')).problems).toMatchObject([{ seq: 150, code: 'bad_signature' }]);
     expect((await reportOf('canonical nested too deeply to check')).problems).toMatchObject([{ line: 150, seq: 150, code: 'not_canonical', message: 'canonical is nested too deeply to check' }]);
     expect((await reportOf('a too deeply nested record after the trailer')).problems).toMatchObject([{ line: 302, code: 'after_trailer' }]);
