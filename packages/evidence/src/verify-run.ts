@@ -32,7 +32,8 @@ export async function runVerification(
   let stopped = false;
   let physical = 0;
   // The last non-blank physical line: the trailer, when reading went on past a stop to find it.
-  let last: { text: string; line: number } | null = null;
+  // (Set in take(): typed by hand, or the compiler would hold it to its initial null below.)
+  let last = null as { text: string; line: number } | null;
   // One physical line: false once judging has stopped and nothing more need be read.
   const take = (rawLine: string): boolean | Promise<boolean> => {
     physical += 1;
