@@ -21,7 +21,7 @@ let refused: string;
 beforeAll(async () => {
   [t, browser] = await Promise.all([startConsoleService(), launchBrowser()]);
   approved = await submitProdDelete(t);
-  for (const [who, reason] of [['alice', 'runbook checked'], ['bob', 'no data left']]) {
+  for (const [who, reason] of [['alice', 'runbook checked'], ['bob', 'no data left']] as const) {
     await t.api('POST', `/v1/actions/${approved}/votes`, { token: t.tokens[who], body: { decision: 'approve', reason } });
   }
   refused = await submitProdDelete(t, { action: { type: 'environment.delete', resource: 'env/prod-us-2', summary: 'Delete prod-us-2' } });

@@ -19,7 +19,9 @@ beforeAll(async () => {
 afterAll(() => closeAll(browser, t));
 
 async function cookieOf(p: Person, name: string) {
-  return (await p.context.cookies(t.url)).find((c) => c.name === name);
+  // BrowserContext.cookies() takes no URL: every cookie of this person's context, which has
+  // visited only this console.
+  return (await p.context.cookies()).find((c) => c.name === name);
 }
 
 

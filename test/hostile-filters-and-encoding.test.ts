@@ -39,7 +39,7 @@ const HOSTILE_FILTERS: [query: string, field: string][] = [
 
 /** Signs in through the embedded development identity provider with fetch (manual redirects, a cookie jar). */
 type ConsolePage = { status: number; text: string; type: string };
-async function consoleSession(base: string, login: string): Promise<{ get(path: string): Promise<ConsolePage>; post(path: string, form: Buffer): Promise<ConsolePage> }> {
+async function consoleSession(base: string, login: string): Promise<{ get(path: string): Promise<ConsolePage>; post(path: string, form: Buffer<ArrayBuffer>): Promise<ConsolePage> }> {
   const jar = new Map<string, string>();
   const go = async (start: string, init: RequestInit = {}) => {
     let url = start;
@@ -113,7 +113,7 @@ describe('request bodies that are not UTF-8 (F4)', () => {
   const intentWith = (summary: Buffer) =>
     Buffer.concat([Buffer.from('{"action":{"type":"db.query","resource":"orders-replica","summary":"'), summary, Buffer.from('"},"risk":{"class":"read"}}')]);
 
-  async function post(route: string, token: string, body: Buffer, contentType = 'application/json', key?: string): Promise<ApiResponse> {
+  async function post(route: string, token: string, body: Buffer<ArrayBuffer>, contentType = 'application/json', key?: string): Promise<ApiResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': contentType, ...(key ? { 'idempotency-key': key } : {}) };
     const res = await fetch(t.url + route, { method: 'POST', headers, body });
     const text = await res.text();

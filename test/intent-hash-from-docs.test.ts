@@ -49,25 +49,29 @@ const SENT = {
   justification: ' region decommissioned \n',
 };
 
+type Section = Record<string, unknown>;
+/** An intent as the README's steps see it: sections of members (all but `action` may be left out), and free text. */
+type Intent = { action: Section; context?: Section; authority?: Section; risk?: Section; onBehalfOf?: unknown; justification?: unknown };
+
 /** The README's three steps, applied by hand. */
 function normaliseAsDocumented(sent: typeof SENT): Record<string, unknown> {
-  const out = structuredClone(sent) as Record<string, Record<string, unknown>> & Record<string, unknown>;
-  out.action!.params ??= {};
+  const out: Intent = structuredClone(sent);
+  out.action.params ??= {};
   out.context ??= {};
   out.context.attributes ??= {};
   out.authority ??= {};
   out.authority.attributes ??= {};
   out.risk ??= {};
-  const trimmed: Record<string, string[]> = {
-    action: ['resource', 'summary'],
-    context: ['environment', 'account', 'jurisdiction', 'matter'],
-    risk: ['class'],
-    authority: ['changeTicket', 'clientInstruction', 'regulation', 'reference'],
-  };
-  for (const [section, keys] of Object.entries(trimmed)) {
+  const trimmed: [section: 'action' | 'context' | 'risk' | 'authority', keys: string[]][] = [
+    ['action', ['resource', 'summary']],
+    ['context', ['environment', 'account', 'jurisdiction', 'matter']],
+    ['risk', ['class']],
+    ['authority', ['changeTicket', 'clientInstruction', 'regulation', 'reference']],
+  ];
+  for (const [section, keys] of trimmed) {
     for (const key of keys) if (typeof out[section]![key] === 'string') out[section]![key] = (out[section]![key] as string).trim();
   }
-  for (const key of ['onBehalfOf', 'justification']) if (typeof out[key] === 'string') out[key] = (out[key] as string).trim();
+  for (const key of ['onBehalfOf', 'justification'] as const) if (typeof out[key] === 'string') out[key] = (out[key] as string).trim();
   return out;
 }
 

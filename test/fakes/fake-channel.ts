@@ -1,5 +1,6 @@
 import type { ApprovalChannel, CardModel, CardRef, ChannelError, ChannelName, ChannelTarget, Notice } from '@countersign/core';
 import type { ServiceModule } from '@countersign/modules';
+import type { Truthy } from '../support/truthy.ts';
 
 // A chat channel for queue-engine tests: implements ApprovalChannel, records every call, and
 // can be told to fail (ChannelError, plain errors) for chosen operations and targets. Targets
@@ -100,13 +101,13 @@ export function channelModule(channel: ApprovalChannel): ServiceModule {
 }
 
 /** Polls until `check` returns a truthy value (then returns it) or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<Truthy<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v as NonNullable<T>;
+      if (v) return v as Truthy<T>;
     } catch (err) {
       last = err;
     }

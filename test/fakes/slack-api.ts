@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import WebSocket from 'ws';
+import type { Truthy } from '../support/truthy.ts';
 
 // A local stand-in for the Slack Web API (https://slack.com/api/<method>): enough of it for
 // countersign's Slack app, pointed at through SLACK_API_URL (Bolt's and the WebClient's
@@ -265,11 +266,11 @@ export class FakeSlack {
   }
 
   /** Polls `check` until it returns a truthy value (or throws after `timeoutMs`). */
-  async waitFor<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  async waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<Truthy<T>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await check();
-      if (value) return value;
+      if (value) return value as Truthy<T>;
       if (Date.now() > deadline) throw new Error(`fake Slack: timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 10));
     }

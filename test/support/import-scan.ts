@@ -36,9 +36,10 @@ export function sourceFiles(repoRoot: string, roots: string[]): string[] {
 
 /** The imports of one file's text. */
 export function importsOf(file: string, text: string): ImportSite[] {
-  const lineStarts = ts.computeLineStarts(text);
+  // Lines come from a parsed source file: TypeScript's public API has no line map without one.
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest);
   return ts.preProcessFile(text, true, true).importedFiles.map(({ fileName, pos }) => {
-    const line = ts.computeLineAndCharacterOfPosition(lineStarts, pos).line + 1;
+    const line = source.getLineAndCharacterOfPosition(pos).line + 1;
     const site: ImportSite = { file, line, specifier: fileName };
     if (fileName.startsWith('.')) site.target = path.posix.normalize(path.posix.join(path.posix.dirname(file), fileName));
     return site;
