@@ -55,7 +55,8 @@ export async function runVerification(
   try {
     // An array or other synchronous source is read without a promise per line: on the threads'
     // path the reading thread's own share is what keeps two threads from doubling one.
-    if (Symbol.iterator in lines) {
+    // A source that is both kinds is read as it reads asynchronously, as it always was.
+    if (!readsAsynchronously(lines)) {
       for (const rawLine of lines) {
         const go = take(rawLine);
         if (!(typeof go === 'boolean' ? go : await go)) break;
@@ -72,6 +73,10 @@ export async function runVerification(
   }
   const lastLine = last !== null && last.line > v.stopLine ? last.text : null;
   return finish(v, requireTrailer, lastLine);
+}
+
+function readsAsynchronously(lines: Iterable<string> | AsyncIterable<string>): lines is AsyncIterable<string> {
+  return typeof (lines as Partial<AsyncIterable<string>>)[Symbol.asyncIterator] === 'function';
 }
 
 /**

@@ -54,6 +54,13 @@ describe('verifying on threads gives the one-thread report', () => {
     expect(streamedOnThreads, 'streamed, 2 threads').toEqual(expected);
   });
 
+  it('a source that is both kinds is read through its asynchronous side, as before arrays were read without awaiting', async () => {
+    const good = cases.find((c) => c.name.startsWith('good'))!;
+    const both = { [Symbol.asyncIterator]: () => streamOf(good.lines)[Symbol.asyncIterator](), [Symbol.iterator]: () => ['garbage'][Symbol.iterator]() };
+    for (const verify of [verifyExport, verifyExportOnOneThread]) expect((await verify(both, good.keys, good.opts)).ok).toBe(true);
+    expect((await verifyExportParallel(both, good.keys, { ...good.opts, threads: threads.get(2)!, minLinesForThreads: 0, batchLines: 16 })).ok).toBe(true);
+  });
+
   it('the cases are what they say: good ones verify, tampered ones fail where they were tampered with', async () => {
     const byName = new Map(cases.map((c) => [c.name, c]));
     const reportOf = async (name: string): Promise<VerifyReport> => {
