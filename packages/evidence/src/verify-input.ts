@@ -1,4 +1,4 @@
-import { csvLayout, parseCsvRecord, type CsvLayout } from './csv.ts';
+import { csvLayout, parseCsvRecord, runsAsFormula, type CsvLayout } from './csv.ts';
 import type { VerifyProblem } from './verify-report.ts';
 
 /**
@@ -13,10 +13,15 @@ export interface ExportInput {
   carry: { text: string; line: number } | null;
   /** Where each CSV column is, from the header (extra columns allowed). */
   csv: CsvLayout | null;
+  /**
+   * A CSV header cell a spreadsheet would run as a formula (an added column's name): the file
+   * is no safer to open than a row with one, so it counts among `formulaRows`.
+   */
+  headerFormula: boolean;
 }
 
 export function newExportInput(): ExportInput {
-  return { format: null, lineNo: 0, carry: null, csv: null };
+  return { format: null, lineNo: 0, carry: null, csv: null, headerFormula: false };
 }
 
 /**
@@ -50,6 +55,7 @@ function readLine(
         const layout = csvLayout(header);
         if (!layout.ok) return { problem: { line: input.lineNo, code: 'invalid_csv', message: layout.message } };
         input.csv = layout.layout;
+        input.headerFormula = header.some(runsAsFormula);
         return null;
       }
     }

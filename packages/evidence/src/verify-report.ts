@@ -73,8 +73,9 @@ export interface VerifyReport {
   /**
    * CSV rows with a shown cell (signed-body or annotation column) that a spreadsheet would run
    * as a formula: written without the apostrophe the export puts before such a value, so the
-   * file was edited or made before that. The records may still verify; the file is not safe to
-   * open in a spreadsheet as it is. 0 for JSONL.
+   * file was edited or made before that. The header counts as a row when a column's name would
+   * run (the export's own names never do). The records may still verify; the file is not safe
+   * to open in a spreadsheet as it is. 0 for JSONL.
    */
   formulaRows: number;
   /** Empty when ok; otherwise the first problem (verification stops there). */

@@ -120,7 +120,7 @@ async function finish(v: Verification, requireTrailer: boolean, lastLine: string
     anchor: done.records > 0 ? v.chain.anchor : null,
     trailer: trailerBody,
     annotated: v.annotated,
-    formulaRows: v.formulaRows,
+    formulaRows: v.formulaRows + (v.input.headerFormula ? 1 : 0),
     problems: problem ? [problem] : [],
   };
 }

@@ -121,6 +121,18 @@ describe('CSV cells a spreadsheet would evaluate', () => {
     expect(await verifyExportParallel(raw, keys, { threads: 2, minLinesForThreads: 0, batchLines: 2 })).toMatchObject({ ok: true, formulaRows: 2, annotated: artifacts.length });
   });
 
+  it('verify: a header cell that would run as a formula (an added column) is counted too', async () => {
+    const added = lines.map((line, i) => toCsvRow([...parseCsvRecord(line)!, i === 0 ? HYPERLINK : '']));
+    expect(await verifyExport(added, keys)).toMatchObject({ ok: true, records: artifacts.length, formulaRows: 1 });
+    expect(await verifyExportParallel(added, keys, { threads: 2, minLinesForThreads: 0, batchLines: 2 })).toMatchObject({ ok: true, formulaRows: 1 });
+    // With a row's own formula cell as well: both counted.
+    const both = withCell(2, 'reason', HYPERLINK, added);
+    expect(await verifyExport(both, keys)).toMatchObject({ ok: true, formulaRows: 2 });
+    // A harmless added column counts nothing.
+    const plain = lines.map((line, i) => toCsvRow([...parseCsvRecord(line)!, i === 0 ? 'reviewed by' : '']));
+    expect(await verifyExport(plain, keys)).toMatchObject({ ok: true, formulaRows: 0 });
+  });
+
   it('verify: any other value in a signed-body cell is refused, an apostrophe where none belongs included', async () => {
     expect((await verifyExport(withCell(2, 'reason', "'=HYPERLINK(\"https://other.test\")"), keys)).problems[0]).toMatchObject({ line: 3, code: 'field_mismatch' });
     expect((await verifyExport(withCell(2, 'decision', "'approve"), keys)).problems[0]).toMatchObject({ line: 3, code: 'field_mismatch' });
