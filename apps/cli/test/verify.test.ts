@@ -149,7 +149,14 @@ describe('countersign verify', () => {
     const result = await cli(verify, ['formulas.csv', '--key', 'pub.pem']);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^OK: 5 records/);
-    expect(result.out).toMatch(/warning: 2 rows have a cell a spreadsheet may run as a formula/);
+    expect(result.out).toMatch(/warning: 2 rows have \(the header counts as a row\) a cell a spreadsheet may run as a formula/);
+    // A column whose name would run (added by hand: no export writes one): the header counts.
+    const named = rows.map((row, i) => (row === '' ? row : `${row},${i === 0 ? '=1+1' : ''}`));
+    writeFileSync(join(dir, 'formula-header.csv'), named.join('\r\n'));
+    const header = await cli(verify, ['formula-header.csv', '--key', 'pub.pem']);
+    expect(header.code).toBe(0);
+    expect(header.out).toMatch(/^OK: 5 records/);
+    expect(header.out).toMatch(/warning: 1 row has \(the header counts as a row\) a cell a spreadsheet may run as a formula/);
   });
 
   it('takes keys from a JWKS file and from a JWKS URL', async () => {

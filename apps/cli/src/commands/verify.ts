@@ -130,8 +130,10 @@ function describe(report: VerifyReport): string {
     out += `note: ${report.annotated} records carry what was approved (subject: type, resource, summary, params), an annotation no signature covers: ignored by verify, not evidence\n`;
   }
   if (report.formulaRows > 0) {
-    // Counted over shown columns, a spreadsheet's own ones included (a negative number there counts too).
-    out += `warning: ${report.formulaRows} rows have a cell a spreadsheet may run as a formula (it begins with =, +, -, @, a tab, a carriage return, or spaces then one of the first four, without the apostrophe the export writes before such a value): the records verify, but the file was edited or exported before that; import it as text, do not open it\n`;
+    // Counted over shown columns, a spreadsheet's own ones included (a negative number there
+    // counts too), and the header row when a column's name would run (no export writes one).
+    const rows = report.formulaRows === 1 ? '1 row has' : `${report.formulaRows} rows have`;
+    out += `warning: ${rows} (the header counts as a row) a cell a spreadsheet may run as a formula (it begins with =, +, -, @, a tab, a carriage return, or spaces then one of the first four, with no apostrophe before it): the records verify, but the file was edited, or exported before exports wrote that apostrophe; import it as text, do not open it\n`;
   }
   if (report.records === 0) return out;
   if (!selection && report.anchor !== null && report.anchor !== GENESIS_HASH) {
