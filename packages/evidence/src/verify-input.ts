@@ -9,8 +9,11 @@ export interface ExportInput {
   format: 'jsonl' | 'csv' | null;
   /** The physical line last read (1-based). */
   lineNo: number;
-  /** A CSV row cut by a newline inside quotes, waiting for its next line. */
-  carry: { text: string; line: number } | null;
+  /**
+   * A CSV row cut by a newline inside quotes, waiting for its next line: its physical lines so
+   * far, the line it began at, and whether it is the header (a column name may hold a newline).
+   */
+  carry: { parts: string[]; line: number; header: boolean } | null;
   /** Where each CSV column is, from the header (extra columns allowed). */
   csv: CsvLayout | null;
   /**
@@ -24,45 +27,64 @@ export function newExportInput(): ExportInput {
   return { format: null, lineNo: 0, carry: null, csv: null, headerFormula: false };
 }
 
+type NextLine = { line: number; text: string; format: 'jsonl' | 'csv' } | { problem: VerifyProblem } | null;
+
 /**
  * The next logical line to check, or null when this physical line carries nothing to check
- * (blank, the CSV header). A CR ending the line and a leading BOM are dropped; a carried CSV
- * row is joined with this line and reported at the line where it began.
+ * (blank, the CSV header, a row still open). A CR ending the line and a leading BOM are
+ * dropped.
  */
-function readLine(
-  input: ExportInput,
-  rawLine: string,
-): { line: number; text: string; format: 'jsonl' | 'csv'; cr: boolean } | { problem: VerifyProblem } | null {
+function readLine(input: ExportInput, rawLine: string): NextLine {
   input.lineNo += 1;
   const cr = rawLine.endsWith('\r');
   let text = cr ? rawLine.slice(0, -1) : rawLine;
+  if (input.carry) return continueRow(input.carry, input, text, cr);
   if (input.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (input.carry) {
-    text = `${input.carry.text}\n${text}`;
-  } else if (text.trim() === '') {
+  if (text.trim() === '') return null;
+  if (input.format === 'jsonl' || (input.format === null && text.startsWith('{'))) {
+    // A JSONL export starts with a record or trailer object; a CSV one with its header row.
+    input.format = 'jsonl';
+    return { line: input.lineNo, text, format: 'jsonl' };
+  }
+  if (csvRowContinues(text, 0, false)) {
+    // The line break is inside a quoted field, so a CR before it is the field's own (a reason
+    // typed with CRLF): kept, or the cell would differ from the signed value it shows.
+    input.carry = { parts: [cr ? `${text}\r` : text], line: input.lineNo, header: input.format === null };
     return null;
   }
-  if (input.format === null) {
-    // A JSONL export starts with a record or trailer object; a CSV one with its header row.
-    if (text.startsWith('{')) {
-      input.format = 'jsonl';
-    } else {
-      const header = csvHeader(text);
-      if (header === null) {
-        input.format = 'jsonl';
-      } else {
-        input.format = 'csv';
-        const layout = csvLayout(header);
-        if (!layout.ok) return { problem: { line: input.lineNo, code: 'invalid_csv', message: layout.message } };
-        input.csv = layout.layout;
-        input.headerFormula = header.some(runsAsFormula);
-        return null;
-      }
-    }
+  return input.format === null ? firstLine(input, input.lineNo, text) : { line: input.lineNo, text, format: 'csv' };
+}
+
+/**
+ * A physical line of a row whose quoted field is open. Only this line is scanned (the row so
+ * far ends inside quotes, and a quote never pairs across a line break), and the row is joined
+ * once it ends: rescanning the whole row at every line made a row left open, as a cut or
+ * hostile export may have, cost time quadratic in the lines after it.
+ */
+function continueRow(carry: NonNullable<ExportInput['carry']>, input: ExportInput, text: string, cr: boolean): NextLine {
+  if (csvRowContinues(text, 0, true)) {
+    carry.parts.push(cr ? `${text}\r` : text);
+    return null;
   }
-  const line = input.carry?.line ?? input.lineNo;
   input.carry = null;
-  return { line, text, format: input.format, cr };
+  carry.parts.push(text);
+  const row = carry.parts.join('\n');
+  return carry.header ? firstLine(input, carry.line, row) : { line: carry.line, text: row, format: 'csv' };
+}
+
+/** The export's first row: the CSV header when it names the `seq` column, else a JSONL line. */
+function firstLine(input: ExportInput, line: number, text: string): NextLine {
+  const header = csvHeader(text);
+  if (header === null) {
+    input.format = 'jsonl';
+    return { line, text, format: 'jsonl' };
+  }
+  input.format = 'csv';
+  const layout = csvLayout(header);
+  if (!layout.ok) return { problem: { line, code: 'invalid_csv', message: layout.message } };
+  input.csv = layout.layout;
+  input.headerFormula = header.some(runsAsFormula);
+  return null;
 }
 
 /**
@@ -87,12 +109,6 @@ export function readExportLine(input: ExportInput, rawLine: string): ReadLine | 
   const next = readLine(input, rawLine);
   if (!next) return null;
   if ('problem' in next) return { kind: 'problem', problem: next.problem };
-  if (next.format === 'csv' && csvRowOpen(next.text)) {
-    // The line break is inside a quoted field, so a CR before it is the field's own (a reason
-    // typed with CRLF): kept, or the cell would differ from the signed value it shows.
-    input.carry = { text: next.cr ? `${next.text}\r` : next.text, line: next.line };
-    return null;
-  }
   return { kind: 'text', line: next.line, endLine: input.lineNo, text: next.text, format: next.format, csv: input.csv };
 }
 
@@ -101,12 +117,37 @@ export function endOfExport(input: ExportInput): ReadLine | null {
   return input.carry ? { kind: 'unterminated', line: input.carry.line } : null;
 }
 
-/** The row ends inside a quoted field (parseCsvRecord's null); a malformed row is complete, and refused when examined. */
-function csvRowOpen(text: string): boolean {
-  try {
-    return parseCsvRecord(text) === null;
-  } catch {
-    return false;
+/**
+ * True when `text`, scanned from `from` (inside a quoted field when `quoted`), ends inside a
+ * quoted field: the row continues on the next line. As parseCsvRecord reads a row, which
+ * returns null exactly then; a malformed row is complete, and refused when examined.
+ */
+export function csvRowContinues(text: string, from: number, quoted: boolean): boolean {
+  let i = from;
+  let inQuotes = quoted;
+  for (;;) {
+    if (inQuotes) {
+      const quote = text.indexOf('"', i);
+      if (quote === -1) return true;
+      i = quote + 1;
+      // A doubled quote is a quote in the value; a single one ends the field.
+      if (text.charCodeAt(i) === 34 /* " */) {
+        i += 1;
+        continue;
+      }
+      inQuotes = false;
+      if (i === text.length || text.charCodeAt(i) !== 44 /* , */) return false;
+      i += 1;
+    } else if (text.charCodeAt(i) === 34) {
+      inQuotes = true;
+      i += 1;
+    } else {
+      const comma = text.indexOf(',', i);
+      const end = comma === -1 ? text.length : comma;
+      const quote = text.indexOf('"', i);
+      if (comma === -1 || (quote !== -1 && quote < end)) return false;
+      i = end + 1;
+    }
   }
 }
 
