@@ -65,6 +65,10 @@ describe('bench results', () => {
     for (const s of STAGES) expect(results.figures.find((f) => f.name === `stages.${s.key}`)?.unit).toBe('µs/escalation');
     expect(value('escalations.service_rss')).toBe(Math.round(slack.memory.rssBytes / 2 ** 20));
     expect(value('sustained.step_4.count')).toBe(4);
+    // The service's CPU per escalation at each step: its cores over the step's time, per escalation.
+    const step = sustained.steps[0]!;
+    expect(value('sustained.step_4.service_cpu')).toBe(Number(((step.serviceCores * step.seconds * 1000) / step.count).toFixed(1)));
+    expect(value('sustained.step_4.service_cpu')).toBeGreaterThan(0);
     expect(results.ratios.click_p95_over_auto_p99).toBe(Number((slack.releaseMs.p95 / 10).toFixed(3)));
     expect(results.ratios.scaleout_auto).toBeNull();
     // Every number printed is a figure: as many figures as printed values in the table.

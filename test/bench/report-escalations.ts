@@ -88,7 +88,8 @@ export function reportSustained(r: Report, key: string, s: SustainedResult): voi
       `  ${`${st.rate}/s`.padStart(6)}: offered ${r.fig(`${sk}.offered`, st.offeredPerSecond, 'escalations/s', 1)} × ${r.fig(`${sk}.count`, st.count, 'count', 0)}; ` +
         `card p50 ${r.fig(`${sk}.card.p50`, st.cardMs.p50, 'ms', 0)} p95 ${r.fig(`${sk}.card.p95`, st.cardMs.p95, 'ms', 0)}; ` +
         `release p95 ${r.fig(`${sk}.release.p95`, st.releaseMs.p95, 'ms', 0)}; ${r.fig(`${sk}.failures`, st.failures, 'count', 0)} failed; ` +
-        `service ${r.fig(`${sk}.service_cores`, st.serviceCores, 'cores', 2)} (machine ${r.fig(`${sk}.machine_cores`, st.machineCores, 'cores', 2)}); ${st.passed ? 'pass' : 'FAIL (stop)'}`,
+        `service ${r.fig(`${sk}.service_cores`, st.serviceCores, 'cores', 2)}, ${r.fig(`${sk}.service_cpu`, (st.serviceCores * st.seconds * 1000) / st.count, 'ms/escalation', 1)} ` +
+        `(machine ${r.fig(`${sk}.machine_cores`, st.machineCores, 'cores', 2)}); ${st.passed ? 'pass' : 'FAIL (stop)'}`,
     );
   }
 }
