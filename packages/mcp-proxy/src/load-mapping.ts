@@ -80,10 +80,63 @@ export function loadMapping(text: string, fileName: string): Mapping {
   });
 }
 
-/** `*` is any run of characters, `?` one character; everything else is literal. */
+/** Captures, so that split() keeps each terminator as its own part (at the odd indices). */
+const LINE_TERMINATOR = /([\n\r\u2028\u2029])/;
+const STAR = 42; // '*'
+const QUESTION = 63; // '?'
+
+/**
+ * `*` is any run of characters, `?` one character; everything else is literal. "Character" is a
+ * UTF-16 code unit other than a line terminator (\n, \r, \u2028, \u2029), as the `.` of the
+ * RegExp this used to build; the name must match whole.
+ *
+ * Not a RegExp: `.*` twice or more backtracks polynomially, and the name comes from the MCP
+ * client with no length limit (`*_*_*_delete` on 2,000 characters took 1.8 s, ×8 per doubling,
+ * blocking every session's event loop). This is O(name × pattern) at worst.
+ */
 export function globMatcher(pattern: string): (name: string) => boolean {
   if (!/[*?]/.test(pattern)) return (name) => name === pattern;
-  const source = pattern.replace(/[.+^${}()|[\]\\/-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  const re = new RegExp(`^${source}$`);
-  return (name) => re.test(name);
+  // Wildcards never match a line terminator, so each one in the name can only be matched by the
+  // same literal character in the pattern, in order: splitting both at line terminators (kept as
+  // their own parts) gives segments that must pair up one to one, with the terminators equal.
+  // Inside a segment there is none, so the plain wildcard algorithm below is exact there.
+  const parts = pattern.split(LINE_TERMINATOR);
+  if (parts.length === 1) return (name) => !LINE_TERMINATOR.test(name) && wildcardMatch(pattern, name);
+  return (name) => {
+    const names = name.split(LINE_TERMINATOR);
+    if (names.length !== parts.length) return false;
+    for (let i = 0; i < parts.length; i++) {
+      if (i % 2 === 1 ? names[i] !== parts[i] : !wildcardMatch(parts[i]!, names[i]!)) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * Whole-string wildcard match where `*` takes any run and `?` any one code unit. Greedy, going
+ * back only to the last `*` seen: an earlier star never needs to take more, since the last one
+ * can absorb anything (which is why line terminators are split off before this is called).
+ */
+function wildcardMatch(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1; // index in pattern of the last `*` seen
+  let resume = 0; // index in name where that star's run ends for now
+  while (n < name.length) {
+    const c = p < pattern.length ? pattern.charCodeAt(p) : -1;
+    if (c === QUESTION || (c !== STAR && c === name.charCodeAt(n))) {
+      p++;
+      n++;
+    } else if (c === STAR) {
+      star = p++;
+      resume = n;
+    } else if (star >= 0) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern.charCodeAt(p) === STAR) p++;
+  return p === pattern.length;
 }
