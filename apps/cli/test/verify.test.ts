@@ -159,6 +159,28 @@ describe('countersign verify', () => {
     expect(header.out).toMatch(/warning: 1 row has \(the header counts as a row\) a cell a spreadsheet may run as a formula/);
   });
 
+  it('refuses a signed column renamed to pass for itself, and names the columns it ignored', async () => {
+    const rows = exportText(records, firstKey, 'csv').split('\r\n');
+    const header = rows[0]!.split(',');
+    const at = header.indexOf('decision');
+    // "decision" with a zero-width space: an unchecked column a person reads as the checked one.
+    const renamed = [header.map((name, i) => (i === at ? 'deci\u200bsion' : name)).join(','), ...rows.slice(1)];
+    writeFileSync(join(dir, 'renamed.csv'), renamed.join('\r\n'));
+    const refused = await cli(verify, ['renamed.csv', '--key', 'pub.pem']);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toBe('FAILED: line 1: invalid_csv: column "deci\\u200bsion" looks like "decision" but is spelled differently: a renamed column would go unchecked\n');
+    // Columns someone added verify, and are named (escaped) as covered by no signature.
+    const added = rows.map((row, i) => (row === '' ? row : `${row},${i === 0 ? 'reviewed by,Entscheidung \u2713' : ','}`));
+    writeFileSync(join(dir, 'added.csv'), added.join('\r\n'));
+    const noted = await cli(verify, ['added.csv', '--key', 'pub.pem']);
+    expect(noted.code).toBe(0);
+    expect(noted.out).toMatch(/^OK: 5 records/);
+    expect(noted.out).toContain('note: 2 columns the export does not write, covered by no signature, ignored by verify: "reviewed by", "Entscheidung \\u2713"\n');
+    // The export as written adds none.
+    writeFileSync(join(dir, 'plain.csv'), rows.join('\r\n'));
+    expect((await cli(verify, ['plain.csv', '--key', 'pub.pem'])).out).not.toMatch(/does not write/);
+  });
+
   it('takes keys from a JWKS file and from a JWKS URL', async () => {
     const jwks = await cli(signingKey, ['public', '--dir', 'keys', '--jwks']);
     writeFileSync(join(dir, 'jwks.json'), jwks.out);

@@ -182,6 +182,10 @@ export function csvLayout(header: string[]): { ok: true; layout: CsvLayout } | {
     if (index.has(name)) return { ok: false, message: `column "${name}" appears twice in the header` };
     index.set(name, i);
   }
+  for (const name of header) {
+    const like = lookalikeOf(name);
+    if (like) return { ok: false, message: `column ${shownColumn(name)} looks like "${like}" but is spelled differently: a renamed column would go unchecked` };
+  }
   const missing = CSV_RECORD_COLUMNS.filter((name) => !index.has(name));
   if (missing.length > 0) return { ok: false, message: `the header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}` };
   const record = new Set<string>(CSV_RECORD_COLUMNS);
@@ -195,6 +199,48 @@ export function csvLayout(header: string[]): { ok: true; layout: CsvLayout } | {
       annotations: header.filter((name) => !record.has(name) && !signedNames.has(name)),
     },
   };
+}
+
+// Cyrillic and Greek letters drawn like the Latin ones our column names use (lower-cased
+// first, so the capitals are covered by their small forms).
+const CONFUSABLE: Record<string, string> = {
+  а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', ё: 'e', һ: 'h', н: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', ӏ: 'l', м: 'm', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', у: 'y', х: 'x', ԝ: 'w',
+  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
+};
+const KNOWN_BY_SKELETON = new Map<string, string>(CSV_COLUMNS.map((name) => [skeletonOf(name), name]));
+
+/** What a column name reads as to a person: compatibility forms folded, case, accents, spaces, punctuation and invisible characters gone. */
+function skeletonOf(name: string): string {
+  let out = '';
+  for (const ch of name.normalize('NFKD').toLowerCase()) {
+    const latin = CONFUSABLE[ch] ?? ch;
+    if (/[a-z0-9]/.test(latin)) out += latin;
+  }
+  return out;
+}
+
+/**
+ * The export's own column a header cell is made to look like, when it is not that column: a
+ * signed-body column renamed with an invisible character, another case or a look-alike letter
+ * becomes an annotation nobody checks, while a person reading the file takes it for the
+ * checked one. Refused, so `decision` cells cannot be forged that way.
+ */
+function lookalikeOf(name: string): string | null {
+  const known = KNOWN_BY_SKELETON.get(skeletonOf(name));
+  return known !== undefined && known !== name ? known : null;
+}
+
+const SUBJECT_COLUMNS = new Set<string>(CSV_SUBJECT_COLUMNS);
+
+/** Of a header's annotation columns, those the export does not write itself. */
+export function addedColumns(annotations: readonly string[]): string[] {
+  return annotations.filter((name) => !SUBJECT_COLUMNS.has(name));
+}
+
+/** A header cell in a message: quoted, anything but printable ASCII as a \u escape (an invisible character must show), cut after 120 characters. */
+export function shownColumn(name: string): string {
+  const escaped = name.replace(/[^\x20-\x7e]|["\\]/g, (ch) => (ch === '"' || ch === '\\' ? `\\${ch}` : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return `"${escaped.length > 120 ? `${escaped.slice(0, 120)}…` : escaped}"`;
 }
 
 /** A CSV row as a JSONL-shaped record, plus its signed-body columns (to be checked) and whether it carries annotation. */

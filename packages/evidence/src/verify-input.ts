@@ -13,7 +13,7 @@ export interface ExportInput {
    * A CSV row cut by a newline inside quotes, waiting for its next line: its physical lines so
    * far, the line it began at, and whether it is the header (a column name may hold a newline).
    */
-  carry: { parts: string[]; line: number; header: boolean } | null;
+  carry: { parts: string[]; loose: number; chars: number; line: number; header: boolean } | null;
   /** Where each CSV column is, from the header (extra columns allowed). */
   csv: CsvLayout | null;
   /**
@@ -49,11 +49,23 @@ function readLine(input: ExportInput, rawLine: string): NextLine {
   if (csvRowContinues(text, 0, false)) {
     // The line break is inside a quoted field, so a CR before it is the field's own (a reason
     // typed with CRLF): kept, or the cell would differ from the signed value it shows.
-    input.carry = { parts: [cr ? `${text}\r` : text], line: input.lineNo, header: input.format === null };
+    const first = cr ? `${text}\r` : text;
+    input.carry = { parts: [first], loose: 1, chars: first.length, line: input.lineNo, header: input.format === null };
     return null;
   }
   return input.format === null ? firstLine(input, input.lineNo, text) : { line: input.lineNo, text, format: 'csv' };
 }
+
+/**
+ * The most a row whose quoted field spans lines may hold, line breaks included: far above any
+ * row an export writes (the service caps what one request can carry at 64 KB), low enough that
+ * a file left open by one stray quote is refused before it fills memory. A header's column
+ * names are short.
+ */
+export const MAX_CARRIED_ROW_CHARS = 8 * 1024 * 1024;
+export const MAX_CARRIED_HEADER_CHARS = 64 * 1024;
+/** Carried lines are joined every so often, so a run of short lines holds no array slot each. */
+const PARTS_TO_JOIN = 4096;
 
 /**
  * A physical line of a row whose quoted field is open. Only this line is scanned (the row so
@@ -63,7 +75,22 @@ function readLine(input: ExportInput, rawLine: string): NextLine {
  */
 function continueRow(carry: NonNullable<ExportInput['carry']>, input: ExportInput, text: string, cr: boolean): NextLine {
   if (csvRowContinues(text, 0, true)) {
-    carry.parts.push(cr ? `${text}\r` : text);
+    const part = cr ? `${text}\r` : text;
+    carry.chars += part.length + 1;
+    if (carry.chars > (carry.header ? MAX_CARRIED_HEADER_CHARS : MAX_CARRIED_ROW_CHARS)) {
+      // Refused at the line the row began; nothing after it is read.
+      input.carry = null;
+      input.format ??= 'csv';
+      const limit = carry.header ? '64 KiB' : '8 MiB';
+      return { problem: { line: carry.line, code: 'invalid_csv', message: `a quoted field runs on past ${limit} (a stray quote, or not an export)` } };
+    }
+    carry.parts.push(part);
+    // The last lines become one string (a join of a join is the same text), so the array grows
+    // by one slot per PARTS_TO_JOIN lines and nothing is copied twice.
+    if (++carry.loose === PARTS_TO_JOIN) {
+      carry.parts.push(carry.parts.splice(-PARTS_TO_JOIN).join('\n'));
+      carry.loose = 0;
+    }
     return null;
   }
   input.carry = null;
@@ -114,7 +141,10 @@ export function readExportLine(input: ExportInput, rawLine: string): ReadLine | 
 
 /** At the end of the input: the CSV row still open, if any. */
 export function endOfExport(input: ExportInput): ReadLine | null {
-  return input.carry ? { kind: 'unterminated', line: input.carry.line } : null;
+  if (!input.carry) return null;
+  // A first row left open was read as a CSV row: the report says csv, as its problem does.
+  input.format ??= 'csv';
+  return { kind: 'unterminated', line: input.carry.line };
 }
 
 /**

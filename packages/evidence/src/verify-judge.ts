@@ -54,6 +54,8 @@ export function judgeLine(v: Verification, judged: JudgedLine): boolean | Promis
   switch (judged.kind) {
     case 'problem':
       v.stopLine = judged.problem.line;
+      // A row opened after the trailer is content after it, however it ends.
+      if (v.trailer) return stop(v, { line: judged.problem.line, code: 'after_trailer', message: 'content after the trailer' });
       return stop(v, judged.problem);
     case 'unterminated':
       // A row opened after the trailer is content after it, from its first line.

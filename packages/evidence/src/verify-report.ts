@@ -78,6 +78,12 @@ export interface VerifyReport {
    * to open in a spreadsheet as it is. 0 for JSONL.
    */
   formulaRows: number;
+  /**
+   * CSV header columns the export does not write (added in a spreadsheet, say), in header
+   * order: no signature covers them and verify ignores their cells, whatever their names
+   * suggest. Empty for JSONL.
+   */
+  addedColumns: string[];
   /** Empty when ok; otherwise the first problem (verification stops there). */
   problems: VerifyProblem[];
 }

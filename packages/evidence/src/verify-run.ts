@@ -1,3 +1,4 @@
+import { addedColumns } from './csv.ts';
 import { parseExportLine } from './export-line.ts';
 import { checkTrailer } from './trailer-check.ts';
 import { TRAILER_TYPE, type TrailerBody } from './trailer.ts';
@@ -121,6 +122,7 @@ async function finish(v: Verification, requireTrailer: boolean, lastLine: string
     trailer: trailerBody,
     annotated: v.annotated,
     formulaRows: v.formulaRows + (v.input.headerFormula ? 1 : 0),
+    addedColumns: v.input.csv ? addedColumns(v.input.csv.annotations) : [],
     problems: problem ? [problem] : [],
   };
 }

@@ -11,7 +11,7 @@ import {
   verifyExportOnOneThread,
   verifyExportParallel,
 } from '../src/index.ts';
-import { csvRowContinues } from '../src/verify-input.ts';
+import { csvRowContinues, MAX_CARRIED_HEADER_CHARS, MAX_CARRIED_ROW_CHARS } from '../src/verify-input.ts';
 import { sealChain } from './factories.ts';
 
 // A CSV row whose quoted field holds a line break spans physical lines: a reason typed over two
@@ -50,6 +50,55 @@ describe('CSV rows across lines', () => {
       expect(report.problems[0]).toMatchObject({ line: 1, code: 'invalid_csv', message: 'unterminated quoted field (cut short?)' });
     });
   }
+
+  it('a first row left open says csv, as its problem does', async () => {
+    const report = await verifyExport([`${exportCsvHeader()},"notes`, 'on this export'], keys);
+    expect(report).toMatchObject({ format: 'csv', problems: [{ line: 1, code: 'invalid_csv' }] });
+  });
+
+  // A stray quote must not make the reader keep the rest of the file: a row is refused at its
+  // first line once it holds more than any export writes.
+  it('a header left open past 64 KiB is refused at line 1, without reading on', async () => {
+    let read = 0;
+    const first = `${exportCsvHeader()},"notes`;
+    function* lines() {
+      yield first;
+      for (let i = 0; i < 1_000_000; i++) {
+        read += 1;
+        yield '';
+      }
+    }
+    const array = [...lines()].slice(0, MAX_CARRIED_HEADER_CHARS + 10);
+    for (const verify of Object.values(ways)) {
+      const report = await verify(array);
+      expect(report).toMatchObject({ ok: false, format: 'csv', problems: [{ line: 1, code: 'invalid_csv', message: 'a quoted field runs on past 64 KiB (a stray quote, or not an export)' }] });
+    }
+    // Streamed: reading stops at the limit (a blank line is one character, its line break).
+    read = 0;
+    await verifyExportOnOneThread(lines(), keys);
+    expect(read).toBe(MAX_CARRIED_HEADER_CHARS - first.length + 1);
+  });
+
+  it('a record row left open past 8 MiB is refused at the line it began; before the trailer or after it', async () => {
+    const filler = 'x'.repeat(1023);
+    const count = Math.ceil(MAX_CARRIED_ROW_CHARS / 1024);
+    let read = 0;
+    function* lines(afterTrailer: boolean) {
+      yield* afterTrailer ? rows : rows.slice(0, 4);
+      yield '7,"unclosed';
+      for (let i = 0; i < count + 1_000; i++) {
+        read += 1;
+        yield filler;
+      }
+    }
+    read = 0;
+    expect((await verifyExportOnOneThread(lines(false), keys)).problems[0]).toMatchObject({ line: 5, code: 'invalid_csv', message: 'a quoted field runs on past 8 MiB (a stray quote, or not an export)' });
+    expect(read).toBe(count);
+    expect((await verifyExport(lines(true), keys)).problems[0]).toMatchObject({ line: rows.length + 1, code: 'after_trailer' });
+    // Just under the limit the row is carried to its end, and examined as the row it is.
+    const under = [...rows.slice(0, 4), '7,"unclosed', ...Array.from({ length: count - 2 }, () => filler), 'x"'];
+    expect((await verifyExport(under, keys)).problems[0]).toMatchObject({ line: 5, code: 'invalid_csv', message: expect.stringMatching(/fields/) });
+  });
 
   it('a first row that spans lines but names no seq column is read as JSONL, from its first line', async () => {
     const report = await verifyExport(['note,"two', 'lines"', ...rows.slice(1)], keys);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { linesOf } from '../src/index.ts';
+import { generateSigningKey, linesOf, verifyExport } from '../src/index.ts';
+import { jsonlLines, sealChain } from './factories.ts';
 
 // Splitting an export stream into lines: the same lines however the stream is cut, and a long
 // line read in time linear in its length (an export can come from anyone).
@@ -36,6 +37,22 @@ describe('linesOf', () => {
     expect(await collect([Buffer.from([0xe2, 0x82]), Buffer.from([0xac, 0x0a])])).toEqual(['€']);
     // A cut-off multi-byte character at the end decodes as U+FFFD: the damaged line is kept.
     expect(await collect([Buffer.from([0x61, 0xe2, 0x82])])).toEqual(['a\ufffd']);
+  });
+
+  it('keeps a BOM: the verifier drops one at the start of the export, as for lines given as text', async () => {
+    expect(await collect([Buffer.from('\ufeff\ufeffa\nb')])).toEqual(['\ufeff\ufeffa', 'b']);
+    const key = generateSigningKey();
+    const keys = new Map([[key.keyId, key.publicKey]]);
+    const lines = jsonlLines(sealChain(3, key));
+    for (const boms of ['\ufeff', '\ufeff\ufeff', '']) {
+      const asText = [boms + lines[0], ...lines.slice(1)];
+      const bytes = Buffer.from(asText.join('\n'));
+      const streamed = await verifyExport(linesOf((async function* () { yield bytes.subarray(0, 1); yield bytes.subarray(1); })()), keys);
+      expect(streamed).toEqual(await verifyExport(asText, keys));
+      expect(streamed.ok).toBe(boms.length < 2);
+    }
+    // A file of nothing but a BOM: the same report either way.
+    expect(await verifyExport(linesOf((async function* () { yield Buffer.from('\ufeff'); })()), keys)).toEqual(await verifyExport(['\ufeff'], keys));
   });
 
   // Appending each chunk to the line so far and searching it from its start made a long line

@@ -6,6 +6,7 @@ import {
   publicKeysFromJwks,
   publicKeysFromText,
   retirementsFromJwks,
+  shownColumn,
   verifyExportParallel,
   VerifyThreadError,
   type KeyRetirement,
@@ -128,6 +129,11 @@ function describe(report: VerifyReport): string {
   }
   if (report.annotated > 0) {
     out += `note: ${report.annotated} records carry what was approved (subject: type, resource, summary, params), an annotation no signature covers: ignored by verify, not evidence\n`;
+  }
+  if (report.addedColumns.length > 0) {
+    // Shown escaped: a column named to pass for a checked one must look different here.
+    const columns = report.addedColumns.slice(0, 10).map(shownColumn).join(', ') + (report.addedColumns.length > 10 ? `, and ${report.addedColumns.length - 10} more` : '');
+    out += `note: ${report.addedColumns.length === 1 ? 'a column' : `${report.addedColumns.length} columns`} the export does not write, covered by no signature, ignored by verify: ${columns}\n`;
   }
   if (report.formulaRows > 0) {
     // Counted over shown columns, a spreadsheet's own ones included (a negative number there
