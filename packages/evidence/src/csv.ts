@@ -207,14 +207,19 @@ const CONFUSABLE: Record<string, string> = {
   а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', ё: 'e', һ: 'h', н: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', ӏ: 'l', м: 'm', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', у: 'y', х: 'x', ԝ: 'w',
   α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
 };
-const KNOWN_BY_SKELETON = new Map<string, string>(CSV_COLUMNS.map((name) => [skeletonOf(name), name]));
+const KNOWN_SKELETONS: Array<[string, string]> = CSV_COLUMNS.map((name) => [skeletonOf(name), name]);
 
-/** What a column name reads as to a person: compatibility forms folded, case, accents, spaces, punctuation and invisible characters gone. */
+/**
+ * What a column name reads as to a person: compatibility forms folded (fullwidth, bold
+ * letters), lower case, accents, spaces, punctuation and invisible characters gone, look-alike
+ * letters as their Latin twins, and any other letter as `?` (it may be drawn like a Latin one).
+ */
 function skeletonOf(name: string): string {
   let out = '';
   for (const ch of name.normalize('NFKD').toLowerCase()) {
     const latin = CONFUSABLE[ch] ?? ch;
     if (/[a-z0-9]/.test(latin)) out += latin;
+    else if (/\p{L}/u.test(latin)) out += '?';
   }
   return out;
 }
@@ -223,11 +228,21 @@ function skeletonOf(name: string): string {
  * The export's own column a header cell is made to look like, when it is not that column: a
  * signed-body column renamed with an invisible character, another case or a look-alike letter
  * becomes an annotation nobody checks, while a person reading the file takes it for the
- * checked one. Refused, so `decision` cells cannot be forged that way.
+ * checked one. Refused, so `decision` cells cannot be forged that way. A letter of another
+ * script stands for any one letter, at most one in three (a name in another language is its
+ * own name, not a disguise).
  */
 function lookalikeOf(name: string): string | null {
-  const known = KNOWN_BY_SKELETON.get(skeletonOf(name));
-  return known !== undefined && known !== name ? known : null;
+  const skeleton = skeletonOf(name);
+  const unknown = skeleton.split('?').length - 1;
+  if (unknown > Math.floor(skeleton.length / 3)) return null;
+  for (const [known, column] of KNOWN_SKELETONS) {
+    if (known.length !== skeleton.length || column === name) continue;
+    let same = true;
+    for (let i = 0; i < known.length && same; i++) same = skeleton[i] === '?' || skeleton[i] === known[i];
+    if (same) return column;
+  }
+  return null;
 }
 
 const SUBJECT_COLUMNS = new Set<string>(CSV_SUBJECT_COLUMNS);

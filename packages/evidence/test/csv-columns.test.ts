@@ -52,6 +52,10 @@ describe('CSV columns', () => {
     ['reason', 're\u00adason'], // soft hyphen
     ['actor', '\ufeffactor'],
     ['channel', 'сhannel'], // Cyrillic с
+    ['decision', 'dec\u0131sion'], // dotless ı: a letter of no look-alike table, any one letter
+    ['decision', 'decisi\u0585n'], // Armenian օ
+    ['decision', '\uff44\uff45\uff43\uff49\uff53\uff49\uff4f\uff4e'], // fullwidth
+    ['decision', '\u{1d41d}\u{1d41e}\u{1d41c}\u{1d422}\u{1d42c}\u{1d422}\u{1d428}\u{1d427}'], // mathematical bold
   ];
   for (const [column, name] of lookalikes) {
     it(`refuses ${shownColumn(name)} in place of "${column}", on one thread and on two`, async () => {
@@ -65,6 +69,10 @@ describe('CSV columns', () => {
   it('a look-alike added beside the real column is refused too', () => {
     expect(csvLayout([...header, 'Decision'])).toMatchObject({ ok: false, message: expect.stringContaining('looks like "decision"') });
     expect(csvLayout([...header, 's e q'])).toMatchObject({ ok: false, message: expect.stringContaining('looks like "seq"') });
+  });
+
+  it('a name in another language is its own name, not a disguise', () => {
+    for (const name of ['决定', 'Entscheidung', 'résumé', 'Kanäle', 'décision_finale', 'seq2', 'notes']) expect(csvLayout([...header, name]), name).toMatchObject({ ok: true });
   });
 
   it('columns of other names are added columns: they verify, and the report names them', async () => {
