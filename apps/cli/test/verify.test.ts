@@ -175,10 +175,10 @@ describe('countersign verify', () => {
     const noted = await cli(verify, ['added.csv', '--key', 'pub.pem']);
     expect(noted.code).toBe(0);
     expect(noted.out).toMatch(/^OK: 5 records/);
-    expect(noted.out).toContain('note: 2 columns the export does not write, covered by no signature, ignored by verify: "reviewed by", "Entscheidung \\u2713"\n');
+    expect(noted.out).toContain(`warning: 2 columns not written by the export, covered by no signature (their cells may say anything; only the export's own columns are evidence): "reviewed by", "Entscheidung \\u2713"\n`);
     // The export as written adds none.
     writeFileSync(join(dir, 'plain.csv'), rows.join('\r\n'));
-    expect((await cli(verify, ['plain.csv', '--key', 'pub.pem'])).out).not.toMatch(/does not write/);
+    expect((await cli(verify, ['plain.csv', '--key', 'pub.pem'])).out).not.toMatch(/not written by the export/);
   });
 
   it('takes keys from a JWKS file and from a JWKS URL', async () => {

@@ -201,25 +201,34 @@ export function csvLayout(header: string[]): { ok: true; layout: CsvLayout } | {
   };
 }
 
-// Cyrillic and Greek letters drawn like the Latin ones our column names use (lower-cased
-// first, so the capitals are covered by their small forms).
+// Letters of other scripts drawn like the Latin ones our column names use (lower-cased first,
+// so the capitals are covered by their small forms), and Latin letters and digits drawn like
+// each other: i, l, 1 and | as one stroke, 0 as o.
 const CONFUSABLE: Record<string, string> = {
-  а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', ё: 'e', һ: 'h', н: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', ӏ: 'l', м: 'm', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', у: 'y', х: 'x', ԝ: 'w',
-  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
+  а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', ё: 'e', һ: 'h', н: 'h', і: 'l', ї: 'l', ј: 'j', к: 'k', ӏ: 'l', м: 'm', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', у: 'y', х: 'x', ԝ: 'w',
+  α: 'a', β: 'b', ϲ: 'c', ε: 'e', η: 'n', ι: 'l', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
+  օ: 'o', ո: 'n', ս: 'u', ց: 'g', հ: 'h', ք: 'p', ı: 'l',
+  i: 'l', '1': 'l', '|': 'l', '!': 'l', '0': 'o',
 };
-const KNOWN_SKELETONS: Array<[string, string]> = CSV_COLUMNS.map((name) => [skeletonOf(name), name]);
+// Bidirectional controls: a name may be stored backwards and shown forwards.
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+// Columns whose look-alike could pass for checked evidence: the record's and the signed body's
+// (the subject columns are annotations themselves).
+const KNOWN_SKELETONS: Array<[string, string]> = [...CSV_RECORD_COLUMNS, ...CSV_SIGNED_COLUMNS].map((name) => [skeletonOf(name), name]);
 
 /**
  * What a column name reads as to a person: compatibility forms folded (fullwidth, bold
- * letters), lower case, accents, spaces, punctuation and invisible characters gone, look-alike
- * letters as their Latin twins, and any other letter as `?` (it may be drawn like a Latin one).
+ * letters), lower case, accents, spaces, punctuation and invisible characters (format
+ * controls, fillers) gone, look-alike characters as one, and any other letter or digit as `?`
+ * (it may be drawn like a Latin one).
  */
 function skeletonOf(name: string): string {
   let out = '';
   for (const ch of name.normalize('NFKD').toLowerCase()) {
+    if (/\p{Default_Ignorable_Code_Point}/u.test(ch)) continue;
     const latin = CONFUSABLE[ch] ?? ch;
     if (/[a-z0-9]/.test(latin)) out += latin;
-    else if (/\p{L}/u.test(latin)) out += '?';
+    else if (/[\p{L}\p{N}]/u.test(latin)) out += '?';
   }
   return out;
 }
@@ -229,18 +238,21 @@ function skeletonOf(name: string): string {
  * signed-body column renamed with an invisible character, another case or a look-alike letter
  * becomes an annotation nobody checks, while a person reading the file takes it for the
  * checked one. Refused, so `decision` cells cannot be forged that way. A letter of another
- * script stands for any one letter, at most one in three (a name in another language is its
+ * script stands for any one letter, up to half of them (a name in another language is its
  * own name, not a disguise).
  */
 function lookalikeOf(name: string): string | null {
-  const skeleton = skeletonOf(name);
-  const unknown = skeleton.split('?').length - 1;
-  if (unknown > Math.floor(skeleton.length / 3)) return null;
-  for (const [known, column] of KNOWN_SKELETONS) {
-    if (known.length !== skeleton.length || column === name) continue;
-    let same = true;
-    for (let i = 0; i < known.length && same; i++) same = skeleton[i] === '?' || skeleton[i] === known[i];
-    if (same) return column;
+  const forwards = skeletonOf(name);
+  const skeletons = BIDI_CONTROL.test(name) ? [forwards, [...forwards].reverse().join('')] : [forwards];
+  for (const skeleton of skeletons) {
+    const unknown = skeleton.split('?').length - 1;
+    if (unknown * 2 > skeleton.length) continue;
+    for (const [known, column] of KNOWN_SKELETONS) {
+      if (known.length !== skeleton.length || column === name) continue;
+      let same = true;
+      for (let i = 0; i < known.length && same; i++) same = skeleton[i] === '?' || skeleton[i] === known[i];
+      if (same) return column;
+    }
   }
   return null;
 }
@@ -252,10 +264,13 @@ export function addedColumns(annotations: readonly string[]): string[] {
   return annotations.filter((name) => !SUBJECT_COLUMNS.has(name));
 }
 
-/** A header cell in a message: quoted, anything but printable ASCII as a \u escape (an invisible character must show), cut after 120 characters. */
+/**
+ * A header cell in a message: quoted, anything but printable ASCII as a \u escape (an
+ * invisible character must show); a name over 200 characters shows its start and its end.
+ */
 export function shownColumn(name: string): string {
   const escaped = name.replace(/[^\x20-\x7e]|["\\]/g, (ch) => (ch === '"' || ch === '\\' ? `\\${ch}` : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
-  return `"${escaped.length > 120 ? `${escaped.slice(0, 120)}…` : escaped}"`;
+  return `"${escaped.length > 200 ? `${escaped.slice(0, 120)}…(${escaped.length - 180} more)…${escaped.slice(-60)}` : escaped}"`;
 }
 
 /** A CSV row as a JSONL-shaped record, plus its signed-body columns (to be checked) and whether it carries annotation. */

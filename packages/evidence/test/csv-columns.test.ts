@@ -56,6 +56,14 @@ describe('CSV columns', () => {
     ['decision', 'decisi\u0585n'], // Armenian օ
     ['decision', '\uff44\uff45\uff43\uff49\uff53\uff49\uff4f\uff4e'], // fullwidth
     ['decision', '\u{1d41d}\u{1d41e}\u{1d41c}\u{1d422}\u{1d42c}\u{1d422}\u{1d428}\u{1d427}'], // mathematical bold
+    // Found by the second review of this check:
+    ['decision', 'decision\u3164'], // a Hangul filler: a letter nobody sees
+    ['decision', '\u202enoisiced'], // stored backwards, shown forwards by a right-to-left override
+    ['channel', 'channeI'], // capital I for l
+    ['onBehalfOf', 'onBehaIfOf'],
+    ['decision', 'decisi0n'], // zero for o
+    ['decision', 'decisi\u0be6n'], // Tamil zero
+    ['decision', 'de\u03f2isi\u0585\u0578'], // three letters of two other scripts
   ];
   for (const [column, name] of lookalikes) {
     it(`refuses ${shownColumn(name)} in place of "${column}", on one thread and on two`, async () => {
@@ -72,7 +80,16 @@ describe('CSV columns', () => {
   });
 
   it('a name in another language is its own name, not a disguise', () => {
-    for (const name of ['决定', 'Entscheidung', 'résumé', 'Kanäle', 'décision_finale', 'seq2', 'notes']) expect(csvLayout([...header, name]), name).toMatchObject({ ok: true });
+    for (const name of ['决定', 'Entscheidung', 'résumé', 'Kanäle', 'décision_finale', 'seq2', 'notes', 'final decision', 'status']) expect(csvLayout([...header, name]), name).toMatchObject({ ok: true });
+  });
+
+  it('a look-alike of a subject column is no disguise: those cells are annotations already', async () => {
+    // An older export with only the record columns, and a spreadsheet's own "Summary".
+    const nine = ['seq', 'at', 'kind', 'actionId', 'hash', 'prevHash', 'keyId', 'signature', 'canonical'];
+    for (const name of ['Summary', 'Resource', 'Params']) {
+      expect(csvLayout([...nine, name]), name).toMatchObject({ ok: true });
+      expect(csvLayout([...header, name]), name).toMatchObject({ ok: true });
+    }
   });
 
   it('columns of other names are added columns: they verify, and the report names them', async () => {
@@ -89,6 +106,7 @@ describe('CSV columns', () => {
   it('shows a column name with anything unprintable escaped, and cut when long', () => {
     expect(shownColumn('deci\u200bsion')).toBe('"deci\\u200bsion"');
     expect(shownColumn('say "hi" \\ there')).toBe('"say \\"hi\\" \\\\ there"');
-    expect(shownColumn('x'.repeat(200))).toBe(`"${'x'.repeat(120)}…"`);
+    expect(shownColumn('x'.repeat(200))).toBe(`"${'x'.repeat(200)}"`);
+    expect(shownColumn(`${'x'.repeat(150)}${' '.repeat(100)}decision`)).toBe(`"${'x'.repeat(120)}…(78 more)…${' '.repeat(52)}decision"`);
   });
 });

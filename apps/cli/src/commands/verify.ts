@@ -128,12 +128,15 @@ function describe(report: VerifyReport): string {
     out += `selection: the actions matching ${filter}; seq gaps are by design. The signed trailer's count and digest (${shownLine(selection.digest)}) match every record, so none was removed, added or swapped\n`;
   }
   if (report.annotated > 0) {
-    out += `note: ${report.annotated} records carry what was approved (subject: type, resource, summary, params), an annotation no signature covers: ignored by verify, not evidence\n`;
+    const what = report.addedColumns.length > 0 ? 'what was approved (subject: type, resource, summary, params) or cells in added columns' : 'what was approved (subject: type, resource, summary, params)';
+    out += `note: ${report.annotated} records carry ${what}, annotations no signature covers: ignored by verify, not evidence\n`;
   }
   if (report.addedColumns.length > 0) {
-    // Shown escaped: a column named to pass for a checked one must look different here.
-    const columns = report.addedColumns.slice(0, 10).map(shownColumn).join(', ') + (report.addedColumns.length > 10 ? `, and ${report.addedColumns.length - 10} more` : '');
-    out += `note: ${report.addedColumns.length === 1 ? 'a column' : `${report.addedColumns.length} columns`} the export does not write, covered by no signature, ignored by verify: ${columns}\n`;
+    // A warning, each name escaped: whatever an added column is called, its cells may say
+    // anything, and a name made to pass for a checked column must look different here.
+    const shown = report.addedColumns.slice(0, 50).map(shownColumn).join(', ') + (report.addedColumns.length > 50 ? `, and ${report.addedColumns.length - 50} more` : '');
+    const count = report.addedColumns.length === 1 ? '1 column' : `${report.addedColumns.length} columns`;
+    out += `warning: ${count} not written by the export, covered by no signature (their cells may say anything; only the export's own columns are evidence): ${shown}\n`;
   }
   if (report.formulaRows > 0) {
     // Counted over shown columns, a spreadsheet's own ones included (a negative number there
