@@ -101,6 +101,12 @@ class ThreadedExaminer implements LineExaminer {
       this.batched = true;
     }
     this.batch.push(read);
+    // A reading problem ends verification where it is: judged now, not once the batch fills,
+    // which lines that read as nothing (blank ones after a refused row) might never do.
+    if (read.kind !== 'text') {
+      this.send();
+      return this.oldest(0);
+    }
     if (this.batch.length >= this.batchLines) this.send();
     return this.out.length > this.ahead ? this.oldest(this.ahead) : [];
   }

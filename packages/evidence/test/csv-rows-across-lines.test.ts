@@ -10,6 +10,7 @@ import {
   verifyExport,
   verifyExportOnOneThread,
   verifyExportParallel,
+  VerifyThreads,
 } from '../src/index.ts';
 import { csvRowContinues, MAX_CARRIED_HEADER_CHARS, MAX_CARRIED_ROW_CHARS } from '../src/verify-input.ts';
 import { sealChain } from './factories.ts';
@@ -77,6 +78,18 @@ describe('CSV rows across lines', () => {
     read = 0;
     await verifyExportOnOneThread(lines(), keys);
     expect(read).toBe(MAX_CARRIED_HEADER_CHARS - first.length + 1);
+    // On threads already up, where lines go out in batches: the refusal is judged at once, not
+    // when a batch fills (blank lines fill none), so reading stops there too.
+    const up = new VerifyThreads(2);
+    try {
+      await up.ready;
+      read = 0;
+      const report = await verifyExportParallel(lines(), keys, { threads: up, minLinesForThreads: 0 });
+      expect(report.problems[0]).toMatchObject({ line: 1, code: 'invalid_csv' });
+      expect(read).toBe(MAX_CARRIED_HEADER_CHARS - first.length + 1);
+    } finally {
+      await up.close();
+    }
   });
 
   it('a record row left open past 8 MiB is refused at the line it began; before the trailer or after it', async () => {
