@@ -129,7 +129,7 @@ function describe(report: VerifyReport): string {
   }
   if (report.annotated > 0) {
     const what = report.addedColumns.length > 0 ? 'what was approved (subject: type, resource, summary, params) or cells in added columns' : 'what was approved (subject: type, resource, summary, params)';
-    out += `note: ${report.annotated} records carry ${what}, annotations no signature covers: ignored by verify, not evidence\n`;
+    out += `note: ${report.annotated} records carry ${what}, an annotation no signature covers: ignored by verify, not evidence\n`;
   }
   if (report.addedColumns.length > 0) {
     // A warning, each name escaped: whatever an added column is called, its cells may say
