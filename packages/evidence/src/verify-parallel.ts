@@ -34,10 +34,17 @@ export interface ParallelVerifyOptions extends VerifyOptions {
   expectedLines?: number;
   /** Lines sent to a thread at a time (default 256). */
   batchLines?: number;
+  /**
+   * A batch is sent once its lines hold this many characters, even short of `batchLines`
+   * (default 1 Mi). What is read ahead of judging is a few batches per thread: counted in lines
+   * alone, an export of 1 MB rows would be read a few gigabytes ahead of the first verdict.
+   */
+  batchChars?: number;
 }
 
 export const MIN_LINES_FOR_THREADS = 20_000;
 const BATCH_LINES = 256;
+const BATCH_CHARS = 1 << 20;
 // Batches out per thread: one being examined, the next ones waiting, so no thread idles while
 // the calling thread judges.
 const BATCHES_PER_THREAD = 3;
@@ -59,7 +66,10 @@ export async function verifyExportParallel(
   const examiner =
     threads === 0
       ? examinerHere(keys, verifySignatureLater)
-      : new ThreadedExaminer(keys, threads, expected !== undefined && expected >= minLines ? 0 : minLines, Math.max(1, opts.batchLines ?? BATCH_LINES));
+      : new ThreadedExaminer(keys, threads, expected !== undefined && expected >= minLines ? 0 : minLines, {
+          lines: Math.max(1, opts.batchLines ?? BATCH_LINES),
+          chars: Math.max(1, opts.batchChars ?? BATCH_CHARS),
+        });
   return runVerification(lines, v, examiner, opts.requireTrailer ?? true);
 }
 
@@ -74,6 +84,7 @@ class ThreadedExaminer implements LineExaminer {
   private threads: VerifyThreads | null = null;
   private batched = false;
   private batch: ReadLine[] = [];
+  private batchChars = 0;
   private readonly out: Array<Promise<JudgedLine[]>> = [];
   private readonly here: LineExaminer;
   private readonly ahead: number;
@@ -83,7 +94,8 @@ class ThreadedExaminer implements LineExaminer {
     /** Threads to start, or the caller's (then not closed here). */
     private readonly given: number | VerifyThreads,
     private readonly minLines: number,
-    private readonly batchLines: number,
+    /** A batch is sent when it holds this many lines or characters, whichever comes first. */
+    private readonly limit: { lines: number; chars: number },
   ) {
     this.here = examinerHere(keys, verifySignatureLater);
     this.ahead = (typeof given === 'number' ? given : given.size) * BATCHES_PER_THREAD;
@@ -101,13 +113,14 @@ class ThreadedExaminer implements LineExaminer {
       this.batched = true;
     }
     this.batch.push(read);
+    if (read.kind === 'text') this.batchChars += read.text.length;
     // A reading problem ends verification where it is: judged now, not once the batch fills,
     // which lines that read as nothing (blank ones after a refused row) might never do.
     if (read.kind !== 'text') {
       this.send();
       return this.oldest(0);
     }
-    if (this.batch.length >= this.batchLines) this.send();
+    if (this.batch.length >= this.limit.lines || this.batchChars >= this.limit.chars) this.send();
     return this.out.length > this.ahead ? this.oldest(this.ahead) : [];
   }
 
@@ -129,6 +142,7 @@ class ThreadedExaminer implements LineExaminer {
     examined.catch(() => undefined);
     this.out.push(examined);
     this.batch = [];
+    this.batchChars = 0;
   }
 
   /** The oldest batches' lines, until at most `keep` batches are still out. */

@@ -209,3 +209,63 @@ describe('a verifying thread that fails fails the verification, never reports it
     }
   });
 });
+
+describe('what is read ahead of judging is bounded in characters, not only in lines', () => {
+  const key = generateSigningKey();
+  const keys = new Map([[key.keyId, key.publicKey]]);
+  // Long bad lines after a few good records: the first bad one ends verification, but only once
+  // its batch comes back judged; until then the reader keeps filling batches. Counted in lines
+  // alone (64 per batch, 7 batches out on 2 threads) that was 448 lines of 8 KB, 3.6 MB: scaled
+  // to 1 MB rows, a hostile file was read hundreds of megabytes ahead (1.2 GB peak for 420 MB).
+  const longBad = `{"seq":${'9'.repeat(8_000)}}`;
+  const lines = [...jsonlLines(sealChain(10, key)).slice(0, 10), ...Array.from({ length: 600 }, () => longBad)];
+
+  /** Threads that count the characters of the batches out (sent, not yet answered). */
+  class CountingThreads extends VerifyThreads {
+    out = 0;
+    mostOut = 0;
+    sent = 0;
+    override async examine(...args: Parameters<VerifyThreads['examine']>): ReturnType<VerifyThreads['examine']> {
+      const chars = args[3].reduce((n, text) => n + text.length, 0);
+      this.out += chars;
+      this.sent += chars;
+      this.mostOut = Math.max(this.mostOut, this.out);
+      try {
+        return await super.examine(...args);
+      } finally {
+        this.out -= chars;
+      }
+    }
+  }
+
+  it('batches close at batchChars: a few batches of characters out, the same report', async () => {
+    const expected = await verifyExport(lines, keys);
+    expect(expected.problems).toMatchObject([{ line: 11 }]);
+    const t = new CountingThreads(2);
+    try {
+      await t.ready;
+      const report = await verifyExportParallel(lines, keys, { threads: t, minLinesForThreads: 0, batchLines: 64, batchChars: 32_000 });
+      expect(report).toEqual(expected);
+      // 2 threads × 3 batches ahead + the one judged, each closed at 32,000 characters or one
+      // line past them.
+      expect(t.mostOut).toBeLessThanOrEqual(7 * (32_000 + longBad.length));
+      expect(t.sent).toBeLessThanOrEqual(8 * (32_000 + longBad.length));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the default closes a batch at 1 Mi characters', async () => {
+    const huge = `{"seq":${'9'.repeat(300_000)}}`;
+    const many = [...lines.slice(0, 10), ...Array.from({ length: 200 }, () => huge)];
+    const t = new CountingThreads(2);
+    try {
+      await t.ready;
+      const report = await verifyExportParallel(many, keys, { threads: t, minLinesForThreads: 0 });
+      expect(report).toEqual(await verifyExport(many, keys));
+      expect(t.mostOut).toBeLessThanOrEqual(7 * ((1 << 20) + huge.length));
+    } finally {
+      await t.close();
+    }
+  });
+});
