@@ -12,6 +12,7 @@ import {
   type ToolOptions,
   type UnknownContext,
 } from '@openai/agents';
+import { createHash, randomUUID } from 'node:crypto';
 import { bindCall, notApprovedText, type Action, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
 
 /** `tool()`'s options plus how a call becomes an intent (from the same parsed arguments `execute` gets). */
@@ -55,6 +56,11 @@ export class CountersignApprovals {
    * action again by its Idempotency-Key: one approval releases one execution.
    */
   private readonly executed = new Set<string>();
+  /**
+   * Runs whose model gave no response id: their calls are scoped to the RunState object, so a
+   * state restored in another process asks people again rather than reuse an approval (see keyOf).
+   */
+  private readonly localRuns = new WeakMap<object, string>();
 
   constructor(
     private readonly countersign: CountersignClient,
@@ -104,7 +110,8 @@ export class CountersignApprovals {
   /**
    * Submits each gated interruption and approves or rejects it on `state` by countersign's
    * decision. Safe to repeat after a restart (from `RunState.fromString`): the submission's
-   * Idempotency-Key is the call id and intent hash, so the same action is found again.
+   * Idempotency-Key names the call and the model response that made it, so the same action is
+   * found again (see keyOf).
    */
   async decide<S extends RunState<any, any>>(
     state: S,
@@ -124,7 +131,7 @@ export class CountersignApprovals {
         }
         try {
           const { action, releaseToken } = await this.countersign.authorize(bound.intent, {
-            idempotencyKey: `openai-agents:${callId}:${bound.intentHash}`.slice(0, 200),
+            idempotencyKey: this.keyOf(state, item, callId, bound.intentHash),
             ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}),
             // The run's own signal: an aborted run stops waiting, and the SDK withdraws the action.
             ...(opts.signal ? { signal: opts.signal } : {}),
@@ -150,6 +157,29 @@ export class CountersignApprovals {
     return this.approved.get(callId)?.releaseToken;
   }
 
+  /**
+   * The submission's Idempotency-Key: the same call of the same run finds the same action (a
+   * saved state resumed after a restart is not asked twice), and nothing else does. A call id
+   * alone is not enough: some providers number calls per conversation (`call_0` every time), and
+   * a later conversation making the same call would find the earlier approval and run under it.
+   * The run is told by the id of the model response that made the call, which the provider makes
+   * unique and the RunState keeps when serialised. Without one, nothing in a restored state tells
+   * a resume from a new run that says the same: the call is scoped to this state object, and a
+   * restored state asks people again (a second request, never an unapproved run).
+   */
+  private keyOf(state: RunState<any, any>, item: RunToolApprovalItem, callId: string, intentHash: string): string {
+    const responseId = responseIdOf(state, item, callId);
+    let run: string;
+    if (responseId) {
+      run = `response:${responseId}`;
+    } else {
+      run = this.localRuns.get(state) ?? `local:${randomUUID()}`;
+      this.localRuns.set(state, run);
+    }
+    const scoped = createHash('sha256').update(JSON.stringify([run, callId, intentHash])).digest('base64url');
+    return `openai-agents:${scoped}`;
+  }
+
   private gates(item: RunToolApprovalItem): boolean {
     return item.name !== undefined && this.describers.has(item.name);
   }
@@ -157,4 +187,15 @@ export class CountersignApprovals {
 
 function alreadyRan(actionId: string): string {
   return `countersign's approval (action ${actionId}) already ran this call once; an approval releases one execution, so it was not run again.`;
+}
+
+/** The id of the model response whose output holds this call (the latest, should two). */
+function responseIdOf(state: RunState<any, any>, item: RunToolApprovalItem, callId: string): string | undefined {
+  const raw = item.rawItem as { id?: string };
+  for (let i = state._modelResponses.length - 1; i >= 0; i--) {
+    const response = state._modelResponses[i]!;
+    const made = response.output.some((out) => out.type === 'function_call' && out.callId === callId && (raw.id === undefined || out.id === raw.id));
+    if (made) return response.responseId || undefined;
+  }
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent, run, RunState, setTracingDisabled, Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
@@ -16,7 +17,8 @@ class ScriptedModel implements Model {
   async getResponse(_request: ModelRequest): Promise<ModelResponse> {
     const output = this.script.shift();
     if (!output) throw new Error('the script ran out');
-    return { output, usage: new Usage() };
+    // As providers do: each response has an id of its own (the adapter scopes a call to it).
+    return { output, usage: new Usage(), responseId: `resp_${randomUUID()}` };
   }
   // eslint-disable-next-line require-yield
   async *getStreamedResponse(): AsyncIterable<never> {

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Agent, run, RunState, setTracingDisabled, Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { useAgentGate } from '../../../test/support/agent-gate.ts';
+import { Countersign, type Action } from '../src/countersign-sdk.ts';
+import { CountersignApprovals } from '../src/index.ts';
+
+// An approval belongs to the call of the run that asked, not to every call with the same id.
+// Some providers number tool calls per conversation (`call_0` every time): a later conversation
+// making the same call, in this process or after a restart, must be asked again, never run under
+// the earlier approval. A saved state resumed after a restart still finds its own action when
+// the provider gave its response an id (the RunState keeps it).
+
+setTracingDisabled(true);
+
+class ScriptedModel implements Model {
+  constructor(
+    private readonly script: ModelResponse['output'][],
+    private readonly responseIds: boolean,
+  ) {}
+  async getResponse(_request: ModelRequest): Promise<ModelResponse> {
+    const output = this.script.shift();
+    if (!output) throw new Error('the script ran out');
+    return { output, usage: new Usage(), ...(this.responseIds ? { responseId: `resp_${randomUUID()}` } : {}) };
+  }
+  // eslint-disable-next-line require-yield
+  async *getStreamedResponse(): AsyncIterable<never> {
+    throw new Error('not scripted');
+  }
+}
+
+const callTool = (callId: string, args: unknown): ModelResponse['output'] => [
+  { type: 'function_call', id: `fc_${callId}`, callId, name: 'delete_environment', status: 'completed', arguments: JSON.stringify(args) },
+];
+const say = (text: string): ModelResponse['output'] => [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] }];
+
+const gate = useAgentGate();
+
+/** What one process has: its own client and CountersignApprovals (nothing remembered from before). */
+function aProcess(deleted: unknown[], responseIds: boolean) {
+  const pending: Action[] = [];
+  const cs = new Countersign({ baseUrl: gate.t.url, apiKey: gate.t.tokens['deploy-bot']! });
+  const approvals = new CountersignApprovals(cs, { timeout: 20_000, onPending: (action) => pending.push(action) });
+  const tool = approvals.tool({
+    name: 'delete_environment',
+    description: 'Deletes an environment',
+    parameters: z.object({ name: z.string() }),
+    execute: async (args) => (deleted.push(args), `deleted ${args.name}`),
+    intent: ({ name }) => ({ action: { type: 'environment.delete', resource: name }, context: { environment: 'production' } }),
+  });
+  const agent = (script: ModelResponse['output'][]) => new Agent({ name: 'ops', instructions: 'You run operations.', model: new ScriptedModel(script, responseIds), tools: [tool] });
+  const nextPending = async (seen: number): Promise<Action> => {
+    while (pending.length <= seen) await new Promise((resolve) => setTimeout(resolve, 25));
+    return pending[seen]!;
+  };
+  return { approvals, agent, pending, nextPending };
+}
+
+async function approve(actionId: string): Promise<void> {
+  await gate.vote(actionId, 'alice', 'approve');
+  await gate.vote(actionId, 'bob', 'approve');
+}
+
+describe('CountersignApprovals: an approval is scoped to the run that asked', () => {
+  it.each([
+    ['gives no response ids', false],
+    ['gives each response an id', true],
+  ])('a provider that reuses call ids and %s: a second conversation after a restart is asked again', async (_what, responseIds) => {
+    const deleted: unknown[] = [];
+    const first = aProcess(deleted, responseIds);
+    const monday = first.approvals.run(first.agent([callTool('call_0', { name: 'env/scope-1' }), say('Deleted.')]), 'Delete env/scope-1 (monday)');
+    const asked = await first.nextPending(0);
+    await approve(asked.id);
+    expect((await monday).finalOutput).toBe('Deleted.');
+    expect(deleted).toHaveLength(1);
+
+    // Another process, another conversation: the model says call_0 with the same arguments.
+    const second = aProcess(deleted, responseIds);
+    const friday = second.approvals.run(second.agent([callTool('call_0', { name: 'env/scope-1' }), say('Not deleted.')]), 'Delete env/scope-1 (friday)');
+    const askedAgain = await second.nextPending(0);
+    expect(askedAgain.id).not.toBe(asked.id);
+    expect(deleted).toHaveLength(1);
+    await gate.vote(askedAgain.id, 'alice', 'deny', 'not this time');
+    expect((await friday).finalOutput).toBe('Not deleted.');
+    expect(deleted).toHaveLength(1);
+  });
+
+  it('in one process, a second conversation with the same call id is asked again, not refused as already run', async () => {
+    const deleted: unknown[] = [];
+    const one = aProcess(deleted, true);
+    const first = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-2' }), say('Deleted.')]), 'Delete env/scope-2');
+    const asked = await one.nextPending(0);
+    await approve(asked.id);
+    expect((await first).finalOutput).toBe('Deleted.');
+
+    const again = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-2' }), say('Deleted again.')]), 'Delete env/scope-2 again');
+    const askedAgain = await one.nextPending(1);
+    expect(askedAgain.id).not.toBe(asked.id);
+    await approve(askedAgain.id);
+    expect((await again).finalOutput).toBe('Deleted again.');
+    expect(deleted).toEqual([{ name: 'env/scope-2' }, { name: 'env/scope-2' }]);
+  });
+
+  it('without response ids, a state restored in another process asks again: a second request, never a run under the first', async () => {
+    const deleted: unknown[] = [];
+    const first = aProcess(deleted, false);
+    const stopped = await run(first.agent([callTool('call_r', { name: 'env/scope-3' })]), 'Delete env/scope-3');
+    const saved = stopped.state.toString();
+    void first.approvals.decide(stopped.state).catch(() => undefined);
+    const asked = await first.nextPending(0);
+    await approve(asked.id);
+
+    const second = aProcess(deleted, false);
+    const resuming = second.agent([say('Not deleted.')]);
+    const resumed = second.approvals.run(resuming, await RunState.fromString(resuming, saved));
+    const askedAgain = await second.nextPending(0);
+    expect(askedAgain.id).not.toBe(asked.id);
+    await gate.vote(askedAgain.id, 'alice', 'deny', 'asked twice; no');
+    expect((await resumed).finalOutput).toBe('Not deleted.');
+    expect(deleted).toEqual([]);
+  });
+});
