@@ -17,6 +17,14 @@ rules:
       approvers: [{ role: sre-lead, count: 1 }, { role: security, count: 1 }]
       expiresIn: 30m
       redact: [params.token, justification]
+  - id: secret-environment
+    when: 'action.type == "vault.rotate"'
+    outcome: escalate
+    reason: rotating a vault needs the CTO
+    requirement:
+      approvers: [{ role: cto, count: 1 }]
+      expiresIn: 30m
+      redact: [context.environment]
   - id: reads
     when: 'has(risk.class) && risk.class == "read"'
     outcome: approve
@@ -116,5 +124,27 @@ describe('countersign actions', () => {
     expect(await actionsCommand(['vote', ids[1]!, 'approve'], erin.ctx)).toBe(1);
     expect(erin.err()).toMatch(/403 self_approval/);
     expect(await actionsCommand(['frobnicate'], erin.ctx)).toBe(2);
+  });
+});
+
+describe('a filter on a field a rule redacts', () => {
+  it('matches only what the reader sees: trying values one by one does not read a redacted environment', async () => {
+    const submitted = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: { action: { type: 'vault.rotate', resource: 'vault/payments' }, context: { environment: 'blue-secret' } } });
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.id as string;
+    const ids = async (who: string, query: string) => (await list(who, query)).body.items.map((a: { id: string }) => a.id);
+    // grace (auditor) and deploy-bot (the requester) read it redacted; dave (cto) decides it, unredacted.
+    for (const who of ['grace', 'deploy-bot']) {
+      expect(await ids(who, '?actionType=vault.rotate'), who).toEqual([id]);
+      expect((await list(who, '?actionType=vault.rotate')).body.items[0].environment, who).toBe('[redacted]');
+      expect(await ids(who, '?environment=blue-secret'), who).toEqual([]);
+      expect(await ids(who, '?environment=green-secret'), who).toEqual([]);
+    }
+    expect(await ids('dave', '?environment=blue-secret')).toEqual([id]);
+    expect(await ids('dave', '?environment=green-secret')).toEqual([]);
+    // What the environment filter chooses for an auditor's export: the same as the list.
+    const exported = await t.api('GET', '/v1/audit/export?environment=blue-secret', { token: t.tokens.grace });
+    expect(exported.status).toBe(200);
+    expect(exported.text).not.toContain(id);
   });
 });

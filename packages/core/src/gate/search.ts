@@ -124,7 +124,11 @@ export async function listActions(deps: GateDeps, store: ActionSearchStore, poli
       if (!access) continue;
       const rowVotes = votes.get(row.id) ?? [];
       if (awaiting && !(await canStillFill(deps.config, row, rowVotes, awaiting.personId, now))) continue;
-      items.push(summarize(row, rowVotes, access.unredacted, directory));
+      const summary = summarize(row, rowVotes, access.unredacted, directory);
+      // SQL matched the stored environment; a rule may redact it for this reader. A filter
+      // matches only what the reader sees, or trying values one by one would read it.
+      if (req.filter.environment !== undefined && summary.environment !== req.filter.environment) continue;
+      items.push(summary);
       if (items.length === limit) return { items, nextCursor: encodeCursor(after) };
     }
     if (rows.length < batch) return { items, nextCursor: null };
