@@ -71,6 +71,10 @@ describe('limits at the edge', () => {
       { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/prod\teu-1' } }, field: 'action.resource' },
       { body: { ...intents.prodDelete, context: { environment: 'stag\u202Eing' } }, field: 'context.environment' },
       { body: { ...intents.prodDelete, risk: { class: 'read\u2060' } }, field: 'risk.class' },
+      // Compatibility forms: a rule's "prod" check misses them, a downstream folding NFKC does not.
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\uFF50\uFF52\uFF4F\uFF44-eu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\u1D56\u02B3\u1D52\u1D48-eu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, context: { environment: '\uFB01nance' } }, field: 'context.environment' },
     ];
     for (const [i, n] of names.entries()) {
       const key = `names-${i}`;
@@ -78,6 +82,11 @@ describe('limits at the edge', () => {
       expectFieldProblem(res, 'invalid_intent', new RegExp(`^${n.field.replace('.', '\\.')}$`));
       const ok = await t.api('POST', '/v1/actions', { token, body: intents.read, headers: { 'idempotency-key': key } });
       expect(ok.status).toBe(201);
+    }
+    // Other scripts and canonical (decomposed) accents are names like any other.
+    for (const resource of ['env/r\u00E9sum\u00E9', 'env/re\u0301sume\u0301', 'env/\u751F\u4EA7-eu-1', 'env/\u043F\u0440\u043E\u0434']) {
+      const res = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, action: { ...intents.read.action, resource } } });
+      expect(res.status, `${resource}: ${res.text.slice(0, 300)}`).toBe(201);
     }
     const prose = await t.api('POST', '/v1/actions', { token, body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, summary: 'Delete \u202Eprod' } } });
     expect(prose.status, prose.text.slice(0, 300)).toBe(201);

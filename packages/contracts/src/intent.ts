@@ -17,11 +17,18 @@ const shortText = (max: number) => z.string().min(1).max(max);
  * mark they would not fool an approver, but policy compares the raw text: "env/pro\u200Bd-eu-1"
  * is not "env/prod-eu-1" to a rule, while a downstream that drops such characters acts on
  * production. Prose fields (summary, justification) keep them, shown marked.
+ * Compatibility forms are refused for the same reason: "env/ｐｒｏｄ-eu-1" (full-width) or
+ * "env/ᵖʳᵒᵈ-eu-1" (modifier letters) is not "prod" to a rule, while a downstream that folds text
+ * (NFKC) acts on production. Canonical forms (a decomposed "é") fold to themselves and pass.
  */
 const nameText = (max: number) =>
-  shortText(max).refine((v) => !hasHiddenCharacters(v) && !/[\t\n]/.test(v), {
-    error: 'must not contain control, format or invisible characters (tab, newline, zero-width, bidi, …)',
-  });
+  shortText(max)
+    .refine((v) => !hasHiddenCharacters(v) && !/[\t\n]/.test(v), {
+      error: 'must not contain control, format or invisible characters (tab, newline, zero-width, bidi, …)',
+    })
+    .refine((v) => v.normalize('NFKC') === v.normalize('NFC'), {
+      error: 'must not contain compatibility characters (full-width, superscript or modifier letters, ligatures, …): write them as their plain form (Unicode NFKC)',
+    });
 const freeRecord = z.record(z.string().max(100), z.unknown());
 /** Optional free-text fields of a section, each with its longest length. */
 function texts<K extends string>(limits: Record<K, number>, text: (max: number) => z.ZodType<string> = shortText): Record<K, z.ZodOptional<z.ZodType<string>>> {
