@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       ...teamsFirstScreenLines(env),
       ...consoleFirstScreenLines(env, service.url, peopleOf(service.gate.deps.config)),
     ];
-    process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines, stateDir: shownStateDir(), stateDirExport: customStateDir() }));
+    process.stdout.write(firstScreen({ url: service.url, demo, embedded: stack !== undefined, channelLines, stateDir: shownStateDir(), stateDirExport: customStateDir(), policyFile: settings.COUNTERSIGN_POLICY, directoryFile: settings.COUNTERSIGN_DIRECTORY }));
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE') {

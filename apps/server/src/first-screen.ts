@@ -31,6 +31,9 @@ export function firstScreen(opts: {
   stateDir?: string;
   /** COUNTERSIGN_STATE_DIR when it moved the folder: exported so the CLI and examples follow. */
   stateDirExport?: string;
+  /** The policy and directory files in force (COUNTERSIGN_POLICY, COUNTERSIGN_DIRECTORY). */
+  policyFile?: string;
+  directoryFile?: string;
 }): string {
   const state = opts.stateDir ?? '.countersign/';
   const post = (who: string, path: string, body: unknown) =>
@@ -39,7 +42,7 @@ export function firstScreen(opts: {
   const lines = [
     '',
     `  countersign is running → ${opts.url}`,
-    `  ${opts.embedded ? `Postgres and Redis: embedded, data in ${state}` : 'Postgres and Redis: from DATABASE_URL / REDIS_URL'} · policy: config/policy.yaml · directory: config/directory.yaml`,
+    `  ${opts.embedded ? `Postgres and Redis: embedded, data in ${state}` : 'Postgres and Redis: from DATABASE_URL / REDIS_URL'} · policy: ${opts.policyFile ?? 'config/policy.yaml'} · directory: ${opts.directoryFile ?? 'config/directory.yaml'}`,
     ...(opts.channelLines ?? []).map((l) => `  ${l}`),
     '',
     `  Paste these into another terminal (demo keys, kept in ${state}demo-keys.json;`,
