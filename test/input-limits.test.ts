@@ -94,6 +94,30 @@ describe('limits at the edge', () => {
     expect(stored.body.normalizedIntent.action.summary).toBe('Delete \u202Eprod');
   });
 
+  it('refuses a number a double would change, naming the field; stores nothing', async () => {
+    const token = t.tokens['deploy-bot']!;
+    for (const [params, field] of [
+      ['{"accountId":9007199254740993}', 'action.params.accountId'],
+      ['{"limits":[1,{"tiny":1e-400}]}', 'action.params.limits.1.tiny'],
+    ] as const) {
+      const key = `numbers-${field}`;
+      const res = await t.api('POST', '/v1/actions', { token, rawBody: intentText(params), headers: { 'idempotency-key': key } });
+      expectFieldProblem(res, 'invalid_intent', new RegExp(`^${field.replaceAll('.', '\\.')}$`));
+      expect(res.text).toContain('send it as a string');
+      const ok = await t.api('POST', '/v1/actions', { token, body: intents.read, headers: { 'idempotency-key': key } });
+      expect(ok.status).toBe(201);
+    }
+    // Exact numbers, and the same digits as a string, pass as sent.
+    const exact = await t.api('POST', '/v1/actions', { token, rawBody: intentText('{"accountId":"9007199254740993","max":9007199254740991,"ratio":0.1,"big":1e21}') });
+    expect(exact.status, exact.text.slice(0, 300)).toBe(201);
+    expect((await t.api('GET', `/v1/actions/${exact.body.id}`, { token })).body.normalizedIntent.action.params).toEqual({
+      accountId: '9007199254740993',
+      max: 9007199254740991,
+      ratio: 0.1,
+      big: 1e21,
+    });
+  });
+
   it('accepts a body right at the limits', async () => {
     const params = nested(DEFAULT_BODY_LIMITS.maxDepth - 3); // body → action → params → …
     const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot']!, body: { ...intents.read, action: { ...intents.read.action, params } } });
