@@ -118,6 +118,20 @@ describe('limits at the edge', () => {
     });
   });
 
+  it('a long-poll waits whole seconds written as digits, 0 to 3600', async () => {
+    const token = t.tokens['deploy-bot']!;
+    const submitted = await t.api('POST', '/v1/actions', { token, body: intents.read });
+    for (const wait of ['', '0x10', '1e1', ' 5', '1.5', '-1', '3601', '00001', 'abc']) {
+      const res = await t.api('GET', `/v1/actions/${submitted.body.id}?wait=${encodeURIComponent(wait)}`, { token });
+      expectFieldProblem(res, 'invalid_request', /^wait$/);
+    }
+    for (const wait of ['0', '1', '3600']) {
+      const res = await t.api('GET', `/v1/actions/${submitted.body.id}?wait=${wait}`, { token });
+      expect(res.status, `wait=${wait}: ${res.text.slice(0, 200)}`).toBe(200);
+    }
+    expect((await t.api('GET', `/v1/actions/${submitted.body.id}`, { token })).status).toBe(200);
+  });
+
   it('accepts a body right at the limits', async () => {
     const params = nested(DEFAULT_BODY_LIMITS.maxDepth - 3); // body → action → params → …
     const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot']!, body: { ...intents.read, action: { ...intents.read.action, params } } });

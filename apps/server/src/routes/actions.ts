@@ -9,7 +9,14 @@ import { parseInput } from './parse.ts';
 
 const IdParams = z.strictObject({ id: z.string().regex(/^act_[a-z0-9]{20}$/, 'not an action id') });
 const IdempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-const WaitQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(3600).default(0) });
+// Whole seconds as digits: Number() would take an empty `wait=` as 0 and `0x10` as 16.
+const WaitQuery = z.strictObject({
+  wait: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'whole seconds, 0 to 3600')
+    .pipe(z.coerce.number().int().min(0).max(3600))
+    .default(0),
+});
 
 export function actionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const submissions = new Counter({
