@@ -217,6 +217,11 @@ describe('POST /v1/releases/redeem', () => {
     const badIntent = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token, intent: { action: {} } } });
     expect(badIntent.status).toBe(400);
     expect(badIntent.body.errors[0].field).toBe('intent.action.type');
+    for (const notAnIntent of [null, 42, 'delete it']) {
+      const res = await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token, intent: notAnIntent } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['intent']);
+    }
     // None of those consumed it.
     expect((await t.api('POST', '/v1/releases/redeem', { token: t.tokens.grace, body: { token, intent } })).status).toBe(201);
 

@@ -85,7 +85,8 @@ function boundIntentHash(intent: unknown): string {
   const parsed = IntentSchema.safeParse(intent);
   if (!parsed.success) {
     throw new DomainError('invalid_request', 'The intent is not valid.', {
-      issues: zodIssues(parsed.error).map((i) => ({ field: `intent.${i.field}`, message: i.message })),
+      // The intent itself (null, a number) is `intent`, not `intent.(body)`.
+      issues: zodIssues(parsed.error).map((i) => ({ field: i.field === '(body)' ? 'intent' : `intent.${i.field}`, message: i.message })),
     });
   }
   return hashIntent(parsed.data);
