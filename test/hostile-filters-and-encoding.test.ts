@@ -86,6 +86,13 @@ describe('hostile filters (F2)', () => {
     // Dates inside the range still work.
     const ok = await t.api('GET', '/v1/actions?submittedFrom=1970-01-01&submittedTo=9999-12-31T23:59:59Z&resource=env', { token });
     expect(ok.status, ok.text.slice(0, 300)).toBe(200);
+    // The export's range reads dates as the list and the console's download do (a calendar date
+    // is midnight UTC), and says when from is not before to.
+    const dated = await t.api('GET', '/v1/audit/export?from=2020-01-01&to=2030-01-01', { token });
+    expect(dated.status, dated.text.slice(0, 300)).toBe(200);
+    const backwards = await t.api('GET', '/v1/audit/export?from=2020-01-01&to=2019-01-01', { token });
+    expectFieldProblem(backwards, 'invalid_request', 'from', 'export from after to');
+    expect(backwards.body.errors).toEqual([{ field: 'from', message: 'must be before to' }]);
   });
 
   it('a forged cursor whose date Postgres cannot hold is a 400 on cursor, not a 500', async () => {

@@ -30,8 +30,6 @@ export function inFilterRange(at: Date): boolean {
 
 const inRange = (value: string): boolean => inFilterRange(filterInstant(value));
 
-/** An instant with its offset, in the range above (the audit export's artifact time range). */
-export const FilterDateTimeSchema = z.iso.datetime({ offset: true, error: 'an ISO-8601 date-time with offset' }).refine(inRange, { error: RANGE_MESSAGE });
 /** An instant with its offset, or a calendar date (read as midnight UTC), in the range above. */
 export const FilterInstantSchema = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'an ISO-8601 date or date-time with offset' })

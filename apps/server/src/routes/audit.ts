@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ActionFilterQuerySchema, DomainError, FilterDateTimeSchema, JwksSchema } from '@countersign/contracts';
+import { ActionFilterQuerySchema, DomainError, FilterInstantSchema, filterInstant, JwksSchema } from '@countersign/contracts';
 import { auditExportRequest } from '@countersign/core';
 import { describeRoute } from '../openapi/route-doc.ts';
 import type { RouteContext } from './context.ts';
@@ -11,9 +11,10 @@ import { parseInput } from './parse.ts';
 // The list's filters (GET /v1/actions) plus the export's own: its format and the artifacts' time range.
 const ExportQuery = ActionFilterQuerySchema.extend({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
-  // Bounded like the filters' dates: a year-0000 instant reached Postgres and failed there.
-  from: FilterDateTimeSchema.optional(),
-  to: FilterDateTimeSchema.optional(),
+  // Bounded like the filters' dates (a year-0000 instant reached Postgres and failed there), and
+  // read like them and the console's export: a calendar date is midnight UTC.
+  from: FilterInstantSchema.optional(),
+  to: FilterInstantSchema.optional(),
 });
 
 /**
@@ -37,7 +38,7 @@ export function auditRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const caller = callerOf(request);
     ctx.reads.assertAuditor(caller);
     const { format, from, to, ...query } = parseInput(ExportQuery, request.query, 'query');
-    const range = { ...(from ? { from: new Date(from) } : {}), ...(to ? { to: new Date(to) } : {}) };
+    const range = { ...(from ? { from: filterInstant(from) } : {}), ...(to ? { to: filterInstant(to) } : {}) };
     if (range.from && range.to && range.from >= range.to) {
       throw new DomainError('invalid_request', '`from` must be before `to`.', { issues: [{ field: 'from', message: 'must be before to' }] });
     }
