@@ -79,9 +79,11 @@ describe('directory reload', () => {
     // The new directory decides only once its change is sealed as evidence.
     const sealed = await t.prisma.artifact.findFirst({ where: { kind: 'config.changed', canonical: { contains: digest() } } });
     expect(sealed).not.toBeNull();
+    // Without the role bob may no longer read the action either: his vote is not_found, as his GET.
     const vote = await t.api('POST', `/v1/actions/${action.id}/votes`, { token: t.tokens.bob, body: { decision: 'approve', reason: 'ok' } });
-    expect(vote.status).toBe(403);
-    expect(vote.body.code).toBe('not_eligible');
+    expect(vote.status).toBe(404);
+    expect(vote.body.code).toBe('not_found');
+    expect((await t.api('GET', `/v1/actions/${action.id}`, { token: t.tokens.bob })).status).toBe(404);
     await waitFor(async () => (await t.prisma.artifact.count({ where: { kind: 'config.changed' } })) >= 3);
 
     // An earlier approval stops counting when its role is revoked before the decision.

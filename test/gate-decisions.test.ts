@@ -169,8 +169,13 @@ describe('votes', () => {
     expect(ivan.status).toBe(403);
     expect(ivan.body.code).toBe('not_eligible');
     expect(ivan.body.detail).toMatch(/security/);
+    // frank holds no role the action names: he may not read it, and a refused vote says no more
+    // than reading would (not the requirement a 403 spells out).
     const frank = await vote(action.id, 'frank', 'approve', 'finance');
-    expect(frank.body.code).toBe('not_eligible');
+    expect(frank.status).toBe(404);
+    expect(frank.body.code).toBe('not_found');
+    expect(frank.text).not.toMatch(/security|sre-lead/);
+    expect((await t.api('GET', `/v1/actions/${action.id}`, { token: t.tokens.frank })).status).toBe(404);
   });
 
   it('blocks self-approval: the agent owner, the requesting person, the person acted for', async () => {
@@ -326,7 +331,8 @@ describe('supervised override', () => {
     const { body: action } = await submit(intents.piiExport);
     expect(action).toMatchObject({ status: 'refused', overridable: { roles: ['cto'] } });
     const path = `/v1/actions/${action.id}/override`;
-    expect((await t.api('POST', path, { token: t.tokens.alice, body: { reason: 'need it' } })).body.code).toBe('not_eligible');
+    // alice may not read it (no role it names): not_found, as a GET would answer her.
+    expect((await t.api('POST', path, { token: t.tokens.alice, body: { reason: 'need it' } })).body.code).toBe('not_found');
     expect((await t.api('POST', path, { token: t.tokens.dave, body: {} })).body.errors[0].field).toBe('reason');
     const ok = await t.api('POST', path, { token: t.tokens.dave, body: { reason: 'regulator request REF-42' } });
     expect(ok.status).toBe(200);
@@ -349,8 +355,23 @@ describe('supervised override', () => {
 
   it('a refusal without override roles cannot be overridden', async () => {
     const { body: action } = await submit(intents.unmatched);
-    const res = await t.api('POST', `/v1/actions/${action.id}/override`, { token: t.tokens.dave, body: { reason: 'x' } });
+    // The auditor reads every action, so the refusal tells her why; dave may not read it.
+    const res = await t.api('POST', `/v1/actions/${action.id}/override`, { token: t.tokens.grace, body: { reason: 'x' } });
     expect(res.body.code).toBe('not_overridable');
+    expect((await t.api('POST', `/v1/actions/${action.id}/override`, { token: t.tokens.dave, body: { reason: 'x' } })).body.code).toBe('not_found');
+  });
+
+  it('vote, override and cancel tell a caller who may not read the action no more than GET does', async () => {
+    const { body: action } = await submit(intents.prodDelete);
+    const asFrank = { token: t.tokens.frank };
+    expect((await t.api('POST', `/v1/actions/${action.id}/votes`, { ...asFrank, body: { decision: 'approve', reason: 'ok' } })).body.code).toBe('not_found');
+    expect((await t.api('POST', `/v1/actions/${action.id}/override`, { ...asFrank, body: { reason: 'x' } })).body.code).toBe('not_found');
+    // Decided, the answer to a party is already_decided with its status; to frank still not_found.
+    expect((await t.api('POST', `/v1/actions/${action.id}/cancel`, { token: t.tokens['deploy-bot'], body: {} })).status).toBe(200);
+    const late = await t.api('POST', `/v1/actions/${action.id}/votes`, { ...asFrank, body: { decision: 'approve', reason: 'ok' } });
+    expect(late.body.code).toBe('not_found');
+    expect(late.text).not.toMatch(/cancel/);
+    expect((await t.api('POST', `/v1/actions/${action.id}/votes`, { token: t.tokens.alice, body: { decision: 'approve', reason: 'ok' } })).body.code).toBe('already_decided');
   });
 });
 

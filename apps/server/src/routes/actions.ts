@@ -14,7 +14,8 @@ const WaitQuery = z.strictObject({
   wait: z
     .string()
     .regex(/^[0-9]{1,4}$/, 'whole seconds, 0 to 3600')
-    .pipe(z.coerce.number().int().min(0).max(3600))
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(3600))
     .default(0),
 });
 

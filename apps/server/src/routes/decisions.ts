@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ActionViewSchema, VoteResponseSchema } from '@countersign/contracts';
 import { describeRoute, type RouteDoc } from '../openapi/route-doc.ts';
@@ -21,6 +21,11 @@ const OverrideBody = z.strictObject({ reason });
 
 /** People decide: API-channel votes, the requester's cancel, supervised overrides. */
 export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  // A refusal says no more than reading would (ActionReads.refusalFor): not_found to a caller
+  // who may not read the action.
+  const refused = (id: string, request: FastifyRequest) => async (err: unknown): Promise<never> => {
+    throw await ctx.reads.refusalFor(err, id, callerOf(request));
+  };
   // Each decision is a POST by an authenticated caller on one action.
   const describeDecision = (url: string, doc: Omit<RouteDoc, 'method' | 'url' | 'tag' | 'auth' | 'params'>) =>
     describeRoute(app, { method: 'POST', url, tag: 'decisions', auth: true, params: IdParams, ...doc });
@@ -45,7 +50,7 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
       reason: body.reason,
       keyId: callerOf(request).keyId,
       account: { apiKeyId: callerOf(request).keyId },
-    });
+    }).catch(refused(id, request));
     const action = await ctx.gate.view(result.action);
     return reply.code(201).send({
       vote: { personId, decision: body.decision, reason: body.reason, channel: 'api', at: result.vote.createdAt.toISOString(), artifact: result.artifacts[0] },
@@ -63,7 +68,7 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/v1/actions/:id/cancel', { preHandler: ctx.authenticate }, async (request) => {
     const { id } = parseInput(IdParams, request.params, 'path');
     const body = parseInput(CancelBody, request.body, 'body');
-    return ctx.gate.cancel(id, callerOf(request), body.reason);
+    return ctx.gate.cancel(id, callerOf(request), body.reason).catch(refused(id, request));
   });
 
   describeDecision('/v1/actions/:id/override', {
@@ -77,7 +82,7 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { id } = parseInput(IdParams, request.params, 'path');
     const personId = personOf(request);
     const body = parseInput(OverrideBody, request.body, 'body');
-    const { action } = await ctx.gate.override({ actionId: id, personId, reason: body.reason ?? '', keyId: callerOf(request).keyId });
+    const { action } = await ctx.gate.override({ actionId: id, personId, reason: body.reason ?? '', keyId: callerOf(request).keyId }).catch(refused(id, request));
     return ctx.gate.view(action);
   });
 }

@@ -1,4 +1,4 @@
-import { DomainError, type SealedArtifact } from '@countersign/contracts';
+import { DomainError, type ErrorCode, type SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
 import { redactIntent } from '../cards/redact.ts';
 import type { Caller } from '../keys/key-service.ts';
@@ -29,6 +29,20 @@ export interface ActionSubject {
  * and inboxes, evidence, and what exports say about each action. Who reads what is decided
  * here (access.ts), never in a route or the console.
  */
+/** Refusals about the caller or the request, not the action: they stay as they are. */
+const KEPT_REFUSALS = new Set<ErrorCode>([
+  'not_found',
+  'unauthenticated',
+  'unknown_identity',
+  'invalid_request',
+  'invalid_intent',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'unavailable',
+  'internal',
+]);
+
 export class ActionReads {
   readonly may: (action: ActionRecord, caller: Caller) => boolean;
 
@@ -38,6 +52,18 @@ export class ActionReads {
     readonly policy: ReadPolicy,
   ) {
     this.may = (action, caller) => readAccess(action, caller, policy) !== null;
+  }
+
+  /**
+   * What a refused decision (vote, cancel, override) tells its caller. A refusal must not say
+   * more than reading would: to someone who may not read the action, its requirement ("needs
+   * sre-lead + security") or its status ("already cancelled") is `not_found`, as GET answers.
+   * Asked only once something refused, so a decision that goes through costs no extra read.
+   */
+  async refusalFor(err: unknown, id: string, caller: Caller): Promise<unknown> {
+    if (!(err instanceof DomainError) || KEPT_REFUSALS.has(err.code)) return err;
+    const action = await this.deps.store.findAction(id);
+    return action && this.may(action, caller) ? err : new DomainError('not_found', `No action ${id}.`);
   }
 
   /** GET /v1/actions/:id (optionally long-polling), with intent, progress, who can decide and timeline. */
