@@ -285,6 +285,21 @@ describe('Teams through the queue', () => {
     expect(cardsFor(APPROVALS, id)).toHaveLength(1);
     expect(shown(card).actions).toHaveLength(2);
   });
+
+  // A 200 whose body is no activity (a proxy's page: the SDK reads it as no id) leaves open
+  // whether Teams took the card; in doubt the queue posts again rather than give the card up.
+  it('Teams answering 200 without an activity id, then 200: the card is posted by a retry, not given up', async () => {
+    const isPostToApprovals = (m: string, p: string) => m === 'POST' && p.endsWith(`/conversations/${encodeURIComponent(APPROVALS)}/activities`);
+    fake.failNext(1, 200, { body: 'Gateway says hi', match: isPostToApprovals });
+    const id = await submit({ action: { type: 'teams.one', resource: 'db/garbled' } });
+    const card = await waitFor(() => postedCard(APPROVALS, id), 'card after the answer without an id', 15_000);
+    const rows = await waitFor(async () => {
+      const r = await t.prisma.channelCard.findMany({ where: { actionId: id } });
+      return r.length > 0 && r.every((c) => c.state === 'posted') && r;
+    }, 'card row marked posted');
+    expect(rows.map((r) => [r.channel, r.state, (r.messageRef as { activityId?: string }).activityId])).toEqual([['teams', 'posted', card.id]]);
+    expect(shown(card).actions).toHaveLength(2);
+  });
 });
 
 describe('Slack and Teams together', () => {

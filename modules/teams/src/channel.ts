@@ -94,7 +94,10 @@ export class TeamsChannel implements ApprovalChannel {
       });
       return sent?.id;
     });
-    if (!activityId) throw new ChannelError('Teams accepted the card but returned no activity id', false, 'no_activity_id');
+    // A 2xx without an id (a proxy's page, a cut answer: the SDK reads a body that is not JSON
+    // as {}) leaves open whether Teams took the card, like a gateway's 502: in doubt, not given
+    // up, so the queue posts it again (a card maybe twice, never none; see errors.ts).
+    if (!activityId) throw new ChannelError('Teams answered the card post without an activity id', true, 'no_activity_id', undefined, { ambiguous: true });
     const ref: TeamsCardRef = { conversationId: reference.conversation.id, activityId, serviceUrl: reference.serviceUrl };
     return { ...ref };
   }
