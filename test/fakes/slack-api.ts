@@ -13,8 +13,9 @@ import type { Truthy } from '../support/truthy.ts';
 // but answer only after the client gave up" (lateMs). Messages keep their metadata and can be
 // read back with conversations.history. It can also take a post and still answer 500
 // (`accept`), hold an answer until the test says (`until`), accept more than one bot token (one
-// per worker process, so a test can tell who made a call), and tell a listener of every call
-// as it arrives (`onArrive`). Socket Mode: apps.connections.open (with the app-level token)
+// per worker process, so a test can tell who made a call), answer with a body that is not
+// JSON (`rawBody`: a proxy's page, a body cut short), and tell a listener of every call as it
+// arrives (`onArrive`). Socket Mode: apps.connections.open (with the app-level token)
 // hands out a ws:// URL on the same port, where the fake says hello and sends envelopes
 // (sendEnvelope) whose acks the test can await.
 
@@ -28,6 +29,8 @@ export interface SlackCall {
   /** What the fake answered (after scripting). */
   status: number;
   response: Record<string, unknown>;
+  /** The body sent instead of JSON, when the answer was scripted with `rawBody`. */
+  raw?: string;
 }
 
 export interface FakeSlackUser {
@@ -79,6 +82,12 @@ export interface ScriptedAnswer {
    * hangs. With `accept`, the post is done at once and only the answer waits.
    */
   until?: Promise<unknown>;
+  /**
+   * Answer with this text (content-type text/html unless `headers` say otherwise) instead of a
+   * JSON body: a proxy's or gateway's page, a body cut short. With `accept`, after doing the
+   * call for real (give `status` 200 for "done, answered garbled").
+   */
+  rawBody?: string;
 }
 
 /** What the service answered on the socket for one envelope. */
@@ -299,7 +308,7 @@ export class FakeSlack {
       if (scripted.until) await scripted.until.catch(() => undefined);
       status = scripted.status ?? 200;
       headers = scripted.headers ?? {};
-      body = scripted.body ?? { ok: true };
+      body = scripted.body ?? (scripted.rawBody === undefined ? { ok: true } : {});
     } else {
       if (!this.botTokens.has(token)) body = { ok: false, error: 'invalid_auth' };
       else {
@@ -313,17 +322,23 @@ export class FakeSlack {
       if (scripted?.accept) {
         status = scripted.status ?? 500;
         headers = scripted.headers ?? {};
-        body = scripted.body ?? { ok: false, error: 'internal_error' };
+        body = scripted.body ?? (scripted.rawBody === undefined ? { ok: false, error: 'internal_error' } : {});
       }
     }
     // Recorded when done, not when answered: a late answer's work is visible at once.
-    const call: SlackCall = { method, args, token, at, status, response: body };
+    const rawAnswer = scripted?.rawBody;
+    const call: SlackCall = { method, args, token, at, status, response: body, ...(rawAnswer === undefined ? {} : { raw: rawAnswer }) };
     this.calls.push(call);
     for (const listener of this.listeners) listener(call);
     if (scripted?.lateMs) await new Promise((r) => setTimeout(r, scripted.lateMs));
     if (scripted?.accept && scripted.until) await scripted.until.catch(() => undefined);
     // A client that gave up (lateMs) has closed the connection: nobody reads this answer.
     if (res.destroyed) return;
+    if (rawAnswer !== undefined) {
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...headers });
+      res.end(rawAnswer);
+      return;
+    }
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(JSON.stringify(body));
   }

@@ -2,7 +2,8 @@ import { parse as parseQuery } from 'node:querystring';
 import { ReceiverMultipleAckError, verifySlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { DomainError } from '@countersign/contracts';
+import { DomainError, type FieldIssue } from '@countersign/contracts';
+import { interactionProblem } from './interactions.ts';
 import { SLACK_EVENTS_PATH } from './paths.ts';
 
 // Bolt, mounted on the service's own Fastify server (same port as the API): a custom Receiver.
@@ -32,17 +33,37 @@ function mediaType(request: FastifyRequest): string {
   return (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Slack's two body encodings: interactivity is a form with a JSON `payload`; events are JSON. */
+/** A signed body that is not what Slack sends us: answered 400 (problem+json), never handed to Bolt. */
+class BadPayload extends Error {
+  constructor(readonly issue: FieldIssue) {
+    super(issue.message);
+  }
+}
+
+/**
+ * Slack's two body encodings: interactivity is a form with one JSON `payload` (an interaction
+ * whose shape interactions.ts checks); events are JSON. The one form without a payload Slack
+ * sends us is its SSL check.
+ */
 function parseBody(raw: string, type: string): Record<string, unknown> {
   let parsed: unknown;
+  let interaction = false;
   if (type === 'application/x-www-form-urlencoded') {
     const form = parseQuery(raw);
-    parsed = typeof form.payload === 'string' ? JSON.parse(form.payload) : form;
+    if (Array.isArray(form.payload)) throw new BadPayload({ field: 'payload', message: 'must be sent once' });
+    if (typeof form.payload === 'string') {
+      parsed = JSON.parse(form.payload);
+      interaction = true;
+    } else if (form.ssl_check !== undefined) parsed = form;
+    else throw new BadPayload({ field: 'payload', message: 'is missing' });
   } else {
     parsed = JSON.parse(raw);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-  return parsed as Record<string, unknown>;
+  const body = parsed as Record<string, unknown>;
+  const problem = interaction ? interactionProblem(body) : null;
+  if (problem) throw new BadPayload(problem);
+  return body;
 }
 
 export class FastifyReceiver implements Receiver {
@@ -106,7 +127,11 @@ export class FastifyReceiver implements Receiver {
     let body: Record<string, unknown>;
     try {
       body = parseBody(raw, mediaType(request));
-    } catch {
+    } catch (err) {
+      if (err instanceof BadPayload) {
+        this.opts.logger.warn({ field: err.issue.field, problem: err.issue.message }, 'Slack request refused: malformed interaction payload');
+        throw new DomainError('invalid_request', 'The Slack interaction payload is malformed.', { issues: [err.issue] });
+      }
       throw new DomainError('invalid_request', 'The Slack request body could not be parsed.');
     }
     if (body.type === 'url_verification') return { challenge: body.challenge };

@@ -1,9 +1,9 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
+import { DomainError, type FieldIssue, type Person, type VoteDecision } from '@countersign/contracts';
 import { buildCardModel, ChannelError, type ConfigView, type Gate } from '@countersign/core';
 import { APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX, parseClick } from './blocks/card-blocks.ts';
-import { escapeText } from './blocks/mrkdwn.ts';
+import { clip, escapeText } from './blocks/mrkdwn.ts';
 import { REASON_ACTION_ID, REASON_BLOCK_ID, REASON_CALLBACK_ID, REASON_MAX, ReasonMetadataSchema, reasonModal, type ReasonMetadata } from './blocks/reason-modal.ts';
 import { personForSlackUser, slackDirectory, type SlackUserRef } from './identity.ts';
 import type { SlackApi } from './slack-api.ts';
@@ -23,6 +23,13 @@ export interface InteractionDeps {
   logger: Logger;
 }
 
+/** Slack's own limit on an action_id; a longer one is not from a card of ours. */
+const ACTION_ID_MAX = 255;
+/** The most characters of the engine's refusal shown in the ephemeral answer (it may quote the clicked id). */
+const REFUSAL_MAX = 500;
+/** What every action_id of ours starts with (card-blocks.ts). */
+const OUR_PREFIX = 'countersign:';
+
 /** Where the clicked card is: for the ephemeral answer. */
 interface ClickSite {
   channel: string | null;
@@ -32,6 +39,41 @@ const CLICK = new RegExp(`^(${[APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const issue = (field: string, message: string): FieldIssue => ({ field, message });
+
+/**
+ * What is wrong with an interaction payload (signed, so sent by Slack) that our listeners
+ * would otherwise fail on or silently not handle: a click or a reason modal without the
+ * clicker, a click without its button, a countersign button that names no known verb. Null
+ * when it is well formed, or is a kind of interaction we do not handle (no listener then
+ * acknowledges it). The receiver answers a problem with 400.
+ */
+export function interactionProblem(payload: Record<string, unknown>): FieldIssue | null {
+  const type = payload.type;
+  if (typeof type !== 'string' || !type) return issue('payload.type', 'must name the interaction');
+  if (type !== 'block_actions' && type !== 'view_submission') return null;
+  const user = payload.user;
+  if (!isObject(user) || typeof user.id !== 'string' || !user.id) return issue('payload.user.id', 'must name the Slack user');
+  if (type === 'view_submission') {
+    const view = payload.view;
+    if (!isObject(view) || typeof view.callback_id !== 'string') return issue('payload.view.callback_id', 'must name the modal');
+    if (view.callback_id !== REASON_CALLBACK_ID) return null;
+    if (typeof view.private_metadata !== 'string') return issue('payload.view.private_metadata', 'must be a string');
+    if (!isObject(view.state) || !isObject(view.state.values)) return issue('payload.view.state.values', 'must be an object');
+    return null;
+  }
+  const actions = payload.actions;
+  if (!Array.isArray(actions) || actions.length === 0) return issue('payload.actions', 'must be a non-empty list');
+  for (const [i, action] of actions.entries()) {
+    const id = isObject(action) ? action.action_id : undefined;
+    if (typeof id !== 'string' || !id) return issue(`payload.actions.${i}.action_id`, 'must be a string');
+    if (id.length > ACTION_ID_MAX) return issue(`payload.actions.${i}.action_id`, `must be at most ${ACTION_ID_MAX} characters`);
+    if (id.startsWith(OUR_PREFIX) && !parseClick(id)) return issue(`payload.actions.${i}.action_id`, 'is not a countersign button');
+  }
+  return null;
 }
 
 function userOf(body: { user: { id: string; team_id?: string } }): SlackUserRef {
@@ -122,7 +164,8 @@ async function vote(deps: InteractionDeps, person: Person, user: SlackUserRef, r
 async function refuse(deps: InteractionDeps, user: SlackUserRef, site: ClickSite, err: unknown): Promise<void> {
   let text: string;
   if (err instanceof DomainError) {
-    text = `:no_entry_sign: ${escapeText(err.message)}`;
+    // The engine's words, clipped: a refusal may quote the clicked id ("No action …").
+    text = `:no_entry_sign: ${clip(escapeText(err.message), REFUSAL_MAX)}`;
     deps.logger.info({ code: err.code, slackUser: user.id }, 'Slack click refused');
   } else if (err instanceof ChannelError) {
     // Slack failed us before any vote was attempted (users.info, views.open): nothing recorded.

@@ -2,6 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { stringify } from 'node:querystring';
 import { ErrorCode, WebClient, type WebAPICallResult, type WebClientOptions } from '@slack/web-api';
+import { retryAfterMs } from './countersign-sdk.ts';
+import { BAD_RESPONSE_ERROR, clipDetail } from './slack-errors.ts';
 
 // The WebClient with its HTTP layer replaced: every method (chat.postMessage, chat.update, …)
 // still goes through WebClient.apiCall, which we override to send the request on a keep-alive
@@ -11,7 +13,10 @@ import { ErrorCode, WebClient, type WebAPICallResult, type WebClientOptions } fr
 // escalation. We ask the WebClient for no retries and no waiting on 429 anyway (web-client.ts):
 // the queue owns retries. What callers see is unchanged: the same result objects, and the same
 // errors (slack_webapi_platform_error / _rate_limited_error / _http_error / _request_error
-// with the same fields), which slack-errors.ts sorts into retry and give up.
+// with the same fields), which slack-errors.ts sorts into retry and give up. Two differences:
+// a 2xx whose body is not Slack's JSON object is an error of its own (BAD_RESPONSE_ERROR),
+// never a platform error coded with the body; and Retry-After is read as delta-seconds or an
+// HTTP date (the shared parser), left undefined when absent or unreadable.
 
 export interface LeanWebClientOptions extends WebClientOptions {
   slackApiUrl?: string;
@@ -35,12 +40,21 @@ function formBody(options: Record<string, unknown>): string {
   return stringify(flat);
 }
 
-/** Retry-After in seconds, as the stock client reads it (undefined when absent or not a number). */
+/**
+ * Retry-After in seconds (to the millisecond, for an HTTP date), read with the one shared
+ * parser: delta-seconds or an HTTP date, capped. Undefined when absent or unreadable, so the
+ * caller's default applies (never 0: a 429 without a readable wait must not be retried at once).
+ */
 function retryAfterSeconds(headers: http.IncomingHttpHeaders): number | undefined {
   const raw = headers['retry-after'];
-  if (raw === undefined) return undefined;
-  const seconds = Number.parseInt(String(raw), 10);
-  return Number.isNaN(seconds) ? undefined : seconds;
+  const ms = retryAfterMs(Array.isArray(raw) ? raw[0] : raw);
+  return ms === undefined ? undefined : ms / 1000;
+}
+
+/** What a 2xx that is not Slack's JSON object answer looks like, for logs (clipped, one line). */
+function describeBody(headers: http.IncomingHttpHeaders, text: string): string {
+  const type = String(headers['content-type'] ?? 'no content-type').split(';')[0]!.trim();
+  return `${type}, ${Buffer.byteLength(text)} bytes: ${clipDetail(text)}`;
 }
 
 export class LeanWebClient extends WebClient {
@@ -62,21 +76,30 @@ export class LeanWebClient extends WebClient {
     const token = (options.token as string | undefined) ?? this.botToken;
     const { status, headers, text } = await this.post(new URL(method, this.apiUrl), formBody(options), token);
     if (status === 429) {
-      // rejectRateLimitedCalls: the caller waits (the queue's pacer), never this call.
-      const seconds = retryAfterSeconds(headers) ?? 0;
-      throw apiError(ErrorCode.RateLimitedError, `A rate limit was exceeded (url: ${method}, retry-after: ${seconds})`, { retryAfter: seconds });
+      // rejectRateLimitedCalls: the caller waits (the queue's pacer), never this call. No
+      // readable Retry-After leaves retryAfter undefined: slack-errors.ts picks the wait.
+      const seconds = retryAfterSeconds(headers);
+      throw apiError(ErrorCode.RateLimitedError, `A rate limit was exceeded (url: ${method}, retry-after: ${seconds ?? 'none'})`, { retryAfter: seconds });
     }
-    if (status !== 200) {
+    if (status < 200 || status > 299) {
       throw apiError(ErrorCode.HTTPError, `An HTTP protocol error occurred: statusCode = ${status}`, { statusCode: status, headers, body: text });
     }
-    let result: WebAPICallResult;
+    // Slack answers every call with a JSON object carrying `ok`. Anything else after a 2xx (a
+    // proxy's or gateway's page, a body cut short) says nothing about whether the call was
+    // done: it is a failure of its own (slack-errors.ts: retryable, and a post is looked for
+    // before it is sent again), and its text is never taken for Slack's error code.
+    let parsed: unknown;
     try {
-      result = JSON.parse(text) as WebAPICallResult;
+      parsed = JSON.parse(text);
     } catch {
-      result = { ok: false, error: text };
+      parsed = undefined;
     }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || typeof (parsed as { ok?: unknown }).ok !== 'boolean') {
+      throw Object.assign(new Error(`HTTP ${status} with a body that is not Slack's JSON answer (${describeBody(headers, text)})`), { code: BAD_RESPONSE_ERROR, statusCode: status });
+    }
+    const result = parsed as WebAPICallResult;
     result.response_metadata ??= {};
-    if (!result.ok) throw apiError(ErrorCode.PlatformError, `An API error occurred: ${String(result.error)}`, { data: result });
+    if (!result.ok) throw apiError(ErrorCode.PlatformError, `An API error occurred: ${clipDetail(String(result.error))}`, { data: result });
     return result;
   }
 
