@@ -49,7 +49,7 @@ export const OUTSIDE_ROUTE_DOCS: readonly RouteDoc[] = [
     unlimited: true,
     otherBody: { 'application/x-www-form-urlencoded': 'Slack interactivity payload', 'application/json': 'Slack Events API envelope' },
     responses: { 200: { description: 'Acknowledged (empty, text or JSON as Slack expects).', contentType: '*/*' } },
-    problems: [401, 403, 404],
+    problems: [400, 401, 403, 404],
   },
   {
     method: 'POST',
