@@ -81,7 +81,9 @@ export class SlackChannel implements ApprovalChannel {
     const res = await this.deps.api.call('chat.postMessage', (c) =>
       c.chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false, ...cardMetadata(options.cardId) }),
     );
-    if (!res.channel || !res.ts) throw new ChannelError('Slack chat.postMessage: no channel/ts in the answer', false, 'bad_response');
+    // ok:true without the message's place leaves open whether it went out, as a garbled answer
+    // does (lean-web-client.ts): in doubt, so the card is looked for by its id before any repost.
+    if (!res.channel || !res.ts) throw new ChannelError('Slack chat.postMessage: no channel/ts in the answer', true, 'bad_response', undefined, { ambiguous: true });
     const ref: SlackCardRef = { channel: res.channel, ts: res.ts };
     return ref;
   }

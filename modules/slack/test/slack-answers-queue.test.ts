@@ -25,7 +25,8 @@ const DATE_RETRY_AFTER = 'C0LIMDATE1';
 const GARBLED_UPDATE = 'C0GARBUPD1';
 const GARBLED_POST_DECIDED = 'C0GARBDEC1';
 const GARBLED_POST_PENDING = 'C0GARBPEN1';
-const CHANNELS = [NO_RETRY_AFTER, DATE_RETRY_AFTER, GARBLED_UPDATE, GARBLED_POST_DECIDED, GARBLED_POST_PENDING];
+const NO_TS_POST = 'C0NOTSPOS1';
+const CHANNELS = [NO_RETRY_AFTER, DATE_RETRY_AFTER, GARBLED_UPDATE, GARBLED_POST_DECIDED, GARBLED_POST_PENDING, NO_TS_POST];
 
 const GATEWAY_PAGE = `<html><body><h1>502 Bad Gateway</h1>Gateway says hi ${'x'.repeat(2000)}</body></html>`;
 
@@ -200,5 +201,16 @@ describe('a 200 whose body is not Slack’s JSON', () => {
     await showsOutcome(card, 'Approved');
     expect(cardOf(GARBLED_POST_PENDING, id)).toHaveLength(1);
     expect((await cardRows(id))[0]!.messageRef).toEqual({ channel: GARBLED_POST_PENDING, ts: card.ts });
+  }, CASE_TIMEOUT_MS);
+
+  it('on a post Slack made but answered ok without channel/ts: in doubt as well, the card is adopted, not given up or posted twice', async () => {
+    fake.script('chat.postMessage', { accept: true, status: 200, body: { ok: true }, match: (args) => args.channel === NO_TS_POST });
+    const id = await submit(NO_TS_POST);
+    await fake.waitFor(async () => (await cardRows(id))[0]?.state === 'posted', 30_000, 'the row posted');
+    const card = await approve(NO_TS_POST, id);
+
+    await showsOutcome(card, 'Approved');
+    expect(cardOf(NO_TS_POST, id)).toHaveLength(1);
+    expect((await cardRows(id))[0]!.messageRef).toEqual({ channel: NO_TS_POST, ts: card.ts });
   }, CASE_TIMEOUT_MS);
 });
