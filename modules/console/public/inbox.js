@@ -25,6 +25,13 @@ if (rows && status && 'EventSource' in window) {
     status.textContent = 'Your session has ended; reload to sign in again.';
     delete document.body.dataset.live;
   });
+  // Newer tabs of this session took the live updates (a session keeps a few streams, the
+  // newest): stay closed, or each reconnect would take one back from another tab in turn.
+  events.addEventListener('replaced', () => {
+    events.close();
+    status.textContent = 'Live updates moved to your newer console tabs; reload to update this one again.';
+    delete document.body.dataset.live;
+  });
   events.addEventListener('open', () => {
     status.textContent = 'Live: updates by itself when something changes.';
     document.body.dataset.live = 'true';

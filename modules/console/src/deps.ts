@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ActionReads, AuditExport, ChannelCatalog, Clock, ConfigView, Gate, PersonSessions, SessionCaller } from '@countersign/core';
 import type { Logger } from 'pino';
 import type { OidcClient } from './oidc-client.ts';
+import type { LiveStreams } from './routes/live.ts';
 import type { Viewer } from './pages/layout.ts';
 import type { ConsoleSettings } from './settings.ts';
 
@@ -23,6 +24,8 @@ export interface ConsoleDeps {
   channels: ChannelCatalog;
   /** Subscribes to "something changed" (new action, vote, decision); returns an unsubscribe. */
   onChange(listener: () => void): () => void;
+  /** The live streams (/console/events) of this process, by session: capped, one session check per burst. */
+  live: LiveStreams;
 }
 
 export interface SignedIn {

@@ -12,7 +12,7 @@ import { oidcClient, type IdentityProvider } from './oidc-client.ts';
 import { messagePage } from './pages/layout.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
-import { liveRoutes } from './routes/live.ts';
+import { LiveStreams, liveRoutes } from './routes/live.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { parseConsoleSettings, type ConsoleSettings } from './settings.ts';
@@ -23,6 +23,7 @@ const STATUS: Partial<Record<string, number>> = { unauthenticated: 401, forbidde
 interface ConsoleState {
   settings: ConsoleSettings;
   listeners: Set<() => void>;
+  live: LiveStreams;
   devIdp?: { resolve(p: IdentityProvider): void; reject(e: Error): void };
 }
 const STATE = new StateKey<ConsoleState>('console');
@@ -33,9 +34,18 @@ export const consoleModule: ServiceModule = {
     register(ctx) {
       if (ctx.role === 'worker') return;
       const s = parseConsoleSettings(ctx.env);
-      const state: ConsoleState = { settings: s, listeners: new Set() };
+      const listeners = new Set<() => void>();
+      const onChange = (listener: () => void) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      };
+      const sessions = new PersonSessions(ctx.db.sessions, ctx.config, ctx.clock, {
+        idleSeconds: s.COUNTERSIGN_CONSOLE_IDLE_MINUTES * 60,
+        absoluteSeconds: s.COUNTERSIGN_CONSOLE_SESSION_HOURS * 3600,
+        claim: s.COUNTERSIGN_OIDC_CLAIM,
+      });
+      const state: ConsoleState = { settings: s, listeners, live: new LiveStreams(sessions, onChange) };
       ctx.state.set(STATE, state);
-      const listeners = state.listeners;
       let idp: Promise<IdentityProvider> | IdentityProvider | undefined;
       if (s.COUNTERSIGN_OIDC_ISSUER) {
         idp = { issuer: s.COUNTERSIGN_OIDC_ISSUER, clientId: s.COUNTERSIGN_OIDC_CLIENT_ID!, clientSecret: s.COUNTERSIGN_OIDC_CLIENT_SECRET! };
@@ -48,11 +58,7 @@ export const consoleModule: ServiceModule = {
         gate: ctx.gate,
         reads: ctx.reads,
         audit: ctx.audit,
-        sessions: new PersonSessions(ctx.db.sessions, ctx.config, ctx.clock, {
-          idleSeconds: s.COUNTERSIGN_CONSOLE_IDLE_MINUTES * 60,
-          absoluteSeconds: s.COUNTERSIGN_CONSOLE_SESSION_HOURS * 3600,
-          claim: s.COUNTERSIGN_OIDC_CLAIM,
-        }),
+        sessions,
         config: ctx.config,
         clock: ctx.clock,
         logger: ctx.logger,
@@ -61,10 +67,8 @@ export const consoleModule: ServiceModule = {
         publicUrl: ctx.publicUrl,
         policyPath: path.resolve(ctx.rootDir, s.COUNTERSIGN_POLICY),
         channels: ctx.channelCatalog,
-        onChange(listener) {
-          listeners.add(listener);
-          return () => listeners.delete(listener);
-        },
+        onChange,
+        live: state.live,
       };
       void ctx.app.register(async (scope: FastifyInstance) => {
         // Strict UTF-8, no NUL (form-body.ts): a lenient decode altered what the person typed.
@@ -120,6 +124,11 @@ export const consoleModule: ServiceModule = {
       }
     },
 };
+
+/** The console's live streams on a service (how many each session holds): for tests and diagnostics. */
+export function liveStreamsOf(ctx: Pick<ServiceContext, 'state'>): LiveStreams | undefined {
+  return ctx.state.get(STATE)?.live;
+}
 
 /** Fastify's own 4xx errors (FST_ERR_CTP_*, a bad URL…) as the API's problem codes. */
 function toRequestError(err: unknown): DomainError | null {

@@ -26,10 +26,21 @@ function value(v: unknown): Html {
   return html`<code>${displayLine(typeof v === 'string' ? v : JSON.stringify(v))}</code>`;
 }
 
-function entries(obj: Record<string, unknown> | undefined): [string, Html][] {
+/**
+ * Every key with its value, as the engine approves it and the release token binds it: an empty
+ * list or object is a value too (an empty exclusion list, an options object that switches on
+ * defaults), shown as `[]` or `{}`, never left out. The only thing not listed is a section's
+ * `attributes` when empty: the SDK's normalisation puts `attributes: {}` in every intent's
+ * `context` and `authority`, sent or not, so it tells the approver nothing.
+ */
+function entries(obj: Record<string, unknown> | undefined, opts: { defaultedAttributes?: boolean } = {}): [string, Html][] {
   return Object.entries(obj ?? {})
-    .filter(([, v]) => v !== undefined && !(typeof v === 'object' && v !== null && Object.keys(v).length === 0))
+    .filter(([k, v]) => v !== undefined && !(opts.defaultedAttributes && k === 'attributes' && isEmptyRecord(v)))
     .map(([k, v]) => [displayLine(k), value(v)]);
+}
+
+function isEmptyRecord(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
 /** A person's words (a vote's, deny, cancel or override reason), or a timeline line holding them: one line. */
@@ -100,9 +111,9 @@ ${intent
       ['Resource', intent.action.resource ? html`<code>${displayLine(intent.action.resource)}</code>` : null],
       ['Summary', line(intent.action.summary)],
       ...entries(intent.action.params as Record<string, unknown>).map(([k, v]) => [`param ${k}`, v] as [string, Html]),
-      ...entries(intent.context as Record<string, unknown>).map(([k, v]) => [k, v] as [string, Html]),
+      ...entries(intent.context as Record<string, unknown>, { defaultedAttributes: true }).map(([k, v]) => [k, v] as [string, Html]),
       ['Risk', riskBadge({ class: intent.risk.class ?? null, urgency: intent.risk.urgency ?? null })],
-      ...entries(intent.authority as Record<string, unknown>).map(([k, v]) => [`authority ${k}`, v] as [string, Html]),
+      ...entries(intent.authority as Record<string, unknown>, { defaultedAttributes: true }).map(([k, v]) => [`authority ${k}`, v] as [string, Html]),
       ['Justification', intent.justification === '[redacted]' ? value('[redacted]') : intent.justification],
     ])}
     ${redacted.length ? html`<p class="muted">Hidden by the rule's <code>redact</code>: ${redacted.join(', ')}.</p>` : ''}

@@ -63,6 +63,8 @@ export function authRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     '/console/logout',
     change(deps, async (_request, reply, who) => {
       await deps.sessions.logout(who.caller);
+      // Its live streams (other tabs) say "ended" now, not at the next change or keep-alive.
+      deps.live.endSession(who.caller.session.id);
       clearCookie(reply, SESSION_COOKIE, { path: '/console', secure: secure() });
       return reply.type('text/html; charset=utf-8').send(
         messagePage({ title: 'Signed out', message: 'Your console session has ended.', action: { href: '/console/login', label: 'Sign in' } }),
