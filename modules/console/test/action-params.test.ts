@@ -29,7 +29,7 @@ function rows(page: string): [string, string][] {
 describe('console: the action page shows every parameter', () => {
   it('an empty list or object is shown as [] or {}, beside the other params, as the API holds them', async () => {
     expect(CONSOLE_DIRECTORY).toContain('id: alice');
-    const params = { keepBackups: [], retainVolumes: {}, region: 'eu', nested: { exclude: [], options: {} }, off: false, none: null };
+    const params = { keepBackups: [], retainVolumes: {}, region: 'eu', nested: { exclude: [], options: {} }, off: false, none: null, offText: 'false', count: '42', blank: '' };
     const id = await submitProdDelete(t, { action: { ...intents.prodDelete.action, params } });
     // What the engine holds (and the release token binds) is exactly what was sent.
     const held = await t.api('GET', `/v1/actions/${id}`, { token: t.tokens['deploy-bot'] });
@@ -40,11 +40,15 @@ describe('console: the action page shows every parameter', () => {
     expect(res.status).toBe(200);
     const shown = rows(await res.text());
     // Every key (sorted here: the page lists them in the stored intent's order, Postgres jsonb's, not the agent's).
+    // Text that would read as another kind of value is quoted: "false" is not false.
     expect(shown.filter(([k]) => k.startsWith('param ')).sort()).toEqual([
+      ['param blank', '""'],
+      ['param count', '"42"'],
       ['param keepBackups', '[]'],
       ['param nested', '{"exclude":[],"options":{}}'],
       ['param none', 'null'],
       ['param off', 'false'],
+      ['param offText', '"false"'],
       ['param region', 'eu'],
       ['param retainVolumes', '{}'],
     ]);

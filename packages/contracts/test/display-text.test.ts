@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayLine, displayText, hasHiddenCharacters } from '../src/display-text.ts';
+import { displayLine, displayText, hasHiddenCharacters, valueText } from '../src/display-text.ts';
 
 // Caller text is shown exactly and visibly: what a terminal, a browser or a chat client would act
 // on or hide is shown as a mark; everything a person can read is left as it is.
@@ -43,6 +43,35 @@ describe('displayText / displayLine', () => {
     for (let i = 0; i < 3; i++) {
       expect(hasHiddenCharacters('a\u202Eb')).toBe(true);
       expect(hasHiddenCharacters('plain')).toBe(false);
+    }
+  });
+});
+
+describe('valueText: no two values look alike', () => {
+  it('text as written, unless it would read as another kind of value; that, and empty text, quoted', () => {
+    expect(valueText('eu-west-1')).toBe('eu-west-1');
+    expect(valueText('delete the "old" backups')).toBe('delete the "old" backups');
+    expect(valueText('[redacted] by the rule')).toBe('[redacted] by the rule');
+    expect(valueText('false')).toBe('"false"');
+    expect(valueText(false)).toBe('false');
+    expect(valueText('42')).toBe('"42"');
+    expect(valueText(42)).toBe('42');
+    expect(valueText(' null ')).toBe('" null "');
+    expect(valueText(null)).toBe('null');
+    expect(valueText('[]')).toBe('"[]"');
+    expect(valueText([])).toBe('[]');
+    expect(valueText('"quoted"')).toBe('"\\"quoted\\""');
+    expect(valueText('')).toBe('""');
+    expect(valueText({ a: 'false' })).toBe('{"a":"false"}');
+  });
+
+  it('over many values of every kind, two different values never show the same', () => {
+    const values: unknown[] = ['', ' ', 'false', 'true', 'null', '0', '-1', '1e3', '[]', '{}', '"x"', '"', 'x', 'tru', '[1', false, true, null, 0, -1, 1000, [], {}, ['x'], { a: 1 }];
+    const shown = new Map<string, unknown>();
+    for (const v of values) {
+      const text = valueText(v);
+      expect(shown.has(text), `${JSON.stringify(v)} shows as ${text}, as ${JSON.stringify(shown.get(text))} does`).toBe(false);
+      shown.set(text, v);
     }
   });
 });

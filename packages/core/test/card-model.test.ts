@@ -66,6 +66,13 @@ describe('card model: nothing that matters is hidden', () => {
     expect(card.intentHashPrefix).toBe('3f9a1c0b7e22');
   });
 
+  it('quotes text that would read as another kind of value: "false" is not false on a card', () => {
+    const a = action([]);
+    a.intent = { ...a.intent, action: { ...a.intent.action, params: { dryRun: 'false', force: false, count: '3', limit: 3, note: 'keep it', blank: '' } } };
+    const shown = Object.fromEntries(buildCardModel(a, [], directory).params.map((p) => [p.key, p.value]));
+    expect(shown).toEqual({ dryRun: '"false"', force: 'false', count: '"3"', limit: '3', note: 'keep it', blank: '""' });
+  });
+
   it('cuts long values visibly, saying how much is missing', () => {
     const card = buildCardModel(hostileAction({ feature: ['params.note'] }), [], EMPTY_DIRECTORY);
     expect(card.featured).toEqual([{ key: 'note', value: `${'x'.repeat(200)}…(+1,234 chars)` }]);

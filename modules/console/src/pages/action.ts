@@ -1,4 +1,4 @@
-import { displayLine } from '@countersign/contracts';
+import { displayLine, valueText } from '@countersign/contracts';
 import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionView } from '@countersign/core';
 import { formValue, html, when, type Html } from '../html.ts';
 import { titleOf, riskBadge } from './inbox.ts';
@@ -23,7 +23,8 @@ function kv(rows: [string, Html | string | null | undefined][]): Html {
 /** A caller's value on one line; every hidden character a mark (as on the cards). */
 function value(v: unknown): Html {
   if (v === '[redacted]') return html`<span class="redacted">[redacted]</span>`;
-  return html`<code>${displayLine(typeof v === 'string' ? v : JSON.stringify(v))}</code>`;
+  // Text that would read as another kind of value is quoted ("false" is not false: valueText).
+  return html`<code>${displayLine(valueText(v))}</code>`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { displayLine, displayText, hasHiddenCharacters, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
+import { displayLine, displayText, hasHiddenCharacters, valueText, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { describeOpen, progress } from '../slots.ts';
@@ -94,9 +94,12 @@ function words(text: string | null): string | null {
   return text === null ? null : displayLine(text);
 }
 
-/** A caller's value on one line, marked before it is cut, so what is cut is what is shown. */
+/**
+ * A caller's value on one line, marked before it is cut, so what is cut is what is shown; text
+ * that would read as another kind of value is quoted ("false" is not false: valueText).
+ */
 function short(value: unknown): string {
-  return cutValue(displayLine(typeof value === 'string' ? value : JSON.stringify(value)));
+  return cutValue(displayLine(valueText(value)));
 }
 
 /** The value at a `params.a.b` path under the (redacted) params, if present. */
