@@ -73,6 +73,15 @@ describe('card model: nothing that matters is hidden', () => {
     expect(shown).toEqual({ dryRun: '"false"', force: 'false', count: '"3"', limit: '3', note: 'keep it', blank: '""' });
   });
 
+  it('names free attributes as such: an attribute called environment is not context.environment', () => {
+    const a = action([]);
+    a.intent = { ...a.intent, context: { ...a.intent.context, environment: 'staging', attributes: { environment: 'production' } } };
+    const card = buildCardModel(a, [], directory);
+    expect(card.where).toContainEqual({ key: 'environment', value: 'staging' });
+    expect(card.where).toContainEqual({ key: 'attributes.environment', value: 'production' });
+    expect(card.where.filter((w) => w.key === 'environment')).toHaveLength(1);
+  });
+
   it('cuts long values visibly, saying how much is missing', () => {
     const card = buildCardModel(hostileAction({ feature: ['params.note'] }), [], EMPTY_DIRECTORY);
     expect(card.featured).toEqual([{ key: 'note', value: `${'x'.repeat(200)}…(+1,234 chars)` }]);

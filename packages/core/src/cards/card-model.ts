@@ -139,6 +139,10 @@ function entries(obj: Record<string, unknown> | undefined, skip: string[] = []):
     .map(([key, value]) => ({ key: displayLine(key), value: short(value) }));
 }
 
+function attributeEntries(attributes: Record<string, unknown> | undefined): { key: string; value: string }[] {
+  return entries(attributes).map((e) => ({ ...e, key: `attributes.${e.key}` }));
+}
+
 function outcomeText(a: ActionRecord, directory: DirectoryView): string {
   const by = display(directory, a.decidedBy);
   switch (a.status) {
@@ -203,9 +207,11 @@ export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: 
       owner: display(directory, a.ownerId),
       onBehalfOf: display(directory, a.onBehalfOf),
     },
-    where: entries(intent.context as Record<string, unknown>, ['attributes']).concat(entries(intent.context.attributes)),
+    // Free attributes are named as such: an attribute called `environment` is not the
+    // `context.environment` that policy reads, and must not look like it.
+    where: entries(intent.context as Record<string, unknown>, ['attributes']).concat(attributeEntries(intent.context.attributes)),
     risk: { class: words(intent.risk.class ?? null), urgency: words(intent.risk.urgency ?? null) },
-    authority: entries(intent.authority as Record<string, unknown>, ['attributes']).concat(entries(intent.authority.attributes)),
+    authority: entries(intent.authority as Record<string, unknown>, ['attributes']).concat(attributeEntries(intent.authority.attributes)),
     // Several lines are the justification's own: kept, every hidden character marked.
     justification: intent.justification === undefined ? null : displayText(intent.justification),
     ruleIds: a.ruleIds.map(displayLine),
