@@ -7,7 +7,11 @@ import { change } from '../signed-in.ts';
 
 /** Only a console path may follow a sign-in: never another site (no open redirect). */
 export function safeReturnTo(value: unknown): string {
-  return typeof value === 'string' && /^\/console(\/[\w\-./?=&%]*)?$/.test(value) && !value.includes('//') ? value : '/console';
+  if (typeof value !== 'string' || !/^\/console(\/[\w\-./?=&%]*)?$/.test(value) || value.includes('//')) return '/console';
+  // A dot segment (`/console/../x`, `%2e%2e` too) would leave the console once the browser
+  // resolves it: same site, but not where sign-in promised to return.
+  const path = value.split('?')[0]!;
+  return path.split('/').some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment)) ? '/console' : value;
 }
 
 export function authRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
