@@ -1,5 +1,6 @@
 import {
   run,
+  RunContext,
   RunState,
   tool,
   type Agent,
@@ -12,7 +13,8 @@ import {
   type ToolOptions,
   type UnknownContext,
 } from '@openai/agents';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { forgetRun, runIdOf, stampRun, turnOf } from './run-scope.ts';
 import { bindCall, notApprovedText, type Action, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
 
 /** `tool()`'s options plus how a call becomes an intent (from the same parsed arguments `execute` gets). */
@@ -56,10 +58,7 @@ export class CountersignApprovals {
    * action again by its Idempotency-Key: one approval releases one execution.
    */
   private readonly executed = new Set<string>();
-  /**
-   * Runs whose model gave no response id: their calls are scoped to the RunState object, so a
-   * state restored in another process asks people again rather than reuse an approval (see keyOf).
-   */
+  /** Runs whose context cannot hold their id: scoped to the RunState object (run-scope.ts). */
   private readonly localRuns = new WeakMap<object, string>();
 
   constructor(
@@ -75,7 +74,12 @@ export class CountersignApprovals {
     this.describers.set(rest.name as string, intent as DescribeCall<unknown>);
     return tool<TParameters, Context, Result>({
       ...(rest as ToolOptions<TParameters, Context>),
-      needsApproval: true,
+      // Always asks; first gives the run its id (run-scope.ts), before the run stops on the
+      // interruption and the caller can save the state.
+      needsApproval: async (runContext: { context: unknown }) => {
+        stampRun(runContext);
+        return true;
+      },
       execute: async (input: unknown, context: unknown, details?: { toolCall?: { callId?: string } }) => {
         const bound = bindCall(intent as DescribeCall<unknown>, input);
         const callId = details?.toolCall?.callId;
@@ -98,6 +102,11 @@ export class CountersignApprovals {
     input: string | RunState<any, TAgent> | Parameters<typeof run>[1],
     options?: NonStreamRunOptions<any, TAgent>,
   ): Promise<RunResult<any, TAgent>> {
+    // A new run from a context object the caller reuses across runs gets an id of its own.
+    if (!(input instanceof RunState)) {
+      const context = (options as { context?: unknown } | undefined)?.context;
+      forgetRun(context instanceof RunContext ? context.context : context);
+    }
     let result = (await run(agent, input as never, options as never)) as RunResult<any, TAgent>;
     const signal = (options as { signal?: AbortSignal } | undefined)?.signal;
     while (result.interruptions.some((item) => this.gates(item))) {
@@ -159,24 +168,12 @@ export class CountersignApprovals {
 
   /**
    * The submission's Idempotency-Key: the same call of the same run finds the same action (a
-   * saved state resumed after a restart is not asked twice), and nothing else does. A call id
-   * alone is not enough: some providers number calls per conversation (`call_0` every time), and
-   * a later conversation making the same call would find the earlier approval and run under it.
-   * The run is told by the id of the model response that made the call, which the provider makes
-   * unique and the RunState keeps when serialised. Without one, nothing in a restored state tells
-   * a resume from a new run that says the same: the call is scoped to this state object, and a
-   * restored state asks people again (a second request, never an unapproved run).
+   * saved state resumed after a restart is not asked twice), and nothing else does: the run by
+   * the id it carries in its context (run-scope.ts), the call by the turn that made it, its id
+   * and its intent hash.
    */
   private keyOf(state: RunState<any, any>, item: RunToolApprovalItem, callId: string, intentHash: string): string {
-    const responseId = responseIdOf(state, item, callId);
-    let run: string;
-    if (responseId) {
-      run = `response:${responseId}`;
-    } else {
-      run = this.localRuns.get(state) ?? `local:${randomUUID()}`;
-      this.localRuns.set(state, run);
-    }
-    const scoped = createHash('sha256').update(JSON.stringify([run, callId, intentHash])).digest('base64url');
+    const scoped = createHash('sha256').update(JSON.stringify([runIdOf(state, this.localRuns), turnOf(state, item, callId), callId, intentHash])).digest('base64url');
     return `openai-agents:${scoped}`;
   }
 
@@ -189,13 +186,3 @@ function alreadyRan(actionId: string): string {
   return `countersign's approval (action ${actionId}) already ran this call once; an approval releases one execution, so it was not run again.`;
 }
 
-/** The id of the model response whose output holds this call (the latest, should two). */
-function responseIdOf(state: RunState<any, any>, item: RunToolApprovalItem, callId: string): string | undefined {
-  const raw = item.rawItem as { id?: string };
-  for (let i = state._modelResponses.length - 1; i >= 0; i--) {
-    const response = state._modelResponses[i]!;
-    const made = response.output.some((out) => out.type === 'function_call' && out.callId === callId && (raw.id === undefined || out.id === raw.id));
-    if (made) return response.responseId || undefined;
-  }
-  return undefined;
-}

@@ -7,22 +7,27 @@ import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { CountersignApprovals } from '../src/index.ts';
 
 // An approval belongs to the call of the run that asked, not to every call with the same id.
-// Some providers number tool calls per conversation (`call_0` every time): a later conversation
-// making the same call, in this process or after a restart, must be asked again, never run under
-// the earlier approval. A saved state resumed after a restart still finds its own action when
-// the provider gave its response an id (the RunState keeps it).
+// Some providers number tool calls per conversation (`call_0` every time), proxies repeat one
+// response id, the SDK writes 'FAKE_ID' for a streamed response without one: a later
+// conversation making the same call, in this process or after a restart, must be asked again,
+// never run under the earlier approval. The run's own id travels in the saved state, so a state
+// resumed after a restart still finds its own action.
 
 setTracingDisabled(true);
+
+/** What the provider gives each response as its id: a unique one, none, or always the same. */
+type ResponseIds = 'unique' | 'none' | 'constant';
 
 class ScriptedModel implements Model {
   constructor(
     private readonly script: ModelResponse['output'][],
-    private readonly responseIds: boolean,
+    private readonly responseIds: ResponseIds,
   ) {}
   async getResponse(_request: ModelRequest): Promise<ModelResponse> {
     const output = this.script.shift();
     if (!output) throw new Error('the script ran out');
-    return { output, usage: new Usage(), ...(this.responseIds ? { responseId: `resp_${randomUUID()}` } : {}) };
+    const responseId = { unique: `resp_${randomUUID()}`, none: undefined, constant: 'FAKE_ID' }[this.responseIds];
+    return { output, usage: new Usage(), ...(responseId ? { responseId } : {}) };
   }
   // eslint-disable-next-line require-yield
   async *getStreamedResponse(): AsyncIterable<never> {
@@ -38,7 +43,7 @@ const say = (text: string): ModelResponse['output'] => [{ type: 'message', id: '
 const gate = useAgentGate();
 
 /** What one process has: its own client and CountersignApprovals (nothing remembered from before). */
-function aProcess(deleted: unknown[], responseIds: boolean) {
+function aProcess(deleted: unknown[], responseIds: ResponseIds) {
   const pending: Action[] = [];
   const cs = new Countersign({ baseUrl: gate.t.url, apiKey: gate.t.tokens['deploy-bot']! });
   const approvals = new CountersignApprovals(cs, { timeout: 20_000, onPending: (action) => pending.push(action) });
@@ -64,9 +69,10 @@ async function approve(actionId: string): Promise<void> {
 
 describe('CountersignApprovals: an approval is scoped to the run that asked', () => {
   it.each([
-    ['gives no response ids', false],
-    ['gives each response an id', true],
-  ])('a provider that reuses call ids and %s: a second conversation after a restart is asked again', async (_what, responseIds) => {
+    ['gives no response ids', 'none'],
+    ['gives each response an id', 'unique'],
+    ['gives every response the same id', 'constant'],
+  ] as const)('a provider that reuses call ids and %s: a second conversation after a restart is asked again', async (_what, responseIds) => {
     const deleted: unknown[] = [];
     const first = aProcess(deleted, responseIds);
     const monday = first.approvals.run(first.agent([callTool('call_0', { name: 'env/scope-1' }), say('Deleted.')]), 'Delete env/scope-1 (monday)');
@@ -88,7 +94,7 @@ describe('CountersignApprovals: an approval is scoped to the run that asked', ()
 
   it('in one process, a second conversation with the same call id is asked again, not refused as already run', async () => {
     const deleted: unknown[] = [];
-    const one = aProcess(deleted, true);
+    const one = aProcess(deleted, 'constant');
     const first = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-2' }), say('Deleted.')]), 'Delete env/scope-2');
     const asked = await one.nextPending(0);
     await approve(asked.id);
@@ -102,20 +108,63 @@ describe('CountersignApprovals: an approval is scoped to the run that asked', ()
     expect(deleted).toEqual([{ name: 'env/scope-2' }, { name: 'env/scope-2' }]);
   });
 
-  it('without response ids, a state restored in another process asks again: a second request, never a run under the first', async () => {
+  it('a state restored in another process finds its own action, whatever the response ids; resumed twice, runs once', async () => {
     const deleted: unknown[] = [];
-    const first = aProcess(deleted, false);
+    const first = aProcess(deleted, 'none');
     const stopped = await run(first.agent([callTool('call_r', { name: 'env/scope-3' })]), 'Delete env/scope-3');
     const saved = stopped.state.toString();
     void first.approvals.decide(stopped.state).catch(() => undefined);
     const asked = await first.nextPending(0);
-    await approve(asked.id);
 
-    const second = aProcess(deleted, false);
+    const second = aProcess(deleted, 'none');
+    const resuming = second.agent([say('Deleted.')]);
+    const resumed = second.approvals.run(resuming, await RunState.fromString(resuming, saved));
+    expect((await second.nextPending(0)).id).toBe(asked.id);
+    await approve(asked.id);
+    expect((await resumed).finalOutput).toBe('Deleted.');
+    expect(deleted).toEqual([{ name: 'env/scope-3' }]);
+    // The same saved state once more, in that process: the same action, already run.
+    const again = second.agent([say('Not again.')]);
+    expect((await second.approvals.run(again, await RunState.fromString(again, saved))).finalOutput).toBe('Not again.');
+    expect(deleted).toEqual([{ name: 'env/scope-3' }]);
+  });
+
+  it('one run making the same call (same id, same arguments) in a later turn: the SDK counts it approved, the adapter never runs it twice', async () => {
+    const deleted: unknown[] = [];
+    const one = aProcess(deleted, 'constant');
+    const running = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-4' }), callTool('call_0', { name: 'env/scope-4' }), say('Done.')]), 'Delete env/scope-4, then again');
+    await approve((await one.nextPending(0)).id);
+    expect((await running).finalOutput).toBe('Done.');
+    expect(one.pending).toHaveLength(1);
+    expect(deleted).toHaveLength(1);
+  });
+
+  it('runs that share a context object the caller reuses are each asked', async () => {
+    const deleted: unknown[] = [];
+    const one = aProcess(deleted, 'constant');
+    const shared = { tenant: 'acme' };
+    for (const [n, said] of [[0, 'First.'], [1, 'Second.']] as const) {
+      const running = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-5' }), say(said)]), 'Delete env/scope-5', { context: shared });
+      await approve((await one.nextPending(n)).id);
+      expect((await running).finalOutput).toBe(said);
+    }
+    expect(new Set(one.pending.map((a) => a.id)).size).toBe(2);
+    expect(deleted).toHaveLength(2);
+  });
+
+  it('a context that cannot hold the run id (frozen): a restored state asks again, never runs under the first approval', async () => {
+    const deleted: unknown[] = [];
+    const first = aProcess(deleted, 'constant');
+    const stopped = await run(first.agent([callTool('call_f', { name: 'env/scope-6' })]), 'Delete env/scope-6', { context: Object.freeze({ tenant: 'acme' }) });
+    const saved = stopped.state.toString();
+    void first.approvals.decide(stopped.state).catch(() => undefined);
+    await approve((await first.nextPending(0)).id);
+
+    const second = aProcess(deleted, 'constant');
     const resuming = second.agent([say('Not deleted.')]);
     const resumed = second.approvals.run(resuming, await RunState.fromString(resuming, saved));
     const askedAgain = await second.nextPending(0);
-    expect(askedAgain.id).not.toBe(asked.id);
+    expect(askedAgain.id).not.toBe(first.pending[0]!.id);
     await gate.vote(askedAgain.id, 'alice', 'deny', 'asked twice; no');
     expect((await resumed).finalOutput).toBe('Not deleted.');
     expect(deleted).toEqual([]);
