@@ -20,7 +20,7 @@ class ScriptedModel implements Model {
     this.requests.push(request);
     const output = this.script.shift();
     if (!output) throw new Error('the script ran out');
-    // As providers do: each response has an id of its own (the adapter scopes a call to it).
+    // As providers do: each response has an id of its own.
     return { output, usage: new Usage(), responseId: `resp_${randomUUID()}` };
   }
   // eslint-disable-next-line require-yield
