@@ -40,7 +40,7 @@ describe('console: the action page shows every parameter', () => {
     expect(res.status).toBe(200);
     const shown = rows(await res.text());
     // Every key (sorted here: the page lists them in the stored intent's order, Postgres jsonb's, not the agent's).
-    // Text that would read as another kind of value is quoted: "false" is not false.
+    // Params are JSON, text quoted: "false" is not false.
     expect(shown.filter(([k]) => k.startsWith('param ')).sort()).toEqual([
       ['param blank', '""'],
       ['param count', '"42"'],
@@ -49,7 +49,7 @@ describe('console: the action page shows every parameter', () => {
       ['param none', 'null'],
       ['param off', 'false'],
       ['param offText', '"false"'],
-      ['param region', 'eu'],
+      ['param region', '"eu"'],
       ['param retainVolumes', '{}'],
     ]);
     // The sections' `attributes: {}` is the SDK's normalised default in every intent, sent or

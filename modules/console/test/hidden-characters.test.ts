@@ -37,7 +37,8 @@ describe('console: hidden characters are shown as marks', () => {
     for (const shown of [
       'invoice⟨U+202E⟩fdp.exe',
       'env/pro⟨U+200B⟩d-eu-1',
-      'ok⟨U+000D⟩⟨U+001B⟩[2Kdone',
+      // A param is JSON (text quoted, HTML-escaped here): its controls show as JSON's escapes.
+      '&quot;ok\\r\\u001b[2Kdone&quot;',
       'echo keep-staging #⟨U+202E⟩ ⟨U+2066⟩; rm -rf /prod⟨U+2069⟩ ⟨U+2066⟩#',
       'param ta⟨U+FEFF⟩rget',
       'prod⟨U+200D⟩',

@@ -172,9 +172,9 @@ describe('renderCard: a card never hides what matters', () => {
   it('shows the featured fields first, before the numeric-looking keys', () => {
     const amount = at('amount:\n250000');
     expect(amount).toBeGreaterThan(-1);
-    expect(at('payee:\nMallory Ltd')).toBeGreaterThan(amount);
-    expect(at('iban:\nGB33BUKB20201555555555')).toBeGreaterThan(amount);
-    expect(at('0:\nok')).toBeGreaterThan(at('iban:\nGB33BUKB20201555555555'));
+    expect(at('payee:\n"Mallory Ltd"')).toBeGreaterThan(amount);
+    expect(at('iban:\n"GB33BUKB20201555555555"')).toBeGreaterThan(amount);
+    expect(at('0:\n"ok"')).toBeGreaterThan(at('iban:\n"GB33BUKB20201555555555"'));
     expect(blocksProblem(card.blocks as unknown as Record<string, unknown>[])).toBeNull();
   });
 
@@ -185,7 +185,7 @@ describe('renderCard: a card never hides what matters', () => {
 
   it('shows the intent hash prefix and cuts long values visibly', () => {
     expect(JSON.stringify(card.blocks)).toContain('Intent sha256 `3f9a1c0b7e22…`');
-    expect(texts.some((t) => t.text.endsWith(`${'x'.repeat(200)}…(+1,234 chars)`))).toBe(true);
+    expect(texts.some((t) => t.text.endsWith(`"${'x'.repeat(199)}…(+1,236 chars)`))).toBe(true);
   });
 
   it("renders the agent's markup inert: only ever inside plain_text, labelled as the agent's", () => {

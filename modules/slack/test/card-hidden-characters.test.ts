@@ -32,7 +32,8 @@ describe('Slack card: hidden characters are marked, with a warning', () => {
     for (const shown of [
       'invoice⟨U+202E⟩fdp.exe',
       'env/pro⟨U+200B⟩d-eu-1',
-      'ta⟨U+FEFF⟩rget:\nok⟨U+000D⟩⟨U+001B⟩[2Kdone',
+      // A param is JSON (text quoted): its controls show as JSON's escapes.
+      'ta⟨U+FEFF⟩rget:\n"ok\\r\\u001b[2Kdone"',
       'echo keep-staging #⟨U+202E⟩ ⟨U+2066⟩; rm -rf /prod⟨U+2069⟩ ⟨U+2066⟩#',
       'prod⟨U+200D⟩',
       'fr⟨U+200B⟩ank',

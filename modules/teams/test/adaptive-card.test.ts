@@ -286,8 +286,8 @@ describe('buildAdaptiveCard: a card never hides what matters', () => {
     const amount = all.indexOf('"amount"');
     expect(amount).toBeGreaterThan(-1);
     expect(all.indexOf('"payee"')).toBeGreaterThan(amount);
-    expect(all.indexOf(': GB33BUKB20201555555555')).toBeGreaterThan(amount);
-    expect(all.indexOf('"0"')).toBeGreaterThan(all.indexOf(': GB33BUKB20201555555555'));
+    expect(all.indexOf(': \\"GB33BUKB20201555555555\\"')).toBeGreaterThan(amount);
+    expect(all.indexOf('"0"')).toBeGreaterThan(all.indexOf(': \\"GB33BUKB20201555555555\\"'));
   });
 
   it('counts what it does not show and links to the full request', () => {
@@ -297,7 +297,7 @@ describe('buildAdaptiveCard: a card never hides what matters', () => {
 
   it('shows the intent hash prefix and cuts long values visibly', () => {
     expect(markdown).toContain('Intent sha256 3f9a1c0b7e22… (what the release token binds)');
-    expect(runs).toContain(`: ${'x'.repeat(200)}…(+1,234 chars)`);
+    expect(runs).toContain(`: "${'x'.repeat(199)}…(+1,236 chars)`);
   });
 
   it("renders the agent's markup inert: only ever in TextRuns, labelled as the agent's", () => {
@@ -314,7 +314,7 @@ describe('buildAdaptiveCard: a card never hides what matters', () => {
     const huge = buildCardModel(hostileAction(), [], EMPTY_DIRECTORY);
     const squeezed = build({ ...huge, where: Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: '\u0001'.repeat(200) })), justification: '\u0001'.repeat(2000) });
     expect(bytes(squeezed)).toBeLessThanOrEqual(CARD_BYTE_BUDGET);
-    expect(text(squeezed)).toContain(': GB33BUKB20201555555555');
+    expect(text(squeezed)).toContain(': \\"GB33BUKB20201555555555\\"');
     expect(text(squeezed)).toContain('more fields');
   });
 });

@@ -50,27 +50,14 @@ export function displayLine(text: string): string {
   return displayText(text.replace(/\r\n/g, '\n')).replace(/\n/g, ' ⏎ ').replace(/\t/g, ' ');
 }
 
-// A value's first character when it could read as JSON other than plain text: a number, true,
-// false, null, a list, an object, or a quoted string.
-const JSONISH_START = /^\s*[-0-9tfn[{"]/;
 
 /**
- * A caller's value as an approver reads it. Text as written, unless it would read as another
- * kind of value: the string "false" shown as false looks like the boolean, which a downstream
- * treats the other way ("false" is truthy), so such text (and empty text) is shown quoted, as
- * JSON writes it: "false", "42", "[]", "". Any other value as JSON. A quoted display is always
- * valid JSON and text shown as written never parses as JSON, so no two values look alike.
+ * A value whose type the caller chose (an intent's params and attributes), as an approver reads
+ * it: as JSON, text quoted. Shown as written, the text "false" would look like the boolean false
+ * (and "falsе" with a Cyrillic е, or "false" with a trailing no-break space, would too), while a
+ * downstream treats it the other way ("false" is truthy). Quoted, no two values look alike.
+ * Marks for hidden characters come after (displayLine), on the JSON text.
  */
 export function valueText(value: unknown): string {
-  if (typeof value !== 'string') return JSON.stringify(value);
-  return value === '' || (JSONISH_START.test(value) && parsesAsJson(value)) ? JSON.stringify(value) : value;
-}
-
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return JSON.stringify(value) ?? String(value);
 }

@@ -24,9 +24,10 @@ describe('card model: hidden characters and line breaks are shown, never passed 
     expect(card.hiddenCharacters).toBe(true);
     expect(card.title).toBe('Send invoice⟨U+202E⟩fdp.exe to the client');
     expect(card.resource).toBe('env/pro⟨U+200B⟩d-eu-1');
-    expect(card.featured).toEqual([{ key: 'file', value: 'invoice⟨U+202E⟩fdp.exe' }]);
-    expect(card.params).toContainEqual({ key: 'ta⟨U+FEFF⟩rget', value: 'ok⟨U+000D⟩⟨U+001B⟩[2Kdone' });
-    expect(card.params).toContainEqual({ key: 'cmd', value: 'echo keep-staging #⟨U+202E⟩ ⟨U+2066⟩; rm -rf /prod⟨U+2069⟩ ⟨U+2066⟩#' });
+    // A param is JSON (text quoted): controls show as JSON's escapes, the rest as marks.
+    expect(card.featured).toEqual([{ key: 'file', value: '"invoice⟨U+202E⟩fdp.exe"' }]);
+    expect(card.params).toContainEqual({ key: 'ta⟨U+FEFF⟩rget', value: '"ok\\r\\u001b[2Kdone"' });
+    expect(card.params).toContainEqual({ key: 'cmd', value: '"echo keep-staging #⟨U+202E⟩ ⟨U+2066⟩; rm -rf /prod⟨U+2069⟩ ⟨U+2066⟩#"' });
     expect(card.where).toContainEqual({ key: 'environment', value: 'prod⟨U+200D⟩' });
     expect(card.risk.class).toBe('low⟨U+2067⟩');
     expect(card.who.onBehalfOf).toBe('fr⟨U+200B⟩ank');

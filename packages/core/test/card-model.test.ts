@@ -54,8 +54,8 @@ describe('card model: nothing that matters is hidden', () => {
     const card = buildCardModel(hostileAction(), [], EMPTY_DIRECTORY);
     expect(card.featured).toEqual([
       { key: 'amount', value: '250000' },
-      { key: 'payee', value: 'Mallory Ltd' },
-      { key: 'iban', value: 'GB33BUKB20201555555555' },
+      { key: 'payee', value: '"Mallory Ltd"' },
+      { key: 'iban', value: '"GB33BUKB20201555555555"' },
     ]);
     // 50 params: 3 featured + 9 others shown = 12 rows; the other 38 are counted, not dropped.
     expect(card.params).toHaveLength(9);
@@ -66,11 +66,16 @@ describe('card model: nothing that matters is hidden', () => {
     expect(card.intentHashPrefix).toBe('3f9a1c0b7e22');
   });
 
-  it('quotes text that would read as another kind of value: "false" is not false on a card', () => {
+  it('shows params as JSON, text quoted: "false" (or "falsе" with a Cyrillic е) is not false on a card', () => {
     const a = action([]);
-    a.intent = { ...a.intent, action: { ...a.intent.action, params: { dryRun: 'false', force: false, count: '3', limit: 3, note: 'keep it', blank: '' } } };
+    a.intent = { ...a.intent, action: { ...a.intent.action, params: { dryRun: 'false', force: false, count: '3', limit: 3, note: 'keep it', blank: '', cyrillic: 'fals\u0435' } } };
     const shown = Object.fromEntries(buildCardModel(a, [], directory).params.map((p) => [p.key, p.value]));
-    expect(shown).toEqual({ dryRun: '"false"', force: 'false', count: '"3"', limit: '3', note: 'keep it', blank: '""' });
+    expect(shown).toEqual({ dryRun: '"false"', force: 'false', count: '"3"', limit: '3', note: '"keep it"', blank: '""', cyrillic: '"fals\u0435"' });
+    // The bare marker is the rule's alone: a caller's text "[redacted]" shows quoted.
+    const r = action(['params.iban']);
+    r.intent = { ...r.intent, action: { ...r.intent.action, params: { ...r.intent.action.params, memo: '[redacted]' } } };
+    const withMarks = Object.fromEntries(buildCardModel(r, [], directory).params.map((p) => [p.key, p.value]));
+    expect(withMarks).toMatchObject({ iban: REDACTED, memo: '"[redacted]"' });
   });
 
   it('names free attributes as such: an attribute called environment is not context.environment', () => {
@@ -78,13 +83,13 @@ describe('card model: nothing that matters is hidden', () => {
     a.intent = { ...a.intent, context: { ...a.intent.context, environment: 'staging', attributes: { environment: 'production' } } };
     const card = buildCardModel(a, [], directory);
     expect(card.where).toContainEqual({ key: 'environment', value: 'staging' });
-    expect(card.where).toContainEqual({ key: 'attributes.environment', value: 'production' });
+    expect(card.where).toContainEqual({ key: 'attributes.environment', value: '"production"' });
     expect(card.where.filter((w) => w.key === 'environment')).toHaveLength(1);
   });
 
   it('cuts long values visibly, saying how much is missing', () => {
     const card = buildCardModel(hostileAction({ feature: ['params.note'] }), [], EMPTY_DIRECTORY);
-    expect(card.featured).toEqual([{ key: 'note', value: `${'x'.repeat(200)}…(+1,234 chars)` }]);
+    expect(card.featured).toEqual([{ key: 'note', value: `"${'x'.repeat(199)}…(+1,236 chars)` }]);
   });
 
   it('redacts before featuring: a featured, redacted field shows as redacted', () => {

@@ -20,11 +20,17 @@ function kv(rows: [string, Html | string | null | undefined][]): Html {
   return html`<dl class="kv">${shown.map(([k, v]) => html`<dt>${k}</dt><dd>${v!}</dd>`)}</dl>`;
 }
 
-/** A caller's value on one line; every hidden character a mark (as on the cards). */
-function value(v: unknown): Html {
-  if (v === '[redacted]') return html`<span class="redacted">[redacted]</span>`;
-  // Text that would read as another kind of value is quoted ("false" is not false: valueText).
-  return html`<code>${displayLine(valueText(v))}</code>`;
+const REDACTED_MARK = html`<span class="redacted">[redacted]</span>`;
+
+/**
+ * A caller's value on one line, every hidden character a mark (as on the cards). A value whose
+ * type the caller chose (a param, the attributes) is JSON, text quoted, so the text "false"
+ * never looks like the boolean false (valueText); a field the schema makes text (environment,
+ * account, …) is shown as written. A value the rule redacts is the mark, never caller text.
+ */
+function value(v: unknown, opts: { hidden: boolean; free: boolean }): Html {
+  if (opts.hidden) return REDACTED_MARK;
+  return html`<code>${displayLine(opts.free || typeof v !== 'string' ? valueText(v) : v)}</code>`;
 }
 
 /**
@@ -34,10 +40,14 @@ function value(v: unknown): Html {
  * `attributes` when empty: the SDK's normalisation puts `attributes: {}` in every intent's
  * `context` and `authority`, sent or not, so it tells the approver nothing.
  */
-function entries(obj: Record<string, unknown> | undefined, opts: { defaultedAttributes?: boolean } = {}): [string, Html][] {
+function entries(
+  obj: Record<string, unknown> | undefined,
+  opts: { path: 'params' | 'context' | 'authority'; redacted: readonly string[] },
+): [string, Html][] {
+  const section = opts.path !== 'params';
   return Object.entries(obj ?? {})
-    .filter(([k, v]) => v !== undefined && !(opts.defaultedAttributes && k === 'attributes' && isEmptyRecord(v)))
-    .map(([k, v]) => [displayLine(k), value(v)]);
+    .filter(([k, v]) => v !== undefined && !(section && k === 'attributes' && isEmptyRecord(v)))
+    .map(([k, v]) => [displayLine(k), value(v, { hidden: opts.redacted.includes(`${opts.path}.${k}`), free: !section || k === 'attributes' })]);
 }
 
 function isEmptyRecord(v: unknown): boolean {
@@ -111,11 +121,11 @@ ${intent
       ['Type', html`<code>${intent.action.type}</code>`],
       ['Resource', intent.action.resource ? html`<code>${displayLine(intent.action.resource)}</code>` : null],
       ['Summary', line(intent.action.summary)],
-      ...entries(intent.action.params as Record<string, unknown>).map(([k, v]) => [`param ${k}`, v] as [string, Html]),
-      ...entries(intent.context as Record<string, unknown>, { defaultedAttributes: true }).map(([k, v]) => [k, v] as [string, Html]),
+      ...entries(intent.action.params as Record<string, unknown>, { path: 'params', redacted }).map(([k, v]) => [`param ${k}`, v] as [string, Html]),
+      ...entries(intent.context as Record<string, unknown>, { path: 'context', redacted }).map(([k, v]) => [k, v] as [string, Html]),
       ['Risk', riskBadge({ class: intent.risk.class ?? null, urgency: intent.risk.urgency ?? null })],
-      ...entries(intent.authority as Record<string, unknown>, { defaultedAttributes: true }).map(([k, v]) => [`authority ${k}`, v] as [string, Html]),
-      ['Justification', intent.justification === '[redacted]' ? value('[redacted]') : intent.justification],
+      ...entries(intent.authority as Record<string, unknown>, { path: 'authority', redacted }).map(([k, v]) => [`authority ${k}`, v] as [string, Html]),
+      ['Justification', redacted.includes('justification') ? REDACTED_MARK : intent.justification],
     ])}
     ${redacted.length ? html`<p class="muted">Hidden by the rule's <code>redact</code>: ${redacted.join(', ')}.</p>` : ''}
     <p class="muted">Intent hash <code class="hash">${a.intentHash}</code></p>`

@@ -2,7 +2,7 @@ import { displayLine, displayText, hasHiddenCharacters, valueText, type ActionSt
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { describeOpen, progress } from '../slots.ts';
-import { redactIntent } from './redact.ts';
+import { REDACTED, redactIntent } from './redact.ts';
 
 /**
  * Everything an approval card shows, independent of Slack or Teams. Channels render it
@@ -94,12 +94,19 @@ function words(text: string | null): string | null {
   return text === null ? null : displayLine(text);
 }
 
+/** A caller's text on one line, marked before it is cut, so what is cut is what is shown. */
+function short(text: string): string {
+  return cutValue(displayLine(text));
+}
+
 /**
- * A caller's value on one line, marked before it is cut, so what is cut is what is shown; text
- * that would read as another kind of value is quoted ("false" is not false: valueText).
+ * A value whose type the caller chose (a param, an attribute), as JSON: text quoted, so the
+ * text "false" (or "falsе" with a Cyrillic е) never looks like the boolean false, which a
+ * downstream treats the other way. A value the rule redacts shows the bare marker, which no
+ * caller's text can then imitate (theirs would be quoted).
  */
-function short(value: unknown): string {
-  return cutValue(displayLine(valueText(value)));
+function freeValue(value: unknown, hidden: boolean): string {
+  return hidden ? REDACTED : short(valueText(value));
 }
 
 /** The value at a `params.a.b` path under the (redacted) params, if present. */
@@ -116,31 +123,40 @@ function paramAt(params: Record<string, unknown>, spec: string): { found: boolea
  * Featured fields first (as the rule lists them), then the other top-level params up to the
  * cap; whatever is left is counted, never silently dropped.
  */
-function paramRows(params: Record<string, unknown>, feature: string[]): Pick<CardModel, 'featured' | 'params' | 'moreParams'> {
+function paramRows(params: Record<string, unknown>, feature: string[], redacted: ReadonlySet<string>): Pick<CardModel, 'featured' | 'params' | 'moreParams'> {
   const featured: CardModel['featured'] = [];
   const featuredTop = new Set<string>();
   for (const spec of feature) {
     const at = paramAt(params, spec);
     if (!at.found) continue;
     const key = spec.slice('params.'.length);
-    featured.push({ key: displayLine(key), value: short(at.value) });
+    featured.push({ key: displayLine(key), value: freeValue(at.value, redacted.has(spec)) });
     // A featured top-level key is not listed again; a featured nested field leaves its parent listed.
     if (!key.includes('.')) featuredTop.add(key);
   }
-  const rest = entries(params).filter((p) => !featuredTop.has(p.key));
+  const rest = Object.entries(params)
+    .filter(([key, value]) => value !== undefined && !featuredTop.has(key))
+    .map(([key, value]) => ({ key: displayLine(key), value: freeValue(value, redacted.has(`params.${key}`)) }));
   const room = Math.max(0, MAX_PARAMS - featured.length);
   return { featured, params: rest.slice(0, room), moreParams: Math.max(0, rest.length - room) };
 }
 
-function entries(obj: Record<string, unknown> | undefined, skip: string[] = []): { key: string; value: string }[] {
-  if (!obj) return [];
-  return Object.entries(obj)
-    .filter(([k, v]) => !skip.includes(k) && v !== undefined)
-    .map(([key, value]) => ({ key: displayLine(key), value: short(value) }));
-}
-
-function attributeEntries(attributes: Record<string, unknown> | undefined): { key: string; value: string }[] {
-  return entries(attributes).map((e) => ({ ...e, key: `attributes.${e.key}` }));
+/**
+ * A section's named fields (context, authority: text by the intent's schema, shown as written)
+ * and then its free attributes, named `attributes.X`: an attribute called `environment` is not
+ * the `context.environment` that policy reads, and must not look like it.
+ */
+function sectionRows(section: Record<string, unknown>, name: 'context' | 'authority', redacted: ReadonlySet<string>): { key: string; value: string }[] {
+  const rows = Object.entries(section)
+    .filter(([key, value]) => key !== 'attributes' && value !== undefined)
+    .map(([key, value]) => ({ key: displayLine(key), value: typeof value === 'string' ? short(value) : freeValue(value, false) }));
+  const attributes = section.attributes;
+  if (redacted.has(`${name}.attributes`)) return [...rows, { key: 'attributes', value: REDACTED }];
+  if (!attributes || typeof attributes !== 'object') return rows;
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value !== undefined) rows.push({ key: `attributes.${displayLine(key)}`, value: freeValue(value, redacted.has(`${name}.attributes.${key}`)) });
+  }
+  return rows;
 }
 
 function outcomeText(a: ActionRecord, directory: DirectoryView): string {
@@ -178,7 +194,8 @@ function outcomeParts(a: ActionRecord, directory: DirectoryView): { headline: st
 export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: DirectoryView): CardModel {
   // Everything below reads the redacted copy: a field the rule redacts never reaches a card.
   const intent: Intent = redactIntent(a.intent, a.requirement?.redact ?? []);
-  const rows = paramRows(intent.action.params ?? {}, a.requirement?.feature ?? []);
+  const redacted = new Set(a.requirement?.redact ?? []);
+  const rows = paramRows(intent.action.params ?? {}, a.requirement?.feature ?? [], redacted);
   let requirement: CardModel['requirement'] = null;
   if (a.requirement) {
     const approvals = votes.filter((v) => v.decision === 'approve').map((v) => ({ personId: v.personId, roles: v.roles }));
@@ -207,11 +224,9 @@ export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: 
       owner: display(directory, a.ownerId),
       onBehalfOf: display(directory, a.onBehalfOf),
     },
-    // Free attributes are named as such: an attribute called `environment` is not the
-    // `context.environment` that policy reads, and must not look like it.
-    where: entries(intent.context as Record<string, unknown>, ['attributes']).concat(attributeEntries(intent.context.attributes)),
+    where: sectionRows(intent.context as Record<string, unknown>, 'context', redacted),
     risk: { class: words(intent.risk.class ?? null), urgency: words(intent.risk.urgency ?? null) },
-    authority: entries(intent.authority as Record<string, unknown>, ['attributes']).concat(attributeEntries(intent.authority.attributes)),
+    authority: sectionRows(intent.authority as Record<string, unknown>, 'authority', redacted),
     // Several lines are the justification's own: kept, every hidden character marked.
     justification: intent.justification === undefined ? null : displayText(intent.justification),
     ruleIds: a.ruleIds.map(displayLine),
