@@ -87,6 +87,12 @@ describe('card model: nothing that matters is hidden', () => {
     expect(card.where.filter((w) => w.key === 'environment')).toHaveLength(1);
   });
 
+  it('a rule redacting all of the attributes: one redacted row, not one row per character of the mark', () => {
+    const card = buildCardModel(action(['context.attributes']), [], directory);
+    expect(card.where).toContainEqual({ key: 'attributes', value: REDACTED });
+    expect(card.where.map((w) => w.key)).toEqual(['environment', 'account', 'attributes']);
+  });
+
   it('cuts long values visibly, saying how much is missing', () => {
     const card = buildCardModel(hostileAction({ feature: ['params.note'] }), [], EMPTY_DIRECTORY);
     expect(card.featured).toEqual([{ key: 'note', value: `"${'x'.repeat(199)}…(+1,236 chars)` }]);
