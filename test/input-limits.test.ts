@@ -71,10 +71,11 @@ describe('limits at the edge', () => {
       { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/prod\teu-1' } }, field: 'action.resource' },
       { body: { ...intents.prodDelete, context: { environment: 'stag\u202Eing' } }, field: 'context.environment' },
       { body: { ...intents.prodDelete, risk: { class: 'read\u2060' } }, field: 'risk.class' },
-      // Compatibility forms: a rule's "prod" check misses them, a downstream folding NFKC does not.
+      // Look-alikes of Latin letters: a rule's "prod" check misses them, a downstream folding NFKC does not.
       { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\uFF50\uFF52\uFF4F\uFF44-eu-1' } }, field: 'action.resource' },
       { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\u1D56\u02B3\u1D52\u1D48-eu-1' } }, field: 'action.resource' },
       { body: { ...intents.prodDelete, context: { environment: '\uFB01nance' } }, field: 'context.environment' },
+      { body: { ...intents.prodDelete, context: { environment: 'prod', account: '\u212Aeep' } }, field: 'context.account' },
     ];
     for (const [i, n] of names.entries()) {
       const key = `names-${i}`;
@@ -84,10 +85,13 @@ describe('limits at the edge', () => {
       expect(ok.status).toBe(201);
     }
     // Other scripts and canonical (decomposed) accents are names like any other.
-    for (const resource of ['env/r\u00E9sum\u00E9', 'env/re\u0301sume\u0301', 'env/\u751F\u4EA7-eu-1', 'env/\u043F\u0440\u043E\u0434']) {
+    // Full-width digits and punctuation, common in Chinese and Japanese text, too.
+    for (const resource of ['env/r\u00E9sum\u00E9', 'env/re\u0301sume\u0301', 'env/\u751F\u4EA7-eu-1', 'env/\u043F\u0440\u043E\u0434', '\u8ACB\u6C42\u66F8\uFF08\uFF12\uFF10\uFF12\uFF14\uFF09.pdf', '\uD55C\uAD6D/\u0938\u0930\u094D\u0935\u0930/\u062E\u0627\u062F\u0645/\u{1F680}']) {
       const res = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, action: { ...intents.read.action, resource } } });
       expect(res.status, `${resource}: ${res.text.slice(0, 300)}`).toBe(201);
     }
+    const matter = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, context: { matter: '\u5F20\u4E09\u8BC9\u674E\u56DB\uFF082024\uFF09\u6C11\u521D123\u53F7\u3000\u3231' } } });
+    expect(matter.status, matter.text.slice(0, 300)).toBe(201);
     const prose = await t.api('POST', '/v1/actions', { token, body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, summary: 'Delete \u202Eprod' } } });
     expect(prose.status, prose.text.slice(0, 300)).toBe(201);
     const stored = await t.api('GET', `/v1/actions/${prose.body.id}`, { token });

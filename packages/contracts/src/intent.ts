@@ -17,18 +17,33 @@ const shortText = (max: number) => z.string().min(1).max(max);
  * mark they would not fool an approver, but policy compares the raw text: "env/pro\u200Bd-eu-1"
  * is not "env/prod-eu-1" to a rule, while a downstream that drops such characters acts on
  * production. Prose fields (summary, justification) keep them, shown marked.
- * Compatibility forms are refused for the same reason: "env/ｐｒｏｄ-eu-1" (full-width) or
- * "env/ᵖʳᵒᵈ-eu-1" (modifier letters) is not "prod" to a rule, while a downstream that folds text
- * (NFKC) acts on production. Canonical forms (a decomposed "é") fold to themselves and pass.
  */
 const nameText = (max: number) =>
-  shortText(max)
-    .refine((v) => !hasHiddenCharacters(v) && !/[\t\n]/.test(v), {
-      error: 'must not contain control, format or invisible characters (tab, newline, zero-width, bidi, …)',
-    })
-    .refine((v) => v.normalize('NFKC') === v.normalize('NFC'), {
-      error: 'must not contain compatibility characters (full-width, superscript or modifier letters, ligatures, …): write them as their plain form (Unicode NFKC)',
-    });
+  shortText(max).refine((v) => !hasHiddenCharacters(v) && !/[\t\n]/.test(v), {
+    error: 'must not contain control, format or invisible characters (tab, newline, zero-width, bidi, …)',
+  });
+/**
+ * A name that rules usually match by its Latin letters (a resource, an environment, an account,
+ * a risk class, a person's id): no look-alike letter either. "env/ｐｒｏｄ-eu-1" (full-width),
+ * "env/ᵖʳᵒᵈ-eu-1" (modifier letters) or a Kelvin sign for K is not "prod" or "K" to a rule, while a
+ * downstream that folds text (Unicode NFKC) acts on it as such. Refused: a character that is not
+ * ASCII but folds to ASCII letters. Everything else passes: other scripts, accents (composed or
+ * not), full-width digits and punctuation ("（2024）", "１２３号", common in Chinese and Japanese).
+ */
+const identifierText = (max: number) =>
+  nameText(max).refine((v) => !foldsToLatinLetters(v), {
+    error: 'must not contain look-alikes of Latin letters (full-width, superscript or modifier letters, ligatures, letter-like symbols): write the plain letters',
+  });
+
+// Non-ASCII characters, the only ones that can fold to ASCII letters.
+const NON_ASCII = /[^\u0000-\u007f]/gu;
+
+function foldsToLatinLetters(v: string): boolean {
+  for (const [ch] of v.matchAll(NON_ASCII)) {
+    if (/^[A-Za-z]+$/.test(ch.normalize('NFKC'))) return true;
+  }
+  return false;
+}
 const freeRecord = z.record(z.string().max(100), z.unknown());
 /** Optional free-text fields of a section, each with its longest length. */
 function texts<K extends string>(limits: Record<K, number>, text: (max: number) => z.ZodType<string> = shortText): Record<K, z.ZodOptional<z.ZodType<string>>> {
@@ -43,14 +58,14 @@ export const ActionTypeSchema = z
 const IntentShape = z.strictObject({
   action: z.strictObject({
     type: ActionTypeSchema,
-    resource: nameText(500).optional(),
+    resource: identifierText(500).optional(),
     params: freeRecord,
     summary: shortText(500).optional(),
   }),
-  onBehalfOf: nameText(200).optional(),
-  context: z.strictObject({ ...texts({ environment: 100, account: 200, jurisdiction: 100, matter: 200 }, nameText), attributes: freeRecord }),
+  onBehalfOf: identifierText(200).optional(),
+  context: z.strictObject({ ...texts({ environment: 100, account: 200 }, identifierText), ...texts({ jurisdiction: 100, matter: 200 }, nameText), attributes: freeRecord }),
   risk: z.strictObject({
-    class: nameText(60).optional(),
+    class: identifierText(60).optional(),
     urgency: z.enum(['low', 'normal', 'high', 'critical']).optional(),
   }),
   authority: z.strictObject({ ...texts({ changeTicket: 200, clientInstruction: 500, regulation: 200, reference: 500 }), attributes: freeRecord }),
