@@ -1,6 +1,5 @@
 import {
   run,
-  RunContext,
   RunState,
   tool,
   type Agent,
@@ -14,7 +13,7 @@ import {
   type UnknownContext,
 } from '@openai/agents';
 import { createHash } from 'node:crypto';
-import { forgetRun, runIdOf, stampRun, turnOf } from './run-scope.ts';
+import { runIdOf, turnOf } from './run-scope.ts';
 import { bindCall, notApprovedText, type Action, type CountersignClient, type DescribeCall } from './countersign-sdk.ts';
 
 /** `tool()`'s options plus how a call becomes an intent (from the same parsed arguments `execute` gets). */
@@ -58,8 +57,6 @@ export class CountersignApprovals {
    * action again by its Idempotency-Key: one approval releases one execution.
    */
   private readonly executed = new Set<string>();
-  /** Runs whose context cannot hold their id: scoped to the RunState object (run-scope.ts). */
-  private readonly localRuns = new WeakMap<object, string>();
 
   constructor(
     private readonly countersign: CountersignClient,
@@ -74,12 +71,7 @@ export class CountersignApprovals {
     this.describers.set(rest.name as string, intent as DescribeCall<unknown>);
     return tool<TParameters, Context, Result>({
       ...(rest as ToolOptions<TParameters, Context>),
-      // Always asks; first gives the run its id (run-scope.ts), before the run stops on the
-      // interruption and the caller can save the state.
-      needsApproval: async (runContext: { context: unknown }) => {
-        stampRun(runContext);
-        return true;
-      },
+      needsApproval: true,
       execute: async (input: unknown, context: unknown, details?: { toolCall?: { callId?: string } }) => {
         const bound = bindCall(intent as DescribeCall<unknown>, input);
         const callId = details?.toolCall?.callId;
@@ -96,21 +88,20 @@ export class CountersignApprovals {
     } as ToolOptions<TParameters, Context>);
   }
 
-  /** Runs the agent; countersign decides every gated interruption, until the run ends or stops on others. */
+  /**
+   * Runs the agent; countersign decides every gated interruption, until the run ends or stops on
+   * others. `scope.runId`: see decide().
+   */
   async run<TAgent extends Agent<any, any>>(
     agent: TAgent,
     input: string | RunState<any, TAgent> | Parameters<typeof run>[1],
     options?: NonStreamRunOptions<any, TAgent>,
+    scope: { runId?: string } = {},
   ): Promise<RunResult<any, TAgent>> {
-    // A new run from a context object the caller reuses across runs gets an id of its own.
-    if (!(input instanceof RunState)) {
-      const context = (options as { context?: unknown } | undefined)?.context;
-      forgetRun(context instanceof RunContext ? context.context : context);
-    }
     let result = (await run(agent, input as never, options as never)) as RunResult<any, TAgent>;
     const signal = (options as { signal?: AbortSignal } | undefined)?.signal;
     while (result.interruptions.some((item) => this.gates(item))) {
-      const state = await this.decide(result.state, result.interruptions, signal ? { signal } : {});
+      const state = await this.decide(result.state, result.interruptions, { ...(signal ? { signal } : {}), ...scope });
       result = (await run(agent, state as never, options as never)) as RunResult<any, TAgent>;
     }
     return result;
@@ -118,14 +109,15 @@ export class CountersignApprovals {
 
   /**
    * Submits each gated interruption and approves or rejects it on `state` by countersign's
-   * decision. Safe to repeat after a restart (from `RunState.fromString`): the submission's
-   * Idempotency-Key names the call and the model response that made it, so the same action is
-   * found again (see keyOf).
+   * decision. `runId`: the caller's own id for this run (a conversation or thread id, unique per
+   * conversation, kept with the saved state): deciding the same state again, after a restart
+   * too, finds the same action. Without it the run is this RunState's own, in this process: a
+   * state restored elsewhere asks people again (see run-scope.ts).
    */
   async decide<S extends RunState<any, any>>(
     state: S,
     interruptions: RunToolApprovalItem[] = state.getInterruptions(),
-    opts: { signal?: AbortSignal } = {},
+    opts: { signal?: AbortSignal; runId?: string } = {},
   ): Promise<S> {
     await Promise.all(
       interruptions.filter((item) => this.gates(item)).map(async (item) => {
@@ -140,7 +132,7 @@ export class CountersignApprovals {
         }
         try {
           const { action, releaseToken } = await this.countersign.authorize(bound.intent, {
-            idempotencyKey: this.keyOf(state, item, callId, bound.intentHash),
+            idempotencyKey: keyOf(state, item, callId, bound.intentHash, opts.runId),
             ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}),
             // The run's own signal: an aborted run stops waiting, and the SDK withdraws the action.
             ...(opts.signal ? { signal: opts.signal } : {}),
@@ -166,17 +158,6 @@ export class CountersignApprovals {
     return this.approved.get(callId)?.releaseToken;
   }
 
-  /**
-   * The submission's Idempotency-Key: the same call of the same run finds the same action (a
-   * saved state resumed after a restart is not asked twice), and nothing else does: the run by
-   * the id it carries in its context (run-scope.ts), the call by the turn that made it, its id
-   * and its intent hash.
-   */
-  private keyOf(state: RunState<any, any>, item: RunToolApprovalItem, callId: string, intentHash: string): string {
-    const scoped = createHash('sha256').update(JSON.stringify([runIdOf(state, this.localRuns), turnOf(state, item, callId), callId, intentHash])).digest('base64url');
-    return `openai-agents:${scoped}`;
-  }
-
   private gates(item: RunToolApprovalItem): boolean {
     return item.name !== undefined && this.describers.has(item.name);
   }
@@ -186,3 +167,11 @@ function alreadyRan(actionId: string): string {
   return `countersign's approval (action ${actionId}) already ran this call once; an approval releases one execution, so it was not run again.`;
 }
 
+/**
+ * The submission's Idempotency-Key: the same call of the same run finds the same action, and
+ * nothing else does: the run (run-scope.ts), the turn that made the call, its id and its intent.
+ */
+function keyOf(state: RunState<any, any>, item: RunToolApprovalItem, callId: string, intentHash: string, runId: string | undefined): string {
+  const scoped = createHash('sha256').update(JSON.stringify([runIdOf(state, runId), turnOf(state, item, callId), callId, intentHash])).digest('base64url');
+  return `openai-agents:${scoped}`;
+}

@@ -1,51 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { RunContext, RunState, RunToolApprovalItem } from '@openai/agents';
+import type { RunState, RunToolApprovalItem } from '@openai/agents';
 
-// Which run a gated call belongs to, so that its approval is found again by a resume of the same
-// run (after a restart too) and by nothing else. Nothing the model or the provider says can tell
-// runs apart: some providers number tool calls per conversation (`call_0` every time), proxies
-// repeat one response id, and the SDK itself writes 'FAKE_ID' for a streamed response without
-// one. So the run gets an id of ours, written into the run context the first time a gated call
-// of the run asks for approval (needsApproval, before the run stops and the state can be saved),
-// and serialised with the state from then on.
+// Which run a gated call belongs to, so that its approval is found again by the same run and by
+// nothing else. Nothing in a RunState can tell runs apart on its own: some providers number tool
+// calls per conversation (`call_0` every time), proxies repeat one response id, the SDK writes
+// 'FAKE_ID' for a streamed response without one, and the run context is the caller's object,
+// often one shared by every conversation. So a run is:
+// - the `runId` the caller names (their conversation or thread id, unique per conversation and
+//   kept with the saved state): a state restored after a restart finds its action again;
+// - otherwise the RunContext object of this run (the SDK makes one per run): a restored state
+//   has a new one and asks people again (a second request, never a run under another approval).
 
-/** The run context key holding the run's id (a namespaced key among the caller's own). */
-export const RUN_ID_KEY = 'countersign:runId';
+const localRuns = new WeakMap<object, string>();
 
-type ContextHolder = { context: unknown };
-
-function stamp(context: unknown): string | undefined {
-  if (!context || typeof context !== 'object') return undefined;
-  const held = (context as Record<string, unknown>)[RUN_ID_KEY];
-  if (typeof held === 'string' && held !== '') return held;
-  if (!Object.isExtensible(context)) return undefined;
-  const id = randomUUID();
-  (context as Record<string, unknown>)[RUN_ID_KEY] = id;
-  return id;
-}
-
-/** Gives the run its id, once (called from needsApproval, before the run stops). */
-export function stampRun(runContext: RunContext<unknown> | ContextHolder): void {
-  stamp(runContext.context);
-}
-
-/** A new run from the same context object (a caller reusing one) gets an id of its own. */
-export function forgetRun(context: unknown): void {
-  if (context && typeof context === 'object' && Object.isExtensible(context)) delete (context as Record<string, unknown>)[RUN_ID_KEY];
-}
-
-/**
- * The run's id from the state's context; when the context cannot hold one (not an object,
- * frozen), one kept for this state object only: a state restored elsewhere then asks people
- * again (a second request, never a run under another approval).
- */
-export function runIdOf(state: RunState<any, any>, local: WeakMap<object, string>): string {
-  const stamped = stamp(state._context.context);
-  if (stamped) return `run:${stamped}`;
-  let id = local.get(state);
+export function runIdOf(state: RunState<any, any>, runId: string | undefined): string {
+  if (runId !== undefined) return `run:${runId}`;
+  let id = localRuns.get(state._context);
   if (!id) {
     id = `local:${randomUUID()}`;
-    local.set(state, id);
+    localRuns.set(state._context, id);
   }
   return id;
 }

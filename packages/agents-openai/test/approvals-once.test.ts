@@ -55,7 +55,9 @@ describe('CountersignApprovals, one execution per approval', () => {
     const stopped = await run(agent([callTool('call_once', { name: 'env/oa-once' })]), 'Delete env/oa-once');
     const saved = stopped.state.toString();
     const resuming = agent([say('Deleted.')]);
-    const deciding = approvals.run(resuming, await RunState.fromString(resuming, saved));
+    // The caller's id for this conversation: the saved state is the same run each time.
+    const runId = 'conversation-once';
+    const deciding = approvals.run(resuming, await RunState.fromString(resuming, saved), undefined, { runId });
     const action = await firstPending;
     await gate.vote(action.id, 'alice', 'approve');
     await gate.vote(action.id, 'bob', 'approve');
@@ -64,7 +66,7 @@ describe('CountersignApprovals, one execution per approval', () => {
 
     // The same saved state again: the same action is found, already used.
     const resumingAgain = agent([say('Not again.')]);
-    const again = await approvals.run(resumingAgain, await RunState.fromString(resumingAgain, saved));
+    const again = await approvals.run(resumingAgain, await RunState.fromString(resumingAgain, saved), undefined, { runId });
     expect(again.finalOutput).toBe('Not again.');
     expect(deleted).toEqual([{ name: 'env/oa-once' }]);
   });

@@ -8,10 +8,10 @@ import { CountersignApprovals } from '../src/index.ts';
 
 // An approval belongs to the call of the run that asked, not to every call with the same id.
 // Some providers number tool calls per conversation (`call_0` every time), proxies repeat one
-// response id, the SDK writes 'FAKE_ID' for a streamed response without one: a later
-// conversation making the same call, in this process or after a restart, must be asked again,
-// never run under the earlier approval. The run's own id travels in the saved state, so a state
-// resumed after a restart still finds its own action.
+// response id, the SDK writes 'FAKE_ID' for a streamed response without one, and callers share
+// one context object across conversations: a later conversation making the same call, in this
+// process or after a restart, must be asked again, never run under the earlier approval. A
+// state resumed after a restart finds its own action when the caller names the run (runId).
 
 setTracingDisabled(true);
 
@@ -108,54 +108,33 @@ describe('CountersignApprovals: an approval is scoped to the run that asked', ()
     expect(deleted).toEqual([{ name: 'env/scope-2' }, { name: 'env/scope-2' }]);
   });
 
-  it('a state restored in another process finds its own action, whatever the response ids; resumed twice, runs once', async () => {
+  it('a state restored in another process with its run id finds its own action; resumed twice, runs once', async () => {
     const deleted: unknown[] = [];
+    const runId = 'conversation-scope-3';
     const first = aProcess(deleted, 'none');
     const stopped = await run(first.agent([callTool('call_r', { name: 'env/scope-3' })]), 'Delete env/scope-3');
     const saved = stopped.state.toString();
-    void first.approvals.decide(stopped.state).catch(() => undefined);
+    void first.approvals.decide(stopped.state, undefined, { runId }).catch(() => undefined);
     const asked = await first.nextPending(0);
 
     const second = aProcess(deleted, 'none');
     const resuming = second.agent([say('Deleted.')]);
-    const resumed = second.approvals.run(resuming, await RunState.fromString(resuming, saved));
+    const resumed = second.approvals.run(resuming, await RunState.fromString(resuming, saved), undefined, { runId });
     expect((await second.nextPending(0)).id).toBe(asked.id);
     await approve(asked.id);
     expect((await resumed).finalOutput).toBe('Deleted.');
     expect(deleted).toEqual([{ name: 'env/scope-3' }]);
     // The same saved state once more, in that process: the same action, already run.
     const again = second.agent([say('Not again.')]);
-    expect((await second.approvals.run(again, await RunState.fromString(again, saved))).finalOutput).toBe('Not again.');
+    expect((await second.approvals.run(again, await RunState.fromString(again, saved), undefined, { runId })).finalOutput).toBe('Not again.');
     expect(deleted).toEqual([{ name: 'env/scope-3' }]);
   });
 
-  it('one run making the same call (same id, same arguments) in a later turn: the SDK counts it approved, the adapter never runs it twice', async () => {
+  it('without a run id, a state restored in another process asks again: a second request, never a run under the first approval', async () => {
     const deleted: unknown[] = [];
-    const one = aProcess(deleted, 'constant');
-    const running = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-4' }), callTool('call_0', { name: 'env/scope-4' }), say('Done.')]), 'Delete env/scope-4, then again');
-    await approve((await one.nextPending(0)).id);
-    expect((await running).finalOutput).toBe('Done.');
-    expect(one.pending).toHaveLength(1);
-    expect(deleted).toHaveLength(1);
-  });
-
-  it('runs that share a context object the caller reuses are each asked', async () => {
-    const deleted: unknown[] = [];
-    const one = aProcess(deleted, 'constant');
     const shared = { tenant: 'acme' };
-    for (const [n, said] of [[0, 'First.'], [1, 'Second.']] as const) {
-      const running = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-5' }), say(said)]), 'Delete env/scope-5', { context: shared });
-      await approve((await one.nextPending(n)).id);
-      expect((await running).finalOutput).toBe(said);
-    }
-    expect(new Set(one.pending.map((a) => a.id)).size).toBe(2);
-    expect(deleted).toHaveLength(2);
-  });
-
-  it('a context that cannot hold the run id (frozen): a restored state asks again, never runs under the first approval', async () => {
-    const deleted: unknown[] = [];
     const first = aProcess(deleted, 'constant');
-    const stopped = await run(first.agent([callTool('call_f', { name: 'env/scope-6' })]), 'Delete env/scope-6', { context: Object.freeze({ tenant: 'acme' }) });
+    const stopped = await run(first.agent([callTool('call_f', { name: 'env/scope-6' })]), 'Delete env/scope-6', { context: shared });
     const saved = stopped.state.toString();
     void first.approvals.decide(stopped.state).catch(() => undefined);
     await approve((await first.nextPending(0)).id);
@@ -168,5 +147,29 @@ describe('CountersignApprovals: an approval is scoped to the run that asked', ()
     await gate.vote(askedAgain.id, 'alice', 'deny', 'asked twice; no');
     expect((await resumed).finalOutput).toBe('Not deleted.');
     expect(deleted).toEqual([]);
+  });
+
+  it('one run making the same call (same id, same arguments) in a later turn: the SDK counts it approved, the adapter never runs it twice', async () => {
+    const deleted: unknown[] = [];
+    const one = aProcess(deleted, 'constant');
+    const running = one.approvals.run(one.agent([callTool('call_0', { name: 'env/scope-4' }), callTool('call_0', { name: 'env/scope-4' }), say('Done.')]), 'Delete env/scope-4, then again');
+    await approve((await one.nextPending(0)).id);
+    expect((await running).finalOutput).toBe('Done.');
+    expect(one.pending).toHaveLength(1);
+    expect(deleted).toHaveLength(1);
+  });
+
+  it('conversations the caller runs itself on one shared context, decided by another CountersignApprovals: each is asked', async () => {
+    const deleted: unknown[] = [];
+    const shared = { tenant: 'acme' };
+    const one = aProcess(deleted, 'constant');
+    const other = aProcess(deleted, 'constant');
+    for (const [who, n] of [[one, 0], [other, 0]] as const) {
+      const stopped = await run(who.agent([callTool('call_0', { name: 'env/scope-7' })]), 'Delete env/scope-7', { context: shared });
+      const deciding = who.approvals.decide(stopped.state);
+      await approve((await who.nextPending(n)).id);
+      await deciding;
+    }
+    expect(one.pending[0]!.id).not.toBe(other.pending[0]!.id);
   });
 });

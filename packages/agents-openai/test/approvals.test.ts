@@ -94,19 +94,21 @@ describe('CountersignApprovals (OpenAI Agents SDK)', () => {
     expect(told).toContain('customers still on it');
   });
 
-  it('resumes after a restart from the serialised RunState, finding the same action', async () => {
+  it('resumes after a restart from the serialised RunState with its run id, finding the same action', async () => {
     // Process one: the run stops on the interruption, the state is saved, the decision is asked for, and the process dies.
     const first = setup([callTool('call_s1', 'delete_environment', { name: 'env/oa-3' })]);
     const stopped = await run(first.agent, 'Delete env/oa-3');
     expect(stopped.interruptions).toHaveLength(1);
     const saved = stopped.state.toString();
-    void first.approvals.decide(stopped.state);
+    // The caller's own id for this conversation, kept with the saved state.
+    const runId = 'conversation-oa-3';
+    void first.approvals.decide(stopped.state, undefined, { runId });
     const submitted = await first.firstPending;
 
     // Process two: new objects, the saved state; the same call finds the same action.
     const second = setup([say('Deleted after approval.')]);
     const state = await RunState.fromString(second.agent, saved);
-    const finished = second.approvals.run(second.agent, state);
+    const finished = second.approvals.run(second.agent, state, undefined, { runId });
     expect((await second.firstPending).id).toBe(submitted.id);
     await vote(submitted.id, 'carol', 'approve');
     await vote(submitted.id, 'judy', 'approve');
