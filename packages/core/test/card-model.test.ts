@@ -87,6 +87,20 @@ describe('card model: nothing that matters is hidden', () => {
     expect(card.where.filter((w) => w.key === 'environment')).toHaveLength(1);
   });
 
+  it('the bare mark is where the rule hid a value, nowhere else: not a flat key spelt like a redacted path, not a caller\'s "[redacted]"', () => {
+    const r = action(['params.card.number', 'context.account']);
+    r.intent = {
+      ...r.intent,
+      action: { ...r.intent.action, params: { card: { number: '4111111111111111' }, 'card.number': 'shown to the approver' } },
+      context: { ...r.intent.context, environment: '[redacted]' },
+    };
+    const card = buildCardModel(r, [], directory);
+    expect(card.params).toContainEqual({ key: 'card.number', value: '"shown to the approver"' });
+    expect(card.params).toContainEqual({ key: 'card', value: '{"number":"[redacted]"}' });
+    expect(card.where).toContainEqual({ key: 'environment', value: '"[redacted]"' });
+    expect(card.where).toContainEqual({ key: 'account', value: REDACTED });
+  });
+
   it('a rule redacting all of the attributes: one redacted row, not one row per character of the mark', () => {
     const card = buildCardModel(action(['context.attributes']), [], directory);
     expect(card.where).toContainEqual({ key: 'attributes', value: REDACTED });

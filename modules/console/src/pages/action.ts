@@ -30,7 +30,7 @@ const REDACTED_MARK = html`<span class="redacted">[redacted]</span>`;
  */
 function value(v: unknown, opts: { hidden: boolean; free: boolean }): Html {
   if (opts.hidden) return REDACTED_MARK;
-  return html`<code>${displayLine(opts.free || typeof v !== 'string' ? valueText(v) : v)}</code>`;
+  return html`<code>${displayLine(opts.free || typeof v !== 'string' || v === '[redacted]' ? valueText(v) : v)}</code>`;
 }
 
 /**
@@ -47,7 +47,9 @@ function entries(
   const section = opts.path !== 'params';
   return Object.entries(obj ?? {})
     .filter(([k, v]) => v !== undefined && !(section && k === 'attributes' && isEmptyRecord(v)))
-    .map(([k, v]) => [displayLine(k), value(v, { hidden: opts.redacted.includes(`${opts.path}.${k}`), free: !section || k === 'attributes' })]);
+    // Hidden only where the rule redacted the path and the copy holds the mark: a flat key
+    // spelt like a redacted nested path is the caller's own value.
+    .map(([k, v]) => [displayLine(k), value(v, { hidden: v === '[redacted]' && opts.redacted.includes(`${opts.path}.${k}`), free: !section || k === 'attributes' })]);
 }
 
 function isEmptyRecord(v: unknown): boolean {

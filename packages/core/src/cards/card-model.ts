@@ -109,6 +109,15 @@ function freeValue(value: unknown, hidden: boolean): string {
   return hidden ? REDACTED : short(valueText(value));
 }
 
+/**
+ * Whether the rule hid the value at `path`: the path is one it redacts and the copy holds the
+ * mark there. A flat key spelt like a redacted nested path (`"card.number"` beside a redacted
+ * `params.card.number`) is the caller's own value, shown.
+ */
+function isHidden(redacted: ReadonlySet<string>, path: string, value: unknown): boolean {
+  return value === REDACTED && redacted.has(path);
+}
+
 /** The value at a `params.a.b` path under the (redacted) params, if present. */
 function paramAt(params: Record<string, unknown>, spec: string): { found: boolean; value: unknown } {
   let node: unknown = params;
@@ -130,13 +139,13 @@ function paramRows(params: Record<string, unknown>, feature: string[], redacted:
     const at = paramAt(params, spec);
     if (!at.found) continue;
     const key = spec.slice('params.'.length);
-    featured.push({ key: displayLine(key), value: freeValue(at.value, redacted.has(spec)) });
+    featured.push({ key: displayLine(key), value: freeValue(at.value, isHidden(redacted, spec, at.value)) });
     // A featured top-level key is not listed again; a featured nested field leaves its parent listed.
     if (!key.includes('.')) featuredTop.add(key);
   }
   const rest = Object.entries(params)
     .filter(([key, value]) => value !== undefined && !featuredTop.has(key))
-    .map(([key, value]) => ({ key: displayLine(key), value: freeValue(value, redacted.has(`params.${key}`)) }));
+    .map(([key, value]) => ({ key: displayLine(key), value: freeValue(value, isHidden(redacted, `params.${key}`, value)) }));
   const room = Math.max(0, MAX_PARAMS - featured.length);
   return { featured, params: rest.slice(0, room), moreParams: Math.max(0, rest.length - room) };
 }
@@ -146,15 +155,21 @@ function paramRows(params: Record<string, unknown>, feature: string[], redacted:
  * and then its free attributes, named `attributes.X`: an attribute called `environment` is not
  * the `context.environment` that policy reads, and must not look like it.
  */
+/** A named field's text as written; the bare mark only where the rule hid it, else quoted. */
+function namedValue(value: unknown, hidden: boolean): string {
+  if (hidden) return REDACTED;
+  return typeof value === 'string' && value !== REDACTED ? short(value) : short(valueText(value));
+}
+
 function sectionRows(section: Record<string, unknown>, name: 'context' | 'authority', redacted: ReadonlySet<string>): { key: string; value: string }[] {
   const rows = Object.entries(section)
     .filter(([key, value]) => key !== 'attributes' && value !== undefined)
-    .map(([key, value]) => ({ key: displayLine(key), value: typeof value === 'string' ? short(value) : freeValue(value, false) }));
+    .map(([key, value]) => ({ key: displayLine(key), value: namedValue(value, isHidden(redacted, `${name}.${key}`, value)) }));
   const attributes = section.attributes;
-  if (redacted.has(`${name}.attributes`)) return [...rows, { key: 'attributes', value: REDACTED }];
+  if (isHidden(redacted, `${name}.attributes`, attributes)) return [...rows, { key: 'attributes', value: REDACTED }];
   if (!attributes || typeof attributes !== 'object') return rows;
   for (const [key, value] of Object.entries(attributes)) {
-    if (value !== undefined) rows.push({ key: `attributes.${displayLine(key)}`, value: freeValue(value, redacted.has(`${name}.attributes.${key}`)) });
+    if (value !== undefined) rows.push({ key: `attributes.${displayLine(key)}`, value: freeValue(value, isHidden(redacted, `${name}.attributes.${key}`, value)) });
   }
   return rows;
 }
