@@ -61,3 +61,23 @@ export function displayLine(text: string): string {
 export function valueText(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
+
+// Scripts with letters drawn like Latin ones (е, о, р, а, с; ο, ν; օ, ս).
+const LOOKALIKE_LETTER = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}]/gu;
+const LATIN_LETTER = /\p{Script=Latin}/u;
+const WORD = /[\p{L}\p{M}\p{N}_]+/gu;
+
+/**
+ * A key of the caller's (a param, an attribute) on one line, as displayLine shows it, and in a
+ * word that mixes Latin letters with Cyrillic, Greek or Armenian ones, those shown as marks:
+ * "deletеBackups" (a Cyrillic е) reads as "deleteBackups", while a downstream reading
+ * `deleteBackups` finds nothing there and applies its default. Words in one script ("удалить",
+ * "δέλτα") and words side by side in two ("Удалить env") are shown as written.
+ */
+export function keyText(key: string): string {
+  return displayLine(key).replace(WORD, (word) => {
+    LOOKALIKE_LETTER.lastIndex = 0;
+    if (!LATIN_LETTER.test(word) || !LOOKALIKE_LETTER.test(word)) return word;
+    return word.replace(LOOKALIKE_LETTER, mark);
+  });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayLine, displayText, hasHiddenCharacters, valueText } from '../src/display-text.ts';
+import { displayLine, displayText, hasHiddenCharacters, keyText, valueText } from '../src/display-text.ts';
 
 // Caller text is shown exactly and visibly: what a terminal, a browser or a chat client would act
 // on or hide is shown as a mark; everything a person can read is left as it is.
@@ -70,5 +70,23 @@ describe('valueText: no two values look alike', () => {
       expect(shown.has(text), `${JSON.stringify(v)} shows as ${text}, as ${JSON.stringify(shown.get(text))} does`).toBe(false);
       shown.set(text, v);
     }
+  });
+});
+
+describe('keyText: a key mixing Latin with look-alike letters shows them as marks', () => {
+  it('marks the Cyrillic, Greek or Armenian letters of a word that has Latin ones', () => {
+    expect(keyText('delet\u0435Backups')).toBe('delet⟨U+0435⟩Backups');
+    expect(keyText('\u03BFverride')).toBe('⟨U+03BF⟩verride');
+    expect(keyText('dry_run\u0585')).toBe('dry_run⟨U+0585⟩');
+  });
+
+  it('leaves words in one script, and words of two scripts side by side, as written', () => {
+    for (const key of ['deleteBackups', '\u0443\u0434\u0430\u043B\u0438\u0442\u044C', '\u03B4\u03AD\u03BB\u03C4\u03B1', '\u0423\u0434\u0430\u043B\u0438\u0442\u044C env', 'caf\u00E9', '\u751F\u4EA7-eu', 'v2_max']) {
+      expect(keyText(key), key).toBe(key);
+    }
+  });
+
+  it('keeps displayLine\'s own marks', () => {
+    expect(keyText('ta\uFEFFrget')).toBe('ta⟨U+FEFF⟩rget');
   });
 });

@@ -101,6 +101,13 @@ describe('card model: nothing that matters is hidden', () => {
     expect(card.where).toContainEqual({ key: 'account', value: REDACTED });
   });
 
+  it('a param key mixing Latin with a look-alike letter shows it as a mark: deletеBackups is not deleteBackups', () => {
+    const a = action([]);
+    a.intent = { ...a.intent, action: { ...a.intent.action, params: { 'delet\u0435Backups': false, deleteBackups: true } } };
+    const keys = buildCardModel(a, [], directory).params.map((p) => p.key);
+    expect(keys).toEqual(['delet⟨U+0435⟩Backups', 'deleteBackups']);
+  });
+
   it('a rule redacting all of the attributes: one redacted row, not one row per character of the mark', () => {
     const card = buildCardModel(action(['context.attributes']), [], directory);
     expect(card.where).toContainEqual({ key: 'attributes', value: REDACTED });

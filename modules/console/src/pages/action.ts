@@ -1,4 +1,4 @@
-import { displayLine, valueText } from '@countersign/contracts';
+import { displayLine, keyText, valueText } from '@countersign/contracts';
 import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionView } from '@countersign/core';
 import { formValue, html, when, type Html } from '../html.ts';
 import { titleOf, riskBadge } from './inbox.ts';
@@ -49,7 +49,7 @@ function entries(
     .filter(([k, v]) => v !== undefined && !(section && k === 'attributes' && isEmptyRecord(v)))
     // Hidden only where the rule redacted the path and the copy holds the mark: a flat key
     // spelt like a redacted nested path is the caller's own value.
-    .map(([k, v]) => [displayLine(k), value(v, { hidden: v === '[redacted]' && opts.redacted.includes(`${opts.path}.${k}`), free: !section || k === 'attributes' })]);
+    .map(([k, v]) => [keyText(k), value(v, { hidden: v === '[redacted]' && opts.redacted.includes(`${opts.path}.${k}`), free: !section || k === 'attributes' })]);
 }
 
 function isEmptyRecord(v: unknown): boolean {

@@ -1,4 +1,4 @@
-import { displayLine, displayText, hasHiddenCharacters, valueText, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
+import { displayLine, displayText, hasHiddenCharacters, keyText, valueText, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { describeOpen, progress } from '../slots.ts';
@@ -139,13 +139,13 @@ function paramRows(params: Record<string, unknown>, feature: string[], redacted:
     const at = paramAt(params, spec);
     if (!at.found) continue;
     const key = spec.slice('params.'.length);
-    featured.push({ key: displayLine(key), value: freeValue(at.value, isHidden(redacted, spec, at.value)) });
+    featured.push({ key: keyText(key), value: freeValue(at.value, isHidden(redacted, spec, at.value)) });
     // A featured top-level key is not listed again; a featured nested field leaves its parent listed.
     if (!key.includes('.')) featuredTop.add(key);
   }
   const rest = Object.entries(params)
     .filter(([key, value]) => value !== undefined && !featuredTop.has(key))
-    .map(([key, value]) => ({ key: displayLine(key), value: freeValue(value, isHidden(redacted, `params.${key}`, value)) }));
+    .map(([key, value]) => ({ key: keyText(key), value: freeValue(value, isHidden(redacted, `params.${key}`, value)) }));
   const room = Math.max(0, MAX_PARAMS - featured.length);
   return { featured, params: rest.slice(0, room), moreParams: Math.max(0, rest.length - room) };
 }
@@ -169,7 +169,7 @@ function sectionRows(section: Record<string, unknown>, name: 'context' | 'author
   if (isHidden(redacted, `${name}.attributes`, attributes)) return [...rows, { key: 'attributes', value: REDACTED }];
   if (!attributes || typeof attributes !== 'object') return rows;
   for (const [key, value] of Object.entries(attributes)) {
-    if (value !== undefined) rows.push({ key: `attributes.${displayLine(key)}`, value: freeValue(value, isHidden(redacted, `${name}.attributes.${key}`, value)) });
+    if (value !== undefined) rows.push({ key: `attributes.${keyText(key)}`, value: freeValue(value, isHidden(redacted, `${name}.attributes.${key}`, value)) });
   }
   return rows;
 }
