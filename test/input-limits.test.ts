@@ -76,6 +76,7 @@ describe('limits at the edge', () => {
       { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\u1D56\u02B3\u1D52\u1D48-eu-1' } }, field: 'action.resource' },
       { body: { ...intents.prodDelete, context: { environment: '\uFB01nance' } }, field: 'context.environment' },
       { body: { ...intents.prodDelete, context: { environment: 'prod', account: '\u212Aeep' } }, field: 'context.account' },
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/pro\u217E-eu-1' } }, field: 'action.resource' },
     ];
     for (const [i, n] of names.entries()) {
       const key = `names-${i}`;
@@ -90,6 +91,9 @@ describe('limits at the edge', () => {
       const res = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, action: { ...intents.read.action, resource } } });
       expect(res.status, `${resource}: ${res.text.slice(0, 300)}`).toBe(201);
     }
+    // Symbols that fold to letters read as symbols: a document number, a trade mark.
+    const symbols = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, action: { ...intents.read.action, resource: 'Acme\u2122 Europe' }, context: { account: '\u0420\u0430\u0441\u0447\u0451\u0442\u043D\u044B\u0439 \u0441\u0447\u0451\u0442 \u2116 40702810' } } });
+    expect(symbols.status, symbols.text.slice(0, 300)).toBe(201);
     const matter = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, context: { matter: '\u5F20\u4E09\u8BC9\u674E\u56DB\uFF082024\uFF09\u6C11\u521D123\u53F7\u3000\u3231' } } });
     expect(matter.status, matter.text.slice(0, 300)).toBe(201);
     const prose = await t.api('POST', '/v1/actions', { token, body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, summary: 'Delete \u202Eprod' } } });

@@ -26,23 +26,31 @@ const nameText = (max: number) =>
  * A name that rules usually match by its Latin letters (a resource, an environment, an account,
  * a risk class, a person's id): no look-alike letter either. "env/ｐｒｏｄ-eu-1" (full-width),
  * "env/ᵖʳᵒᵈ-eu-1" (modifier letters) or a Kelvin sign for K is not "prod" or "K" to a rule, while a
- * downstream that folds text (Unicode NFKC) acts on it as such. Refused: a character that is not
+ * downstream that folds text (Unicode NFKC) acts on it as such. Refused: a letter that is not
  * ASCII but folds to ASCII letters. Everything else passes: other scripts, accents (composed or
- * not), full-width digits and punctuation ("（2024）", "１２３号", common in Chinese and Japanese).
+ * not), full-width digits and punctuation ("（2024）", "１２３号", common in Chinese and Japanese),
+ * symbols such as № and ™.
  */
 const identifierText = (max: number) =>
-  nameText(max).refine((v) => !foldsToLatinLetters(v), {
-    error: 'must not contain look-alikes of Latin letters (full-width, superscript or modifier letters, ligatures, letter-like symbols): write the plain letters',
+  nameText(max).superRefine((v, ctx) => {
+    const ch = latinLookalike(v);
+    if (ch === undefined) return;
+    const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must not contain look-alikes of Latin letters (full-width, superscript or modifier letters, ligatures): ${code} "${ch}" reads as "${ch.normalize('NFKC')}"; write the plain letters`,
+    });
   });
 
-// Non-ASCII characters, the only ones that can fold to ASCII letters.
-const NON_ASCII = /[^\u0000-\u007f]/gu;
+// Non-ASCII characters but symbols, punctuation and spaces (№ and ™ fold to letters too, but
+// read as symbols): letters, marks and numbers (a small Roman numeral ⅾ folds to d).
+const NON_ASCII_LETTER = /[^\u0000-\u007f\p{S}\p{P}\p{Z}]/gu;
 
-function foldsToLatinLetters(v: string): boolean {
-  for (const [ch] of v.matchAll(NON_ASCII)) {
-    if (/^[A-Za-z]+$/.test(ch.normalize('NFKC'))) return true;
+function latinLookalike(v: string): string | undefined {
+  for (const [ch] of v.matchAll(NON_ASCII_LETTER)) {
+    if (/^[A-Za-z]+$/.test(ch.normalize('NFKC'))) return ch;
   }
-  return false;
+  return undefined;
 }
 const freeRecord = z.record(z.string().max(100), z.unknown());
 /** Optional free-text fields of a section, each with its longest length. */
