@@ -1,27 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, setTracingDisabled, Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { Agent, setTracingDisabled } from '@openai/agents';
 import { useAgentGate } from '../../../test/support/agent-gate.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { CountersignApprovals } from '../src/index.ts';
+import { ScriptedModel } from './scripted-model.ts';
 
 // A run aborted (its `signal`) while countersign waits for people: the run ends with the abort,
 // and the pending action is withdrawn rather than left for people to approve a call nobody runs.
 
 setTracingDisabled(true);
-
-class ScriptedModel implements Model {
-  constructor(private readonly script: ModelResponse['output'][]) {}
-  async getResponse(_request: ModelRequest): Promise<ModelResponse> {
-    const output = this.script.shift();
-    if (!output) throw new Error('the script ran out');
-    return { output, usage: new Usage() };
-  }
-  // eslint-disable-next-line require-yield
-  async *getStreamedResponse(): AsyncIterable<never> {
-    throw new Error('not scripted');
-  }
-}
 
 const gate = useAgentGate();
 let cs: Countersign;

@@ -1,35 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, run, RunState, setTracingDisabled, Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { Agent, run, RunState, setTracingDisabled, type ModelResponse } from '@openai/agents';
 import { useAgentGate } from '../../../test/support/agent-gate.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { CountersignApprovals } from '../src/index.ts';
+import { callTool as callNamed, say, ScriptedModel } from './scripted-model.ts';
+
+const callTool = (callId: string, args: unknown) => callNamed(callId, 'delete_environment', args);
 
 // One approval releases one execution. A saved RunState resumed twice (a double-clicked
 // "resume", a retried request) finds the same approved action by its Idempotency-Key: the tool
 // must not run a second time under it.
 
 setTracingDisabled(true);
-
-class ScriptedModel implements Model {
-  constructor(private readonly script: ModelResponse['output'][]) {}
-  async getResponse(_request: ModelRequest): Promise<ModelResponse> {
-    const output = this.script.shift();
-    if (!output) throw new Error('the script ran out');
-    // As providers do: each response has an id of its own.
-    return { output, usage: new Usage(), responseId: `resp_${randomUUID()}` };
-  }
-  // eslint-disable-next-line require-yield
-  async *getStreamedResponse(): AsyncIterable<never> {
-    throw new Error('not scripted');
-  }
-}
-
-const callTool = (callId: string, args: unknown): ModelResponse['output'] => [
-  { type: 'function_call', id: `fc_${callId}`, callId, name: 'delete_environment', status: 'completed', arguments: JSON.stringify(args) },
-];
-const say = (text: string): ModelResponse['output'] => [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] }];
 
 const gate = useAgentGate();
 let cs: Countersign;

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, run, RunState, setTracingDisabled, Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { Agent, run, RunState, setTracingDisabled, type ModelResponse } from '@openai/agents';
 import { useAgentGate } from '../../../test/support/agent-gate.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { CountersignApprovals } from '../src/index.ts';
+import { callTool as callNamed, say, ScriptedModel, type ResponseIds } from './scripted-model.ts';
 
 // An approval belongs to the call of the run that asked, not to every call with the same id.
 // Some providers number tool calls per conversation (`call_0` every time), proxies repeat one
@@ -15,30 +15,7 @@ import { CountersignApprovals } from '../src/index.ts';
 
 setTracingDisabled(true);
 
-/** What the provider gives each response as its id: a unique one, none, or always the same. */
-type ResponseIds = 'unique' | 'none' | 'constant';
-
-class ScriptedModel implements Model {
-  constructor(
-    private readonly script: ModelResponse['output'][],
-    private readonly responseIds: ResponseIds,
-  ) {}
-  async getResponse(_request: ModelRequest): Promise<ModelResponse> {
-    const output = this.script.shift();
-    if (!output) throw new Error('the script ran out');
-    const responseId = { unique: `resp_${randomUUID()}`, none: undefined, constant: 'FAKE_ID' }[this.responseIds];
-    return { output, usage: new Usage(), ...(responseId ? { responseId } : {}) };
-  }
-  // eslint-disable-next-line require-yield
-  async *getStreamedResponse(): AsyncIterable<never> {
-    throw new Error('not scripted');
-  }
-}
-
-const callTool = (callId: string, args: unknown): ModelResponse['output'] => [
-  { type: 'function_call', id: `fc_${callId}`, callId, name: 'delete_environment', status: 'completed', arguments: JSON.stringify(args) },
-];
-const say = (text: string): ModelResponse['output'] => [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] }];
+const callTool = (callId: string, args: unknown) => callNamed(callId, 'delete_environment', args);
 
 const gate = useAgentGate();
 

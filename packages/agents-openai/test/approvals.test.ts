@@ -1,40 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Agent, run, RunState, setTracingDisabled, Usage, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
+import { Agent, run, RunState, setTracingDisabled, type ModelResponse } from '@openai/agents';
 import { useAgentGate } from '../../../test/support/agent-gate.ts';
 import type { TestService } from '../../../test/support/service.ts';
 import { Countersign, type Action } from '../src/countersign-sdk.ts';
 import { CountersignApprovals } from '../src/index.ts';
+import { callTool, say, ScriptedModel } from './scripted-model.ts';
 
 // The real @openai/agents run loop with a scripted model (no network) and a real countersign
 // service: needsApproval → interruption → countersign decides → state.approve/reject → resume.
 
 setTracingDisabled(true);
 
-/** A model that answers from a script, and records what it was asked. */
-class ScriptedModel implements Model {
-  readonly requests: ModelRequest[] = [];
-  constructor(private readonly script: ModelResponse['output'][]) {}
-  async getResponse(request: ModelRequest): Promise<ModelResponse> {
-    this.requests.push(request);
-    const output = this.script.shift();
-    if (!output) throw new Error('the script ran out');
-    // As providers do: each response has an id of its own.
-    return { output, usage: new Usage(), responseId: `resp_${randomUUID()}` };
-  }
-  // eslint-disable-next-line require-yield
-  async *getStreamedResponse(): AsyncIterable<never> {
-    throw new Error('not scripted');
-  }
-}
-
-const callTool = (callId: string, name: string, args: unknown): ModelResponse['output'] => [
-  { type: 'function_call', id: `fc_${callId}`, callId, name, status: 'completed', arguments: JSON.stringify(args) },
-];
-const say = (text: string): ModelResponse['output'] => [
-  { type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text }] },
-];
 /** What the model was told a tool call returned. */
 const toolOutputs = (model: ScriptedModel) =>
   model.requests.flatMap((r) => (Array.isArray(r.input) ? r.input : [])).filter((item) => item.type === 'function_call_result').map((item) => JSON.stringify((item as { output: unknown }).output));
