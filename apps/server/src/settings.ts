@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { commaList, parseEnv, splitList } from '@countersign/config/env';
+import { commaList, parseEnv, settingsIssue, splitList } from '@countersign/config/env';
 
 export { SettingsError } from '@countersign/config/env';
 
@@ -40,8 +40,10 @@ export const SettingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  COUNTERSIGN_POLICY: z.string().default('config/policy.yaml'),
-  COUNTERSIGN_DIRECTORY: z.string().default('config/directory.yaml'),
+  /** The policy and directory files: config/… by default, named explicitly with NODE_ENV=production (see below). */
+  COUNTERSIGN_POLICY: unsetWhenEmpty(z.string().optional()),
+  COUNTERSIGN_DIRECTORY: unsetWhenEmpty(z.string().optional()),
+  NODE_ENV: z.string().optional(),
   /** PEM private key(s), first is active; or a file; else a generated key under COUNTERSIGN_KEYS_DIR. */
   COUNTERSIGN_SIGNING_KEY: z.string().optional(),
   COUNTERSIGN_SIGNING_KEY_FILE: z.string().optional(),
@@ -90,8 +92,27 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_METRICS_PORT: unsetWhenEmpty(z.coerce.number().int().min(0).max(65535).optional()),
 });
 
-export type Settings = z.output<typeof SettingsSchema>;
+// The repository's config/ is the demo organisation: its policy approves some actions by
+// itself and its directory names people who do not exist. In production the rules in force
+// must be the organisation's own, so NODE_ENV=production (as the image sets) has no default
+// for either file: a deployment that forgot to mount them stops at start, naming the
+// variable, rather than deciding under rules nobody there wrote.
+const ConfigFilesSchema = SettingsSchema.transform((s, ctx) => {
+  const production = s.NODE_ENV === 'production';
+  const missing = (variable: 'COUNTERSIGN_POLICY' | 'COUNTERSIGN_DIRECTORY', what: string): string => {
+    if (production) settingsIssue(ctx, variable, `required with NODE_ENV=production: the path of your organisation's ${what} (mounted read-only; the demo one under config/ is not used in production)`);
+    return '';
+  };
+  const { NODE_ENV: _nodeEnv, ...rest } = s;
+  return {
+    ...rest,
+    COUNTERSIGN_POLICY: s.COUNTERSIGN_POLICY ?? (production ? missing('COUNTERSIGN_POLICY', 'policy file') : 'config/policy.yaml'),
+    COUNTERSIGN_DIRECTORY: s.COUNTERSIGN_DIRECTORY ?? (production ? missing('COUNTERSIGN_DIRECTORY', 'directory file') : 'config/directory.yaml'),
+  };
+});
+
+export type Settings = z.output<typeof ConfigFilesSchema>;
 
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
-  return parseEnv(SettingsSchema, env);
+  return parseEnv(ConfigFilesSchema, env);
 }
