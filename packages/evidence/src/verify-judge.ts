@@ -34,13 +34,30 @@ export interface Verification {
   stopLine: number;
 }
 
+/** Signatures left pending while reading goes on, unless the caller says (`concurrency`). */
+export const DEFAULT_SIGNATURE_WINDOW = 256;
+
+/**
+ * Most signatures left pending while reading goes on. More buys nothing (the libuv pool has a
+ * handful of threads), and the pending records are held in memory and settled from the front
+ * of an array: asked for 1e9, a large export's every record was held and each settle copied
+ * the rest, which stalled the event loop for minutes.
+ */
+export const MAX_SIGNATURE_WINDOW = 4096;
+
+/** The caller's `concurrency` as a window: a whole number from 1 to MAX_SIGNATURE_WINDOW; anything else (NaN, ±Infinity) the default. */
+export function signatureWindow(asked: number): number {
+  if (!Number.isFinite(asked)) return asked === Infinity ? MAX_SIGNATURE_WINDOW : DEFAULT_SIGNATURE_WINDOW;
+  return Math.min(MAX_SIGNATURE_WINDOW, Math.max(1, Math.floor(asked)));
+}
+
 export function newVerification(keys: Map<string, KeyObject>, retired: ReadonlyMap<string, KeyRetirement> | undefined, window: number): Verification {
   return {
     keys,
     ranges: new KeyRanges(retired),
     input: newExportInput(),
     chain: newChainState(),
-    signatures: new SignatureQueue(Math.max(1, window)),
+    signatures: new SignatureQueue(signatureWindow(window)),
     trailer: null,
     lineProblem: null,
     annotated: 0,

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { KeyRetirement } from './key-retirement.ts';
 import type { CheckedRecord } from './record-check.ts';
 import type { ReadLine } from './verify-input.ts';
-import { newVerification, type JudgedLine } from './verify-judge.ts';
+import { DEFAULT_SIGNATURE_WINDOW, newVerification, type JudgedLine } from './verify-judge.ts';
 import { examineLine } from './verify-line.ts';
 import type { VerifyReport } from './verify-report.ts';
 import { runVerification, type LineExaminer } from './verify-run.ts';
@@ -12,8 +12,8 @@ export interface VerifyOptions {
   /** A missing trailer is reported as `truncated` (default true). */
   requireTrailer?: boolean;
   /**
-   * How many records' signatures may be pending while reading goes on (default 256): checked
-   * in parallel on the libuv thread pool by `verifyExport`.
+   * How many records' signatures may be pending while reading goes on (default 256, at most
+   * 4096): checked in parallel on the libuv thread pool by `verifyExport`.
    */
   concurrency?: number;
   /**
@@ -24,7 +24,7 @@ export interface VerifyOptions {
   retired?: ReadonlyMap<string, KeyRetirement>;
 }
 
-export const DEFAULT_SIGNATURE_WINDOW = 256;
+export { DEFAULT_SIGNATURE_WINDOW } from './verify-judge.ts';
 
 /**
  * Verify an export (JSONL or CSV, detected by the header) with nothing but public keys:

@@ -84,6 +84,39 @@ describe('seal → verify round trip', () => {
   });
 });
 
+describe('how far reading runs ahead of settling signatures (`concurrency`)', () => {
+  // Line 10's signature is bad; every line after it is sound. Reading stops once the window is
+  // full behind line 10, so how many lines were pulled shows the window in force.
+  const long = sealChain(6_000, keyA);
+  const lines = editLine(jsonlLines(long), 10, (r) => (r.signature = long.artifacts[0]!.signature));
+  const pulledWith = async (concurrency: number): Promise<number> => {
+    let pulled = 0;
+    const counted = (function* () {
+      for (const line of lines) {
+        pulled += 1;
+        yield line;
+      }
+    })();
+    expectFirstProblem(await verifyExport(counted, keysOf(keyA), { concurrency }), { line: 10, seq: 10, code: 'bad_signature' });
+    return pulled;
+  };
+
+  it('is the window asked for, up to 4096: a huge one no longer holds (and re-copies) the whole export', async () => {
+    expect(await pulledWith(100)).toBe(10 + 100 - 1);
+    // 1e9 held all 6,000 records pending, each settle shifting the whole array (quadratic: a
+    // large export stalled the event loop for minutes).
+    expect(await pulledWith(1e9)).toBe(10 + 4096 - 1);
+    expect(await pulledWith(Infinity)).toBe(10 + 4096 - 1);
+    expect(lines.length).toBeGreaterThan(10 + 4096);
+  });
+
+  it('a window that is no whole number is read as one: NaN the default (256), fractions floored, below 1 one', async () => {
+    expect(await pulledWith(Number.NaN)).toBe(10 + 256 - 1);
+    expect(await pulledWith(7.9)).toBe(10 + 7 - 1);
+    expect(await pulledWith(-5)).toBe(10);
+  });
+});
+
 describe('tampering is caught at the first bad record', () => {
   it('an edited field inside canonical breaks the hash', async () => {
     const lines = editLine(good, 10, (r) => (r.canonical = String(r.canonical).replace('"decision":"approve"', '"decision":"deny"')));
