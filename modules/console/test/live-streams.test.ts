@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LIVE_STREAMS_PER_SESSION, liveStreamsOf, type LiveStreams } from '@countersign/console';
+import { LIVE_STREAMS_PER_PERSON, LIVE_STREAMS_PER_SESSION, liveStreamsOf, type LiveStreams } from '@countersign/console';
 import { sessionIdOf } from '@countersign/core';
 import { waitFor } from '../../../test/fakes/fake-channel.ts';
 import { launchBrowser, personBrowser, screenshot, signIn, text } from '../../../test/support/browser.ts';
@@ -71,6 +71,27 @@ describe('console live stream: a few per session, one session check for all', ()
     expect(ended.every(Boolean)).toBe(true);
     expect(streams.slice(0, 36).every((s) => /^event: replaced$/m.test(s.text))).toBe(true);
     expect(streams.slice(36).every((s) => !s.closed)).toBe(true);
+  });
+
+  it('one person holds at most eight streams over all their sessions: signing in again and again does not add more', async () => {
+    // Three sign-ins of one person (a script could do it in a loop), four streams each.
+    const sessions = [await signInWithoutBrowser(t.url, 'carol'), await signInWithoutBrowser(t.url, 'carol'), await signInWithoutBrowser(t.url, 'carol')];
+    const [judy] = await openStreams(await signInWithoutBrowser(t.url, 'judy'), 1);
+    const streams: LiveStream[] = [];
+    for (const s of sessions) streams.push(...(await openStreams(s, CAP)));
+    expect(LIVE_STREAMS_PER_PERSON).toBe(2 * CAP);
+    expect(live.countOf('carol')).toBe(2 * CAP);
+    // The oldest four (the first session's) were replaced; the two newer sessions hold theirs.
+    expect(live.count(session(sessions[0]!))).toBe(0);
+    expect(live.count(session(sessions[1]!))).toBe(CAP);
+    expect(live.count(session(sessions[2]!))).toBe(CAP);
+    expect(await Promise.all(streams.slice(0, CAP).map((s) => s.end()))).toEqual([true, true, true, true]);
+    expect(streams.slice(0, CAP).every((s) => /^event: replaced$/m.test(s.text))).toBe(true);
+    await submitProdDelete(t);
+    expect(await Promise.all(streams.slice(CAP).map((s) => s.firstEvent()))).toEqual(Array(2 * CAP).fill('changed'));
+    // Someone else's stream is untouched.
+    expect(await judy!.firstEvent()).toBe('changed');
+    expect(live.countOf('judy')).toBe(1);
   });
 
   it('one session check per change serves every stream of the session', async () => {

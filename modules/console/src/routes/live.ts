@@ -28,6 +28,13 @@ import { signedIn } from '../signed-in.ts';
  * and their refreshes.
  */
 export const LIVE_STREAMS_PER_SESSION = 4;
+/**
+ * Streams one person may hold on this process, across their sessions: signing in again opens a
+ * new session, so a per-session cap alone let one person hold any number (a script signing in
+ * in a loop). Two sessions' worth (a laptop and a phone); past it the person's oldest stream,
+ * whichever session it belongs to, is replaced as above.
+ */
+export const LIVE_STREAMS_PER_PERSON = 2 * LIVE_STREAMS_PER_SESSION;
 const KEEP_ALIVE_MS = 25_000;
 /** Many changes in a burst (a decision writes several) become one check and one refresh. */
 const BURST_MS = 150;
@@ -39,6 +46,7 @@ const REPLACED = 'event: replaced\ndata: {}\n\n';
 
 interface SessionStreams {
   sessionId: string;
+  personId: string;
   cookie: string;
   /** Oldest first. */
   streams: ServerResponse[];
@@ -51,6 +59,8 @@ interface SessionStreams {
 /** The live streams of this process, by session. */
 export class LiveStreams {
   private readonly bySession = new Map<string, SessionStreams>();
+  /** Each person's streams over all their sessions, oldest first. */
+  private readonly byPerson = new Map<string, Array<{ group: SessionStreams; res: ServerResponse }>>();
   /** Session checks that found the session holding (one per session per change burst or keep-alive), and the stream writes they served. */
   readonly stats = { checks: 0, served: 0 };
 
@@ -58,7 +68,13 @@ export class LiveStreams {
     private readonly sessions: Pick<PersonSessions, 'authenticate'>,
     private readonly onChange: ConsoleDeps['onChange'],
     readonly perSession = LIVE_STREAMS_PER_SESSION,
+    readonly perPerson = LIVE_STREAMS_PER_PERSON,
   ) {}
+
+  /** Open streams of one person, over all their sessions. */
+  countOf(personId: string): number {
+    return this.byPerson.get(personId)?.length ?? 0;
+  }
 
   /** Open streams: of one session, or of every session. */
   count(sessionId?: string): number {
@@ -69,11 +85,12 @@ export class LiveStreams {
   }
 
   /** Holds `res` (headers already sent) for the session; returns what to call once it has closed. */
-  open(sessionId: string, cookie: string, res: ServerResponse): () => void {
+  open(sessionId: string, personId: string, cookie: string, res: ServerResponse): () => void {
     let group = this.bySession.get(sessionId);
     if (!group) {
       const g: SessionStreams = {
         sessionId,
+        personId,
         cookie,
         streams: [],
         pending: undefined,
@@ -91,7 +108,11 @@ export class LiveStreams {
     }
     const held = group;
     held.streams.push(res);
+    const mine = this.byPerson.get(held.personId) ?? [];
+    this.byPerson.set(held.personId, mine);
+    mine.push({ group: held, res });
     while (held.streams.length > this.perSession) this.end(held, held.streams[0]!, REPLACED);
+    while (mine.length > this.perPerson) this.end(mine[0]!.group, mine[0]!.res, REPLACED);
     return () => this.drop(held, res);
   }
 
@@ -130,6 +151,10 @@ export class LiveStreams {
   private drop(group: SessionStreams, res: ServerResponse): void {
     const at = group.streams.indexOf(res);
     if (at >= 0) group.streams.splice(at, 1);
+    const mine = this.byPerson.get(group.personId);
+    const held = mine?.findIndex((m) => m.res === res) ?? -1;
+    if (held >= 0) mine!.splice(held, 1);
+    if (mine?.length === 0) this.byPerson.delete(group.personId);
     if (group.streams.length > 0 || group.closed) return;
     group.closed = true;
     clearInterval(group.keepAlive);
@@ -157,6 +182,6 @@ export function liveRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     // The client may have gone while its session was checked: nothing to hold then.
     const socket = request.raw.socket;
     if (!socket || socket.destroyed) return void res.end();
-    res.once('close', deps.live.open(who.caller.session.id, cookie, res));
+    res.once('close', deps.live.open(who.caller.session.id, who.caller.principal.id, cookie, res));
   });
 }
