@@ -1,8 +1,9 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCardModel, type ApprovalChannel } from '@countersign/core';
 import { slackModule, type SlackCardRef } from '@countersign/slack';
 import { FakeSlack } from './fakes/slack-api.ts';
-import { blockActionPayload, formBody, postSigned, viewSubmissionPayload, type Clicker } from './fakes/slack-interactions.ts';
+import { blockActionPayload, formBody, malformedInteractions, postSigned, viewSubmissionPayload, type Clicker } from './fakes/slack-interactions.ts';
 import { intents, startTestService, type TestService } from './support/service.ts';
 
 // Socket Mode end to end: real Bolt (its SocketModeReceiver and @slack/socket-mode client)
@@ -18,6 +19,8 @@ const bob: Clicker = { id: 'U0BOB0001', teamId: TEAM }; // security
 let fake: FakeSlack;
 let t: TestService;
 let slack: ApprovalChannel;
+/** Every line the service logs (JSON), to check what a refusal tells. */
+const logLines: string[] = [];
 
 function env(appToken: string): Record<string, string> {
   // No signing secret: nothing is POSTed to the service in Socket Mode.
@@ -33,7 +36,8 @@ beforeAll(async () => {
       { id: bob.id, team_id: TEAM, email: 'bob@example.com', is_email_confirmed: true },
     ],
   });
-  t = await startTestService({ modules: [slackModule], env: env(fake.appToken) });
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+  t = await startTestService({ modules: [slackModule], env: env(fake.appToken), logger });
   slack = t.service.context.channels.get('slack')!;
 });
 afterAll(async () => {
@@ -109,6 +113,66 @@ describe('Slack Socket Mode', () => {
     await fake.sendEnvelope('interactive', viewSubmissionPayload({ user: bob, privateMetadata, reason: 'not during the freeze' }));
     await fake.waitFor(async () => (await t.service.context.store.findAction(card.id))?.status === 'refused', 15_000, 'refused');
     expect((await votes(card.id))[0]).toMatchObject({ personId: 'bob', decision: 'deny', reason: 'not during the freeze' });
+  });
+
+  it('malformed interactive envelopes are acked, logged by field only, and never reach a listener; a good click after them votes', async () => {
+    const card = await escalateWithCard();
+    // Stands for what a payload carries of the intent (the clicked card's text): never logged.
+    const MARKER = 'SECRET-INTENT-DETAIL-7f3a';
+    const withMarker = (payload: Record<string, unknown>) => ({ ...payload, message: { type: 'message', ts: card.ref.ts, text: MARKER } });
+    const shapes = malformedInteractions({ user: alice, actionId: card.id, channel: CHANNEL, messageTs: card.ref.ts });
+    const cases: { name: string; envelope: string; payload: unknown; field: string }[] = [
+      // The list signed HTTP payloads are refused with (modules/slack/test/slack-bad-payloads.test.ts).
+      ...shapes.map(({ name, payload, field }) => ({ name, envelope: 'interactive', payload: withMarker(payload), field })),
+      { name: 'a payload that is null', envelope: 'interactive', payload: null, field: 'payload' },
+      { name: 'a payload that is a list', envelope: 'interactive', payload: [withMarker(clickEnvelope(alice, 'approve', card))], field: 'payload' },
+      { name: 'a payload that is a string', envelope: 'interactive', payload: MARKER, field: 'payload' },
+      // Bolt takes a payload with actions (and no command) for a click whatever envelope brought it:
+      // a click comes in an interactive envelope or not at all.
+      { name: 'a slash_commands envelope carrying a click', envelope: 'slash_commands', payload: withMarker(clickEnvelope(alice, 'approve', card)), field: 'envelope.type' },
+    ];
+    const callsBefore = fake.calls.length;
+    const linesBefore = logLines.length;
+    const acks = await Promise.all(
+      cases.map(async ({ name, envelope, payload }) => {
+        const ack = await fake.sendEnvelope(envelope, payload as Record<string, unknown>).catch((err: Error) => ({ payload: err.message }));
+        return { name, payload: ack.payload };
+      }),
+    );
+    // Each acked with nothing: Slack does not send it again, and no modal answer is given.
+    expect.soft(acks).toEqual(cases.map(({ name }) => ({ name, payload: {} })));
+    await new Promise((r) => setTimeout(r, 300));
+    // No listener ran: nothing asked of Slack (users.info, an ephemeral, a modal), no vote.
+    expect.soft(fake.calls.slice(callsBefore).map((c) => c.method)).toEqual([]);
+    expect.soft(await votes(card.id)).toEqual([]);
+
+    const lines = logLines.slice(linesBefore).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refusals = lines.filter((l) => l.msg === 'Slack envelope refused: malformed interaction payload');
+    expect(refusals.map((l) => `${l.level} ${l.field}`).sort()).toEqual(cases.map(({ field }) => `40 ${field}`).sort());
+    for (const line of refusals) {
+      // The field at fault and what is wrong with it; nothing of the payload.
+      expect(Object.keys(line).sort()).toEqual(['field', 'hostname', 'level', 'module', 'msg', 'pid', 'problem', 'receiver', 'time']);
+    }
+    const text = logLines.slice(linesBefore).join('');
+    expect(text).not.toContain(MARKER);
+    expect(text).not.toContain(card.id);
+    expect(text).not.toContain(alice.id);
+    // Nothing failed in a listener (no error-level lines: no TypeError from a missing field).
+    expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+
+    // The connection and the listeners work as before: a well-formed click on the same card votes.
+    const ack = await fake.sendEnvelope('interactive', clickEnvelope(alice, 'approve', card));
+    expect(ack.afterMs).toBeLessThan(3000);
+    await fake.waitFor(async () => (await votes(card.id)).length === 1, 15_000, 'vote recorded');
+    expect((await votes(card.id))[0]).toMatchObject({ personId: 'alice', channel: 'slack', decision: 'approve' });
+  });
+
+  it('other envelopes pass to Bolt as before: an Events API event is acked, nothing refused', async () => {
+    const linesBefore = logLines.length;
+    const event = { type: 'app_mention', user: bob.id, text: 'hello', channel: CHANNEL, ts: '1700000000.000100', event_ts: '1700000000.000100' };
+    const ack = await fake.sendEnvelope('events_api', { type: 'event_callback', team_id: TEAM, api_app_id: 'A0APP00001', event, event_id: 'Ev0000001', event_time: 1700000000 });
+    expect(ack.afterMs).toBeLessThan(3000);
+    expect(logLines.slice(linesBefore).filter((l) => l.includes('malformed'))).toEqual([]);
   });
 
   it('an app-level token Slack refuses stops the service naming SLACK_APP_TOKEN', async () => {

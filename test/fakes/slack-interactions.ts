@@ -126,3 +126,44 @@ export function click(baseUrl: string, secret: string, o: BlockActionOptions, po
 export function submitReason(baseUrl: string, secret: string, o: ViewSubmissionOptions, post: PostOptions = {}) {
   return postSigned(baseUrl, secret, formBody(viewSubmissionPayload(o)), post);
 }
+
+/** One interaction payload of the wrong shape, and the field the refusal names. */
+export interface MalformedInteraction {
+  name: string;
+  payload: Record<string, unknown>;
+  field: string;
+}
+
+/**
+ * Interaction payloads whose shape is wrong, built from a well-formed click on `actionId` and a
+ * well-formed reason-modal submission for it: refused alike over HTTP (400) and Socket Mode
+ * (acked, dropped). Each would otherwise reach a listener, fail in it, or be taken for a click.
+ */
+export function malformedInteractions(o: { user: Clicker; actionId: string; channel: string; messageTs: string }): MalformedInteraction[] {
+  const click = blockActionPayload({ user: o.user, decision: 'approve', actionId: o.actionId, channel: o.channel, messageTs: o.messageTs });
+  const button = (click.actions as Record<string, unknown>[])[0]!;
+  const withButton = (change: Record<string, unknown>) => ({ ...click, actions: [{ ...button, ...change }] });
+  const modal = viewSubmissionPayload({ user: o.user, privateMetadata: JSON.stringify({ actionId: o.actionId, decision: 'deny', channel: o.channel }), reason: 'no' });
+  const { state: _state, ...viewWithoutState } = modal.view as Record<string, unknown>;
+  const { user: _user, ...modalWithoutUser } = modal;
+  const { view: _view, ...modalWithoutView } = modal;
+  const { user: _clicker, ...clickWithoutUser } = click;
+  return [
+    { name: 'no type', payload: { ...click, type: undefined }, field: 'payload.type' },
+    { name: 'a click whose type is not block_actions', payload: { ...click, type: 'interactive_message' }, field: 'payload.type' },
+    { name: 'block_actions with neither user nor actions', payload: { type: 'block_actions' }, field: 'payload.user.id' },
+    { name: 'user missing', payload: clickWithoutUser, field: 'payload.user.id' },
+    { name: 'user null', payload: { ...click, user: null }, field: 'payload.user.id' },
+    { name: 'user id not a string', payload: { ...click, user: { ...(click.user as object), id: 7 } }, field: 'payload.user.id' },
+    { name: 'user team_id not a string', payload: { ...click, user: { ...(click.user as object), team_id: ['T0TEAM0001'] } }, field: 'payload.user.team_id' },
+    { name: 'actions empty', payload: { ...click, actions: [] }, field: 'payload.actions' },
+    { name: 'actions not a list', payload: { ...click, actions: button }, field: 'payload.actions' },
+    { name: 'action_id not a string', payload: withButton({ action_id: 42 }), field: 'payload.actions.0.action_id' },
+    { name: 'an action value that is not a string', payload: withButton({ value: { actionId: o.actionId } }), field: 'payload.actions.0.value' },
+    { name: 'a countersign verb that does not exist', payload: withButton({ action_id: `countersign:obliterate:${o.actionId}` }), field: 'payload.actions.0.action_id' },
+    { name: 'an action_id longer than Slack allows', payload: withButton({ action_id: `countersign:approve:${'x'.repeat(200_000)}` }), field: 'payload.actions.0.action_id' },
+    { name: 'a view_submission with no view', payload: modalWithoutView, field: 'payload.view.callback_id' },
+    { name: 'our modal submitted without its state', payload: { ...modal, view: viewWithoutState }, field: 'payload.view.state.values' },
+    { name: 'our modal submitted without a user', payload: modalWithoutUser, field: 'payload.user.id' },
+  ];
+}

@@ -71,6 +71,8 @@ export async function startTestService(
     role?: Role;
     /** Sees every response `api()` receives (test/support/openapi-check.ts holds them to the OpenAPI document). */
     onResponse?: (method: string, route: string, res: ApiResponse) => void;
+    /** The service's logger (a test that reads log lines passes its own); silent by default. */
+    logger?: pino.Logger;
   } = {},
 ): Promise<TestService> {
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'countersign-test-'));
@@ -94,7 +96,7 @@ export async function startTestService(
   const clock = new TestClock();
   const service = await startService({
     settings,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     rootDir: configDir,
     clock,
     env: { ...process.env, ...opts.env },

@@ -3,7 +3,7 @@ import { ReceiverMultipleAckError, verifySlackRequest, type App, type Receiver, 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DomainError, type FieldIssue } from '@countersign/contracts';
-import { interactionProblem } from './interactions.ts';
+import { interactionProblem, mayReachListeners } from './interactions.ts';
 import { SLACK_EVENTS_PATH } from './paths.ts';
 
 // Bolt, mounted on the service's own Fastify server (same port as the API): a custom Receiver.
@@ -42,8 +42,8 @@ class BadPayload extends Error {
 
 /**
  * Slack's two body encodings: interactivity is a form with one JSON `payload` (an interaction
- * whose shape interactions.ts checks); events are JSON. The one form without a payload Slack
- * sends us is its SSL check.
+ * whose shape interactions.ts checks); events are JSON (checked the same way if they look like
+ * an interaction Bolt would dispatch). The one form without a payload Slack sends us is its SSL check.
  */
 function parseBody(raw: string, type: string): Record<string, unknown> {
   let parsed: unknown;
@@ -61,7 +61,8 @@ function parseBody(raw: string, type: string): Record<string, unknown> {
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
   const body = parsed as Record<string, unknown>;
-  const problem = interaction ? interactionProblem(body) : null;
+  // A JSON body Bolt would take for a click or a modal submission gets the same check.
+  const problem = interaction || mayReachListeners(body) ? interactionProblem(body) : null;
   if (problem) throw new BadPayload(problem);
   return body;
 }

@@ -45,18 +45,32 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const issue = (field: string, message: string): FieldIssue => ({ field, message });
 
 /**
- * What is wrong with an interaction payload (signed, so sent by Slack) that our listeners
- * would otherwise fail on or silently not handle: a click or a reason modal without the
- * clicker, a click without its button, a countersign button that names no known verb. Null
- * when it is well formed, or is a kind of interaction we do not handle (no listener then
- * acknowledges it). The receiver answers a problem with 400.
+ * Whether Bolt could hand this body to one of our listeners: a click (Bolt takes any body
+ * with `actions` for an action, whatever its `type`) or a modal submission. Such a body gets
+ * interactionProblem's check whichever way it arrived (a form payload, a JSON body, any
+ * Socket Mode envelope), so no vote comes from a payload that was not checked.
+ */
+export function mayReachListeners(body: Record<string, unknown>): boolean {
+  return body.actions !== undefined || body.type === 'block_actions' || body.type === 'view_submission';
+}
+
+/**
+ * What is wrong with an interaction payload (signed or sent over our Socket Mode connection,
+ * so sent by Slack) that our listeners would otherwise fail on or silently not handle: a
+ * click or a reason modal without the clicker, a click without its button, a countersign
+ * button that names no known verb, actions on a payload that is not a click. Null when it is
+ * well formed, or is a kind of interaction we do not handle (no listener then acknowledges
+ * it). The HTTP receiver answers a problem with 400; the socket one acks and drops it.
  */
 export function interactionProblem(payload: Record<string, unknown>): FieldIssue | null {
   const type = payload.type;
   if (typeof type !== 'string' || !type) return issue('payload.type', 'must name the interaction');
+  // Bolt would take it for a click (and run our button listener) whatever its type says.
+  if (payload.actions !== undefined && type !== 'block_actions') return issue('payload.type', 'must be block_actions when the payload carries actions');
   if (type !== 'block_actions' && type !== 'view_submission') return null;
   const user = payload.user;
   if (!isObject(user) || typeof user.id !== 'string' || !user.id) return issue('payload.user.id', 'must name the Slack user');
+  if (user.team_id !== undefined && typeof user.team_id !== 'string') return issue('payload.user.team_id', 'must be a string');
   if (type === 'view_submission') {
     const view = payload.view;
     if (!isObject(view) || typeof view.callback_id !== 'string') return issue('payload.view.callback_id', 'must name the modal');
@@ -72,6 +86,9 @@ export function interactionProblem(payload: Record<string, unknown>): FieldIssue
     if (typeof id !== 'string' || !id) return issue(`payload.actions.${i}.action_id`, 'must be a string');
     if (id.length > ACTION_ID_MAX) return issue(`payload.actions.${i}.action_id`, `must be at most ${ACTION_ID_MAX} characters`);
     if (id.startsWith(OUR_PREFIX) && !parseClick(id)) return issue(`payload.actions.${i}.action_id`, 'is not a countersign button');
+    // A button's value is always a string in Slack's payloads (ours carry the action id).
+    const value = (action as Record<string, unknown>).value;
+    if (value !== undefined && typeof value !== 'string') return issue(`payload.actions.${i}.value`, 'must be a string');
   }
   return null;
 }

@@ -1,6 +1,8 @@
-import { SocketModeReceiver, type App } from '@slack/bolt';
+import { SocketModeReceiver, type App, type ReceiverEvent } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
+import type { FieldIssue } from '@countersign/contracts';
+import { interactionProblem, mayReachListeners } from './interactions.ts';
 import { slackLogger } from './slack-logger.ts';
 
 // Socket Mode: for installs with no public ingress, the service opens a WebSocket to Slack
@@ -8,12 +10,31 @@ import { slackLogger } from './slack-logger.ts';
 // submissions over it instead of POSTing them to /slack/events. Bolt's own SocketModeReceiver
 // does the protocol (hello, envelopes, acks, pings, reconnects); the same listeners run as
 // over HTTP. Nothing is signed here: the connection itself, opened with our app token over
-// TLS, is what vouches that the envelopes come from Slack.
+// TLS, is what vouches that the envelopes come from Slack. Payloads get the shape check that
+// signed HTTP payloads get (interactions.ts): a malformed one is acked, so Slack does not send
+// it again, logged without its content, and never handed to Bolt.
 
 /** How long start() waits for the first connection before letting it continue in the background. */
 const FIRST_CONNECT_WAIT_MS = 10_000;
 /** Platform errors that no retry fixes: the app token is wrong, revoked or its app gone. */
 const TOKEN_REFUSED = new Set(['not_authed', 'invalid_auth', 'account_inactive', 'token_revoked', 'user_removed_from_team', 'team_disabled', 'not_allowed_token_type']);
+/**
+ * Carries the envelope's type ('interactive', 'events_api', 'slash_commands') from Bolt's
+ * socket listener to init()'s processEvent, which removes it before Bolt sees the event.
+ */
+const ENVELOPE_TYPE = 'countersignEnvelopeType';
+
+/**
+ * What is wrong with an envelope: an interactive envelope's payload must be an interaction of
+ * the right shape; any other envelope passes as before, unless Bolt would take its payload for
+ * a click or a modal submission (Bolt goes by the payload's shape, not the envelope's type).
+ */
+function envelopeProblem(envelopeType: unknown, body: unknown): FieldIssue | null {
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  if (envelopeType === 'interactive') return isObject ? interactionProblem(body as Record<string, unknown>) : { field: 'payload', message: 'must be an object' };
+  if (isObject && mayReachListeners(body as Record<string, unknown>)) return { field: 'envelope.type', message: 'must be interactive for a click or a modal submission' };
+  return null;
+}
 
 export interface SocketReceiverOptions {
   appToken: string;
@@ -36,14 +57,20 @@ export class SocketReceiver extends SocketModeReceiver {
       // The client keeps its own retries for apps.connections.open (reconnects must outlast a
       // short Slack outage); only the base URL, timeout and logging are ours.
       installerOptions: { clientOptions: { ...opts.clientOptions } },
+      customPropertiesExtractor: (args: { type?: unknown }) => ({ [ENVELOPE_TYPE]: args.type }),
     });
     this.log = opts.logger;
   }
 
-  /** Bolt hands itself in here; each event it processes is tracked so stop() can let it finish. */
+  /**
+   * Bolt hands itself in here. Each envelope's payload is checked first; each event Bolt
+   * processes is tracked so stop() can let it finish.
+   */
   override init(app: App): void {
-    const processEvent: App['processEvent'] = (event) => {
-      const processing = app.processEvent(event);
+    const processEvent: App['processEvent'] = (received) => {
+      const { customProperties, ...event } = received;
+      const problem = envelopeProblem(customProperties?.[ENVELOPE_TYPE], event.body);
+      const processing = problem ? this.refuse(event, problem) : app.processEvent(event);
       this.inFlight.add(processing);
       void processing.then(
         () => this.inFlight.delete(processing),
@@ -53,6 +80,20 @@ export class SocketReceiver extends SocketModeReceiver {
     };
     // SocketModeReceiver only ever calls processEvent on the app it was given.
     super.init({ processEvent } as App);
+  }
+
+  /**
+   * A malformed payload: acked with nothing (Slack would otherwise send it again), logged by
+   * the field at fault only (a payload carries the clicked card, with the intent's summary),
+   * and never handed to Bolt, so no listener runs and nothing is recorded.
+   */
+  private async refuse(event: ReceiverEvent, problem: FieldIssue): Promise<void> {
+    this.log.warn({ field: problem.field, problem: problem.message }, 'Slack envelope refused: malformed interaction payload');
+    try {
+      await event.ack();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'Slack envelope refused but its ack could not be sent');
+    }
   }
 
   /**

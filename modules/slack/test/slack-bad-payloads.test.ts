@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackModule } from '@countersign/slack';
 import { FakeSlack } from '../../../test/fakes/slack-api.ts';
-import { blockActionPayload, click, formBody, postSigned, viewSubmissionPayload, type Clicker } from '../../../test/fakes/slack-interactions.ts';
+import { blockActionPayload, click, formBody, malformedInteractions, postSigned, type Clicker } from '../../../test/fakes/slack-interactions.ts';
 import { intents, startTestService, type TestService } from '../../../test/support/service.ts';
 
 // Interaction payloads that carry a valid signature (so only Slack, or someone holding the
@@ -44,31 +44,22 @@ describe('signed interaction payloads of the wrong shape', () => {
   it('get a 400 problem naming the field; nothing is voted, posted or echoed', async () => {
     const id = await escalate();
     const base = blockActionPayload({ user: alice, decision: 'approve', actionId: id, channel: CHANNEL, messageTs: '1700000000.000001' });
-    const button = (base.actions as Record<string, unknown>[])[0]!;
-    const withButton = (action_id: unknown) => formBody({ ...base, actions: [{ ...button, action_id }] });
-    const modal = viewSubmissionPayload({ user: alice, privateMetadata: JSON.stringify({ actionId: id, decision: 'deny', channel: CHANNEL }), reason: 'no' });
-    const view = modal.view as Record<string, unknown>;
-    const { state: _state, ...viewWithoutState } = view;
-    const { user: _user, ...modalWithoutUser } = modal;
+    const shapes = malformedInteractions({ user: alice, actionId: id, channel: CHANNEL, messageTs: '1700000000.000001' });
 
-    const cases: [name: string, body: string, field: string][] = [
+    const cases: [name: string, body: string, field: string, contentType?: string][] = [
       ['payload sent twice', `${formBody(base)}&${formBody(base)}`, 'payload'],
       ['no payload field', 'foo=bar', 'payload'],
       ['an empty form', '', 'payload'],
-      ['no type', formBody({ ...base, type: undefined }), 'payload.type'],
-      ['block_actions with neither user nor actions', formBody({ type: 'block_actions' }), 'payload.user.id'],
-      ['user null', formBody({ ...base, user: null }), 'payload.user.id'],
-      ['actions empty', formBody({ ...base, actions: [] }), 'payload.actions'],
-      ['action_id not a string', withButton(42), 'payload.actions.0.action_id'],
-      ['a countersign verb that does not exist', withButton(`countersign:obliterate:${id}`), 'payload.actions.0.action_id'],
-      ['an action_id longer than Slack allows', withButton(`countersign:approve:${'x'.repeat(200_000)}`), 'payload.actions.0.action_id'],
-      ['our modal submitted without its state', formBody({ ...modal, view: viewWithoutState }), 'payload.view.state.values'],
-      ['our modal submitted without a user', formBody(modalWithoutUser), 'payload.user.id'],
+      // The same list Socket Mode refuses (test/slack-socket-mode.test.ts).
+      ...shapes.map(({ name, payload, field }): [string, string, string] => [name, formBody(payload), field]),
+      // Bolt takes a JSON body with actions for a click as readily as a form payload.
+      ['a JSON body with actions and no user', JSON.stringify({ ...base, user: undefined }), 'payload.user.id', 'application/json'],
+      ['a JSON body with actions that is not block_actions', JSON.stringify({ ...base, type: 'event_callback' }), 'payload.type', 'application/json'],
     ];
     const callsBefore = fake.calls.length;
     const answers: { name: string; status: number; code?: string; field?: string }[] = [];
-    for (const [name, body] of cases) {
-      const res = await postSigned(t.url, SECRET, body);
+    for (const [name, body, , contentType] of cases) {
+      const res = await postSigned(t.url, SECRET, body, contentType ? { contentType } : {});
       expect(res.text.length, name).toBeLessThan(1000);
       const problem = res.status === 400 ? (JSON.parse(res.text) as { code: string; errors?: { field: string }[] }) : undefined;
       answers.push({ name, status: res.status, ...(problem ? { code: problem.code, field: problem.errors?.[0]?.field } : {}) });
