@@ -6,7 +6,7 @@ import { actionPage } from '../src/pages/action.ts';
 import { historyPage } from '../src/pages/history.ts';
 import { inboxRows } from '../src/pages/inbox.ts';
 import type { Viewer } from '../src/pages/layout.ts';
-import { deniedAction, FAKE_LINE, HIDDEN_DIRECTORY, hiddenAction, hiddenVote } from '../../../packages/core/test/support/hidden-characters.ts';
+import { deniedAction, FAKE_LINE, HIDDEN_DIRECTORY, hiddenAction, hiddenVote, LOOKALIKE_SHOWN, lookalikeAction } from '../../../packages/core/test/support/hidden-characters.ts';
 
 // F3: the console showed what an intent hides (bidi override, zero-width, CR, ESC) verbatim in
 // the action page, its <title>, the inbox and history rows; the browser then reorders or hides
@@ -87,6 +87,28 @@ describe('console: hidden characters are shown as marks', () => {
 
   it('still escapes HTML, and marks inside it', () => {
     expect(html`<p>${'<b>x</b>\u202E'}</p>`.text).toBe('<p>&lt;b&gt;x&lt;/b&gt;⟨U+202E⟩</p>');
+  });
+});
+
+describe('console: a look-alike letter in a Latin word is marked, in values as in keys', () => {
+  it('the action page shows "рrod" (Cyrillic р) and prоd-db (Cyrillic о) marked, HTML-escaped as any value', () => {
+    const page = actionPage({ ...view(lookalikeAction()), timeline: [] }, viewer);
+    for (const shown of Object.values(LOOKALIKE_SHOWN)) expect(page).toContain(escapeHtml(shown));
+    expect(page).toContain('<dt>param target</dt><dd><code>&quot;⟨U+0440⟩rod&quot;</code></dd>');
+    expect(page).toContain('<dt>Resource</dt><dd><code>pr⟨U+043E⟩d-db</code></dd>');
+    expect(title(page)).toBe(`${LOOKALIKE_SHOWN.summary} · countersign`);
+    expect(page).not.toContain('\u0440rod');
+    expect(page).not.toContain('pr\u043Ed-db');
+  });
+
+  it('the inbox and history rows mark them in the title and onBehalfOf', () => {
+    const rows = inboxRows([summary(lookalikeAction())], new Date('2026-05-01T10:06:00.000Z')).text;
+    const history = historyPage({ viewer, values: {}, items: [summary(lookalikeAction())], nextCursor: null });
+    for (const shown of [rows, history]) {
+      expect(shown).toContain(`${LOOKALIKE_SHOWN.summary}</a>`);
+      expect(shown).toContain(LOOKALIKE_SHOWN.onBehalfOf);
+      expect(shown).not.toContain('pr\u043Ed-db');
+    }
   });
 });
 

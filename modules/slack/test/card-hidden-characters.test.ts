@@ -8,6 +8,8 @@ import {
   HIDDEN_DIRECTORY,
   hiddenAction,
   hiddenVote,
+  LOOKALIKE_SHOWN,
+  lookalikeAction,
   stringsWithHiddenCharacters,
 } from '../../../packages/core/test/support/hidden-characters.ts';
 import { textObjects } from './text-objects.ts';
@@ -48,6 +50,19 @@ describe('Slack card: hidden characters are marked, with a warning', () => {
     expect(textObjects(card.blocks[1])[0]!.text).toContain(HIDDEN_CHARACTERS_WARNING.replace(/^⚠ /, ''));
     const none = renderCard({ ...buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY), hiddenCharacters: false });
     expect(JSON.stringify(none.blocks)).not.toContain('hidden or control characters');
+  });
+});
+
+describe('Slack card: a look-alike letter in a Latin word is marked, in values as in keys', () => {
+  it('shows "рrod" (Cyrillic р) and prоd-db (Cyrillic о) marked, words in one script as written', () => {
+    const card = renderCard(buildCardModel(lookalikeAction(), [], HIDDEN_DIRECTORY));
+    expect(blocksProblem(card.blocks as unknown as Record<string, unknown>[])).toBeNull();
+    const all = textObjects(card.blocks).map((t) => t.text).join('\n');
+    for (const shown of Object.values(LOOKALIKE_SHOWN)) expect(all).toContain(shown);
+    expect(all).toContain('target:\n"⟨U+0440⟩rod"');
+    expect(all).not.toContain('\u0440rod');
+    expect(all).not.toContain('pr\u043Ed-db');
+    expect(card.text).toContain(LOOKALIKE_SHOWN.summary);
   });
 });
 

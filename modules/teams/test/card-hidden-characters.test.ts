@@ -8,6 +8,8 @@ import {
   HIDDEN_DIRECTORY,
   hiddenAction,
   hiddenVote,
+  LOOKALIKE_SHOWN,
+  lookalikeAction,
   stringsWithHiddenCharacters,
 } from '../../../packages/core/test/support/hidden-characters.ts';
 import { texts } from './card-texts.ts';
@@ -53,6 +55,18 @@ describe('Teams card: hidden characters are marked, with a warning', () => {
     expect(JSON.stringify(body[1])).toContain(HIDDEN_CHARACTERS_WARNING);
     const none = buildAdaptiveCard({ ...buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY), hiddenCharacters: false });
     expect(JSON.stringify(none)).not.toContain('hidden or control characters');
+  });
+});
+
+describe('Teams card: a look-alike letter in a Latin word is marked, in values as in keys', () => {
+  it('shows "рrod" (Cyrillic р) and prоd-db (Cyrillic о) marked, words in one script as written', () => {
+    const card = buildAdaptiveCard(buildCardModel(lookalikeAction(), [], HIDDEN_DIRECTORY));
+    expect(validateAdaptiveCard(card as never)).toEqual([]);
+    const { markdown, runs } = texts(card);
+    const all = [...markdown, ...runs].join('\n');
+    for (const shown of Object.values(LOOKALIKE_SHOWN)) expect(all).toContain(shown);
+    expect(all).not.toContain('\u0440rod');
+    expect(all).not.toContain('pr\u043Ed-db');
   });
 });
 

@@ -56,28 +56,81 @@ export function displayLine(text: string): string {
  * it: as JSON, text quoted. Shown as written, the text "false" would look like the boolean false
  * (and "falsе" with a Cyrillic е, or "false" with a trailing no-break space, would too), while a
  * downstream treats it the other way ("false" is truthy). Quoted, no two values look alike.
- * Marks for hidden characters come after (displayLine), on the JSON text.
+ * Marks come after, on the JSON text: valueLine marks look-alike letters and hidden characters.
  */
 export function valueText(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-// Scripts with letters drawn like Latin ones (е, о, р, а, с; ο, ν; օ, ս).
-const LOOKALIKE_LETTER = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}]/gu;
+// Look-alike letters. Cyrillic, Greek and Armenian have letters drawn like Latin ones (е, о, р,
+// а, с; ο, ν; օ, ս): "рrod" with a Cyrillic р reads as "prod" to an approver, while a rule, a
+// database or a shell reads another name; a key "deletеBackups" (a Cyrillic е) reads as
+// "deleteBackups", while a downstream reading `deleteBackups` finds nothing there and applies its
+// default. Text in one of those scripts is not suspect, nor is text that uses two side by side
+// ("Удалить env"); a word that mixes Latin letters with theirs is: there the look-alikes are
+// shown as marks, "⟨U+0440⟩rod". Display only, as the hidden-character marks.
+const LOOKALIKE_LETTER = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}]/u;
+const LOOKALIKE_LETTERS = new RegExp(LOOKALIKE_LETTER.source, 'gu');
 const LATIN_LETTER = /\p{Script=Latin}/u;
-const WORD = /[\p{L}\p{M}\p{N}_]+/gu;
+/**
+ * A word's characters: letters, marks, digits, "_", and the invisible characters that join a
+ * word without showing (zero-width space and joiners, the soft hyphen, …: default-ignorable
+ * code points but the bidi controls, which reorder rather than join), so that "р\u200Brod" is
+ * one word, as it is to a downstream that drops the zero-width space. (Built at run time: `v`.)
+ */
+const WORD_CHAR = String.raw`[[\p{L}\p{M}\p{N}_\p{Default_Ignorable_Code_Point}]--\p{Bidi_Control}]`;
+const WORD = new RegExp(`${WORD_CHAR}+`, 'gv');
+/**
+ * In JSON text (valueText's), an escape is one token ("\n", "\\", "\u001b"), never part of a
+ * word: JSON of "\nпривет" is `"\nпривет"`, whose "n" is not a Latin letter of the word after it.
+ */
+const JSON_TOKEN = new RegExp(String.raw`\\(?:u[0-9A-Fa-f]{4}|.)|${WORD_CHAR}+`, 'gv');
+
+function markedWord(word: string): string {
+  if (word.startsWith('\\') || !LATIN_LETTER.test(word) || !LOOKALIKE_LETTER.test(word)) return word;
+  return word.replace(LOOKALIKE_LETTERS, mark);
+}
 
 /**
- * A key of the caller's (a param, an attribute) on one line, as displayLine shows it, and in a
- * word that mixes Latin letters with Cyrillic, Greek or Armenian ones, those shown as marks:
- * "deletеBackups" (a Cyrillic е) reads as "deleteBackups", while a downstream reading
- * `deleteBackups` finds nothing there and applies its default. Words in one script ("удалить",
- * "δέλτα") and words side by side in two ("Удалить env") are shown as written.
+ * `text` with the Cyrillic, Greek and Armenian letters of every word that also has Latin ones
+ * shown as marks: "рrod" (a Cyrillic р) is "⟨U+0440⟩rod", "deletеBackups" is
+ * "delet⟨U+0435⟩Backups". Words wholly in one script ("удалить", "δέλτα", "prod") and words of
+ * two scripts side by side ("Удалить env") are left as written. With `json`, `text` is JSON (as
+ * valueText writes it) and its escapes are not read as letters. Run it on the text as written,
+ * before displayLine or displayText, which then mark the hidden characters (theirs and these
+ * marks never overlap). Every caller-written name, value and key an approver reads goes through
+ * it: keyText, callerLine, callerText, valueLine.
+ */
+export function lookalikeMarked(text: string, opts: { json?: boolean } = {}): string {
+  return text.replace(opts.json ? JSON_TOKEN : WORD, markedWord);
+}
+
+/**
+ * A caller's text on one line, as approvers read it (a resource, an environment, a summary, a
+ * named field's text): displayLine, with look-alike letters in mixed words marked.
+ */
+export function callerLine(text: string): string {
+  return displayLine(lookalikeMarked(text));
+}
+
+/** A caller's text of several lines (a justification): displayText, look-alike letters marked. */
+export function callerText(text: string): string {
+  return displayText(lookalikeMarked(text));
+}
+
+/**
+ * A value whose type the caller chose (a param, an attribute) on one line, as approvers read it:
+ * valueText's JSON, look-alike letters marked in it (in its text and its object keys alike),
+ * hidden characters marked (displayLine). `"рrod"` shows as `"⟨U+0440⟩rod"`.
+ */
+export function valueLine(value: unknown): string {
+  return displayLine(lookalikeMarked(valueText(value), { json: true }));
+}
+
+/**
+ * A key of the caller's (a param, an attribute) on one line: as callerLine. "deletеBackups" (a
+ * Cyrillic е) shows as "delet⟨U+0435⟩Backups", never as the `deleteBackups` a downstream reads.
  */
 export function keyText(key: string): string {
-  return displayLine(key).replace(WORD, (word) => {
-    LOOKALIKE_LETTER.lastIndex = 0;
-    if (!LATIN_LETTER.test(word) || !LOOKALIKE_LETTER.test(word)) return word;
-    return word.replace(LOOKALIKE_LETTER, mark);
-  });
+  return callerLine(key);
 }

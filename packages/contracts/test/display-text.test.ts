@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayLine, displayText, hasHiddenCharacters, keyText, valueText } from '../src/display-text.ts';
+import { callerLine, callerText, displayLine, displayText, hasHiddenCharacters, keyText, lookalikeMarked, valueLine, valueText } from '../src/display-text.ts';
 
 // Caller text is shown exactly and visibly: what a terminal, a browser or a chat client would act
 // on or hide is shown as a mark; everything a person can read is left as it is.
@@ -88,5 +88,49 @@ describe('keyText: a key mixing Latin with look-alike letters shows them as mark
 
   it('keeps displayLine\'s own marks', () => {
     expect(keyText('ta\uFEFFrget')).toBe('ta⟨U+FEFF⟩rget');
+  });
+});
+
+describe('lookalikeMarked: a word mixing Latin with look-alike letters shows them as marks, in keys and values alike', () => {
+  it('marks the Cyrillic, Greek or Armenian letters of a word that has Latin ones', () => {
+    expect(lookalikeMarked('\u0440rod')).toBe('⟨U+0440⟩rod');
+    expect(lookalikeMarked('pr\u043Ed-db')).toBe('pr⟨U+043E⟩d-db');
+    expect(lookalikeMarked('env/pr\u043Ed-eu-1')).toBe('env/pr⟨U+043E⟩d-eu-1');
+    expect(lookalikeMarked('\u0430dmin\u03BF \u0585k')).toBe('⟨U+0430⟩dmin⟨U+03BF⟩ ⟨U+0585⟩k');
+  });
+
+  it('leaves words in one script, and words of two scripts side by side, as written', () => {
+    for (const text of ['prod', '\u0443\u0434\u0430\u043B\u0438\u0442\u044C', '\u03B4\u03AD\u03BB\u03C4\u03B1', '\u0423\u0434\u0430\u043B\u0438\u0442\u044C env', 'prod-\u043E\u043A\u0440\u0443\u0436\u0435\u043D\u0438\u0435', 'caf\u00E9', '\u751F\u4EA7-eu', '2024 \u0433\u043E\u0434', '']) {
+      expect(lookalikeMarked(text), text).toBe(text);
+    }
+  });
+
+  it('counts digits and underscores as part of a word, never as Latin letters', () => {
+    expect(lookalikeMarked('v2_\u0440rod')).toBe('v2_⟨U+0440⟩rod');
+    expect(lookalikeMarked('db_\u0431\u0430\u0437\u0430')).toBe('db_⟨U+0431⟩⟨U+0430⟩⟨U+0437⟩⟨U+0430⟩');
+    expect(lookalikeMarked('2\u0440\u043E\u0434_1')).toBe('2\u0440\u043E\u0434_1');
+  });
+
+  it('reads a word across an invisible joiner (a downstream that drops it reads one word), not across a bidi control', () => {
+    expect(callerLine('\u0440\u200Brod')).toBe('⟨U+0440⟩⟨U+200B⟩rod');
+    expect(callerLine('\u0423\u0434\u0430\u043B\u0438\u0442\u044C\u2066env')).toBe('\u0423\u0434\u0430\u043B\u0438\u0442\u044C⟨U+2066⟩env');
+  });
+
+  it('in JSON text, reads an escape as an escape: quoted values are marked, \\n is not a Latin n', () => {
+    expect(lookalikeMarked('"\u0440rod"', { json: true })).toBe('"⟨U+0440⟩rod"');
+    expect(valueLine('\u0440rod')).toBe('"⟨U+0440⟩rod"');
+    expect(valueLine({ 'd\u0435lete': ['\u0440rod', 'prod'] })).toBe('{"d⟨U+0435⟩lete":["⟨U+0440⟩rod","prod"]}');
+    expect(valueLine('\n\u043F\u0440\u0438\u0432\u0435\u0442')).toBe('"\\n\u043F\u0440\u0438\u0432\u0435\u0442"');
+    expect(valueLine('\u001b\u043F\u0440\u0438')).toBe('"\\u001b\u043F\u0440\u0438"');
+    expect(valueLine('a\\\u0440rod')).toBe('"a\\\\⟨U+0440⟩rod"');
+    expect(valueLine('fals\u0435')).toBe('"fals⟨U+0435⟩"');
+    for (const v of ['prod', '\u0443\u0434\u0430\u043B\u0438\u0442\u044C env', 42, false, null, { a: 'b' }]) expect(valueLine(v)).toBe(valueText(v));
+  });
+
+  it('keeps the hidden-character marks and line handling of displayLine and displayText', () => {
+    expect(valueLine('pro\u200Bd')).toBe('"pro⟨U+200B⟩d"');
+    expect(callerLine('\u0440rod\nnext')).toBe('⟨U+0440⟩rod ⏎ next');
+    expect(callerText('line one\n\u0440rod\u202E')).toBe('line one\n⟨U+0440⟩rod⟨U+202E⟩');
+    expect(keyText('delet\u0435Backups')).toBe(lookalikeMarked('delet\u0435Backups'));
   });
 });

@@ -3,6 +3,7 @@ import { IntentSchema, RequirementSchema } from '@countersign/contracts';
 import type { ActionRecord, DirectoryView } from '../src/index.ts';
 import { buildCardModel, REDACTED } from '../src/index.ts';
 import { EMPTY_DIRECTORY, hostileAction } from '../../../test/fakes/hostile-intent.ts';
+import { HIDDEN_DIRECTORY, LOOKALIKE_SHOWN, lookalikeAction } from './support/hidden-characters.ts';
 
 const directory: DirectoryView = {
   digest: 'd',
@@ -70,7 +71,7 @@ describe('card model: nothing that matters is hidden', () => {
     const a = action([]);
     a.intent = { ...a.intent, action: { ...a.intent.action, params: { dryRun: 'false', force: false, count: '3', limit: 3, note: 'keep it', blank: '', cyrillic: 'fals\u0435' } } };
     const shown = Object.fromEntries(buildCardModel(a, [], directory).params.map((p) => [p.key, p.value]));
-    expect(shown).toEqual({ dryRun: '"false"', force: 'false', count: '"3"', limit: '3', note: '"keep it"', blank: '""', cyrillic: '"fals\u0435"' });
+    expect(shown).toEqual({ dryRun: '"false"', force: 'false', count: '"3"', limit: '3', note: '"keep it"', blank: '""', cyrillic: '"fals⟨U+0435⟩"' });
     // The bare marker is the rule's alone: a caller's text "[redacted]" shows quoted.
     const r = action(['params.iban']);
     r.intent = { ...r.intent, action: { ...r.intent.action, params: { ...r.intent.action.params, memo: '[redacted]' } } };
@@ -106,6 +107,21 @@ describe('card model: nothing that matters is hidden', () => {
     a.intent = { ...a.intent, action: { ...a.intent.action, params: { 'delet\u0435Backups': false, deleteBackups: true } } };
     const keys = buildCardModel(a, [], directory).params.map((p) => p.key);
     expect(keys).toEqual(['delet⟨U+0435⟩Backups', 'deleteBackups']);
+  });
+
+  it('a value or a name mixing Latin with a look-alike letter shows it as a mark: "рrod" is not "prod", prоd-db is not prod-db', () => {
+    const card = buildCardModel(lookalikeAction(), [], HIDDEN_DIRECTORY);
+    expect(card.params).toContainEqual({ key: 'target', value: LOOKALIKE_SHOWN.param });
+    expect(card.params).toContainEqual({ key: 'note', value: LOOKALIKE_SHOWN.asWritten });
+    expect(card.resource).toBe(LOOKALIKE_SHOWN.resource);
+    expect(card.title).toBe(LOOKALIKE_SHOWN.summary);
+    expect(card.where).toContainEqual({ key: 'environment', value: LOOKALIKE_SHOWN.environment });
+    expect(card.where).toContainEqual({ key: 'attributes.region', value: LOOKALIKE_SHOWN.attribute });
+    expect(card.who.onBehalfOf).toBe(LOOKALIKE_SHOWN.onBehalfOf);
+    expect(card.risk.class).toBe(LOOKALIKE_SHOWN.risk);
+    expect(card.justification).toBe(`cleanup\n${LOOKALIKE_SHOWN.justification}`);
+    // Display only: the intent the card was built from is as the caller sent it.
+    expect(lookalikeAction().intent.action.params).toEqual({ target: '\u0440rod', note: '\u0443\u0434\u0430\u043B\u0438\u0442\u044C env' });
   });
 
   it('a rule redacting all of the attributes: one redacted row, not one row per character of the mark', () => {

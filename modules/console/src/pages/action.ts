@@ -1,4 +1,4 @@
-import { displayLine, keyText, valueText } from '@countersign/contracts';
+import { callerLine, callerText, displayLine, keyText, valueLine } from '@countersign/contracts';
 import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionView } from '@countersign/core';
 import { formValue, html, when, type Html } from '../html.ts';
 import { titleOf, riskBadge } from './inbox.ts';
@@ -23,14 +23,15 @@ function kv(rows: [string, Html | string | null | undefined][]): Html {
 const REDACTED_MARK = html`<span class="redacted">[redacted]</span>`;
 
 /**
- * A caller's value on one line, every hidden character a mark (as on the cards). A value whose
- * type the caller chose (a param, the attributes) is JSON, text quoted, so the text "false"
- * never looks like the boolean false (valueText); a field the schema makes text (environment,
- * account, …) is shown as written. A value the rule redacts is the mark, never caller text.
+ * A caller's value on one line, every hidden character a mark, and the look-alike letters of a
+ * word mixing them with Latin ones ("⟨U+0440⟩rod"), as on the cards. A value whose type the
+ * caller chose (a param, the attributes) is JSON, text quoted, so the text "false" never looks
+ * like the boolean false (valueLine); a field the schema makes text (environment, account, …) is
+ * shown as written (callerLine). A value the rule redacts is the mark, never caller text.
  */
 function value(v: unknown, opts: { hidden: boolean; free: boolean }): Html {
   if (opts.hidden) return REDACTED_MARK;
-  return html`<code>${displayLine(opts.free || typeof v !== 'string' || v === '[redacted]' ? valueText(v) : v)}</code>`;
+  return html`<code>${opts.free || typeof v !== 'string' || v === '[redacted]' ? valueLine(v) : callerLine(v)}</code>`;
 }
 
 /**
@@ -56,9 +57,17 @@ function isEmptyRecord(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
-/** A person's words (a vote's, deny, cancel or override reason), or a timeline line holding them: one line. */
+/**
+ * A person's words (a vote's, deny, cancel or override reason), or a timeline line holding them:
+ * one line, hidden characters marked, look-alike letters not (no downstream acts on them).
+ */
 function line(text: string | null | undefined): string | null {
   return text === null || text === undefined ? null : displayLine(text);
+}
+
+/** The caller's own text (onBehalfOf, resource, summary): one line, look-alike letters marked too. */
+function callerField(text: string | null | undefined): string | null {
+  return text === null || text === undefined ? null : callerLine(text);
 }
 
 /** Said under the heading when anything shown on the page holds marked characters. */
@@ -114,20 +123,22 @@ ${opts.notice ? html`<p class="notice" role="status">${opts.notice}</p>` : ''}
 <section aria-labelledby="who-title" class="card"><h2 id="who-title">Who</h2>
 ${kv([
   ['Requested by', `${a.requester.id} (${a.requester.kind})`],
-  ['On behalf of', line(a.requester.onBehalfOf)],
+  ['On behalf of', callerField(a.requester.onBehalfOf)],
   ["Agent's owner", a.requester.owner],
 ])}</section>
 <section aria-labelledby="what-title" class="card"><h2 id="what-title">What</h2>
 ${intent
   ? html`${kv([
       ['Type', html`<code>${intent.action.type}</code>`],
-      ['Resource', intent.action.resource ? html`<code>${displayLine(intent.action.resource)}</code>` : null],
-      ['Summary', line(intent.action.summary)],
+      ['Resource', intent.action.resource ? html`<code>${callerLine(intent.action.resource)}</code>` : null],
+      ['Summary', callerField(intent.action.summary)],
       ...entries(intent.action.params as Record<string, unknown>, { path: 'params', redacted }).map(([k, v]) => [`param ${k}`, v] as [string, Html]),
       ...entries(intent.context as Record<string, unknown>, { path: 'context', redacted }).map(([k, v]) => [k, v] as [string, Html]),
       ['Risk', riskBadge({ class: intent.risk.class ?? null, urgency: intent.risk.urgency ?? null })],
       ...entries(intent.authority as Record<string, unknown>, { path: 'authority', redacted }).map(([k, v]) => [`authority ${k}`, v] as [string, Html]),
-      ['Justification', redacted.includes('justification') ? REDACTED_MARK : intent.justification],
+      // The agent's words, several lines kept (render's displayText marks hidden characters),
+      // look-alike letters of mixed words marked as in its one-line fields.
+      ['Justification', redacted.includes('justification') ? REDACTED_MARK : intent.justification === undefined ? null : callerText(intent.justification)],
     ])}
     ${redacted.length ? html`<p class="muted">Hidden by the rule's <code>redact</code>: ${redacted.join(', ')}.</p>` : ''}
     <p class="muted">Intent hash <code class="hash">${a.intentHash}</code></p>`

@@ -1,4 +1,4 @@
-import { ActionFilterQuerySchema } from '@countersign/contracts';
+import { ActionFilterQuerySchema, callerLine } from '@countersign/contracts';
 import type { ActionSummary } from '@countersign/core';
 import { formValue, html, when, type Html } from '../html.ts';
 import { hiddenFlag, riskBadge, titleOf } from './inbox.ts';
@@ -77,7 +77,7 @@ ${viewer.auditor
   ${opts.items.map(
     (a) => html`<tr><th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a>${hiddenFlag(a)}<br><small><code>${a.actionType}</code></small></th>
     <td><span class="badge status-${a.status}">${a.status}</span></td>
-    <td>${a.requester.id}${a.requester.onBehalfOf ? ` for ${a.requester.onBehalfOf}` : ''}</td>
+    <td>${a.requester.id}${a.requester.onBehalfOf ? ` for ${callerLine(a.requester.onBehalfOf)}` : ''}</td>
     <td>${riskBadge(a.risk)}</td><td>${when(a.createdAt)}</td><td>${a.decidedAt ? html`${when(a.decidedAt)}${a.decidedBy ? ` by ${a.decidedBy}` : ''}` : ''}</td></tr>`,
   )}
   </tbody>

@@ -1,11 +1,14 @@
-import { displayLine } from '@countersign/contracts';
+import { callerLine } from '@countersign/contracts';
 import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionSummary } from '@countersign/core';
 import { duration, html, type Html } from '../html.ts';
 import { layout, type Viewer } from './layout.ts';
 
-/** An action's title on one line, hidden characters as ⟨U+XXXX⟩ marks (page title, rows, heading). */
+/**
+ * An action's title on one line, hidden characters as ⟨U+XXXX⟩ marks and so are the look-alike
+ * letters of a word mixing them with Latin ones, "⟨U+0440⟩rod" (page title, rows, heading).
+ */
 export function titleOf(a: { summary: string | null; actionType: string; resource: string | null }): string {
-  return displayLine(a.summary ?? `${a.actionType}${a.resource ? ` on ${a.resource}` : ''}`);
+  return callerLine(a.summary ?? `${a.actionType}${a.resource ? ` on ${a.resource}` : ''}`);
 }
 
 /** A row's flag when what it shows of the caller's text holds marked characters. */
@@ -15,12 +18,12 @@ export function hiddenFlag(a: Pick<ActionSummary, 'summary' | 'resource' | 'acti
 }
 
 function requester(a: ActionSummary): Html {
-  return html`${a.requester.id}${a.requester.kind === 'agent' ? ' (agent)' : ''}${a.requester.onBehalfOf ? html`<br><small>for ${a.requester.onBehalfOf}</small>` : ''}`;
+  return html`${a.requester.id}${a.requester.kind === 'agent' ? ' (agent)' : ''}${a.requester.onBehalfOf ? html`<br><small>for ${callerLine(a.requester.onBehalfOf)}</small>` : ''}`;
 }
 
 export function riskBadge(risk: { class: string | null; urgency: string | null }): Html {
   if (!risk.class && !risk.urgency) return html`<span class="muted">—</span>`;
-  return html`<span class="badge risk-${risk.urgency ?? 'normal'}">${risk.class ?? 'unclassified'}${risk.urgency ? ` · ${risk.urgency}` : ''}</span>`;
+  return html`<span class="badge risk-${risk.urgency ?? 'normal'}">${risk.class === null ? 'unclassified' : callerLine(risk.class)}${risk.urgency ? ` · ${risk.urgency}` : ''}</span>`;
 }
 
 /** The inbox's rows: also served alone (GET /console/inbox/rows) for live updates. */

@@ -1,4 +1,4 @@
-import { displayLine, displayText, hasHiddenCharacters, keyText, valueText, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
+import { callerLine, callerText, displayLine, hasHiddenCharacters, keyText, valueLine, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { describeOpen, progress } from '../slots.ts';
@@ -11,8 +11,11 @@ import { REDACTED, redactIntent } from './redact.ts';
  * Every text that callers or people wrote (the intent's values and keys, names, reasons) is
  * already in display form here: hidden, control and bidi characters are ⟨U+XXXX⟩ marks, and
  * one-line fields show a line break as " ⏎ " (`displayLine`), so no channel can show a value
- * other than it is, or a reason that starts a line of the card's own. Display only: the stored
- * and hashed intent is untouched.
+ * other than it is, or a reason that starts a line of the card's own. What the caller wrote (the
+ * intent's text, keys and values, `onBehalfOf`) also shows the Cyrillic, Greek or Armenian letters
+ * of a word that mixes them with Latin ones as marks (`callerLine`, `valueLine`: "⟨U+0440⟩rod" is
+ * not "prod"); people's words (votes, reasons) and the directory's names, which no downstream
+ * acts on, are shown as written. Display only: the stored and hashed intent is untouched.
  */
 export interface CardModel {
   actionId: string;
@@ -82,11 +85,15 @@ export function cutValue(text: string, max = MAX_VALUE): string {
   return `${text.slice(0, max)}…(+${(text.length - max).toLocaleString('en-US')} chars)`;
 }
 
-/** A name as the directory has it, else the id (`onBehalfOf` is the caller's word), one line. */
-function display(directory: DirectoryView, id: string | null): string | null {
+/**
+ * A name as the directory has it, else the id, one line. `caller`: the id is the caller's word
+ * (`onBehalfOf`), its look-alike letters marked (the directory's name is shown as written).
+ */
+function display(directory: DirectoryView, id: string | null, caller = false): string | null {
   if (!id) return null;
   const p = directory.principal(id);
-  return displayLine(p ? `${p.name} (${id})` : id);
+  const shownId = caller ? callerLine(id) : displayLine(id);
+  return p ? `${displayLine(p.name)} (${shownId})` : shownId;
 }
 
 /** A person's words (a vote's, deny, cancel or override reason): one line, marks shown. */
@@ -96,7 +103,7 @@ function words(text: string | null): string | null {
 
 /** A caller's text on one line, marked before it is cut, so what is cut is what is shown. */
 function short(text: string): string {
-  return cutValue(displayLine(text));
+  return cutValue(callerLine(text));
 }
 
 /**
@@ -106,7 +113,7 @@ function short(text: string): string {
  * caller's text can then imitate (theirs would be quoted).
  */
 function freeValue(value: unknown, hidden: boolean): string {
-  return hidden ? REDACTED : short(valueText(value));
+  return hidden ? REDACTED : cutValue(valueLine(value));
 }
 
 /**
@@ -158,7 +165,7 @@ function paramRows(params: Record<string, unknown>, feature: string[], redacted:
 /** A named field's text as written; the bare mark only where the rule hid it, else quoted. */
 function namedValue(value: unknown, hidden: boolean): string {
   if (hidden) return REDACTED;
-  return typeof value === 'string' && value !== REDACTED ? short(value) : short(valueText(value));
+  return typeof value === 'string' && value !== REDACTED ? short(value) : cutValue(valueLine(value));
 }
 
 function sectionRows(section: Record<string, unknown>, name: 'context' | 'authority', redacted: ReadonlySet<string>): { key: string; value: string }[] {
@@ -227,9 +234,9 @@ export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: 
   return {
     actionId: a.id,
     status: a.status,
-    title: displayLine(intent.action.summary ?? `${intent.action.type}${intent.action.resource ? ` on ${intent.action.resource}` : ''}`),
+    title: callerLine(intent.action.summary ?? `${intent.action.type}${intent.action.resource ? ` on ${intent.action.resource}` : ''}`),
     actionType: displayLine(intent.action.type),
-    resource: intent.action.resource === undefined ? null : displayLine(intent.action.resource),
+    resource: intent.action.resource === undefined ? null : callerLine(intent.action.resource),
     ...rows,
     fullRequestPath: `/console/actions/${encodeURIComponent(a.id)}`,
     intentHashPrefix: a.intentHash.slice(0, HASH_PREFIX),
@@ -237,13 +244,14 @@ export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: 
       actor: display(directory, a.actorId) ?? displayLine(a.actorId),
       actorKind: a.actorKind,
       owner: display(directory, a.ownerId),
-      onBehalfOf: display(directory, a.onBehalfOf),
+      onBehalfOf: display(directory, a.onBehalfOf, true),
     },
     where: sectionRows(intent.context as Record<string, unknown>, 'context', redacted),
-    risk: { class: words(intent.risk.class ?? null), urgency: words(intent.risk.urgency ?? null) },
+    risk: { class: intent.risk.class === undefined ? null : callerLine(intent.risk.class), urgency: words(intent.risk.urgency ?? null) },
     authority: sectionRows(intent.authority as Record<string, unknown>, 'authority', redacted),
-    // Several lines are the justification's own: kept, every hidden character marked.
-    justification: intent.justification === undefined ? null : displayText(intent.justification),
+    // Several lines are the justification's own: kept, every hidden character and mixed word's
+    // look-alike letter marked (the agent's words, which the approver weighs the request by).
+    justification: intent.justification === undefined ? null : callerText(intent.justification),
     ruleIds: a.ruleIds.map(displayLine),
     reasons: a.reasons.map(displayLine),
     requirement,

@@ -43,6 +43,41 @@ export function hiddenAction(overrides: Partial<ActionRecord> = {}): ActionRecor
   };
 }
 
+/**
+ * An action whose text is all visible but mixes look-alike letters into Latin words: a param
+ * value "рrod" (Cyrillic р, U+0440), a resource "prоd-db" (Cyrillic о, U+043E), and the same in the
+ * summary, the environment, an attribute, onBehalfOf, the risk class and the justification. Beside them, words
+ * wholly in Cyrillic and words of two scripts side by side, which are shown as written.
+ */
+export function lookalikeAction(): ActionRecord {
+  const intent = IntentSchema.parse({
+    onBehalfOf: 'fr\u0430nk',
+    action: {
+      type: 'db.drop',
+      resource: 'pr\u043Ed-db',
+      summary: 'Drop pr\u043Ed-db (\u0443\u0434\u0430\u043B\u0438\u0442\u044C staging)',
+      params: { target: '\u0440rod', note: '\u0443\u0434\u0430\u043B\u0438\u0442\u044C env' },
+    },
+    context: { environment: '\u0440rod', attributes: { region: 'eu-w\u0435st-1' } },
+    risk: { class: 'l\u043Ew' },
+    justification: 'cleanup\nof \u0440rod',
+  });
+  return hiddenAction({ intent, onBehalfOf: intent.onBehalfOf ?? null, actionType: 'db.drop', requirement: RequirementSchema.parse({ groups: [{ role: 'sre', count: 2 }], expiresInSeconds: 600 }) });
+}
+
+/** What `lookalikeAction` shows, marked, wherever it is shown. */
+export const LOOKALIKE_SHOWN = {
+  param: '"⟨U+0440⟩rod"',
+  resource: 'pr⟨U+043E⟩d-db',
+  summary: 'Drop pr⟨U+043E⟩d-db (\u0443\u0434\u0430\u043B\u0438\u0442\u044C staging)',
+  environment: '⟨U+0440⟩rod',
+  attribute: '"eu-w⟨U+0435⟩st-1"',
+  onBehalfOf: 'fr⟨U+0430⟩nk',
+  risk: 'l⟨U+043E⟩w',
+  justification: 'of ⟨U+0440⟩rod',
+  asWritten: '"\u0443\u0434\u0430\u043B\u0438\u0442\u044C env"',
+};
+
 /** A refused `hiddenAction`: Bob denied it with FAKE_DENY. */
 export function deniedAction(): ActionRecord {
   return hiddenAction({ status: 'refused', decidedBy: 'bob', decidedAt: new Date('2026-05-01T10:10:00.000Z'), decisionReason: FAKE_DENY });
