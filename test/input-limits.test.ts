@@ -77,6 +77,11 @@ describe('limits at the edge', () => {
       { body: { ...intents.prodDelete, context: { environment: '\uFB01nance' } }, field: 'context.environment' },
       { body: { ...intents.prodDelete, context: { environment: 'prod', account: '\u212Aeep' } }, field: 'context.account' },
       { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/pro\u217E-eu-1' } }, field: 'action.resource' },
+      // Circled, squared and parenthesized letters are symbols (So), yet fold to letters (review s14 b).
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\u24DF\u24E1\u24DE\u24D3-eu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\u{1F13F}\u{1F141}\u{1F13E}\u{1F133}-eu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, action: { ...intents.prodDelete.action, resource: 'env/\u33DAod-eu-1' } }, field: 'action.resource' },
+      { body: { ...intents.prodDelete, context: { environment: '\u24AB\u24AD\u24AA\u249F' } }, field: 'context.environment' },
     ];
     for (const [i, n] of names.entries()) {
       const key = `names-${i}`;
@@ -92,7 +97,7 @@ describe('limits at the edge', () => {
       expect(res.status, `${resource}: ${res.text.slice(0, 300)}`).toBe(201);
     }
     // Symbols that fold to letters read as symbols: a document number, a trade mark.
-    const symbols = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, action: { ...intents.read.action, resource: 'Acme\u2122 Europe' }, context: { account: '\u0420\u0430\u0441\u0447\u0451\u0442\u043D\u044B\u0439 \u0441\u0447\u0451\u0442 \u2116 40702810' } } });
+    const symbols = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, action: { ...intents.read.action, resource: 'Acme\u2122 Europe\u2120, cold room 4\u2103' }, context: { account: '\u0420\u0430\u0441\u0447\u0451\u0442\u043D\u044B\u0439 \u0441\u0447\u0451\u0442 \u2116 40702810' } } });
     expect(symbols.status, symbols.text.slice(0, 300)).toBe(201);
     const matter = await t.api('POST', '/v1/actions', { token, body: { ...intents.read, context: { matter: '\u5F20\u4E09\u8BC9\u674E\u56DB\uFF082024\uFF09\u6C11\u521D123\u53F7\u3000\u3231' } } });
     expect(matter.status, matter.text.slice(0, 300)).toBe(201);

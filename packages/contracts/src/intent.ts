@@ -25,11 +25,13 @@ const nameText = (max: number) =>
 /**
  * A name that rules usually match by its Latin letters (a resource, an environment, an account,
  * a risk class, a person's id): no look-alike letter either. "env/ｐｒｏｄ-eu-1" (full-width),
- * "env/ᵖʳᵒᵈ-eu-1" (modifier letters) or a Kelvin sign for K is not "prod" or "K" to a rule, while a
- * downstream that folds text (Unicode NFKC) acts on it as such. Refused: a letter that is not
- * ASCII but folds to ASCII letters. Everything else passes: other scripts, accents (composed or
- * not), full-width digits and punctuation ("（2024）", "１２３号", common in Chinese and Japanese),
- * symbols such as № and ™.
+ * "env/ᵖʳᵒᵈ-eu-1" (modifier letters), "env/ⓟⓡⓞⓓ-eu-1" (circled), "env/㏚od-eu-1" (a square
+ * unit) or a Kelvin sign for K is not "prod" or "K" to a rule, while a downstream that folds
+ * text (Unicode NFKC) acts on it as such. Refused: any character that is not ASCII and folds to
+ * text holding an ASCII letter, whatever its category (circled and squared letters are
+ * symbols: review s14 b). Everything else passes: other scripts, accents (composed or not),
+ * full-width digits and punctuation ("（2024）", "１２３号", common in Chinese and Japanese), and
+ * the few symbols people write in names, which read as symbols (№, ™, ℠, ℃, ℉).
  */
 const identifierText = (max: number) =>
   nameText(max).superRefine((v, ctx) => {
@@ -38,17 +40,18 @@ const identifierText = (max: number) =>
     const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     ctx.addIssue({
       code: 'custom',
-      message: `must not contain look-alikes of Latin letters (full-width, superscript or modifier letters, ligatures): ${code} "${ch}" reads as "${ch.normalize('NFKC')}"; write the plain letters`,
+      message: `must not contain look-alikes of Latin letters (full-width, circled, squared, superscript or modifier letters, ligatures): ${code} "${ch}" reads as "${ch.normalize('NFKC')}"; write the plain letters`,
     });
   });
 
-// Non-ASCII characters but symbols, punctuation and spaces (№ and ™ fold to letters too, but
-// read as symbols): letters, marks and numbers (a small Roman numeral ⅾ folds to d).
-const NON_ASCII_LETTER = /[^\u0000-\u007f\p{S}\p{P}\p{Z}]/gu;
+const NON_ASCII = /[^\u0000-\u007f]/gu;
+const ASCII_LETTER = /[A-Za-z]/;
+/** Symbols that fold to letters but read as symbols, not as the letters (see identifierText). */
+const NAME_SYMBOLS = new Set(['№', '™', '℠', '℃', '℉']);
 
 function latinLookalike(v: string): string | undefined {
-  for (const [ch] of v.matchAll(NON_ASCII_LETTER)) {
-    if (/^[A-Za-z]+$/.test(ch.normalize('NFKC'))) return ch;
+  for (const [ch] of v.matchAll(NON_ASCII)) {
+    if (!NAME_SYMBOLS.has(ch) && ASCII_LETTER.test(ch.normalize('NFKC'))) return ch;
   }
   return undefined;
 }
