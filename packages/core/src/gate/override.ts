@@ -5,7 +5,8 @@ import type { GateDeps } from './deps.ts';
 /**
  * Supervised override (SPEC "Decisions"): a policy refusal may be turned into an approval only
  * by a person holding a role the refusing rules name, with a reason, never by the requester's
- * side, at most once; the artifact flags it for review. When escalate rules matched as well,
+ * side, at most once, and only while the policy that refused is still in force; the artifact
+ * flags it for review. When escalate rules matched as well,
  * the override only lifts the refusal: the action becomes pending under their requirement.
  */
 export async function overrideRefusal(
@@ -26,7 +27,19 @@ export async function overrideRefusal(
     if (action.overrideRoles.length === 0) {
       return new DomainError('not_overridable', 'The policy names no role that may override this refusal.');
     }
-    const directory = deps.config.current().directory;
+    // Judged only under the rules that refused: overrideRoles were taken from the policy then.
+    // Once the policy has changed (the rule made final, its roles narrowed), the refusal is no
+    // longer one the rules in force would let anyone lift (review s14 b): the request is
+    // submitted again and judged afresh.
+    const config = deps.config.current();
+    if (config.policy.digest !== action.policyDigest) {
+      return new DomainError(
+        'not_overridable',
+        'The policy has changed since this refusal, so it can no longer be overridden under the rules that made it. Submit the request again to have it judged under the policy in force.',
+        { extra: { actionStatus: action.status } },
+      );
+    }
+    const directory = config.directory;
     const person = directory.person(req.personId);
     if (!person) return new DomainError('unknown_identity', 'You are not in the countersign directory.');
     // The agent's owner then (recorded at submission) and now (the directory at override time).
