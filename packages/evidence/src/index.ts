@@ -13,7 +13,7 @@ export * from './selection-digest.ts';
 export * from './verify-report.ts';
 export * from './verify.ts';
 export * from './verify-parallel.ts';
-export { VerifyThreadError, VerifyThreads, type VerifyThreadsOptions } from './verify-threads.ts';
+export { maxVerifyThreads, VerifyThreadError, VerifyThreads, type VerifyThreadsOptions } from './verify-threads.ts';
 export * from './lines.ts';
 export * from './public-keys.ts';
 export * from './release-token.ts';

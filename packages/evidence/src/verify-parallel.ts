@@ -6,11 +6,11 @@ import { newVerification, type JudgedLine } from './verify-judge.ts';
 import type { VerifyReport } from './verify-report.ts';
 import { runVerification, type LineExaminer } from './verify-run.ts';
 import { verifySignatureLater } from './verify-signatures.ts';
-import { VerifyThreadError, VerifyThreads } from './verify-threads.ts';
+import { verifyThreadCount, VerifyThreadError, VerifyThreads } from './verify-threads.ts';
 
 export interface ParallelVerifyOptions extends VerifyOptions {
   /**
-   * Verifying threads (default `os.availableParallelism()`), started for this run and stopped
+   * Verifying threads (default `os.availableParallelism()`, at most four per core), started for this run and stopped
    * after it, or `VerifyThreads` the caller started and will close. Each examines whole lines
    * (parse, canonical form, hash, body, key, signature); the calling thread reads the export
    * and judges the chain in order. 0: no verifying threads, exactly `verifyExport`.
@@ -59,7 +59,7 @@ export async function verifyExportParallel(
   keys: Map<string, KeyObject>,
   opts: ParallelVerifyOptions = {},
 ): Promise<VerifyReport> {
-  const threads = opts.threads instanceof VerifyThreads ? opts.threads : Math.max(0, Math.floor(opts.threads ?? availableParallelism()));
+  const threads = opts.threads instanceof VerifyThreads ? opts.threads : verifyThreadCount(opts.threads ?? availableParallelism(), 0);
   const v = newVerification(keys, opts.retired, opts.concurrency ?? DEFAULT_SIGNATURE_WINDOW);
   const minLines = opts.minLinesForThreads ?? MIN_LINES_FOR_THREADS;
   const expected = opts.expectedLines ?? (Array.isArray(lines) ? lines.length : undefined);

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { threadEntry, type ThreadEntry } from './thread-entry.ts';
 import { unpackOutcomes } from './verify-batch.ts';
@@ -30,6 +31,19 @@ function shortened(err: Error): Error {
     // A frozen or odd error object keeps what it had.
   }
   return err;
+}
+
+/**
+ * Most verifying threads one run starts: a few per core. More never verifies faster (the work
+ * is CPU-bound) and each costs its own heap, about 14 MB: asked for 9,999 a run wanted some
+ * 110 GB, and Infinity threw from inside thread start-up (review s14 a).
+ */
+export const maxVerifyThreads = (): number => 4 * availableParallelism();
+
+/** `asked` as a thread count: a whole number from `least` to maxVerifyThreads(); NaN is `least`. */
+export function verifyThreadCount(asked: number, least: number): number {
+  if (Number.isNaN(asked)) return least;
+  return Math.min(maxVerifyThreads(), Math.max(least, Math.floor(asked)));
 }
 
 interface Thread {
@@ -68,7 +82,7 @@ export class VerifyThreads {
 
   constructor(count: number, opts: VerifyThreadsOptions = {}) {
     const setup: VerifyWorkerSetup = { role: 'countersign-verify' };
-    this.size = Math.max(1, Math.floor(count));
+    this.size = verifyThreadCount(count, 1);
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     // Whoever never awaits `ready` still learns of a failure from examine(); no unhandled rejection.
     this.ready.catch(() => undefined);

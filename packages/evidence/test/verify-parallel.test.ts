@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import {
   generateSigningKey,
+  maxVerifyThreads,
   MIN_LINES_FOR_THREADS,
   verifyExport,
   verifyExportOnOneThread,
@@ -125,6 +127,32 @@ describe('threads for large exports only', () => {
     expect(await verifyExportParallel(chain, keys, { threads: closed })).toEqual(await verifyExport(chain, keys));
     await expect(verifyExportParallel(small, keys, { threads: closed, minLinesForThreads: 0 })).rejects.toBeInstanceOf(VerifyThreadError);
   });
+});
+
+describe('how many threads', () => {
+  const key = generateSigningKey();
+  const keys = new Map([[key.keyId, key.publicKey]]);
+  const lines = jsonlLines(sealChain(300, key));
+
+  it('at most four per core: Infinity or 9,999 start that many, never more (each thread has its own heap)', async () => {
+    expect(maxVerifyThreads()).toBe(4 * availableParallelism());
+    for (const asked of [Infinity, 9_999]) {
+      const up = new VerifyThreads(asked);
+      try {
+        expect(up.size).toBe(maxVerifyThreads());
+        await up.ready;
+        expect(await verifyExportParallel(lines, keys, { threads: up, minLinesForThreads: 0 })).toEqual(await verifyExport(lines, keys));
+        expect(up.examinedBatches).toHaveLength(maxVerifyThreads());
+      } finally {
+        await up.close();
+      }
+    }
+    // Started by the run itself: Infinity used to throw from inside thread start-up.
+    expect(await verifyExportParallel(lines, keys, { threads: Infinity, expectedLines: 1e6 })).toEqual(await verifyExport(lines, keys));
+    const nan = new VerifyThreads(Number.NaN);
+    expect(nan.size).toBe(1);
+    await nan.close();
+  }, 60_000);
 });
 
 describe('an export known to be long goes to the threads from its first line', () => {
