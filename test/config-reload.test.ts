@@ -25,11 +25,12 @@ async function waitFor(check: () => Promise<boolean>, ms = 5_000): Promise<void>
 describe('configuration at start', () => {
   it('a bad policy stops the service, naming file, line and column', async () => {
     const bad = 'version: 1\nrules:\n  - id: broken\n    when: \'action.type ==\'\n    outcome: approve\n    reason: x\n';
-    await expect(startTestService({ policy: bad })).rejects.toThrow(/policy\.yaml:4:\d+: .*broken/);
+    // One line naming the variable that points at the file, then file:line:column.
+    await expect(startTestService({ policy: bad })).rejects.toThrow(/^COUNTERSIGN_POLICY: \S*policy\.yaml:4:\d+: .*broken/);
   });
   it('a bad directory stops the service, naming file, line and column', async () => {
     const bad = 'version: 1\npeople:\n  - id: alice\n    name: A\n    email: not-an-email\n';
-    await expect(startTestService({ directory: bad })).rejects.toThrow(/directory\.yaml:5:\d+: .*email/i);
+    await expect(startTestService({ directory: bad })).rejects.toThrow(/^COUNTERSIGN_DIRECTORY: \S*directory\.yaml:5:\d+: .*email/i);
   });
 });
 

@@ -5,6 +5,7 @@ import { watchConfig, type ConfigSnapshot } from '@countersign/config';
 import { executorDestinationProblems } from '@countersign/policy';
 import type { ServiceMetrics } from '../metrics/index.ts';
 import type { Settings } from '../settings.ts';
+import { StartupError } from './startup-error.ts';
 import type { Stops } from './stops.ts';
 
 /**
@@ -47,10 +48,12 @@ export function watchSealedConfig(deps: {
       },
     );
   };
-  const watcher = watchConfig({
+  const policyPath = deps.resolve(settings.COUNTERSIGN_POLICY);
+  const directoryPath = deps.resolve(settings.COUNTERSIGN_DIRECTORY);
+  const watcher = startWatching(policyPath, directoryPath, () => watchConfig({
     channels: deps.channels,
-    policyPath: deps.resolve(settings.COUNTERSIGN_POLICY),
-    directoryPath: deps.resolve(settings.COUNTERSIGN_DIRECTORY),
+    policyPath,
+    directoryPath,
     onChange: (snapshot) => seal(snapshot),
     onError: (err) => {
       logger.error({ err: err.message }, 'configuration reload REJECTED; keeping the last good configuration');
@@ -59,11 +62,26 @@ export function watchSealedConfig(deps: {
     // A policy whose executor points outside the allow-list is refused whole, at start and
     // on reload (execution checks again before every send).
     validate: (snapshot) => executorDestinationProblems(snapshot.policy, (url) => executorDestinations.allows(url)),
-  });
+  }));
   stops.add(async () => {
     clearTimeout(retry);
     watcher.close();
   });
   accepted = watcher.current();
   return { current: () => accepted! };
+}
+
+/**
+ * A bad file at start is one line naming the variable that points at it and file:line:column
+ * (a wrong mount path is the likeliest first-start error in production), not a stack trace.
+ */
+function startWatching<W>(policyPath: string, directoryPath: string, watch: () => W): W {
+  try {
+    return watch();
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== 'ConfigError') throw err;
+    const file = (err as Error & { file?: string }).file;
+    const variable = file === policyPath ? 'COUNTERSIGN_POLICY' : file === directoryPath ? 'COUNTERSIGN_DIRECTORY' : 'COUNTERSIGN_POLICY or COUNTERSIGN_DIRECTORY';
+    throw new StartupError(`${variable}: ${err.message}`);
+  }
 }
