@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseConsoleSettings } from '@countersign/console';
+import { parseDeliverySettings } from '@countersign/delivery';
 import { parseSettings, SettingsError } from '../apps/server/src/settings.ts';
 
 // Which policy and directory decide: config/… by default in development (npm start, tests),
@@ -31,6 +33,11 @@ describe('COUNTERSIGN_POLICY and COUNTERSIGN_DIRECTORY', () => {
   it('an empty value (VAR= in a Compose or env file) counts as not named', () => {
     expect(() => parseSettings({ ...base, NODE_ENV: 'production', COUNTERSIGN_POLICY: '', COUNTERSIGN_DIRECTORY: '/etc/d.yaml' })).toThrow(/COUNTERSIGN_POLICY/);
     expect(parseSettings({ ...base, COUNTERSIGN_POLICY: '' }).COUNTERSIGN_POLICY).toBe('config/policy.yaml');
+    // The modules that read the policy file themselves read it the same way: empty is unset,
+    // never the working folder (which failed start with EISDIR and no variable named).
+    expect(parseDeliverySettings({ COUNTERSIGN_POLICY: '' }).COUNTERSIGN_POLICY).toBe('config/policy.yaml');
+    expect(parseConsoleSettings({ COUNTERSIGN_POLICY: '' }).COUNTERSIGN_POLICY).toBe('config/policy.yaml');
+    expect(parseDeliverySettings({ COUNTERSIGN_POLICY: '/etc/p.yaml' }).COUNTERSIGN_POLICY).toBe('/etc/p.yaml');
   });
 
   it('are taken as named in production', () => {

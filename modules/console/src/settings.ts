@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv, settingsIssue } from '@countersign/config/env';
+import { configFilePath, parseEnv, settingsIssue } from '@countersign/config/env';
 
 // The console's settings, parsed once at register(). Production names its identity provider
 // (issuer, client id and secret); `npm start` runs the embedded development provider instead
@@ -21,7 +21,7 @@ export const ConsoleSettingsSchema = z
     NODE_ENV: z.string().optional(),
     COUNTERSIGN_CONSOLE_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
     COUNTERSIGN_CONSOLE_SESSION_HOURS: z.coerce.number().int().min(1).max(7 * 24).default(12),
-    COUNTERSIGN_POLICY: z.string().default('config/policy.yaml'),
+    COUNTERSIGN_POLICY: configFilePath('config/policy.yaml'),
   })
   .superRefine((s, ctx) => {
     if (s.COUNTERSIGN_OIDC_DEV && s.NODE_ENV === 'production') {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, parseEnv } from '@countersign/config/env';
+import { commaList, configFilePath, parseEnv } from '@countersign/config/env';
 
 // The delivery module's own settings, parsed once from the environment at register(). A bad
 // value stops the service naming the variable (never its value: the webhook secret is one).
@@ -17,7 +17,7 @@ export const DeliverySettingsSchema = z.object({
   /** Per outbound request. */
   COUNTERSIGN_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** The policy file, to check executor destinations at boot. */
-  COUNTERSIGN_POLICY: z.string().default('config/policy.yaml'),
+  COUNTERSIGN_POLICY: configFilePath('config/policy.yaml'),
 });
 
 export type DeliverySettings = z.output<typeof DeliverySettingsSchema>;

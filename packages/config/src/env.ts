@@ -19,6 +19,15 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv,
   throw new SettingsError(`invalid ${part ? `${part} ` : ''}configuration:\n${z.prettifyError(parsed.error)}`);
 }
 
+/**
+ * COUNTERSIGN_POLICY or COUNTERSIGN_DIRECTORY as a module reads it: an empty value (`VAR=` in a
+ * Compose or env file) counts as unset, as the service's own settings read it; resolved, an
+ * empty path would be the working folder itself.
+ */
+export function configFilePath(fallback: string) {
+  return z.preprocess((value) => (value === '' ? undefined : value), z.string().default(fallback));
+}
+
 /** A comma-separated list, trimmed, empty entries dropped: "a, b,,c" → ["a", "b", "c"]. */
 export function commaList(fallback = '') {
   return z.string().default(fallback).transform(splitList);
