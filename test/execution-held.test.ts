@@ -96,6 +96,12 @@ describe('held execution', () => {
     expect(receiver.to('/exec/services/checkout')).toHaveLength(0); // held
 
     await approve(pending.id);
+    // The requesting agent sees the approval and its normalized intent, but no release token:
+    // the executor gets the only one, so one approval has one way to run (review s14 b).
+    const agentView = await t.api('GET', `/v1/actions/${pending.id}`, { token: t.tokens['deploy-bot'] });
+    expect(agentView.body.status).toBe('approved');
+    expect(agentView.body.releaseToken).toBeUndefined();
+    expect(agentView.body.normalizedIntent).toBeDefined();
     const [call] = await receiver.waitFor('/exec/services/checkout', 1);
     expect(call!.method).toBe('POST');
     expect(call!.path).toBe('/exec/services/checkout/restart');
@@ -132,6 +138,18 @@ describe('held execution', () => {
     const jsonl = await t.api('GET', '/v1/audit/export?format=jsonl', { token: t.tokens.grace });
     expect(jsonl.text).toContain('"kind":"action.executed"');
     expect(await verifyExport(jsonl.text.trim().split('\n'), t.service.keyring.publicKeys())).toMatchObject({ ok: true });
+  });
+
+  it("the SDK's authorize() says countersign runs the action itself, and hands the agent nothing to run", async () => {
+    const authorizing = cs.authorize(restart('catalog'), { timeout: 30_000 });
+    const outcome = authorizing.then(
+      () => 'resolved',
+      (err: Error) => err.message,
+    );
+    const action = await waitForRow(() => t.prisma.action.findFirst({ where: { status: 'pending', intent: { path: ['action', 'resource'], equals: 'catalog' } } }));
+    await approve(action.id);
+    expect(await outcome).toMatch(/approved and countersign runs it itself/);
+    await receiver.waitFor('/exec/services/catalog', 1);
   });
 
   it('retries an executor that is unavailable, with the same idempotency key', async () => {
@@ -235,3 +253,12 @@ describe('held execution', () => {
     }
   });
 });
+
+async function waitForRow<T>(read: () => Promise<T | null>): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const row = await read();
+    if (row) return row;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no such row in time');
+}

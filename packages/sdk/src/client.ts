@@ -208,6 +208,10 @@ export class Countersign {
       }
     }
     if (action.status !== 'approved') throw decisionError(action);
+    // Held execution: countersign sends the request itself, with the only release token.
+    if (action.requirement?.executor) {
+      throw new CountersignError(`action ${action.id} is approved and countersign runs it itself (the policy names an executor): no release token is handed back, so do not run it here`);
+    }
     if (!action.releaseToken) throw new CountersignError(`action ${action.id} is approved but came without a release token`);
     return { action, releaseToken: action.releaseToken };
   }

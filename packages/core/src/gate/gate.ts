@@ -7,7 +7,7 @@ import { checkVote, type VoteCheck, type VoteCheckRequest } from './check-vote.t
 import type { GateDeps } from './deps.ts';
 import { expireIfDue, expireOverdue } from './expire.ts';
 import { overrideRefusal } from './override.ts';
-import { mayHoldRelease, readAction, viewOf, waitForAction } from './read.ts';
+import { mayReceiveRelease, readAction, viewOf, waitForAction } from './read.ts';
 import { redeemRelease, type Redemption, type RedeemRequest } from './redeem.ts';
 import { submitIntent, type SubmitRequest } from './submit.ts';
 import { toView, type ActionView } from './view.ts';
@@ -30,7 +30,7 @@ export class Gate {
     // A new action has no votes yet and we hold the artifact just sealed: nothing to re-read.
     const { action, artifact } = result;
     this.observer.decided({ outcome: action.outcome, ruleIds: action.ruleIds });
-    const release = action.status === 'approved' && mayHoldRelease(action, req.caller) ? await this.deps.release.issue(action) : undefined;
+    const release = action.status === 'approved' && mayReceiveRelease(action, req.caller) ? await this.deps.release.issue(action) : undefined;
     // The submitter is the requesting side: it gets the intent its hash was computed over.
     return { view: { ...toView(action, [], artifact, release), normalizedIntent: action.intent }, replayed: false };
   }

@@ -50,6 +50,16 @@ export function mayHoldRelease(action: ActionRecord, caller: Caller | undefined)
   return id === action.actorId || (action.onBehalfOf !== null && id === action.onBehalfOf);
 }
 
+/**
+ * Whether a release token is handed to `caller`: the requesting side, unless countersign runs
+ * the action itself (held execution: the requirement names an executor). Then the executor gets
+ * the only token, with the request countersign sends; a token in the agent's hands too would be
+ * a second way to run one approval, to a destination of the agent's choosing (review s14 b).
+ */
+export function mayReceiveRelease(action: ActionRecord, caller: Caller | undefined): boolean {
+  return mayHoldRelease(action, caller) && !action.requirement?.executor;
+}
+
 export async function viewOf(deps: GateDeps, action: ActionRecord, releaseTo?: Caller): Promise<ActionView> {
   const [votes, artifact] = await Promise.all([
     action.requirement ? deps.store.votesFor(action.id) : Promise.resolve([]),
@@ -61,7 +71,7 @@ export async function viewOf(deps: GateDeps, action: ActionRecord, releaseTo?: C
 /** viewOf with the votes and the latest artifact already read. */
 export async function viewFrom(deps: GateDeps, action: ActionRecord, votes: VoteRecord[], artifact: SealedArtifact | null, releaseTo?: Caller): Promise<ActionView> {
   // Release tokens are minted on read and short-lived.
-  const release = action.status === 'approved' && mayHoldRelease(action, releaseTo) ? await deps.release.issue(action) : undefined;
+  const release = action.status === 'approved' && mayReceiveRelease(action, releaseTo) ? await deps.release.issue(action) : undefined;
   // Pending progress is shown as it counts now (a revoked role no longer fills its slot).
   const directory = deps.config.current().directory;
   const approvalsNow = action.status === 'pending' ? currentApprovals(votes, approverRolesNow(action, directory)) : undefined;
