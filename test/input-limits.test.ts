@@ -131,6 +131,27 @@ describe('limits at the edge', () => {
     });
   });
 
+  it('refuses a member named twice in one object, naming it; stores nothing (JSON.parse keeps the last, other readers the first)', async () => {
+    const token = t.tokens['deploy-bot']!;
+    const before = await t.prisma.action.count();
+    const bodies = [
+      ['{"action":{"type":"environment.delete","resource":"env/prod-eu-1","params":{},"type":"db.query"},"risk":{"class":"read"}}', 'action.type'],
+      ['{"action":{"type":"db.query","resource":"analytics","params":{}},"risk":{"class":"destructive","class":"read"}}', 'risk.class'],
+      [intentText('{"to":"acct-1","to":"acct-2"}'), 'action.params.to'],
+    ] as const;
+    for (const [body, field] of bodies) {
+      const res = await t.api('POST', '/v1/actions', { token, rawBody: body });
+      expectFieldProblem(res, 'invalid_intent', new RegExp(`^${field.replaceAll('.', '\\.')}$`));
+      expect(res.text).toContain('appears more than once');
+    }
+    // A vote names its decision once too.
+    const submitted = await t.api('POST', '/v1/actions', { token, body: intents.prodDelete });
+    const vote = await t.api('POST', `/v1/actions/${submitted.body.id}/votes`, { token: t.tokens.alice, rawBody: '{"decision":"deny","reason":"no","decision":"approve"}' });
+    expectFieldProblem(vote, 'invalid_request', /^decision$/);
+    expect(await t.prisma.action.count()).toBe(before + 1);
+    expect(await t.prisma.vote.count({ where: { actionId: submitted.body.id } })).toBe(0);
+  });
+
   it('a long-poll waits whole seconds written as digits, 0 to 3600', async () => {
     const token = t.tokens['deploy-bot']!;
     const submitted = await t.api('POST', '/v1/actions', { token, body: intents.read });

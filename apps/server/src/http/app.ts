@@ -3,6 +3,7 @@ import type { Logger, LoggerOptions } from 'pino';
 import type { Registry } from 'prom-client';
 import { DomainError } from '@countersign/contracts';
 import { bodyLimitIssue, DEFAULT_BODY_LIMITS, jsonBodyText, type BodyLimits } from './body-limits.ts';
+import { duplicateKeyIssue } from './body-duplicates.ts';
 import { lossyNumberIssue } from './body-numbers.ts';
 import { installErrorHandlers, invalidCodeFor, sendFrameworkProblem, writeClientErrorProblem } from './errors.ts';
 import { isProbeRequest, registerHealthRoutes, type ReadinessCheck } from './health.ts';
@@ -93,7 +94,8 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
   // still sends Content-Type: application/json works, and a route that needs a body refuses
   // it through its own schema with a field-precise 400.
   // Every parsed body then meets the shape limits (body-limits.ts), and holds only numbers a
-  // double gives back exactly (body-numbers.ts), before any route sees it.
+  // double gives back exactly (body-numbers.ts), and names no member twice in one object
+  // (body-duplicates.ts), before any route sees it.
   const limits = opts.bodyLimits ?? DEFAULT_BODY_LIMITS;
   // Read as bytes and decoded strictly here (jsonBodyText): Fastify's own string reading
   // replaces invalid UTF-8 with U+FFFD and ignores the declared charset.
@@ -106,7 +108,7 @@ export function buildHttpApp(opts: HttpAppOptions): FastifyInstance {
       // Fastify reports the secure parser's refusal of a prototype-poisoning key as malformed
       // JSON; valid JSON refused that way is named for what it is.
       if (err) return done(isJson(text) ? new DomainError(invalidCodeFor(request), POISONING) : err, undefined);
-      const issue = bodyLimitIssue(parsed, limits) ?? lossyNumberIssue(text);
+      const issue = bodyLimitIssue(parsed, limits) ?? lossyNumberIssue(text) ?? duplicateKeyIssue(text, parsed);
       if (issue) return done(new DomainError(invalidCodeFor(request), 'The request body is outside the accepted limits.', { issues: [issue] }), undefined);
       done(null, parsed);
     });

@@ -70,7 +70,7 @@ function firstLossyNumber(text: string): { literal: string; path: (string | numb
 }
 
 /** Index just past the string starting at `start` (a quote), escapes skipped. */
-function stringEnd(text: string, start: number): number {
+export function stringEnd(text: string, start: number): number {
   let i = start + 1;
   while (i < text.length) {
     const c = text.charCodeAt(i);
