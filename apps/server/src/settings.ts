@@ -106,6 +106,8 @@ const ConfigFilesSchema = SettingsSchema.transform((s, ctx) => {
   const { NODE_ENV: _nodeEnv, ...rest } = s;
   return {
     ...rest,
+    /** NODE_ENV=production: the demo policy and directory (`demo: true`) are refused too. */
+    production,
     COUNTERSIGN_POLICY: s.COUNTERSIGN_POLICY ?? (production ? missing('COUNTERSIGN_POLICY', 'policy file') : 'config/policy.yaml'),
     COUNTERSIGN_DIRECTORY: s.COUNTERSIGN_DIRECTORY ?? (production ? missing('COUNTERSIGN_DIRECTORY', 'directory file') : 'config/directory.yaml'),
   };

@@ -1,6 +1,6 @@
 export { loadConfigFiles } from './load.ts';
 export type { ConfigLoadOptions, ConfigPaths, ConfigSnapshot, LoadedPolicy } from './load.ts';
-export { watchConfig } from './watch.ts';
+export { ConfigRejectedError, watchConfig } from './watch.ts';
 export type { ConfigWatcher, WatchConfigOptions } from './watch.ts';
 export { validateAgainst } from './validate.ts';
 export { ConfigError } from '@countersign/directory';

@@ -26,6 +26,14 @@ export interface ConfigWatcher {
   close(): void;
 }
 
+/** Both files read well, but the service's own checks (`validate`) refuse them together. */
+export class ConfigRejectedError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration rejected:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigRejectedError';
+  }
+}
+
 /**
  * Load both files, then keep them current. Throws (ConfigError) if the first load fails:
  * starting without a valid policy is not an option. Afterwards a bad edit never replaces a
@@ -36,7 +44,7 @@ export function watchConfig(options: WatchConfigOptions): ConfigWatcher {
   const debounceMs = options.debounceMs ?? 100;
   const checked = (candidate: ConfigSnapshot): ConfigSnapshot => {
     const problems = options.validate?.(candidate) ?? [];
-    if (problems.length > 0) throw new Error(`configuration rejected:\n  ${problems.join('\n  ')}`);
+    if (problems.length > 0) throw new ConfigRejectedError(problems);
     return candidate;
   };
   const load = () => loadConfigFiles(paths, { channels: options.channels });

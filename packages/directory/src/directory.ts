@@ -8,6 +8,8 @@ import { emailKey, identityOn, NO_CHANNELS, type Actor, type Agent, type Channel
 export interface Directory {
   /** sha256 hex of the directory file's bytes. */
   readonly digest: string;
+  /** Marked `demo: true` (the repository's demo organisation): never decides in production. */
+  readonly demo: boolean;
   person(id: string): Person | undefined;
   agent(id: string): Agent | undefined;
   principal(id: string): Principal | undefined;
@@ -29,6 +31,7 @@ export function buildDirectory(
   allPeople: readonly Person[],
   allAgents: readonly Agent[],
   channels: ChannelCatalog = NO_CHANNELS,
+  demo = false,
 ): Directory {
   // Frozen: a caller that pushes onto a person's roles must not grant a role to everyone after it.
   const people = allPeople.map((p) => deepFreeze(structuredClone(p)));
@@ -50,6 +53,7 @@ export function buildDirectory(
 
   return Object.freeze({
     digest,
+    demo,
     person: (id: string) => peopleById.get(id),
     agent: (id: string) => agentsById.get(id),
     principal(id: string): Principal | undefined {

@@ -20,6 +20,8 @@ export function directoryFileSchema(channels: ChannelCatalog) {
   const person = PersonFieldsSchema.extend(channels.identityShape()) as unknown as z.ZodType<Person>;
   return z.strictObject({
     version: z.literal(1),
+    /** The repository's demo directory says so: the service refuses it with NODE_ENV=production. */
+    demo: z.boolean().default(false),
     people: z.array(person).default([]),
     agents: z.array(AgentSchema).default([]),
   });
@@ -73,5 +75,5 @@ export function loadDirectory(text: string, fileName: string, options: Directory
     }
   });
 
-  return buildDirectory(contentDigest(text), people, agents, channels);
+  return buildDirectory(contentDigest(text), people, agents, channels, parsed.value.demo);
 }

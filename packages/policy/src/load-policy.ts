@@ -73,6 +73,7 @@ export function loadPolicy(text: string, fileName: string, options: PolicyLoadOp
     fileName,
     rules: Object.freeze(rules),
     noMatchOverrideRoles: Object.freeze([...file.defaults.noMatch.override.roles]),
+    demo: file.demo,
     index: buildRuleIndex(guards),
   });
 }

@@ -105,6 +105,8 @@ const ruleFileSchema = (channels: ChannelCatalog) => z
 /** The policy file as the installed channels allow it. */
 export const policyFileSchema = (channels: ChannelCatalog) => z.strictObject({
   version: z.literal(1),
+  /** The repository's demo policy says so: the service refuses it with NODE_ENV=production. */
+  demo: z.boolean().default(false),
   rules: z.array(ruleFileSchema(channels)),
   defaults: z
     .strictObject({

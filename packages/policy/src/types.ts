@@ -28,6 +28,8 @@ export interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
   /** Roles that may override the "no rule matched" refusal. */
   readonly noMatchOverrideRoles: readonly string[];
+  /** Marked `demo: true` (the repository's demo organisation): never decides in production. */
+  readonly demo: boolean;
   /** The rules by guard, so an intent evaluates only those that can match it. */
   readonly index: RuleIndex;
 }

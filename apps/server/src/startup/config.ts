@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChannelCatalog } from '@countersign/contracts';
 import { destinationAllowlist, recordConfigChanges, type ConfigView, type GateStore } from '@countersign/core';
-import { watchConfig, type ConfigSnapshot } from '@countersign/config';
+import { ConfigRejectedError, watchConfig, type ConfigSnapshot } from '@countersign/config';
 import { executorDestinationProblems } from '@countersign/policy';
 import type { ServiceMetrics } from '../metrics/index.ts';
 import type { Settings } from '../settings.ts';
@@ -61,7 +61,10 @@ export function watchSealedConfig(deps: {
     },
     // A policy whose executor points outside the allow-list is refused whole, at start and
     // on reload (execution checks again before every send).
-    validate: (snapshot) => executorDestinationProblems(snapshot.policy, (url) => executorDestinations.allows(url)),
+    validate: (snapshot) => [
+      ...executorDestinationProblems(snapshot.policy, (url) => executorDestinations.allows(url)),
+      ...(settings.production ? demoProblems(snapshot, settings) : []),
+    ],
   }));
   stops.add(async () => {
     clearTimeout(retry);
@@ -72,6 +75,20 @@ export function watchSealedConfig(deps: {
 }
 
 /**
+ * The repository's config/ is the demo organisation, each file marked `demo: true`: in
+ * production it never decides (a deployment that mounted it unchanged stops at start; a reload
+ * to it is refused), whatever the paths are named.
+ */
+function demoProblems(snapshot: ConfigSnapshot, settings: Settings): string[] {
+  const problems: string[] = [];
+  const demo = (variable: string, file: string) =>
+    `${variable}: ${file} is the demo ${variable === 'COUNTERSIGN_POLICY' ? 'policy' : 'directory'} (demo: true), refused with NODE_ENV=production: write your organisation's own (and drop the demo line)`;
+  if (snapshot.policy.demo) problems.push(demo('COUNTERSIGN_POLICY', settings.COUNTERSIGN_POLICY));
+  if (snapshot.directory.demo) problems.push(demo('COUNTERSIGN_DIRECTORY', settings.COUNTERSIGN_DIRECTORY));
+  return problems;
+}
+
+/**
  * A bad file at start is one line naming the variable that points at it and file:line:column
  * (a wrong mount path is the likeliest first-start error in production), not a stack trace.
  */
@@ -79,6 +96,9 @@ function startWatching<W>(policyPath: string, directoryPath: string, watch: () =
   try {
     return watch();
   } catch (err) {
+    // Refused by the service's own checks (an executor outside the allow-list, the demo in
+    // production): each problem already names what to change.
+    if (err instanceof ConfigRejectedError) throw new StartupError(err.message);
     if (!(err instanceof Error) || err.name !== 'ConfigError') throw err;
     const file = (err as Error & { file?: string }).file;
     const variable = file === policyPath ? 'COUNTERSIGN_POLICY' : file === directoryPath ? 'COUNTERSIGN_DIRECTORY' : 'COUNTERSIGN_POLICY or COUNTERSIGN_DIRECTORY';
