@@ -33,7 +33,7 @@ describe('countersign policy (demo configuration)', () => {
     const { code, out } = await cli(['test', 'config/policy.test.yaml']);
     expect(out).not.toContain('✗');
     expect(out).toMatch(/^✓ reads are auto-approved$/m);
-    expect(out).toMatch(/^25 passed, 0 failed$/m);
+    expect(out).toMatch(/^29 passed, 0 failed$/m);
     expect(code).toBe(0);
   });
 });
