@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KeyService, systemClock, type AuditExport } from '@countersign/core';
-import { keysDir, loadConfigFiles, stateDir } from '@countersign/config';
+import { keysDir, loadConfigFiles, stateDir, type ConfigSnapshot } from '@countersign/config';
 import { Database } from '@countersign/db';
 import { loadKeyring } from '@countersign/evidence';
 import { installedChannels } from './channels.ts';
+import { configFilePaths, loadedConfigFiles } from './config-files.ts';
 import type { CliContext } from './registry.ts';
 
 /** What the CLI's commands reach the system of record through: the engine's services, never tables. */
@@ -41,10 +42,6 @@ function checkedDatabaseUrl(url: string): string {
 
 export function openEngine(ctx: CliContext): LocalEngine {
   const resolve = (p: string) => path.resolve(ctx.cwd, p);
-  const files = loadConfigFiles({
-    policyPath: resolve(ctx.env.COUNTERSIGN_POLICY ?? 'config/policy.yaml'),
-    directoryPath: resolve(ctx.env.COUNTERSIGN_DIRECTORY ?? 'config/directory.yaml'),
-  }, { channels: installedChannels });
   const keyring = loadKeyring({
     pem: ctx.env.COUNTERSIGN_SIGNING_KEY,
     pemFile: ctx.env.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(ctx.env.COUNTERSIGN_SIGNING_KEY_FILE) : undefined,
@@ -54,7 +51,12 @@ export function openEngine(ctx: CliContext): LocalEngine {
     create: false,
   });
   const db = Database.open(databaseUrl(ctx), { max: 2 });
-  // Keys read the directory only: the CLI never evaluates the policy.
-  const keys = new KeyService(db.gateStore(keyring), { current: () => files }, systemClock);
+  // Keys read the directory only (the CLI never evaluates the policy), and only to create one:
+  // the files are read then, so listing or revoking keys and exporting need neither (an auditor
+  // with DATABASE_URL alone can export). With NODE_ENV=production they must be named and must
+  // not be the demo's (config-files.ts). The policy is still compiled: a broken one is refused.
+  let files: ConfigSnapshot | undefined;
+  const current = () => (files ??= loadedConfigFiles(ctx, configFilePaths(ctx), (paths) => loadConfigFiles(paths, { channels: installedChannels })));
+  const keys = new KeyService(db.gateStore(keyring), { current }, systemClock);
   return { keys, audit: db.auditExport(keyring), close: () => db.close() };
 }

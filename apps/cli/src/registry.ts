@@ -1,3 +1,5 @@
+import type { ParseArgsConfig } from 'node:util';
+
 export interface CliContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -9,6 +11,13 @@ export interface Command {
   run(args: string[], ctx: CliContext): Promise<number>;
   /** The command's options, printed by `countersign <command> --help` (exit 0). */
   usage: string;
+  /**
+   * The options it parses (node:util parseArgs): dispatch.ts reads them to tell a --help or -h
+   * standing as an option from one that is an option's value.
+   */
+  options?: ParseArgsConfig['options'];
+  /** false when the first word is an operand (verify's FILE), so `help` there is not help. */
+  helpWord?: boolean;
 }
 
 const COMMANDS: Record<string, () => Promise<Command>> = {

@@ -3,25 +3,34 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { FilterInstantSchema, filterInstant } from '@countersign/contracts';
 import type { CliContext } from '../registry.ts';
 import { openEngine, type LocalEngine } from '../engine.ts';
 import { parseCli } from '../args.ts';
 import { isTerminal, shownLine } from '../terminal.ts';
 
-const USAGE = 'usage: countersign export [--format jsonl|csv] [--from ISO] [--to ISO] [--out FILE]\n  writes to FILE or to a pipe, never to a terminal (the export holds what callers wrote, byte for byte)\n';
+const USAGE = 'usage: countersign export [--format jsonl|csv] [--from ISO] [--to ISO] [--out FILE]\n  --from, --to  an ISO-8601 date (midnight UTC) or date-time with offset, 1970 to 9999; from before to\n  writes to FILE or to a pipe, never to a terminal (the export holds what callers wrote, byte for byte)\n';
+
+/** The options, also read by dispatch.ts to tell a --help flag from an option's value. */
+export const options = {
+  format: { type: 'string', default: 'jsonl' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  out: { type: 'string' },
+} as const;
 
 /** Writes the approval history with its artifacts and a signed trailer (same format as the API). */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   let values;
+  let positionals;
   try {
-    ({ values } = parseCli(args, {
-      format: { type: 'string', default: 'jsonl' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      out: { type: 'string' },
-    }));
+    ({ values, positionals } = parseCli(args, options));
   } catch (err) {
     ctx.stderr.write(`${shownLine((err as Error).message)}\n${USAGE}`);
+    return 2;
+  }
+  if (positionals.length > 0) {
+    ctx.stderr.write(`unexpected argument "${shownLine(positionals[0])}"\n${USAGE}`);
     return 2;
   }
   const format = values.format;
@@ -29,16 +38,27 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stderr.write(`--format must be jsonl or csv\n${USAGE}`);
     return 2;
   }
+  // Read and bounded as the API reads them (FilterInstantSchema): an ISO-8601 date (midnight
+  // UTC) or date-time with offset, 1970 to 9999. `new Date` took "1" for 2001-01-01 and let a
+  // year-0000 date reach Postgres, which answered with a raw driver error.
   const range: { from?: Date; to?: Date } = {};
   for (const k of ['from', 'to'] as const) {
     const v = values[k];
     if (v === undefined) continue;
-    const d = new Date(v);
-    if (Number.isNaN(d.getTime())) {
-      ctx.stderr.write(`--${k} is not a date: ${shownLine(v)}\n`);
+    const checked = FilterInstantSchema.safeParse(v);
+    if (!checked.success) {
+      ctx.stderr.write(`--${k} must be ${checked.error.issues[0]?.message ?? 'a date'}, got ${shownLine(JSON.stringify(v))}\n${USAGE}`);
       return 2;
     }
-    range[k] = d;
+    range[k] = filterInstant(checked.data);
+  }
+  if (range.from && range.to && range.from >= range.to) {
+    ctx.stderr.write(`--from must be before --to\n${USAGE}`);
+    return 2;
+  }
+  if (values.out === '') {
+    ctx.stderr.write(`--out is empty: name the file (or leave --out out and write to a pipe)\n${USAGE}`);
+    return 2;
   }
   // The export is evidence, byte for byte: what callers wrote is in it as they wrote it (a CSV
   // cell keeps a carriage return or an escape sequence raw). It goes to a file or a pipe, never

@@ -7,25 +7,34 @@ import { shownLine, terminalJson } from '../terminal.ts';
 const USAGE = `usage:
   countersign keys create --principal ID [--delegate --for ID,role:ROLE,…] [--label TEXT]
   countersign keys list
-  countersign keys revoke KEY_ID_OR_PREFIX
+  countersign keys revoke KEY_ID_OR_PREFIX        one key per run
 `;
+
+/** The options, also read by dispatch.ts to tell a --help flag from an option's value. */
+export const options = {
+  principal: { type: 'string' },
+  delegate: { type: 'boolean', default: false },
+  for: { type: 'string' },
+  label: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
 
 /** API keys: created for a directory principal, shown once, stored hashed, revocable. */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   let parsed;
   try {
-    parsed = parseCli(args, {
-      principal: { type: 'string' },
-      delegate: { type: 'boolean', default: false },
-      for: { type: 'string' },
-      label: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    });
+    parsed = parseCli(args, options);
   } catch (err) {
     ctx.stderr.write(`${shownLine((err as Error).message)}\n${USAGE}`);
     return 2;
   }
-  const [sub, target] = parsed.positionals;
+  const [sub, target, ...rest] = parsed.positionals;
+  // One key per revoke: `keys revoke A B` used to revoke A, say so, exit 0 and leave B working.
+  const extra = sub === 'revoke' ? rest : parsed.positionals.slice(1);
+  if ((sub === 'create' || sub === 'list' || sub === 'revoke') && extra.length > 0) {
+    ctx.stderr.write(`unexpected argument "${shownLine(extra[0])}"${sub === 'revoke' ? ': revoke one key at a time (nothing was revoked)' : ''}\n${USAGE}`);
+    return 2;
+  }
   if (sub === 'create' && !parsed.values.principal) {
     ctx.stderr.write(`--principal is required\n${USAGE}`);
     return 2;

@@ -35,6 +35,16 @@ environment:
   COUNTERSIGN_API_KEY      the proxy's own API key (an agent's): required
 `;
 
+/** The options, also read by dispatch.ts to tell a --help flag from an option's value. */
+export const options = {
+  config: { type: 'string' },
+  upstream: { type: 'string' },
+  listen: { type: 'string' },
+  'countersign-url': { type: 'string' },
+  check: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 /** `countersign mcp-proxy`: runs the MCP gateway until its client or upstream goes away. */
 export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const dash = argv.indexOf('--');
@@ -42,14 +52,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const command = dash === -1 ? [] : argv.slice(dash + 1);
   let parsed;
   try {
-    parsed = parseCli(own, {
-      config: { type: 'string' },
-      upstream: { type: 'string' },
-      listen: { type: 'string' },
-      'countersign-url': { type: 'string' },
-      check: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    });
+    parsed = parseCli(own, options);
   } catch (err) {
     ctx.stderr.write(`${shownError(err)}\n${USAGE}`);
     return 2;

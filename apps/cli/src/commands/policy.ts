@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFiles, validateAgainst } from '@countersign/config';
 import { lintPolicy, runPolicyTests } from '@countersign/policy';
 import { installedChannels } from '../channels.ts';
+import { ConfigFilesError, configFilePaths, demoProblems } from '../config-files.ts';
 import { shownError, shownLine } from '../terminal.ts';
 
 // `countersign policy check` and `countersign policy test FILE`: the CI gate for policy and
@@ -22,8 +23,13 @@ const USAGE = `usage:
   countersign policy check [--policy FILE] [--directory FILE]
   countersign policy test TESTFILE [--policy FILE] [--directory FILE]
 
-Defaults: $COUNTERSIGN_POLICY or config/policy.yaml, $COUNTERSIGN_DIRECTORY or config/directory.yaml.
+Defaults: $COUNTERSIGN_POLICY or config/policy.yaml, $COUNTERSIGN_DIRECTORY or config/directory.yaml
+(the demo organisation); with NODE_ENV=production there is no default: name both, and files
+marked demo: true are refused.
 `;
+
+/** The options, also read by dispatch.ts to tell a --help flag from an option's value. */
+export const options = { policy: { type: 'string' }, directory: { type: 'string' } } as const;
 
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
   const out = (line: string) => ctx.stdout.write(`${line}\n`);
@@ -51,11 +57,34 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     return 2;
   }
 
-  const policyPath = resolve(ctx.cwd, parsed.policy ?? ctx.env.COUNTERSIGN_POLICY ?? 'config/policy.yaml');
-  const directoryPath = resolve(ctx.cwd, parsed.directory ?? ctx.env.COUNTERSIGN_DIRECTORY ?? 'config/directory.yaml');
+  // An empty --policy is a mistake (`--policy "$POLICY_FILE"` with the variable unset), never
+  // "the default": it used to check the demo policy and pass a CI gate.
+  for (const option of ['policy', 'directory'] as const) {
+    if (parsed[option] === '') {
+      err(`--${option} is empty: name the ${option} file`);
+      ctx.stderr.write(USAGE);
+      return 2;
+    }
+  }
+  let paths;
+  try {
+    paths = configFilePaths(ctx, { policy: parsed.policy, directory: parsed.directory }, true);
+  } catch (e) {
+    if (e instanceof ConfigFilesError) {
+      err(`countersign policy: ${shownError(e)}`);
+      return 1;
+    }
+    throw e;
+  }
+  const { policyPath, directoryPath } = paths;
 
   try {
     const { policy, directory } = await loadConfigFiles({ policyPath, directoryPath }, { channels: installedChannels });
+    const demo = demoProblems(ctx, { policy, directory }, paths);
+    if (demo.length > 0) {
+      for (const line of demo) err(`countersign policy: ${shownLine(line)}`);
+      return 1;
+    }
 
     if (sub === 'check') {
       out(`policy    ${shownLine(policyPath)}: ${policy.rules.length} rules, digest ${policy.digest}`);
@@ -95,11 +124,11 @@ function parseCommandArgs(args: string[]): { positional: string[]; policy?: stri
   try {
     const { values, positionals } = parseArgs({
       args,
-      options: { policy: { type: 'string' }, directory: { type: 'string' } },
+      options,
       allowPositionals: true,
       strict: true,
     });
-    return { positional: positionals, ...(values.policy ? { policy: values.policy } : {}), ...(values.directory ? { directory: values.directory } : {}) };
+    return { positional: positionals, ...(values.policy !== undefined ? { policy: values.policy } : {}), ...(values.directory !== undefined ? { directory: values.directory } : {}) };
   } catch (e) {
     return { error: (e as Error).message };
   }

@@ -15,15 +15,18 @@ $COUNTERSIGN_STATE_DIR/keys). Without --dir, "public" reads
 $COUNTERSIGN_SIGNING_KEY / $COUNTERSIGN_SIGNING_KEY_FILE first, like the server does.
 `;
 
+/** The options, also read by dispatch.ts to tell a --help flag from an option's value. */
+export const options = {
+  dir: { type: 'string' },
+  all: { type: 'boolean', default: false },
+  jwks: { type: 'boolean', default: false },
+} as const;
+
 /** The organisation's artifact and release-token signing keys (not API keys: see `keys`). */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   let parsed;
   try {
-    parsed = parseCli(args, {
-      dir: { type: 'string' },
-      all: { type: 'boolean', default: false },
-      jwks: { type: 'boolean', default: false },
-    });
+    parsed = parseCli(args, options);
   } catch (err) {
     return usage(ctx, shownError(err));
   }

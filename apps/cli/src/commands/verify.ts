@@ -29,6 +29,17 @@ exit status: 0 verified, 1 verification failed, 2 usage, key or read error, or t
              verification could not finish
 `;
 
+/** The options, also read by dispatch.ts to tell a --help flag from an option's value. */
+export const options = {
+  key: { type: 'string', multiple: true },
+  'allow-no-trailer': { type: 'boolean', default: false },
+  threads: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/** FILE comes first: `verify help` verifies a file named help (dispatch.ts). */
+export const helpWord = false;
+
 /**
  * Sealed records take about 1–2 KB a line: counting 2 KB a line guesses low, so a file taken for
  * 20,000 lines or more (40 MB) has its threads started with the first line, not after 20,000.
@@ -43,12 +54,7 @@ const BYTES_PER_LINE = 2048;
 export async function run(args: string[], ctx: CliContext & { stdin?: NodeJS.ReadableStream }): Promise<number> {
   let parsed;
   try {
-    parsed = parseCli(args, {
-      key: { type: 'string', multiple: true },
-      'allow-no-trailer': { type: 'boolean', default: false },
-      threads: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    });
+    parsed = parseCli(args, options);
   } catch (err) {
     return usage(ctx, shownError(err));
   }
@@ -144,19 +150,26 @@ function describe(report: VerifyReport): string {
     const rows = report.formulaRows === 1 ? '1 row has' : `${report.formulaRows} rows have`;
     out += `warning: ${rows} (the header counts as a row) a cell a spreadsheet may run as a formula (it begins with =, +, -, @, a tab, a carriage return, or spaces then one of the first four, with no apostrophe before it): the records verify, but the file was edited, or exported before exports wrote that apostrophe; import it as text, do not open it\n`;
   }
-  if (report.records === 0) return out;
+  // Also, and above all, when there are no records: the whole export may have been cut off.
+  const noTrailer = report.trailer ? '' : 'note: no trailer; records cut off the end would go unnoticed\n';
+  if (report.records === 0) return out + noTrailer;
   if (!selection && report.anchor !== null && report.anchor !== GENESIS_HASH) {
     out += `note: partial export; seq ${shownLine(report.firstSeq)} links to ${shownLine(report.anchor)} (the hash of seq ${shownLine((report.firstSeq ?? 1) - 1)} in an earlier export)\n`;
   }
-  if (!report.trailer) out += 'note: no trailer; records cut off the end would go unnoticed\n';
-  return out;
+  return out + noTrailer;
 }
 
 type LoadedKeys = { keys: Map<string, KeyObject>; retired: Map<string, KeyRetirement> };
 
 async function loadKeys(source: string, ctx: CliContext): Promise<LoadedKeys> {
   if (/^https?:\/\//i.test(source)) {
-    const response = await fetch(source, { signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json' } });
+    let response: Response;
+    try {
+      response = await fetch(source, { signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json' } });
+    } catch (err) {
+      // fetch says only "fetch failed"; the reason (refused, unknown host, certificate) is its cause.
+      throw new Error(`cannot fetch ${source}: ${fetchFailure(err)}`);
+    }
     if (!response.ok) throw new Error(`${source} answered HTTP ${response.status}`);
     try {
       const jwks: unknown = await response.json();
@@ -179,6 +192,17 @@ async function loadKeys(source: string, ctx: CliContext): Promise<LoadedKeys> {
   } catch (err) {
     throw new Error(`${source}: ${(err as Error).message}`);
   }
+}
+
+function fetchFailure(err: unknown): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return 'no answer within 10 seconds';
+  const cause = err instanceof Error ? (err.cause as (Error & { code?: string }) | undefined) : undefined;
+  if (cause instanceof Error) {
+    // A refused connection can come as an AggregateError (one per address tried), message ''.
+    const inner = cause instanceof AggregateError ? (cause.errors[0] as (Error & { code?: string }) | undefined) : undefined;
+    return cause.message || inner?.message || cause.code || inner?.code || cause.name;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 function usage(ctx: CliContext, message: string): number {

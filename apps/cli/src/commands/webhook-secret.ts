@@ -14,11 +14,14 @@ It is derived from COUNTERSIGN_WEBHOOK_SECRET, or from the master secret the ser
 in COUNTERSIGN_KEYS_DIR (default: keys/ in the state folder, .countersign/ or COUNTERSIGN_STATE_DIR), so it is never stored on its own.
 `;
 
+/** The options, also read by dispatch.ts to tell a --help flag from an option's value. */
+export const options = { json: { type: 'boolean', default: false } } as const;
+
 /** Tells the owner of an API key how to verify the webhooks sent for it. */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   let parsed;
   try {
-    parsed = parseCli(args, { json: { type: 'boolean', default: false } });
+    parsed = parseCli(args, options);
   } catch (err) {
     ctx.stderr.write(`${shownLine((err as Error).message)}\n${USAGE}`);
     return 2;
