@@ -89,7 +89,7 @@ describe('the demo organisation (config/, marked demo: true) in production', () 
       // The watcher reads the change, refuses it, and keeps the policy in force.
       await waitFor('the demo policy refused on reload', async () => (await failedReloads()) > failedBefore);
       expect(t.service.gate.deps.config.current().policy.digest).toBe(before);
-      expect(t.service.gate.deps.config.current().policy.demo).toBe(false);
+      expect((t.service.gate.deps.config.current().policy as { demo?: boolean }).demo).toBe(false);
       expect((await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intents.read })).status).toBe(201);
     } finally {
       await t.stop();
