@@ -50,6 +50,9 @@ describe('console sessions', () => {
     expect(CONSOLE_CSP).toMatch(/script-src 'self';/);
     expect(await p.page.$$eval('script:not([src])', (s) => s.length)).toBe(0);
     expect(await text(p.page, 'main')).toMatch(/prod-delete[\s\S]*1 × sre-lead \+ 1 × security[\s\S]*Directory roles[\s\S]*auditor\s+grace/);
+    // Which files: the ones the service was started with, never a fixed config/ path (wrong in every deployment).
+    expect(await text(p.page, '.lede')).toMatch(/COUNTERSIGN_POLICY, COUNTERSIGN_DIRECTORY/);
+    expect(await text(p.page, 'main')).not.toContain('config/policy.yaml');
     await screenshot(p.page, 'policy');
     expect(p.problems).toEqual([]);
     await p.context.close();

@@ -12,7 +12,7 @@ export function policyPage(opts: { viewer: Viewer; digestInForce: string; policy
     viewer: opts.viewer,
     active: 'policy',
     body: html`<h1>Policy</h1>
-<p class="lede">Read-only: the policy and the directory are files in git (<code>config/policy.yaml</code>, <code>config/directory.yaml</code>).</p>
+<p class="lede">Read-only: the policy and the directory are files kept in version control, the ones the service is started with (<code>COUNTERSIGN_POLICY</code>, <code>COUNTERSIGN_DIRECTORY</code>); a change to them is sealed as evidence before it decides anything.</p>
 <p>Digest in force: <code class="hash">${opts.digestInForce}</code></p>
 ${policy && policy.digest !== opts.digestInForce ? html`<p class="notice" role="status">The file on disk (digest <code class="hash">${policy.digest}</code>) is not in force yet: a change decides only once it is sealed.</p>` : ''}
 ${opts.loadError ? html`<p class="refusal" role="alert">The policy file could not be read: ${opts.loadError}</p>` : ''}
