@@ -1,11 +1,13 @@
-import { displayLine, hasHiddenCharacters } from '@countersign/contracts';
+import { callerLine, displayLine, hasHiddenCharacters, hasLookalikeLetters, valueLine, valueText } from '@countersign/contracts';
 
 // Text that someone else wrote (an agent's intent, a person's reason or key label, a server's
 // error, a file's contents) reaches a terminal only through these. A terminal acts on what it
 // is sent: a carriage return and ESC [K rewrite the line that says what will run, ESC
 // sequences hide text, write the clipboard (OSC 52) or disguise links (OSC 8), and a bidi
-// override reorders what a reviewer reads. Display only: what the CLI sends to the server and
-// writes to files is unchanged.
+// override reorders what a reviewer reads. What the caller wrote (an intent's text, keys and
+// values, onBehalfOf) also has the Cyrillic, Greek or Armenian letters of a word mixing them with
+// Latin ones marked ("⟨U+0440⟩rod" is not "prod"), as on the cards and in the console. Display
+// only: what the CLI sends to the server and writes to files is unchanged.
 
 /** Caller text on one line: hidden characters as ⟨U+XXXX⟩ marks, line breaks as " ⏎ ". */
 export function shownLine(value: unknown): string {
@@ -49,26 +51,53 @@ export function escapeHiddenInJson(json: string): string {
   return out;
 }
 
-/** Printed by views that show caller text when some of it held hidden characters. */
-export const HIDDEN_WARNING = '⚠ this request contains hidden or control characters, shown as ⟨U+…⟩ marks: read it with care';
+/**
+ * Printed under `actions list` when a row shown above is marked (`actions show` prints the cards'
+ * and the console's MARKED_CHARACTERS_WARNING).
+ */
+export const MARKED_LIST_WARNING =
+  '⚠ some actions above contain hidden or control characters, or letters from another alphabet that look like Latin ones, shown as ⟨U+…⟩ marks: see `actions show ID`';
 
 /**
- * Shows caller text line by line and remembers whether any of it held hidden characters, so a
- * view can say so above what it printed.
+ * Shows text line by line and remembers whether any of it was marked, so a view can say so above
+ * (or below) what it printed.
  */
 export class ShownText {
-  hidden = false;
+  /** Whether anything shown was marked: a hidden character, or a look-alike letter in the caller's words. */
+  marked = false;
 
+  /** Text on one line (a person's words, the server's, an id): hidden characters as marks. */
   line = (value: unknown): string => {
     const text = String(value ?? '');
-    if (hasHiddenCharacters(text)) this.hidden = true;
+    if (hasHiddenCharacters(text)) this.marked = true;
     return displayLine(text);
+  };
+
+  /**
+   * The caller's text on one line (a resource, a summary, onBehalfOf): as `line`, and the
+   * look-alike letters of a word mixing them with Latin ones marked (callerLine).
+   */
+  caller = (value: unknown): string => {
+    const text = String(value ?? '');
+    if (hasHiddenCharacters(text) || hasLookalikeLetters(text)) this.marked = true;
+    return callerLine(text);
+  };
+
+  /**
+   * A value whose type the caller chose (the params), on one line as JSON, text quoted: valueLine,
+   * look-alike letters marked in its text and keys. JSON escapes C0 controls itself, so hidden
+   * characters are looked for in the value's own strings.
+   */
+  value = (value: unknown): string => {
+    this.note(value);
+    if (hasLookalikeLetters(valueText(value), { json: true })) this.marked = true;
+    return valueLine(value);
   };
 
   /** Whether any string (or key) inside a JSON value holds hidden characters. */
   note(value: unknown): void {
     if (typeof value === 'string') {
-      if (hasHiddenCharacters(value)) this.hidden = true;
+      if (hasHiddenCharacters(value)) this.marked = true;
     } else if (Array.isArray(value)) {
       for (const v of value) this.note(v);
     } else if (value && typeof value === 'object') {

@@ -4,10 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MARKED_CHARACTERS_WARNING } from '@countersign/core';
 import { run as actions } from '../src/commands/actions.ts';
 import { run as exportCommand } from '../src/commands/export.ts';
 import { run as keys } from '../src/commands/keys.ts';
 import { run as policy } from '../src/commands/policy.ts';
+import { MARKED_LIST_WARNING } from '../src/terminal.ts';
 import { cliFor } from '../../../test/support/cli.ts';
 import { startTestService, type TestService } from '../../../test/support/service.ts';
 
@@ -56,7 +58,6 @@ const REASON = 'checked the replica\napproved by: bob (security)';
 
 /** What a terminal would act on or hide: controls but the newline, C1, zero-width and bidi. */
 const RAW = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFEFF]/;
-const WARNING = '⚠ this request contains hidden or control characters, shown as ⟨U+…⟩ marks';
 
 let t: TestService;
 let id = '';
@@ -85,7 +86,7 @@ describe('caller text in the CLI reaches the terminal as marks, never raw', () =
     const out = bob.out();
     expect(out).not.toMatch(RAW);
     const lines = out.trimEnd().split('\n');
-    expect(lines[0]).toContain(WARNING);
+    expect(lines[0]).toBe(MARKED_CHARACTERS_WARNING);
     expect(lines[1]).toMatch(new RegExp(`^${id}  pending`));
     expect(out).toContain(
       '  what: environment.delete on env/prod-eu-1 — x⟨U+000D⟩  what: db.query on orders-replica (read-only)⟨U+001B⟩[K invoice⟨U+202E⟩fdp.exe pro⟨U+200B⟩d\n',
@@ -103,7 +104,7 @@ describe('caller text in the CLI reaches the terminal as marks, never raw', () =
     const out = bob.out();
     expect(out).not.toMatch(RAW);
     expect(out).toContain(`environment.delete on env/prod-eu-1 — x⟨U+000D⟩  what: db.query on orders-replica (read-only)⟨U+001B⟩[K invoice⟨U+202E⟩fdp.exe pro⟨U+200B⟩d 1/2\n`);
-    expect(out).toContain('⚠ some actions above contain hidden or control characters, shown as ⟨U+…⟩ marks');
+    expect(out).toContain(`${MARKED_LIST_WARNING}\n`);
   });
 
   it('actions show --json is the same JSON as the API, with hidden characters as \\u escapes', async () => {
@@ -162,6 +163,101 @@ describe('caller text in the CLI reaches the terminal as marks, never raw', () =
     expect(await exportCommand(['--format', 'csv'], { ...c.ctx, stdout: terminal })).toBe(2);
     expect(written).toBe('');
     expect(c.err()).toContain('not writing the export to a terminal');
+  });
+});
+
+// An intent whose text is all visible but mixes look-alike letters into Latin words: a resource
+// "prоd" with a Cyrillic о, a param value "рrod" with a Cyrillic р, a key "deletеBackups" with a
+// Cyrillic е. The cards and the console show those letters as marks, and so must the terminal,
+// with the same warning; words wholly in Cyrillic ("удалить") are shown as written.
+const UDALIT = '\u0443\u0434\u0430\u043B\u0438\u0442\u044C';
+const LOOKALIKE_INTENT = {
+  action: {
+    type: 'environment.delete',
+    resource: 'env/pr\u043Ed-eu-2',
+    summary: `Delete pr\u043Ed-eu-2 (${UDALIT} staging)`,
+    params: { target: '\u0440rod', note: `${UDALIT} env`, 'delet\u0435Backups': true },
+  },
+  context: { environment: 'production' },
+  risk: { class: 'destructive' },
+};
+const ONE_SCRIPT_INTENT = {
+  action: { type: 'environment.delete', resource: 'env/prod-eu-3', summary: `${UDALIT} prod-eu-3`, params: { note: `${UDALIT} env` } },
+  context: { environment: 'production' },
+  risk: { class: 'destructive' },
+};
+
+describe('look-alike letters in the caller\'s words reach the terminal as marks, with the warning', () => {
+  let lookalikeId = '';
+  let oneScriptId = '';
+  beforeAll(async () => {
+    for (const [intent, set] of [
+      [LOOKALIKE_INTENT, (v: string) => (lookalikeId = v)],
+      [ONE_SCRIPT_INTENT, (v: string) => (oneScriptId = v)],
+    ] as const) {
+      const res = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: intent });
+      if (res.status !== 201) throw new Error(`submit failed: ${res.status} ${res.text}`);
+      set(res.body.id);
+    }
+  });
+
+  it('actions show marks them in the resource, the summary, param keys and values, and warns first', async () => {
+    const bob = cli('bob');
+    expect(await actions(['show', lookalikeId], bob.ctx)).toBe(0);
+    const out = bob.out();
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toBe(MARKED_CHARACTERS_WARNING);
+    expect(lines[1]).toMatch(new RegExp(`^${lookalikeId}  pending`));
+    expect(out).toContain(`  what: environment.delete on env/pr⟨U+043E⟩d-eu-2 — Delete pr⟨U+043E⟩d-eu-2 (${UDALIT} staging)\n`);
+    expect(out).toContain(`  params: {"note":"${UDALIT} env","target":"⟨U+0440⟩rod","delet⟨U+0435⟩Backups":true}\n`);
+    expect(out).not.toContain('pr\u043Ed');
+    expect(out).not.toContain('\u0440rod');
+  });
+
+  it('actions show does not warn for words wholly in one script, shown as written', async () => {
+    const bob = cli('bob');
+    expect(await actions(['show', oneScriptId], bob.ctx)).toBe(0);
+    const out = bob.out();
+    expect(out).not.toContain('⚠');
+    expect(out).not.toContain('⟨U+');
+    expect(out).toContain(`  what: environment.delete on env/prod-eu-3 — ${UDALIT} prod-eu-3\n`);
+  });
+
+  it('actions list marks them in the row and says so under the rows; not for words in one script', async () => {
+    const bob = cli('bob');
+    expect(await actions(['list', '--resource', 'env/pr\u043Ed'], bob.ctx)).toBe(0);
+    const out = bob.out();
+    expect(out).toContain(`environment.delete on env/pr⟨U+043E⟩d-eu-2 — Delete pr⟨U+043E⟩d-eu-2 (${UDALIT} staging) 0/2\n`);
+    expect(out).toContain(`${MARKED_LIST_WARNING}\n`);
+    expect(out).not.toContain('pr\u043Ed');
+    const plain = cli('bob');
+    expect(await actions(['list', '--resource', 'env/prod-eu-3'], plain.ctx)).toBe(0);
+    expect(plain.out()).toContain(`environment.delete on env/prod-eu-3 — ${UDALIT} prod-eu-3 0/2\n`);
+    expect(plain.out()).not.toContain('⚠');
+  });
+
+  it("marks a look-alike in onBehalfOf, in actions show and actions list (a stand-in server's answer)", async () => {
+    // Today's directory ids are ASCII; an action stored before that, or another server, need not be.
+    const requester = { kind: 'agent', id: 'deploy-bot', owner: 'erin', onBehalfOf: 'fr\u0430nk' };
+    const shown = { id: 'act_x', status: 'pending', verdict: 'escalate', policyDigest: 'p'.repeat(64), intent: { action: { type: 'db.drop', params: {} } }, requester, ruleIds: ['r'], reasons: ['why'], timeline: [] };
+    const listed = { items: [{ id: 'act_x', status: 'pending', createdAt: '2026-05-01T10:00:00.000Z', requester, actionType: 'db.drop', resource: null, summary: null }], nextCursor: null };
+    const stand = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.url === '/v1/actions/act_x' ? shown : listed));
+    });
+    await new Promise<void>((ok) => stand.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(stand.address() as AddressInfo).port}`;
+      const show = cli('bob', { CS: url });
+      expect(await actions(['show', 'act_x'], show.ctx)).toBe(0);
+      expect(show.out().split('\n')[0]).toBe(MARKED_CHARACTERS_WARNING);
+      expect(show.out()).toContain('  who: deploy-bot (agent) on behalf of fr⟨U+0430⟩nk, owner erin\n');
+      const list = cli('bob', { CS: url });
+      expect(await actions(['list'], list.ctx)).toBe(0);
+      expect(list.out()).toContain(' for fr⟨U+0430⟩nk  db.drop\n');
+      expect(list.out()).toContain(`${MARKED_LIST_WARNING}\n`);
+    } finally {
+      await new Promise((done) => stand.close(done));
+    }
   });
 });
 

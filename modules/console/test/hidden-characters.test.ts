@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { hasHiddenCharacters, IntentSchema } from '@countersign/contracts';
-import { buildCardModel, HIDDEN_CHARACTERS_WARNING, toView, type ActionRecord, type ActionSummary, type VoteRecord } from '@countersign/core';
+import { buildCardModel, MARKED_CHARACTERS_WARNING, toView, type ActionRecord, type ActionSummary, type VoteRecord } from '@countersign/core';
 import { escapeHtml, html } from '../src/html.ts';
 import { actionPage } from '../src/pages/action.ts';
 import { historyPage } from '../src/pages/history.ts';
 import { inboxRows } from '../src/pages/inbox.ts';
 import type { Viewer } from '../src/pages/layout.ts';
-import { deniedAction, FAKE_LINE, HIDDEN_DIRECTORY, hiddenAction, hiddenVote, LOOKALIKE_SHOWN, lookalikeAction } from '../../../packages/core/test/support/hidden-characters.ts';
+import { deniedAction, FAKE_LINE, HIDDEN_DIRECTORY, hiddenAction, hiddenVote, LOOKALIKE_REASON, LOOKALIKE_SHOWN, lookalikeAction, oneScriptAction } from '../../../packages/core/test/support/hidden-characters.ts';
 
 // F3: the console showed what an intent hides (bidi override, zero-width, CR, ESC) verbatim in
 // the action page, its <title>, the inbox and history rows; the browser then reorders or hides
@@ -51,7 +51,7 @@ describe('console: hidden characters are shown as marks', () => {
   });
 
   it('warns under the heading', () => {
-    expect(page).toContain(`<p class="refusal hidden-chars" role="alert">${escapeHtml(HIDDEN_CHARACTERS_WARNING)}</p>`);
+    expect(page).toContain(`<p class="refusal hidden-chars" role="alert">${escapeHtml(MARKED_CHARACTERS_WARNING)}</p>`);
     const clean = hiddenAction({ intent: IntentSchema.parse({ action: { type: 'file.send', params: { file: 'invoice.pdf' } } }), onBehalfOf: null });
     const plainPage = actionPage({ ...view(clean), timeline: [] }, viewer);
     expect(plainPage).not.toContain('hidden-chars');
@@ -108,6 +108,31 @@ describe('console: a look-alike letter in a Latin word is marked, in values as i
       expect(shown).toContain(`${LOOKALIKE_SHOWN.summary}</a>`);
       expect(shown).toContain(LOOKALIKE_SHOWN.onBehalfOf);
       expect(shown).not.toContain('pr\u043Ed-db');
+    }
+  });
+
+  it('the action page warns under the heading for look-alikes alone; not for words in one script or a look-alike in a reason', () => {
+    const page = actionPage({ ...view(lookalikeAction()), timeline: [] }, viewer);
+    expect(hasHiddenCharacters(JSON.stringify(lookalikeAction().intent))).toBe(false);
+    expect(page).toContain(`<p class="refusal hidden-chars" role="alert">${escapeHtml(MARKED_CHARACTERS_WARNING)}</p>`);
+    const plain = actionPage({ ...view(oneScriptAction(), [hiddenVote(LOOKALIKE_REASON)]), timeline: [] }, viewer);
+    expect(plain).toContain(escapeHtml(LOOKALIKE_REASON));
+    expect(plain).not.toContain('hidden-chars');
+  });
+
+  it('the inbox and history rows flag a row whose title, onBehalfOf or risk class holds a look-alike', () => {
+    const at = new Date('2026-05-01T10:06:00.000Z');
+    const flag = `</a> <span class="badge hidden-chars" title="${escapeHtml(MARKED_CHARACTERS_WARNING)}">`;
+    expect(inboxRows([summary(lookalikeAction())], at).text).toContain(`${LOOKALIKE_SHOWN.summary}${flag}`);
+    expect(historyPage({ viewer, values: {}, items: [summary(lookalikeAction())], nextCursor: null })).toContain(`${LOOKALIKE_SHOWN.summary}${flag}`);
+    const plain = summary(oneScriptAction());
+    expect(inboxRows([plain], at).text).not.toContain('hidden-chars');
+    for (const one of [
+      { ...plain, summary: null, resource: 'pr\u043Ed-db' },
+      { ...plain, requester: { ...plain.requester, onBehalfOf: 'fr\u0430nk' } },
+      { ...plain, risk: { class: 'l\u043Ew', urgency: null } },
+    ]) {
+      expect(inboxRows([one], at).text).toContain('<span class="badge hidden-chars"');
     }
   });
 });

@@ -42,7 +42,7 @@ function model(overrides: Partial<CardModel> = {}): CardModel {
     expiresAt: '2026-01-02T03:34:05.000Z',
     outcome: null,
     actionable: true,
-    hiddenCharacters: false,
+    markedCharacters: false,
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCardModel, HIDDEN_CHARACTERS_WARNING } from '@countersign/core';
+import { buildCardModel, MARKED_CHARACTERS_WARNING } from '@countersign/core';
 import { noticeBlocks, renderCard } from '../src/blocks/card-blocks.ts';
 import { blocksProblem } from '../../../test/fakes/slack-api.ts';
 import {
@@ -8,8 +8,10 @@ import {
   HIDDEN_DIRECTORY,
   hiddenAction,
   hiddenVote,
+  LOOKALIKE_REASON,
   LOOKALIKE_SHOWN,
   lookalikeAction,
+  oneScriptAction,
   stringsWithHiddenCharacters,
 } from '../../../packages/core/test/support/hidden-characters.ts';
 import { textObjects } from './text-objects.ts';
@@ -47,8 +49,8 @@ describe('Slack card: hidden characters are marked, with a warning', () => {
 
   it('warns right under the heading', () => {
     expect(card.blocks[1]).toMatchObject({ type: 'section', text: { type: 'mrkdwn' } });
-    expect(textObjects(card.blocks[1])[0]!.text).toContain(HIDDEN_CHARACTERS_WARNING.replace(/^⚠ /, ''));
-    const none = renderCard({ ...buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY), hiddenCharacters: false });
+    expect(textObjects(card.blocks[1])[0]!.text).toContain(MARKED_CHARACTERS_WARNING.replace(/^⚠ /, ''));
+    const none = renderCard({ ...buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY), markedCharacters: false });
     expect(JSON.stringify(none.blocks)).not.toContain('hidden or control characters');
   });
 });
@@ -63,6 +65,15 @@ describe('Slack card: a look-alike letter in a Latin word is marked, in values a
     expect(all).not.toContain('\u0440rod');
     expect(all).not.toContain('pr\u043Ed-db');
     expect(card.text).toContain(LOOKALIKE_SHOWN.summary);
+  });
+
+  it('warns right under the heading for look-alikes alone, and not for words in one script or a look-alike in a reason', () => {
+    const card = renderCard(buildCardModel(lookalikeAction(), [], HIDDEN_DIRECTORY));
+    expect(card.blocks[1]).toMatchObject({ type: 'section', text: { type: 'mrkdwn' } });
+    expect(textObjects(card.blocks[1])[0]!.text).toBe(`:warning: *${MARKED_CHARACTERS_WARNING.replace(/^⚠ /, '')}*`);
+    const plain = renderCard(buildCardModel(oneScriptAction(), [hiddenVote(LOOKALIKE_REASON)], HIDDEN_DIRECTORY));
+    expect(blocksProblem(plain.blocks as unknown as Record<string, unknown>[])).toBeNull();
+    expect(JSON.stringify(plain.blocks)).not.toContain(':warning:');
   });
 });
 

@@ -45,7 +45,7 @@ function cardModel(overrides: Partial<CardModel> = {}): CardModel {
     expiresAt: '2026-05-01T10:30:00.000Z',
     outcome: null,
     actionable: true,
-    hiddenCharacters: false,
+    markedCharacters: false,
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCardModel, HIDDEN_CHARACTERS_WARNING } from '@countersign/core';
+import { buildCardModel, MARKED_CHARACTERS_WARNING } from '@countersign/core';
 import { buildAdaptiveCard } from '../src/cards/adaptive-card.ts';
 import { validateAdaptiveCard } from './validate-card.ts';
 import {
@@ -8,8 +8,10 @@ import {
   HIDDEN_DIRECTORY,
   hiddenAction,
   hiddenVote,
+  LOOKALIKE_REASON,
   LOOKALIKE_SHOWN,
   lookalikeAction,
+  oneScriptAction,
   stringsWithHiddenCharacters,
 } from '../../../packages/core/test/support/hidden-characters.ts';
 import { texts } from './card-texts.ts';
@@ -52,8 +54,8 @@ describe('Teams card: hidden characters are marked, with a warning', () => {
   it('warns on top, and only when there is something marked', () => {
     const body = (card as { body: Json[] }).body;
     expect(body[1]).toMatchObject({ type: 'Container', style: 'warning' });
-    expect(JSON.stringify(body[1])).toContain(HIDDEN_CHARACTERS_WARNING);
-    const none = buildAdaptiveCard({ ...buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY), hiddenCharacters: false });
+    expect(JSON.stringify(body[1])).toContain(MARKED_CHARACTERS_WARNING);
+    const none = buildAdaptiveCard({ ...buildCardModel(hiddenAction(), [], HIDDEN_DIRECTORY), markedCharacters: false });
     expect(JSON.stringify(none)).not.toContain('hidden or control characters');
   });
 });
@@ -67,6 +69,15 @@ describe('Teams card: a look-alike letter in a Latin word is marked, in values a
     for (const shown of Object.values(LOOKALIKE_SHOWN)) expect(all).toContain(shown);
     expect(all).not.toContain('\u0440rod');
     expect(all).not.toContain('pr\u043Ed-db');
+  });
+
+  it('warns on top for look-alikes alone, and not for words in one script or a look-alike in a reason', () => {
+    const body = (buildAdaptiveCard(buildCardModel(lookalikeAction(), [], HIDDEN_DIRECTORY)) as { body: Json[] }).body;
+    expect(body[1]).toMatchObject({ type: 'Container', style: 'warning' });
+    expect(JSON.stringify(body[1])).toContain(MARKED_CHARACTERS_WARNING);
+    const plain = buildAdaptiveCard(buildCardModel(oneScriptAction(), [hiddenVote(LOOKALIKE_REASON)], HIDDEN_DIRECTORY));
+    expect(validateAdaptiveCard(plain as never)).toEqual([]);
+    expect(JSON.stringify(plain)).not.toContain(MARKED_CHARACTERS_WARNING);
   });
 });
 

@@ -106,6 +106,16 @@ export function lookalikeMarked(text: string, opts: { json?: boolean } = {}): st
 }
 
 /**
+ * Whether `lookalikeMarked(text, opts)` marks a letter: a word of `text` mixes Latin letters with
+ * Cyrillic, Greek or Armenian ones ("рrod", "deletеBackups"; not "удалить", "Удалить env"). It is
+ * that function's own test (it changes text only by marking), so the two never disagree: a warning
+ * that look-alikes are marked is given exactly when one is.
+ */
+export function hasLookalikeLetters(text: string, opts: { json?: boolean } = {}): boolean {
+  return lookalikeMarked(text, opts) !== text;
+}
+
+/**
  * A caller's text on one line, as approvers read it (a resource, an environment, a summary, a
  * named field's text): displayLine, with look-alike letters in mixed words marked.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callerLine, callerText, displayLine, displayText, hasHiddenCharacters, keyText, lookalikeMarked, valueLine, valueText } from '../src/display-text.ts';
+import { callerLine, callerText, displayLine, displayText, hasHiddenCharacters, hasLookalikeLetters, keyText, lookalikeMarked, valueLine, valueText } from '../src/display-text.ts';
 
 // Caller text is shown exactly and visibly: what a terminal, a browser or a chat client would act
 // on or hide is shown as a mark; everything a person can read is left as it is.
@@ -132,5 +132,14 @@ describe('lookalikeMarked: a word mixing Latin with look-alike letters shows the
     expect(callerLine('\u0440rod\nnext')).toBe('⟨U+0440⟩rod ⏎ next');
     expect(callerText('line one\n\u0440rod\u202E')).toBe('line one\n⟨U+0440⟩rod⟨U+202E⟩');
     expect(keyText('delet\u0435Backups')).toBe(lookalikeMarked('delet\u0435Backups'));
+  });
+
+  it('hasLookalikeLetters says whether lookalikeMarked marks anything, in text and in JSON text', () => {
+    for (const text of ['\u0440rod', 'pr\u043Ed-db', 'delet\u0435Backups', '\u0440\u200Brod', 'ok, \u0430dmin']) expect(hasLookalikeLetters(text), text).toBe(true);
+    for (const text of ['prod', '\u0443\u0434\u0430\u043B\u0438\u0442\u044C', '\u0423\u0434\u0430\u043B\u0438\u0442\u044C env', '\u03B4\u03AD\u03BB\u03C4\u03B1', 'pro\u200Bd', '']) expect(hasLookalikeLetters(text), text).toBe(false);
+    expect(hasLookalikeLetters(valueText({ 'd\u0435lete': true }), { json: true })).toBe(true);
+    // In JSON text "\n" is an escape, not a Latin n before the Cyrillic word.
+    expect(hasLookalikeLetters(valueText('\n\u043F\u0440\u0438\u0432\u0435\u0442'), { json: true })).toBe(false);
+    expect(hasLookalikeLetters(valueText('\n\u043F\u0440\u0438\u0432\u0435\u0442'))).toBe(true);
   });
 });

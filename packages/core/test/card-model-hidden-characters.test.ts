@@ -21,7 +21,7 @@ describe('card model: hidden characters and line breaks are shown, never passed 
     const a = action();
     const card = buildCardModel(a, [vote(FAKE_LINE)], directory);
     expect(rawHidden(card)).toEqual([]);
-    expect(card.hiddenCharacters).toBe(true);
+    expect(card.markedCharacters).toBe(true);
     expect(card.title).toBe('Send invoice⟨U+202E⟩fdp.exe to the client');
     expect(card.resource).toBe('env/pro⟨U+200B⟩d-eu-1');
     // A param is JSON (text quoted): controls show as JSON's escapes, the rest as marks.
@@ -62,8 +62,8 @@ describe('card model: hidden characters and line breaks are shown, never passed 
 
   it('warns for a hidden character in a reason alone, and not for plain text', () => {
     const plain = action({ intent: IntentSchema.parse({ action: { type: 'file.send', resource: 'env/prod-eu-1', params: { file: 'invoice.pdf' } } }), onBehalfOf: null });
-    expect(buildCardModel(plain, [vote('fine\nby me')], directory).hiddenCharacters).toBe(false);
-    expect(buildCardModel(plain, [vote('fine\u200B')], directory).hiddenCharacters).toBe(true);
+    expect(buildCardModel(plain, [vote('fine\nby me')], directory).markedCharacters).toBe(false);
+    expect(buildCardModel(plain, [vote('fine\u200B')], directory).markedCharacters).toBe(true);
     expect(containsHiddenCharacters({ a: ['x', { ['k\u2066']: 1 }] })).toBe(true);
     expect(containsHiddenCharacters({ a: ['x\n\ty', 2, null] })).toBe(false);
   });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { IntentSchema, RequirementSchema } from '@countersign/contracts';
 import type { ActionRecord, DirectoryView } from '../src/index.ts';
-import { buildCardModel, REDACTED } from '../src/index.ts';
+import { buildCardModel, callerWords, containsHiddenCharacters, containsLookalikeLetters, MARKED_CHARACTERS_WARNING, REDACTED } from '../src/index.ts';
 import { EMPTY_DIRECTORY, hostileAction } from '../../../test/fakes/hostile-intent.ts';
-import { HIDDEN_DIRECTORY, LOOKALIKE_SHOWN, lookalikeAction } from './support/hidden-characters.ts';
+import { HIDDEN_DIRECTORY, hiddenVote, LOOKALIKE_REASON, LOOKALIKE_SHOWN, lookalikeAction, oneScriptAction } from './support/hidden-characters.ts';
 
 const directory: DirectoryView = {
   digest: 'd',
@@ -122,6 +122,60 @@ describe('card model: nothing that matters is hidden', () => {
     expect(card.justification).toBe(`cleanup\n${LOOKALIKE_SHOWN.justification}`);
     // Display only: the intent the card was built from is as the caller sent it.
     expect(lookalikeAction().intent.action.params).toEqual({ target: '\u0440rod', note: '\u0443\u0434\u0430\u043B\u0438\u0442\u044C env' });
+  });
+
+  it('warns (markedCharacters) for a request whose only oddity is a look-alike letter in a Latin word', () => {
+    const a = lookalikeAction();
+    // Nothing hidden: the look-alikes alone make the warning.
+    expect(containsHiddenCharacters([a.intent, a.actorId, a.onBehalfOf, a.reasons])).toBe(false);
+    expect(buildCardModel(a, [], HIDDEN_DIRECTORY).markedCharacters).toBe(true);
+  });
+
+  it('warns for a look-alike in any caller field the card marks: a key, a nested value, onBehalfOf, the justification', () => {
+    const plain = oneScriptAction();
+    const withIntent = (change: (i: ActionRecord['intent']) => void): ActionRecord => {
+      const a = oneScriptAction();
+      change(a.intent);
+      return a;
+    };
+    for (const a of [
+      withIntent((i) => (i.action.params = { ...i.action.params, 'delet\u0435Backups': false })),
+      withIntent((i) => (i.action.params = { ...i.action.params, opts: { list: ['ok', 'eu-w\u0435st-1'] } })),
+      withIntent((i) => (i.authority.attributes = { ticket: 'CHG-\u0440rod' })),
+      withIntent((i) => (i.justification = 'fine\nfor \u0440rod')),
+      { ...plain, onBehalfOf: 'fr\u0430nk' },
+    ]) {
+      expect(buildCardModel(a, [], HIDDEN_DIRECTORY).markedCharacters).toBe(true);
+    }
+  });
+
+  it('does not warn for words in one script, a look-alike only in a vote reason, or one the card does not show', () => {
+    const plain = oneScriptAction();
+    const card = buildCardModel(plain, [], HIDDEN_DIRECTORY);
+    expect(card.markedCharacters).toBe(false);
+    expect(JSON.stringify(card)).not.toContain('⟨U+');
+    // People's words are shown as written (not marked), so they are not warned about either.
+    const voted = buildCardModel(plain, [hiddenVote(LOOKALIKE_REASON)], HIDDEN_DIRECTORY);
+    expect(voted.votes[0]!.reason).toBe(LOOKALIKE_REASON);
+    expect(voted.markedCharacters).toBe(false);
+    // A value the rule redacts is not shown, nor is the callback URL: nothing marked, no warning.
+    const redacted = oneScriptAction();
+    redacted.intent.action.params = { ...redacted.intent.action.params, secret: '\u0440rod' };
+    redacted.requirement = { ...redacted.requirement!, redact: ['params.secret'] };
+    expect(buildCardModel(redacted, [], HIDDEN_DIRECTORY).markedCharacters).toBe(false);
+    const callback = oneScriptAction();
+    callback.intent.callbackUrl = 'https://hooks.example/\u0440rod';
+    expect(buildCardModel(callback, [], HIDDEN_DIRECTORY).markedCharacters).toBe(false);
+    expect(containsLookalikeLetters(callerWords(callback.intent, null))).toBe(false);
+    expect(containsLookalikeLetters({ a: ['x', { ['k\u0435y']: 1 }] })).toBe(true);
+  });
+
+  it('says both things in its warning, short enough for a Slack section, holding no look-alike itself', () => {
+    expect(MARKED_CHARACTERS_WARNING).toContain('hidden or control characters');
+    expect(MARKED_CHARACTERS_WARNING).toContain('look like Latin ones');
+    expect(MARKED_CHARACTERS_WARNING.length).toBeLessThanOrEqual(500);
+    expect(containsLookalikeLetters(MARKED_CHARACTERS_WARNING)).toBe(false);
+    expect(containsHiddenCharacters(MARKED_CHARACTERS_WARNING)).toBe(false);
   });
 
   it('a rule redacting all of the attributes: one redacted row, not one row per character of the mark', () => {

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { MARKED_CHARACTERS_WARNING } from '@countersign/core';
 import type { CliContext } from '../registry.ts';
 import { parseCli } from '../args.ts';
-import { HIDDEN_WARNING, ShownText, shownLine, terminalJson } from '../terminal.ts';
+import { MARKED_LIST_WARNING, ShownText, shownLine, terminalJson } from '../terminal.ts';
 
 // `countersign actions list|show|vote`: the read API and API-channel votes over HTTP, with a
 // person's (or agent's) API key. Never the database: what a reviewer may see and do is the
@@ -94,26 +95,29 @@ async function call(ctx: CliContext, url: string, token: string, method: string,
   return { ok: false };
 }
 
-/** One row of `actions list`; every field through `l`, which marks hidden characters. */
-function line(a: any, l: ShownText['line']): string {
+/**
+ * One row of `actions list`; every field through `shown`, which marks hidden characters, and the
+ * look-alike letters of the caller's words (resource, summary, onBehalfOf) as the console's rows do.
+ */
+function line(a: any, shown: ShownText): string {
+  const { line: l, caller: c } = shown;
   // The type always, never the agent's summary alone: a summary is the agent's own words.
-  const title = `${l(a.actionType)}${a.resource ? ` on ${l(a.resource)}` : ''}${a.summary ? ` — ${l(a.summary)}` : ''}`;
+  const title = `${l(a.actionType)}${a.resource ? ` on ${c(a.resource)}` : ''}${a.summary ? ` — ${c(a.summary)}` : ''}`;
   const progress = a.progress ? ` ${l(a.progress.filled)}/${l(a.progress.needed)}` : '';
-  return `${l(a.id)}  ${l(a.status).padEnd(9)} ${l(a.createdAt)}  ${l(a.requester.id)}${a.requester.onBehalfOf ? ` for ${l(a.requester.onBehalfOf)}` : ''}  ${title}${progress}\n`;
+  return `${l(a.id)}  ${l(a.status).padEnd(9)} ${l(a.createdAt)}  ${l(a.requester.id)}${a.requester.onBehalfOf ? ` for ${c(a.requester.onBehalfOf)}` : ''}  ${title}${progress}\n`;
 }
 
 function describe(a: any): string {
   const shown = new ShownText();
-  const l = shown.line;
+  const { line: l, caller: c } = shown;
   const out = [`${l(a.id)}  ${l(a.status)}  (${l(a.verdict)} by policy ${l(String(a.policyDigest).slice(0, 12))}…)`];
   const i = a.intent;
-  if (i) out.push(`  what: ${l(i.action.type)}${i.action.resource ? ` on ${l(i.action.resource)}` : ''}${i.action.summary ? ` — ${l(i.action.summary)}` : ''}`);
-  if (i && Object.keys(i.action.params ?? {}).length) {
-    // JSON.stringify escapes C0 controls but not bidi, zero-width or C1 characters: marked too.
-    shown.note(i.action.params);
-    out.push(`  params: ${l(JSON.stringify(i.action.params))}`);
-  }
-  out.push(`  who: ${l(a.requester.id)} (${l(a.requester.kind)})${a.requester.onBehalfOf ? ` on behalf of ${l(a.requester.onBehalfOf)}` : ''}${a.requester.owner ? `, owner ${l(a.requester.owner)}` : ''}`);
+  // The caller's words (resource, summary, params, onBehalfOf): look-alike letters marked too.
+  if (i) out.push(`  what: ${l(i.action.type)}${i.action.resource ? ` on ${c(i.action.resource)}` : ''}${i.action.summary ? ` — ${c(i.action.summary)}` : ''}`);
+  // As JSON, text quoted (valueLine, as on the cards): the bidi, zero-width and C1 characters
+  // JSON.stringify leaves as they are are marked too.
+  if (i && Object.keys(i.action.params ?? {}).length) out.push(`  params: ${shown.value(i.action.params)}`);
+  out.push(`  who: ${l(a.requester.id)} (${l(a.requester.kind)})${a.requester.onBehalfOf ? ` on behalf of ${c(a.requester.onBehalfOf)}` : ''}${a.requester.owner ? `, owner ${l(a.requester.owner)}` : ''}`);
   out.push(`  why: ${a.ruleIds.map(l).join(', ')}: ${a.reasons.map(l).join('; ')}`);
   if (a.progress) {
     out.push(`  requirement: ${l(a.progress.filled)} of ${l(a.progress.needed)}${a.progress.approvals.length ? `; filled: ${a.progress.approvals.map((x: any) => `${l(x.role)} by ${l(x.personId)}`).join(', ')}` : ''}${a.progress.open.length ? `; open: ${a.progress.open.map((o: any) => `${l(o.count)} × ${l(o.role)}`).join(', ')}` : ''}`);
@@ -121,7 +125,7 @@ function describe(a: any): string {
   if (a.canStillDecide) out.push(`  can still decide: ${a.canStillDecide.map(l).join(', ') || 'nobody'}`);
   for (const t of a.timeline ?? []) out.push(`  ${l(t.at)}  ${l(t.kind).padEnd(10)} ${l(t.text)}${t.seq !== undefined ? `  [artifact #${l(t.seq)}]` : ''}`);
   // Said first, before the lines it is about, so the reviewer reads them knowing.
-  if (shown.hidden) out.unshift(HIDDEN_WARNING);
+  if (shown.marked) out.unshift(MARKED_CHARACTERS_WARNING);
   return `${out.join('\n')}\n`;
 }
 
@@ -168,9 +172,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     if (values.json) json(r.body);
     else {
       const shown = new ShownText();
-      for (const a of r.body.items) ctx.stdout.write(line(a, shown.line));
+      for (const a of r.body.items) ctx.stdout.write(line(a, shown));
       if (r.body.items.length === 0) ctx.stdout.write('no actions\n');
-      if (shown.hidden) ctx.stdout.write('⚠ some actions above contain hidden or control characters, shown as ⟨U+…⟩ marks: see `actions show ID`\n');
+      if (shown.marked) ctx.stdout.write(`${MARKED_LIST_WARNING}\n`);
       if (r.body.nextCursor) ctx.stdout.write(`more: --cursor ${shownLine(r.body.nextCursor)}\n`);
     }
     return 0;

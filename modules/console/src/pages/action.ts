@@ -1,5 +1,5 @@
 import { callerLine, callerText, displayLine, keyText, valueLine } from '@countersign/contracts';
-import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionView } from '@countersign/core';
+import { callerWords, containsHiddenCharacters, containsLookalikeLetters, MARKED_CHARACTERS_WARNING, type ActionView } from '@countersign/core';
 import { formValue, html, when, type Html } from '../html.ts';
 import { titleOf, riskBadge } from './inbox.ts';
 import { layout, type Viewer } from './layout.ts';
@@ -70,11 +70,15 @@ function callerField(text: string | null | undefined): string | null {
   return text === null || text === undefined ? null : callerLine(text);
 }
 
-/** Said under the heading when anything shown on the page holds marked characters. */
-function hiddenWarning(a: ActionView): Html {
+/**
+ * Said under the heading when anything shown on the page is marked: a hidden character anywhere,
+ * or a look-alike letter in the caller's words (the intent, onBehalfOf), the only text whose
+ * look-alikes the page marks.
+ */
+function markedWarning(a: ActionView): Html {
   const shown = [a.intent, a.requester, a.reasons, a.decisionReason, a.override, a.votes?.map((v) => v.reason), a.timeline?.map((t) => t.text)];
-  if (!containsHiddenCharacters(shown)) return html``;
-  return html`<p class="refusal hidden-chars" role="alert">${HIDDEN_CHARACTERS_WARNING}</p>`;
+  if (!containsHiddenCharacters(shown) && !containsLookalikeLetters(callerWords(a.intent, a.requester.onBehalfOf))) return html``;
+  return html`<p class="refusal hidden-chars" role="alert">${MARKED_CHARACTERS_WARNING}</p>`;
 }
 
 function statusBadge(status: string): Html {
@@ -117,7 +121,7 @@ export function actionPage(a: ActionView, viewer: Viewer, opts: { problem?: Vote
     body: html`<p><a href="/console">← Inbox</a></p>
 <h1>${title} ${statusBadge(a.status)}</h1>
 <p class="muted"><code>${a.id}</code> · submitted ${when(a.createdAt)}${a.expiresAt && a.status === 'pending' ? html` · expires ${when(a.expiresAt)}` : ''}</p>
-${hiddenWarning(a)}
+${markedWarning(a)}
 ${opts.notice ? html`<p class="notice" role="status">${opts.notice}</p>` : ''}
 <div class="grid">
 <section aria-labelledby="who-title" class="card"><h2 id="who-title">Who</h2>

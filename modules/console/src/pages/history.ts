@@ -1,7 +1,7 @@
 import { ActionFilterQuerySchema, callerLine } from '@countersign/contracts';
 import type { ActionSummary } from '@countersign/core';
 import { formValue, html, when, type Html } from '../html.ts';
-import { hiddenFlag, riskBadge, titleOf } from './inbox.ts';
+import { markedFlag, riskBadge, titleOf } from './inbox.ts';
 import { layout, type Viewer } from './layout.ts';
 
 export interface FormProblem {
@@ -75,7 +75,7 @@ ${viewer.auditor
   <tbody>
   ${opts.items.length === 0 ? html`<tr><td colspan="6" class="empty">No actions match.</td></tr>` : ''}
   ${opts.items.map(
-    (a) => html`<tr><th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a>${hiddenFlag(a)}<br><small><code>${a.actionType}</code></small></th>
+    (a) => html`<tr><th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a>${markedFlag(a)}<br><small><code>${a.actionType}</code></small></th>
     <td><span class="badge status-${a.status}">${a.status}</span></td>
     <td>${a.requester.id}${a.requester.onBehalfOf ? ` for ${callerLine(a.requester.onBehalfOf)}` : ''}</td>
     <td>${riskBadge(a.risk)}</td><td>${when(a.createdAt)}</td><td>${a.decidedAt ? html`${when(a.decidedAt)}${a.decidedBy ? ` by ${a.decidedBy}` : ''}` : ''}</td></tr>`,

@@ -1,5 +1,5 @@
 import { callerLine } from '@countersign/contracts';
-import { containsHiddenCharacters, HIDDEN_CHARACTERS_WARNING, type ActionSummary } from '@countersign/core';
+import { containsHiddenCharacters, containsLookalikeLetters, MARKED_CHARACTERS_WARNING, type ActionSummary } from '@countersign/core';
 import { duration, html, type Html } from '../html.ts';
 import { layout, type Viewer } from './layout.ts';
 
@@ -11,10 +11,14 @@ export function titleOf(a: { summary: string | null; actionType: string; resourc
   return callerLine(a.summary ?? `${a.actionType}${a.resource ? ` on ${a.resource}` : ''}`);
 }
 
-/** A row's flag when what it shows of the caller's text holds marked characters. */
-export function hiddenFlag(a: Pick<ActionSummary, 'summary' | 'resource' | 'actionType' | 'requester' | 'risk'>): Html {
-  if (!containsHiddenCharacters([a.summary, a.resource, a.actionType, a.requester, a.risk])) return html``;
-  return html` <span class="badge hidden-chars" title="${HIDDEN_CHARACTERS_WARNING}">⚠ hidden characters</span>`;
+/**
+ * A row's flag when what it shows of the caller's text is marked: a hidden character, or a
+ * look-alike letter in what the row marks them in (the title, onBehalfOf, the risk class).
+ */
+export function markedFlag(a: Pick<ActionSummary, 'summary' | 'resource' | 'actionType' | 'requester' | 'risk'>): Html {
+  const hidden = containsHiddenCharacters([a.summary, a.resource, a.actionType, a.requester, a.risk]);
+  if (!hidden && !containsLookalikeLetters([a.summary, a.resource, a.actionType, a.requester.onBehalfOf, a.risk.class])) return html``;
+  return html` <span class="badge hidden-chars" title="${MARKED_CHARACTERS_WARNING}">⚠ hidden or look-alike characters</span>`;
 }
 
 function requester(a: ActionSummary): Html {
@@ -31,7 +35,7 @@ export function inboxRows(items: ActionSummary[], now: Date): Html {
   if (items.length === 0) return html`<tr><td colspan="6" class="empty">Nothing awaits your decision.</td></tr>`;
   return html`${items.map(
     (a) => html`<tr data-action="${a.id}">
-  <th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a>${hiddenFlag(a)}<br><small><code>${a.actionType}</code></small></th>
+  <th scope="row"><a href="/console/actions/${a.id}">${titleOf(a)}</a>${markedFlag(a)}<br><small><code>${a.actionType}</code></small></th>
   <td>${requester(a)}</td>
   <td>${riskBadge(a.risk)}</td>
   <td>${duration(now.getTime() - Date.parse(a.createdAt))}</td>

@@ -1,6 +1,6 @@
 import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, PlainTextElement, SectionBlock } from '@slack/types';
 import { displayLine } from '@countersign/contracts';
-import { HIDDEN_CHARACTERS_WARNING, type CardModel } from '@countersign/core';
+import { MARKED_CHARACTERS_WARNING, type CardModel } from '@countersign/core';
 import { clip, code, escapeText, safe, slackDate } from './mrkdwn.ts';
 
 // The approval card as Block Kit: a pure function of the engine's CardModel. The model has
@@ -193,9 +193,9 @@ function outcomeLine(outcome: NonNullable<CardModel['outcome']>, status: CardMod
   return `${STATUS_EMOJI[status]} *${safe(outcome.headline, 500)}*${reason}`;
 }
 
-/** Said before anything else when the model marked hidden characters. */
-function hiddenCharactersBlocks(card: CardModel): KnownBlock[] {
-  return card.hiddenCharacters ? [section(`:warning: *${safe(HIDDEN_CHARACTERS_WARNING.replace(/^⚠ /, ''), 500)}*`)] : [];
+/** Said before anything else when the model marked characters (hidden ones or look-alike letters). */
+function markedCharactersBlocks(card: CardModel): KnownBlock[] {
+  return card.markedCharacters ? [section(`:warning: *${safe(MARKED_CHARACTERS_WARNING.replace(/^⚠ /, ''), 500)}*`)] : [];
 }
 
 function statusBlocks(card: CardModel): KnownBlock[] {
@@ -234,7 +234,7 @@ export function renderCard(card: CardModel, links: CardLinks = {}): RenderedCard
   const where = card.where.length > 0 ? [section('*Where*'), ...fieldSections(card.where)] : [];
   const blocks: KnownBlock[] = [
     header(card),
-    ...hiddenCharactersBlocks(card),
+    ...markedCharactersBlocks(card),
     ...whatBlocks(card, links),
     whoBlock(card),
     ...where,

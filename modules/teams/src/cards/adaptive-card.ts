@@ -1,4 +1,4 @@
-import { HIDDEN_CHARACTERS_WARNING, type CardModel } from '@countersign/core';
+import { MARKED_CHARACTERS_WARNING, type CardModel } from '@countersign/core';
 
 // The approval card as an Adaptive Card (schema 1.5, Universal Actions). A pure function of
 // the engine's CardModel: it never decides what to show or hide, only how. Approve and Deny
@@ -277,10 +277,10 @@ function outcomeBlocks(m: CardModel, l: Limits): Json[] {
   ];
 }
 
-/** Said on top when the model marked hidden characters, so the marks are not overlooked. */
-function hiddenCharactersBlocks(m: CardModel): Json[] {
-  if (!m.hiddenCharacters) return [];
-  return [{ type: 'Container', style: 'warning', items: [text(HIDDEN_CHARACTERS_WARNING, { weight: 'Bolder', color: 'Warning' })] }];
+/** Said on top when the model marked characters (hidden ones or look-alike letters), so the marks are not overlooked. */
+function markedCharactersBlocks(m: CardModel): Json[] {
+  if (!m.markedCharacters) return [];
+  return [{ type: 'Container', style: 'warning', items: [text(MARKED_CHARACTERS_WARNING, { weight: 'Bolder', color: 'Warning' })] }];
 }
 
 function reasonCard(inputId: string, label: string, verb: 'approve' | 'deny', actionId: string): Json {
@@ -339,7 +339,7 @@ function render(m: CardModel, view: CardView, l: Limits, links: CardLinks): Json
   if (view.notice) body.push(noticeBlock(view.notice, Math.max(l.long, 300)));
   body.push(
     text(`countersign · ${headline.text}`, { size: 'Small', weight: 'Bolder', color: headline.color }),
-    ...hiddenCharactersBlocks(m),
+    ...markedCharactersBlocks(m),
     // The heading is ours (the action type); the agent's summary is quoted below it, as theirs.
     text(shorten(m.actionType, l.title), { size: 'Large', weight: 'Bolder', spacing: 'Small' }),
     agentWords('The agent says: ', title, { spacing: 'Small' }),

@@ -1,4 +1,4 @@
-import { callerLine, callerText, displayLine, hasHiddenCharacters, keyText, valueLine, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
+import { callerLine, callerText, displayLine, hasHiddenCharacters, hasLookalikeLetters, keyText, valueLine, type ActionStatus, type Intent, type RoleGroup } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { describeOpen, progress } from '../slots.ts';
@@ -57,15 +57,20 @@ export interface CardModel {
   /** Approve / Deny buttons are shown only while pending. */
   actionable: boolean;
   /**
-   * Something shown holds characters a reader would not see (shown as ⟨U+XXXX⟩ marks): the card
-   * says so, in HIDDEN_CHARACTERS_WARNING's words, before the marks can be overlooked.
+   * Something shown is marked (⟨U+XXXX⟩): it holds characters a reader would not see, or the
+   * caller's words (`callerWords`) mix look-alike letters into Latin words. The card says so, in
+   * MARKED_CHARACTERS_WARNING's words, before the marks can be overlooked.
    */
-  hiddenCharacters: boolean;
+  markedCharacters: boolean;
 }
 
-/** The warning every channel shows when a card or page holds marked characters. */
-export const HIDDEN_CHARACTERS_WARNING =
-  '⚠ This request contains hidden or control characters (invisible, or reordering the text around them). They are shown as ⟨U+…⟩ marks; read the marked values with care.';
+/**
+ * The warning every channel (Slack, Teams, the console, the CLI) shows when a card or page holds
+ * marks, of either kind. Its example is written so that it holds no look-alike itself (the lone
+ * Cyrillic р is a word of one script; “prod” is Latin).
+ */
+export const MARKED_CHARACTERS_WARNING =
+  '⚠ This request contains hidden or control characters (invisible, or reordering the text around them), or letters from another alphabet that look like Latin ones (a Cyrillic р in “prod” shows as “⟨U+0440⟩rod”). They are shown as ⟨U+…⟩ marks; read the marked values with care.';
 
 /** Whether any string in `value` (object keys too, at any depth) holds a hidden character. */
 export function containsHiddenCharacters(value: unknown): boolean {
@@ -73,6 +78,29 @@ export function containsHiddenCharacters(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsHiddenCharacters);
   if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => hasHiddenCharacters(k) || containsHiddenCharacters(v));
   return false;
+}
+
+/**
+ * Whether any string in `value` (object keys too, at any depth) has a word mixing Latin letters
+ * with Cyrillic, Greek or Armenian ones: what callerLine, callerText, keyText and valueLine mark.
+ */
+export function containsLookalikeLetters(value: unknown): boolean {
+  if (typeof value === 'string') return hasLookalikeLetters(value);
+  if (Array.isArray(value)) return value.some(containsLookalikeLetters);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => hasLookalikeLetters(k) || containsLookalikeLetters(v));
+  return false;
+}
+
+/**
+ * What cards and pages show with look-alike letters marked: the caller's words, the intent as
+ * approvers see it (redacted: what a rule hides is not shown) but its `callbackUrl`, which no card
+ * or page shows, and `onBehalfOf`. People's words and the directory's names are shown as written,
+ * so they are not here. For `containsLookalikeLetters`, so that a warning comes with every mark.
+ */
+export function callerWords(intent: Intent | null | undefined, onBehalfOf: string | null | undefined): unknown[] {
+  if (!intent) return [onBehalfOf];
+  const { callbackUrl: _notShown, ...shown } = intent;
+  return [shown, onBehalfOf];
 }
 
 const MAX_PARAMS = 12;
@@ -268,14 +296,8 @@ export function buildCardModel(a: ActionRecord, votes: VoteRecord[], directory: 
         ? null
         : { status: a.status, by: a.overriddenBy ?? a.decidedBy, at: decidedAt?.toISOString() ?? null, text: outcomeText(a, directory), ...outcomeParts(a, directory) },
     actionable: a.status === 'pending',
-    hiddenCharacters: containsHiddenCharacters([
-      intent,
-      a.actorId,
-      a.onBehalfOf,
-      a.reasons,
-      a.decisionReason,
-      a.overrideReason,
-      votes.map((v) => v.reason),
-    ]),
+    markedCharacters:
+      containsHiddenCharacters([intent, a.actorId, a.onBehalfOf, a.reasons, a.decisionReason, a.overrideReason, votes.map((v) => v.reason)]) ||
+      containsLookalikeLetters(callerWords(intent, a.onBehalfOf)),
   };
 }

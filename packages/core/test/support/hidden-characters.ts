@@ -78,6 +78,31 @@ export const LOOKALIKE_SHOWN = {
   asWritten: '"\u0443\u0434\u0430\u043B\u0438\u0442\u044C env"',
 };
 
+/**
+ * A person's reason holding a mixed word ("рrod" with a Cyrillic р): people's words are shown as
+ * written (no downstream acts on them), so it is neither marked nor warned about.
+ */
+export const LOOKALIKE_REASON = 'checked \u0440rod';
+
+/**
+ * Like `lookalikeAction` but every word in one script, or two scripts side by side ("удалить",
+ * "Удалить env"): nothing is marked, and no warning is given.
+ */
+export function oneScriptAction(): ActionRecord {
+  const intent = IntentSchema.parse({
+    action: {
+      type: 'db.drop',
+      resource: 'prod-db',
+      summary: '\u0423\u0434\u0430\u043B\u0438\u0442\u044C prod-db',
+      params: { target: 'prod', note: '\u0443\u0434\u0430\u043B\u0438\u0442\u044C env', '\u0431\u0430\u0437\u0430': '\u03B4\u03AD\u03BB\u03C4\u03B1' },
+    },
+    context: { environment: 'prod', attributes: { region: '\u0437\u0430\u043F\u0430\u0434 eu-west-1' } },
+    risk: { class: 'low' },
+    justification: 'cleanup\n\u0443\u0434\u0430\u043B\u0438\u0442\u044C staging',
+  });
+  return hiddenAction({ intent, onBehalfOf: null, actionType: 'db.drop', requirement: RequirementSchema.parse({ groups: [{ role: 'sre', count: 2 }], expiresInSeconds: 600 }) });
+}
+
 /** A refused `hiddenAction`: Bob denied it with FAKE_DENY. */
 export function deniedAction(): ActionRecord {
   return hiddenAction({ status: 'refused', decidedBy: 'bob', decidedAt: new Date('2026-05-01T10:10:00.000Z'), decisionReason: FAKE_DENY });
