@@ -27,6 +27,13 @@ export interface ActionRecord {
   overrideReason: string | null;
   idempotencyKey: string | null;
   requestHash: string | null;
+  /**
+   * personBinding() of each person who may not approve this action because of who they are:
+   * the requesting person, the person it is on behalf of, the agent's owner (unless the rule
+   * lets owners approve), from the directory at submission. Empty for actions made before;
+   * absent only where no store is involved (card and view fixtures): then none are recorded.
+   */
+  partyBindings?: string[];
 }
 
 export interface VoteRecord {
@@ -37,6 +44,11 @@ export interface VoteRecord {
   reason: string | null;
   channel: VoteChannel;
   roles: string[];
+  /**
+   * personBinding() of the voter at vote time; null (or absent, in fixtures) for votes made
+   * before bindings, which count as they did: by id.
+   */
+  binding?: string | null;
   createdAt: Date;
 }
 

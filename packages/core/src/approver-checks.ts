@@ -13,6 +13,11 @@ export interface VoteCheckInput {
   approvals: Approval[];
   person: Person;
   /**
+   * personBinding() of `person`: who they are whatever their directory id. Compared with the
+   * action's parties and with earlier votes, so a rename makes nobody someone else.
+   */
+  binding: string;
+  /**
    * The requesting agent's owner in the directory as it is now (SPEC: the checks run against
    * the directory at vote time), null when the requester is no agent or has left. The owner
    * recorded at submission is refused as well: handing an agent to someone else must not let
@@ -27,7 +32,7 @@ export interface VoteCheckInput {
   reason: string | null | undefined;
 }
 
-export function assertMayVote({ action, votes, approvals, person, currentOwnerId, decision, reason }: VoteCheckInput): void {
+export function assertMayVote({ action, votes, approvals, person, binding, currentOwnerId, decision, reason }: VoteCheckInput): void {
   const requirement = action.requirement;
   if (!requirement) {
     throw new DomainError('not_eligible', 'This action was not escalated for approval.');
@@ -42,7 +47,18 @@ export function assertMayVote({ action, votes, approvals, person, currentOwnerId
   if (owns && !requirement.ownerMayApprove) {
     throw new DomainError('self_approval', "You own the agent that requested this action; someone else must decide it.");
   }
-  if (votes.some((v) => v.personId === person.id)) {
+  // The same people by who they are, not by id: renamed in the directory since the submission,
+  // the requester, the person it is on behalf of or the owner is still themselves.
+  if ((action.partyBindings ?? []).includes(binding)) {
+    throw new DomainError('self_approval', 'You requested this action, it is on your behalf, or you own the agent that requested it (under another directory id); someone else must decide it.');
+  }
+  // An override lifts a refusal, not the other rules' requirements: whoever lifted it may not
+  // also be the approval that carries it through.
+  if (action.overriddenBy !== null && person.id === action.overriddenBy && decision === 'approve') {
+    throw new DomainError('self_approval', 'You overrode the refusal of this action; someone else must approve it (an override lifts a refusal, not the approvals the rules still require).');
+  }
+  // One vote per person: by id, and by who they are (a renamed person voting again).
+  if (votes.some((v) => v.personId === person.id || (v.binding != null && v.binding === binding))) {
     throw new DomainError('already_voted', 'You have already voted on this action.');
   }
   const neededRoles = new Set(requirement.groups.map((g) => g.role));

@@ -1,4 +1,5 @@
 import type { RoleGroup } from '@countersign/contracts';
+import { personBinding } from './keys/principal-binding.ts';
 
 // Dual control as a matching problem: every slot (one per unit of a group's count) must be
 // filled by a distinct person holding its role, and a person fills at most one slot. Greedy
@@ -69,18 +70,20 @@ export function describeOpen(open: RoleGroup[]): string {
 }
 
 /**
- * Approvals as they count now: each earlier approver must still be in the directory and
- * still hold the role they approved with. A role revoked while the request waits stops
- * counting (fail closed); a role gained later never counts retroactively.
+ * Approvals as they count now: each earlier approver must still be in the directory, still be
+ * the person who voted (the binding recorded with the vote, when there is one), and still hold
+ * the role they approved with. A role revoked while the request waits stops counting (fail
+ * closed); a role gained later never counts retroactively; an id given to someone else since
+ * does not carry the vote over to them.
  */
 export function currentApprovals(
-  votes: { personId: string; decision: string; roles: string[] }[],
-  personRoles: (personId: string) => string[] | undefined,
+  votes: { personId: string; decision: string; roles: string[]; binding?: string | null }[],
+  personRoles: (personId: string, binding: string | null) => string[] | undefined,
 ): Approval[] {
   const out: Approval[] = [];
   for (const v of votes) {
     if (v.decision !== 'approve') continue;
-    const roles = personRoles(v.personId);
+    const roles = personRoles(v.personId, v.binding ?? null);
     if (!roles) continue;
     out.push({ personId: v.personId, roles: v.roles.filter((r) => roles.includes(r)) });
   }
@@ -90,12 +93,25 @@ export function currentApprovals(
 /**
  * Each earlier approver's roles as they count now for an action: their directory roles, and
  * none once they have become the requesting agent's owner (unless the rule lets owners
- * approve): an approval counts only from someone who may still approve it.
+ * approve), or once the entry under their id is someone else (its binding is not the one
+ * recorded with the vote; a vote from before bindings has none and is judged by id as before):
+ * an approval counts only from the person who gave it, while they may still approve it.
  */
 export function approverRolesNow(
   action: { actorId: string; requirement: { ownerMayApprove?: boolean } | null },
-  directory: { person(id: string): { roles: string[] } | undefined; actorOf(id: string): { owner: string | null } | undefined },
-): (personId: string) => string[] | undefined {
+  directory: { person(id: string): { roles: string[]; email: string } | undefined; actorOf(id: string): { owner: string | null } | undefined },
+): (personId: string, binding: string | null) => string[] | undefined {
   const owner = action.requirement?.ownerMayApprove ? null : (directory.actorOf(action.actorId)?.owner ?? null);
-  return (id) => (id === owner ? undefined : directory.person(id)?.roles);
+  const ownerPerson = owner === null ? undefined : directory.person(owner);
+  const ownerBinding = ownerPerson ? personBinding(ownerPerson) : null;
+  return (id, binding) => {
+    if (id === owner) return undefined;
+    const person = directory.person(id);
+    if (!person) return undefined;
+    if (binding !== null) {
+      if (binding !== personBinding(person)) return undefined;
+      if (binding === ownerBinding) return undefined;
+    }
+    return person.roles;
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { RoleGroup } from '@countersign/contracts';
-import { currentApprovals, fillsOpenSlot, progress, type Approval } from '../src/index.ts';
+import { approverRolesNow, currentApprovals, fillsOpenSlot, personBinding, progress, type Approval } from '../src/index.ts';
 import { bruteForceMaximum, slotCount } from './support/brute-force.ts';
 
 // Dual control is a matching problem (slots.ts). These properties pin what the matching must
@@ -123,5 +123,41 @@ describe('approvals as they count now', () => {
   it('never counts a role gained after the vote', () => {
     const now: Record<string, string[]> = { alice: ['sre-lead', 'security'], bob: ['security'] };
     expect(currentApprovals(votes, (id) => now[id])).toContainEqual({ personId: 'alice', roles: ['sre-lead'] });
+  });
+});
+
+describe('approvals follow the person, not the id', () => {
+  const people: Record<string, { roles: string[]; email: string }> = {
+    carol: { roles: ['sre-lead'], email: 'carla@example.com' }, // the id given to a newcomer
+    'carol.nguyen': { roles: ['sre-lead', 'security'], email: 'Carol@example.com' }, // Carol, renamed
+    bob: { roles: ['security'], email: 'bob@example.com' },
+    olga: { roles: ['security'], email: 'olga@example.com' },
+  };
+  const directory = {
+    person: (id: string) => people[id],
+    actorOf: (id: string) => (id === 'deploy-bot' ? { owner: 'olga' } : undefined),
+  };
+  const action = { actorId: 'deploy-bot', requirement: { ownerMayApprove: false } };
+  const carol = personBinding({ email: 'carol@example.com' });
+
+  it('binds by email as identities are compared, never by id', () => {
+    expect(personBinding({ email: ' CAROL@example.com ' })).toBe(carol);
+    expect(personBinding({ email: 'carla@example.com' })).not.toBe(carol);
+  });
+
+  it('drops a vote whose id now names someone else; keeps one whose binding still matches, and legacy ones', () => {
+    const votes = [
+      { personId: 'carol', decision: 'approve', roles: ['sre-lead'], binding: carol },
+      { personId: 'bob', decision: 'approve', roles: ['security'], binding: personBinding(people.bob!) },
+    ];
+    expect(currentApprovals(votes, approverRolesNow(action, directory))).toEqual([{ personId: 'bob', roles: ['security'] }]);
+    const legacy = votes.map((v) => ({ ...v, binding: null }));
+    expect(currentApprovals(legacy, approverRolesNow(action, directory)).map((a) => a.personId)).toEqual(['carol', 'bob']);
+  });
+
+  it("never counts the agent's owner, whatever id their vote was cast under", () => {
+    const votes = [{ personId: 'olga.old', decision: 'approve', roles: ['security'], binding: personBinding(people.olga!) }];
+    const renamedBack = { ...directory, person: (id: string) => (id === 'olga.old' ? people.olga : people[id]) };
+    expect(currentApprovals(votes, approverRolesNow(action, renamedBack))).toEqual([]);
   });
 });

@@ -134,12 +134,12 @@ export class PgGateTx implements GateTx {
       INSERT INTO "Action" (
         id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
         "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
-        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash")
+        "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash", "partyBindings")
       VALUES (
         ${a.id}, ${a.status}::"ActionStatus", ${a.outcome}::"VerdictOutcome", ${a.actorId}, ${a.actorKind}::"PrincipalKind", ${a.ownerId}, ${a.onBehalfOf},
         ${a.apiKeyId}, ${JSON.stringify(a.intent)}::jsonb, ${a.intentHash}, ${a.actionType}, ${a.policyDigest}, ${a.ruleIds}::text[],
         ${a.reasons}::text[], ${a.requirement === null ? null : JSON.stringify(a.requirement)}::jsonb, ${a.overrideRoles}::text[], ${a.expiresAt},
-        ${a.createdAt}, ${a.decidedAt}, ${a.decidedBy}, ${a.decisionReason}, ${a.overriddenBy}, ${a.overrideReason}, ${a.idempotencyKey}, ${a.requestHash})`;
+        ${a.createdAt}, ${a.decidedAt}, ${a.decidedBy}, ${a.decisionReason}, ${a.overriddenBy}, ${a.overrideReason}, ${a.idempotencyKey}, ${a.requestHash}, ${a.partyBindings ?? []}::text[])`;
   }
 
   async lockAction(id: string): Promise<ActionRecord | null> {
@@ -172,9 +172,9 @@ export class PgGateTx implements GateTx {
 
   async insertVote(v: VoteRecord): Promise<void> {
     this.pending.add({
-      sql: `INSERT INTO "Vote" (id, "actionId", "personId", decision, reason, channel, roles, "createdAt")
-            VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?) RETURNING 1`,
-      values: [v.id, v.actionId, v.personId, v.decision, v.reason, v.channel, v.roles, v.createdAt],
+      sql: `INSERT INTO "Vote" (id, "actionId", "personId", decision, reason, channel, roles, binding, "createdAt")
+            VALUES (?, ?, ?, ?, ?, ?, ?::text[], ?, ?) RETURNING 1`,
+      values: [v.id, v.actionId, v.personId, v.decision, v.reason, v.channel, v.roles, v.binding ?? null, v.createdAt],
       expect: { rows: 1, otherwise: `vote ${v.id} was not written` },
     });
   }

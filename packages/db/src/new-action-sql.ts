@@ -9,7 +9,7 @@ import { SqlFragment, sqlStatement } from './sql.ts';
 /** The Action columns a new action writes: both ways of appending a batch insert these. */
 export const ACTION_COLUMNS = new SqlFragment(`id, status, outcome, "actorId", "actorKind", "ownerId", "onBehalfOf", "apiKeyId", intent, "intentHash",
   "actionType", "policyDigest", "ruleIds", reasons, requirement, "overrideRoles", "expiresAt", "createdAt",
-  "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash"`);
+  "decidedAt", "decidedBy", "decisionReason", "overriddenBy", "overrideReason", "idempotencyKey", "requestHash", "partyBindings"`);
 
 /** The unique index that makes an Idempotency-Key name at most one action per API key. */
 export const IDEMPOTENCY_CONSTRAINT = 'Action_apiKeyId_idempotencyKey_key';

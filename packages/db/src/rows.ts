@@ -39,6 +39,7 @@ export function toActionRecord(row: ActionRow): ActionRecord {
     overrideReason: row.overrideReason,
     idempotencyKey: row.idempotencyKey,
     requestHash: row.requestHash,
+    partyBindings: row.partyBindings ?? [],
   };
 }
 
@@ -51,6 +52,7 @@ export function toVoteRecord(row: VoteRow): VoteRecord {
     reason: row.reason,
     channel: row.channel as VoteChannel,
     roles: row.roles,
+    binding: row.binding ?? null,
     createdAt: row.createdAt,
   };
 }

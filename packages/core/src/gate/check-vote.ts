@@ -1,6 +1,7 @@
 import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
+import { personBinding } from '../keys/principal-binding.ts';
 import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
@@ -34,6 +35,8 @@ export interface VoteReader {
 export interface VoteAllowed {
   action: ActionRecord;
   person: Person;
+  /** personBinding(person), recorded with the vote. */
+  binding: string;
   votes: VoteRecord[];
   /** Earlier approvals as they count now (current roles). */
   approvals: Approval[];
@@ -67,16 +70,17 @@ export async function checkVoteOn(
   const directory = config.current().directory;
   const person = directory.person(req.personId);
   if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
+  const binding = personBinding(person);
   const votes = await reader.votesFor(action.id);
   const approvals = currentApprovals(votes, approverRolesNow(action, directory));
   try {
     const currentOwnerId = directory.actorOf(action.actorId)?.owner ?? null;
-    assertMayVote({ action, votes, approvals, person, currentOwnerId, decision: req.decision, reason: req.reason });
+    assertMayVote({ action, votes, approvals, person, binding, currentOwnerId, decision: req.decision, reason: req.reason });
   } catch (err) {
     if (err instanceof DomainError) return { refused: err };
     throw err;
   }
-  return { allowed: { action, person, votes, approvals } };
+  return { allowed: { action, person, binding, votes, approvals } };
 }
 
 /** What a dry run answers: the vote would be recorded, or the refusal the real vote would give. */

@@ -12,6 +12,7 @@ import {
 } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
 import { inDelegationScope } from '../keys/delegation-scope.ts';
+import { personBinding } from '../keys/principal-binding.ts';
 import type { Caller } from '../keys/key-service.ts';
 import { UniqueViolation } from '../ports.ts';
 import type { GateDeps } from './deps.ts';
@@ -119,6 +120,7 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     overrideReason: null,
     idempotencyKey: req.idempotencyKey ?? null,
     requestHash,
+    partyBindings: partyBindingsOf(directory, actor, intent.onBehalfOf ?? null, requirement?.ownerMayApprove === true),
   };
 
   const actorRef = { kind: actor.kind, id: actor.id };
@@ -174,6 +176,29 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     }
     throw err;
   }
+}
+
+/**
+ * Who may not approve this action because of who they are, bound to the person rather than the
+ * id (see personBinding): the requester when a person, the person it is on behalf of, and the
+ * agent's owner unless the rule lets owners approve. The vote-time checks compare ids as well,
+ * so a party the directory cannot resolve here is still refused under their id.
+ */
+function partyBindingsOf(
+  directory: { person(id: string): { email: string } | undefined },
+  actor: { kind: 'person' | 'agent'; id: string; owner: string | null },
+  onBehalfOf: string | null,
+  ownerMayApprove: boolean,
+): string[] {
+  const ids = [actor.kind === 'person' ? actor.id : null, onBehalfOf, ownerMayApprove ? null : actor.owner];
+  const out: string[] = [];
+  for (const id of ids) {
+    const person = id === null ? undefined : directory.person(id);
+    if (!person) continue;
+    const binding = personBinding(person);
+    if (!out.includes(binding)) out.push(binding);
+  }
+  return out;
 }
 
 /**

@@ -53,7 +53,7 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
       if (checked.expired && locked) await finalizeInTx(tx, locked, expiryPatch(now));
       return { refused: checked.refused };
     }
-    const { action, person, approvals: approvalsBefore } = checked.allowed;
+    const { action, person, binding, approvals: approvalsBefore } = checked.allowed;
 
     const requirement = action.requirement!;
     const vote: VoteRecord = {
@@ -64,6 +64,7 @@ export async function castVote(deps: GateDeps, req: VoteRequest): Promise<VoteRe
       reason: req.reason,
       channel: req.channel,
       roles: person.roles.filter((r) => requirement.groups.some((g) => g.role === r)),
+      binding,
       createdAt: now,
     };
     await tx.insertVote(vote);

@@ -16,3 +16,15 @@ export function principalBinding(principal: Principal): string {
   const anchor = principal.kind === 'person' ? `email:${emailKey(principal.email)}` : `owner:${principal.owner}`;
   return createHash('sha256').update(`countersign-principal-v1\n${principal.kind}\n${principal.id}\n${anchor}`, 'utf8').digest('hex');
 }
+
+/**
+ * sha256 hex of who a person is, whatever directory id they are under: their email (the
+ * identity the IdP, Slack and Teams share). Unlike principalBinding it leaves the id out on
+ * purpose: it is what stays the same when the directory renames someone, and what differs when
+ * an id is given to someone else. Recorded for the parties of an action at submission and for
+ * each voter at vote time (approver-checks.ts, slots.ts), so that a rename never makes a
+ * requester an approver, one human never fills two slots, and a reused id never inherits a vote.
+ */
+export function personBinding(person: { email: string }): string {
+  return createHash('sha256').update(`countersign-person-v1\nemail:${emailKey(person.email)}`, 'utf8').digest('hex');
+}
