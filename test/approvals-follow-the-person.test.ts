@@ -17,6 +17,7 @@ const ALICE = '  - { id: alice, name: Alice, email: alice@example.com, roles: [s
 const CAROL = '  - { id: carol, name: Carol, email: carol@example.com, roles: [sre-lead, security] }\n';
 const ERIN = '  - { id: erin, name: Erin, email: erin@example.com, roles: [developer, sre-lead] }\n';
 const JUDY = '  - { id: judy, name: Judy, email: judy@example.com, roles: [security] }\n';
+const BOB = '  - { id: bob, name: Bob, email: bob@example.com, roles: [security], slack: { userId: U0BOB0001 } }\n';
 const DEPLOY_BOT = '  - { id: deploy-bot, name: Deploy bot, owner: erin, roles: [deployer] }\n';
 
 // A purge is frozen (security may lift the freeze) and needs one security approver as well.
@@ -38,7 +39,7 @@ const PURGE_RULES = `
 
 let t: TestService;
 beforeAll(async () => {
-  for (const line of [ALICE, CAROL, ERIN, JUDY, DEPLOY_BOT]) expect(DIRECTORY).toContain(line);
+  for (const line of [ALICE, BOB, CAROL, ERIN, JUDY, DEPLOY_BOT]) expect(DIRECTORY).toContain(line);
   const policy = fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8').trimEnd() + '\n' + PURGE_RULES;
   t = await startTestService({ policy });
 });
@@ -169,5 +170,28 @@ describe('an override lifts a refusal, not the approvals still required', () => 
     const judy = await vote(id, t.tokens.judy!);
     expect(judy.status, judy.text).toBe(201);
     expect(judy.body.action).toMatchObject({ status: 'approved', decidedBy: 'judy', override: { by: 'bob' } });
+  });
+
+  it('the overrider, renamed after the override, still may not approve it under the new id', async () => {
+    const refused = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: { action: { type: 'data.purge', resource: 'orders' } } });
+    const id = refused.body.id as string;
+    expect((await t.api('POST', `/v1/actions/${id}/override`, { token: t.tokens.bob, body: { reason: 'needed today' } })).body.status).toBe('pending');
+    await setDirectory(t, renamed(BOB, 'bob', 'bob.okafor'));
+    const self = await vote(id, await keyFor('bob.okafor'));
+    expect(self.status, self.text).toBe(403);
+    expect(self.body).toMatchObject({ code: 'self_approval' });
+    expect((await vote(id, t.tokens.judy!)).body.action).toMatchObject({ status: 'approved', decidedBy: 'judy' });
+  });
+
+  it("a requester renamed since the refusal may not override it (her own request's refusal)", async () => {
+    const policyOverride = await t.api('POST', '/v1/actions', { token: t.tokens.judy!, body: { action: { type: 'data.purge', resource: 'invoices' } } });
+    expect(policyOverride.body).toMatchObject({ status: 'refused', overridable: { roles: ['security'] } });
+    const id = policyOverride.body.id as string;
+    expect((await t.api('POST', `/v1/actions/${id}/override`, { token: t.tokens.judy!, body: { reason: 'mine' } })).body.code).toBe('self_approval');
+    await setDirectory(t, renamed(JUDY, 'judy', 'judy.kim'));
+    const renamedOverride = await t.api('POST', `/v1/actions/${id}/override`, { token: await keyFor('judy.kim'), body: { reason: 'mine, renamed' } });
+    expect(renamedOverride.status, renamedOverride.text).toBe(403);
+    expect(renamedOverride.body.code).toBe('self_approval');
+    expect((await t.api('GET', `/v1/actions/${id}`, { token: t.tokens.bob! })).body.status).toBe('refused');
   });
 });

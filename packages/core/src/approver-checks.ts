@@ -47,15 +47,16 @@ export function assertMayVote({ action, votes, approvals, person, binding, curre
   if (owns && !requirement.ownerMayApprove) {
     throw new DomainError('self_approval', "You own the agent that requested this action; someone else must decide it.");
   }
-  // The same people by who they are, not by id: renamed in the directory since the submission,
-  // the requester, the person it is on behalf of or the owner is still themselves.
-  if ((action.partyBindings ?? []).includes(binding)) {
-    throw new DomainError('self_approval', 'You requested this action, it is on your behalf, or you own the agent that requested it (under another directory id); someone else must decide it.');
-  }
   // An override lifts a refusal, not the other rules' requirements: whoever lifted it may not
   // also be the approval that carries it through.
   if (action.overriddenBy !== null && person.id === action.overriddenBy && decision === 'approve') {
     throw new DomainError('self_approval', 'You overrode the refusal of this action; someone else must approve it (an override lifts a refusal, not the approvals the rules still require).');
+  }
+  // The same people by who they are, not by id: renamed in the directory since, the requester,
+  // the person it is on behalf of, the owner or the overrider (recorded at the override) is
+  // still themselves.
+  if ((action.partyBindings ?? []).includes(binding)) {
+    throw new DomainError('self_approval', 'You requested this action, it is on your behalf, you own the agent that requested it, or you overrode its refusal (under another directory id); someone else must decide it.');
   }
   // One vote per person: by id, and by who they are (a renamed person voting again).
   if (votes.some((v) => v.personId === person.id || (v.binding != null && v.binding === binding))) {

@@ -64,6 +64,8 @@ export interface RedemptionRecord {
 
 export interface OverridePatch {
   personId: string;
+  /** The overrider's identity (personBinding): a party of the escalation it hands over to, who may not approve it under another id. */
+  binding: string;
   reason: string;
   at: Date;
   /** Set when the override hands the action to escalation: its new expiry. */

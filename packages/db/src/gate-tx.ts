@@ -194,9 +194,10 @@ export class PgGateTx implements GateTx {
     if (patch.escalateUntil) {
       await this.actionWrite(
         `UPDATE "Action" SET "overriddenBy" = ?, "overrideReason" = ?, status = 'pending',
-           "expiresAt" = ?, "decidedAt" = NULL, "decidedBy" = NULL, "decisionReason" = NULL
+           "expiresAt" = ?, "decidedAt" = NULL, "decidedBy" = NULL, "decisionReason" = NULL,
+           "partyBindings" = array_append("partyBindings", ?)
          WHERE id = ? AND status = 'refused' AND outcome = 'refuse' AND "overriddenBy" IS NULL RETURNING 1`,
-        [patch.personId, patch.reason, patch.escalateUntil, id],
+        [patch.personId, patch.reason, patch.escalateUntil, patch.binding, id],
         otherwise,
       );
     } else {

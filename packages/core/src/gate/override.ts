@@ -1,5 +1,6 @@
 import { DomainError, type SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
+import { personBinding } from '../keys/principal-binding.ts';
 import type { GateDeps } from './deps.ts';
 
 /**
@@ -44,7 +45,10 @@ export async function overrideRefusal(
     if (!person) return new DomainError('unknown_identity', 'You are not in the countersign directory.');
     // The agent's owner then (recorded at submission) and now (the directory at override time).
     const currentOwnerId = directory.actorOf(action.actorId)?.owner ?? null;
-    if (person.id === action.actorId || person.id === action.onBehalfOf || person.id === action.ownerId || person.id === currentOwnerId) {
+    // By id, and by the person behind it (recorded at submission): renamed in the directory
+    // since, the requester's side is still the requester's side.
+    const binding = personBinding(person);
+    if (person.id === action.actorId || person.id === action.onBehalfOf || person.id === action.ownerId || person.id === currentOwnerId || (action.partyBindings ?? []).includes(binding)) {
       return new DomainError('self_approval', 'You cannot override a refusal of your own request.');
     }
     const roles = person.roles.filter((r) => action.overrideRoles.includes(r));
@@ -72,14 +76,16 @@ export async function overrideRefusal(
     const requirement = action.requirement;
     if (requirement) {
       const expiresAt = new Date(now.getTime() + requirement.expiresInSeconds * 1000);
-      await tx.recordOverride(action.id, { personId: person.id, reason, at: now, escalateUntil: expiresAt });
-      Object.assign(action, { status: 'pending', expiresAt, decidedAt: null, decidedBy: null, decisionReason: null });
+      // The overrider joins the request's parties: they lifted the refusal, so they may not
+      // also approve what it hands over to, under this id or a later one.
+      await tx.recordOverride(action.id, { personId: person.id, binding, reason, at: now, escalateUntil: expiresAt });
+      Object.assign(action, { status: 'pending', expiresAt, decidedAt: null, decidedBy: null, decisionReason: null, partyBindings: [...(action.partyBindings ?? []), binding] });
       const artifact = await tx.appendArtifact({ ...overrideEvent, status: 'pending', requirement, expiresAt: expiresAt.toISOString() });
       await tx.emit({ type: 'action.escalated', actionId: action.id });
       return { action, artifact };
     }
 
-    await tx.recordOverride(action.id, { personId: person.id, reason, at: now });
+    await tx.recordOverride(action.id, { personId: person.id, binding, reason, at: now });
     action.status = 'approved';
     const artifact = await tx.appendArtifact({ ...overrideEvent, status: 'approved' });
     await tx.publishDecision(action.id);
