@@ -21,7 +21,23 @@ const BOB = '  - { id: bob, name: Bob, email: bob@example.com, roles: [security]
 const DEPLOY_BOT = '  - { id: deploy-bot, name: Deploy bot, owner: erin, roles: [deployer] }\n';
 
 // A purge is frozen (security may lift the freeze) and needs one security approver as well.
+// A wipe is frozen too (an SRE lead may lift it) and then needs security, owners allowed.
 const PURGE_RULES = `
+  - id: wipe-freeze
+    when: 'action.type == "data.wipe"'
+    outcome: refuse
+    reason: wipes are frozen; an SRE lead may lift the freeze
+    override: { roles: [sre-lead] }
+
+  - id: wipe-needs-security
+    when: 'action.type == "data.wipe"'
+    outcome: escalate
+    reason: a wipe needs a security approver; the agent's owner may be one
+    requirement:
+      approvers: [{ role: security, count: 1 }]
+      expiresIn: 30m
+      ownerMayApprove: true
+
   - id: purge-freeze
     when: 'action.type == "data.purge"'
     outcome: refuse
@@ -151,6 +167,34 @@ describe('one vote per person, whatever id they are under', () => {
     await t.prisma.vote.update({ where: { id: row.id }, data: { binding: null } });
     const bob = await vote(id, t.tokens.bob!);
     expect(bob.body.action).toMatchObject({ status: 'approved' });
+  });
+});
+
+describe('a person is their email and their chat identities', () => {
+  it('the requester renamed with a new mailbox but the same Slack account is still the requester (review s14 c)', async () => {
+    const id = await submit(t.tokens.alice!, intents.prodDelete);
+    const next = DIRECTORY.replace(ALICE, ALICE.replace('{ id: alice,', '{ id: alice.jones,').replace('alice@example.com', 'alice.jones@example.com'));
+    expect(next).toContain('alice.jones@example.com, roles: [sre-lead], slack: { userId: U0ALICE01 }');
+    await setDirectory(t, next);
+    const self = await vote(id, await keyFor('alice.jones'));
+    expect(self.status, self.text).toBe(403);
+    expect(self.body.code).toBe('self_approval');
+    expect((await vote(id, t.tokens.bob!)).body.action).toMatchObject({ status: 'pending', progress: { filled: 1, needed: 2 } });
+  });
+
+  it('with ownerMayApprove the owner may approve; renamed and handed over, the old owner may still not override the refusal', async () => {
+    // The owner may approve where the rule says so (after someone else lifts the freeze).
+    const first = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: { action: { type: 'data.wipe', resource: 'tmp-1' } } });
+    expect(first.body).toMatchObject({ status: 'refused', overridable: { roles: ['sre-lead'] } });
+    expect((await t.api('POST', `/v1/actions/${first.body.id}/override`, { token: t.tokens.alice!, body: { reason: 'cleanup' } })).body.status).toBe('pending');
+    expect((await vote(first.body.id, t.tokens.erin!)).body.code).toBe('not_eligible'); // erin is no security approver: eligible by owner rules, not by role
+    // The owner never lifts the refusal of her own agent's request, renamed and handed over or not.
+    const second = await t.api('POST', '/v1/actions', { token: t.tokens['deploy-bot'], body: { action: { type: 'data.wipe', resource: 'tmp-2' } } });
+    expect((await t.api('POST', `/v1/actions/${second.body.id}/override`, { token: t.tokens.erin!, body: { reason: 'mine' } })).body.code).toBe('self_approval');
+    await setDirectory(t, renamed(ERIN, 'erin', 'erin.ross').replace(DEPLOY_BOT, DEPLOY_BOT.replace('owner: erin', 'owner: ivan')));
+    const renamedOwner = await t.api('POST', `/v1/actions/${second.body.id}/override`, { token: await keyFor('erin.ross'), body: { reason: 'mine, renamed' } });
+    expect(renamedOwner.status, renamedOwner.text).toBe(403);
+    expect(renamedOwner.body.code).toBe('self_approval');
   });
 });
 

@@ -1,5 +1,6 @@
 import { DomainError, type Person, type VoteDecision } from '@countersign/contracts';
 import type { ActionRecord, VoteRecord } from './action.ts';
+import { partyMatch } from './party-bindings.ts';
 import { describeOpen, fillsOpenSlot, progress, type Approval } from './slots.ts';
 
 // SPEC "Approver checks", steps 3–5, as one pure function: the caller has already
@@ -17,6 +18,8 @@ export interface VoteCheckInput {
    * action's parties and with earlier votes, so a rename makes nobody someone else.
    */
   binding: string;
+  /** Every identity of `person` (personIdentities: email and chat identities), for the parties. */
+  identities: readonly string[];
   /**
    * The requesting agent's owner in the directory as it is now (SPEC: the checks run against
    * the directory at vote time), null when the requester is no agent or has left. The owner
@@ -32,7 +35,7 @@ export interface VoteCheckInput {
   reason: string | null | undefined;
 }
 
-export function assertMayVote({ action, votes, approvals, person, binding, currentOwnerId, decision, reason }: VoteCheckInput): void {
+export function assertMayVote({ action, votes, approvals, person, binding, identities, currentOwnerId, decision, reason }: VoteCheckInput): void {
   const requirement = action.requirement;
   if (!requirement) {
     throw new DomainError('not_eligible', 'This action was not escalated for approval.');
@@ -55,7 +58,8 @@ export function assertMayVote({ action, votes, approvals, person, binding, curre
   // The same people by who they are, not by id: renamed in the directory since, the requester,
   // the person it is on behalf of, the owner or the overrider (recorded at the override) is
   // still themselves.
-  if ((action.partyBindings ?? []).includes(binding)) {
+  const parties = partyMatch(action.partyBindings, identities);
+  if (parties.party || (parties.owner && !requirement.ownerMayApprove)) {
     throw new DomainError('self_approval', 'You requested this action, it is on your behalf, you own the agent that requested it, or you overrode its refusal (under another directory id); someone else must decide it.');
   }
   // One vote per person: by id, and by who they are (a renamed person voting again).

@@ -6,6 +6,8 @@ export interface DirectoryView {
   digest: string;
   person(id: string): Person | undefined;
   principal(id: string): Principal | undefined;
+  /** The person's chat identities (`channel:key`), bound with the email (personBindings). */
+  identitiesOf?(id: string): readonly string[];
   actorOf(id: string): Actor | undefined;
 }
 

@@ -64,8 +64,8 @@ export interface RedemptionRecord {
 
 export interface OverridePatch {
   personId: string;
-  /** The overrider's identity (personBinding): a party of the escalation it hands over to, who may not approve it under another id. */
-  binding: string;
+  /** The overrider's identities as party entries (party-bindings.ts): a party of the escalation it hands over to, who may not vote on it under another id. */
+  partyEntries: string[];
   reason: string;
   at: Date;
   /** Set when the override hands the action to escalation: its new expiry. */

@@ -195,9 +195,9 @@ export class PgGateTx implements GateTx {
       await this.actionWrite(
         `UPDATE "Action" SET "overriddenBy" = ?, "overrideReason" = ?, status = 'pending',
            "expiresAt" = ?, "decidedAt" = NULL, "decidedBy" = NULL, "decisionReason" = NULL,
-           "partyBindings" = array_append("partyBindings", ?)
+           "partyBindings" = "partyBindings" || ?::text[]
          WHERE id = ? AND status = 'refused' AND outcome = 'refuse' AND "overriddenBy" IS NULL RETURNING 1`,
-        [patch.personId, patch.reason, patch.escalateUntil, patch.binding, id],
+        [patch.personId, patch.reason, patch.escalateUntil, patch.partyEntries, id],
         otherwise,
       );
     } else {

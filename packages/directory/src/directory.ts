@@ -20,6 +20,11 @@ export interface Directory {
    * a Slack user id, a lowercased Teams AAD object id).
    */
   personByIdentity(channel: string, key: string): Person | undefined;
+  /**
+   * The person's chat identities, as `channel:key` (the keys personByIdentity maps from): who
+   * clicks in Slack or Teams, whatever their id or email in the directory. [] for an unknown id.
+   */
+  identitiesOf(id: string): readonly string[];
   /** Case-insensitive. An array so callers can insist on exactly one match. */
   peopleByEmail(email: string): Person[];
   people(): readonly Person[];
@@ -40,11 +45,17 @@ export function buildDirectory(
   const agentsById = new Map(agents.map((a) => [a.id, a]));
   const byIdentity = new Map<string, Map<string, Person>>(channels.names.map((name) => [name, new Map()]));
   const byEmail = new Map<string, Person[]>();
+  const identitiesById = new Map<string, readonly string[]>();
   for (const p of people) {
+    const identities: string[] = [];
     for (const definition of channels.definitions) {
       const identity = identityOn(definition, p);
-      if (identity !== undefined) byIdentity.get(definition.name)!.set(definition.identityKey(identity).key, p);
+      if (identity === undefined) continue;
+      const key = definition.identityKey(identity).key;
+      byIdentity.get(definition.name)!.set(key, p);
+      identities.push(`${definition.name}:${key}`);
     }
+    identitiesById.set(p.id, Object.freeze(identities));
     const key = emailKey(p.email);
     byEmail.set(key, [...(byEmail.get(key) ?? []), p]);
   }
@@ -55,6 +66,7 @@ export function buildDirectory(
     digest,
     demo,
     person: (id: string) => peopleById.get(id),
+    identitiesOf: (id: string) => identitiesById.get(id) ?? [],
     agent: (id: string) => agentsById.get(id),
     principal(id: string): Principal | undefined {
       const person = peopleById.get(id);

@@ -2,6 +2,7 @@ import { DomainError, type Person, type VoteDecision } from '@countersign/contra
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
 import { personBinding } from '../keys/principal-binding.ts';
+import { personIdentities } from '../party-bindings.ts';
 import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
@@ -71,11 +72,12 @@ export async function checkVoteOn(
   const person = directory.person(req.personId);
   if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
   const binding = personBinding(person);
+  const identities = personIdentities(directory, person);
   const votes = await reader.votesFor(action.id);
   const approvals = currentApprovals(votes, approverRolesNow(action, directory));
   try {
     const currentOwnerId = directory.actorOf(action.actorId)?.owner ?? null;
-    assertMayVote({ action, votes, approvals, person, binding, currentOwnerId, decision: req.decision, reason: req.reason });
+    assertMayVote({ action, votes, approvals, person, binding, identities, currentOwnerId, decision: req.decision, reason: req.reason });
   } catch (err) {
     if (err instanceof DomainError) return { refused: err };
     throw err;

@@ -1,6 +1,6 @@
 import { DomainError, type SealedArtifact } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
-import { personBinding } from '../keys/principal-binding.ts';
+import { partyEntries, partyMatch, personIdentities } from '../party-bindings.ts';
 import type { GateDeps } from './deps.ts';
 
 /**
@@ -47,8 +47,11 @@ export async function overrideRefusal(
     const currentOwnerId = directory.actorOf(action.actorId)?.owner ?? null;
     // By id, and by the person behind it (recorded at submission): renamed in the directory
     // since, the requester's side is still the requester's side.
-    const binding = personBinding(person);
-    if (person.id === action.actorId || person.id === action.onBehalfOf || person.id === action.ownerId || person.id === currentOwnerId || (action.partyBindings ?? []).includes(binding)) {
+    // (The owner too, whatever the rule says of owners approving: lifting a refusal of one's own
+    // agent is never an independent act.)
+    const identities = personIdentities(directory, person);
+    const parties = partyMatch(action.partyBindings, identities);
+    if (person.id === action.actorId || person.id === action.onBehalfOf || person.id === action.ownerId || person.id === currentOwnerId || parties.party || parties.owner) {
       return new DomainError('self_approval', 'You cannot override a refusal of your own request.');
     }
     const roles = person.roles.filter((r) => action.overrideRoles.includes(r));
@@ -78,14 +81,15 @@ export async function overrideRefusal(
       const expiresAt = new Date(now.getTime() + requirement.expiresInSeconds * 1000);
       // The overrider joins the request's parties: they lifted the refusal, so they may not
       // also approve what it hands over to, under this id or a later one.
-      await tx.recordOverride(action.id, { personId: person.id, binding, reason, at: now, escalateUntil: expiresAt });
-      Object.assign(action, { status: 'pending', expiresAt, decidedAt: null, decidedBy: null, decisionReason: null, partyBindings: [...(action.partyBindings ?? []), binding] });
+      const overrider = partyEntries('party', identities);
+      await tx.recordOverride(action.id, { personId: person.id, partyEntries: overrider, reason, at: now, escalateUntil: expiresAt });
+      Object.assign(action, { status: 'pending', expiresAt, decidedAt: null, decidedBy: null, decisionReason: null, partyBindings: [...(action.partyBindings ?? []), ...overrider] });
       const artifact = await tx.appendArtifact({ ...overrideEvent, status: 'pending', requirement, expiresAt: expiresAt.toISOString() });
       await tx.emit({ type: 'action.escalated', actionId: action.id });
       return { action, artifact };
     }
 
-    await tx.recordOverride(action.id, { personId: person.id, binding, reason, at: now });
+    await tx.recordOverride(action.id, { personId: person.id, partyEntries: partyEntries('party', identities), reason, at: now });
     action.status = 'approved';
     const artifact = await tx.appendArtifact({ ...overrideEvent, status: 'approved' });
     await tx.publishDecision(action.id);

@@ -12,7 +12,8 @@ import {
 } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
 import { inDelegationScope } from '../keys/delegation-scope.ts';
-import { personBinding } from '../keys/principal-binding.ts';
+import type { DirectoryView } from '../config-view.ts';
+import { partyEntries, personIdentities, type PartyRole } from '../party-bindings.ts';
 import type { Caller } from '../keys/key-service.ts';
 import { UniqueViolation } from '../ports.ts';
 import type { GateDeps } from './deps.ts';
@@ -120,7 +121,7 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     overrideReason: null,
     idempotencyKey: req.idempotencyKey ?? null,
     requestHash,
-    partyBindings: partyBindingsOf(directory, actor, intent.onBehalfOf ?? null, requirement?.ownerMayApprove === true),
+    partyBindings: partyBindingsOf(directory, actor, intent.onBehalfOf ?? null),
   };
 
   const actorRef = { kind: actor.kind, id: actor.id };
@@ -180,25 +181,25 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
 
 /**
  * Who may not approve this action because of who they are, bound to the person rather than the
- * id (see personBinding): the requester when a person, the person it is on behalf of, and the
- * agent's owner unless the rule lets owners approve. The vote-time checks compare ids as well,
- * so a party the directory cannot resolve here is still refused under their id.
+ * id (party-bindings.ts): the requester when a person and the person it is on behalf of
+ * (`party`), the agent's owner (`owner`: refused unless the rule lets owners approve, and never
+ * as an overrider). The vote-time checks compare ids as well, so a party the directory cannot
+ * resolve here is still refused under their id.
  */
 function partyBindingsOf(
-  directory: { person(id: string): { email: string } | undefined },
+  directory: Pick<DirectoryView, 'person' | 'identitiesOf'>,
   actor: { kind: 'person' | 'agent'; id: string; owner: string | null },
   onBehalfOf: string | null,
-  ownerMayApprove: boolean,
 ): string[] {
-  const ids = [actor.kind === 'person' ? actor.id : null, onBehalfOf, ownerMayApprove ? null : actor.owner];
-  const out: string[] = [];
-  for (const id of ids) {
+  const out = new Set<string>();
+  const add = (role: PartyRole, id: string | null) => {
     const person = id === null ? undefined : directory.person(id);
-    if (!person) continue;
-    const binding = personBinding(person);
-    if (!out.includes(binding)) out.push(binding);
-  }
-  return out;
+    if (person) for (const entry of partyEntries(role, personIdentities(directory, person))) out.add(entry);
+  };
+  add('party', actor.kind === 'person' ? actor.id : null);
+  add('party', onBehalfOf);
+  add('owner', actor.owner);
+  return [...out];
 }
 
 /**

@@ -171,7 +171,7 @@ class MemoryGateTx implements GateTx {
     const a = this.state.actions.get(id);
     if (!a || a.status !== 'refused' || a.outcome !== 'refuse' || a.overriddenBy) throw new Error(`action ${id} was not an un-overridden refusal`);
     Object.assign(a, { overriddenBy: patch.personId, overrideReason: patch.reason });
-    if (patch.escalateUntil) Object.assign(a, { status: 'pending', expiresAt: patch.escalateUntil, decidedAt: null, decidedBy: null, decisionReason: null, partyBindings: [...(a.partyBindings ?? []), patch.binding] });
+    if (patch.escalateUntil) Object.assign(a, { status: 'pending', expiresAt: patch.escalateUntil, decidedAt: null, decidedBy: null, decisionReason: null, partyBindings: [...(a.partyBindings ?? []), ...patch.partyEntries] });
     else Object.assign(a, { status: 'approved', decidedAt: patch.at });
   }
   async insertApiKey(key: ApiKeyRecord) {

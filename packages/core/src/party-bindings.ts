@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import type { DirectoryView } from './config-view.ts';
+import { personBinding } from './keys/principal-binding.ts';
+
+// Who may not decide an action because of who they are, recorded as digests of the person
+// rather than their directory id (ids get renamed and reused while a request waits). A person
+// is all of: their email and each chat identity they click with (a Slack user id, a Teams
+// object id). Email alone was not enough: renamed with a new mailbox but the same Slack
+// account, a requester became a stranger and approved her own request (review s14 c).
+//
+// Each entry of Action.partyBindings says why: `party:` (the requester, the person acted for,
+// an overrider) may never vote; `owner:` (the requesting agent's owner) may not unless the rule
+// says ownerMayApprove. An untagged entry (written before the tags) counts as a party.
+
+export type PartyRole = 'party' | 'owner';
+
+/** Digests of every identity of `person`: their email, then each chat identity. */
+export function personIdentities(directory: Pick<DirectoryView, 'identitiesOf'>, person: { id: string; email: string }): string[] {
+  return [personBinding(person), ...(directory.identitiesOf?.(person.id) ?? []).map(identityBinding)];
+}
+
+/** sha256 hex of one chat identity (`channel:key`), never the identity itself. */
+export function identityBinding(identity: string): string {
+  return createHash('sha256').update(`countersign-identity-v1\n${identity}`, 'utf8').digest('hex');
+}
+
+/** `bindings` as entries of Action.partyBindings, for `role`. */
+export function partyEntries(role: PartyRole, bindings: readonly string[]): string[] {
+  return bindings.map((b) => `${role}:${b}`);
+}
+
+/** Whether any of a person's identities is one of the action's parties, and in which role. */
+export function partyMatch(entries: readonly string[] | undefined, bindings: readonly string[]): { party: boolean; owner: boolean } {
+  const found = { party: false, owner: false };
+  const mine = new Set(bindings);
+  for (const entry of entries ?? []) {
+    const at = entry.indexOf(':');
+    const role = at === -1 ? 'party' : entry.slice(0, at);
+    const binding = at === -1 ? entry : entry.slice(at + 1);
+    if (!mine.has(binding)) continue;
+    if (role === 'owner') found.owner = true;
+    else found.party = true;
+  }
+  return found;
+}
