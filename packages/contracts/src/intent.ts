@@ -31,7 +31,8 @@ const nameText = (max: number) =>
  * text holding an ASCII letter, whatever its category (circled and squared letters are
  * symbols: review s14 b). Everything else passes: other scripts, accents (composed or not),
  * full-width digits and punctuation ("（2024）", "１２３号", common in Chinese and Japanese), and
- * the few symbols people write in names, which read as symbols (№, ™, ℠, ℃, ℉).
+ * the few symbols people write in names, which read as symbols (№, ™, ℠, ℃, ℉). Digits that
+ * fold to ASCII ones (①, ¹, 𝟏) are refused like letters; full-width ones are not.
  */
 const identifierText = (max: number) =>
   nameText(max).superRefine((v, ctx) => {
@@ -40,18 +41,25 @@ const identifierText = (max: number) =>
     const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     ctx.addIssue({
       code: 'custom',
-      message: `must not contain look-alikes of Latin letters (full-width, circled, squared, superscript or modifier letters, ligatures): ${code} "${ch}" reads as "${ch.normalize('NFKC')}"; write the plain letters`,
+      message: `must not contain look-alikes of Latin letters or digits (full-width letters, circled, squared, superscript or modifier letters and digits, ligatures): ${code} "${ch}" reads as "${ch.normalize('NFKC')}"; write the plain characters`,
     });
   });
 
 const NON_ASCII = /[^\u0000-\u007f]/gu;
+// A letter anywhere in the fold; a digit from anything but the full-width digits (CJK names
+// write "１２３号"): circled ①, superscript ¹ or mathematical 𝟏 read as 1 downstream, while a
+// rule matching an account or ticket number sees another name (review s14 c).
 const ASCII_LETTER = /[A-Za-z]/;
+const ASCII_DIGIT = /[0-9]/;
+const FULL_WIDTH_DIGIT = /^[\uFF10-\uFF19]$/;
 /** Symbols that fold to letters but read as symbols, not as the letters (see identifierText). */
 const NAME_SYMBOLS = new Set(['№', '™', '℠', '℃', '℉']);
 
 function latinLookalike(v: string): string | undefined {
   for (const [ch] of v.matchAll(NON_ASCII)) {
-    if (!NAME_SYMBOLS.has(ch) && ASCII_LETTER.test(ch.normalize('NFKC'))) return ch;
+    if (NAME_SYMBOLS.has(ch)) continue;
+    const folded = ch.normalize('NFKC');
+    if (ASCII_LETTER.test(folded) || (ASCII_DIGIT.test(folded) && !FULL_WIDTH_DIGIT.test(ch))) return ch;
   }
   return undefined;
 }

@@ -13,11 +13,40 @@ import { stringEnd } from './body-numbers.ts';
  * parsing kept; only when the text has more is the text walked again to name the duplicate.
  */
 export function duplicateKeyIssue(text: string, parsed: unknown): FieldIssue | null {
-  if (membersInText(text) === membersKept(parsed)) return null;
-  const path = firstDuplicatePath(text);
-  if (!path) return null;
-  const field = path.join('.');
-  return { field, message: `the member "${String(path[path.length - 1])}" appears more than once in its object: send it once` };
+  if (membersInText(text) !== membersKept(parsed)) {
+    const path = firstDuplicatePath(text);
+    if (path) return { field: path.join('.'), message: `the member "${String(path[path.length - 1])}" appears more than once in its object: send it once` };
+  }
+  return caseFoldedPair(parsed);
+}
+
+/**
+ * Two members of one object whose names differ only in letter case ("amount", "Amount"): a
+ * reader that matches names ignoring case (Go's encoding/json fills `Amount` from either, the
+ * last one winning) would act on the other one (review s14 c). Folded as simple case folding
+ * does, near enough: upper then lower case, so the Kelvin sign is k and the long s is s.
+ */
+function caseFoldedPair(parsed: unknown): FieldIssue | null {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: parsed, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => stack.push({ value: item, path: [...path, index] }));
+      continue;
+    }
+    const seen = new Map<string, string>();
+    for (const key of Object.keys(value)) {
+      const folded = key.toUpperCase().toLowerCase();
+      const first = seen.get(folded);
+      if (first !== undefined) {
+        return { field: [...path, key].join('.'), message: `the members "${first}" and "${key}" differ only in letter case: a reader matching names ignoring case could take either; send one` };
+      }
+      seen.set(folded, key);
+      stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
+    }
+  }
+  return null;
 }
 
 /** Colons outside strings: one per object member in valid JSON. */
