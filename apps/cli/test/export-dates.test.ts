@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { run as exportCommand } from '../src/commands/export.ts';
+import { runCaptured } from './support/run-captured.ts';
 
 // `export --from/--to` read as the API reads them (FilterInstantSchema): a year-0000 date
 // reached Postgres and came back as a raw Prisma error quoting source lines, "1" was read as
@@ -11,15 +11,8 @@ import { run as exportCommand } from '../src/commands/export.ts';
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const UNREACHABLE = 'postgres://countersign_app:pw@127.0.0.1:1/countersign';
 
-async function cli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await exportCommand(args, { stdout, stderr, env: { DATABASE_URL: UNREACHABLE }, cwd: ROOT }).catch((e: Error) => ((err += `countersign: ${e.message}\n`), 1));
-  return { code, out, err };
+function cli(args: string[]) {
+  return runCaptured((io) => exportCommand(args, { ...io, env: { DATABASE_URL: UNREACHABLE }, cwd: ROOT }));
 }
 
 describe('countersign export --from / --to / --out', () => {

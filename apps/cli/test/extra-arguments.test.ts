@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { databasesDroppedAfterAll } from '../../../test/support/database.ts';
 import { dispatch } from '../src/dispatch.ts';
+import { runCaptured } from './support/run-captured.ts';
 
 // `keys revoke A B` revoked A, said "revoked", exited 0 and left B working; `keys create`,
 // `keys list` and `export` ignored extra words too. Each is now a usage error (exit 2) before
@@ -14,15 +14,8 @@ const KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', fo
 const UNREACHABLE = 'postgres://countersign_app:pw@127.0.0.1:1/countersign';
 const database = databasesDroppedAfterAll();
 
-async function cli(args: string[], env: NodeJS.ProcessEnv) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await dispatch(args, { stdout, stderr, env, cwd: ROOT }).catch((e: Error) => ((err += `countersign: ${e.message}\n`), 1));
-  return { code, out, err };
+function cli(args: string[], env: NodeJS.ProcessEnv) {
+  return runCaptured((io) => dispatch(args, { ...io, env, cwd: ROOT }));
 }
 
 describe('extra arguments', () => {

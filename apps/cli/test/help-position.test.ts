@@ -2,9 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../src/dispatch.ts';
+import { runCaptured } from './support/run-captured.ts';
 
 // --help and -h mean help only where an option stands: `verify help --key pub.pem` and
 // `verify --key pub.pem -- -h` printed the usage and exited 0 — the status that means
@@ -17,15 +17,8 @@ writeFileSync(join(dir, 'pub.pem'), generateKeyPairSync('ed25519').publicKey.exp
 // Not an export at all: verification must read it and fail.
 for (const name of ['help', '-h', '--help']) writeFileSync(join(dir, name), 'not an export\n');
 
-async function cli(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await dispatch(args, { stdout, stderr, env: { DATABASE_URL: '' }, cwd: dir });
-  return { code, out, err };
+function cli(args: string[]) {
+  return runCaptured((io) => dispatch(args, { ...io, env: { DATABASE_URL: '' }, cwd: dir }), { rethrow: true });
 }
 
 describe('where --help means help', () => {

@@ -2,10 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { databasesDroppedAfterAll } from '../../../test/support/database.ts';
 import { dispatch } from '../src/dispatch.ts';
+import { runCaptured } from './support/run-captured.ts';
 
 // The repository's config/ is the demo organisation (its policy approves some actions by
 // itself). The server has no default for the policy and directory with NODE_ENV=production;
@@ -30,16 +30,9 @@ for (const [from, to] of [['config/policy.yaml', ownPolicy], ['config/directory.
   fs.writeFileSync(to, text.replace(/^demo: true\n/m, ''));
 }
 
-async function cli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  // Thrown errors are what main.ts prints as "countersign: …" with exit 1.
-  const code = await dispatch(args, { stdout, stderr, env, cwd }).catch((e: Error) => ((err += `countersign: ${e.message}\n`), 1));
-  return { code, out, err };
+// Thrown errors are what main.ts prints as "countersign: …" with exit 1.
+function cli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) {
+  return runCaptured((io) => dispatch(args, { ...io, env, cwd }));
 }
 
 const BOTH = /with NODE_ENV=production, COUNTERSIGN_POLICY and COUNTERSIGN_DIRECTORY are required/;
