@@ -58,6 +58,7 @@ try {
 } finally {
   await threads.close();
 }
+result.exitCodes = threads.exitCodes;
 process.stdout.write(JSON.stringify(result));
 `;
 
@@ -65,17 +66,19 @@ describe('verification threads in the production build', () => {
   it('start on the compiled thread module under plain node and give the one-thread report', async () => {
     const script = path.join(out, 'verify-threads-check.mjs');
     fs.writeFileSync(script, SCRIPT);
-    const { stdout } = await run(process.execPath, [script], { cwd: out, env: { PATH: process.env.PATH ?? '' } });
-    const result = JSON.parse(stdout) as { module: string; batches: number[]; reports: Array<{ parallel: unknown; single: unknown }> };
+    // Killed if it has not ended in time, never left running after the test: a CI run once left
+    // this child hanging at exit when the threads were terminated rather than asked to stop.
+    const { stdout } = await run(process.execPath, [script], { cwd: out, env: { PATH: process.env.PATH ?? '' }, timeout: 100_000, killSignal: 'SIGKILL' });
+    const result = JSON.parse(stdout) as { module: string; batches: number[]; exitCodes: number[]; reports: Array<{ parallel: unknown; single: unknown }> };
     expect(result.module).toBe(`file://${path.join(out, 'packages/evidence/src/verify-worker.js')}`);
     expect(result.batches).toHaveLength(2);
     expect(result.batches.every((n) => n > 0)).toBe(true);
+    // Both threads ended on their own when closed (exit code 0), neither was terminated.
+    expect(result.exitCodes).toEqual([0, 0]);
     const [good, tampered] = result.reports;
     expect(good!.parallel).toEqual(good!.single);
     expect(good!.parallel).toMatchObject({ ok: true, records: 300 });
     expect(tampered!.parallel).toEqual(tampered!.single);
     expect(tampered!.parallel).toMatchObject({ ok: false, problems: [{ line: 151, seq: 151 }] });
-    // A child node starting two threads: about 1 s alone, but it ran past the default 30 s once
-    // in a full CI run with every other file's processes beside it.
   }, 120_000);
 });

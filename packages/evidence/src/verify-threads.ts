@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { threadEntry, type ThreadEntry } from './thread-entry.ts';
 import { unpackOutcomes } from './verify-batch.ts';
 import type { LineOutcome } from './verify-line.ts';
-import { VERIFY_WORKER_URL, type ExamineReply, type ExamineRequest, type ThreadReady, type VerifyWorkerSetup } from './verify-worker.ts';
+import { VERIFY_WORKER_URL, type ExamineReply, type ExamineRequest, type StopRequest, type ThreadReady, type VerifyWorkerSetup } from './verify-worker.ts';
 
 /**
  * A verifying thread failed (crashed, could not start, or sent something unreadable). The
@@ -52,7 +52,14 @@ interface Thread {
   /** Batches this thread has examined. */
   examined: number;
   up: boolean;
+  /** The thread's exit code once it has ended (1 when it was terminated). */
+  exitCode: number | null;
+  /** Settles when the thread has ended. */
+  ended: Promise<void>;
 }
+
+/** How long close() lets a thread asked to stop end on its own before terminating it. */
+const STOP_WAIT_MS = 5_000;
 
 export interface VerifyThreadsOptions {
   /**
@@ -60,6 +67,8 @@ export interface VerifyThreadsOptions {
    * the same messages. Tests use one that fails on purpose.
    */
   module?: string;
+  /** How long close() waits for a thread asked to stop before terminating it (default 5 s). */
+  stopWaitMs?: number;
 }
 
 /**
@@ -79,10 +88,12 @@ export class VerifyThreads {
   private closing = false;
   private upCount = 0;
   private settleReady: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private readonly stopWaitMs: number;
 
   constructor(count: number, opts: VerifyThreadsOptions = {}) {
     const setup: VerifyWorkerSetup = { role: 'countersign-verify' };
     this.size = verifyThreadCount(count, 1);
+    this.stopWaitMs = opts.stopWaitMs ?? STOP_WAIT_MS;
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     // Whoever never awaits `ready` still learns of a failure from examine(); no unhandled rejection.
     this.ready.catch(() => undefined);
@@ -110,6 +121,11 @@ export class VerifyThreads {
     return this.threads.map((t) => t.examined);
   }
 
+  /** How each thread ended: null while it runs, 0 when it stopped on its own, 1 if terminated. */
+  get exitCodes(): Array<number | null> {
+    return this.threads.map((t) => t.exitCode);
+  }
+
   /** Examines lines on the least busy thread; rejects if any thread has failed. */
   async examine(keys: Map<string, KeyObject>, format: ExamineRequest['format'], csv: ExamineRequest['csv'], texts: string[]): Promise<LineOutcome[]> {
     await this.started;
@@ -123,17 +139,38 @@ export class VerifyThreads {
     });
   }
 
+  /**
+   * Stops the threads: each is asked to end on its own (see StopRequest in verify-worker.ts) and
+   * terminated only if it has not ended within `stopWaitMs`. One still starting ends once its
+   * module has loaded.
+   */
   async close(): Promise<void> {
     this.failed ??= new VerifyThreadError('the verifying threads are closed');
     this.settleReady?.reject(this.failed);
     this.closing = true;
     // Threads whose module is still being prepared are never started (see the constructor):
     // a run that ended before they were needed does not wait for them.
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    await Promise.all(this.threads.map((t) => this.stop(t)));
+  }
+
+  private async stop(thread: Thread): Promise<void> {
+    if (thread.exitCode !== null) return;
+    const stop: StopRequest = { stop: true };
+    thread.worker.postMessage(stop);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.stopWaitMs);
+    });
+    try {
+      if ((await Promise.race([thread.ended, late])) === 'late') await thread.worker.terminate();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private watch(worker: Worker): Thread {
-    const thread: Thread = { worker, waiting: new Map(), examined: 0, up: false };
+    let ended = (): void => undefined;
+    const thread: Thread = { worker, waiting: new Map(), examined: 0, up: false, exitCode: null, ended: new Promise((resolve) => (ended = resolve)) };
     worker.on('message', (reply: ExamineReply | ThreadReady) => {
       if ('ready' in reply) {
         if (!thread.up) this.upCount += 1;
@@ -157,6 +194,8 @@ export class VerifyThreads {
     worker.on('error', (err: unknown) => this.fail(new VerifyThreadError(`a verifying thread failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })));
     worker.on('messageerror', (err) => this.fail(new VerifyThreadError(`a verifying thread sent an unreadable message: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
+      thread.exitCode = code;
+      ended();
       if (!this.closing) this.fail(new VerifyThreadError(`a verifying thread stopped (exit code ${code})`));
     });
     return thread;

@@ -38,12 +38,27 @@ export interface ThreadReady {
   ready: true;
 }
 
+/**
+ * Asks the thread to end on its own: it stops listening, and its event loop, with nothing left
+ * to do, ends it (exit code 0). Terminating a thread stops it wherever it is, V8's background
+ * work for it included, and a process that had terminated its threads once hung at exit, every
+ * thread waiting (a CI run; Node's own CI shows the same hang, nodejs/node#54918). A thread that
+ * does not end soon after being asked is still terminated (verify-threads.ts).
+ */
+export interface StopRequest {
+  stop: true;
+}
+
 function isSetup(data: unknown): data is VerifyWorkerSetup {
   return typeof data === 'object' && data !== null && (data as { role?: unknown }).role === 'countersign-verify';
 }
 
 function serve(port: MessagePort): void {
-  port.on('message', (request: ExamineRequest) => {
+  port.on('message', (request: ExamineRequest | StopRequest) => {
+    if ('stop' in request) {
+      port.close();
+      return;
+    }
     // An exception here is not caught: it ends the thread, and the verification with an error.
     const outcomes = request.texts.map((text) => examineLineNow(text, request.format, request.csv, request.keys));
     const reply: ExamineReply = { batch: request.batch, outcomes: packOutcomes(outcomes) };

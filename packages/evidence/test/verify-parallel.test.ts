@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { availableParallelism } from 'node:os';
 import {
   generateSigningKey,
@@ -295,5 +295,51 @@ describe('what is read ahead of judging is bounded in characters, not only in li
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('closing the threads', () => {
+  const key = generateSigningKey();
+  const keys = new Map([[key.keyId, key.publicKey]]);
+  const lines = jsonlLines(sealChain(200, key));
+  const fixture = (query: string, stopWaitMs?: number) =>
+    new VerifyThreads(2, { module: new URL(`./fixtures/failing-verify-thread.ts?${query}`, import.meta.url).href, stopWaitMs });
+
+  it('asks each thread to end on its own: they exit with 0, none is terminated', async () => {
+    // Terminated threads once left a process hanging at exit (see StopRequest in verify-worker.ts).
+    const t = new VerifyThreads(2);
+    await t.ready;
+    expect(await verifyExportParallel(lines, keys, { threads: t, minLinesForThreads: 0, batchLines: 16 })).toMatchObject({ ok: true, records: 200 });
+    expect(t.exitCodes).toEqual([null, null]);
+    await t.close();
+    expect(t.exitCodes).toEqual([0, 0]);
+    await t.close();
+    expect(t.exitCodes).toEqual([0, 0]);
+  });
+
+  it('threads still starting end once started; a run that starts its own leaves none running', async () => {
+    const unborn = new VerifyThreads(2);
+    await unborn.close();
+    expect(unborn.exitCodes).toEqual([]);
+    const starting = new VerifyThreads(2);
+    await vi.waitFor(() => expect(starting.exitCodes).toHaveLength(2));
+    await starting.close();
+    expect(starting.exitCodes).toEqual([0, 0]);
+    // Threads the run starts for itself, stopped when it ends: the process has no thread left.
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    expect(await verifyExportParallel(lines, keys, { threads: 2, expectedLines: 1e6, batchLines: 16 })).toMatchObject({ ok: true });
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
+  });
+
+  it('a thread that goes on listening when asked to stop is terminated after stopWaitMs', async () => {
+    const deaf = fixture('fail=none&stop=ignore', 200);
+    await deaf.ready;
+    expect(await verifyExportParallel(lines, keys, { threads: deaf, minLinesForThreads: 0, batchLines: 16 })).toMatchObject({ ok: true });
+    await deaf.close();
+    expect(deaf.exitCodes).toEqual([1, 1]);
+    const heeds = fixture('fail=none');
+    await heeds.ready;
+    await heeds.close();
+    expect(heeds.exitCodes).toEqual([0, 0]);
   });
 });
