@@ -4,6 +4,7 @@ import { DomainError, type FieldIssue, type Person, type VoteDecision } from '@c
 import { buildCardModel, ChannelError, type ConfigView, type Gate } from '@countersign/core';
 import { APPROVE_PREFIX, APPROVE_WITH_REASON_PREFIX, DENY_PREFIX, parseClick } from './blocks/card-blocks.ts';
 import { clip, escapeText } from './blocks/mrkdwn.ts';
+import { slackChannel } from './definition.ts';
 import { REASON_ACTION_ID, REASON_BLOCK_ID, REASON_CALLBACK_ID, REASON_MAX, ReasonMetadataSchema, reasonModal, type ReasonMetadata } from './blocks/reason-modal.ts';
 import { personForSlackUser, slackDirectory, type SlackUserRef } from './identity.ts';
 import type { SlackApi } from './slack-api.ts';
@@ -145,7 +146,7 @@ async function onClick(
     if (!click.needsReason) return await vote(deps, person, user, { actionId, decision, reason: null });
     // Nobody types a reason for a click the engine would refuse anyway: ask it first. Advisory
     // only: the submit is a real vote and checks everything again.
-    const check = await deps.gate.checkVote({ actionId, personId: person.id, decision, reason: undefined });
+    const check = await deps.gate.checkVote({ actionId, personId: person.id, decision, reason: undefined, identity: slackIdentity(user) });
     if (!check.allowed) throw check.refusal;
     const action = check.action;
     const meta: ReasonMetadata = { actionId, decision, channel: site.channel };
@@ -173,8 +174,13 @@ async function castSlackVote(deps: InteractionDeps, user: SlackUserRef, meta: Re
 async function vote(deps: InteractionDeps, person: Person, user: SlackUserRef, req: { actionId: string; decision: VoteDecision; reason: string | null }): Promise<void> {
   // The evidence names the Slack account that clicked (its workspace was checked above).
   const account = { ...(user.teamId ? { teamId: user.teamId } : {}), userId: user.id };
-  const result = await deps.gate.vote({ actionId: req.actionId, personId: person.id, channel: 'slack', decision: req.decision, reason: req.reason, account });
+  const result = await deps.gate.vote({ actionId: req.actionId, personId: person.id, channel: 'slack', decision: req.decision, reason: req.reason, account, identity: slackIdentity(user) });
   deps.logger.info({ actionId: req.actionId, personId: person.id, decision: req.decision, decided: result.decided }, 'Slack vote recorded');
+}
+
+/** The clicking account as a party binding names it (`slack:<user id>`, the directory's key). */
+function slackIdentity(user: SlackUserRef): string {
+  return `${slackChannel.name}:${user.id}`;
 }
 
 /** Tells only the clicker why nothing was recorded. */

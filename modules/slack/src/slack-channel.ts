@@ -147,6 +147,11 @@ export class SlackChannel implements ApprovalChannel {
     }
   }
 
+  async accountOf(personId: string): Promise<string | null> {
+    const userId = await this.userIdOf(personId);
+    return userId === null ? null : `${slackChannel.name}:${userId}`;
+  }
+
   private async channelId(hint: string): Promise<string | null> {
     if (CHANNEL_ID.test(hint)) return hint;
     const name = CHANNEL_NAME.exec(hint)?.[1];

@@ -5,6 +5,7 @@ import { DomainError, type Person } from '@countersign/contracts';
 import { buildCardModel, type ActionReads, type ActionRecord, type Caller, type ConfigView, type Gate, type GateStore } from '@countersign/core';
 import { ADAPTIVE_CARD_CONTENT_TYPE, APPROVE_REASON_INPUT, buildAdaptiveCard, buildWithheldCard, DENY_REASON_INPUT, formatTime, type CardView } from './cards/adaptive-card.ts';
 import { identifyClicker, MESSAGES, sameTenant, teamsDirectory, type RosterMember } from './identity.ts';
+import { teamsChannel } from './definition.ts';
 
 // An `adaptiveCard/action` invoke: Approve, Deny (Universal Actions) or a refresh. Identity is
 // the activity's (already authenticated by the SDK); the decision is the engine's: its vote on
@@ -106,12 +107,14 @@ export async function answerCardAction(
     return card(buildWithheldCard(verb === 'refresh' ? undefined : { text: NOT_RECORDED, tone: 'attention' }));
   }
 
-  if (verb === 'refresh') return render(await viewFor(deps, data.actionId, who.person.id));
+  // The clicking account itself: a party's account is refused whoever the directory says it is now.
+  const identity = aad ? `${teamsChannel.name}:${aad}` : undefined;
+  if (verb === 'refresh') return render(await viewFor(deps, data.actionId, who.person.id, identity));
 
   try {
     // The evidence names the Teams account that clicked: our tenant (checked) and its AAD object id.
     const account = { tenantId: deps.tenantId, aadObjectId: aad };
-    const result = await deps.gate.vote({ actionId: data.actionId, personId: who.person.id, channel: 'teams', decision: verb, reason: reasonOf(data, verb), account });
+    const result = await deps.gate.vote({ actionId: data.actionId, personId: who.person.id, channel: 'teams', decision: verb, reason: reasonOf(data, verb), account, identity });
     deps.logger.info({ actionId: data.actionId, personId: who.person.id, decision: verb, decided: result.decided }, 'Teams vote recorded');
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
@@ -130,8 +133,8 @@ export async function answerCardAction(
  * as the vote): the buttons while a decision of theirs would count, else the engine's reason
  * in place of the buttons, so nobody is shown a reason prompt for a click that cannot count.
  */
-async function viewFor(deps: CardActionDeps, actionId: string, personId: string): Promise<CardView> {
-  const approve = await deps.gate.checkVote({ actionId, personId, decision: 'approve', reason: undefined });
+async function viewFor(deps: CardActionDeps, actionId: string, personId: string, identity: string | undefined): Promise<CardView> {
+  const approve = await deps.gate.checkVote({ actionId, personId, decision: 'approve', reason: undefined, identity });
   if (approve.allowed) return {};
   const refusal = approve.refusal;
   if (refusal.code === 'already_voted') {
@@ -145,7 +148,7 @@ async function viewFor(deps: CardActionDeps, actionId: string, personId: string)
   }
   const notice = { text: refusal.message, tone: NOTICE_TONE[refusal.code] ?? ('attention' as const) };
   // Slots taken for their roles may still leave them a deny: keep the buttons then.
-  const deny = await deps.gate.checkVote({ actionId, personId, decision: 'deny', reason: undefined });
+  const deny = await deps.gate.checkVote({ actionId, personId, decision: 'deny', reason: undefined, identity });
   return deny.allowed ? { notice } : { hideActions: true, notice };
 }
 

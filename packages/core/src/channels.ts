@@ -106,6 +106,14 @@ export interface ApprovalChannel {
    * without it is simply posted to again.
    */
   findCard?(target: ChannelTarget, cardId: string, since: Date): Promise<CardRef | null>;
+  /**
+   * Optional: the directory person's account on this channel as `channel:key` (the key
+   * personByIdentity maps from), pinned in the directory or found by their email; null when
+   * they have none. Throws ChannelError when the channel cannot tell. Before a card is posted
+   * the queue records each party's account with the action, so a party the directory later
+   * renames (new id, new mailbox) is still refused when the same account clicks.
+   */
+  accountOf?(personId: string): Promise<string | null>;
   /** Optional: removes a posted card (a duplicate left behind when a claim was taken over). */
   deleteCard?(ref: CardRef): Promise<void>;
 }

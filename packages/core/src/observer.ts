@@ -95,6 +95,9 @@ class ObservedStore implements GateStore {
   findActionWithVotes(id: string): Promise<{ action: ActionRecord; votes: VoteRecord[] } | null> {
     return this.inner.findActionWithVotes(id);
   }
+  addPartyBindings(actionId: string, entries: readonly string[]): Promise<void> {
+    return this.inner.addPartyBindings(actionId, entries);
+  }
   latestArtifactFor(actionId: string): Promise<SealedArtifact | null> {
     return this.inner.latestArtifactFor(actionId);
   }

@@ -29,6 +29,26 @@ export function partyEntries(role: PartyRole, bindings: readonly string[]): stri
   return bindings.map((b) => `${role}:${b}`);
 }
 
+/**
+ * The action's parties by directory id, with their role: the requester when a person, the person
+ * acted for, the agent's owner, and whoever overrode a refusal. (The queue records their chat
+ * accounts before it posts a card: see ApprovalChannel.accountOf.)
+ */
+export function partiesOf(action: {
+  actorKind: 'person' | 'agent';
+  actorId: string;
+  onBehalfOf: string | null;
+  ownerId: string | null;
+  overriddenBy: string | null;
+}): Array<{ role: PartyRole; personId: string }> {
+  const out: Array<{ role: PartyRole; personId: string }> = [];
+  if (action.actorKind === 'person') out.push({ role: 'party', personId: action.actorId });
+  if (action.onBehalfOf) out.push({ role: 'party', personId: action.onBehalfOf });
+  if (action.overriddenBy) out.push({ role: 'party', personId: action.overriddenBy });
+  if (action.ownerId) out.push({ role: 'owner', personId: action.ownerId });
+  return out;
+}
+
 /** Whether any of a person's identities is one of the action's parties, and in which role. */
 export function partyMatch(entries: readonly string[] | undefined, bindings: readonly string[]): { party: boolean; owner: boolean } {
   const found = { party: false, owner: false };

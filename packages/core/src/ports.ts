@@ -107,6 +107,11 @@ export interface GateStore {
   findAction(id: string): Promise<ActionRecord | null>;
   findByIdempotencyKey(apiKeyId: string, key: string): Promise<ActionRecord | null>;
   votesFor(actionId: string): Promise<VoteRecord[]>;
+  /**
+   * Appends to the action's partyBindings the entries it does not hold yet (a party's chat
+   * account found after submission, see ApprovalChannel.accountOf). Only ever adds.
+   */
+  addPartyBindings(actionId: string, entries: readonly string[]): Promise<void>;
   /** The action and its votes (oldest first) as one read: what a card is rendered from. */
   findActionWithVotes(id: string): Promise<{ action: ActionRecord; votes: VoteRecord[] } | null>;
   latestArtifactFor(actionId: string): Promise<SealedArtifact | null>;

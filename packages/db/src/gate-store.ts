@@ -89,6 +89,15 @@ export class PgGateStore implements GateStore {
     return { action: toActionRecord(action), votes: votes.map((v) => toVoteRecord({ ...v, createdAt: new Date(v.createdAt) })) };
   }
 
+  async addPartyBindings(actionId: string, entries: readonly string[]): Promise<void> {
+    // One statement: entries already there (another job run, a pin recorded at submission) are
+    // left out, so retries never grow the array. The row lock orders it with castVote's.
+    await this.sql.query`
+      UPDATE "Action" SET "partyBindings" = COALESCE("partyBindings", '{}') ||
+        ARRAY(SELECT DISTINCT e FROM unnest(${[...entries]}::text[]) AS e WHERE e <> ALL(COALESCE("partyBindings", '{}')))
+      WHERE id = ${actionId}`;
+  }
+
   async latestArtifactFor(actionId: string): Promise<SealedArtifact | null> {
     const [row] = await this.sql.query<ArtifactRow>`SELECT * FROM "Artifact" WHERE "actionId" = ${actionId} ORDER BY seq DESC LIMIT 1`;
     return row ? toSealedArtifact(row) : null;

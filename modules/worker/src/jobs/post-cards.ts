@@ -4,6 +4,7 @@ import { CARD_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { hintsForChannel, hintsForTier } from '../timers.ts';
 import { rerenderCards, withCardLock } from './card-lock.ts';
 import { TargetOutcomes } from './outcomes.ts';
+import { recordPartyAccounts } from './party-accounts.ts';
 import { isHeld, lookForEarlierSend, removeOrphan, settleFailedSend } from './send-once.ts';
 
 /** What one target came to in this run. */
@@ -35,6 +36,12 @@ export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
       for (const channel of deps.channels.values()) {
         const asked = hintsForChannel(hints, channel.name);
         if (asked.channels.length === 0 && asked.people.length === 0) continue;
+        try {
+          await recordPartyAccounts(deps, channel, action);
+        } catch (err) {
+          outcomes.failed(channel.name, '(recording the parties\' accounts)', err);
+          continue;
+        }
         let targets: ChannelTarget[];
         try {
           targets = await channel.resolveTargets(asked);

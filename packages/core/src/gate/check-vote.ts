@@ -2,7 +2,7 @@ import { DomainError, type Person, type VoteDecision } from '@countersign/contra
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
 import { personBinding } from '../keys/principal-binding.ts';
-import { personIdentities } from '../party-bindings.ts';
+import { identityBinding, personIdentities } from '../party-bindings.ts';
 import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
@@ -25,6 +25,12 @@ export interface VoteCheckRequest {
   reason: string | null | undefined;
   /** The API key the vote came with (API channel): must still be active. */
   keyId?: string;
+  /**
+   * The chat account that clicked, as `channel:key` (the key personByIdentity maps from): one
+   * of the voter's identities even when the directory does not pin it, so a party's account is
+   * refused whoever the directory says it is now.
+   */
+  identity?: string;
 }
 
 /** Where the checks read from: the transaction (real vote) or the store (dry run). */
@@ -73,6 +79,7 @@ export async function checkVoteOn(
   if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
   const binding = personBinding(person);
   const identities = personIdentities(directory, person);
+  if (req.identity) identities.push(identityBinding(req.identity));
   const votes = await reader.votesFor(action.id);
   const approvals = currentApprovals(votes, approverRolesNow(action, directory));
   try {

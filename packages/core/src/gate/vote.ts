@@ -20,6 +20,8 @@ export interface VoteRequest {
    * one records its key id.
    */
   account?: Record<string, string>;
+  /** The chat account that clicked, as `channel:key` (see VoteCheckRequest.identity). */
+  identity?: string;
 }
 
 export interface VoteResult {

@@ -104,6 +104,10 @@ export class MemoryGateStore implements GateStore {
     const action = await this.findAction(id);
     return action ? { action, votes: await this.votesFor(id) } : null;
   }
+  async addPartyBindings(actionId: string, entries: readonly string[]) {
+    const a = this.state.actions.get(actionId);
+    if (a) a.partyBindings = [...new Set([...(a.partyBindings ?? []), ...entries])];
+  }
   async latestArtifactFor(actionId: string) {
     return this.state.artifacts.filter((a) => a.actionId === actionId).at(-1) ?? null;
   }

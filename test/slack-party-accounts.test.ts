@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { identityBinding } from '@countersign/core';
+import { slackModule } from '@countersign/slack';
+import { workerModule } from '@countersign/worker';
+import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
+import { click, type Clicker } from './fakes/slack-interactions.ts';
+import { setDirectory } from './support/directory-file.ts';
+import { randomQueuePrefix } from './support/database.ts';
+import { startTestService, type TestService } from './support/service.ts';
+
+// A party's own Slack account stays a party, whoever the directory says it is later (review s14
+// d, D1). Carol's Slack account is not pinned in the directory: she is matched by her confirmed
+// email. Renamed while her request waits (new id, new mailbox, the Slack profile's email
+// following), her account used to match the new entry, share nothing with what was recorded at
+// submission, and approve her own request. Now the queue records each party's Slack account
+// with the action before it posts a card, and a click counts the clicking account among the
+// voter's identities (which also covers a pin dropped when an entry is recreated).
+
+const SECRET = 'party-accounts-signing-secret-01';
+const TEAM = 'T0TEAM0001';
+const APPROVALS = 'C0APPROVE1';
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
+const DIRECTORY = fs.readFileSync(path.join(FIXTURES, 'directory.yaml'), 'utf8');
+const ALICE = '  - { id: alice, name: Alice, email: alice@example.com, roles: [sre-lead], slack: { userId: U0ALICE01 } }\n';
+const CAROL = '  - { id: carol, name: Carol, email: carol@example.com, roles: [sre-lead, security] }\n';
+
+const alice: Clicker = { id: 'U0ALICE01', teamId: TEAM };
+const carol: Clicker = { id: 'U0CAROL01', teamId: TEAM };
+const erin: Clicker = { id: 'U0ERIN001', teamId: TEAM };
+
+const RULES = `
+  - id: party-accounts
+    when: 'action.type == "party.accounts"'
+    outcome: escalate
+    reason: one SRE lead approves
+    requirement:
+      approvers: [{ role: sre-lead, count: 1 }]
+      expiresIn: 30m
+      channels:
+        slack: ['${APPROVALS}']
+`;
+const intent = (resource: string) => ({ action: { type: 'party.accounts', resource } });
+
+let fake: FakeSlack;
+let t: TestService;
+beforeAll(async () => {
+  for (const line of [ALICE, CAROL]) expect(DIRECTORY).toContain(line);
+  fake = await FakeSlack.start({
+    teamId: TEAM,
+    channels: [{ id: APPROVALS, name: 'prod-approvals' }],
+    users: [
+      { id: alice.id, team_id: TEAM, email: 'alice@example.com', is_email_confirmed: true },
+      { id: carol.id, team_id: TEAM, email: 'carol@example.com', is_email_confirmed: true },
+      { id: erin.id, team_id: TEAM, email: 'erin@example.com', is_email_confirmed: true },
+    ],
+  });
+  const fixture = fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8');
+  t = await startTestService({
+    policy: `${fixture.trimEnd()}\n${RULES}`,
+    modules: [slackModule, workerModule],
+    env: {
+      SLACK_BOT_TOKEN: fake.token,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_TEAM_ID: TEAM,
+      SLACK_API_URL: fake.url,
+      COUNTERSIGN_QUEUE_PREFIX: randomQueuePrefix(),
+      COUNTERSIGN_OUTBOX_POLL_MS: '250',
+      COUNTERSIGN_SWEEP_SECONDS: '3600',
+      COUNTERSIGN_CHANNEL_PACING_MS: 'slack=0',
+    },
+  });
+});
+afterEach(async () => {
+  await setDirectory(t, DIRECTORY);
+  fake.addUser({ id: alice.id, team_id: TEAM, email: 'alice@example.com', is_email_confirmed: true });
+  fake.addUser({ id: carol.id, team_id: TEAM, email: 'carol@example.com', is_email_confirmed: true });
+});
+afterAll(async () => {
+  await t?.stop();
+  await fake?.close();
+});
+
+const store = () => t.service.context.store;
+const keyFor = async (id: string) => (await t.service.keys.create(id)).token;
+const cardFor = (id: string) => fake.waitFor(() => fake.cardsIn(APPROVALS).find((m) => JSON.stringify(m.history[0]!.blocks).includes(id)), 15_000, `card for ${id}`);
+const ephemeralsTo = (who: Clicker) => fake.okCallsTo('chat.postEphemeral').filter((c) => c.args.user === who.id);
+
+async function submitAs(token: string, resource: string): Promise<string> {
+  const res = await t.api('POST', '/v1/actions', { token, body: intent(resource) });
+  expect(res.status, res.text).toBe(201);
+  expect(res.body.status).toBe('pending');
+  return res.body.id as string;
+}
+
+/** Clicks Approve and waits for the answer to the clicker (a refusal) or for a vote. */
+async function approve(who: Clicker, card: FakeMessage, id: string): Promise<void> {
+  const res = await click(t.url, SECRET, { user: who, decision: 'approve', actionId: id, channel: card.channel, messageTs: card.ts });
+  expect(res.status).toBe(200);
+}
+
+async function refusedAsParty(who: Clicker, card: FakeMessage, id: string): Promise<void> {
+  const before = ephemeralsTo(who).length;
+  await approve(who, card, id);
+  const told = await fake.waitFor(() => ephemeralsTo(who).length > before && ephemeralsTo(who).at(-1), 15_000, `refusal to ${who.id}`);
+  expect(String(told.args.text)).toMatch(/your own request|requested/i);
+  expect(await store().votesFor(id)).toEqual([]);
+}
+
+describe("a party's Slack account, renamed in the directory while the request waits", () => {
+  it('an unpinned requester: her account is recorded before the card is posted and refused after the rename', async () => {
+    const id = await submitAs(await keyFor('carol'), 'env/party-1');
+    const card = await cardFor(id);
+    // Found by her email and recorded with the action before the post.
+    const recorded = (await store().findAction(id))!.partyBindings;
+    expect(recorded).toContain(`party:${identityBinding(`slack:${carol.id}`)}`);
+    const lookup = fake.okCallsTo('users.lookupByEmail').find((c) => c.args.email === 'carol@example.com')!;
+    const post = fake.okCallsTo('chat.postMessage').find((c) => JSON.stringify(c.args).includes(id))!;
+    expect(lookup.at <= post.at).toBe(true);
+
+    // Carol becomes carol.diaz: new id, new mailbox, and Slack's profile email follows.
+    await setDirectory(t, DIRECTORY.replace(CAROL, '  - { id: carol.diaz, name: Carol Diaz, email: carol.diaz@example.com, roles: [sre-lead, security] }\n'));
+    fake.addUser({ id: carol.id, team_id: TEAM, email: 'carol.diaz@example.com', is_email_confirmed: true });
+    await refusedAsParty(carol, card, id);
+
+    // Someone else may still approve it.
+    await approve(erin, card, id);
+    await fake.waitFor(async () => (await store().findAction(id))!.status === 'approved', 15_000, 'approved by erin');
+    expect((await store().votesFor(id)).map((v) => v.personId)).toEqual(['erin']);
+  });
+
+  it('a pinned requester whose pin is dropped when the entry is recreated: the clicking account is still hers', async () => {
+    const id = await submitAs(await keyFor('alice'), 'env/party-2');
+    const card = await cardFor(id);
+    await setDirectory(t, DIRECTORY.replace(ALICE, '  - { id: alice.m, name: Alice M, email: alice.m@example.com, roles: [sre-lead] }\n'));
+    fake.addUser({ id: alice.id, team_id: TEAM, email: 'alice.m@example.com', is_email_confirmed: true });
+    await refusedAsParty(alice, card, id);
+  });
+
+  it('a Slack that cannot say who a party is holds the card back until it can', async () => {
+    fake.failNext('users.lookupByEmail', 'service_unavailable', 1, (args) => args.email === 'erin@example.com');
+    const id = await submitAs(await keyFor('erin'), 'env/party-3');
+    const card = await cardFor(id);
+    const lookups = fake.callsTo('users.lookupByEmail').filter((c) => c.args.email === 'erin@example.com');
+    const posts = fake.okCallsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes(id));
+    expect(posts).toHaveLength(1);
+    // The failed lookup came first; the card went out only after one that answered.
+    expect(lookups.length).toBeGreaterThanOrEqual(2);
+    expect(lookups.filter((c) => c.at <= posts[0]!.at).length).toBeGreaterThanOrEqual(2);
+    expect((await store().findAction(id))!.partyBindings).toContain(`party:${identityBinding(`slack:${erin.id}`)}`);
+    await refusedAsParty(erin, card, id);
+  });
+});
