@@ -175,6 +175,19 @@ describe('Slack Socket Mode', () => {
     expect(logLines.slice(linesBefore).filter((l) => l.includes('malformed'))).toEqual([]);
   });
 
+  it("a well-formed interaction that is not countersign's (another button of the app) is acked with nothing and records nothing", async () => {
+    // Unacked, Slack sends the envelope again and shows the clicker a warning.
+    const card = await escalateWithCard();
+    const foreign = blockActionPayload({ user: bob, decision: 'approve', actionId: card.id, channel: CHANNEL, messageTs: card.ref.ts, button: 'another-feature:open' });
+    const ack = await fake.sendEnvelope('interactive', foreign);
+    expect(ack.afterMs).toBeLessThan(3000);
+    expect(ack.payload ?? {}).toEqual({});
+    expect(await votes(card.id)).toEqual([]);
+    // Ours still vote after it.
+    await fake.sendEnvelope('interactive', clickEnvelope(bob, 'approve', card));
+    await fake.waitFor(async () => (await votes(card.id)).length === 1, 15_000, 'vote recorded');
+  });
+
   it('an app-level token Slack refuses stops the service naming SLACK_APP_TOKEN', async () => {
     await expect(startTestService({ modules: [slackModule], env: env('xapp-1-A0-1-wrong') })).rejects.toThrow(/SLACK_APP_TOKEN refused by apps.connections.open \(invalid_auth\)/);
   });

@@ -70,7 +70,7 @@ export class SocketReceiver extends SocketModeReceiver {
     const processEvent: App['processEvent'] = (received) => {
       const { customProperties, ...event } = received;
       const problem = envelopeProblem(customProperties?.[ENVELOPE_TYPE], event.body);
-      const processing = problem ? this.refuse(event, problem) : app.processEvent(event);
+      const processing = problem ? this.refuse(event, problem) : this.process(app, event);
       this.inFlight.add(processing);
       void processing.then(
         () => this.inFlight.delete(processing),
@@ -80,6 +80,31 @@ export class SocketReceiver extends SocketModeReceiver {
     };
     // SocketModeReceiver only ever calls processEvent on the app it was given.
     super.init({ processEvent } as App);
+  }
+
+  /**
+   * Hands the event to Bolt, then acks it with nothing if no listener did: an interaction that
+   * is not countersign's (another button of the same app) would otherwise be sent again by
+   * Slack and show the clicker a warning. Over HTTP, Bolt answers such a request itself.
+   */
+  private async process(app: App, event: ReceiverEvent): Promise<void> {
+    let acked = false;
+    const ack = event.ack;
+    const tracked: ReceiverEvent = {
+      ...event,
+      ack: (response) => {
+        acked = true;
+        return ack(response);
+      },
+    };
+    try {
+      await app.processEvent(tracked);
+    } finally {
+      if (!acked) {
+        acked = true;
+        await ack().catch((err: Error) => this.log.warn({ err: err.message }, 'Slack envelope no listener took could not be acked'));
+      }
+    }
   }
 
   /**
