@@ -64,6 +64,24 @@ describe('delegation scope', () => {
     expect((await submitFor(token, 'frank')).status).toBe(201);
   });
 
+  it('acts for the person the key was made for: an id the directory gives to someone else is refused', async () => {
+    const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'frank', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { token } = JSON.parse(created.stdout);
+    expect((await submitFor(token, 'frank')).status).toBe(201);
+    // The id "frank" now belongs to a newcomer (another mailbox): not the person delegated.
+    await setDirectory(t, FIXTURE.replace(FRANK, '  - { id: frank, name: Frank Newcomer, email: frank.newcomer@example.com, roles: [finance-approver] }\n'));
+    try {
+      const after = await submitFor(token, 'frank');
+      expect(after.status).toBe(403);
+      expect(after.body.code).toBe('delegation_not_allowed');
+      expect(after.body.errors).toEqual([{ field: 'onBehalfOf', message: expect.stringContaining('no longer the person') }]);
+    } finally {
+      await setDirectory(t, FIXTURE);
+    }
+    expect((await submitFor(token, 'frank')).status).toBe(201);
+  });
+
   it('refuses a delegate key from before scopes (empty scope) for everyone', async () => {
     const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'alice', '--json']);
     const { token, id } = JSON.parse(created.stdout);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '@countersign/contracts';
-import { inDelegationScope, parseDelegationScope } from '../src/keys/delegation-scope.ts';
+import { inDelegationScope, parseDelegationScope, scopeBindings } from '../src/keys/delegation-scope.ts';
+import { personBinding } from '../src/keys/principal-binding.ts';
 import { testEngine } from './support/engine.ts';
 
 describe('delegation scope', () => {
-  const alice = { id: 'alice', roles: ['sre-lead'] };
-  const frank = { id: 'frank', roles: ['finance'] };
-  const bob = { id: 'bob', roles: ['security'] };
+  const alice = { id: 'alice', name: 'Alice', email: 'alice@example.com', roles: ['sre-lead'] };
+  const frank = { id: 'frank', email: 'frank@example.com', roles: ['finance'] };
+  const bob = { id: 'bob', email: 'bob@example.com', roles: ['security'] };
 
   it('admits people named by id and holders of a named role, nobody else', () => {
     const scope = ['alice', 'role:finance'];
@@ -18,6 +19,19 @@ describe('delegation scope', () => {
     expect(inDelegationScope(['finance'], frank)).toBe(false);
     // An empty scope (a delegate key from before scopes) admits nobody.
     expect(inDelegationScope([], alice)).toBe(false);
+  });
+
+  it('a person named by id is the person the key was made for: the id given to someone else is outside the scope', () => {
+    const directory = { person: (id: string) => (id === 'alice' ? alice : undefined) };
+    const bindings = scopeBindings(['alice', 'role:finance'], directory);
+    expect(bindings).toEqual([`alice=${personBinding(alice)}`]);
+    expect(inDelegationScope(['alice'], alice, bindings)).toBe(true);
+    const newcomer = { id: 'alice', email: 'alice.new@example.com', roles: ['sre-lead'] };
+    expect(inDelegationScope(['alice'], newcomer, bindings)).toBe(false);
+    // A role entry is about the role, whoever holds it.
+    expect(inDelegationScope(['alice', 'role:sre-lead'], newcomer, bindings)).toBe(true);
+    // Keys made before bindings: their entries count by id.
+    expect(inDelegationScope(['alice'], newcomer, [])).toBe(true);
   });
 
   it('parses --for strictly', () => {

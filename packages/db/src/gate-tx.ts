@@ -213,9 +213,9 @@ export class PgGateTx implements GateTx {
   async insertApiKey(key: ApiKeyRecord): Promise<void> {
     await this.flush();
     await this.tx.execute`
-      INSERT INTO "ApiKey" (id, prefix, "secretHash", "principalId", "principalKind", "principalBinding", "canDelegate", "delegateFor", label, "createdAt", "revokedAt", "lastUsedAt")
+      INSERT INTO "ApiKey" (id, prefix, "secretHash", "principalId", "principalKind", "principalBinding", "canDelegate", "delegateFor", "delegateBindings", label, "createdAt", "revokedAt", "lastUsedAt")
       VALUES (${key.id}, ${key.prefix}, ${key.secretHash}, ${key.principalId}, ${key.principalKind}::"PrincipalKind", ${key.principalBinding}, ${key.canDelegate},
-        ${key.delegateFor}::text[], ${key.label}, ${key.createdAt}, ${key.revokedAt}, ${key.lastUsedAt})`;
+        ${key.delegateFor}::text[], ${key.delegateBindings}::text[], ${key.label}, ${key.createdAt}, ${key.revokedAt}, ${key.lastUsedAt})`;
   }
 
   async revokeApiKey(id: string, at: Date): Promise<boolean> {

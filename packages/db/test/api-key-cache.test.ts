@@ -24,6 +24,7 @@ function keyRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
     principalBinding: null,
     canDelegate: false,
     delegateFor: [],
+    delegateBindings: [],
     label: 'test',
     createdAt: new Date(),
     revokedAt: null,

@@ -73,10 +73,12 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
     // acts only for whom it was made for. A delegate key from before scopes existed has an empty
     // scope and is refused, not grandfathered: "anyone" is exactly what lets an agent disqualify
     // an approver or put its words in a DM to them, and re-issuing with --for is one command.
-    if (!inDelegationScope(req.caller.delegateFor, onBehalfOf)) {
+    if (!inDelegationScope(req.caller.delegateFor, onBehalfOf, req.caller.delegateBindings)) {
       const why = req.caller.delegateFor.length === 0
         ? 'the key predates delegation scopes; re-issue it with --for'
-        : `"${intent.onBehalfOf}" is outside the key's delegation scope`;
+        : req.caller.delegateFor.includes(onBehalfOf.id)
+          ? `"${intent.onBehalfOf}" is no longer the person the key was made to act for (the directory changed who holds that id)`
+          : `"${intent.onBehalfOf}" is outside the key's delegation scope`;
       throw new DomainError('delegation_not_allowed', 'This API key may not act on behalf of this person.', {
         issues: [{ field: 'onBehalfOf', message: why }],
       });

@@ -22,6 +22,12 @@ export interface ApiKeyRecord {
    * which may act for nobody until re-issued (see submit.ts).
    */
   delegateFor: string[];
+  /**
+   * For each person id in delegateFor, `<id>=<personBinding>` of that person when the key was
+   * made: the key acts for them, not for whoever holds the id later (delegation-scope.ts).
+   * Empty for keys made before; their person entries count by id.
+   */
+  delegateBindings: string[];
   label: string | null;
   createdAt: Date;
   revokedAt: Date | null;

@@ -1,8 +1,12 @@
 import { DomainError, type Person } from '@countersign/contracts';
+import type { DirectoryView } from '../config-view.ts';
+import { personBinding } from './principal-binding.ts';
 
 // Whom a delegate key may act for: people by id, or everyone holding a role (`role:<role>`).
 // Roles are read from the directory at each submission, so removing someone's role (or the
-// person) ends the delegation at once, like every other directory-derived right.
+// person) ends the delegation at once, like every other directory-derived right. A person named
+// by id is bound to who they were when the key was made (their email's digest), as keys are:
+// an id the directory later gives to someone else does not hand them the delegation.
 
 const ROLE_PREFIX = 'role:';
 
@@ -25,10 +29,26 @@ export function scopeRole(entry: string): string | undefined {
   return entry.startsWith(ROLE_PREFIX) ? entry.slice(ROLE_PREFIX.length) : undefined;
 }
 
-/** True when `person` is inside `scope`: named by id, or holding a role the scope names. */
-export function inDelegationScope(scope: readonly string[], person: Pick<Person, 'id' | 'roles'>): boolean {
+/** `<id>=<personBinding>` for each person id of `scope` (ApiKeyRecord.delegateBindings). */
+export function scopeBindings(scope: readonly string[], directory: Pick<DirectoryView, 'person'>): string[] {
+  const out: string[] = [];
+  for (const entry of scope) {
+    const person = scopeRole(entry) === undefined ? directory.person(entry) : undefined;
+    if (person) out.push(`${entry}=${personBinding(person)}`);
+  }
+  return out;
+}
+
+/**
+ * True when `person` is inside `scope`: named by id (and, when the key recorded who that was,
+ * still that person), or holding a role the scope names.
+ */
+export function inDelegationScope(scope: readonly string[], person: Pick<Person, 'id' | 'roles' | 'email'>, bindings: readonly string[] = []): boolean {
   return scope.some((entry) => {
     const role = scopeRole(entry);
-    return role === undefined ? entry === person.id : person.roles.includes(role);
+    if (role !== undefined) return person.roles.includes(role);
+    if (entry !== person.id) return false;
+    const recorded = bindings.filter((b) => b.startsWith(`${entry}=`));
+    return recorded.length === 0 || recorded.includes(`${entry}=${personBinding(person)}`);
   });
 }

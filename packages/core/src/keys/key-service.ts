@@ -2,7 +2,7 @@ import { DomainError, randomId, type Principal } from '@countersign/contracts';
 import type { DirectoryView } from '../config-view.ts';
 import type { Clock, GateStore } from '../ports.ts';
 import { newKeyMaterial, parseToken, secretMatches, type ApiKeyRecord } from './api-key.ts';
-import { scopeRole } from './delegation-scope.ts';
+import { scopeBindings, scopeRole } from './delegation-scope.ts';
 import { principalBinding } from './principal-binding.ts';
 
 /** Who is calling: the principal an API key belongs to, re-read from the directory each time. */
@@ -12,6 +12,8 @@ export interface Caller {
   canDelegate: boolean;
   /** The key's delegation scope (ApiKeyRecord.delegateFor). */
   delegateFor: readonly string[];
+  /** Who each person of the scope was when the key was made (ApiKeyRecord.delegateBindings). */
+  delegateBindings?: readonly string[];
 }
 
 // lastUsedAt is recorded at most once a minute per key so the hot path does not pay a write
@@ -49,6 +51,7 @@ export class KeyService {
       principalBinding: principalBinding(principal),
       canDelegate: opts.canDelegate ?? false,
       delegateFor,
+      delegateBindings: scopeBindings(delegateFor, directory),
       label: opts.label ?? null,
       createdAt: this.clock.now(),
       revokedAt: null,
@@ -114,7 +117,7 @@ export class KeyService {
       key.lastUsedAt = now;
       await this.store.touchApiKey(key.id, now);
     }
-    return { keyId: key.id, principal, canDelegate: key.canDelegate, delegateFor: key.delegateFor };
+    return { keyId: key.id, principal, canDelegate: key.canDelegate, delegateFor: key.delegateFor, delegateBindings: key.delegateBindings };
   }
 }
 

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ApiKey" ADD COLUMN     "delegateBindings" TEXT[] DEFAULT ARRAY[]::TEXT[];
