@@ -197,6 +197,11 @@ export class VerifyThreads {
       thread.exitCode = code;
       ended();
       if (!this.closing) this.fail(new VerifyThreadError(`a verifying thread stopped (exit code ${code})`));
+      // Batches it never answered end with the failure, closing or not: one terminated late or
+      // crashed after close() was asked must not leave its run waiting forever (review s15 a, D).
+      const err = this.failed ?? new VerifyThreadError(`a verifying thread stopped (exit code ${code})`);
+      for (const waiter of thread.waiting.values()) waiter.reject(err);
+      thread.waiting.clear();
     });
     return thread;
   }

@@ -331,6 +331,25 @@ describe('closing the threads', () => {
     expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
   });
 
+  it('a batch out when its thread is terminated late, or crashes after close(), is rejected, never left waiting', async () => {
+    const busy = fixture('fail=none&sleep=3000', 200);
+    await busy.ready;
+    const late = busy.examine(keys, 'jsonl', null, lines.slice(0, 4));
+    late.catch(() => undefined);
+    // The batch is out (examine posts it once the threads exist) and its thread is asleep on it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await busy.close();
+    expect([...busy.exitCodes].sort()).toEqual([0, 1]);
+    await expect(late).rejects.toBeInstanceOf(VerifyThreadError);
+    const crashing = fixture('fail=throw&after=0');
+    await crashing.ready;
+    const lost = crashing.examine(keys, 'jsonl', null, lines.slice(0, 4));
+    lost.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    await crashing.close();
+    await expect(lost).rejects.toBeInstanceOf(VerifyThreadError);
+  });
+
   it('a thread that goes on listening when asked to stop is terminated after stopWaitMs', async () => {
     const deaf = fixture('fail=none&stop=ignore', 200);
     await deaf.ready;
