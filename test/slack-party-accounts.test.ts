@@ -25,10 +25,12 @@ const FIXTURES = path.resolve(import.meta.dirname, 'fixtures');
 const DIRECTORY = fs.readFileSync(path.join(FIXTURES, 'directory.yaml'), 'utf8');
 const ALICE = '  - { id: alice, name: Alice, email: alice@example.com, roles: [sre-lead], slack: { userId: U0ALICE01 } }\n';
 const CAROL = '  - { id: carol, name: Carol, email: carol@example.com, roles: [sre-lead, security] }\n';
+const JUDY = '  - { id: judy, name: Judy, email: judy@example.com, roles: [security] }\n';
 
 const alice: Clicker = { id: 'U0ALICE01', teamId: TEAM };
 const carol: Clicker = { id: 'U0CAROL01', teamId: TEAM };
 const erin: Clicker = { id: 'U0ERIN001', teamId: TEAM };
+const judy: Clicker = { id: 'U0JUDY001', teamId: TEAM };
 
 const RULES = `
   - id: party-accounts
@@ -46,7 +48,7 @@ const intent = (resource: string) => ({ action: { type: 'party.accounts', resour
 let fake: FakeSlack;
 let t: TestService;
 beforeAll(async () => {
-  for (const line of [ALICE, CAROL]) expect(DIRECTORY).toContain(line);
+  for (const line of [ALICE, CAROL, JUDY]) expect(DIRECTORY).toContain(line);
   fake = await FakeSlack.start({
     teamId: TEAM,
     channels: [{ id: APPROVALS, name: 'prod-approvals' }],
@@ -54,6 +56,7 @@ beforeAll(async () => {
       { id: alice.id, team_id: TEAM, email: 'alice@example.com', is_email_confirmed: true },
       { id: carol.id, team_id: TEAM, email: 'carol@example.com', is_email_confirmed: true },
       { id: erin.id, team_id: TEAM, email: 'erin@example.com', is_email_confirmed: true },
+      { id: judy.id, team_id: TEAM, email: 'judy@example.com', is_email_confirmed: true },
     ],
   });
   const fixture = fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8');
@@ -76,6 +79,7 @@ afterEach(async () => {
   await setDirectory(t, DIRECTORY);
   fake.addUser({ id: alice.id, team_id: TEAM, email: 'alice@example.com', is_email_confirmed: true });
   fake.addUser({ id: carol.id, team_id: TEAM, email: 'carol@example.com', is_email_confirmed: true });
+  fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy@example.com', is_email_confirmed: true });
 });
 afterAll(async () => {
   await t?.stop();
@@ -115,6 +119,7 @@ describe("a party's Slack account, renamed in the directory while the request wa
     // Found by her email and recorded with the action before the post.
     const recorded = (await store().findAction(id))!.partyBindings;
     expect(recorded).toContain(`party:${identityBinding(`slack:${carol.id}`)}`);
+    expect(recorded).toContain('accounts:slack');
     const lookup = fake.okCallsTo('users.lookupByEmail').find((c) => c.args.email === 'carol@example.com')!;
     const post = fake.okCallsTo('chat.postMessage').find((c) => JSON.stringify(c.args).includes(id))!;
     expect(lookup.at <= post.at).toBe(true);
@@ -136,6 +141,43 @@ describe("a party's Slack account, renamed in the directory while the request wa
     await setDirectory(t, DIRECTORY.replace(ALICE, '  - { id: alice.m, name: Alice M, email: alice.m@example.com, roles: [sre-lead] }\n'));
     fake.addUser({ id: alice.id, team_id: TEAM, email: 'alice.m@example.com', is_email_confirmed: true });
     await refusedAsParty(alice, card, id);
+  });
+
+  it('a requester renamed before her first Slack card (new mailbox): no Slack card is posted, so her account cannot approve there', async () => {
+    // Slack cannot answer the lookup until the directory has renamed her (review s15 a, A).
+    let rename!: () => void;
+    const renamed = new Promise<void>((resolve) => (rename = resolve));
+    let asked = false;
+    fake.onArrive((c) => {
+      if (c.method === 'users.lookupByEmail' && c.args.email === 'judy@example.com') asked = true;
+    });
+    fake.script('users.lookupByEmail', { until: renamed, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === 'judy@example.com' });
+    const id = await submitAs(await keyFor('judy'), 'env/party-4');
+    await fake.waitFor(() => asked, 15_000, "judy's lookup");
+    await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [security] }\n'));
+    fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
+    rename();
+    const refused = async () => (await t.api('GET', '/metrics')).text.split('\n').some((l) => l.startsWith('countersign_channel_errors_total{') && l.includes('code="party_changed"'));
+    await fake.waitFor(refused, 15_000, 'party_changed counted');
+    expect(fake.cardsIn(APPROVALS).some((m) => JSON.stringify(m.history[0]!.blocks).includes(id))).toBe(false);
+    expect((await store().findAction(id))!.partyBindings).not.toContain('accounts:slack');
+    // Still decided elsewhere: another approver through the API.
+    const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: await keyFor('ivan'), body: { decision: 'approve', reason: 'checked' } });
+    expect(vote.status, vote.text).toBe(201);
+  });
+
+  it('a later tier posts to Slack after a party was renamed: recorded once, not asked again', async () => {
+    const id = await submitAs(await keyFor('carol'), 'env/party-5');
+    await cardFor(id);
+    const bindings = (await store().findAction(id))!.partyBindings;
+    expect(bindings).toContain('accounts:slack');
+    await setDirectory(t, DIRECTORY.replace(CAROL, '  - { id: carol.diaz, name: Carol Diaz, email: carol.diaz@example.com, roles: [sre-lead, security] }\n'));
+    // The next tier's job on the same action: same bindings, nothing asked, nothing refused.
+    const { recordPartyAccounts } = await import('../modules/worker/src/jobs/party-accounts.ts');
+    const slack = t.service.context.channels.get('slack')!;
+    const action = (await store().findAction(id))!;
+    await recordPartyAccounts({ store: store(), config: t.service.context.config }, slack, action);
+    expect((await store().findAction(id))!.partyBindings).toEqual(bindings);
   });
 
   it('a Slack that cannot say who a party is holds the card back until it can', async () => {

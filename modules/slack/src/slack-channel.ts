@@ -27,6 +27,12 @@ const CHANNEL_NAME = /^#?([a-z0-9][a-z0-9._-]{0,79})$/;
 export const CARD_EVENT_TYPE = 'countersign_card';
 /** conversations.history pages looked through for an unconfirmed post (200 messages each). */
 const MAX_HISTORY_PAGES = 5;
+/**
+ * How long a users.lookupByEmail answer is reused. The answer records parties (accountOf), so
+ * a stale one (a mailbox given to someone else) would bind the wrong account: kept short, and
+ * a lookup per minute per person stays well under the method's rate limit (Tier 3).
+ */
+const LOOKUP_TTL_MS = 60_000;
 
 /** Where a posted card lives: what chat.update and thread replies need. */
 const SlackCardRefSchema = z.object({ channel: z.string().min(1), ts: z.string().min(1) });
@@ -43,7 +49,7 @@ export interface SlackChannelDeps {
 
 export class SlackChannel implements ApprovalChannel {
   readonly name = slackChannel.name;
-  private readonly userIdByEmail = new Map<string, string>();
+  private readonly userIdByEmail = new Map<string, { userId: string; at: number }>();
   /** The bot's DM with each user, as an answer or one in flight (notices to one person at once open it once). */
   private readonly dmByUser = new Map<string, Promise<string>>();
 
@@ -167,12 +173,12 @@ export class SlackChannel implements ApprovalChannel {
     if (pinned) return pinned;
     const email = person.email.toLowerCase();
     const cached = this.userIdByEmail.get(email);
-    if (cached) return cached;
+    if (cached && Date.now() - cached.at < LOOKUP_TTL_MS) return cached.userId;
     try {
       const res = await this.deps.api.call('users.lookupByEmail', (c) => c.users.lookupByEmail({ email }));
       const id = res.user?.id;
       if (!id) return null;
-      this.userIdByEmail.set(email, id);
+      this.userIdByEmail.set(email, { userId: id, at: Date.now() });
       return id;
     } catch (err) {
       if (err instanceof ChannelError && err.code === 'users_not_found') return null;
