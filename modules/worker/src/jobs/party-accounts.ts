@@ -8,8 +8,11 @@ import type { WorkerDeps } from '../deps.ts';
 // and nothing recorded: the requester approved her own request from her own Slack account
 // (review s14 d, D1). Recorded here, the account itself is a party, whoever it maps to later.
 //
-// Recorded once per channel (the `accounts:<channel>` entry says so): later tiers post without
-// asking again, so a rename while the request waits does not stop them.
+// Recorded once per channel (the `accounts:<channel>` entry, written with the accounts): later
+// tiers post without asking again, so a rename while the request waits does not stop them.
+// When nothing is new (every party pinned, so recorded at submission, or without an account),
+// nothing is written: the escalation path pays no extra transaction in the common case, and a
+// later tier checks again (a party renamed meanwhile then stops that tier's cards, fail closed).
 
 /** Entry of Action.partyBindings saying the parties' accounts on `channel` are recorded. */
 export const accountsRecorded = (channel: string): string => `accounts:${channel}`;
@@ -32,6 +35,7 @@ export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'conf
     if (identity === null) continue;
     for (const entry of partyEntries(role, [identityBinding(identity)])) if (!held.has(entry)) entries.push(entry);
   }
+  if (entries.length === 0) return;
   entries.push(accountsRecorded(channel.name));
   await deps.store.addPartyBindings(action.id, entries);
   action.partyBindings = [...(action.partyBindings ?? []), ...entries];
