@@ -86,6 +86,8 @@ export class SocketReceiver extends SocketModeReceiver {
    * Hands the event to Bolt, then acks it with nothing if no listener did: an interaction that
    * is not countersign's (another button of the same app) would otherwise be sent again by
    * Slack and show the clicker a warning. Over HTTP, Bolt answers such a request itself.
+   * Listeners therefore ack before they return (ours ack first, then work): an ack sent later,
+   * from a timer, would come after this empty one and be ignored by Slack.
    */
   private async process(app: App, event: ReceiverEvent): Promise<void> {
     let acked = false;

@@ -186,6 +186,8 @@ export class VerifyThreads {
         outcomes = unpackOutcomes(reply.outcomes);
       } catch (err) {
         this.fail(new VerifyThreadError(`a verifying thread sent an unreadable answer: ${(err as Error).message}`, { cause: err }));
+        // This batch was taken off the waiting list above: it fails too (review s15 b, 6).
+        waiter?.reject(this.failed ?? new VerifyThreadError('a verifying thread sent an unreadable answer'));
         return;
       }
       waiter?.resolve(outcomes);

@@ -197,6 +197,7 @@ describe('a verifying thread that fails fails the verification, never reports it
     ['answers too few lines', 'fail=short&after=3', /answered 15 lines for 16/],
     ['throws null', 'fail=throw-null&after=3', /a verifying thread failed: null/],
     ['throws a string', 'fail=throw-text&after=3', /a verifying thread failed: broke as text/],
+    ['sends an answer that cannot be read', 'fail=garbage&after=3', /unreadable answer/],
   ])('a thread that %s', async (_what, query, message) => {
     const t = failing(query);
     try {
