@@ -26,11 +26,13 @@ const DIRECTORY = fs.readFileSync(path.join(FIXTURES, 'directory.yaml'), 'utf8')
 const ALICE = '  - { id: alice, name: Alice, email: alice@example.com, roles: [sre-lead], slack: { userId: U0ALICE01 } }\n';
 const CAROL = '  - { id: carol, name: Carol, email: carol@example.com, roles: [sre-lead, security] }\n';
 const JUDY = '  - { id: judy, name: Judy, email: judy@example.com, roles: [security] }\n';
+const GRACE = '  - { id: grace, name: Grace, email: grace@example.com, roles: [auditor] }\n';
 
 const alice: Clicker = { id: 'U0ALICE01', teamId: TEAM };
 const carol: Clicker = { id: 'U0CAROL01', teamId: TEAM };
 const erin: Clicker = { id: 'U0ERIN001', teamId: TEAM };
 const judy: Clicker = { id: 'U0JUDY001', teamId: TEAM };
+const grace: Clicker = { id: 'U0GRACE01', teamId: TEAM };
 
 const RULES = `
   - id: party-accounts
@@ -48,7 +50,7 @@ const intent = (resource: string) => ({ action: { type: 'party.accounts', resour
 let fake: FakeSlack;
 let t: TestService;
 beforeAll(async () => {
-  for (const line of [ALICE, CAROL, JUDY]) expect(DIRECTORY).toContain(line);
+  for (const line of [ALICE, CAROL, JUDY, GRACE]) expect(DIRECTORY).toContain(line);
   fake = await FakeSlack.start({
     teamId: TEAM,
     channels: [{ id: APPROVALS, name: 'prod-approvals' }],
@@ -57,6 +59,7 @@ beforeAll(async () => {
       { id: carol.id, team_id: TEAM, email: 'carol@example.com', is_email_confirmed: true },
       { id: erin.id, team_id: TEAM, email: 'erin@example.com', is_email_confirmed: true },
       { id: judy.id, team_id: TEAM, email: 'judy@example.com', is_email_confirmed: true },
+      { id: grace.id, team_id: TEAM, email: 'grace@example.com', is_email_confirmed: true },
     ],
   });
   const fixture = fs.readFileSync(path.join(FIXTURES, 'policy.yaml'), 'utf8');
@@ -177,6 +180,55 @@ describe("a party's Slack account, renamed in the directory while the request wa
     const slack = t.service.context.channels.get('slack')!;
     const action = (await store().findAction(id))!;
     await recordPartyAccounts({ store: store(), config: t.service.context.config }, slack, action);
+    expect((await store().findAction(id))!.partyBindings).toEqual(bindings);
+  });
+
+  it("a requester whose Slack profile email changed before the directory's: only pinned accounts decide it in Slack", async () => {
+    // Slack finds no account for judy@ (review s15 b, 1): hers may be under another email.
+    fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
+    const id = await submitAs(await keyFor('judy'), 'env/party-6');
+    const card = await cardFor(id);
+    expect((await store().findAction(id))!.partyBindings).toEqual(expect.arrayContaining(['unmatched:slack', 'accounts:slack']));
+    // The directory catches up: judy is judy.k, with the mailbox her Slack profile shows. Made
+    // an SRE lead, her click would otherwise fill the slot.
+    await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [sre-lead] }\n'));
+    const before = ephemeralsTo(judy).length;
+    await approve(judy, card, id);
+    const told = await fake.waitFor(() => ephemeralsTo(judy).length > before && ephemeralsTo(judy).at(-1), 15_000, 'refusal to judy');
+    expect(String(told.args.text)).toMatch(/pins/);
+    expect(await store().votesFor(id)).toEqual([]);
+    // An approver the directory pins (alice, U0ALICE01) still decides it in Slack.
+    await approve(alice, card, id);
+    await fake.waitFor(async () => (await store().findAction(id))!.status === 'approved', 15_000, 'approved by alice');
+  });
+
+  it('a requester renamed with the same mailbox while the card is held back: found by who she is, the card is posted', async () => {
+    let rename!: () => void;
+    const renamed = new Promise<void>((resolve) => (rename = resolve));
+    let asked = false;
+    fake.onArrive((c) => {
+      if (c.method === 'users.lookupByEmail' && c.args.email === 'grace@example.com') asked = true;
+    });
+    fake.script('users.lookupByEmail', { until: renamed, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === 'grace@example.com' });
+    const id = await submitAs(await keyFor('grace'), 'env/party-7');
+    await fake.waitFor(() => asked, 15_000, "grace's lookup");
+    await setDirectory(t, DIRECTORY.replace(GRACE, GRACE.replace('{ id: grace,', '{ id: grace.h,')));
+    rename();
+    const card = await cardFor(id);
+    expect((await store().findAction(id))!.partyBindings).toContain(`party:${identityBinding(`slack:${grace.id}`)}`);
+    await refusedAsParty(grace, card, id);
+  });
+
+  it('a pinned requester renamed (same pin, new mailbox) after the first card: a later tier still posts', async () => {
+    const id = await submitAs(await keyFor('alice'), 'env/party-8');
+    await cardFor(id);
+    const bindings = (await store().findAction(id))!.partyBindings;
+    // Nothing new to record for a pinned requester: nothing written.
+    expect(bindings).not.toContain('accounts:slack');
+    await setDirectory(t, DIRECTORY.replace(ALICE, ALICE.replace('alice@example.com', 'alice.m@example.com')));
+    const { recordPartyAccounts } = await import('../modules/worker/src/jobs/party-accounts.ts');
+    const slack = t.service.context.channels.get('slack')!;
+    await recordPartyAccounts({ store: store(), config: t.service.context.config }, slack, (await store().findAction(id))!);
     expect((await store().findAction(id))!.partyBindings).toEqual(bindings);
   });
 

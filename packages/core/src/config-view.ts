@@ -9,6 +9,8 @@ export interface DirectoryView {
   /** The person's chat identities (`channel:key`), bound with the email (personBindings). */
   identitiesOf?(id: string): readonly string[];
   actorOf(id: string): Actor | undefined;
+  /** Everyone in the directory (a party renamed since submission is found by their binding). */
+  people?(): readonly Person[];
 }
 
 export interface PolicyView {

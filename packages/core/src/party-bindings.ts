@@ -24,6 +24,13 @@ export function identityBinding(identity: string): string {
   return createHash('sha256').update(`countersign-identity-v1\n${identity}`, 'utf8').digest('hex');
 }
 
+/**
+ * Entry of Action.partyBindings: a party has no account on `channel` that could be found (by
+ * their email); they may have one under another email, so only accounts the directory pins to
+ * the voter decide the request there (check-vote.ts).
+ */
+export const unmatchedParty = (channel: string): string => `unmatched:${channel}`;
+
 /** `bindings` as entries of Action.partyBindings, for `role`. */
 export function partyEntries(role: PartyRole, bindings: readonly string[]): string[] {
   return bindings.map((b) => `${role}:${b}`);

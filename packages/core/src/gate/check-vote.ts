@@ -2,7 +2,7 @@ import { DomainError, type Person, type VoteDecision } from '@countersign/contra
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
 import { personBinding } from '../keys/principal-binding.ts';
-import { identityBinding, personIdentities } from '../party-bindings.ts';
+import { identityBinding, personIdentities, unmatchedParty } from '../party-bindings.ts';
 import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
@@ -79,7 +79,16 @@ export async function checkVoteOn(
   if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
   const binding = personBinding(person);
   const identities = personIdentities(directory, person);
-  if (req.identity) identities.push(identityBinding(req.identity));
+  if (req.identity) {
+    const clicked = identityBinding(req.identity);
+    const channel = req.identity.slice(0, req.identity.indexOf(':'));
+    // A party with no account found on this channel may click from one under another email:
+    // only an account the directory pins to the voter is known not to be theirs.
+    if (!identities.includes(clicked) && action.partyBindings?.includes(unmatchedParty(channel))) {
+      return { refused: new DomainError('forbidden', `Someone this request is from or for has no ${channel} account countersign could match, so here only accounts the directory pins may decide it; decide it in the console, or ask an administrator to pin your ${channel} account.`) };
+    }
+    identities.push(clicked);
+  }
   const votes = await reader.votesFor(action.id);
   const approvals = currentApprovals(votes, approverRolesNow(action, directory));
   try {

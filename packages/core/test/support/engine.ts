@@ -26,14 +26,14 @@ export function person(id: string, roles: string[] = []): Person {
 /** The organisation's directory as a mutable list: tests revoke roles or remove people mid-flight. */
 export class TestDirectory implements DirectoryView {
   digest = 'directory-v1';
-  readonly people = new Map<string, Person>();
+  readonly byId = new Map<string, Person>();
   readonly agents = new Map<string, Agent>();
 
   person(id: string): Person | undefined {
-    return this.people.get(id);
+    return this.byId.get(id);
   }
   principal(id: string): Principal | undefined {
-    const p = this.people.get(id);
+    const p = this.byId.get(id);
     if (p) return { kind: 'person', ...p };
     const a = this.agents.get(id);
     return a ? { kind: 'agent', ...a } : undefined;
@@ -45,7 +45,7 @@ export class TestDirectory implements DirectoryView {
   }
   addPerson(id: string, roles: string[] = []): Person {
     const p = person(id, roles);
-    this.people.set(id, p);
+    this.byId.set(id, p);
     return p;
   }
   addAgent(id: string, owner: string, roles: string[] = []): Agent {
@@ -54,7 +54,7 @@ export class TestDirectory implements DirectoryView {
     return a;
   }
   setRoles(id: string, roles: string[]): void {
-    this.people.get(id)!.roles = roles;
+    this.byId.get(id)!.roles = roles;
   }
 }
 
@@ -122,7 +122,7 @@ export function testEngine(): TestEngine {
     keys,
     async callerFor(principalId, opts = {}) {
       // A delegate key must name whom it acts for; unless a test says, everyone in the directory now.
-      const delegateFor = opts.delegateFor ?? (opts.canDelegate ? [...directory.people.keys()] : undefined);
+      const delegateFor = opts.delegateFor ?? (opts.canDelegate ? [...directory.byId.keys()] : undefined);
       const { key } = await keys.create(principalId, { ...opts, ...(delegateFor ? { delegateFor } : {}) });
       return { keyId: key.id, principal: directory.principal(principalId)!, canDelegate: key.canDelegate, delegateFor: key.delegateFor };
     },
