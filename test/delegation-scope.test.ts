@@ -82,6 +82,23 @@ describe('delegation scope', () => {
     expect((await submitFor(token, 'frank')).status).toBe(201);
   });
 
+  it('a delegate key made before scopes were bound is bound at its first use, to the people its scope names then', async () => {
+    const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'frank', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { token, id } = JSON.parse(created.stdout);
+    await t.prisma.apiKey.update({ where: { id }, data: { delegateBindings: [] } });
+    expect((await submitFor(token, 'frank')).status).toBe(201);
+    expect((await t.prisma.apiKey.findUniqueOrThrow({ where: { id } })).delegateBindings).toEqual([expect.stringMatching(/^frank=[0-9a-f]{64}$/)]);
+    await setDirectory(t, FIXTURE.replace(FRANK, '  - { id: frank, name: Frank Newcomer, email: frank.newcomer@example.com, roles: [finance-approver] }\n'));
+    try {
+      const after = await submitFor(token, 'frank');
+      expect(after.status).toBe(403);
+      expect(after.body.code).toBe('delegation_not_allowed');
+    } finally {
+      await setDirectory(t, FIXTURE);
+    }
+  });
+
   it('refuses a delegate key from before scopes (empty scope) for everyone', async () => {
     const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'alice', '--json']);
     const { token, id } = JSON.parse(created.stdout);

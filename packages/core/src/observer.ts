@@ -113,6 +113,9 @@ class ObservedStore implements GateStore {
   bindApiKey(id: string, binding: string): Promise<string> {
     return this.inner.bindApiKey(id, binding);
   }
+  bindDelegateScope(id: string, bindings: readonly string[]): Promise<string[]> {
+    return this.inner.bindDelegateScope(id, bindings);
+  }
   dueForExpiry(now: Date, limit: number): Promise<string[]> {
     return this.inner.dueForExpiry(now, limit);
   }

@@ -120,6 +120,11 @@ export interface GateStore {
   touchApiKey(id: string, at: Date): Promise<void>;
   /** Binds a key made before keys were bound, unless it is bound already; returns the key's binding. */
   bindApiKey(id: string, binding: string): Promise<string>;
+  /**
+   * Binds the delegation scope of a key made before scopes were bound, unless it is bound
+   * already (the first write wins); returns the key's bindings.
+   */
+  bindDelegateScope(id: string, bindings: readonly string[]): Promise<string[]>;
   /** Pending actions whose expiry has passed (for sweepers and timers). */
   dueForExpiry(now: Date, limit: number): Promise<string[]>;
   /** Every API key, revoked ones included, oldest first (for operators; hashes, never secrets). */

@@ -123,6 +123,16 @@ export class PgGateStore implements GateStore {
     await this.sql.execute`UPDATE "ApiKey" SET "lastUsedAt" = ${at} WHERE id = ${id}`;
   }
 
+  async bindDelegateScope(id: string, bindings: readonly string[]): Promise<string[]> {
+    // Only an unbound scope is written, so two processes binding at once agree on the first.
+    const rows = await this.sql.query<{ delegateBindings: string[] }>`
+      UPDATE "ApiKey" SET "delegateBindings" = CASE WHEN cardinality("delegateBindings") = 0 THEN ${[...bindings]}::text[] ELSE "delegateBindings" END
+      WHERE id = ${id}
+      RETURNING "delegateBindings"`;
+    if (!rows[0]) throw new Error(`no API key ${id} to bind`);
+    return rows[0].delegateBindings;
+  }
+
   async bindApiKey(id: string, binding: string): Promise<string> {
     // COALESCE: the first binding written wins, so two processes binding at once agree.
     const rows = await this.sql.query<{ principalBinding: string }>`

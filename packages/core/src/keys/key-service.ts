@@ -112,6 +112,12 @@ export class KeyService {
       key.principalBinding = await this.store.bindApiKey(key.id, binding);
     }
     if (key.principalBinding !== binding) return undefined;
+    if (key.canDelegate && key.delegateBindings.length === 0) {
+      // A delegate key from before scopes were bound: bound now, to the people its scope names
+      // today, so from here on it acts for them and not for whoever gets their id later.
+      const bindings = scopeBindings(key.delegateFor, this.config.current().directory);
+      if (bindings.length > 0) key.delegateBindings = await this.store.bindDelegateScope(key.id, bindings);
+    }
     const now = this.clock.now();
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       key.lastUsedAt = now;

@@ -125,6 +125,12 @@ export class MemoryGateStore implements GateStore {
     k.principalBinding ??= binding;
     return k.principalBinding;
   }
+  async bindDelegateScope(id: string, bindings: readonly string[]) {
+    const k = this.state.keys.get(id);
+    if (!k) throw new Error(`no API key ${id} to bind`);
+    if (k.delegateBindings.length === 0) k.delegateBindings = [...bindings];
+    return k.delegateBindings;
+  }
   async touchApiKey(id: string, at: Date) {
     const k = this.state.keys.get(id);
     if (k) k.lastUsedAt = at;
