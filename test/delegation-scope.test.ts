@@ -99,6 +99,24 @@ describe('delegation scope', () => {
     }
   });
 
+  it('bound at first use while a person of its scope is away: whoever is given the id later is not them', async () => {
+    const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'frank,alice', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { token, id } = JSON.parse(created.stdout);
+    await t.prisma.apiKey.update({ where: { id }, data: { delegateBindings: [] } });
+    await setDirectory(t, FIXTURE.replace(FRANK, ''));
+    try {
+      expect((await submitFor(token, 'alice')).status).toBe(201);
+      expect((await t.prisma.apiKey.findUniqueOrThrow({ where: { id } })).delegateBindings).toEqual(['frank=absent', expect.stringMatching(/^alice=[0-9a-f]{64}$/)]);
+      await setDirectory(t, FIXTURE.replace(FRANK, '  - { id: frank, name: Frank Newcomer, email: frank.newcomer@example.com, roles: [finance-approver] }\n'));
+      const after = await submitFor(token, 'frank');
+      expect(after.status).toBe(403);
+      expect(after.body.code).toBe('delegation_not_allowed');
+    } finally {
+      await setDirectory(t, FIXTURE);
+    }
+  });
+
   it('refuses a delegate key from before scopes (empty scope) for everyone', async () => {
     const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'alice', '--json']);
     const { token, id } = JSON.parse(created.stdout);

@@ -27,6 +27,7 @@ const ALICE = '  - { id: alice, name: Alice, email: alice@example.com, roles: [s
 const CAROL = '  - { id: carol, name: Carol, email: carol@example.com, roles: [sre-lead, security] }\n';
 const JUDY = '  - { id: judy, name: Judy, email: judy@example.com, roles: [security] }\n';
 const GRACE = '  - { id: grace, name: Grace, email: grace@example.com, roles: [auditor] }\n';
+const FRANK = '  - { id: frank, name: Frank, email: frank@example.com, roles: [finance-approver] }\n';
 
 const alice: Clicker = { id: 'U0ALICE01', teamId: TEAM };
 const carol: Clicker = { id: 'U0CAROL01', teamId: TEAM };
@@ -50,7 +51,7 @@ const intent = (resource: string) => ({ action: { type: 'party.accounts', resour
 let fake: FakeSlack;
 let t: TestService;
 beforeAll(async () => {
-  for (const line of [ALICE, CAROL, JUDY, GRACE]) expect(DIRECTORY).toContain(line);
+  for (const line of [ALICE, CAROL, JUDY, GRACE, FRANK]) expect(DIRECTORY).toContain(line);
   fake = await FakeSlack.start({
     teamId: TEAM,
     channels: [{ id: APPROVALS, name: 'prod-approvals' }],
@@ -92,6 +93,11 @@ afterAll(async () => {
 const store = () => t.service.context.store;
 const keyFor = async (id: string) => (await t.service.keys.create(id)).token;
 const cardFor = (id: string) => fake.waitFor(() => fake.cardsIn(APPROVALS).find((m) => JSON.stringify(m.history[0]!.blocks).includes(id)), 15_000, `card for ${id}`);
+/** How many party_changed channel errors the service has counted. */
+async function partyChanged(): Promise<number> {
+  const line = (await t.api('GET', '/metrics')).text.split('\n').find((l) => l.startsWith('countersign_channel_errors_total{') && l.includes('code="party_changed"'));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
 const ephemeralsTo = (who: Clicker) => fake.okCallsTo('chat.postEphemeral').filter((c) => c.args.user === who.id);
 
 async function submitAs(token: string, resource: string): Promise<string> {
@@ -159,9 +165,9 @@ describe("a party's Slack account, renamed in the directory while the request wa
     await fake.waitFor(() => asked, 15_000, "judy's lookup");
     await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [security] }\n'));
     fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
+    const before = await partyChanged();
     rename();
-    const refused = async () => (await t.api('GET', '/metrics')).text.split('\n').some((l) => l.startsWith('countersign_channel_errors_total{') && l.includes('code="party_changed"'));
-    await fake.waitFor(refused, 15_000, 'party_changed counted');
+    await fake.waitFor(async () => (await partyChanged()) > before, 15_000, 'party_changed counted');
     expect(fake.cardsIn(APPROVALS).some((m) => JSON.stringify(m.history[0]!.blocks).includes(id))).toBe(false);
     expect((await store().findAction(id))!.partyBindings).not.toContain('accounts:slack');
     // Still decided elsewhere: another approver through the API.
@@ -179,56 +185,79 @@ describe("a party's Slack account, renamed in the directory while the request wa
     const { recordPartyAccounts } = await import('../modules/worker/src/jobs/party-accounts.ts');
     const slack = t.service.context.channels.get('slack')!;
     const action = (await store().findAction(id))!;
-    await recordPartyAccounts({ store: store(), config: t.service.context.config }, slack, action);
+    await recordPartyAccounts({ store: store(), config: t.service.context.config, logger: t.service.context.logger }, slack, action);
     expect((await store().findAction(id))!.partyBindings).toEqual(bindings);
   });
 
-  it("a requester whose Slack profile email changed before the directory's: only pinned accounts decide it in Slack", async () => {
+  it("a requester whose Slack profile email changed before the directory's: only pinned accounts approve it in Slack", async () => {
     // Slack finds no account for judy@ (review s15 b, 1): hers may be under another email.
     fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
     const id = await submitAs(await keyFor('judy'), 'env/party-6');
     const card = await cardFor(id);
     expect((await store().findAction(id))!.partyBindings).toEqual(expect.arrayContaining(['unmatched:slack', 'accounts:slack']));
-    // The directory catches up: judy is judy.k, with the mailbox her Slack profile shows. Made
-    // an SRE lead, her click would otherwise fill the slot.
+    // The directory catches up: judy is judy.k, made an SRE lead; her click would fill the slot.
     await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [sre-lead] }\n'));
     const before = ephemeralsTo(judy).length;
     await approve(judy, card, id);
     const told = await fake.waitFor(() => ephemeralsTo(judy).length > before && ephemeralsTo(judy).at(-1), 15_000, 'refusal to judy');
-    expect(String(told.args.text)).toMatch(/pins/);
+    expect(String(told.args.text)).toMatch(/only slack accounts the directory pins may approve it here/);
     expect(await store().votesFor(id)).toEqual([]);
-    // An approver the directory pins (alice, U0ALICE01) still decides it in Slack.
+    // An approver the directory pins (alice, U0ALICE01) still approves it in Slack.
     await approve(alice, card, id);
     await fake.waitFor(async () => (await store().findAction(id))!.status === 'approved', 15_000, 'approved by alice');
   });
 
-  it('a requester renamed with the same mailbox while the card is held back: found by who she is, the card is posted', async () => {
-    let rename!: () => void;
-    const renamed = new Promise<void>((resolve) => (rename = resolve));
-    let asked = false;
-    fake.onArrive((c) => {
-      if (c.method === 'users.lookupByEmail' && c.args.email === 'grace@example.com') asked = true;
-    });
-    fake.script('users.lookupByEmail', { until: renamed, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === 'grace@example.com' });
-    const id = await submitAs(await keyFor('grace'), 'env/party-7');
-    await fake.waitFor(() => asked, 15_000, "grace's lookup");
-    await setDirectory(t, DIRECTORY.replace(GRACE, GRACE.replace('{ id: grace,', '{ id: grace.h,')));
-    rename();
-    const card = await cardFor(id);
-    expect((await store().findAction(id))!.partyBindings).toContain(`party:${identityBinding(`slack:${grace.id}`)}`);
-    await refusedAsParty(grace, card, id);
+  it('a pinned requester renamed while the card is held back is found by her pin; an old mailbox given to someone else finds nobody', async () => {
+    const held = (email: string) => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const state = { asked: false, release };
+      fake.onArrive((c) => {
+        if (c.method === 'users.lookupByEmail' && c.args.email === email) state.asked = true;
+      });
+      fake.script('users.lookupByEmail', { until: released, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === email });
+      return state;
+    };
+    // Grace, pinned, renamed with a new id and mailbox, the pin kept: still the party.
+    const PINNED_GRACE = GRACE.replace('roles: [auditor] }', `roles: [auditor], slack: { userId: ${grace.id} } }`);
+    await setDirectory(t, DIRECTORY.replace(GRACE, PINNED_GRACE));
+    const first = await submitAs(await keyFor('grace'), 'env/party-7');
+    await cardFor(first);
+    await setDirectory(t, DIRECTORY.replace(GRACE, PINNED_GRACE.replace('{ id: grace,', '{ id: grace.h,').replace('grace@', 'grace.h@')));
+    const { recordPartyAccounts } = await import('../modules/worker/src/jobs/party-accounts.ts');
+    const slack = t.service.context.channels.get('slack')!;
+    const deps = { store: store(), config: t.service.context.config, logger: t.service.context.logger };
+    const bindings = (await store().findAction(first))!.partyBindings;
+    await recordPartyAccounts(deps, slack, (await store().findAction(first))!);
+    expect((await store().findAction(first))!.partyBindings).toEqual(bindings);
+
+    // Frank, unpinned, renamed with a new mailbox while a newcomer is given frank@ (review s15
+    // c, C2): the newcomer is not taken for him; no Slack card.
+    await setDirectory(t, DIRECTORY);
+    const frankLookup = held('frank@example.com');
+    const before = await partyChanged();
+    const id = await submitAs(await keyFor('frank'), 'env/party-8');
+    await fake.waitFor(() => frankLookup.asked, 15_000, "frank's lookup");
+    await setDirectory(
+      t,
+      DIRECTORY.replace(FRANK, '  - { id: frank.d, name: Frank D, email: frank.d@example.com, roles: [finance-approver] }\n  - { id: frank.new, name: Frank New, email: frank@example.com, roles: [developer] }\n'),
+    );
+    frankLookup.release();
+    await fake.waitFor(async () => (await partyChanged()) > before, 15_000, 'party_changed counted');
+    expect(fake.cardsIn(APPROVALS).some((m) => JSON.stringify(m.history[0]!.blocks).includes(id))).toBe(false);
+    expect((await store().findAction(id))!.partyBindings ?? []).not.toContain('accounts:slack');
   });
 
-  it('a pinned requester renamed (same pin, new mailbox) after the first card: a later tier still posts', async () => {
+  it('a pinned requester renamed (new id, new mailbox, same pin) after the first card: a later tier still posts', async () => {
     const id = await submitAs(await keyFor('alice'), 'env/party-8');
     await cardFor(id);
     const bindings = (await store().findAction(id))!.partyBindings;
     // Nothing new to record for a pinned requester: nothing written.
     expect(bindings).not.toContain('accounts:slack');
-    await setDirectory(t, DIRECTORY.replace(ALICE, ALICE.replace('alice@example.com', 'alice.m@example.com')));
+    await setDirectory(t, DIRECTORY.replace(ALICE, ALICE.replace('{ id: alice,', '{ id: alice.m,').replace('alice@example.com', 'alice.m@example.com')));
     const { recordPartyAccounts } = await import('../modules/worker/src/jobs/party-accounts.ts');
     const slack = t.service.context.channels.get('slack')!;
-    await recordPartyAccounts({ store: store(), config: t.service.context.config }, slack, (await store().findAction(id))!);
+    await recordPartyAccounts({ store: store(), config: t.service.context.config, logger: t.service.context.logger }, slack, (await store().findAction(id))!);
     expect((await store().findAction(id))!.partyBindings).toEqual(bindings);
   });
 

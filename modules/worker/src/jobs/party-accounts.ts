@@ -20,12 +20,15 @@ import type { WorkerDeps } from '../deps.ts';
 // and nothing recorded: the requester approved her own request from her own Slack account
 // (review s14 d, D1). Recorded here, the account itself is a party, whoever it maps to later.
 //
-// - A party is found as they were at submission: under their id, else (renamed, same mailbox)
-//   by their recorded binding. Found nowhere, their account cannot be told: no card of this
-//   channel for the request (a permanent `party_changed`), decided elsewhere.
+// - A party is found as they were at submission: the entry under their id if its email or a
+//   pinned account is recorded for them, else the one entry that now carries a pinned account
+//   recorded for them (renamed, pin kept). A mailbox alone never finds someone under another
+//   id: it may have been given to someone else (review s15 c, C2). Found nowhere, their account
+//   cannot be told: no card of this channel for the request (a permanent `party_changed`).
 // - A party the channel finds no account for (users_not_found) may have one under another
 //   email (a profile changed before the directory, review s15 b, 1): the request is marked
-//   `unmatched:<channel>`, and only accounts the directory pins decide it there (check-vote.ts).
+//   `unmatched:<channel>`: there only accounts the directory pins approve (check-vote.ts); others
+//   approve in the console. Not for an owner the rule lets approve.
 // - Recorded once per channel (the `accounts:<channel>` entry, written with what is new); when
 //   nothing is new nothing is written, and a later tier finds the same accounts recorded.
 
@@ -37,25 +40,23 @@ export const accountsRecorded = (channel: string): string => `accounts:${channel
  * posted until the parties' accounts are known), and a permanent ChannelError when a party
  * cannot be found as they were at submission.
  */
-export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'config'>, channel: ApprovalChannel, action: ActionRecord): Promise<void> {
+export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'config' | 'logger'>, channel: ApprovalChannel, action: ActionRecord): Promise<void> {
   if (!channel.accountOf) return;
   const held = new Set(action.partyBindings ?? []);
   // A request from before parties were bound has nothing to check the directory against.
   if (held.size === 0 || held.has(accountsRecorded(channel.name))) return;
   const directory = deps.config.current().directory;
-  const parties = partiesOf(action);
   const entries = new Set<string>();
-  for (const { role, personId } of parties) {
-    const current = directory.person(personId);
-    // Their account here is recorded already (pinned at submission, or an earlier run).
-    const account = current ? await channel.accountOf(personId) : null;
-    if (account !== null && held.has(`${role}:${identityBinding(account)}`)) continue;
-    const people = current && isRecorded(held, role, current) ? [current] : renamed(directory, held, role, parties);
-    if (people.length === 0) throw partyChanged(role, personId, channel.name);
-    for (const person of people) {
-      const identity = person === current ? account : await channel.accountOf(person.id);
-      const entry = identity === null ? unmatchedParty(channel.name) : partyEntries(role, [identityBinding(identity)])[0]!;
+  for (const { role, personId } of partiesOf(action)) {
+    const person = asRecorded(directory, held, role, personId);
+    if (!person) throw partyChanged(role, personId, channel.name);
+    const identity = await channel.accountOf(person.id);
+    if (identity !== null) {
+      const entry = partyEntries(role, [identityBinding(identity)])[0]!;
       if (!held.has(entry)) entries.add(entry);
+    } else if (!(role === 'owner' && action.requirement?.ownerMayApprove) && !held.has(unmatchedParty(channel.name))) {
+      deps.logger.warn({ actionId: action.id, channel: channel.name, role, personId: person.id }, 'party has no account this channel could find by email: only accounts the directory pins approve this request in this channel');
+      entries.add(unmatchedParty(channel.name));
     }
   }
   if (entries.size === 0) return;
@@ -64,16 +65,22 @@ export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'conf
   action.partyBindings = [...(action.partyBindings ?? []), ...entries];
 }
 
-/** Whether `person` is who was recorded at submission in `role` (untagged: a party, before tags). */
-function isRecorded(held: ReadonlySet<string>, role: PartyRole, person: Person): boolean {
-  const binding = personBinding(person);
-  return held.has(`${role}:${binding}`) || (role === 'party' && held.has(binding));
+/** The party recorded in `role` under `personId`, as the directory has them now (see above). */
+function asRecorded(directory: DirectoryView, held: ReadonlySet<string>, role: PartyRole, personId: string): Person | undefined {
+  const current = directory.person(personId);
+  if (current && (recordedAs(held, role, personBinding(current)) || pins(directory, current).some((pin) => recordedAs(held, role, pin)))) return current;
+  const byPin = (directory.people?.() ?? []).filter((p) => p.id !== personId && pins(directory, p).some((pin) => recordedAs(held, role, pin)));
+  return byPin.length === 1 ? byPin[0] : undefined;
 }
 
-/** People recorded in `role` now under an id that is not one of the parties' (renamed). */
-function renamed(directory: DirectoryView, held: ReadonlySet<string>, role: PartyRole, parties: ReadonlyArray<{ personId: string }>): Person[] {
-  const ids = new Set(parties.map((p) => p.personId));
-  return (directory.people?.() ?? []).filter((p) => !ids.has(p.id) && isRecorded(held, role, p));
+/** Digests of the chat accounts the directory pins to `person`. */
+function pins(directory: DirectoryView, person: Person): string[] {
+  return (directory.identitiesOf?.(person.id) ?? []).map(identityBinding);
+}
+
+/** Whether `binding` is recorded in `role` (untagged: written before the tags, any role). */
+function recordedAs(held: ReadonlySet<string>, role: PartyRole, binding: string): boolean {
+  return held.has(`${role}:${binding}`) || held.has(binding);
 }
 
 function partyChanged(role: string, personId: string, channel: string): ChannelError {

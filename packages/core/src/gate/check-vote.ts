@@ -83,9 +83,16 @@ export async function checkVoteOn(
     const clicked = identityBinding(req.identity);
     const channel = req.identity.slice(0, req.identity.indexOf(':'));
     // A party with no account found on this channel may click from one under another email:
-    // only an account the directory pins to the voter is known not to be theirs.
-    if (!identities.includes(clicked) && action.partyBindings?.includes(unmatchedParty(channel))) {
-      return { refused: new DomainError('forbidden', `Someone this request is from or for has no ${channel} account countersign could match, so here only accounts the directory pins may decide it; decide it in the console, or ask an administrator to pin your ${channel} account.`) };
+    // only an account the directory pins to the voter approves here (a deny cannot approve
+    // anything and is taken from anyone). Refusing pinned accounts too stopped Slack approvals
+    // of every request whose agent's owner is not in Slack (review s15 c, C1/C3).
+    if (req.decision === 'approve' && !identities.includes(clicked) && action.partyBindings?.includes(unmatchedParty(channel))) {
+      return {
+        refused: new DomainError(
+          'forbidden',
+          `Someone this request is from or for has no ${channel} account countersign could match by email, so only ${channel} accounts the directory pins may approve it here: approve it in the console, or ask an administrator to pin your ${channel} account (a deny is still taken here).`,
+        ),
+      };
     }
     identities.push(clicked);
   }

@@ -29,12 +29,19 @@ export function scopeRole(entry: string): string | undefined {
   return entry.startsWith(ROLE_PREFIX) ? entry.slice(ROLE_PREFIX.length) : undefined;
 }
 
-/** `<id>=<personBinding>` for each person id of `scope` (ApiKeyRecord.delegateBindings). */
+/** Recorded for a person id of the scope not in the directory when a key is bound: matches nobody. */
+export const ABSENT_BINDING = 'absent';
+
+/**
+ * `<id>=<personBinding>` for each person id of `scope` (ApiKeyRecord.delegateBindings); an id
+ * not in the directory now gets `<id>=absent`, so whoever is given it later is not them.
+ */
 export function scopeBindings(scope: readonly string[], directory: Pick<DirectoryView, 'person'>): string[] {
   const out: string[] = [];
   for (const entry of scope) {
-    const person = scopeRole(entry) === undefined ? directory.person(entry) : undefined;
-    if (person) out.push(`${entry}=${personBinding(person)}`);
+    if (scopeRole(entry) !== undefined) continue;
+    const person = directory.person(entry);
+    out.push(`${entry}=${person ? personBinding(person) : ABSENT_BINDING}`);
   }
   return out;
 }
