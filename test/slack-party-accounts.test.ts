@@ -248,6 +248,28 @@ describe("a party's Slack account, renamed in the directory while the request wa
     expect((await store().findAction(id))!.partyBindings ?? []).not.toContain('accounts:slack');
   });
 
+  it("a person acted for, renamed with a new mailbox while the card is held back, is not taken for the pinned requester", async () => {
+    // alice (pinned) acts for frank (unpinned): the pin scan must not find alice for frank
+    // (review s15 d, E1); frank is found nowhere, so no Slack card.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked = false;
+    fake.onArrive((c) => {
+      if (c.method === 'users.lookupByEmail' && c.args.email === 'frank@example.com') asked = true;
+    });
+    fake.script('users.lookupByEmail', { until: released, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === 'frank@example.com' });
+    const { token } = await t.service.keys.create('alice', { canDelegate: true, delegateFor: ['frank'] });
+    const res = await t.api('POST', '/v1/actions', { token, body: { ...intent('env/party-9'), onBehalfOf: 'frank' } });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.id as string;
+    await fake.waitFor(() => asked, 15_000, "frank's lookup");
+    const before = await partyChanged();
+    await setDirectory(t, DIRECTORY.replace(FRANK, '  - { id: frank.d, name: Frank D, email: frank.d@example.com, roles: [finance-approver] }\n'));
+    release();
+    await fake.waitFor(async () => (await partyChanged()) > before, 15_000, 'party_changed counted');
+    expect(fake.cardsIn(APPROVALS).some((m) => JSON.stringify(m.history[0]!.blocks).includes(id))).toBe(false);
+  });
+
   it('a pinned requester renamed (new id, new mailbox, same pin) after the first card: a later tier still posts', async () => {
     const id = await submitAs(await keyFor('alice'), 'env/party-8');
     await cardFor(id);

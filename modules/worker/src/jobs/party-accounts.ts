@@ -46,15 +46,24 @@ export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'conf
   // A request from before parties were bound has nothing to check the directory against.
   if (held.size === 0 || held.has(accountsRecorded(channel.name))) return;
   const directory = deps.config.current().directory;
+  // An owner the rule lets approve is no reason to refuse anyone: nothing to record for them.
+  const parties = partiesOf(action).filter((p) => !(p.role === 'owner' && action.requirement?.ownerMayApprove));
+  const partyIds = new Set(parties.map((p) => p.personId));
   const entries = new Set<string>();
-  for (const { role, personId } of partiesOf(action)) {
-    const person = asRecorded(directory, held, role, personId);
+  // Each party is a different person: two resolving to one (a co-party's pin taken for a renamed
+  // party, review s15 d, E1) would leave the renamed one's account unrecorded.
+  const resolved = new Map<string, string>();
+  for (const { role, personId } of parties) {
+    const person = asRecorded(directory, held, role, personId, partyIds);
     if (!person) throw partyChanged(role, personId, channel.name);
+    const earlier = resolved.get(person.id);
+    if (earlier !== undefined && earlier !== personId) throw partyChanged(role, personId, channel.name);
+    resolved.set(person.id, personId);
     const identity = await channel.accountOf(person.id);
     if (identity !== null) {
       const entry = partyEntries(role, [identityBinding(identity)])[0]!;
       if (!held.has(entry)) entries.add(entry);
-    } else if (!(role === 'owner' && action.requirement?.ownerMayApprove) && !held.has(unmatchedParty(channel.name))) {
+    } else if (!held.has(unmatchedParty(channel.name))) {
       deps.logger.warn({ actionId: action.id, channel: channel.name, role, personId: person.id }, 'party has no account this channel could find by email: only accounts the directory pins approve this request in this channel');
       entries.add(unmatchedParty(channel.name));
     }
@@ -66,10 +75,11 @@ export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'conf
 }
 
 /** The party recorded in `role` under `personId`, as the directory has them now (see above). */
-function asRecorded(directory: DirectoryView, held: ReadonlySet<string>, role: PartyRole, personId: string): Person | undefined {
+function asRecorded(directory: DirectoryView, held: ReadonlySet<string>, role: PartyRole, personId: string, partyIds: ReadonlySet<string>): Person | undefined {
   const current = directory.person(personId);
   if (current && (recordedAs(held, role, personBinding(current)) || pins(directory, current).some((pin) => recordedAs(held, role, pin)))) return current;
-  const byPin = (directory.people?.() ?? []).filter((p) => p.id !== personId && pins(directory, p).some((pin) => recordedAs(held, role, pin)));
+  // Under another id: never one of the parties' own (their pins are recorded too).
+  const byPin = (directory.people?.() ?? []).filter((p) => !partyIds.has(p.id) && pins(directory, p).some((pin) => recordedAs(held, role, pin)));
   return byPin.length === 1 ? byPin[0] : undefined;
 }
 

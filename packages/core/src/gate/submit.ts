@@ -11,7 +11,7 @@ import {
   type Verdict,
 } from '@countersign/contracts';
 import type { ActionRecord } from '../action.ts';
-import { inDelegationScope } from '../keys/delegation-scope.ts';
+import { ABSENT_BINDING, inDelegationScope } from '../keys/delegation-scope.ts';
 import type { DirectoryView } from '../config-view.ts';
 import { partyEntries, personIdentities, type PartyRole } from '../party-bindings.ts';
 import type { Caller } from '../keys/key-service.ts';
@@ -77,7 +77,9 @@ export async function submitIntent(deps: GateDeps, req: SubmitRequest): Promise<
       const why = req.caller.delegateFor.length === 0
         ? 'the key predates delegation scopes; re-issue it with --for'
         : req.caller.delegateFor.includes(onBehalfOf.id)
-          ? `"${intent.onBehalfOf}" is no longer the person the key was made to act for (the directory changed who holds that id)`
+          ? (req.caller.delegateBindings ?? []).includes(`${onBehalfOf.id}=${ABSENT_BINDING}`)
+            ? `"${intent.onBehalfOf}" was not in the directory when the key was bound; re-issue it with --for`
+            : `"${intent.onBehalfOf}" is no longer the person the key was made to act for (the directory changed who holds that id)`
           : `"${intent.onBehalfOf}" is outside the key's delegation scope`;
       throw new DomainError('delegation_not_allowed', 'This API key may not act on behalf of this person.', {
         issues: [{ field: 'onBehalfOf', message: why }],
