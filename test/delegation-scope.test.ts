@@ -12,6 +12,8 @@ import { intents, startTestService, type TestService } from './support/service.t
 
 const FIXTURE = fs.readFileSync(path.resolve(import.meta.dirname, 'fixtures/directory.yaml'), 'utf8');
 const FRANK = '  - { id: frank, name: Frank, email: frank@example.com, roles: [finance-approver] }\n';
+/** The id "frank" given to someone else (another mailbox). */
+const FRANK_NEWCOMER = '  - { id: frank, name: Frank Newcomer, email: frank.newcomer@example.com, roles: [finance-approver] }\n';
 
 let t: TestService;
 beforeAll(async () => {
@@ -28,6 +30,15 @@ async function keys(args: string[]) {
   return { code, stdout: cli.out(), stderr: cli.err() };
 }
 
+
+/** A delegate key for `scope` as one made before scopes were bound looks (no bindings). */
+async function keyBeforeBindings(scope: string): Promise<{ token: string; id: string }> {
+  const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', scope, '--json']);
+  expect(created.code, created.stderr).toBe(0);
+  const { token, id } = JSON.parse(created.stdout) as { token: string; id: string };
+  await t.prisma.apiKey.update({ where: { id }, data: { delegateBindings: [] } });
+  return { token, id };
+}
 
 const submitFor = (token: string, onBehalfOf: string) => t.api('POST', '/v1/actions', { token, body: { ...intents.read, onBehalfOf } });
 
@@ -70,7 +81,7 @@ describe('delegation scope', () => {
     const { token } = JSON.parse(created.stdout);
     expect((await submitFor(token, 'frank')).status).toBe(201);
     // The id "frank" now belongs to a newcomer (another mailbox): not the person delegated.
-    await setDirectory(t, FIXTURE.replace(FRANK, '  - { id: frank, name: Frank Newcomer, email: frank.newcomer@example.com, roles: [finance-approver] }\n'));
+    await setDirectory(t, FIXTURE.replace(FRANK, FRANK_NEWCOMER));
     try {
       const after = await submitFor(token, 'frank');
       expect(after.status).toBe(403);
@@ -83,13 +94,10 @@ describe('delegation scope', () => {
   });
 
   it('a delegate key made before scopes were bound is bound at its first use, to the people its scope names then', async () => {
-    const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'frank', '--json']);
-    expect(created.code, created.stderr).toBe(0);
-    const { token, id } = JSON.parse(created.stdout);
-    await t.prisma.apiKey.update({ where: { id }, data: { delegateBindings: [] } });
+    const { token, id } = await keyBeforeBindings('frank');
     expect((await submitFor(token, 'frank')).status).toBe(201);
     expect((await t.prisma.apiKey.findUniqueOrThrow({ where: { id } })).delegateBindings).toEqual([expect.stringMatching(/^frank=[0-9a-f]{64}$/)]);
-    await setDirectory(t, FIXTURE.replace(FRANK, '  - { id: frank, name: Frank Newcomer, email: frank.newcomer@example.com, roles: [finance-approver] }\n'));
+    await setDirectory(t, FIXTURE.replace(FRANK, FRANK_NEWCOMER));
     try {
       const after = await submitFor(token, 'frank');
       expect(after.status).toBe(403);
@@ -100,15 +108,12 @@ describe('delegation scope', () => {
   });
 
   it('bound at first use while a person of its scope is away: whoever is given the id later is not them', async () => {
-    const created = await keys(['create', '--principal', 'deploy-bot', '--delegate', '--for', 'frank,alice', '--json']);
-    expect(created.code, created.stderr).toBe(0);
-    const { token, id } = JSON.parse(created.stdout);
-    await t.prisma.apiKey.update({ where: { id }, data: { delegateBindings: [] } });
+    const { token, id } = await keyBeforeBindings('frank,alice');
     await setDirectory(t, FIXTURE.replace(FRANK, ''));
     try {
       expect((await submitFor(token, 'alice')).status).toBe(201);
       expect((await t.prisma.apiKey.findUniqueOrThrow({ where: { id } })).delegateBindings).toEqual(['frank=absent', expect.stringMatching(/^alice=[0-9a-f]{64}$/)]);
-      await setDirectory(t, FIXTURE.replace(FRANK, '  - { id: frank, name: Frank Newcomer, email: frank.newcomer@example.com, roles: [finance-approver] }\n'));
+      await setDirectory(t, FIXTURE.replace(FRANK, FRANK_NEWCOMER));
       const after = await submitFor(token, 'frank');
       expect(after.status).toBe(403);
       expect(after.body.code).toBe('delegation_not_allowed');

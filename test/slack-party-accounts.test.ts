@@ -93,6 +93,21 @@ afterAll(async () => {
 const store = () => t.service.context.store;
 const keyFor = async (id: string) => (await t.service.keys.create(id)).token;
 const cardFor = (id: string) => fake.waitFor(() => fake.cardsIn(APPROVALS).find((m) => JSON.stringify(m.history[0]!.blocks).includes(id)), 15_000, `card for ${id}`);
+/**
+ * Holds Slack's answer to users.lookupByEmail for `email` (service_unavailable once released),
+ * and says when it was asked: the directory can change while a card waits on the lookup.
+ */
+function holdLookup(email: string): { asked: () => boolean; release: () => void } {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let asked = false;
+  fake.onArrive((c) => {
+    if (c.method === 'users.lookupByEmail' && c.args.email === email) asked = true;
+  });
+  fake.script('users.lookupByEmail', { until: released, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === email });
+  return { asked: () => asked, release };
+}
+
 /** How many party_changed channel errors the service has counted. */
 async function partyChanged(): Promise<number> {
   const line = (await t.api('GET', '/metrics')).text.split('\n').find((l) => l.startsWith('countersign_channel_errors_total{') && l.includes('code="party_changed"'));
@@ -154,19 +169,13 @@ describe("a party's Slack account, renamed in the directory while the request wa
 
   it('a requester renamed before her first Slack card (new mailbox): no Slack card is posted, so her account cannot approve there', async () => {
     // Slack cannot answer the lookup until the directory has renamed her (review s15 a, A).
-    let rename!: () => void;
-    const renamed = new Promise<void>((resolve) => (rename = resolve));
-    let asked = false;
-    fake.onArrive((c) => {
-      if (c.method === 'users.lookupByEmail' && c.args.email === 'judy@example.com') asked = true;
-    });
-    fake.script('users.lookupByEmail', { until: renamed, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === 'judy@example.com' });
+    const lookup = holdLookup('judy@example.com');
     const id = await submitAs(await keyFor('judy'), 'env/party-4');
-    await fake.waitFor(() => asked, 15_000, "judy's lookup");
+    await fake.waitFor(() => lookup.asked(), 15_000, "judy's lookup");
     await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [security] }\n'));
     fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
     const before = await partyChanged();
-    rename();
+    lookup.release();
     await fake.waitFor(async () => (await partyChanged()) > before, 15_000, 'party_changed counted');
     expect(fake.cardsIn(APPROVALS).some((m) => JSON.stringify(m.history[0]!.blocks).includes(id))).toBe(false);
     expect((await store().findAction(id))!.partyBindings).not.toContain('accounts:slack');
@@ -208,16 +217,6 @@ describe("a party's Slack account, renamed in the directory while the request wa
   });
 
   it('a pinned requester renamed while the card is held back is found by her pin; an old mailbox given to someone else finds nobody', async () => {
-    const held = (email: string) => {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      const state = { asked: false, release };
-      fake.onArrive((c) => {
-        if (c.method === 'users.lookupByEmail' && c.args.email === email) state.asked = true;
-      });
-      fake.script('users.lookupByEmail', { until: released, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === email });
-      return state;
-    };
     // Grace, pinned, renamed with a new id and mailbox, the pin kept: still the party.
     const PINNED_GRACE = GRACE.replace('roles: [auditor] }', `roles: [auditor], slack: { userId: ${grace.id} } }`);
     await setDirectory(t, DIRECTORY.replace(GRACE, PINNED_GRACE));
@@ -234,10 +233,10 @@ describe("a party's Slack account, renamed in the directory while the request wa
     // Frank, unpinned, renamed with a new mailbox while a newcomer is given frank@ (review s15
     // c, C2): the newcomer is not taken for him; no Slack card.
     await setDirectory(t, DIRECTORY);
-    const frankLookup = held('frank@example.com');
+    const frankLookup = holdLookup('frank@example.com');
     const before = await partyChanged();
     const id = await submitAs(await keyFor('frank'), 'env/party-8');
-    await fake.waitFor(() => frankLookup.asked, 15_000, "frank's lookup");
+    await fake.waitFor(() => frankLookup.asked(), 15_000, "frank's lookup");
     await setDirectory(
       t,
       DIRECTORY.replace(FRANK, '  - { id: frank.d, name: Frank D, email: frank.d@example.com, roles: [finance-approver] }\n  - { id: frank.new, name: Frank New, email: frank@example.com, roles: [developer] }\n'),
@@ -251,21 +250,15 @@ describe("a party's Slack account, renamed in the directory while the request wa
   it("a person acted for, renamed with a new mailbox while the card is held back, is not taken for the pinned requester", async () => {
     // alice (pinned) acts for frank (unpinned): the pin scan must not find alice for frank
     // (review s15 d, E1); frank is found nowhere, so no Slack card.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let asked = false;
-    fake.onArrive((c) => {
-      if (c.method === 'users.lookupByEmail' && c.args.email === 'frank@example.com') asked = true;
-    });
-    fake.script('users.lookupByEmail', { until: released, body: { ok: false, error: 'service_unavailable' }, match: (args) => args.email === 'frank@example.com' });
+    const lookup = holdLookup('frank@example.com');
     const { token } = await t.service.keys.create('alice', { canDelegate: true, delegateFor: ['frank'] });
     const res = await t.api('POST', '/v1/actions', { token, body: { ...intent('env/party-9'), onBehalfOf: 'frank' } });
     expect(res.status, res.text).toBe(201);
     const id = res.body.id as string;
-    await fake.waitFor(() => asked, 15_000, "frank's lookup");
+    await fake.waitFor(() => lookup.asked(), 15_000, "frank's lookup");
     const before = await partyChanged();
     await setDirectory(t, DIRECTORY.replace(FRANK, '  - { id: frank.d, name: Frank D, email: frank.d@example.com, roles: [finance-approver] }\n'));
-    release();
+    lookup.release();
     await fake.waitFor(async () => (await partyChanged()) > before, 15_000, 'party_changed counted');
     expect(fake.cardsIn(APPROVALS).some((m) => JSON.stringify(m.history[0]!.blocks).includes(id))).toBe(false);
   });
