@@ -28,7 +28,7 @@ describe('bench results', () => {
     const redisUrl = inject('redisUrl');
     const start = machineAtStart();
     const stages: StageBenchResult = await runStageBench({ postgresUrl, redisUrl, workDir: work, count: 6, warmup: 2, idleMs: 500 });
-    const slack: SlackBenchResult = await runSlackBench({ postgresUrl, redisUrl, workDir: work, count: 5, channels: 5, ratePerSecond: 5 });
+    const slack: SlackBenchResult = await runSlackBench({ postgresUrl, redisUrl, workDir: work, count: 5, channels: 5, ratePerSecond: 5, warmup: 3 });
     const stack = await startSlackStack({ postgresUrl, redisUrl, workDir: work, name: 'steps', channels: 8, roles: ['all'] });
     let sustained: SustainedResult;
     try {
@@ -46,6 +46,10 @@ describe('bench results', () => {
     expect(slack.memory.rssBytes).toBeGreaterThan(0);
     expect(slack.memory.peakRssBytes).toBeGreaterThanOrEqual(slack.memory.rssBytes);
     expect(slack.cpuSeconds.service).toBeGreaterThan(0);
+    // The warm run: the same process after the first run and the warm-up, measured alike.
+    expect(slack.warm).toMatchObject({ after: 8, failures: 0 });
+    expect(slack.warm!.cpuSeconds.service).toBeGreaterThan(0);
+    expect(slack.warm!.releaseMs.p50).toBeGreaterThan(0);
     expect(sustained.steps).toHaveLength(1);
     expect(sustained.steps[0]).toMatchObject({ rate: 4, count: 4, failures: 0 });
 
@@ -64,6 +68,8 @@ describe('bench results', () => {
     expect(value('stages.sum')).toBe(Math.round(stages.sumMicros));
     for (const s of STAGES) expect(results.figures.find((f) => f.name === `stages.${s.key}`)?.unit).toBe('µs/escalation');
     expect(value('escalations.service_rss')).toBe(Math.round(slack.memory.rssBytes / 2 ** 20));
+    expect(value('escalations.warm.after')).toBe(8);
+    expect(value('escalations.warm.cpu.service')).toBe(Number(((slack.warm!.cpuSeconds.service * 1000) / 5).toFixed(2)));
     expect(value('sustained.step_4.count')).toBe(4);
     // The service's CPU per escalation at each step: its cores over the step's time, per escalation.
     const step = sustained.steps[0]!;

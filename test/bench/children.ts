@@ -52,5 +52,7 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 export function profileFlags(): string[] {
   const flags = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   if (process.env.BENCH_EXTRA_IMPORT) flags.push('--import', process.env.BENCH_EXTRA_IMPORT);
+  // BENCH_NODE_FLAGS: more flags for the service processes (space-separated, e.g. V8's --trace-deopt).
+  if (process.env.BENCH_NODE_FLAGS) flags.push(...process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean));
   return flags;
 }

@@ -46,7 +46,10 @@ export interface StageBenchOptions {
   count?: number;
   /** Slack channels (one card each by default, so pacing never defers one). */
   channels?: number;
-  /** Full escalations before measuring, so the phases run warm code (20). */
+  /**
+   * Full escalations before measuring, so the phases run warm code (20; the bench asks 1,000: after
+   * 20, V8 still spent a fifth to a third of the phases' CPU compiling, after 2,000 a twentieth).
+   */
   warmup?: number;
   clickConcurrency?: number;
   idleMs?: number;
@@ -79,7 +82,7 @@ export interface StageBenchResult {
 export async function runStageBench(opts: StageBenchOptions): Promise<StageBenchResult> {
   const n = opts.count ?? 300;
   const channels = opts.channels ?? n;
-  const warmup = Math.min(opts.warmup ?? 20, channels);
+  const warmup = opts.warmup ?? 20;
   const stack = await startSlackStack({ postgresUrl: opts.postgresUrl, redisUrl: opts.redisUrl, workDir: opts.workDir, name: 'stages', channels, roles: ['api', 'worker'] });
   const queues = new QueueWatch(opts.redisUrl, stack.queuePrefix);
   const watch = new SlackWatch(stack.fake);
@@ -106,7 +109,8 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     // Warm-up: a few whole escalations, so the measured phases do not pay for compiling code.
     const url = api.url;
     await inPool(warmup, 4, async (i) => {
-      await escalate({ urls: [url, url, url], token: stack.agentToken(i), channel: i, i, watch, timeoutMs: 60_000 });
+      const c = i % channels;
+      await escalate({ urls: [url, url, url], token: stack.agentToken(c), channel: c, i, watch, timeoutMs: 60_000 });
     });
     await until('the warm-up to settle', () => queues.idle(), timeout, 100);
     // Past the warm-up cards' pacing turn, and their last Slack calls.
@@ -174,7 +178,8 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
       for (const k of Object.keys(d.cpu) as Sampled[]) netSeconds[k] = d.cpu[k]! === 0 ? 0 : d.cpu[k]! - (idleRate[k] ?? 0) * d.seconds;
       return { seconds: d.seconds, cpuSeconds: d.cpu, netSeconds };
     };
-    if (process.env.BENCH_PROFILE_DIR) {
+    // BENCH_WINDOWS=1: the same windows for `perf report --time` (CLOCK_MONOTONIC, seconds).
+    if (process.env.BENCH_PROFILE_DIR || process.env.BENCH_WINDOWS) {
       const marks = { submit: [a0, a1], cards: [a1, b1], wait: [b1, c1], clicks: [c1, d1] } as const;
       for (const [name, [from, to]] of Object.entries(marks)) console.log(`profile window ${name}: --window=${from.mono},${to.mono}`);
     }
@@ -216,7 +221,7 @@ async function settled(pid: number, idleRate: number): Promise<void> {
 
 // Standalone: npx tsx test/bench/escalation-stages.ts   (BENCH_STAGE_COUNT, default 300)
 if (isMain(import.meta.url)) {
-  await runStandalone('stages', (d) => runStageBench({ ...d, count: Number(process.env.BENCH_STAGE_COUNT ?? 300) }), reportStages);
+  await runStandalone('stages', (d) => runStageBench({ ...d, count: Number(process.env.BENCH_STAGE_COUNT ?? 300), warmup: Number(process.env.BENCH_STAGE_WARMUP ?? 1000) }), reportStages);
 }
 
 /** Outbox events not yet turned into queue jobs (read as the database owner). */

@@ -155,12 +155,12 @@ async function main(): Promise<void> {
     const busyBeforeSlack = await settle();
     progress(4, `${slackCount} escalations at ${slackRate}/s through the fake Slack API (machine at ${busyBeforeSlack.toFixed(2)} cores before)`);
     const slackWork = path.join(work, 'slack');
-    const slack = await runSlackBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: slackCount, ratePerSecond: slackRate, channels: num('BENCH_SLACK_CHANNELS', 100, 100) });
+    const slack = await runSlackBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: slackCount, ratePerSecond: slackRate, channels: num('BENCH_SLACK_CHANNELS', 100, 100), warmup: num('BENCH_SLACK_WARMUP', 2000, 20) });
 
     const stageCount = num('BENCH_STAGE_COUNT', 300, 30);
     const busyBeforeStages = await settle();
     progress(5, `CPU by stage, ${stageCount} escalations through an api and a worker process (machine at ${busyBeforeStages.toFixed(2)} cores before)`);
-    const stages = await orFailure(() => runStageBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: stageCount, ...(QUICK ? { warmup: 5 } : {}) }));
+    const stages = await orFailure(() => runStageBench({ postgresUrl: pg.url, redisUrl: redis.url, postgresPid: pg.pid, redisPid: redis.pid, workDir: slackWork, count: stageCount, warmup: num('BENCH_STAGE_WARMUP', 1000, 5) }));
 
     const sustainedChannels = num('BENCH_SUSTAINED_CHANNELS', 600, 100);
     const stepping = rateStepsFromEnv(QUICK);

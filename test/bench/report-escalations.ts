@@ -47,6 +47,22 @@ export function reportSlackRun(r: Report, s: SlackBenchResult): void {
       `of which ${r.fig(`${k}.cpu.other_work_cores`, others / s.cpuWindowSeconds, 'cores', 2)} other work than this bench's processes`,
   );
   r.line(`  service memory after the run: RSS ${r.fig(`${k}.service_rss`, s.memory.rssBytes / MiB, 'MiB', 0)} (peak ${r.fig(`${k}.service_peak_rss`, s.memory.peakRssBytes / MiB, 'MiB', 0)})   (target < 300 MiB)`);
+  const w = s.warm;
+  if (!w) return;
+  const wk = `${k}.warm`;
+  const wper = (sec: number | undefined) => (sec === undefined ? undefined : (sec * 1000) / Math.max(1, s.count));
+  r.line(
+    `  the same run again, warm (the same process after ${r.fig(`${wk}.after`, w.after, 'count', 0)} escalations; ${r.fig(`${wk}.failures`, w.failures, 'count', 0)} failed):`,
+  );
+  r.line(`    POST /v1/actions → card posted      ${pcts(r, `${wk}.card`, w.cardMs)}`);
+  r.line(`    deciding click → long-poll returns  ${pcts(r, `${wk}.release`, w.releaseMs)}`);
+  r.line(
+    `    CPU per escalation (${r.fig(`${wk}.cpu.window`, w.cpuWindowSeconds, 's', 1)}): service ${r.fig(`${wk}.cpu.service`, wper(w.cpuSeconds.service), 'ms/escalation', 2)} ` +
+      `(${r.fig(`${wk}.cpu.service.over_cold`, s.cpuSeconds.service > 0 ? w.cpuSeconds.service / s.cpuSeconds.service : undefined, 'ratio', 2)} of the first run's); ` +
+      `beside it postgres ${r.fig(`${wk}.cpu.postgres`, wper(w.cpuSeconds.postgres), 'ms/escalation', 2)}, redis ${r.fig(`${wk}.cpu.redis`, wper(w.cpuSeconds.redis), 'ms/escalation', 2)}, ` +
+      `bench process ${r.fig(`${wk}.cpu.bench`, wper(w.cpuSeconds.bench), 'ms/escalation', 2)}; the machine ${r.fig(`${wk}.cpu.machine_cores`, w.cpuSeconds.machine / w.cpuWindowSeconds, 'cores', 2)} busy`,
+  );
+  r.line(`    service memory after it: RSS ${r.fig(`${wk}.service_rss`, w.memory.rssBytes / MiB, 'MiB', 0)} (peak ${r.fig(`${wk}.service_peak_rss`, w.memory.peakRssBytes / MiB, 'MiB', 0)})`);
 }
 
 export function reportStages(r: Report, s: StageBenchResult): void {
