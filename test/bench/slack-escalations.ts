@@ -136,6 +136,7 @@ async function measureRun(stack: SlackStack, watch: SlackWatch, opts: SlackBench
     machine: machineBusySeconds(),
   });
   const before = { service: treeCpuSeconds(service.pid), ...others() };
+  const monoFrom = process.hrtime.bigint() / 1000n;
   const started = Date.now();
   const runs: Promise<void>[] = [];
   for (let j = 0; j < count; j++) {
@@ -160,6 +161,8 @@ async function measureRun(stack: SlackStack, watch: SlackWatch, opts: SlackBench
   }
   await Promise.all(runs);
   const after = { service: treeCpuSeconds(service.pid), ...others() };
+  // BENCH_WINDOWS=1: the run's window on CLOCK_MONOTONIC (µs), for profile-summary.mjs --window or perf --time.
+  if (process.env.BENCH_WINDOWS) console.log(`profile window run ${first}: --window=${monoFrom},${process.hrtime.bigint() / 1000n}`);
   const cpuWindowSeconds = (Date.now() - started) / 1000;
   const bench = process.cpuUsage(before.bench);
   const cpuSeconds = {

@@ -31,6 +31,16 @@ export function identityBinding(identity: string): string {
  */
 export const unmatchedParty = (channel: string): string => `unmatched:${channel}`;
 
+/**
+ * Entry of Action.partyBindings on a request marked unmatched on `channel`: the directory pinned
+ * chat account `identity` (`slack:U…`) to the person with email digest `binding` when the mark
+ * was made. Only such accounts approve it there: a pin added later (an administrator pinning a
+ * renamed requester's own account to her new entry, review s15 c, C1) is not one of them.
+ */
+export function pinnedApprover(channel: string, identity: string, binding: string): string {
+  return `pin:${channel}:${createHash('sha256').update(`countersign-pin-v1\n${identityBinding(identity)}\n${binding}`, 'utf8').digest('hex')}`;
+}
+
 /** `bindings` as entries of Action.partyBindings, for `role`. */
 export function partyEntries(role: PartyRole, bindings: readonly string[]): string[] {
   return bindings.map((b) => `${role}:${b}`);

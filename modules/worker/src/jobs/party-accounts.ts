@@ -4,6 +4,7 @@ import {
   partiesOf,
   partyEntries,
   personBinding,
+  pinnedApprover,
   unmatchedParty,
   type ActionRecord,
   type ApprovalChannel,
@@ -27,8 +28,9 @@ import type { WorkerDeps } from '../deps.ts';
 //   cannot be told: no card of this channel for the request (a permanent `party_changed`).
 // - A party the channel finds no account for (users_not_found) may have one under another
 //   email (a profile changed before the directory, review s15 b, 1): the request is marked
-//   `unmatched:<channel>`: there only accounts the directory pins approve (check-vote.ts); others
-//   approve in the console. Not for an owner the rule lets approve.
+//   `unmatched:<channel>`: there only accounts the directory pins to people who may approve, as
+//   it pins them now (`pin:<channel>:…` entries), approve (check-vote.ts); others approve in the
+//   console. Not for an owner the rule lets approve.
 // - Recorded once per channel (the `accounts:<channel>` entry, written with what is new); when
 //   nothing is new nothing is written, and a later tier finds the same accounts recorded.
 
@@ -68,6 +70,8 @@ export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'conf
       entries.add(unmatchedParty(channel.name));
     }
   }
+  // Marked now: the accounts the directory pins to people who may approve, as they are now.
+  if (entries.has(unmatchedParty(channel.name))) for (const pin of approverPins(directory, action, channel.name)) entries.add(pin);
   if (entries.size === 0) return;
   entries.add(accountsRecorded(channel.name));
   await deps.store.addPartyBindings(action.id, [...entries]);
@@ -81,6 +85,22 @@ function asRecorded(directory: DirectoryView, held: ReadonlySet<string>, role: P
   // Under another id: never one of the parties' own (their pins are recorded too).
   const byPin = (directory.people?.() ?? []).filter((p) => !partyIds.has(p.id) && pins(directory, p).some((pin) => recordedAs(held, role, pin)));
   return byPin.length === 1 ? byPin[0] : undefined;
+}
+
+/**
+ * pinnedApprover entries for every account on `channel` the directory pins to someone holding a
+ * role the requirement asks for: on an unmatched request only these approve there (check-vote.ts).
+ */
+function approverPins(directory: DirectoryView, action: ActionRecord, channel: string): string[] {
+  const roles = new Set((action.requirement?.groups ?? []).map((g) => g.role));
+  const out: string[] = [];
+  for (const person of directory.people?.() ?? []) {
+    if (!person.roles.some((r) => roles.has(r))) continue;
+    for (const identity of directory.identitiesOf?.(person.id) ?? []) {
+      if (identity.startsWith(`${channel}:`)) out.push(pinnedApprover(channel, identity, personBinding(person)));
+    }
+  }
+  return out;
 }
 
 /** Digests of the chat accounts the directory pins to `person`. */

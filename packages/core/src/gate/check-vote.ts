@@ -2,7 +2,7 @@ import { DomainError, type Person, type VoteDecision } from '@countersign/contra
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
 import { personBinding } from '../keys/principal-binding.ts';
-import { identityBinding, personIdentities, unmatchedParty } from '../party-bindings.ts';
+import { identityBinding, personIdentities, pinnedApprover, unmatchedParty } from '../party-bindings.ts';
 import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
@@ -83,14 +83,17 @@ export async function checkVoteOn(
     const clicked = identityBinding(req.identity);
     const channel = req.identity.slice(0, req.identity.indexOf(':'));
     // A party with no account found on this channel may click from one under another email:
-    // only an account the directory pins to the voter approves here (a deny cannot approve
-    // anything and is taken from anyone). Refusing pinned accounts too stopped Slack approvals
-    // of every request whose agent's owner is not in Slack (review s15 c, C1/C3).
-    if (req.decision === 'approve' && !identities.includes(clicked) && action.partyBindings?.includes(unmatchedParty(channel))) {
+    // only an account the directory pins to the voter, and pinned to them already when the
+    // request was marked, approves here. A pin added since may be a party's own account pinned
+    // to her renamed entry (review s15 c, C1). A deny cannot approve anything and is taken from
+    // anyone. Refusing every approval here stopped Slack approvals of every request whose
+    // agent's owner is not in Slack (review s15 c, C3).
+    const unmatched = action.partyBindings?.includes(unmatchedParty(channel)) ?? false;
+    if (req.decision === 'approve' && unmatched && !(identities.includes(clicked) && action.partyBindings!.includes(pinnedApprover(channel, req.identity, binding)))) {
       return {
         refused: new DomainError(
           'forbidden',
-          `Someone this request is from or for has no ${channel} account countersign could match by email, so only ${channel} accounts the directory pins may approve it here: approve it in the console, or ask an administrator to pin your ${channel} account (a deny is still taken here).`,
+          `Someone this request is from or for has no ${channel} account countersign could match by email, so only ${channel} accounts the directory pinned to approvers when it was posted may approve it here: approve it in the console (a deny is still taken here).`,
         ),
       };
     }
