@@ -116,6 +116,9 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
     // Past the warm-up cards' pacing turn, and their last Slack calls.
     await sleep(1_500);
 
+    // BENCH_PG_STATS=1 (Postgres started with pg_stat_statements preloaded): Postgres' time per
+    // statement over the measured phases, printed at the end.
+    const pgStats = process.env.BENCH_PG_STATS ? await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').then(() => db.query('SELECT pg_stat_statements_reset()')) : null;
     const idleStart = sample();
     await sleep(opts.idleMs ?? 2_000);
     const idle = delta(idleStart, sample());
@@ -170,6 +173,12 @@ export async function runStageBench(opts: StageBenchOptions): Promise<StageBench
       timeout,
     );
     const d1 = sample();
+    if (pgStats) {
+      const top = await db.query(
+        `SELECT calls, round(total_exec_time::numeric, 1) AS exec_ms, round(total_plan_time::numeric, 1) AS plan_ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 30`,
+      );
+      for (const row of top.rows) console.log(`pg ${String(row.calls).padStart(6)} calls ${String(row.exec_ms).padStart(8)} ms exec ${String(row.plan_ms).padStart(7)} ms plan  ${row.query}`);
+    }
 
     const phase = (from: Sample, to: Sample): PhaseCpu => {
       const d = delta(from, to);

@@ -175,6 +175,16 @@ interface LaunchArgs {
   log: (line: string) => void;
 }
 
+/** `k=v;k=v` as settings. */
+function extraSettings(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (text ?? '').split(';')) {
+    const at = pair.indexOf('=');
+    if (at > 0) out[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return out;
+}
+
 async function launch(args: LaunchArgs): Promise<RunningPostgres> {
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
@@ -184,6 +194,8 @@ async function launch(args: LaunchArgs): Promise<RunningPostgres> {
     ...(args.ephemeral
       ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }
       : {}),
+    // Diagnostics (`DEVSTACK_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements;…"`).
+    ...extraSettings(process.env.DEVSTACK_POSTGRES_SETTINGS),
   };
   const child = spawn(
     args.binary,
