@@ -209,29 +209,37 @@ describe("a party's Slack account, renamed in the directory while the request wa
     const before = ephemeralsTo(judy).length;
     await approve(judy, card, id);
     const told = await fake.waitFor(() => ephemeralsTo(judy).length > before && ephemeralsTo(judy).at(-1), 15_000, 'refusal to judy');
-    expect(String(told.args.text)).toMatch(/only slack accounts the directory pinned to approvers when it was posted may approve it here/);
+    expect(String(told.args.text)).toMatch(/only people who held a role it asks for when that was found may approve it \(in slack, only from accounts the directory pinned to them then\)/);
     expect(await store().votesFor(id)).toEqual([]);
     // An approver the directory pins (alice, U0ALICE01) still approves it in Slack.
     await approve(alice, card, id);
     await fake.waitFor(async () => (await store().findAction(id))!.status === 'approved', 15_000, 'approved by alice');
   });
 
-  it('on such a request, an account pinned after the card was posted does not approve, even pinned to an approver', async () => {
+  it('on such a request, an account pinned after the card was posted does not approve, even pinned to an approver; nor does her renamed entry through the API', async () => {
     // Review s15 c, C1: judy's Slack profile changes first (the request is marked unmatched),
     // then the directory renames her with that mailbox, makes her an SRE lead, and an
     // administrator pins her own Slack account to the new entry. Pinned, but not when marked.
     fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
     const id = await submitAs(await keyFor('judy'), 'env/party-6b');
     const card = await cardFor(id);
-    const bindings = (await store().findAction(id))!.partyBindings ?? [];
-    expect(bindings).toEqual(expect.arrayContaining(['unmatched:slack', 'accounts:slack']));
-    // Alice, an SRE lead pinned to U0ALICE01, is the one pin recorded (carol is unpinned).
-    expect(bindings.filter((b) => b.startsWith('pin:slack:'))).toHaveLength(1);
+    const marked = (await store().findAction(id))!;
+    expect(marked.partyBindings).toEqual(expect.arrayContaining(['unmatched:slack', 'accounts:slack']));
+    // Who could approve then, beside the parties' entries (which every vote check reads in full):
+    // the SRE leads alice and carol, and alice's pinned account U0ALICE01 (carol is unpinned).
+    expect(marked.partyBindings!.filter((b) => b.startsWith('pin:') || b.startsWith('person:'))).toEqual([]);
+    expect(marked.approversAtMark!.filter((b) => b.startsWith('person:'))).toHaveLength(DIRECTORY.split('\n').filter((l) => /roles: \[[^\]]*sre-lead/.test(l)).length);
+    expect(marked.approversAtMark!.filter((b) => b.startsWith('pin:slack:'))).toHaveLength(1);
     await setDirectory(t, DIRECTORY.replace(JUDY, `  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [sre-lead], slack: { userId: ${judy.id} } }\n`));
     const before = ephemeralsTo(judy).length;
     await approve(judy, card, id);
     const told = await fake.waitFor(() => ephemeralsTo(judy).length > before && ephemeralsTo(judy).at(-1), 15_000, 'refusal to judy');
-    expect(String(told.args.text)).toMatch(/pinned to approvers when it was posted/);
+    expect(String(told.args.text)).toMatch(/in slack, only from accounts the directory pinned to them then/);
+    expect(await store().votesFor(id)).toEqual([]);
+    // Her renamed entry, voting through the API with a key of its own (review s16 a, F1).
+    const api = await t.api('POST', `/v1/actions/${id}/votes`, { token: await keyFor('judy.k'), body: { decision: 'approve', reason: 'mine' } });
+    expect(api.status, api.text).toBe(403);
+    expect(api.body.detail).toMatch(/only people who held a role it asks for when that was found may approve it/);
     expect(await store().votesFor(id)).toEqual([]);
     // Alice, pinned when it was posted, approves it in Slack.
     await approve(alice, card, id);

@@ -34,6 +34,12 @@ export interface ActionRecord {
    * absent only where no store is involved (card and view fixtures): then none are recorded.
    */
   partyBindings?: string[];
+  /**
+   * Who could approve when a party's chat account could not be found (partyBindings holds an
+   * `unmatched:` entry): approverAtMark() and pinnedApprover() entries, recorded with the mark.
+   * Empty or absent until then.
+   */
+  approversAtMark?: string[];
 }
 
 export interface VoteRecord {

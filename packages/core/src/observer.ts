@@ -95,8 +95,8 @@ class ObservedStore implements GateStore {
   findActionWithVotes(id: string): Promise<{ action: ActionRecord; votes: VoteRecord[] } | null> {
     return this.inner.findActionWithVotes(id);
   }
-  addPartyBindings(actionId: string, entries: readonly string[]): Promise<void> {
-    return this.inner.addPartyBindings(actionId, entries);
+  addPartyBindings(actionId: string, entries: readonly string[], approversAtMark?: readonly string[]): Promise<void> {
+    return this.inner.addPartyBindings(actionId, entries, approversAtMark);
   }
   latestArtifactFor(actionId: string): Promise<SealedArtifact | null> {
     return this.inner.latestArtifactFor(actionId);

@@ -29,13 +29,22 @@ export function identityBinding(identity: string): string {
  * their email); they may have one under another email, so only accounts the directory pins to
  * the voter decide the request there (check-vote.ts).
  */
-export const unmatchedParty = (channel: string): string => `unmatched:${channel}`;
+export const UNMATCHED_PREFIX = 'unmatched:';
+export const unmatchedParty = (channel: string): string => `${UNMATCHED_PREFIX}${channel}`;
 
 /**
- * Entry of Action.partyBindings on a request marked unmatched on `channel`: the directory pinned
- * chat account `identity` (`slack:U…`) to the person with email digest `binding` when the mark
- * was made. Only such accounts approve it there: a pin added later (an administrator pinning a
- * renamed requester's own account to her new entry, review s15 c, C1) is not one of them.
+ * Entry of Action.approversAtMark: the person with email digest `binding` held a role the
+ * requirement asks for when the request was marked unmatched. Only they approve it, from any
+ * channel: someone renamed into a role since may be the party whose account was not found
+ * (review s16 a, F1: her renamed entry voting through the API).
+ */
+export const approverAtMark = (binding: string): string => `person:${binding}`;
+
+/**
+ * Entry of Action.approversAtMark: the directory pinned chat account `identity` (`slack:U…`) to
+ * the person with email digest `binding` when the request was marked unmatched on `channel`.
+ * Only such accounts approve it there: a pin added later (an administrator pinning a renamed
+ * requester's own account to her new entry, review s15 c, C1) is not one of them.
  */
 export function pinnedApprover(channel: string, identity: string, binding: string): string {
   return `pin:${channel}:${createHash('sha256').update(`countersign-pin-v1\n${identityBinding(identity)}\n${binding}`, 'utf8').digest('hex')}`;

@@ -109,9 +109,11 @@ export interface GateStore {
   votesFor(actionId: string): Promise<VoteRecord[]>;
   /**
    * Appends to the action's partyBindings the entries it does not hold yet (a party's chat
-   * account found after submission, see ApprovalChannel.accountOf). Only ever adds.
+   * account found after submission, see ApprovalChannel.accountOf). Only ever adds. With
+   * `approversAtMark`, also records those when the action has none recorded yet (the first
+   * snapshot stays), in the same write.
    */
-  addPartyBindings(actionId: string, entries: readonly string[]): Promise<void>;
+  addPartyBindings(actionId: string, entries: readonly string[], approversAtMark?: readonly string[]): Promise<void>;
   /** The action and its votes (oldest first) as one read: what a card is rendered from. */
   findActionWithVotes(id: string): Promise<{ action: ActionRecord; votes: VoteRecord[] } | null>;
   latestArtifactFor(actionId: string): Promise<SealedArtifact | null>;

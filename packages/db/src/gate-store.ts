@@ -89,12 +89,14 @@ export class PgGateStore implements GateStore {
     return { action: toActionRecord(action), votes: votes.map((v) => toVoteRecord({ ...v, createdAt: new Date(v.createdAt) })) };
   }
 
-  async addPartyBindings(actionId: string, entries: readonly string[]): Promise<void> {
+  async addPartyBindings(actionId: string, entries: readonly string[], approversAtMark: readonly string[] = []): Promise<void> {
     // One statement: entries already there (another job run, a pin recorded at submission) are
-    // left out, so retries never grow the array. The row lock orders it with castVote's.
+    // left out, so retries never grow the array; the approvers recorded with an unmatched mark
+    // are written with it, the first snapshot kept. The row lock orders it with castVote's.
     await this.sql.query`
       UPDATE "Action" SET "partyBindings" = COALESCE("partyBindings", '{}') ||
-        ARRAY(SELECT DISTINCT e FROM unnest(${[...entries]}::text[]) AS e WHERE e <> ALL(COALESCE("partyBindings", '{}')))
+        ARRAY(SELECT DISTINCT e FROM unnest(${[...entries]}::text[]) AS e WHERE e <> ALL(COALESCE("partyBindings", '{}'))),
+        "approversAtMark" = CASE WHEN cardinality(COALESCE("approversAtMark", '{}')) = 0 THEN ${[...approversAtMark]}::text[] ELSE "approversAtMark" END
       WHERE id = ${actionId}`;
   }
 

@@ -40,6 +40,7 @@ export function toActionRecord(row: ActionRow): ActionRecord {
     idempotencyKey: row.idempotencyKey,
     requestHash: row.requestHash,
     partyBindings: row.partyBindings ?? [],
+    approversAtMark: row.approversAtMark ?? [],
   };
 }
 

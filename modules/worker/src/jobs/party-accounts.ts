@@ -4,6 +4,7 @@ import {
   partiesOf,
   partyEntries,
   personBinding,
+  approverAtMark,
   pinnedApprover,
   unmatchedParty,
   type ActionRecord,
@@ -28,9 +29,9 @@ import type { WorkerDeps } from '../deps.ts';
 //   cannot be told: no card of this channel for the request (a permanent `party_changed`).
 // - A party the channel finds no account for (users_not_found) may have one under another
 //   email (a profile changed before the directory, review s15 b, 1): the request is marked
-//   `unmatched:<channel>`: there only accounts the directory pins to people who may approve, as
-//   it pins them now (`pin:<channel>:…` entries), approve (check-vote.ts); others approve in the
-//   console. Not for an owner the rule lets approve.
+//   `unmatched:<channel>`, and who may approve now is recorded with the mark (approversNow):
+//   only they approve it, on that channel only from accounts pinned to them now (check-vote.ts).
+//   Not for an owner the rule lets approve.
 // - Recorded once per channel (the `accounts:<channel>` entry, written with what is new); when
 //   nothing is new nothing is written, and a later tier finds the same accounts recorded.
 
@@ -70,12 +71,13 @@ export async function recordPartyAccounts(deps: Pick<WorkerDeps, 'store' | 'conf
       entries.add(unmatchedParty(channel.name));
     }
   }
-  // Marked now: the accounts the directory pins to people who may approve, as they are now.
-  if (entries.has(unmatchedParty(channel.name))) for (const pin of approverPins(directory, action, channel.name)) entries.add(pin);
+  // Marked now: who may approve, and the accounts the directory pins to them, as they are now.
+  const approvers = entries.has(unmatchedParty(channel.name)) ? approversNow(directory, action, channel.name) : undefined;
   if (entries.size === 0) return;
   entries.add(accountsRecorded(channel.name));
-  await deps.store.addPartyBindings(action.id, [...entries]);
+  await deps.store.addPartyBindings(action.id, [...entries], approvers);
   action.partyBindings = [...(action.partyBindings ?? []), ...entries];
+  if (approvers && !action.approversAtMark?.length) action.approversAtMark = approvers;
 }
 
 /** The party recorded in `role` under `personId`, as the directory has them now (see above). */
@@ -88,16 +90,21 @@ function asRecorded(directory: DirectoryView, held: ReadonlySet<string>, role: P
 }
 
 /**
- * pinnedApprover entries for every account on `channel` the directory pins to someone holding a
- * role the requirement asks for: on an unmatched request only these approve there (check-vote.ts).
+ * Action.approversAtMark for a request marked unmatched on `channel`: everyone holding a role the
+ * requirement asks for (approverAtMark) and each of their accounts on `channel` the directory
+ * pins (pinnedApprover). Only they approve it (check-vote.ts). Kept out of partyBindings, which
+ * every vote check reads in full: a large role would make "who can still decide" quadratic
+ * (review s16 a, F2).
  */
-function approverPins(directory: DirectoryView, action: ActionRecord, channel: string): string[] {
+function approversNow(directory: DirectoryView, action: ActionRecord, channel: string): string[] {
   const roles = new Set((action.requirement?.groups ?? []).map((g) => g.role));
   const out: string[] = [];
   for (const person of directory.people?.() ?? []) {
     if (!person.roles.some((r) => roles.has(r))) continue;
+    const binding = personBinding(person);
+    out.push(approverAtMark(binding));
     for (const identity of directory.identitiesOf?.(person.id) ?? []) {
-      if (identity.startsWith(`${channel}:`)) out.push(pinnedApprover(channel, identity, personBinding(person)));
+      if (identity.startsWith(`${channel}:`)) out.push(pinnedApprover(channel, identity, binding));
     }
   }
   return out;

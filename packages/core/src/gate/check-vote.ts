@@ -2,7 +2,7 @@ import { DomainError, type Person, type VoteDecision } from '@countersign/contra
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
 import { personBinding } from '../keys/principal-binding.ts';
-import { identityBinding, personIdentities, pinnedApprover, unmatchedParty } from '../party-bindings.ts';
+import { approverAtMark, identityBinding, personIdentities, pinnedApprover, UNMATCHED_PREFIX } from '../party-bindings.ts';
 import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
@@ -79,26 +79,29 @@ export async function checkVoteOn(
   if (!person) return { refused: new DomainError('unknown_identity', 'You are not in the countersign directory.') };
   const binding = personBinding(person);
   const identities = personIdentities(directory, person);
-  if (req.identity) {
-    const clicked = identityBinding(req.identity);
-    const channel = req.identity.slice(0, req.identity.indexOf(':'));
-    // A party with no account found on this channel may click from one under another email:
-    // only an account the directory pins to the voter, and pinned to them already when the
-    // request was marked, approves here. A pin added since may be a party's own account pinned
-    // to her renamed entry (review s15 c, C1). A deny cannot approve anything and is taken from
-    // anyone. Refusing every approval here stopped Slack approvals of every request whose
-    // agent's owner is not in Slack (review s15 c, C3).
-    const unmatched = action.partyBindings?.includes(unmatchedParty(channel)) ?? false;
-    if (req.decision === 'approve' && unmatched && !(identities.includes(clicked) && action.partyBindings!.includes(pinnedApprover(channel, req.identity, binding)))) {
+  // A party with no account found on a channel (an `unmatched:` mark) may click from one under
+  // another email, or be renamed into a role: only people who held a role the rule asks for when
+  // the mark was made approve it, from any channel, and on the marked channel only from an
+  // account pinned to them then and now (review s15 c, C1; review s16 a, F1: her renamed entry
+  // voting through the API). A deny cannot approve anything and is taken from anyone. Refusing
+  // every approval stopped Slack approvals of every request whose agent's owner is not in Slack
+  // (review s15 c, C3).
+  const marked = unmatchedChannels(action);
+  if (req.decision === 'approve' && marked.length > 0) {
+    const recorded = recordedApprovers(action);
+    const channel = req.identity?.slice(0, req.identity.indexOf(':'));
+    const pinnedThen = req.identity !== undefined && identities.includes(identityBinding(req.identity)) && recorded.has(pinnedApprover(channel!, req.identity, binding));
+    if (!recorded.has(approverAtMark(binding)) || (channel !== undefined && marked.includes(channel) && !pinnedThen)) {
       return {
         refused: new DomainError(
           'forbidden',
-          `Someone this request is from or for has no ${channel} account countersign could match by email, so only ${channel} accounts the directory pinned to approvers when it was posted may approve it here: approve it in the console (a deny is still taken here).`,
+          `Someone this request is from or for has no ${marked.join(' or ')} account countersign could match by email, so only people who held a role it asks for when that was found may approve it ` +
+            `(in ${marked.join(' or ')}, only from accounts the directory pinned to them then): ask one of them; a deny is still taken.`,
         ),
       };
     }
-    identities.push(clicked);
   }
+  if (req.identity) identities.push(identityBinding(req.identity));
   const votes = await reader.votesFor(action.id);
   const approvals = currentApprovals(votes, approverRolesNow(action, directory));
   try {
@@ -122,4 +125,18 @@ export type VoteCheck = { allowed: true; action: ActionRecord } | { allowed: fal
 export async function checkVote(deps: GateDeps, req: Omit<VoteCheckRequest, 'keyId'>): Promise<VoteCheck> {
   const outcome = await checkVoteOn(deps.config, deps.store, await deps.store.findAction(req.actionId), req, deps.clock.now());
   return 'refused' in outcome ? { allowed: false, refusal: outcome.refused } : { allowed: true, action: outcome.allowed.action };
+}
+
+/** Channels on which a party's account could not be found (the action's `unmatched:` entries). */
+function unmatchedChannels(action: ActionRecord): string[] {
+  return (action.partyBindings ?? []).filter((e) => e.startsWith(UNMATCHED_PREFIX)).map((e) => e.slice(UNMATCHED_PREFIX.length));
+}
+
+// One set per recorded array: "who can still decide" checks every directory person against it.
+const approverSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function recordedApprovers(action: ActionRecord): ReadonlySet<string> {
+  const list = action.approversAtMark ?? [];
+  let set = approverSets.get(list);
+  if (!set) approverSets.set(list, (set = new Set(list)));
+  return set;
 }

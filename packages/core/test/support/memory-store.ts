@@ -104,9 +104,10 @@ export class MemoryGateStore implements GateStore {
     const action = await this.findAction(id);
     return action ? { action, votes: await this.votesFor(id) } : null;
   }
-  async addPartyBindings(actionId: string, entries: readonly string[]) {
+  async addPartyBindings(actionId: string, entries: readonly string[], approversAtMark?: readonly string[]) {
     const a = this.state.actions.get(actionId);
     if (a) a.partyBindings = [...new Set([...(a.partyBindings ?? []), ...entries])];
+    if (a && approversAtMark && !a.approversAtMark?.length) a.approversAtMark = [...approversAtMark];
   }
   async latestArtifactFor(actionId: string) {
     return this.state.artifacts.filter((a) => a.actionId === actionId).at(-1) ?? null;
