@@ -167,21 +167,31 @@ describe("a party's Slack account, renamed in the directory while the request wa
     await refusedAsParty(alice, card, id);
   });
 
-  it('a requester renamed before her first Slack card (new mailbox): no Slack card is posted, so her account cannot approve there', async () => {
-    // Slack cannot answer the lookup until the directory has renamed her (review s15 a, A).
+  it('a requester renamed before her first Slack card (new mailbox): no card is posted and the request is refused', async () => {
+    // Slack cannot answer the lookup until the directory has renamed her (review s15 a, A),
+    // here into the role that approves it: nothing tells her new entry from a newcomer, who
+    // could approve it through the API or the console (review s16 b, 1).
     const lookup = holdLookup('judy@example.com');
     const id = await submitAs(await keyFor('judy'), 'env/party-4');
     await fake.waitFor(() => lookup.asked(), 15_000, "judy's lookup");
-    await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [security] }\n'));
+    await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [sre-lead] }\n'));
     fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
     const before = await partyChanged();
     lookup.release();
     await fake.waitFor(async () => (await partyChanged()) > before, 15_000, 'party_changed counted');
+    await fake.waitFor(async () => (await store().findAction(id))!.status === 'refused', 15_000, 'refused');
+    const refused = (await store().findAction(id))!;
+    expect(refused).toMatchObject({ decidedBy: 'system' });
+    expect(refused.decisionReason).toMatch(/overrode a refusal: "judy"\) is no longer in the directory as they were .*: the request is refused \(submit it again\)/);
     expect(fake.cardsIn(APPROVALS).some((m) => JSON.stringify(m.history[0]!.blocks).includes(id))).toBe(false);
-    expect((await store().findAction(id))!.partyBindings).not.toContain('accounts:slack');
-    // Still decided elsewhere: another approver through the API.
-    const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: await keyFor('ivan'), body: { decision: 'approve', reason: 'checked' } });
-    expect(vote.status, vote.text).toBe(201);
+    expect(refused.partyBindings).not.toContain('accounts:slack');
+    // Her new entry cannot approve it anywhere, and whoever reads it is told why.
+    const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: await keyFor('judy.k'), body: { decision: 'approve', reason: 'mine' } });
+    expect(vote.status, vote.text).toBe(409);
+    expect(await store().votesFor(id)).toEqual([]);
+    const seen = await t.api('GET', `/v1/actions/${id}`, { token: await keyFor('alice') });
+    expect(seen.body, seen.text).toMatchObject({ status: 'refused' });
+    expect(JSON.stringify(seen.body)).toContain('submit it again');
   });
 
   it('a later tier posts to Slack after a party was renamed: recorded once, not asked again', async () => {
@@ -209,11 +219,18 @@ describe("a party's Slack account, renamed in the directory while the request wa
     const before = ephemeralsTo(judy).length;
     await approve(judy, card, id);
     const told = await fake.waitFor(() => ephemeralsTo(judy).length > before && ephemeralsTo(judy).at(-1), 15_000, 'refusal to judy');
-    expect(String(told.args.text)).toMatch(/only people who held a role it asks for when that was found may approve it \(in slack, only from accounts the directory pinned to them then\)/);
+    expect(String(told.args.text)).toMatch(/only people who held a role it asks for when that was found may approve it, and you were not one of them/);
     expect(await store().votesFor(id)).toEqual([]);
-    // An approver the directory pins (alice, U0ALICE01) still approves it in Slack.
-    await approve(alice, card, id);
-    await fake.waitFor(async () => (await store().findAction(id))!.status === 'approved', 15_000, 'approved by alice');
+    // Erin held the role then, but her Slack account is found by email, not pinned: it may be
+    // the requester's under another email, so she approves it elsewhere.
+    const erinBefore = ephemeralsTo(erin).length;
+    await approve(erin, card, id);
+    const toErin = await fake.waitFor(() => ephemeralsTo(erin).length > erinBefore && ephemeralsTo(erin).at(-1), 15_000, 'refusal to erin');
+    expect(String(toErin.args.text)).toMatch(/in slack only from an account the directory pinned to them then, which this one was not: approve it in the console or through the API/);
+    expect(await store().votesFor(id)).toEqual([]);
+    const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: await keyFor('erin'), body: { decision: 'approve', reason: 'checked' } });
+    expect(vote.status, vote.text).toBe(201);
+    await fake.waitFor(async () => (await store().findAction(id))!.status === 'approved', 15_000, 'approved by erin');
   });
 
   it('on such a request, an account pinned after the card was posted does not approve, even pinned to an approver; nor does her renamed entry through the API', async () => {
@@ -234,7 +251,7 @@ describe("a party's Slack account, renamed in the directory while the request wa
     const before = ephemeralsTo(judy).length;
     await approve(judy, card, id);
     const told = await fake.waitFor(() => ephemeralsTo(judy).length > before && ephemeralsTo(judy).at(-1), 15_000, 'refusal to judy');
-    expect(String(told.args.text)).toMatch(/in slack, only from accounts the directory pinned to them then/);
+    expect(String(told.args.text)).toMatch(/only people who held a role it asks for when that was found may approve it, and you were not one of them/);
     expect(await store().votesFor(id)).toEqual([]);
     // Her renamed entry, voting through the API with a key of its own (review s16 a, F1).
     const api = await t.api('POST', `/v1/actions/${id}/votes`, { token: await keyFor('judy.k'), body: { decision: 'approve', reason: 'mine' } });

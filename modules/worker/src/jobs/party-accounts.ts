@@ -120,10 +120,13 @@ function recordedAs(held: ReadonlySet<string>, role: PartyRole, binding: string)
   return held.has(`${role}:${binding}`) || held.has(binding);
 }
 
+/** ChannelError code: a party is not in the directory as they were (the request is refused). */
+export const PARTY_CHANGED = 'party_changed';
+
 function partyChanged(role: string, personId: string, channel: string): ChannelError {
   return new ChannelError(
-    `a party of this request (${role} "${personId}") is no longer in the directory as they were when it was submitted, so their ${channel} account cannot be recorded: no ${channel} card is posted (decide it in the console or another channel)`,
+    `a party of this request (${role === 'owner' ? "the agent's owner" : 'who requested it, is acted for or overrode a refusal'}: "${personId}") is no longer in the directory as they were when it was submitted, so their ${channel} account cannot be recorded and nothing would tell them from a newcomer: the request is refused (submit it again)`,
     false,
-    'party_changed',
+    PARTY_CHANGED,
   );
 }

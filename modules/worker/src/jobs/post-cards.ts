@@ -4,7 +4,7 @@ import { CARD_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { hintsForChannel, hintsForTier } from '../timers.ts';
 import { rerenderCards, withCardLock } from './card-lock.ts';
 import { TargetOutcomes } from './outcomes.ts';
-import { recordPartyAccounts } from './party-accounts.ts';
+import { PARTY_CHANGED, recordPartyAccounts } from './party-accounts.ts';
 import { isHeld, lookForEarlierSend, removeOrphan, settleFailedSend } from './send-once.ts';
 
 /** What one target came to in this run. */
@@ -40,6 +40,11 @@ export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
           await recordPartyAccounts(deps, channel, action);
         } catch (err) {
           outcomes.failed(channel.name, '(recording the parties\' accounts)', err);
+          // A party not found as they were: the request is refused, no channel asks about it.
+          if (err instanceof ChannelError && err.code === PARTY_CHANGED) {
+            await deps.gate.refuseChangedParty(action.id, err.message);
+            return { card, done };
+          }
           continue;
         }
         let targets: ChannelTarget[];

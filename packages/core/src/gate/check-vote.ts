@@ -86,21 +86,7 @@ export async function checkVoteOn(
   // voting through the API). A deny cannot approve anything and is taken from anyone. Refusing
   // every approval stopped Slack approvals of every request whose agent's owner is not in Slack
   // (review s15 c, C3).
-  const marked = unmatchedChannels(action);
-  if (req.decision === 'approve' && marked.length > 0) {
-    const recorded = recordedApprovers(action);
-    const channel = req.identity?.slice(0, req.identity.indexOf(':'));
-    const pinnedThen = req.identity !== undefined && identities.includes(identityBinding(req.identity)) && recorded.has(pinnedApprover(channel!, req.identity, binding));
-    if (!recorded.has(approverAtMark(binding)) || (channel !== undefined && marked.includes(channel) && !pinnedThen)) {
-      return {
-        refused: new DomainError(
-          'forbidden',
-          `Someone this request is from or for has no ${marked.join(' or ')} account countersign could match by email, so only people who held a role it asks for when that was found may approve it ` +
-            `(in ${marked.join(' or ')}, only from accounts the directory pinned to them then): ask one of them; a deny is still taken.`,
-        ),
-      };
-    }
-  }
+  const markedRefusal = req.decision === 'approve' ? unmatchedRefusal(action, binding, identities, req.identity) : null;
   if (req.identity) identities.push(identityBinding(req.identity));
   const votes = await reader.votesFor(action.id);
   const approvals = currentApprovals(votes, approverRolesNow(action, directory));
@@ -111,6 +97,8 @@ export async function checkVoteOn(
     if (err instanceof DomainError) return { refused: err };
     throw err;
   }
+  // After the usual checks, so that someone holding none of the roles is told that first.
+  if (markedRefusal) return { refused: markedRefusal };
   return { allowed: { action, person, binding, votes, approvals } };
 }
 
@@ -127,16 +115,46 @@ export async function checkVote(deps: GateDeps, req: Omit<VoteCheckRequest, 'key
   return 'refused' in outcome ? { allowed: false, refusal: outcome.refused } : { allowed: true, action: outcome.allowed.action };
 }
 
+/**
+ * Why an approval of an action with an `unmatched:` mark is refused, or null. `identities` are
+ * the voter's as the directory has them now (the clicked account not added yet).
+ */
+function unmatchedRefusal(action: ActionRecord, binding: string, identities: readonly string[], clickedIdentity: string | undefined): DomainError | null {
+  const marked = unmatchedChannels(action);
+  if (marked.length === 0) return null;
+  const recorded = recordedApprovers(action);
+  const where = marked.join(' or ');
+  const why = `Someone this request is from or for has no ${where} account countersign could match by email, so only people who held a role it asks for when that was found may approve it`;
+  if (!recorded.entries.has(approverAtMark(binding))) {
+    const count = recorded.people;
+    return new DomainError(
+      'forbidden',
+      count > 0
+        ? `${why}, and you were not one of them: ask one of the ${count} who were (a deny is still taken).`
+        : `${why}, and none was recorded (the request was marked before countersign recorded them): it can be denied or left to expire, and submitted again.`,
+    );
+  }
+  const channel = clickedIdentity?.slice(0, clickedIdentity.indexOf(':'));
+  if (clickedIdentity === undefined || channel === undefined || !marked.includes(channel)) return null;
+  const pinnedThen = identities.includes(identityBinding(clickedIdentity)) && recorded.entries.has(pinnedApprover(channel, clickedIdentity, binding));
+  return pinnedThen
+    ? null
+    : new DomainError(
+        'forbidden',
+        `${why}, and in ${channel} only from an account the directory pinned to them then, which this one was not: approve it in the console or through the API (a deny is still taken here).`,
+      );
+}
+
 /** Channels on which a party's account could not be found (the action's `unmatched:` entries). */
 function unmatchedChannels(action: ActionRecord): string[] {
   return (action.partyBindings ?? []).filter((e) => e.startsWith(UNMATCHED_PREFIX)).map((e) => e.slice(UNMATCHED_PREFIX.length));
 }
 
 // One set per recorded array: "who can still decide" checks every directory person against it.
-const approverSets = new WeakMap<readonly string[], ReadonlySet<string>>();
-function recordedApprovers(action: ActionRecord): ReadonlySet<string> {
+const approverSets = new WeakMap<readonly string[], { entries: ReadonlySet<string>; people: number }>();
+function recordedApprovers(action: ActionRecord): { entries: ReadonlySet<string>; people: number } {
   const list = action.approversAtMark ?? [];
-  let set = approverSets.get(list);
-  if (!set) approverSets.set(list, (set = new Set(list)));
-  return set;
+  let found = approverSets.get(list);
+  if (!found) approverSets.set(list, (found = { entries: new Set(list), people: list.filter((e) => e.startsWith(approverAtMark(''))).length }));
+  return found;
 }

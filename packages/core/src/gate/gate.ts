@@ -6,6 +6,7 @@ import { cancelAction } from './cancel.ts';
 import { checkVote, type VoteCheck, type VoteCheckRequest } from './check-vote.ts';
 import type { GateDeps } from './deps.ts';
 import { expireIfDue, expireOverdue } from './expire.ts';
+import { refuseChangedParty } from './party-changed.ts';
 import { overrideRefusal } from './override.ts';
 import { mayReceiveRelease, readAction, viewOf, waitForAction } from './read.ts';
 import { redeemRelease, type Redemption, type RedeemRequest } from './redeem.ts';
@@ -88,6 +89,11 @@ export class Gate {
 
   expireOverdue(limit?: number): Promise<number> {
     return expireOverdue(this.deps, limit);
+  }
+
+  /** Refuses a pending action whose party changed in the directory (see party-changed.ts). */
+  refuseChangedParty(id: string, reason: string): Promise<boolean> {
+    return refuseChangedParty(this.deps, id, reason);
   }
 
   /** The action as seen by a decider or a channel: never with a release token. */
