@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { identityBinding } from '@countersign/core';
+import { approverAtMark, identityBinding, personBinding } from '@countersign/core';
 import { slackModule } from '@countersign/slack';
 import { workerModule } from '@countersign/worker';
 import { FakeSlack, type FakeMessage } from './fakes/slack-api.ts';
@@ -50,6 +51,7 @@ const intent = (resource: string) => ({ action: { type: 'party.accounts', resour
 
 let fake: FakeSlack;
 let t: TestService;
+const warnings: Record<string, unknown>[] = [];
 beforeAll(async () => {
   for (const line of [ALICE, CAROL, JUDY, GRACE, FRANK]) expect(DIRECTORY).toContain(line);
   fake = await FakeSlack.start({
@@ -67,6 +69,8 @@ beforeAll(async () => {
   t = await startTestService({
     policy: `${fixture.trimEnd()}\n${RULES}`,
     modules: [slackModule, workerModule],
+    // Warnings kept, to wait for what the worker chose not to do.
+    logger: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as Record<string, unknown>) }),
     env: {
       SLACK_BOT_TOKEN: fake.token,
       SLACK_SIGNING_SECRET: SECRET,
@@ -84,6 +88,7 @@ afterEach(async () => {
   fake.addUser({ id: alice.id, team_id: TEAM, email: 'alice@example.com', is_email_confirmed: true });
   fake.addUser({ id: carol.id, team_id: TEAM, email: 'carol@example.com', is_email_confirmed: true });
   fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy@example.com', is_email_confirmed: true });
+  fake.addUser({ id: erin.id, team_id: TEAM, email: 'erin@example.com', is_email_confirmed: true });
 });
 afterAll(async () => {
   await t?.stop();
@@ -174,8 +179,13 @@ describe("a party's Slack account, renamed in the directory while the request wa
     const lookup = holdLookup('judy@example.com');
     const id = await submitAs(await keyFor('judy'), 'env/party-4');
     await fake.waitFor(() => lookup.asked(), 15_000, "judy's lookup");
-    await setDirectory(t, DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [sre-lead] }\n'));
+    // Her id is given to a newcomer, who must not be told about her request as if it were theirs.
+    await setDirectory(
+      t,
+      DIRECTORY.replace(JUDY, '  - { id: judy.k, name: Judy K, email: judy.k@example.com, roles: [sre-lead] }\n  - { id: judy, name: Judy New, email: judy.new@example.com, roles: [developer] }\n'),
+    );
     fake.addUser({ id: judy.id, team_id: TEAM, email: 'judy.k@example.com', is_email_confirmed: true });
+    fake.addUser({ id: 'U0JNEW001', team_id: TEAM, email: 'judy.new@example.com', is_email_confirmed: true });
     const before = await partyChanged();
     lookup.release();
     await fake.waitFor(async () => (await partyChanged()) > before, 15_000, 'party_changed counted');
@@ -192,6 +202,9 @@ describe("a party's Slack account, renamed in the directory while the request wa
     const seen = await t.api('GET', `/v1/actions/${id}`, { token: await keyFor('alice') });
     expect(seen.body, seen.text).toMatchObject({ status: 'refused' });
     expect(JSON.stringify(seen.body)).toContain('submit it again');
+    // The notice: not to the newcomer now under her id (review s16 c, 1).
+    await fake.waitFor(() => warnings.some((w) => w.actionId === id && String(w.msg).includes('names someone else now')), 15_000, 'notice withheld');
+    expect(fake.calls.filter((c) => JSON.stringify(c.args).includes('U0JNEW001') && c.method !== 'users.lookupByEmail')).toEqual([]);
   });
 
   it('a later tier posts to Slack after a party was renamed: recorded once, not asked again', async () => {
@@ -261,6 +274,21 @@ describe("a party's Slack account, renamed in the directory while the request wa
     // Alice, pinned when it was posted, approves it in Slack.
     await approve(alice, card, id);
     await fake.waitFor(async () => (await store().findAction(id))!.status === 'approved', 15_000, 'approved by alice');
+  });
+
+  it("on such a request from someone who holds the role, she is not among those recorded as able to approve it", async () => {
+    // Review s16 c, 3: a party could never approve it; counting her would send people to her.
+    fake.addUser({ id: erin.id, team_id: TEAM, email: 'erin.r@example.com', is_email_confirmed: true });
+    const id = await submitAs(await keyFor('erin'), 'env/party-6c');
+    await cardFor(id);
+    const marked = (await store().findAction(id))!;
+    expect(marked.partyBindings).toContain('unmatched:slack');
+    const directory = t.service.context.config.current().directory;
+    const recorded = (who: string) => marked.approversAtMark!.includes(approverAtMark(personBinding(directory.person(who)!)));
+    expect(marked.approversAtMark).toContain('recorded:slack');
+    expect([recorded('erin'), recorded('alice'), recorded('ivan')]).toEqual([false, true, true]);
+    const vote = await t.api('POST', `/v1/actions/${id}/votes`, { token: await keyFor('ivan'), body: { decision: 'approve', reason: 'checked' } });
+    expect(vote.status, vote.text).toBe(201);
   });
 
   it('a pinned requester renamed while the card is held back is found by her pin; an old mailbox given to someone else finds nobody', async () => {

@@ -27,7 +27,7 @@ export type { VoteCheck, VoteCheckRequest } from './gate/check-vote.ts';
 export type { Redemption, RedeemRequest } from './gate/redeem.ts';
 export { ROOT_FIELD, zodIssues, type ZodLikeIssue } from './gate/zod-issues.ts';
 export * from './channels.ts';
-export { identityBinding, partiesOf, partyEntries, approverAtMark, pinnedApprover, unmatchedParty, type PartyRole } from './party-bindings.ts';
+export { identityBinding, partiesOf, partyEntries, partyMatch, personIdentities, approverAtMark, approversRecorded, pinnedApprover, unmatchedParty, type PartyRole } from './party-bindings.ts';
 export * from './cards/card-model.ts';
 export { isRedactablePath, redactIntent, redactParams, REDACTED } from './cards/redact.ts';
 export * from './destinations.ts';

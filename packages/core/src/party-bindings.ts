@@ -40,6 +40,9 @@ export const unmatchedParty = (channel: string): string => `${UNMATCHED_PREFIX}$
  */
 export const approverAtMark = (binding: string): string => `person:${binding}`;
 
+/** Entry of Action.approversAtMark written with every snapshot: recorded, even with nobody in it. */
+export const approversRecorded = (channel: string): string => `recorded:${channel}`;
+
 /**
  * Entry of Action.approversAtMark: the directory pinned chat account `identity` (`slack:U…`) to
  * the person with email digest `binding` when the request was marked unmatched on `channel`.

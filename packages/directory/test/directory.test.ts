@@ -87,6 +87,11 @@ describe('loadDirectory', () => {
     expectConfigError(GOOD.replace('bob@example.com', 'not-an-email'), 11, 12, /people\[1\]\.email/);
   });
 
+  it("countersign's own deciders, policy and system, are no one's id", () => {
+    expectConfigError(GOOD.replace('id: bob', 'id: system'), 9, 9, /people\[1\]\.id.*"policy" and "system" are countersign's own/);
+    expectConfigError(GOOD.replace('id: deploy-bot', 'id: policy'), 14, 9, /agents\[0\]\.id.*countersign's own/);
+  });
+
   it('a duplicate id across people and agents is refused at the second one', () => {
     expectConfigError(GOOD.replace('id: deploy-bot', 'id: bob'), 14, 9, /duplicate id "bob"/);
   });

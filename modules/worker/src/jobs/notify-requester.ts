@@ -1,4 +1,4 @@
-import { buildCardModel, type ActionRecord, type ApprovalChannel, type ChannelTarget, type VoteRecord } from '@countersign/core';
+import { buildCardModel, partyMatch, personIdentities, type ActionRecord, type ApprovalChannel, type ChannelTarget, type VoteRecord } from '@countersign/core';
 import { noticeTarget } from '@countersign/db';
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { NOTICE_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
@@ -55,7 +55,19 @@ export async function tellRequester(deps: WorkerDeps, found: { action: ActionRec
     deps.logger.info({ actionId }, 'no person behind this request to notify');
     return;
   }
-  const card = buildCardModel(action, votes, deps.config.current().directory);
+  const directory = deps.config.current().directory;
+  // The id may name someone else now (renamed, and the id given to a newcomer): a notice would
+  // tell a stranger about someone else's request as if it were theirs (review s16 c, 1). Who is
+  // under it must be a party recorded at submission; actions from before recorded none.
+  const person = directory.person(personId);
+  if (person && (action.partyBindings?.length ?? 0) > 0) {
+    const match = partyMatch(action.partyBindings, personIdentities(directory, person));
+    if (!match.party && !match.owner) {
+      deps.logger.warn({ actionId, personId }, 'the requester\'s id names someone else now; not told');
+      return;
+    }
+  }
+  const card = buildCardModel(action, votes, directory);
   const text = requesterNotice(action, card);
   for (const channel of deps.channels.values()) {
     const target = noticeTarget(action.status, personId);

@@ -4,7 +4,10 @@ import {
   partiesOf,
   partyEntries,
   personBinding,
+  personIdentities,
+  partyMatch,
   approverAtMark,
+  approversRecorded,
   pinnedApprover,
   unmatchedParty,
   type ActionRecord,
@@ -98,9 +101,13 @@ function asRecorded(directory: DirectoryView, held: ReadonlySet<string>, role: P
  */
 function approversNow(directory: DirectoryView, action: ActionRecord, channel: string): string[] {
   const roles = new Set((action.requirement?.groups ?? []).map((g) => g.role));
-  const out: string[] = [];
+  const owner = action.requirement?.ownerMayApprove ? null : action.ownerId;
+  const out: string[] = [approversRecorded(channel)];
   for (const person of directory.people?.() ?? []) {
     if (!person.roles.some((r) => roles.has(r))) continue;
+    // A party could never approve it: not one of those to ask (review s16 c, 3).
+    const party = partyMatch(action.partyBindings, personIdentities(directory, person));
+    if (party.party || party.owner || person.id === owner) continue;
     const binding = personBinding(person);
     out.push(approverAtMark(binding));
     for (const identity of directory.identitiesOf?.(person.id) ?? []) {

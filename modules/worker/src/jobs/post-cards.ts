@@ -39,12 +39,15 @@ export function postCards(deps: WorkerDeps): JobHandler<'post-cards'> {
         try {
           await recordPartyAccounts(deps, channel, action);
         } catch (err) {
-          outcomes.failed(channel.name, '(recording the parties\' accounts)', err);
           // A party not found as they were: the request is refused, no channel asks about it.
+          // Counted like a channel error, but the job did what it should (review s16 c, 5).
           if (err instanceof ChannelError && err.code === PARTY_CHANGED) {
-            await deps.gate.refuseChangedParty(action.id, err.message);
+            deps.metrics.channelErrors.inc({ channel: channel.name, code: err.code, retryable: 'false' });
+            const closed = await deps.gate.refuseChangedParty(action.id, err.message);
+            deps.logger.warn({ actionId, channel: channel.name, closed }, err.message);
             return { card, done };
           }
+          outcomes.failed(channel.name, '(recording the parties\' accounts)', err);
           continue;
         }
         let targets: ChannelTarget[];

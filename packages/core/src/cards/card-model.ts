@@ -218,7 +218,9 @@ function outcomeText(a: ActionRecord, directory: DirectoryView): string {
       if (a.overriddenBy) return `Approved by ${by} (refusal overridden by ${display(directory, a.overriddenBy)}: ${words(a.overrideReason) ?? ''})`;
       return `Approved${a.decidedBy === 'policy' ? ' by policy' : ` by ${by}`}`;
     case 'refused':
-      return a.decidedBy === 'policy' ? 'Refused by policy' : `Denied by ${by}${a.decisionReason ? `: ${words(a.decisionReason)}` : ''}`;
+      if (a.decidedBy === 'policy') return 'Refused by policy';
+      if (a.decidedBy === 'system') return `Refused by countersign${a.decisionReason ? `: ${words(a.decisionReason)}` : ''}`;
+      return `Denied by ${by}${a.decisionReason ? `: ${words(a.decisionReason)}` : ''}`;
     case 'expired':
       return 'Expired: not approved in time, so refused';
     case 'cancelled':
@@ -236,6 +238,7 @@ function outcomeParts(a: ActionRecord, directory: DirectoryView): { headline: st
     const headline = a.decidedBy === 'policy' ? `Approved by override of ${overrider}` : `Approved by ${by} (refusal overridden by ${overrider})`;
     return { headline, reason: words(a.overrideReason) };
   }
+  if (a.status === 'refused' && a.decidedBy === 'system') return { headline: 'Refused by countersign', reason: words(a.decisionReason) || null };
   if (a.status === 'refused' && a.decidedBy !== 'policy') return { headline: `Denied by ${by}`, reason: words(a.decisionReason) || null };
   if (a.status === 'cancelled') return { headline: 'Cancelled by the requester', reason: words(a.decisionReason) || null };
   return { headline: outcomeText(a, directory), reason: null };

@@ -2,7 +2,7 @@ import { DomainError, type Person, type VoteDecision } from '@countersign/contra
 import type { ActionRecord, VoteRecord } from '../action.ts';
 import { assertMayVote } from '../approver-checks.ts';
 import { personBinding } from '../keys/principal-binding.ts';
-import { approverAtMark, identityBinding, personIdentities, pinnedApprover, UNMATCHED_PREFIX } from '../party-bindings.ts';
+import { approverAtMark, approversRecorded, identityBinding, personIdentities, pinnedApprover, UNMATCHED_PREFIX } from '../party-bindings.ts';
 import { approverRolesNow, currentApprovals, type Approval } from '../slots.ts';
 import type { ConfigView } from '../config-view.ts';
 import type { GateDeps } from './deps.ts';
@@ -127,12 +127,10 @@ function unmatchedRefusal(action: ActionRecord, binding: string, identities: rea
   const why = `Someone this request is from or for has no ${where} account countersign could match by email, so only people who held a role it asks for when that was found may approve it`;
   if (!recorded.entries.has(approverAtMark(binding))) {
     const count = recorded.people;
-    return new DomainError(
-      'forbidden',
-      count > 0
-        ? `${why}, and you were not one of them: ask one of the ${count} who were (a deny is still taken).`
-        : `${why}, and none was recorded (the request was marked before countersign recorded them): it can be denied or left to expire, and submitted again.`,
-    );
+    const none = recorded.stamped
+      ? `${why}, and nobody but its parties held one then: it can be denied or left to expire, and submitted again.`
+      : `${why}, and none was recorded (the request was marked before countersign recorded them): it can be denied or left to expire, and submitted again.`;
+    return new DomainError('forbidden', count > 0 ? `${why}, and you were not one of them: ask one of the ${count} who were (a deny is still taken).` : none);
   }
   const channel = clickedIdentity?.slice(0, clickedIdentity.indexOf(':'));
   if (clickedIdentity === undefined || channel === undefined || !marked.includes(channel)) return null;
@@ -151,10 +149,20 @@ function unmatchedChannels(action: ActionRecord): string[] {
 }
 
 // One set per recorded array: "who can still decide" checks every directory person against it.
-const approverSets = new WeakMap<readonly string[], { entries: ReadonlySet<string>; people: number }>();
-function recordedApprovers(action: ActionRecord): { entries: ReadonlySet<string>; people: number } {
+interface Recorded {
+  entries: ReadonlySet<string>;
+  /** How many people were recorded (parties left out). */
+  people: number;
+  /** Whether a snapshot was written at all (its `recorded:` entry), even with nobody in it. */
+  stamped: boolean;
+}
+const approverSets = new WeakMap<readonly string[], Recorded>();
+function recordedApprovers(action: ActionRecord): Recorded {
   const list = action.approversAtMark ?? [];
   let found = approverSets.get(list);
-  if (!found) approverSets.set(list, (found = { entries: new Set(list), people: list.filter((e) => e.startsWith(approverAtMark(''))).length }));
+  if (!found) {
+    found = { entries: new Set(list), people: list.filter((e) => e.startsWith(approverAtMark(''))).length, stamped: list.some((e) => e.startsWith(approversRecorded(''))) };
+    approverSets.set(list, found);
+  }
   return found;
 }
