@@ -91,6 +91,12 @@ describe('GET /v1/actions', () => {
     expect((await list('dave')).body.items).toHaveLength(0);
     expect((await list('grace')).body.items).toHaveLength(6);
     expect((await list('grace', '?voter=carol')).body.items.map((a: { id: string }) => a.id)).toEqual([ids[0]]);
+    // What countersign decided itself is found under its own names (reserved as directory ids).
+    const byPolicy = await list('grace', '?decidedBy=policy');
+    expect(byPolicy.status, byPolicy.text).toBe(200);
+    expect(byPolicy.body.items).toHaveLength(1);
+    expect(byPolicy.body.items[0]).toMatchObject({ status: 'approved', decidedBy: 'policy' });
+    expect((await list('grace', '?decidedBy=system')).status).toBe(200);
   });
 });
 

@@ -47,7 +47,8 @@ describe('bench results', () => {
     expect(slack.memory.peakRssBytes).toBeGreaterThanOrEqual(slack.memory.rssBytes);
     expect(slack.cpuSeconds.service).toBeGreaterThan(0);
     // The warm run: the same process after the first run and the warm-up, measured alike.
-    expect(slack.warm).toMatchObject({ after: 8, failures: 0 });
+    expect(slack.warm).toMatchObject({ after: 8, failures: 0, limits: { answered429: 0 } });
+    expect(slack.warmError).toBeUndefined();
     expect(slack.warm!.cpuSeconds.service).toBeGreaterThan(0);
     expect(slack.warm!.releaseMs.p50).toBeGreaterThan(0);
     expect(sustained.steps).toHaveLength(1);

@@ -164,6 +164,18 @@ describe("a party's Slack account, renamed in the directory while the request wa
     expect((await store().votesFor(id)).map((v) => v.personId)).toEqual(['erin']);
   });
 
+  it('a requester whose email alone changed (same id, Slack following) is still told the outcome', async () => {
+    // Review s16 d, 2: her email digest no longer matches, but Slack finds her by the new email
+    // under the account recorded before the first card: the same person, told.
+    const id = await submitAs(await keyFor('carol'), 'env/party-1b');
+    const card = await cardFor(id);
+    await setDirectory(t, DIRECTORY.replace(CAROL, '  - { id: carol, name: Carol, email: carol.d@example.com, roles: [sre-lead, security] }\n'));
+    fake.addUser({ id: carol.id, team_id: TEAM, email: 'carol.d@example.com', is_email_confirmed: true });
+    await approve(alice, card, id);
+    const told = await fake.waitFor(() => fake.okCallsTo('chat.postMessage').find((c) => c.args.channel === fake.dmOf(carol.id) && JSON.stringify(c.args).includes(id)), 15_000, 'notice to carol');
+    expect(String(told.args.text)).toMatch(/approved/i);
+  });
+
   it('a pinned requester whose pin is dropped when the entry is recreated: the clicking account is still hers', async () => {
     const id = await submitAs(await keyFor('alice'), 'env/party-2');
     const card = await cardFor(id);

@@ -48,7 +48,10 @@ export function reportSlackRun(r: Report, s: SlackBenchResult): void {
   );
   r.line(`  service memory after the run: RSS ${r.fig(`${k}.service_rss`, s.memory.rssBytes / MiB, 'MiB', 0)} (peak ${r.fig(`${k}.service_peak_rss`, s.memory.peakRssBytes / MiB, 'MiB', 0)})   (target < 300 MiB)`);
   const w = s.warm;
-  if (!w) return;
+  if (!w) {
+    if (s.warmError) r.line(`  the same run again, warm: not measured (${s.warmError})`);
+    return;
+  }
   const wk = `${k}.warm`;
   const wper = (sec: number | undefined) => (sec === undefined ? undefined : (sec * 1000) / Math.max(1, s.count));
   r.line(
@@ -62,7 +65,13 @@ export function reportSlackRun(r: Report, s: SlackBenchResult): void {
       `beside it postgres ${r.fig(`${wk}.cpu.postgres`, wper(w.cpuSeconds.postgres), 'ms/escalation', 2)}, redis ${r.fig(`${wk}.cpu.redis`, wper(w.cpuSeconds.redis), 'ms/escalation', 2)}, ` +
       `bench process ${r.fig(`${wk}.cpu.bench`, wper(w.cpuSeconds.bench), 'ms/escalation', 2)}; the machine ${r.fig(`${wk}.cpu.machine_cores`, w.cpuSeconds.machine / w.cpuWindowSeconds, 'cores', 2)} busy`,
   );
-  r.line(`    service memory after it: RSS ${r.fig(`${wk}.service_rss`, w.memory.rssBytes / MiB, 'MiB', 0)} (peak ${r.fig(`${wk}.service_peak_rss`, w.memory.peakRssBytes / MiB, 'MiB', 0)})`);
+  r.line(
+    `    per-channel limit: fake Slack answered ${r.fig(`${wk}.warm_up.answered_429`, w.warmUpLimits.answered429, 'count', 0)} × 429 in the warm-up (max ${r.fig(`${wk}.warm_up.max_posts_per_channel_second`, w.warmUpLimits.maxPostsPerChannelPerSecond, 'count', 0)} post(s) per channel in any 1 s), ` +
+      `${r.fig(`${wk}.answered_429`, w.limits.answered429, 'count', 0)} in the warm run (max ${r.fig(`${wk}.max_posts_per_channel_second`, w.limits.maxPostsPerChannelPerSecond, 'count', 0)})`,
+  );
+  r.line(
+    `    service memory after it: RSS ${r.fig(`${wk}.service_rss`, w.memory.rssBytes / MiB, 'MiB', 0)} (peak over the process's life ${r.fig(`${wk}.service_peak_rss`, w.memory.peakRssBytes / MiB, 'MiB', 0)})   (target < 300 MiB)`,
+  );
 }
 
 export function reportStages(r: Report, s: StageBenchResult): void {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema } from './directory.ts';
+import { IdPatternSchema } from './directory.ts';
 import { ActionTypeSchema } from './intent.ts';
 
 // The list's filters as query parameters: GET /v1/actions, GET /v1/audit/export and the
@@ -59,10 +59,11 @@ export const ActionFilterQuerySchema = z.strictObject({
   actionType: ActionTypeSchema.optional(),
   /** A prefix of the intent's action.resource. */
   resource: text(500).optional(),
-  requester: IdSchema.optional(),
-  onBehalfOf: IdSchema.optional(),
-  decidedBy: IdSchema.optional(),
-  voter: IdSchema.optional(),
+  // The id's shape only: `decidedBy=policy` and `=system` find what countersign decided itself.
+  requester: IdPatternSchema.optional(),
+  onBehalfOf: IdPatternSchema.optional(),
+  decidedBy: IdPatternSchema.optional(),
+  voter: IdPatternSchema.optional(),
   ruleId: text(200).optional(),
   riskClass: text(60).optional(),
   environment: text(100).optional(),

@@ -4,9 +4,10 @@ import { z } from 'zod';
 // file in git; re-read at vote time so a revoked role stops counting immediately.
 /** Who decided when no person did: countersign's policy, or countersign itself (expiry, a party changed). */
 export const RESERVED_IDS: readonly string[] = ['policy', 'system'];
-export const IdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'ids are lowercase letters, digits, ".", "_" or "-"')
+/** The shape of an id, for what may also name policy or system (a search's `decidedBy`). */
+export const IdPatternSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'ids are lowercase letters, digits, ".", "_" or "-"');
+/** A directory id: the shape, and none of countersign's own. */
+export const IdSchema = IdPatternSchema
   // A person under one of these would be shown, searched and exported as deciding what
   // countersign decided itself (review s16 c, 2).
   .refine((id) => !RESERVED_IDS.includes(id), { message: `ids ${RESERVED_IDS.map((r) => `"${r}"`).join(' and ')} are countersign's own` });

@@ -175,6 +175,9 @@ interface LaunchArgs {
   log: (line: string) => void;
 }
 
+/** What only devstack sets: where Postgres listens and keeps its files. */
+const FIXED_SETTINGS = new Set(['port', 'data_directory', 'config_file', 'hba_file', 'ident_file', 'listen_addresses', 'unix_socket_directories', 'external_pid_file']);
+
 /** `k=v;k=v` as settings. */
 function extraSettings(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -194,9 +197,18 @@ async function launch(args: LaunchArgs): Promise<RunningPostgres> {
     ...(args.ephemeral
       ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }
       : {}),
-    // Diagnostics (`DEVSTACK_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements;…"`).
-    ...extraSettings(process.env.DEVSTACK_POSTGRES_SETTINGS),
   };
+  // Diagnostics (`DEVSTACK_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements;…"`):
+  // added to the settings above, never replacing one (nor the port, files or sockets).
+  const extra = extraSettings(process.env.DEVSTACK_POSTGRES_SETTINGS);
+  for (const [key, value] of Object.entries(extra)) {
+    if (key in settings || FIXED_SETTINGS.has(key)) {
+      args.log(`devstack: DEVSTACK_POSTGRES_SETTINGS: ${key} is devstack's own; ignored`);
+      continue;
+    }
+    settings[key] = value;
+  }
+  if (Object.keys(extra).length > 0) args.log(`devstack: DEVSTACK_POSTGRES_SETTINGS: ${Object.keys(extra).filter((k) => settings[k] === extra[k]).join(', ') || 'nothing'} added`);
   const child = spawn(
     args.binary,
     ['-D', args.dataDir, '-p', String(args.port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],

@@ -1,10 +1,16 @@
-import { buildCardModel, partyMatch, personIdentities, type ActionRecord, type ApprovalChannel, type ChannelTarget, type VoteRecord } from '@countersign/core';
+import { buildCardModel, identityBinding, partyMatch, personIdentities, type ActionRecord, type ApprovalChannel, type ChannelTarget, type VoteRecord } from '@countersign/core';
 import { noticeTarget } from '@countersign/db';
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { NOTICE_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { TargetOutcomes } from './outcomes.ts';
 import { requesterNotice } from './requester-notice.ts';
 import { isHeld, lookForEarlierSend, settleFailedSend } from './send-once.ts';
+
+/** Whether any of `identities` is recorded as one of the action's parties (any role). */
+function isRecordedParty(action: ActionRecord, identities: readonly string[]): boolean {
+  const match = partyMatch(action.partyBindings, identities);
+  return match.party || match.owner;
+}
 
 /** The person behind the request: who the agent acted for, else the requesting person, else the agent's owner. */
 export function requesterOf(action: ActionRecord): string | null {
@@ -58,18 +64,27 @@ export async function tellRequester(deps: WorkerDeps, found: { action: ActionRec
   const directory = deps.config.current().directory;
   // The id may name someone else now (renamed, and the id given to a newcomer): a notice would
   // tell a stranger about someone else's request as if it were theirs (review s16 c, 1). Who is
-  // under it must be a party recorded at submission; actions from before recorded none.
+  // under it must be a party recorded at submission, by email or a pinned account; else, on a
+  // channel that finds their account (by a changed email, review s16 d, 2), by the account
+  // recorded before the first card. Actions from before recorded none.
   const person = directory.person(personId);
-  if (person && (action.partyBindings?.length ?? 0) > 0) {
-    const match = partyMatch(action.partyBindings, personIdentities(directory, person));
-    if (!match.party && !match.owner) {
-      deps.logger.warn({ actionId, personId }, 'the requester\'s id names someone else now; not told');
-      return;
-    }
-  }
+  const recorded = !person || (action.partyBindings?.length ?? 0) === 0 || isRecordedParty(action, personIdentities(directory, person));
   const card = buildCardModel(action, votes, directory);
   const text = requesterNotice(action, card);
   for (const channel of deps.channels.values()) {
+    if (!recorded) {
+      let account: string | null;
+      try {
+        account = (await channel.accountOf?.(personId)) ?? null;
+      } catch (err) {
+        outcomes.failed(channel.name, `notice/${personId}`, err);
+        continue;
+      }
+      if (account === null || !isRecordedParty(action, [identityBinding(account)])) {
+        deps.logger.warn({ actionId, personId, channel: channel.name }, 'the requester\'s id names someone else now; not told');
+        continue;
+      }
+    }
     const target = noticeTarget(action.status, personId);
     const claim = await deps.cards.claim({ actionId, channel: channel.name, target, tier: 0 }, NOTICE_CLAIM_LEASE_MS);
     if (!claim.claimed) {
