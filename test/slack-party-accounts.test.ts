@@ -176,6 +176,17 @@ describe("a party's Slack account, renamed in the directory while the request wa
     expect(String(told.args.text)).toMatch(/approved/i);
   });
 
+  it("a newcomer given the requester's id and mailbox, with a Slack account of their own, is not told her outcome", async () => {
+    // Review s16 e, 2: the email digest matches what was recorded, the account does not.
+    const id = await submitAs(await keyFor('carol'), 'env/party-1c');
+    const card = await cardFor(id);
+    fake.addUser({ id: 'U0CARLA01', team_id: TEAM, email: 'carla@example.com', is_email_confirmed: true });
+    await setDirectory(t, DIRECTORY.replace(CAROL, '  - { id: carol, name: Carla, email: carol@example.com, roles: [developer], slack: { userId: U0CARLA01 } }\n'));
+    await approve(alice, card, id);
+    await fake.waitFor(() => warnings.some((w) => w.actionId === id && String(w.msg).includes('not told here')), 15_000, 'notice withheld');
+    expect(fake.calls.filter((c) => c.args.channel === fake.dmOf('U0CARLA01') || String(c.args.users ?? '').includes('U0CARLA01'))).toEqual([]);
+  });
+
   it('a pinned requester whose pin is dropped when the entry is recreated: the clicking account is still hers', async () => {
     const id = await submitAs(await keyFor('alice'), 'env/party-2');
     const card = await cardFor(id);

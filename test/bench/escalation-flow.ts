@@ -187,9 +187,20 @@ export async function escalate(opts: { urls: [string, string, string]; token: st
 /** Runs `n` tasks at `concurrency`, in order of index. */
 export async function inPool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    while (next < n) await task(next++);
-  }));
+  // After a failure no task starts: the caller's clean-up does not race tasks still starting.
+  let failed = false;
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n && !failed) {
+        try {
+          await task(next++);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    }),
+  );
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -199,16 +199,19 @@ async function launch(args: LaunchArgs): Promise<RunningPostgres> {
       : {}),
   };
   // Diagnostics (`DEVSTACK_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements;…"`):
-  // added to the settings above, never replacing one (nor the port, files or sockets).
-  const extra = extraSettings(process.env.DEVSTACK_POSTGRES_SETTINGS);
-  for (const [key, value] of Object.entries(extra)) {
+  // added to the settings above, never replacing one (nor the port, files or sockets). Names
+  // are compared as Postgres reads them: any case, `-` as `_` (review s16 e, 3).
+  const added: string[] = [];
+  for (const [raw, value] of Object.entries(extraSettings(process.env.DEVSTACK_POSTGRES_SETTINGS))) {
+    const key = raw.toLowerCase().replaceAll('-', '_');
     if (key in settings || FIXED_SETTINGS.has(key)) {
-      args.log(`devstack: DEVSTACK_POSTGRES_SETTINGS: ${key} is devstack's own; ignored`);
+      args.log(`devstack: DEVSTACK_POSTGRES_SETTINGS: ${raw} is devstack's own; ignored`);
       continue;
     }
     settings[key] = value;
+    added.push(key);
   }
-  if (Object.keys(extra).length > 0) args.log(`devstack: DEVSTACK_POSTGRES_SETTINGS: ${Object.keys(extra).filter((k) => settings[k] === extra[k]).join(', ') || 'nothing'} added`);
+  if (added.length > 0) args.log(`devstack: DEVSTACK_POSTGRES_SETTINGS: ${added.join(', ')} added`);
   const child = spawn(
     args.binary,
     ['-D', args.dataDir, '-p', String(args.port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],

@@ -3,6 +3,7 @@ import { noticeTarget } from '@countersign/db';
 import { giveUp, type JobHandler } from '@countersign/queue';
 import { NOTICE_CLAIM_LEASE_MS, type WorkerDeps } from '../deps.ts';
 import { TargetOutcomes } from './outcomes.ts';
+import { accountsRecorded } from './party-accounts.ts';
 import { requesterNotice } from './requester-notice.ts';
 import { isHeld, lookForEarlierSend, settleFailedSend } from './send-once.ts';
 
@@ -63,27 +64,33 @@ export async function tellRequester(deps: WorkerDeps, found: { action: ActionRec
   }
   const directory = deps.config.current().directory;
   // The id may name someone else now (renamed, and the id given to a newcomer): a notice would
-  // tell a stranger about someone else's request as if it were theirs (review s16 c, 1). Who is
-  // under it must be a party recorded at submission, by email or a pinned account; else, on a
-  // channel that finds their account (by a changed email, review s16 d, 2), by the account
-  // recorded before the first card. Actions from before recorded none.
+  // tell a stranger about someone else's request as if it were theirs (review s16 c, 1).
+  // - On a channel whose accounts were recorded before the first card (`accounts:<channel>`),
+  //   the account the channel finds for the id now must be one recorded for the action: a
+  //   changed email still finds hers (review s16 d, 2); a newcomer given her id and mailbox,
+  //   with an account of their own, does not (review s16 e, 2).
+  // - Elsewhere, who is under the id must be a party recorded at submission, by email or a
+  //   pinned account. Actions from before recorded none.
   const person = directory.person(personId);
   const recorded = !person || (action.partyBindings?.length ?? 0) === 0 || isRecordedParty(action, personIdentities(directory, person));
   const card = buildCardModel(action, votes, directory);
   const text = requesterNotice(action, card);
   for (const channel of deps.channels.values()) {
-    if (!recorded) {
+    if (channel.accountOf !== undefined && (action.partyBindings ?? []).includes(accountsRecorded(channel.name))) {
       let account: string | null;
       try {
-        account = (await channel.accountOf?.(personId)) ?? null;
+        account = (await channel.accountOf!(personId)) ?? null;
       } catch (err) {
         outcomes.failed(channel.name, `notice/${personId}`, err);
         continue;
       }
       if (account === null || !isRecordedParty(action, [identityBinding(account)])) {
-        deps.logger.warn({ actionId, personId, channel: channel.name }, 'the requester\'s id names someone else now; not told');
+        deps.logger.warn({ actionId, personId, channel: channel.name }, 'the requester\'s id names someone else now, or their account here is not the one recorded; not told here');
         continue;
       }
+    } else if (!recorded) {
+      deps.logger.warn({ actionId, personId, channel: channel.name }, 'the requester\'s id names someone else now; not told here');
+      continue;
     }
     const target = noticeTarget(action.status, personId);
     const claim = await deps.cards.claim({ actionId, channel: channel.name, target, tier: 0 }, NOTICE_CLAIM_LEASE_MS);
