@@ -82,6 +82,7 @@ describe('bench results', () => {
     const printed = r.lines.join('\n');
     for (const f of results.figures.filter((f) => f.value !== null)) expect(printed).toContain(String(f.value));
     expect(results.machine.cpus).toBe(os.cpus().length);
+    expect(results.machine.ed25519).toBe('libsodium');
   }, 240_000);
 
   it('refuses a report that lacks a ratio, or records one figure twice', () => {

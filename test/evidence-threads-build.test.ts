@@ -28,7 +28,7 @@ afterAll(() => {
 // Runs in the build's folder, so '@countersign/*' resolve to the built packages.
 const SCRIPT = `
 import { GENESIS_HASH } from '@countersign/contracts';
-import { generateSigningKey, sealArtifact, sealTrailer, verifyExport, verifyExportParallel, VerifyThreads } from '@countersign/evidence';
+import { ed25519Backend, generateSigningKey, sealArtifact, sealTrailer, verifyExport, verifyExportParallel, VerifyThreads } from '@countersign/evidence';
 import { VERIFY_WORKER_URL } from './packages/evidence/src/verify-worker.js';
 
 const key = generateSigningKey();
@@ -55,6 +55,7 @@ try {
     });
   }
   result.batches = threads.examinedBatches;
+  result.ed25519 = { main: ed25519Backend(), threads: threads.ed25519Backends };
 } finally {
   await threads.close();
 }
@@ -69,12 +70,14 @@ describe('verification threads in the production build', () => {
     // Killed if it has not ended in time, never left running after the test: a CI run once left
     // this child hanging at exit when the threads were terminated rather than asked to stop.
     const { stdout } = await run(process.execPath, [script], { cwd: out, env: { PATH: process.env.PATH ?? '' }, timeout: 100_000, killSignal: 'SIGKILL' });
-    const result = JSON.parse(stdout) as { module: string; batches: number[]; exitCodes: number[]; reports: Array<{ parallel: unknown; single: unknown }> };
+    const result = JSON.parse(stdout) as { module: string; batches: number[]; exitCodes: number[]; ed25519: unknown; reports: Array<{ parallel: unknown; single: unknown }> };
     expect(result.module).toBe(`file://${path.join(out, 'packages/evidence/src/verify-worker.js')}`);
     expect(result.batches).toHaveLength(2);
     expect(result.batches.every((n) => n > 0)).toBe(true);
     // Both threads ended on their own when closed (exit code 0), neither was terminated.
     expect(result.exitCodes).toEqual([0, 0]);
+    // The compiled code signs and verifies through libsodium, threads included (ed25519.ts).
+    expect(result.ed25519).toEqual({ main: 'libsodium', threads: ['libsodium', 'libsodium'] });
     const [good, tampered] = result.reports;
     expect(good!.parallel).toEqual(good!.single);
     expect(good!.parallel).toMatchObject({ ok: true, records: 300 });

@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const r = new Report();
     const m = machine(start);
     r.line();
-    r.line(`countersign benchmark, ${start.at.slice(0, 10)}: ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.load1.start.toFixed(2)} → ${m.load1.end.toFixed(2)}${QUICK ? ' (BENCH_QUICK)' : ''}`);
+    r.line(`countersign benchmark, ${start.at.slice(0, 10)}: ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, Ed25519 by ${m.ed25519} (Node's OpenSSL ${m.openssl}), load ${m.load1.start.toFixed(2)} → ${m.load1.end.toFixed(2)}${QUICK ? ' (BENCH_QUICK)' : ''}`);
     r.line('load generator, fake Slack and the service share the machine; compare figures only within one run');
     r.line('-'.repeat(110));
     r.line(`load average (1 min) as each step started: ${loads.map((l, i) => (l === undefined ? '' : `${i} ${r.fig(`load1.step_${i}`, l, 'load', 2)}`)).filter(Boolean).join(', ')}`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ed25519Backend } from '@countersign/evidence';
 import { z } from 'zod';
 import type { Figure, Report } from './report.ts';
 
@@ -26,6 +27,9 @@ export const BenchResultsSchema = z.strictObject({
     model: z.string(),
     memoryGiB: z.number().positive(),
     node: z.string(),
+    /** Who computed Ed25519 in the service (its signatures are a large share of a decision's CPU). */
+    ed25519: z.enum(['libsodium', 'openssl']),
+    openssl: z.string(),
     os: z.string(),
     load1: z.strictObject({ start: z.number().nonnegative(), end: z.number().nonnegative() }),
     at: z.iso.datetime(),
@@ -63,6 +67,9 @@ export function machine(start: MachineAtStart): BenchResults['machine'] {
     model: cpus[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
+    // The services the bench starts read the same COUNTERSIGN_ED25519 as this process.
+    ed25519: ed25519Backend(),
+    openssl: process.versions.openssl,
     os: osName(),
     load1: { start: start.load1, end: os.loadavg()[0]! },
     at: start.at,

@@ -48,6 +48,11 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_SIGNING_KEY: z.string().optional(),
   COUNTERSIGN_SIGNING_KEY_FILE: z.string().optional(),
   COUNTERSIGN_KEYS_DIR: z.string().default('.countersign/keys'),
+  /**
+   * Who computes Ed25519 (read by @countersign/evidence itself, at load: checked here so a bad
+   * value stops the service naming the variable). Unset: libsodium where its addon loads.
+   */
+  COUNTERSIGN_ED25519: unsetWhenEmpty(z.enum(['libsodium', 'openssl'], { message: 'must be libsodium or openssl' }).optional()),
   COUNTERSIGN_ISSUER: z.string().default('countersign'),
   COUNTERSIGN_RELEASE_AUDIENCE: z.string().default('countersign-release'),
   COUNTERSIGN_RELEASE_TTL_SECONDS: duration.max(3600).default(300),

@@ -17,3 +17,4 @@ export { maxVerifyThreads, VerifyThreadError, VerifyThreads, type VerifyThreadsO
 export * from './lines.ts';
 export * from './public-keys.ts';
 export * from './release-token.ts';
+export * from './ed25519.ts';

@@ -1,8 +1,9 @@
 import type { ReleaseFailure } from '@countersign/contracts';
-import { sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { DomainError, pooledRandomBytes } from '@countersign/contracts';
 import { HASH_HEX } from './body.ts';
+import { signEd25519 } from './ed25519.ts';
 import { retirementsFromJwks, type KeyRetirement } from './key-retirement.ts';
 import type { SigningKey } from './keys.ts';
 
@@ -61,7 +62,7 @@ export async function signReleaseToken(input: SignReleaseTokenInput): Promise<st
     jti: pooledRandomBytes(16).toString('base64url'),
   };
   const signingInput = `${header}.${b64url(claims)}`;
-  return `${signingInput}.${sign(null, Buffer.from(signingInput, 'ascii'), input.key.privateKey).toString('base64url')}`;
+  return `${signingInput}.${signEd25519(Buffer.from(signingInput, 'ascii'), input.key.privateKey).toString('base64url')}`;
 }
 
 function b64url(value: object): string {

@@ -1,7 +1,7 @@
-import { sign } from 'node:crypto';
 import { DomainError, type ArtifactBody, type ArtifactEvent, type SealedArtifact } from '@countersign/contracts';
 import { actionIdOf, checkEvent, HASH_HEX, isSeq, ISO_MS_UTC } from './body.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
+import { signEd25519 } from './ed25519.ts';
 import type { SigningKey } from './keys.ts';
 
 export interface SealInput {
@@ -41,7 +41,7 @@ export function sealArtifact(input: SealInput): SealedArtifact {
     canonical,
     hash: sha256Hex(bytes),
     prevHash,
-    signature: sign(null, bytes, key.privateKey).toString('base64'),
+    signature: signEd25519(bytes, key.privateKey).toString('base64'),
     keyId: key.keyId,
   };
 }

@@ -1,7 +1,7 @@
-import { sign } from 'node:crypto';
 import { DomainError } from '@countersign/contracts/errors';
 import { exactFields, HASH_HEX, isSeq, ISO_MS_UTC, type Checked } from './body.ts';
 import { canonicalJson } from './canonical.ts';
+import { signEd25519 } from './ed25519.ts';
 import type { SigningKey } from './keys.ts';
 
 export const TRAILER_TYPE = 'export.trailer';
@@ -76,7 +76,7 @@ export function sealTrailer(input: TrailerInput): ExportTrailer {
   const checked = checkTrailerBody(body);
   if (!checked.ok) throw new DomainError('internal', `cannot seal export trailer: ${checked.message}`);
   const canonical = canonicalJson(body);
-  const signature = sign(null, Buffer.from(canonical, 'utf8'), input.key.privateKey).toString('base64');
+  const signature = signEd25519(Buffer.from(canonical, 'utf8'), input.key.privateKey).toString('base64');
   return { type: TRAILER_TYPE, canonical, signature, keyId: input.key.keyId };
 }
 
