@@ -59,6 +59,10 @@ export function buildDirectory(
     const key = emailKey(p.email);
     byEmail.set(key, [...(byEmail.get(key) ?? []), p]);
   }
+  const principals = new Map<string, Principal>();
+  for (const a of agents) principals.set(a.id, Object.freeze({ kind: 'agent' as const, ...a }));
+  // A person and an agent under one id: the person, as before (people were looked up first).
+  for (const p of people) principals.set(p.id, Object.freeze({ kind: 'person' as const, ...p }));
   const frozenPeople = Object.freeze([...people]);
   const frozenAgents = Object.freeze([...agents]);
 
@@ -68,13 +72,9 @@ export function buildDirectory(
     person: (id: string) => peopleById.get(id),
     identitiesOf: (id: string) => identitiesById.get(id) ?? [],
     agent: (id: string) => agentsById.get(id),
-    principal(id: string): Principal | undefined {
-      const person = peopleById.get(id);
-      if (person) return { kind: 'person', ...structuredClone(person) };
-      const agent = agentsById.get(id);
-      if (agent) return { kind: 'agent', ...structuredClone(agent) };
-      return undefined;
-    },
+    // Every API request asks (key-service.ts): one frozen principal per entry, made once per
+    // snapshot, not a deep copy per call.
+    principal: (id: string) => principals.get(id),
     actorOf(id: string): Actor | undefined {
       const person = peopleById.get(id);
       if (person) return { kind: 'person', id: person.id, roles: [...person.roles], owner: null };

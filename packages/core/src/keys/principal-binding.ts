@@ -11,8 +11,20 @@ import { emailKey, type Principal } from '@countersign/contracts';
 // revoked stops counting at once anyway, everywhere it is checked). Changing a person's email
 // or an agent's owner ends the keys issued before: they are re-issued to the entry as it is now.
 
+// The directory hands out one frozen principal per entry and snapshot: its digest is computed
+// once (every API request compares it). A principal that is not frozen is never cached.
+const bindings = new WeakMap<Principal, string>();
+
 /** sha256 hex of the principal's stable identity: kind, id and email (people) or owner (agents). */
 export function principalBinding(principal: Principal): string {
+  const known = bindings.get(principal);
+  if (known !== undefined) return known;
+  const binding = digestOf(principal);
+  if (Object.isFrozen(principal)) bindings.set(principal, binding);
+  return binding;
+}
+
+function digestOf(principal: Principal): string {
   const anchor = principal.kind === 'person' ? `email:${emailKey(principal.email)}` : `owner:${principal.owner}`;
   return createHash('sha256').update(`countersign-principal-v1\n${principal.kind}\n${principal.id}\n${anchor}`, 'utf8').digest('hex');
 }
