@@ -31,6 +31,8 @@ describe('main.ts migrations', () => {
     dbs.push(db);
     const { out } = await runMain({ MIGRATION_DATABASE_URL: db.ownerUrl, DATABASE_URL: serviceUrlOf(db.ownerUrl) }, /countersign listening|countersign: |Error/);
     expect(out).toMatch(/countersign listening/);
+    // It says which Ed25519 implementation signs (packages/evidence/src/ed25519.ts).
+    expect(out).toMatch(/"ed25519":"libsodium"[^\n]*countersign listening/);
   }, 120_000);
 
   it('a least-privileged DATABASE_URL alone cannot migrate: it says what to set', async () => {

@@ -2,6 +2,7 @@
 import './telemetry/register.ts';
 import { checkVariableNames } from '@countersign/config';
 import { databaseUnavailableReason, sqlStateOf } from '@countersign/db';
+import { ed25519Backend } from '@countersign/evidence';
 import { applyMigrations, ensureServiceLogin, pendingMigrations } from '@countersign/db/migrate';
 import { createLogger } from './logger.ts';
 import { applyRoleFlag } from './role-flag.ts';
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
   if (process.env.COUNTERSIGN_SKIP_MIGRATIONS !== '1') await migrate(env, settings.DATABASE_URL);
   else await schemaIsCurrent(settings.DATABASE_URL);
   const service = await startService({ settings, logger, rootDir: process.cwd(), env, createSigningKey: Boolean(env.COUNTERSIGN_KEYS_DIR) });
-  logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE }, 'countersign listening');
+  // Which Ed25519 implementation signs (COUNTERSIGN_ED25519): an operator under a FIPS policy checks it here.
+  logger.info({ url: service.url, role: settings.COUNTERSIGN_ROLE, ed25519: ed25519Backend() }, 'countersign listening');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
