@@ -81,6 +81,14 @@ describe('main.ts migrations', () => {
     expect(code, out).toBe(1);
     expect(out).toMatch(/no signing key .*: set COUNTERSIGN_SIGNING_KEY_FILE \(a mounted secret holding the PEM\), or COUNTERSIGN_KEYS_DIR/);
     expect(out, 'no stack').not.toMatch(/\n\s+at /);
+    // COUNTERSIGN_ED25519=libsodium where its addon cannot load: stops before it listens, not at the
+    // first decision (review s17 a, F2). NODE_OPTIONS preloads a stand-in for such a platform.
+    const blocked = path.join(root, 'packages/evidence/test/fixtures/no-sodium.cjs');
+    const forced = await runMain({ DATABASE_URL: serviceUrlOf(db.ownerUrl), COUNTERSIGN_SKIP_MIGRATIONS: '1', COUNTERSIGN_ED25519: 'libsodium', NODE_OPTIONS: `--require ${blocked}`, ...config }, /(?!)/);
+    expect(forced.code, forced.out).toBe(1);
+    expect(forced.out).toMatch(/^countersign: COUNTERSIGN_ED25519=libsodium, but sodium-native cannot load/m);
+    expect(forced.out).not.toMatch(/countersign listening/);
+    expect(forced.out, 'no stack').not.toMatch(/\n\s+at /);
   }, 180_000);
 
   it('with COUNTERSIGN_SKIP_MIGRATIONS=1 it serves only a database migrated for this build', async () => {

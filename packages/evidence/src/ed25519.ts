@@ -1,21 +1,24 @@
 import { createRequire } from 'node:module';
-import { createPublicKey, sign as opensslSign, verify as opensslVerify, type KeyObject } from 'node:crypto';
+import { getFips, sign as opensslSign, type KeyObject } from 'node:crypto';
 
 /**
- * Ed25519 signing and verifying for artifacts, release tokens and export trailers.
+ * Ed25519 signing for artifacts, release tokens and export trailers.
  *
  * Why two implementations: every automatic decision signs twice (its artifact and its release
  * token) and every vote once or twice, and Node's OpenSSL 3.0 spends about half as long again
- * as libsodium on each signature (the provider set-up around a one-shot EVP_DigestSign), and
- * about twice as long on each verification. Ed25519 signatures are deterministic (RFC 8032), so
- * both produce the same bytes for the same key and message: nothing downstream can tell which
- * one signed, and a test compares them.
+ * as libsodium on each signature (the provider set-up around a one-shot EVP_DigestSign). Ed25519
+ * signatures are deterministic (RFC 8032): both produce the same bytes for the same key and
+ * message, so nothing downstream can tell which one signed, and a test compares them.
+ *
+ * Only signing: verifying stays OpenSSL's everywhere (verify-signatures.ts, trailer-check.ts).
+ * libsodium's verification also refuses small-order points that RFC 8032 and `openssl pkeyutl`
+ * accept (a key holder can make such a signature), so a verdict would depend on which library
+ * checked which line: the threads, one thread, another auditor's machine (review s17 a, F1).
  *
  * libsodium comes from sodium-native's prebuilt addon (in its npm package: nothing is built or
- * downloaded at install). Where it cannot load (a platform without a prebuild), or where the
- * operator asks for OpenSSL only (`COUNTERSIGN_ED25519=openssl`, e.g. a FIPS-validated OpenSSL
- * policy), OpenSSL does it all. libsodium's verification is the stricter of the two (it also
- * refuses small-order keys and points), so it never accepts what OpenSSL would refuse.
+ * downloaded at install). OpenSSL signs where the addon cannot load (a platform without a
+ * prebuild), where Node runs in FIPS mode, or where the operator says so
+ * (`COUNTERSIGN_ED25519=openssl`); `=libsodium` insists on it.
  */
 export type Ed25519Backend = 'libsodium' | 'openssl';
 
@@ -25,20 +28,12 @@ interface Sodium {
   crypto_sign_PUBLICKEYBYTES: number;
   crypto_sign_seed_keypair(pk: Buffer, sk: Buffer, seed: Buffer): void;
   crypto_sign_detached(sig: Buffer, message: Buffer, sk: Buffer): void;
-  crypto_sign_verify_detached(sig: Buffer, message: Buffer, pk: Buffer): boolean;
   sodium_malloc(size: number): Buffer;
   sodium_memzero(buf: Buffer): void;
 }
 
-/** Defined only in a verifying thread's bundle (thread-entry.ts). */
-declare const __countersignThreadRequire: NodeJS.Require | undefined;
-
-// Named through a variable so that a bundler (a verifying thread's bundle, thread-entry.ts)
-// leaves the addon to be loaded at run time, from node_modules, rather than inline it.
-const ADDON = 'sodium-native';
-
 // Loaded at the first use, not at import: the service checks the setting first and says what
-// is wrong in one line (settings.ts).
+// is wrong in one line (settings.ts), then asks before it listens (service.ts).
 let loaded: Sodium | null | undefined;
 const lib = (): Sodium | null => (loaded === undefined ? (loaded = loadSodium(process.env.COUNTERSIGN_ED25519)) : loaded);
 
@@ -47,12 +42,10 @@ function loadSodium(choice: string | undefined): Sodium | null {
     throw new Error('COUNTERSIGN_ED25519 must be libsodium or openssl');
   }
   if (choice === 'openssl') return null;
+  // A FIPS-mode Node signs only with its validated provider unless told otherwise by name.
+  if (choice !== 'libsodium' && getFips() === 1) return null;
   try {
-    // A thread's bundle runs from a data: URL, which cannot anchor a require: it passes one
-    // anchored at the source file (thread-entry.ts). Everywhere else this module has a file URL.
-    // (Not `require`: a bundler rewrites that name into a shim that always exists.)
-    const load = typeof __countersignThreadRequire === 'function' ? __countersignThreadRequire : createRequire(import.meta.url);
-    return load(ADDON) as Sodium;
+    return createRequire(import.meta.url)('sodium-native') as Sodium;
   } catch (err) {
     // Asked for by name and unavailable: say so rather than quietly run on the other one.
     if (choice === 'libsodium') throw new Error(`COUNTERSIGN_ED25519=libsodium, but sodium-native cannot load: ${(err as Error).message}`);
@@ -60,40 +53,30 @@ function loadSodium(choice: string | undefined): Sodium | null {
   }
 }
 
-/** Which implementation signs and verifies in this process (reported in the bench and at start). */
+/**
+ * Which implementation signs in this process. Throws when COUNTERSIGN_ED25519 is not a value it
+ * takes, or names libsodium and its addon cannot load: a service asks before it listens.
+ */
 export function ed25519Backend(): Ed25519Backend {
   return lib() ? 'libsodium' : 'openssl';
 }
 
-// libsodium wants the raw keys: derived once per KeyObject. The secret half lives in
-// sodium_malloc'd memory (guard pages, kept out of swap), never in a pooled Buffer.
-const secretKeys = new WeakMap<KeyObject, Buffer>();
-const publicKeys = new WeakMap<KeyObject, Buffer>();
+// libsodium wants the raw secret key: derived once per KeyObject, and kept in sodium_malloc'd
+// memory (guard pages, kept out of swap), never in a pooled Buffer.
+const secretKeys = new WeakMap<KeyObject, Buffer | null>();
 
 /** The Ed25519 signature of `message` (64 bytes), the same whichever implementation made it. */
 export function signEd25519(message: Buffer, privateKey: KeyObject): Buffer {
   const sodium = lib();
   // Anything but an Ed25519 private key goes to OpenSSL, which says what is wrong as before.
-  if (!sodium || !isEd25519(privateKey, 'private')) return opensslSign(null, message, privateKey);
-  const sk = secretKeys.get(privateKey) ?? sodiumSecretKey(sodium, privateKey);
+  if (!sodium || privateKey.asymmetricKeyType !== 'ed25519' || privateKey.type !== 'private') return opensslSign(null, message, privateKey);
+  const known = secretKeys.get(privateKey);
+  const sk = known === undefined ? sodiumSecretKey(sodium, privateKey) : known;
+  // A key whose encoding is not the one expected: OpenSSL signs with it (the same bytes).
+  if (sk === null) return opensslSign(null, message, privateKey);
   const signature = Buffer.allocUnsafe(sodium.crypto_sign_BYTES);
   sodium.crypto_sign_detached(signature, message, sk);
   return signature;
-}
-
-/**
- * True when `signature` is `publicKey`'s over `message`. Throws only for a key that is not
- * Ed25519 (OpenSSL's error): callers report that as a failed verification.
- */
-export function verifyEd25519(message: Buffer, publicKey: KeyObject, signature: Buffer): boolean {
-  const sodium = lib();
-  // Anything but an Ed25519 key goes to OpenSSL, so that a report names the same error
-  // whichever way a record was checked (the thread pool's checks are OpenSSL's).
-  if (!sodium || !isEd25519(publicKey, publicKey.type === 'private' ? 'private' : 'public')) return opensslVerify(null, message, publicKey, signature);
-  const pk = publicKeys.get(publicKey) ?? sodiumPublicKey(publicKey);
-  // libsodium reads exactly 64 bytes: a longer or shorter signature is simply not this one.
-  if (signature.length !== sodium.crypto_sign_BYTES) return false;
-  return sodium.crypto_sign_verify_detached(signature, message, pk);
 }
 
 /** OpenSSL's signature, whatever this process uses: for tests comparing the two. */
@@ -101,24 +84,24 @@ export function signEd25519WithOpenssl(message: Buffer, privateKey: KeyObject): 
   return opensslSign(null, message, privateKey);
 }
 
-function sodiumSecretKey(lib: Sodium, privateKey: KeyObject): Buffer {
-  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
-  const pk = Buffer.alloc(lib.crypto_sign_PUBLICKEYBYTES);
-  const sk = lib.sodium_malloc(lib.crypto_sign_SECRETKEYBYTES);
-  lib.crypto_sign_seed_keypair(pk, sk, seed);
-  lib.sodium_memzero(seed);
-  secretKeys.set(privateKey, sk);
-  return sk;
-}
+// An Ed25519 PKCS#8 key (RFC 8410) is this fixed prefix and the 32-byte seed.
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-function sodiumPublicKey(publicKey: KeyObject): Buffer {
-  // OpenSSL verifies with a private key's public half too; so does this.
-  const key = publicKey.type === 'private' ? createPublicKey(publicKey) : publicKey;
-  const pk = Buffer.from(key.export({ format: 'jwk' }).x as string, 'base64url');
-  publicKeys.set(publicKey, pk);
-  return pk;
-}
-
-function isEd25519(key: KeyObject, type: 'private' | 'public'): boolean {
-  return key.asymmetricKeyType === 'ed25519' && key.type === type;
+function sodiumSecretKey(lib: Sodium, privateKey: KeyObject): Buffer | null {
+  // DER into a Buffer (zeroed below), not JWK: a JWK would leave the seed in the JS heap as an
+  // immutable string until it is collected.
+  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+  try {
+    if (der.length !== PKCS8_ED25519_PREFIX.length + 32 || !der.subarray(0, PKCS8_ED25519_PREFIX.length).equals(PKCS8_ED25519_PREFIX)) {
+      secretKeys.set(privateKey, null);
+      return null;
+    }
+    const pk = Buffer.alloc(lib.crypto_sign_PUBLICKEYBYTES);
+    const sk = lib.sodium_malloc(lib.crypto_sign_SECRETKEYBYTES);
+    lib.crypto_sign_seed_keypair(pk, sk, der.subarray(PKCS8_ED25519_PREFIX.length));
+    secretKeys.set(privateKey, sk);
+    return sk;
+  } finally {
+    lib.sodium_memzero(der);
+  }
 }

@@ -65,9 +65,7 @@ async function bundleOf(file: URL): Promise<string> {
     keepNames: true,
     // A CommonJS dependency that requires a Node module needs `require` in an ES module; a
     // data: URL cannot anchor one, the source file can.
-    // The same, under a name the bundler leaves alone, for loading a native addon at run time
-    // (ed25519.ts): it rewrites every `require` in the code it bundles into its own shim.
-    banner: { js: `import { createRequire as __countersignRequire } from 'node:module'; const require = __countersignRequire(${JSON.stringify(path)}); const __countersignThreadRequire = require;` },
+    banner: { js: `import { createRequire as __countersignRequire } from 'node:module'; const require = __countersignRequire(${JSON.stringify(path)});` },
   });
   return result.outputFiles[0]!.text;
 }

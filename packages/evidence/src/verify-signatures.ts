@@ -1,5 +1,4 @@
 import { verify as verifySignature } from 'node:crypto';
-import { verifyEd25519 } from './ed25519.ts';
 import type { CheckedRecord } from './record-check.ts';
 import type { ChainSummary } from './trailer-check.ts';
 import type { VerifyProblem } from './verify-report.ts';
@@ -73,10 +72,7 @@ export class SignatureQueue {
   }
 }
 
-/**
- * The signature checked on the libuv thread pool, so this thread can go on reading. OpenSSL's,
- * as the only one with an asynchronous form: libsodium would check it here, on this thread.
- */
+/** The signature checked on the libuv thread pool, so this thread can go on reading. */
 export function verifySignatureLater(record: CheckedRecord): Promise<SignatureResult> {
   return new Promise((resolve) => {
     verifySignature(null, record.bytes, record.publicKey, record.signature, (err, ok) => {
@@ -89,7 +85,7 @@ export function verifySignatureLater(record: CheckedRecord): Promise<SignatureRe
 export function verifySignatureNow(record: CheckedRecord): SignatureResult {
   let ok: boolean;
   try {
-    ok = verifyEd25519(record.bytes, record.publicKey, record.signature);
+    ok = verifySignature(null, record.bytes, record.publicKey, record.signature);
   } catch (err) {
     return signatureResult(record, err as Error, false);
   }

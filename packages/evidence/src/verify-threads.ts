@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Ed25519Backend } from './ed25519.ts';
 import { threadEntry, type ThreadEntry } from './thread-entry.ts';
 import { unpackOutcomes } from './verify-batch.ts';
 import type { LineOutcome } from './verify-line.ts';
@@ -53,8 +52,6 @@ interface Thread {
   /** Batches this thread has examined. */
   examined: number;
   up: boolean;
-  /** The Ed25519 implementation the thread said it verifies with, once up. */
-  ed25519: Ed25519Backend | null;
   /** The thread's exit code once it has ended (1 when it was terminated). */
   exitCode: number | null;
   /** Settles when the thread has ended. */
@@ -124,11 +121,6 @@ export class VerifyThreads {
     return this.threads.map((t) => t.examined);
   }
 
-  /** The Ed25519 implementation each thread verifies with (null until it is up). */
-  get ed25519Backends(): Array<Ed25519Backend | null> {
-    return this.threads.map((t) => t.ed25519);
-  }
-
   /** How each thread ended: null while it runs, 0 when it stopped on its own, 1 if terminated. */
   get exitCodes(): Array<number | null> {
     return this.threads.map((t) => t.exitCode);
@@ -178,12 +170,11 @@ export class VerifyThreads {
 
   private watch(worker: Worker): Thread {
     let ended = (): void => undefined;
-    const thread: Thread = { worker, waiting: new Map(), examined: 0, up: false, ed25519: null, exitCode: null, ended: new Promise((resolve) => (ended = resolve)) };
+    const thread: Thread = { worker, waiting: new Map(), examined: 0, up: false, exitCode: null, ended: new Promise((resolve) => (ended = resolve)) };
     worker.on('message', (reply: ExamineReply | ThreadReady) => {
       if ('ready' in reply) {
         if (!thread.up) this.upCount += 1;
         thread.up = true;
-        thread.ed25519 = reply.ed25519;
         if (this.isReady) this.settleReady?.resolve();
         return;
       }

@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { CsvLayout } from './csv.ts';
-import { ed25519Backend, type Ed25519Backend } from './ed25519.ts';
 import { packOutcomes, type PackedOutcomes } from './verify-batch.ts';
 import { examineLineNow } from './verify-line.ts';
 
@@ -37,8 +36,6 @@ export interface ExamineReply {
 /** Sent once, when the thread has loaded and listens. */
 export interface ThreadReady {
   ready: true;
-  /** Which Ed25519 implementation this thread verifies with (ed25519.ts). */
-  ed25519: Ed25519Backend;
 }
 
 /**
@@ -67,7 +64,7 @@ function serve(port: MessagePort): void {
     const reply: ExamineReply = { batch: request.batch, outcomes: packOutcomes(outcomes) };
     port.postMessage(reply);
   });
-  const ready: ThreadReady = { ready: true, ed25519: ed25519Backend() };
+  const ready: ThreadReady = { ready: true };
   port.postMessage(ready);
 }
 

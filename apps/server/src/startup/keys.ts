@@ -1,10 +1,17 @@
 import fs from 'node:fs';
-import { loadKeyring, type Keyring } from '@countersign/evidence';
+import { ed25519Backend, loadKeyring, type Keyring } from '@countersign/evidence';
 import type { Settings } from '../settings.ts';
 import { StartupError } from './startup-error.ts';
 
 /** The signing keys: an inline PEM, a PEM file, or the key directory (created when allowed). */
 export function loadSigningKeys(settings: Settings, resolve: (p: string) => string, create: boolean): Keyring {
+  // What signs is settled before anything listens: COUNTERSIGN_ED25519=libsodium on a machine
+  // where its addon cannot load stops here, not at the first decision (review s17 a, F2).
+  try {
+    ed25519Backend();
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const pemFile = settings.COUNTERSIGN_SIGNING_KEY_FILE ? resolve(settings.COUNTERSIGN_SIGNING_KEY_FILE) : undefined;
   if (pemFile) {
     try {
