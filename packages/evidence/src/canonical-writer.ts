@@ -68,7 +68,8 @@ function write(value: unknown, path: Array<string | number>, ancestors: Set<obje
   const object = value as Record<string, unknown>;
   const toJSON = object.toJSON;
   if (typeof toJSON === 'function') {
-    const text = write(toJSON.call(object), path, ancestors);
+    // As a method call (`object.toJSON()`, what the package does), whatever `call` says.
+    const text = write(Reflect.apply(toJSON, object, []), path, ancestors);
     // At the top this is "no JSON form" (the caller says so); inside, the package wrote the
     // bare word `undefined` into the text.
     if (text === undefined && path.length > 0) throw new Refused('toJSON() gave no JSON value');

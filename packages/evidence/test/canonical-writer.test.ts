@@ -46,7 +46,12 @@ describe('writeCanonical', () => {
 
   it('gives it for values with toJSON, nested, and for the RFC 8785 examples', () => {
     const withToJson = { toJSON: () => ({ b: [1, new Date(0)], a: { toJSON: () => 'x' } }) };
+    // A toJSON function with an own `call` (review s17 b, L1): still called as a method.
+    const odd = Object.assign(function (this: unknown) {
+      return { real: 1 };
+    }, { call: () => 'fake' });
     const cases: unknown[] = [
+      { a: { toJSON: odd } },
       withToJson,
       { z: withToJson, y: [withToJson] },
       Buffer.from('hi'),
