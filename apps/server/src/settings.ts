@@ -49,8 +49,9 @@ export const SettingsSchema = z.object({
   COUNTERSIGN_SIGNING_KEY_FILE: z.string().optional(),
   COUNTERSIGN_KEYS_DIR: z.string().default('.countersign/keys'),
   /**
-   * Who computes Ed25519 (read by @countersign/evidence itself, at load: checked here so a bad
-   * value stops the service naming the variable). Unset: libsodium where its addon loads.
+   * Who computes Ed25519 signatures. @countersign/evidence reads it itself (startup/keys.ts asks
+   * before anything listens); checked here too, so a bad value stops the service naming the
+   * variable. Unset: libsodium where its addon loads and Node is not in FIPS mode.
    */
   COUNTERSIGN_ED25519: unsetWhenEmpty(z.enum(['libsodium', 'openssl'], { message: 'must be libsodium or openssl' }).optional()),
   COUNTERSIGN_ISSUER: z.string().default('countersign'),
